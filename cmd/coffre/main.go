@@ -1,0 +1,61 @@
+// Command coffre is Coffre's single binary: the web service (serve), the
+// converter (convert), export and decryption tools (export, decrypt) and the
+// operator's admin verbs. Everything is wired explicitly from flags and
+// COFFRE_* environment variables; there is no global registry.
+//
+// Exit codes: 0 success, 1 failure, 2 usage or configuration error; verbs may
+// document more specific codes (see convert).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `Usage: coffre <command> [flags]
+
+Commands:
+  serve     run the web service (embedded defaults: one data directory)
+  convert   turn photos and PDFs into the PDF a portal accepts
+  decrypt   open an exported age file with the owner's identity
+  version   print the version
+
+Run "coffre <command> -h" for the flags of a command.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a command; it is main without the process around it, so
+// tests can call it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, os.Environ(), stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "coffre", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "coffre: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}

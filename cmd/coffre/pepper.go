@@ -1,0 +1,59 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// pepperSize is the server pepper's length in bytes.
+const pepperSize = 32
+
+// loadOrCreatePepper returns the server pepper kept in path, creating it
+// (32 random bytes, hex, mode 0600) when the file does not exist. An existing
+// file readable by group or others, or of the wrong length, is refused: the
+// pepper is what keeps a stolen database from being brute-forced offline.
+func loadOrCreatePepper(path string) (pepper []byte, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		p := make([]byte, pepperSize)
+		if _, err := rand.Read(p); err != nil {
+			return nil, false, fmt.Errorf("pepper: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, false, fmt.Errorf("pepper: create %s: %w", path, err)
+		}
+		_, werr := f.WriteString(hex.EncodeToString(p) + "\n")
+		if werr == nil {
+			werr = f.Sync()
+		}
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			_ = os.Remove(path)
+			return nil, false, fmt.Errorf("pepper: write %s: %w", path, werr)
+		}
+		return p, true, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("pepper: %w", err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, false, fmt.Errorf("pepper: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, false, fmt.Errorf("pepper: %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
+	}
+	p, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(p) != pepperSize {
+		return nil, false, fmt.Errorf("pepper: %s must hold %d bytes in hex", path, pepperSize)
+	}
+	return p, false, nil
+}

@@ -1,0 +1,21 @@
+package testenv
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setProcAttr puts the child in its own process group, and has the kernel
+// kill it if the test binary dies without running its cleanups.
+func setProcAttr(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// signalGroup sends SIGTERM (or SIGKILL) to the child's whole process group.
+func signalGroup(cmd *exec.Cmd, kill bool) {
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, sig)
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Coffre's whole test suite: installs what the tests need, then runs go vet,
+# staticcheck and go test -race on every package. This is the README's test
+# command and what .ci/run calls.
+#
+# Installs (reused when present):
+#   - Debian packages the tests drive (when running as root): qpdf, poppler-utils,
+#     tesseract-ocr(-fra), chromium, postgresql
+#   - into .tools/bin (git-ignored): the MinIO server, staticcheck, the age CLI
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export COFFRE_TOOLS_BIN="$root/.tools/bin"
+mkdir -p "$COFFRE_TOOLS_BIN" "$root/testoutput"
+export PATH="$COFFRE_TOOLS_BIN:$PATH"
+
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+STATICCHECK_VERSION=v0.8.2
+AGE_VERSION=v1.3.2
+DEB_PACKAGES="qpdf poppler-utils tesseract-ocr tesseract-ocr-fra chromium postgresql"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Debian packages: install the missing ones when we can (root).
+missing=""
+for p in $DEB_PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    step "installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "warning: missing Debian packages:$missing (not root: tests needing them fail in CI, skip elsewhere)" >&2
+  fi
+fi
+
+# Go tools, pinned, into the tools folder; a stamp file records the version.
+install_tool() { # name version package
+  local name=$1 ver=$2 pkg=$3 stamp="$COFFRE_TOOLS_BIN/.$1.version"
+  if [ -x "$COFFRE_TOOLS_BIN/$name" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$ver" ]; then
+    return
+  fi
+  step "building $name $ver into .tools/bin"
+  GOBIN="$COFFRE_TOOLS_BIN" go install "$pkg@$ver"
+  echo "$ver" >"$stamp"
+}
+install_tool minio "$MINIO_VERSION" github.com/minio/minio
+install_tool staticcheck "$STATICCHECK_VERSION" honnef.co/go/tools/cmd/staticcheck
+install_tool age "$AGE_VERSION" filippo.io/age/cmd/...
+
+step "go vet"
+go vet ./...
+
+step "staticcheck $STATICCHECK_VERSION"
+staticcheck ./...
+
+step "go test -race ./... (full log: testoutput/go-test.log)"
+set +e
+go test -race -count=1 -timeout 45m -v ./... >"$root/testoutput/go-test.log" 2>&1
+status=$?
+set -e
+# Top-level results, every skip and failure, and the per-package lines.
+grep -E '^(--- (PASS|FAIL|SKIP)|    --- (FAIL|SKIP)|=== NAME|panic:|FAIL|ok  |\?   )|conformance|CCTV' "$root/testoutput/go-test.log" \
+  | grep -vE '^=== NAME' || true
+if [ $status -ne 0 ]; then
+  echo
+  echo "go test failed; the failing output:"
+  grep -B2 -A30 -E '^\s*--- FAIL' "$root/testoutput/go-test.log" | head -400 || true
+fi
+exit $status

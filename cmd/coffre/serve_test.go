@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -39,6 +40,10 @@ func TestServeHealthzOnEmbeddedDefaults(t *testing.T) {
 	if got := resp.Header.Get("Referrer-Policy"); got != "no-referrer" {
 		t.Errorf("Referrer-Policy = %q", got)
 	}
+	addr := strings.TrimPrefix(url, "http://")
+	if code := runHealthcheck(ctx, []string{"COFFRE_ADDR=" + addr}, io.Discard); code != 0 {
+		t.Fatalf("healthcheck against a live server: exit %d", code)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -55,5 +60,21 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	code := runServe(context.Background(), []string{"--addr", "bad"}, nil, io.Discard, &errOut)
 	if code != 2 || !strings.Contains(errOut.String(), "--addr") {
 		t.Fatalf("code=%d stderr=%q", code, errOut.String())
+	}
+}
+
+func TestHealthcheckFailsWithoutServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var errOut strings.Builder
+	if code := runHealthcheck(context.Background(), []string{"COFFRE_ADDR=" + addr}, &errOut); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if code := runHealthcheck(context.Background(), []string{"COFFRE_ADDR=garbage"}, &errOut); code != 1 {
+		t.Fatalf("bad addr: exit %d, want 1", code)
 	}
 }

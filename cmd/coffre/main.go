@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, os.Environ(), stdout, stderr)
+	case "convert":
+		return runConvert(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, os.Environ(), stderr)
 	case "version", "--version":

@@ -1,0 +1,98 @@
+package converter
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/coffre/coffre/converter/scan"
+)
+
+// photo12MP returns a 12 MP (3000×4000) phone photo: a shared sample if
+// present, else a synthetic one.
+func photo12MP(b *testing.B) []byte {
+	b.Helper()
+	if data, err := os.ReadFile(filepath.Join(samplesDir(), "rib.photo.jpg")); err == nil {
+		return data
+	}
+	return encodeJPEG(b, docImage(3000, 4000, 1), 90)
+}
+
+// BenchmarkConvertPhoto converts one 12 MP JPEG photo into a one-page PDF
+// (generic profile, auto mode). Run with GOMAXPROCS=1 for the per-core goal.
+func BenchmarkConvertPhoto(b *testing.B) {
+	data := photo12MP(b)
+	var c Converter
+	var out bytes.Buffer
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		out.Reset()
+		if _, err := c.Convert(context.Background(), []Input{{Data: data}}, Options{}, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(out.Len()), "pdf-bytes")
+}
+
+// BenchmarkConvertStages splits one photo's time into decode, scan, encode
+// and PDF assembly.
+func BenchmarkConvertStages(b *testing.B) {
+	data := photo12MP(b)
+	ctx := context.Background()
+	tw, th := a4Pixels(150)
+	plan, err := planDecode(data, FormatJPEG, DefaultMaxPixels, int(float64(tw)*decodeOversample), int64(tw*th))
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := decodeImage(ctx, data, plan)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := scan.Scan(ctx, src, scan.Options{TargetW: tw, TargetH: th})
+	if err != nil {
+		b.Fatal(err)
+	}
+	enc, err := encodeImage(ctx, res.Image, res.Mode, defaultQuality(res.Mode))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := decodeImage(ctx, data, plan); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := scan.Scan(ctx, src, scan.Options{TargetW: tw, TargetH: th}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := encodeImage(ctx, res.Image, res.Mode, defaultQuality(res.Mode)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pdf", func(b *testing.B) {
+		r := &renderedImage{img: enc, mode: res.Mode}
+		for b.Loop() {
+			pb, err := newPDFBuilder(1 << 20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pb.addPage(layoutImages([]*renderedImage{r}, true)); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := pb.bytes(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,269 @@
+package converter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+
+	"github.com/gen2brain/heic"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+
+	"github.com/coffre/coffre/converter/internal/jpegdec"
+)
+
+// Image decoding. Each format's own decoder is called directly: never the
+// image.Decode registry, where pdfcpu registers a TIFF decoder that
+// allocates gigabytes on a crafted header. Each format's DecodeConfig runs
+// first and the pixel budget is checked before any pixel is allocated.
+
+// decodePlan is what DecodeConfig and the metadata tell before decoding.
+type decodePlan struct {
+	format      Format
+	cfg         image.Config // full-size dimensions, as stored (before orientation)
+	shift       int          // JPEG only: decode at 1/2^shift scale
+	orientation int          // EXIF orientation to apply after decoding (1..8)
+	progressive bool         // progressive JPEG (keeps all coefficients in memory)
+	memory      int64        // estimated peak bytes to decode, orient and scan
+}
+
+// decodedSize returns the decoded image's width and height before orientation.
+func (p decodePlan) decodedSize() (int, int) {
+	n := 1 << p.shift
+	return (p.cfg.Width + n - 1) / n, (p.cfg.Height + n - 1) / n
+}
+
+// planDecode reads the header of an image of format f and decides the decode
+// scale: a JPEG is decoded at the smallest of 1, 1/2, 1/4, 1/8 whose short
+// side stays at least minShort pixels (0 keeps full size) and whose pixel
+// count fits maxPixels. Other formats must fit maxPixels at full size.
+func planDecode(data []byte, f Format, maxPixels int64, minShort int, targetPixels int64) (decodePlan, error) {
+	p := decodePlan{format: f, orientation: exifOrientation(data, f)}
+	cfg, err := decodeConfig(data, f)
+	if err != nil {
+		return p, err
+	}
+	p.cfg = cfg
+	w, h := int64(cfg.Width), int64(cfg.Height)
+	if w <= 0 || h <= 0 {
+		return p, fmt.Errorf("%w: %s header gives %d×%d pixels", ErrMalformedImage, f, w, h)
+	}
+	tooLarge := func() error {
+		return fmt.Errorf("%w: %d×%d pixels (limit %d million)", ErrImageTooLarge, w, h, maxPixels/1_000_000)
+	}
+	// Guard against overflow before multiplying.
+	if w > 1<<20 || h > 1<<20 {
+		return p, tooLarge()
+	}
+	bpp := bytesPerPixel(cfg.ColorModel)
+	if f == FormatJPEG {
+		if w*h > 4*maxPixels {
+			return p, tooLarge()
+		}
+		p.progressive = jpegProgressive(data)
+		short := min(w, h)
+		for p.shift < 3 {
+			n := int64(1) << p.shift
+			if ((w+n-1)/n)*((h+n-1)/n) > maxPixels {
+				p.shift++ // must shrink to fit the budget
+				continue
+			}
+			if next := 2 * n; minShort > 0 && (short+next-1)/next >= int64(minShort) {
+				p.shift++ // the target needs fewer pixels than the photo has
+				continue
+			}
+			break
+		}
+		dw, dh := p.decodedSize()
+		if int64(dw)*int64(dh) > maxPixels {
+			return p, tooLarge()
+		}
+	} else if w*h > maxPixels || float64(w*h)*bpp > float64(4*maxPixels) {
+		return p, tooLarge()
+	}
+	dw, dh := p.decodedSize()
+	decoded := int64(float64(int64(dw)*int64(dh)) * bpp)
+	mem := decoded
+	if p.orientation > 1 {
+		mem += decoded
+	}
+	if p.progressive {
+		// One int32 8×8 block per 64 pixels per component, at full size.
+		mem += w * h * 4 * 2
+	}
+	if f == FormatHEIC {
+		mem += w * h * 4 // the decoder's own working memory
+	}
+	// The scanner's working set: a grey copy and the target page.
+	mem += int64(dw)*int64(dh) + targetPixels*8
+	p.memory = mem
+	return p, nil
+}
+
+// bytesPerPixel estimates the decoded size per pixel of a colour model.
+func bytesPerPixel(m color.Model) float64 {
+	switch m {
+	case color.GrayModel:
+		return 1
+	case color.Gray16Model:
+		return 2
+	case color.YCbCrModel:
+		return 2 // 4:2:0 is 1.5, 4:4:4 is 3
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 4
+}
+
+// jpegProgressive reports whether the first frame header is SOF2.
+func jpegProgressive(data []byte) bool {
+	for i := 2; i+4 <= len(data); {
+		if data[i] != 0xFF {
+			return false
+		}
+		m := data[i+1]
+		switch {
+		case m == 0xFF:
+			i++
+			continue
+		case m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01:
+			i += 2
+			continue
+		case m == 0xC2:
+			return true
+		case m == 0xC0 || m == 0xC1 || m == 0xDA || m == 0xD9:
+			return false
+		}
+		n := int(data[i+2])<<8 | int(data[i+3])
+		if n < 2 {
+			return false
+		}
+		i += 2 + n
+	}
+	return false
+}
+
+// decodeConfig calls format f's own DecodeConfig.
+func decodeConfig(data []byte, f Format) (image.Config, error) {
+	r := bytes.NewReader(data)
+	var cfg image.Config
+	var err error
+	switch f {
+	case FormatJPEG:
+		cfg, err = jpegdec.DecodeConfig(r)
+	case FormatPNG:
+		cfg, err = png.DecodeConfig(r)
+	case FormatWebP:
+		cfg, err = webp.DecodeConfig(r)
+	case FormatTIFF:
+		cfg, err = tiff.DecodeConfig(r)
+	case FormatHEIC:
+		cfg, err = heicDecodeConfig(data)
+	default:
+		return cfg, unsupported(string(f) + " is not an image format")
+	}
+	if err != nil {
+		return cfg, decodeError(f, err)
+	}
+	return cfg, nil
+}
+
+// heicDecodeConfig hands the decoder the whole file: its own config reader
+// only reads the first 32 KiB, which misses metadata placed after it.
+func heicDecodeConfig(data []byte) (cfg image.Config, err error) {
+	defer recoverAs(&err, ErrMalformedImage)
+	return heic.DecodeConfig(bytes.NewReader(data))
+}
+
+// decodeImage decodes data according to plan and applies its orientation.
+func decodeImage(ctx context.Context, data []byte, plan decodePlan) (img image.Image, err error) {
+	defer recoverAs(&err, ErrMalformedImage)
+	r := &ctxReader{ctx: ctx, r: bytes.NewReader(data)}
+	switch plan.format {
+	case FormatJPEG:
+		img, err = jpegdec.Decode(r, plan.shift)
+	case FormatPNG:
+		img, err = png.Decode(r)
+	case FormatWebP:
+		img, err = webp.Decode(r)
+	case FormatTIFF:
+		img, err = tiff.Decode(r)
+	case FormatHEIC:
+		img, err = heic.Decode(r)
+	default:
+		return nil, unsupported(string(plan.format) + " is not an image format")
+	}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, decodeError(plan.format, err)
+	}
+	dw, dh := plan.decodedSize()
+	if b := img.Bounds(); b.Dx() != dw || b.Dy() != dh {
+		// HEIC: the decoder applies the container's rotation, which may swap
+		// the sides; anything else would be a decoder bug.
+		if plan.format != FormatHEIC || b.Dx() != dh || b.Dy() != dw {
+			return nil, fmt.Errorf("%w: %s decoded to %v, header said %d×%d", ErrMalformedImage, plan.format, b, dw, dh)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return orient(ctx, img, plan.orientation)
+}
+
+// decodeError classifies a decoder's error.
+func decodeError(f Format, err error) error {
+	var (
+		jpegU jpegdec.UnsupportedError
+		pngU  png.UnsupportedError
+		tiffU tiff.UnsupportedError
+	)
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.As(err, &jpegU), errors.As(err, &pngU), errors.As(err, &tiffU):
+		return fmt.Errorf("%w: %s variant (%v)", ErrUnsupported, f, err)
+	case errors.Is(err, heic.ErrDecode) && f == FormatHEIC:
+		return fmt.Errorf("%w: HEIF image the decoder cannot read (%v)", ErrMalformedImage, err)
+	}
+	return fmt.Errorf("%w: %v", ErrMalformedImage, err)
+}
+
+// ctxReader stops reading when ctx ends, so a decoder halts promptly.
+type ctxReader struct {
+	ctx context.Context
+	r   *bytes.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func (c *ctxReader) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
+}
+
+var _ io.ReaderAt = (*ctxReader)(nil)
+
+// recoverAs turns a panic in third-party code into an error wrapping kind.
+func recoverAs(err *error, kind error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: internal error in decoder: %v", kind, r)
+	}
+}

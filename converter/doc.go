@@ -1,0 +1,46 @@
+// Package converter turns what people can produce — phone photos (JPEG,
+// HEIC, PNG, WebP), flatbed scans (TIFF) and PDFs — into the one PDF an
+// administration's portal accepts, under a portal profile (formats, bytes
+// per file, pages, colour, resolution; see Profiles).
+//
+// Pipeline, for each input in order:
+//
+//   - intake: the type is decided from the first bytes only (Sniff); sizes
+//     are capped per file and in total; each image format's own
+//     DecodeConfig runs and the pixel budget is checked before any decoder
+//     allocates pixels (never the image.Decode registry, where pdfcpu's
+//     TIFF decoder sits).
+//   - photos: decoded in memory (a JPEG at 1/2, 1/4 or 1/8 scale when the
+//     page needs fewer pixels than the photo has), EXIF orientation
+//     applied, then package scan finds the page, straightens, flattens and
+//     renders it (auto, colour, grey, black and white); pages are
+//     re-encoded (JPEG, or CCITT G4 for black and white), so no metadata
+//     or appended bytes of the input survive. Pages are A4 at the profile's
+//     DPI; ID cards keep their real size (85.6 × 54 mm), on an A4 page
+//     when the portal wants A4, optionally recto and verso together.
+//   - PDFs: read and validated by pdfcpu (relaxed); password-protected
+//     files are refused (ErrEncryptedPDF), so are JavaScript, embedded
+//     files, launch actions and rich media (ErrActivePDF); forms,
+//     automatic actions, metadata, thumbnails and the metadata segments of
+//     embedded JPEGs are stripped.
+//   - output: pdfcpu assembles, validates and writes one PDF with a neutral
+//     Producer. If it is over the profile's cap, each page steps down
+//     (JPEG quality, then resolution, then colour) until it fits; images
+//     inside PDFs are re-compressed (pure Go cannot rasterize PDF pages, so
+//     text and vector content stays as it is). If it cannot fit legibly, a
+//     *TooLargeError names the page and says what to do, in English and
+//     French (Message).
+//
+// Everything happens in memory: no temporary files. Every pdfcpu call runs
+// behind recover. A Converter bounds concurrency and the estimated memory
+// of all its conversions, and stops promptly when the context ends.
+//
+// Usage:
+//
+//	var c converter.Converter // defaults; share one per process
+//	res, err := c.Convert(ctx, []converter.Input{{Name: "payslip.jpg", Data: b}},
+//		converter.Options{Profile: "caf"}, w)
+//	if err != nil {
+//		msg := converter.Message(err, "fr") // plain words for the person
+//	}
+package converter

@@ -1,0 +1,225 @@
+package converter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+
+	"github.com/coffre/coffre/converter/scan"
+)
+
+// The photo pipeline: decode (at a reduced scale when the page needs fewer
+// pixels than the photo has), scan (find, straighten, flatten, render),
+// encode, at a given level of the fit-to-size ladder.
+
+// level is one step of the fit-to-size ladder.
+type level struct {
+	mode    scan.Mode // ModeAuto only for the first attempt
+	dpi     int
+	quality int // JPEG quality; 0 means the mode's default
+}
+
+// Default JPEG qualities of the first attempt.
+const (
+	qualityColor = 72
+	qualityGray  = 68
+	// decodeOversample: decode a JPEG at a reduced scale only while its short
+	// side keeps this many times the page's short side in pixels (the page
+	// covers part of the photo).
+	decodeOversample = 1.2
+	minDPI           = 100
+)
+
+// a4Pixels returns the A4 page size in pixels at dpi (portrait).
+func a4Pixels(dpi int) (int, int) {
+	return int(math.Round(210 / 25.4 * float64(dpi))), int(math.Round(297 / 25.4 * float64(dpi)))
+}
+
+// renderedImage is one scanned photo, encoded, with what is needed to lay it out.
+type renderedImage struct {
+	img       pdfImage
+	card      bool
+	landscape bool
+	mode      scan.Mode // resolved
+	level     level     // the level it was encoded at (mode resolved, quality set)
+	step      int       // position in the ladder (-1: first attempt)
+	floor     bool      // the ladder is exhausted: it cannot get smaller
+}
+
+// renderImage decodes and scans one photo and encodes it at the first
+// level whose result is at most target bytes (0: the first level), trying
+// levels in order. Decoding happens once.
+func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePlan, levels []level, steps []int, target int64) (renderedImage, error) {
+	src, err := decodeImage(ctx, data, plan)
+	if err != nil {
+		return renderedImage{}, err
+	}
+	var (
+		res     scan.Result
+		scanned bool
+		prev    level
+		best    renderedImage
+	)
+	for i, lv := range levels {
+		if err := ctx.Err(); err != nil {
+			return renderedImage{}, err
+		}
+		if !scanned || lv.mode != prev.mode || lv.dpi != prev.dpi {
+			tw, th := a4Pixels(lv.dpi)
+			res, err = c.scanner().Scan(ctx, src, scan.Options{Mode: lv.mode, TargetW: tw, TargetH: th})
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return renderedImage{}, ctxErr
+				}
+				return renderedImage{}, fmt.Errorf("converter: scan: %w", err)
+			}
+			scanned = true
+		}
+		prev = lv
+		lv.mode = res.Mode
+		if lv.quality == 0 {
+			lv.quality = defaultQuality(res.Mode)
+		}
+		enc, err := encodeImage(ctx, res.Image, res.Mode, lv.quality)
+		if err != nil {
+			return renderedImage{}, err
+		}
+		r := renderedImage{img: enc, card: res.Card, landscape: res.Landscape, mode: res.Mode,
+			level: lv, step: steps[i], floor: i == len(levels)-1}
+		if target <= 0 || int64(len(enc.data)) <= target {
+			return r, nil
+		}
+		// Keep the smallest attempt in case nothing fits.
+		if i == 0 || len(enc.data) < len(best.img.data) {
+			best = r
+		}
+	}
+	best.step, best.floor = steps[len(steps)-1], true
+	return best, nil
+}
+
+func defaultQuality(m scan.Mode) int {
+	if m == scan.ModeColor {
+		return qualityColor
+	}
+	return qualityGray
+}
+
+// encodeImage encodes a scanned page: JPEG for colour and grey, CCITT G4
+// for black and white. Only these re-encoded pixels reach the output.
+func encodeImage(ctx context.Context, img image.Image, mode scan.Mode, quality int) (pdfImage, error) {
+	b := img.Bounds()
+	out := pdfImage{w: b.Dx(), h: b.Dy(), bpc: 8}
+	switch m := img.(type) {
+	case *image.Gray:
+		out.gray = true
+		if mode == scan.ModeBW {
+			data, err := encodeG4(ctx, m)
+			if err != nil {
+				return out, err
+			}
+			out.data, out.filter, out.bpc = data, "CCITTFaxDecode", 1
+			return out, nil
+		}
+	case *image.YCbCr, *image.RGBA:
+	default:
+		return out, fmt.Errorf("converter: scanner returned an unexpected %T", img)
+	}
+	var buf bytes.Buffer
+	buf.Grow(b.Dx() * b.Dy() / 8)
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		return out, fmt.Errorf("converter: encode JPEG: %w", err)
+	}
+	out.data, out.filter = buf.Bytes(), "DCTDecode"
+	return out, nil
+}
+
+// ladder lists the fit-to-size steps after a first attempt that resolved to
+// mode m at the profile's dpi: lower JPEG quality, then lower resolution
+// (never under 100 DPI), then grey, then black and white (unless colour is
+// required).
+func ladder(m scan.Mode, dpi int, colorRequired bool) []level {
+	dpis := []int{dpi}
+	floor := min(dpi, minDPI)
+	for _, d := range []int{dpi * 3 / 4, dpi / 2} {
+		if d = max(d, floor); d < dpis[len(dpis)-1] {
+			dpis = append(dpis, d)
+		}
+	}
+	jpegSteps := func(mode scan.Mode, qs []int) []level {
+		var out []level
+		for i, d := range dpis {
+			// Each lower resolution restarts at a middling quality.
+			from := 0
+			if i > 0 {
+				from = len(qs) - 2
+			}
+			for _, q := range qs[max(from, 0):] {
+				out = append(out, level{mode: mode, dpi: d, quality: q})
+			}
+		}
+		return out
+	}
+	var out []level
+	switch m {
+	case scan.ModeColor:
+		out = jpegSteps(scan.ModeColor, []int{60, 48, 38, 30})
+		if colorRequired {
+			return out
+		}
+		out = append(out, jpegSteps(scan.ModeGray, []int{50, 40, 32})...)
+	case scan.ModeGray:
+		out = jpegSteps(scan.ModeGray, []int{58, 48, 38, 30})
+	}
+	if m != scan.ModeBW && colorRequired {
+		return out
+	}
+	for _, d := range dpis {
+		out = append(out, level{mode: scan.ModeBW, dpi: d})
+	}
+	return out
+}
+
+// layoutImages places one photo, or two ID cards (recto and verso), on a page.
+func layoutImages(imgs []*renderedImage, cardOnA4 bool) pageLayout {
+	first := imgs[0]
+	if !first.card {
+		// A full page: A4 in the image's orientation, the image fitted.
+		pw, ph := a4WidthPt, a4HeightPt
+		if first.img.w > first.img.h {
+			pw, ph = ph, pw
+		}
+		w, h := fitInside(float64(first.img.w), float64(first.img.h), pw, ph)
+		return pageLayout{width: pw, height: ph, items: []placement{{img: &first.img, x: (pw - w) / 2, y: (ph - h) / 2, w: w, h: h}}}
+	}
+	// ID cards at their real size: the long side is 85.6 mm.
+	size := func(r *renderedImage) (float64, float64) {
+		long := cardLongMM * ptPerMM
+		iw, ih := float64(r.img.w), float64(r.img.h)
+		if iw >= ih {
+			return long, long * ih / iw
+		}
+		return long * iw / ih, long
+	}
+	if !cardOnA4 {
+		w, h := size(first)
+		return pageLayout{width: w, height: h, items: []placement{{img: &first.img, w: w, h: h}}}
+	}
+	p := pageLayout{width: a4WidthPt, height: a4HeightPt}
+	top := a4HeightPt - 25*ptPerMM
+	for _, r := range imgs {
+		w, h := size(r)
+		p.items = append(p.items, placement{img: &r.img, x: (a4WidthPt - w) / 2, y: top - h, w: w, h: h})
+		top -= h + 15*ptPerMM
+	}
+	return p
+}
+
+// fitInside scales w×h to fit inside maxW×maxH, keeping the aspect ratio.
+func fitInside(w, h, maxW, maxH float64) (float64, float64) {
+	s := math.Min(maxW/w, maxH/h)
+	return w * s, h * s
+}

@@ -1,0 +1,417 @@
+package scan
+
+import (
+	"context"
+	"math"
+)
+
+// background is the paper's estimated brightness on a coarse grid of cells
+// of cell×cell output pixels.
+type background struct {
+	w, h   int // grid size
+	cell   int
+	v      []float32
+	filled float64 // fraction of cells that were not paper and were filled in
+}
+
+const (
+	// Cells whose closed value is below this fraction of the paper level
+	// are dark content (photos, black boxes), not shadows: filled in from
+	// the surrounding paper instead.
+	minPaperFrac = 0.4
+	// closingFrac is the closing radius as a fraction of the page's short
+	// side: ink narrower than about twice this leaves the background.
+	closingFrac = 0.02
+)
+
+// estimateBackground estimates the lighting of a page image: the brightest
+// value of each small cell (robust to thin ink), a morphological closing
+// (removes text and lines, keeps shadow edges sharp), and dark regions
+// (content, not shadow) filled in from the surrounding paper.
+func estimateBackground(ctx context.Context, g plane) (*background, error) {
+	cell := max(2, (max(g.w, g.h)+110)/220)
+	gw, gh := (g.w+cell-1)/cell, (g.h+cell-1)/cell
+	bg := &background{w: gw, h: gh, cell: cell, v: make([]float32, gw*gh)}
+	// Cell maxima of horizontal pair means (one bright noise pixel alone
+	// does not lift a cell).
+	cellMax := make([]uint16, gw)
+	for cy := range gh {
+		if cy&15 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		clear(cellMax)
+		// Every other row: paper shows between the lines of text anyway.
+		for y := cy * cell; y < min(cy*cell+cell, g.h); y += 2 {
+			row := g.pix[y*g.s : y*g.s+g.w]
+			for cx := range gw {
+				x0, x1 := cx*cell, min(cx*cell+cell, g.w-1)
+				seg := row[x0 : x1+1]
+				prev := uint16(seg[0])
+				m := max(cellMax[cx], 2*prev)
+				for _, v := range seg[1:] {
+					cur := uint16(v)
+					m = max(m, prev+cur)
+					prev = cur
+				}
+				cellMax[cx] = m
+			}
+		}
+		out := bg.v[cy*gw : cy*gw+gw]
+		for cx, m := range cellMax {
+			out[cx] = float32(m) / 2
+		}
+	}
+	r := max(1, int(closingFrac*float64(min(g.w, g.h))/float64(cell)+0.5))
+	closed := rectFilter(rectFilter(bg.v, gw, gh, r, true), gw, gh, r, false)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	paper := percentile(closed, 0.9)
+	weight := make([]float32, len(closed))
+	bad := 0
+	for i, v := range closed {
+		if v >= minPaperFrac*paper && v > 8 {
+			weight[i] = 1
+		} else {
+			bad++
+		}
+	}
+	bg.filled = float64(bad) / float64(len(closed))
+	if bad > 0 && bad < len(closed) {
+		pushPull(closed, weight, gw, gh)
+	} else if bad == len(closed) {
+		for i := range closed {
+			closed[i] = max(paper, 8)
+		}
+	}
+	bg.v = closed
+	return bg, nil
+}
+
+// percentile returns the q-quantile of values in [0, 255] (to 1/4 level).
+func percentile(v []float32, q float64) float32 {
+	var hist [1024]int
+	for _, x := range v {
+		hist[min(max(int(x*4), 0), 1023)]++
+	}
+	want := int(q * float64(len(v)))
+	acc := 0
+	for i, c := range hist {
+		acc += c
+		if acc > want {
+			return float32(i) / 4
+		}
+	}
+	return 255
+}
+
+// pushPull fills cells of weight 0 from their weighted surroundings, coarse
+// to fine (Gortler et al., "The Lumigraph", 1996).
+func pushPull(v, wt []float32, w, h int) {
+	if w <= 1 && h <= 1 {
+		return
+	}
+	cw, ch := (w+1)/2, (h+1)/2
+	cv, cwt := make([]float32, cw*ch), make([]float32, cw*ch)
+	for y := range h {
+		for x := range w {
+			i, j := y*w+x, (y/2)*cw+x/2
+			cv[j] += v[i] * wt[i]
+			cwt[j] += wt[i]
+		}
+	}
+	for j := range cv {
+		if cwt[j] > 0 {
+			cv[j] /= cwt[j]
+			cwt[j] = min(cwt[j], 1)
+		}
+	}
+	pushPull(cv, cwt, cw, ch)
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			if wt[i] < 1 {
+				c := cv[(y/2)*cw+x/2]
+				v[i] = v[i]*wt[i] + c*(1-wt[i])
+				wt[i] = 1
+			}
+		}
+	}
+}
+
+// bgInterp interpolates the gain scale/bg bilinearly between cell centres
+// for a plane whose pixels are `factor` image pixels wide (1 for luma, 2 for
+// 4:2:0 chroma). Each row is processed as runs of pixels between two cell
+// centres, along which the gain changes by a constant step.
+type bgInterp struct {
+	bg     *background
+	factor int
+	inv    []float32 // scale/bg per cell
+	runs   []gainRun
+	ra     []int // one row of gains, 16 fractional bits
+}
+
+// gainRun is the pixels [x0, x1) between the centres of cells i and i+1
+// (or before the first / after the last centre, with step 0), the first at
+// fraction f0 of the way (8 fractional bits), each next one df further.
+type gainRun struct {
+	x0, x1 int
+	i      int
+	f0, df int
+	flat   bool // constant gain (outside the outermost centres)
+}
+
+func (bg *background) interp(scale float32, planeW, factor int) *bgInterp {
+	it := &bgInterp{bg: bg, factor: factor, inv: make([]float32, len(bg.v)), ra: make([]int, bg.w+1)}
+	for i, v := range bg.v {
+		it.inv[i] = scale / max(v, 4)
+	}
+	// Pixel x's centre is at grid coordinate (x+0.5)·factor/cell − 0.5.
+	gx := func(x int) float64 { return (float64(x)+0.5)*float64(factor)/float64(bg.cell) - 0.5 }
+	firstAtLeast := func(g float64) int { // first pixel with gx(x) >= g
+		x := int(math.Ceil((g+0.5)*float64(bg.cell)/float64(factor) - 0.5))
+		return min(max(x, 0), planeW)
+	}
+	df := int(math.Round(256 * float64(factor) / float64(bg.cell)))
+	x := firstAtLeast(0)
+	if x > 0 {
+		it.runs = append(it.runs, gainRun{x0: 0, x1: x, i: 0, flat: true})
+	}
+	for i := 0; i < bg.w-1 && x < planeW; i++ {
+		x1 := firstAtLeast(float64(i + 1))
+		if x1 > x {
+			it.runs = append(it.runs, gainRun{x0: x, x1: x1, i: i, f0: int(math.Round((gx(x) - float64(i)) * 256)), df: df})
+		}
+		x = x1
+	}
+	if x < planeW {
+		it.runs = append(it.runs, gainRun{x0: x, x1: planeW, i: bg.w - 1, flat: true})
+	}
+	return it
+}
+
+// rowCells returns the grid row above plane row y and the weight of the
+// row below.
+func (it *bgInterp) rowCells(y int) (int, float32) {
+	bg := it.bg
+	gy := (float32(y)+0.5)*float32(it.factor)/float32(bg.cell) - 0.5
+	j0 := int(floor32(gy))
+	f := gy - float32(j0)
+	if j0 < 0 {
+		j0, f = 0, 0
+	}
+	if j0 >= bg.h-1 {
+		j0, f = max(bg.h-2, 0), 1
+		if bg.h == 1 {
+			f = 0
+		}
+	}
+	return j0, f
+}
+
+// prepareRow interpolates the cells' gains vertically for plane row y.
+func (it *bgInterp) prepareRow(y int) {
+	bg := it.bg
+	j0, f := it.rowCells(y)
+	a := it.inv[j0*bg.w : (j0+1)*bg.w]
+	b := a
+	if bg.h > 1 {
+		b = it.inv[(j0+1)*bg.w : (j0+2)*bg.w]
+	}
+	ra := it.ra[:bg.w]
+	for i := range ra {
+		ra[i] = int((a[i] + (b[i]-a[i])*f) * 65536)
+	}
+	it.ra[bg.w] = ra[bg.w-1]
+}
+
+// divideRow multiplies row by the gain: luma flattening.
+func (it *bgInterp) divideRow(y int, row []byte) {
+	it.prepareRow(y)
+	for _, r := range it.runs {
+		seg := row[r.x0:r.x1]
+		l := it.ra[r.i]
+		if r.flat {
+			g := uint32(l)
+			for x, v := range seg {
+				seg[x] = uint8(min((uint32(v)*g+1<<15)>>16, 255))
+			}
+			continue
+		}
+		d := it.ra[r.i+1] - l
+		g := l<<8 + d*r.f0 // 24 fractional bits
+		step := d * r.df
+		for x, v := range seg {
+			seg[x] = uint8(min((uint64(v)*uint64(g)+1<<23)>>24, 255))
+			g += step
+		}
+	}
+}
+
+// gainRow writes each pixel's gain (16 fractional bits) into dst.
+func (it *bgInterp) gainRow(y int, dst []uint32) {
+	it.prepareRow(y)
+	for _, r := range it.runs {
+		seg := dst[r.x0:r.x1]
+		l := it.ra[r.i]
+		if r.flat {
+			for x := range seg {
+				seg[x] = uint32(l)
+			}
+			continue
+		}
+		d := it.ra[r.i+1] - l
+		g := l<<8 + d*r.f0
+		step := d * r.df
+		for x := range seg {
+			seg[x] = uint32(g >> 8)
+			g += step
+		}
+	}
+}
+
+// flattenGray divides the lighting out of g in place: paper becomes white
+// (255), ink keeps its contrast to the paper around it.
+//
+// Where the lighting steps sharply (a hard shadow's edge), plain
+// interpolation of the coarse background would leave a dark seam on the
+// shadow's side; there each pixel weighs the surrounding cells by how close
+// their background is to its own value (joint bilateral upsampling, Kopf et
+// al. 2007), so paper pixels follow their own side of the edge.
+func flattenGray(ctx context.Context, g plane, bg *background) error {
+	it := bg.interp(255, g.w, 1)
+	edge := bg.edgeQuads()
+	orig := make([]byte, g.w)
+	for y := range g.h {
+		if y&63 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		row := g.pix[y*g.s : y*g.s+g.w]
+		j0, fy := it.rowCells(y)
+		if !edge.anyInRow[j0] {
+			it.divideRow(y, row)
+			continue
+		}
+		copy(orig, row)
+		it.divideRow(y, row)
+		erow := edge.quad[j0*bg.w:]
+		for x := range row {
+			gx := (float32(x)+0.5)/float32(bg.cell) - 0.5
+			i0 := min(max(int(floor32(gx)), 0), max(bg.w-2, 0))
+			if !erow[i0] {
+				continue
+			}
+			fx := min(max(gx-float32(i0), 0), 1)
+			v := float32(orig[x])
+			b := bg.edgeAware(i0, j0, fx, fy, v)
+			row[x] = uint8(min(255, v*255/b+0.5))
+		}
+	}
+	return nil
+}
+
+// edgeMask marks 2×2 cell neighbourhoods whose background spans a sharp
+// lighting step.
+type edgeMask struct {
+	quad     []bool // quad[j*w+i]: cells (i..i+1, j..j+1)
+	anyInRow []bool
+}
+
+// edgeStep: a neighbourhood whose background varies by more than this
+// fraction of its brightest cell is a lighting edge.
+const edgeStep = 0.12
+
+func (bg *background) edgeQuads() edgeMask {
+	w, h := bg.w, bg.h
+	raw := make([]bool, w*h)
+	for j := range h {
+		j1 := min(j+1, h-1)
+		for i := range w {
+			i1 := min(i+1, w-1)
+			a, b, c, d := bg.v[j*w+i], bg.v[j*w+i1], bg.v[j1*w+i], bg.v[j1*w+i1]
+			hi, lo := max(a, b, c, d), min(a, b, c, d)
+			raw[j*w+i] = hi-lo > edgeStep*hi
+		}
+	}
+	// Grow by one cell: pixels of a cell straddling the step need the
+	// neighbourhood beyond it.
+	m := edgeMask{quad: make([]bool, w*h), anyInRow: make([]bool, h)}
+	for j := range h {
+		for i := range w {
+			if !raw[j*w+i] {
+				continue
+			}
+			for jj := max(j-1, 0); jj <= min(j+1, h-1); jj++ {
+				for ii := max(i-1, 0); ii <= min(i+1, w-1); ii++ {
+					m.quad[jj*w+ii] = true
+					m.anyInRow[jj] = true
+				}
+			}
+		}
+	}
+	return m
+}
+
+// edgeAware returns the background for a pixel of value v at fractional
+// position (fx, fy) between cells (i, j) and (i+1, j+1): the 4×4 cells
+// around it weighted by distance (a tent two cells wide) and by how close
+// their background is to v.
+func (bg *background) edgeAware(i, j int, fx, fy, v float32) float32 {
+	var hi float32
+	for jj := max(j-1, 0); jj <= min(j+2, bg.h-1); jj++ {
+		for ii := max(i-1, 0); ii <= min(i+2, bg.w-1); ii++ {
+			hi = max(hi, bg.v[jj*bg.w+ii])
+		}
+	}
+	sigma := 0.06 * hi
+	var num, den float32
+	for dj := -1; dj <= 2; dj++ {
+		jj := min(max(j+dj, 0), bg.h-1)
+		wy := max(0, 2-abs32(float32(dj)-fy))
+		for di := -1; di <= 2; di++ {
+			ii := min(max(i+di, 0), bg.w-1)
+			wx := max(0, 2-abs32(float32(di)-fx))
+			c := bg.v[jj*bg.w+ii]
+			d := (v - c) / sigma
+			w := (wx*wy + 1e-3) / (1 + d*d)
+			num += w * c
+			den += w
+		}
+	}
+	return max(num/den, 4)
+}
+
+// flattenChroma scales chroma deviations from neutral by the same gain as
+// the luma (so a colour keeps its saturation when its brightness is
+// restored), after removing the paper's colour cast c0.
+func flattenChroma(ctx context.Context, c plane, bg *background, factor int, c0 float32) error {
+	it := bg.interp(255, c.w, factor)
+	gain := make([]uint32, c.w)
+	for y := range c.h {
+		if y&63 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		it.gainRow(y, gain)
+		row := c.pix[y*c.s : y*c.s+c.w]
+		for x, v := range row {
+			d := (float32(v) - c0) * float32(gain[x]) / 65536
+			row[x] = clamp8(int32(128 + d + 0.5*sign32(d)))
+		}
+	}
+	return nil
+}
+
+func sign32(v float32) float32 {
+	if v < 0 {
+		return -1
+	}
+	return 1
+}
+
+func floor32(v float32) float32 {
+	i := float32(int(v))
+	if i > v {
+		i--
+	}
+	return i
+}

@@ -1,0 +1,317 @@
+// Package scan turns a phone photo of a document into a clean page image,
+// as a flatbed scanner would: it finds the paper's four corners against the
+// background, corrects the perspective straight into the target size,
+// turns the page upright, divides out uneven lighting, and renders it in
+// colour, clean grey or black and white.
+//
+// Everything is pure Go working on the image's byte planes (the Y plane of
+// an *image.YCbCr is used directly), so one 12 MP photo takes a few tens of
+// milliseconds and a few megabytes beyond the decoded photo.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+)
+
+// Options controls Scan.
+type Options struct {
+	Mode Mode
+	// Target page size in pixels (e.g. A4 at 150 DPI = 1240×1754 portrait).
+	// Only the sizes matter, not their order: a portrait page fits within
+	// min×max, a landscape one within max×min. A page whose aspect is
+	// within 10% of the target's fills it exactly; other pages keep their
+	// aspect. ID cards: see Result.Card.
+	TargetW, TargetH int
+}
+
+// Result is the scanned page.
+type Result struct {
+	// Image is an *image.Gray for ModeGray and ModeBW (BW pixels are 0 or
+	// 255) and an *image.YCbCr (4:2:0) for ModeColor. It does not alias src.
+	Image image.Image
+	// Mode is the resolved mode (never ModeAuto).
+	Mode Mode
+	// Card reports that the page found has an ID card's proportions
+	// (85.6×54 mm, ratio ~1.586) rather than a full page's. The image then
+	// spans just the card at twice the target's pixel density for A4
+	// (its long side is 2 × long(Target) × 85.6/297 pixels): place it at
+	// 85.6 mm wide for the card's real size.
+	Card bool
+	// Landscape reports that the upright page is wider than tall.
+	Landscape bool
+	// Found reports that the paper's outline was found; when false the
+	// whole photo was used as the page.
+	Found bool
+	// Corners are the page's corners in src's coordinates (relative to
+	// src.Bounds().Min), top-left, top-right, bottom-right, bottom-left of
+	// the photo's frame (before turning the page upright).
+	Corners [4]image.Point
+	// Turns is the number of clockwise quarter-turns applied to make the
+	// page upright.
+	Turns int
+}
+
+var (
+	// ErrEmpty is returned for an image without pixels.
+	ErrEmpty = errors.New("scan: empty image")
+	// ErrOptions is returned for a missing or invalid target size.
+	ErrOptions = errors.New("scan: invalid options")
+)
+
+const (
+	cardRatio    = 85.6 / 53.98
+	cardMinRatio = 1.53
+	cardMaxRatio = 1.66
+	a4Long       = 297.0
+	cardLongMM   = 85.6
+	// snapTolerance: a page within this relative aspect difference of the
+	// target fills the target exactly.
+	snapTolerance = 0.10
+	maxTarget     = 20000
+	// borderInset: the page is sampled this fraction of its size inside the
+	// outline found (0.8 mm on A4), so no sliver of background shows.
+	borderInset = 0.004
+)
+
+// Scan finds the page in src and renders it upright at the target size.
+// When no page outline is found the whole photo is the page: Scan fails
+// only for an empty image, invalid options, or when ctx ends (ctx.Err()).
+func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
+	if opts.TargetW <= 0 || opts.TargetH <= 0 || opts.TargetW > maxTarget || opts.TargetH > maxTarget {
+		return Result{}, fmt.Errorf("%w: target %d×%d", ErrOptions, opts.TargetW, opts.TargetH)
+	}
+	if opts.Mode < ModeAuto || opts.Mode > ModeBW {
+		return Result{}, fmt.Errorf("%w: mode %d", ErrOptions, opts.Mode)
+	}
+	if src == nil || src.Bounds().Empty() {
+		return Result{}, ErrEmpty
+	}
+	p, err := newPlanes(ctx, src)
+	if err != nil {
+		return Result{}, err
+	}
+	sm, err := newSmall(ctx, p)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	pg := locate(p, sm)
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	res, err := render(ctx, p, sm, pg, opts, true)
+	if errors.Is(err, errNotCard) {
+		res, err = render(ctx, p, sm, pg, opts, false)
+	}
+	return res, err
+}
+
+// errNotCard: a page with a card's proportions turned out to carry a
+// page's text (lines too small for a card); render it again as a page.
+var errNotCard = errors.New("scan: not a card")
+
+// maxPageLineFrac: text lines (ascender to descender) under this fraction
+// of the long side are a page's body text (11 pt on A4 is about 1.3%), not
+// an ID card's (usually 2.5–4% of 85.6 mm).
+const maxPageLineFrac = 0.019
+
+// render warps, flattens, turns and renders the located page.
+func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, allowCard bool) (Result, error) {
+	outW, outH, card := pageSize(pg, opts, allowCard)
+	m := rectToQuad(pg.corners, outW, outH)
+	if pg.found {
+		// Stay a little inside the paper's edge so no background shows.
+		ix, iy := borderInset*float64(outW), borderInset*float64(outH)
+		m = m.mul(homography{1 - 2*ix/float64(outW), 0, ix, 0, 1 - 2*iy/float64(outH), iy, 0, 0, 1})
+	}
+	scale := sourceScale(pg.corners, outW, outH)
+	src, pre, rest, err := prefilter(ctx, plane{p.y, p.w, p.h, p.ys}, pg.corners, scale)
+	if err != nil {
+		return Result{}, err
+	}
+	luma, err := warpPlane(ctx, src, pre.mul(m), outW, outH, tapsFor(rest))
+	if err != nil {
+		return Result{}, err
+	}
+	bg, err := estimateBackground(ctx, luma)
+	if err != nil {
+		return Result{}, err
+	}
+	flat := plane{pix: make([]byte, len(luma.pix)), w: luma.w, h: luma.h, s: luma.s}
+	copy(flat.pix, luma.pix)
+	if err := flattenGray(ctx, flat, bg); err != nil {
+		return Result{}, err
+	}
+	orient, err := detectOrientation(ctx, flat)
+	if err != nil {
+		return Result{}, err
+	}
+	if card && orient.lines >= 3 && float64(orient.lineHeight) < maxPageLineFrac*float64(max(outW, outH)) {
+		return Result{}, errNotCard
+	}
+	st := statsOf(flat)
+	mode := opts.Mode
+	photo := photoLike(st, bg, colourfulness(sm, pg))
+	if mode == ModeAuto {
+		mode = ModeGray
+		if (photo || card) && p.hasChroma() {
+			mode = ModeColor
+		}
+	}
+	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns}
+	for i, c := range pg.corners {
+		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
+	}
+	switch mode {
+	case ModeGray:
+		lut := levelMap(&st)
+		applyLUT(flat, &lut)
+		res.Image = toGray(rotatePlane(flat, orient.turns))
+	case ModeBW:
+		r := max(7, max(flat.w, flat.h)/120)
+		if err := sauvola(ctx, flat, r, 0.2); err != nil {
+			return Result{}, err
+		}
+		res.Image = toGray(rotatePlane(flat, orient.turns))
+	case ModeColor:
+		img, err := renderColour(ctx, p, m, scale, luma, flat, bg, !photo && !card, st)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Image = rotateYCbCr(img, orient.turns)
+	}
+	b := res.Image.Bounds()
+	res.Landscape = b.Dx() > b.Dy()
+	return res, nil
+}
+
+// page is the located page in source coordinates.
+type page struct {
+	corners [4]pt // TL, TR, BR, BL
+	found   bool
+	ratio   float64 // estimated real width/height (width along TL→TR)
+}
+
+// locate finds the page outline, or returns the whole image.
+func locate(p *planes, sm *small) page {
+	e := findEdges(sm)
+	lines := houghLines(e)
+	cand, ok := findQuad(e, lines)
+	w, h := float64(p.w), float64(p.h)
+	whole := page{corners: [4]pt{{0, 0}, {w, 0}, {w, h}, {0, h}}, ratio: w / h}
+	if !ok {
+		return whole
+	}
+	k := float64(sm.k)
+	var q [4]pt
+	for i, c := range cand.corners {
+		q[i] = c.scale(k)
+	}
+	q = refineCorners(p, q, cand.brighter, sm.k)
+	f := 0.8 * math.Max(w, h) // a phone's typical focal length in pixels
+	return page{corners: q, found: true, ratio: aspectRatio(q, pt{w / 2, h / 2}, f)}
+}
+
+// pageSize chooses the output size in the photo's frame (before turning
+// upright) and whether the page is an ID card.
+func pageSize(pg page, opts Options, allowCard bool) (w, h int, card bool) {
+	short, long := min(opts.TargetW, opts.TargetH), max(opts.TargetW, opts.TargetH)
+	r := pg.ratio
+	wide := r > 1
+	pr := r // page's long/short ratio
+	if !wide {
+		pr = 1 / r
+	}
+	box := func(s, l int) (int, int) {
+		if wide {
+			return l, s
+		}
+		return s, l
+	}
+	if allowCard && pg.found && pr >= cardMinRatio && pr <= cardMaxRatio {
+		cl := int(math.Round(2 * float64(long) * cardLongMM / a4Long))
+		cs := int(math.Round(float64(cl) / cardRatio))
+		// Never larger than the target box.
+		if f := math.Min(float64(long)/float64(cl), float64(short)/float64(cs)); f < 1 {
+			cl, cs = int(float64(cl)*f), int(float64(cs)*f)
+		}
+		w, h = box(max(cs, 1), max(cl, 1))
+		return w, h, true
+	}
+	tr := float64(long) / float64(short)
+	if pg.found && math.Abs(pr-tr) <= snapTolerance*tr {
+		w, h = box(short, long)
+		return w, h, false
+	}
+	if pr >= tr { // longer than the target: long side fills
+		w, h = box(max(1, int(math.Round(float64(long)/pr))), long)
+	} else {
+		w, h = box(short, max(1, int(math.Round(float64(short)*pr))))
+	}
+	return w, h, false
+}
+
+// colourfulness is the fraction of the page (on the detection copy) whose
+// colour differs clearly from the paper's.
+func colourfulness(sm *small, pg page) float64 {
+	if sm.cb == nil {
+		return 0
+	}
+	// Inside the page: on the inner side of all four edges (a·x + b·y ≥ c).
+	var hp [4][3]float64
+	for i := range 4 {
+		a, b := pg.corners[i].scale(1/float64(sm.k)), pg.corners[(i+1)%4].scale(1/float64(sm.k))
+		hp[i] = [3]float64{-(b.y - a.y), b.x - a.x, -(b.y-a.y)*a.x + (b.x-a.x)*a.y}
+	}
+	// Every other pixel of every other row is plenty for a fraction.
+	inside := make([]bool, sm.w*sm.h)
+	var maxY float32
+	for y := 0; y < sm.h; y += 2 {
+		fy := float64(y) + 0.5
+		for x := 0; x < sm.w; x += 2 {
+			fx := float64(x) + 0.5
+			in := true
+			for _, h := range hp {
+				if h[0]*fx+h[1]*fy < h[2] {
+					in = false
+					break
+				}
+			}
+			if in {
+				inside[y*sm.w+x] = true
+				maxY = max(maxY, sm.y[y*sm.w+x])
+			}
+		}
+	}
+	// Paper colour: mean chroma of bright pixels inside the page.
+	var sb, sr float64
+	var n, total int
+	for i, in := range inside {
+		if in && sm.y[i] >= 0.7*maxY {
+			sb += float64(sm.cb[i])
+			sr += float64(sm.cr[i])
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	cb0, cr0 := float32(sb/float64(n)), float32(sr/float64(n))
+	colourful := 0
+	for i, in := range inside {
+		if !in {
+			continue
+		}
+		total++
+		if sm.y[i] > 40 && abs32(sm.cb[i]-cb0)+abs32(sm.cr[i]-cr0) > 24 {
+			colourful++
+		}
+	}
+	return float64(colourful) / float64(total)
+}

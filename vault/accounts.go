@@ -1,0 +1,247 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+
+	"filippo.io/age"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/coffre/coffre/vault/meta"
+	"github.com/coffre/coffre/vault/seal"
+)
+
+// Principal is someone holding an unlocked identity: an owner (from Unlock or
+// RecoverWithCode) or a worker (from UnlockWorker). It lives in memory for
+// the time of a session and must never be logged or stored as is.
+type Principal struct {
+	kind     RecipientKind
+	id       string
+	identity *age.X25519Identity
+}
+
+// ID returns the owner's or worker's id.
+func (p *Principal) ID() string { return p.id }
+
+// Kind returns KindOwner or KindWorker.
+func (p *Principal) Kind() RecipientKind { return p.kind }
+
+// PublicKey returns the principal's age recipient ("age1…").
+func (p *Principal) PublicKey() string { return p.identity.Recipient().String() }
+
+func (p *Principal) valid() bool { return p != nil && p.identity != nil && p.id != "" }
+
+// requireOwner fails with ErrInvalid unless p is an unlocked owner.
+func requireOwner(p *Principal) error {
+	if !p.valid() || p.kind != KindOwner {
+		return fmt.Errorf("%w: owner required", ErrInvalid)
+	}
+	return nil
+}
+
+// normSecret normalises a secret to Unicode NFC so that the same passphrase
+// typed on different keyboards opens the same wrap.
+func normSecret(secret []byte) ([]byte, error) {
+	if len(secret) == 0 {
+		return nil, fmt.Errorf("%w: empty secret", ErrInvalid)
+	}
+	return norm.NFC.Bytes(secret), nil
+}
+
+// CreateOwner creates an owner: a fresh identity stored wrapped by secret +
+// pepper and by a fresh recovery code. It returns the owner id and the
+// recovery code, which is shown once (printed on the recovery sheet) and
+// never stored.
+func (s *Service) CreateOwner(ctx context.Context, secret []byte) (string, seal.RecoveryCode, error) {
+	secret, err := normSecret(secret)
+	if err != nil {
+		return "", seal.RecoveryCode{}, err
+	}
+	id, err := newID()
+	if err != nil {
+		return "", seal.RecoveryCode{}, err
+	}
+	ident, err := seal.NewIdentity()
+	if err != nil {
+		return "", seal.RecoveryCode{}, fmt.Errorf("vault: create owner: %w", err)
+	}
+	code, err := seal.NewRecoveryCode()
+	if err != nil {
+		return "", seal.RecoveryCode{}, fmt.Errorf("vault: create owner: %w", err)
+	}
+	var bySecret, byCode []byte
+	err = s.withKDF(ctx, func() error {
+		var err error
+		if bySecret, err = seal.WrapWithSecret(ident, secret, s.pepper, s.scrypt); err != nil {
+			return err
+		}
+		byCode, err = seal.WrapWithRecoveryCode(ident, code)
+		return err
+	})
+	if err != nil {
+		return "", seal.RecoveryCode{}, fmt.Errorf("vault: create owner: %w", err)
+	}
+	err = s.meta.CreateOwner(ctx, meta.Owner{
+		ID: id, PublicKey: ident.Recipient().String(),
+		IdentityBySecret: bySecret, IdentityByRecovery: byCode, Created: s.now().UTC(),
+	})
+	if err != nil {
+		return "", seal.RecoveryCode{}, mapMeta("create owner", err)
+	}
+	return id, code, nil
+}
+
+// Unlock opens an owner's identity with their secret. Errors: ErrNotFound
+// (no such owner), ErrWrongSecret.
+func (s *Service) Unlock(ctx context.Context, ownerID string, secret []byte) (*Principal, error) {
+	secret, err := normSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.meta.Owner(ctx, ownerID)
+	if err != nil {
+		return nil, mapMeta("unlock", err)
+	}
+	var ident *age.X25519Identity
+	err = s.withKDF(ctx, func() error {
+		var err error
+		ident, err = seal.UnwrapWithSecret(o.IdentityBySecret, secret, s.pepper)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault: unlock: %w", err)
+	}
+	if ident.Recipient().String() != o.PublicKey {
+		return nil, fmt.Errorf("vault: unlock: identity does not match public key: %w", ErrCorrupt)
+	}
+	return &Principal{kind: KindOwner, id: o.ID, identity: ident}, nil
+}
+
+// RecoverWithCode opens an owner's identity with the recovery code and wraps
+// it under newSecret, replacing the old secret; every document stays
+// readable and the recovery code stays valid. It returns the unlocked owner.
+// Errors: ErrNotFound, ErrWrongRecoveryCode, ErrInvalid (empty secret).
+func (s *Service) RecoverWithCode(ctx context.Context, ownerID string, code seal.RecoveryCode, newSecret []byte) (*Principal, error) {
+	newSecret, err := normSecret(newSecret)
+	if err != nil {
+		return nil, err
+	}
+	if code.IsZero() {
+		return nil, fmt.Errorf("%w: empty recovery code", ErrInvalid)
+	}
+	o, err := s.meta.Owner(ctx, ownerID)
+	if err != nil {
+		return nil, mapMeta("recover", err)
+	}
+	var ident *age.X25519Identity
+	var bySecret []byte
+	err = s.withKDF(ctx, func() error {
+		var err error
+		if ident, err = seal.UnwrapWithRecoveryCode(o.IdentityByRecovery, code); err != nil {
+			return err
+		}
+		if ident.Recipient().String() != o.PublicKey {
+			return fmt.Errorf("identity does not match public key: %w", ErrCorrupt)
+		}
+		bySecret, err = seal.WrapWithSecret(ident, newSecret, s.pepper, s.scrypt)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault: recover: %w", err)
+	}
+	if err := s.meta.SetOwnerIdentityBySecret(ctx, o.ID, bySecret); err != nil {
+		return nil, mapMeta("recover", err)
+	}
+	return &Principal{kind: KindOwner, id: o.ID, identity: ident}, nil
+}
+
+// OwnerPublicKey returns an owner's age recipient: all a relay needs to add
+// documents. ErrNotFound for an unknown owner.
+func (s *Service) OwnerPublicKey(ctx context.Context, ownerID string) (string, error) {
+	o, err := s.meta.Owner(ctx, ownerID)
+	if err != nil {
+		return "", mapMeta("owner public key", err)
+	}
+	return o.PublicKey, nil
+}
+
+// CreateWorker creates a worker (a grantee) whose identity is wrapped by
+// secret + pepper, and returns its id.
+func (s *Service) CreateWorker(ctx context.Context, secret []byte) (string, error) {
+	secret, err := normSecret(secret)
+	if err != nil {
+		return "", err
+	}
+	id, err := newID()
+	if err != nil {
+		return "", err
+	}
+	ident, err := seal.NewIdentity()
+	if err != nil {
+		return "", fmt.Errorf("vault: create worker: %w", err)
+	}
+	var bySecret []byte
+	err = s.withKDF(ctx, func() error {
+		var err error
+		bySecret, err = seal.WrapWithSecret(ident, secret, s.pepper, s.scrypt)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("vault: create worker: %w", err)
+	}
+	err = s.meta.CreateWorker(ctx, meta.Worker{ID: id, PublicKey: ident.Recipient().String(), IdentityBySecret: bySecret, Created: s.now().UTC()})
+	if err != nil {
+		return "", mapMeta("create worker", err)
+	}
+	return id, nil
+}
+
+// UnlockWorker opens a worker's identity. Errors: ErrNotFound, ErrWrongSecret.
+func (s *Service) UnlockWorker(ctx context.Context, workerID string, secret []byte) (*Principal, error) {
+	secret, err := normSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.meta.Worker(ctx, workerID)
+	if err != nil {
+		return nil, mapMeta("unlock worker", err)
+	}
+	var ident *age.X25519Identity
+	err = s.withKDF(ctx, func() error {
+		var err error
+		ident, err = seal.UnwrapWithSecret(w.IdentityBySecret, secret, s.pepper)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault: unlock worker: %w", err)
+	}
+	if ident.Recipient().String() != w.PublicKey {
+		return nil, fmt.Errorf("vault: unlock worker: identity does not match public key: %w", ErrCorrupt)
+	}
+	return &Principal{kind: KindWorker, id: w.ID, identity: ident}, nil
+}
+
+// granteeRecipient resolves a grantee's public key.
+func (s *Service) granteeRecipient(ctx context.Context, g Grantee) (*age.X25519Recipient, error) {
+	switch g.Kind {
+	case KindWorker:
+		w, err := s.meta.Worker(ctx, g.ID)
+		if err != nil {
+			return nil, mapMeta("grantee", err)
+		}
+		r, err := seal.ParseRecipient(w.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("vault: grantee key: %w: %w", ErrCorrupt, err)
+		}
+		return r, nil
+	case KindOrganisation:
+		return nil, fmt.Errorf("%w: organisation grantees are not supported yet", ErrInvalid)
+	}
+	return nil, fmt.Errorf("%w: grantee kind %q", ErrInvalid, g.Kind)
+}
+
+// Grantee names a reader other than the owner.
+type Grantee struct {
+	Kind RecipientKind
+	ID   string
+}

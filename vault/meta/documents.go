@@ -1,0 +1,269 @@
+package meta
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+const docColumns = `d.id, d.owner_id, d.category, d.title_sealed, d.media_type, d.pages, d.size, d.profile,
+	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at`
+
+const wrapColumns = `w.document_id, w.recipient_kind, w.recipient_id, w.wrapped_key, w.created_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDocument(s scanner, extra ...any) (Document, error) {
+	var d Document
+	var state string
+	var since, created int64
+	var expires sql.NullInt64
+	dest := append([]any{&d.ID, &d.OwnerID, &d.Category, &d.TitleSealed, &d.MediaType, &d.Pages, &d.Size, &d.Profile,
+		&d.BlobKey, &state, &since, &created, &expires}, extra...)
+	if err := s.Scan(dest...); err != nil {
+		return Document{}, err
+	}
+	d.State = State(state)
+	d.StateSince = fromDB(since)
+	d.Created = fromDB(created)
+	d.Expires = fromOptTime(expires)
+	return d, nil
+}
+
+// wrapScan holds the scan targets of wrapColumns.
+type wrapScan struct {
+	w       Wrap
+	kind    string
+	created int64
+}
+
+func (ws *wrapScan) dest() []any {
+	return []any{&ws.w.DocumentID, &ws.kind, &ws.w.RecipientID, &ws.w.WrappedKey, &ws.created}
+}
+
+func (ws *wrapScan) wrap() Wrap {
+	w := ws.w
+	w.RecipientKind = RecipientKind(ws.kind)
+	w.Created = fromDB(ws.created)
+	return w
+}
+
+// InsertDocument inserts a document row, normally in StatePending (the
+// payload not yet stored). StateSince is set to the store's clock. A
+// duplicate id or blob key is ErrConflict; a missing owner is ErrNotFound.
+func (o *ops) InsertDocument(ctx context.Context, d Document) error {
+	if d.ID == "" || d.OwnerID == "" || d.BlobKey == "" || d.MediaType == "" || len(d.TitleSealed) == 0 {
+		return errors.New("meta: insert document: missing field")
+	}
+	switch d.State {
+	case StatePending, StateCommitted:
+	default:
+		return fmt.Errorf("meta: insert document: bad state %q", d.State)
+	}
+	_, err := o.exec(ctx, "insert document",
+		`INSERT INTO documents (id, owner_id, category, title_sealed, media_type, pages, size, profile,
+			blob_key, state, state_since, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
+		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires))
+	return err
+}
+
+// CommitDocument atomically turns a pending document into a committed one
+// with its final plaintext size and inserts its key wraps (at least one).
+// A missing document is ErrNotFound; one not pending is ErrConflict, as is a
+// duplicate wrap. On error nothing changes.
+func (o *ops) CommitDocument(ctx context.Context, id string, size int64, wraps []Wrap) error {
+	if len(wraps) == 0 {
+		return errors.New("meta: commit document: no wrap")
+	}
+	if size < 0 {
+		return errors.New("meta: commit document: negative size")
+	}
+	for _, w := range wraps {
+		if w.DocumentID != id {
+			return fmt.Errorf("meta: commit document: wrap for document %q", w.DocumentID)
+		}
+	}
+	return o.atomic(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, "commit document",
+			`UPDATE documents SET state = ?, size = ?, state_since = ? WHERE id = ? AND state = ?`,
+			string(StateCommitted), size, toDB(tx.now()), id, string(StatePending))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("meta: commit document: %w", err)
+		} else if n == 0 {
+			if _, err := tx.Document(ctx, id); err != nil {
+				return err
+			}
+			return fmt.Errorf("meta: commit document %s: not pending: %w", id, ErrConflict)
+		}
+		for _, w := range wraps {
+			if err := tx.insertWrap(ctx, w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Document returns a document in any state, or ErrNotFound.
+func (o *ops) Document(ctx context.Context, id string) (Document, error) {
+	d, err := scanDocument(o.queryRow(ctx, `SELECT `+docColumns+` FROM documents d WHERE d.id = ?`, id))
+	if err != nil {
+		return Document{}, o.wrap("document", err)
+	}
+	return d, nil
+}
+
+// DocumentByBlobKey returns the document (any state) whose payload is under
+// key, or ErrNotFound.
+func (o *ops) DocumentByBlobKey(ctx context.Context, key string) (Document, error) {
+	d, err := scanDocument(o.queryRow(ctx, `SELECT `+docColumns+` FROM documents d WHERE d.blob_key = ?`, key))
+	if err != nil {
+		return Document{}, o.wrap("document by blob key", err)
+	}
+	return d, nil
+}
+
+// DocumentAccess returns a committed document with the recipient's wrap of
+// its key. ErrNotFound when the document is missing, not committed, or the
+// recipient holds no wrap: the three are deliberately indistinguishable.
+func (o *ops) DocumentAccess(ctx context.Context, docID string, kind RecipientKind, recipientID string) (Access, error) {
+	var ws wrapScan
+	d, err := scanDocument(o.queryRow(ctx,
+		`SELECT `+docColumns+`, `+wrapColumns+`
+		FROM documents d JOIN document_wraps w ON w.document_id = d.id
+		WHERE d.id = ? AND d.state = ? AND w.recipient_kind = ? AND w.recipient_id = ?`,
+		docID, string(StateCommitted), string(kind), recipientID), ws.dest()...)
+	if err != nil {
+		return Access{}, o.wrap("document access", err)
+	}
+	return Access{Document: d, Wrap: ws.wrap()}, nil
+}
+
+// ListAccess returns every committed document the recipient holds a wrap
+// for, oldest first (ties by id).
+func (o *ops) ListAccess(ctx context.Context, kind RecipientKind, recipientID string) ([]Access, error) {
+	rows, err := o.query(ctx,
+		`SELECT `+docColumns+`, `+wrapColumns+`
+		FROM documents d JOIN document_wraps w ON w.document_id = d.id
+		WHERE w.recipient_kind = ? AND w.recipient_id = ? AND d.state = ?
+		ORDER BY d.created_at, d.id`,
+		string(kind), recipientID, string(StateCommitted))
+	if err != nil {
+		return nil, o.wrap("list access", err)
+	}
+	defer rows.Close()
+	var out []Access
+	for rows.Next() {
+		var ws wrapScan
+		d, err := scanDocument(rows, ws.dest()...)
+		if err != nil {
+			return nil, o.wrap("list access", err)
+		}
+		out = append(out, Access{Document: d, Wrap: ws.wrap()})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, o.wrap("list access", err)
+	}
+	return out, nil
+}
+
+// StaleDocuments returns documents left pending or deleting since before
+// the given time (crashed or abandoned operations), oldest first.
+func (o *ops) StaleDocuments(ctx context.Context, before time.Time) ([]Document, error) {
+	rows, err := o.query(ctx,
+		`SELECT `+docColumns+` FROM documents d
+		WHERE d.state <> ? AND d.state_since < ? ORDER BY d.state_since, d.id`,
+		string(StateCommitted), toDB(before))
+	if err != nil {
+		return nil, o.wrap("stale documents", err)
+	}
+	defer rows.Close()
+	var out []Document
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, o.wrap("stale documents", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, o.wrap("stale documents", err)
+	}
+	return out, nil
+}
+
+// BeginDeleteDocument atomically removes every wrap of a committed document
+// owned by ownerID and marks it deleting, so it is no longer listed nor
+// readable; the caller then deletes the payload and the row
+// (DeleteDocument). It returns the document as it was. ErrNotFound when no
+// committed document with that id belongs to ownerID.
+func (o *ops) BeginDeleteDocument(ctx context.Context, id, ownerID string) (Document, error) {
+	var d Document
+	err := o.atomic(ctx, func(tx *Tx) error {
+		var err error
+		d, err = tx.Document(ctx, id)
+		if err != nil {
+			return err
+		}
+		if d.OwnerID != ownerID || d.State != StateCommitted {
+			return fmt.Errorf("meta: begin delete %s: %w", id, ErrNotFound)
+		}
+		if err := tx.execOne(ctx, "begin delete",
+			`UPDATE documents SET state = ?, state_since = ? WHERE id = ? AND state = ?`,
+			string(StateDeleting), toDB(tx.now()), id, string(StateCommitted)); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, "begin delete: wraps", `DELETE FROM document_wraps WHERE document_id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return Document{}, err
+	}
+	return d, nil
+}
+
+// DeleteDocument removes a document row in any state, with its wraps.
+// A missing row is ErrNotFound.
+func (o *ops) DeleteDocument(ctx context.Context, id string) error {
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "delete document: wraps", `DELETE FROM document_wraps WHERE document_id = ?`, id); err != nil {
+			return err
+		}
+		return tx.execOne(ctx, "delete document", `DELETE FROM documents WHERE id = ?`, id)
+	})
+}
+
+// DeleteStaleDocument removes a document row (and any wraps) only if it is
+// still not committed and has been in its state since before the given time,
+// and returns it as it was: fsck's safe removal, which cannot race with an
+// upload that commits in the meantime. ErrNotFound when the row is missing;
+// ErrConflict when it is committed or not stale.
+func (o *ops) DeleteStaleDocument(ctx context.Context, id string, before time.Time) (Document, error) {
+	var d Document
+	err := o.atomic(ctx, func(tx *Tx) error {
+		var err error
+		d, err = tx.Document(ctx, id)
+		if err != nil {
+			return err
+		}
+		if d.State == StateCommitted || !d.StateSince.Before(before) {
+			return fmt.Errorf("meta: delete stale document %s: %s since %s: %w", id, d.State, d.StateSince.Format(time.RFC3339), ErrConflict)
+		}
+		if _, err := tx.exec(ctx, "delete stale document: wraps", `DELETE FROM document_wraps WHERE document_id = ?`, id); err != nil {
+			return err
+		}
+		return tx.execOne(ctx, "delete stale document",
+			`DELETE FROM documents WHERE id = ? AND state <> ? AND state_since < ?`, id, string(StateCommitted), toDB(before))
+	})
+	if err != nil {
+		return Document{}, err
+	}
+	return d, nil
+}

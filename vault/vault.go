@@ -1,0 +1,172 @@
+// Package vault is Coffre's domain service: owners and their keys, documents
+// (encrypted payloads in a blob store, metadata in a SQL store), grants to
+// workers, deletion, export, and the consistency checks behind
+// `coffre admin fsck`.
+//
+// Key model (DESIGN.md, "Keys and encryption"): each owner and worker holds an
+// age X25519 identity stored only wrapped (by secret + server pepper, and for
+// owners also by the recovery code). Each document has its own identity: the
+// payload is an age file encrypted to it, and the document identity is
+// wrapped once per reader (the owner, each grantee). Adding a document needs
+// only the owner's public key, so a relay can write but never read back.
+// Revocation deletes a wrap; deletion removes the payload and every wrap.
+//
+// Consistency of AddDocument: the metadata row is written first as pending
+// (invisible), then the payload, then one transaction commits the row and
+// inserts its wraps. A crash at any point leaves nothing visible; what it
+// leaves behind (a pending row, perhaps a payload) is found by FindOrphans
+// and removed by RemoveOrphans.
+//
+// Errors are sentinels (ErrNotFound, ErrNoAccess, ErrInvalid, ErrConflict,
+// ErrCorrupt, ErrWrongSecret, ErrWrongRecoveryCode) wrapped with context;
+// test them with errors.Is. The package never logs.
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/coffre/coffre/vault/blob"
+	"github.com/coffre/coffre/vault/meta"
+	"github.com/coffre/coffre/vault/seal"
+)
+
+// Sentinel errors.
+var (
+	// ErrNotFound: no such owner, worker or document (a document of another
+	// owner is reported as not found).
+	ErrNotFound = errors.New("vault: not found")
+	// ErrNoAccess: the principal holds no key for the document (never
+	// granted, revoked, deleted, or no such document: indistinguishable).
+	ErrNoAccess = errors.New("vault: no access to document")
+	// ErrInvalid: an argument breaks the rules (empty secret, bad category,
+	// unknown export format, operation reserved to owners, …).
+	ErrInvalid = errors.New("vault: invalid request")
+	// ErrConflict: the thing already exists (a grant given twice).
+	ErrConflict = errors.New("vault: conflict")
+	// ErrCorrupt: stored data is damaged or missing (a committed document
+	// without its payload, a wrap that does not open). Decryption failures
+	// also satisfy errors.Is(err, seal.ErrCorrupt).
+	ErrCorrupt = errors.New("vault: stored data corrupt or missing")
+	// ErrWrongSecret: the secret does not open the identity.
+	ErrWrongSecret = seal.ErrWrongSecret
+	// ErrWrongRecoveryCode: the recovery code does not open the identity.
+	ErrWrongRecoveryCode = seal.ErrWrongRecoveryCode
+)
+
+// RecipientKind says who a grantee is.
+type RecipientKind = meta.RecipientKind
+
+// Recipient kinds.
+const (
+	KindOwner        = meta.RecipientOwner
+	KindWorker       = meta.RecipientWorker
+	KindOrganisation = meta.RecipientOrganisation
+)
+
+// Config wires a Service.
+type Config struct {
+	// Meta is the metadata store (required).
+	Meta MetaStore
+	// Blobs is the payload store (required).
+	Blobs blob.Store
+	// Pepper is the server pepper (seal.PepperSize bytes, required).
+	Pepper []byte
+	// Scrypt sets the cost of secret wraps; the zero value is the production
+	// default.
+	Scrypt seal.ScryptParams
+	// MaxKDF bounds concurrent secret derivations (each may take 256 MiB at
+	// the default cost); 0 means 2.
+	MaxKDF int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service is the vault. It is safe for concurrent use.
+type Service struct {
+	meta   MetaStore
+	blobs  blob.Store
+	pepper []byte
+	scrypt seal.ScryptParams
+	kdf    chan struct{}
+	now    func() time.Time
+}
+
+// New checks cfg and returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Meta == nil || cfg.Blobs == nil {
+		return nil, fmt.Errorf("%w: vault needs a metadata store and a blob store", ErrInvalid)
+	}
+	if len(cfg.Pepper) != seal.PepperSize {
+		return nil, fmt.Errorf("vault: %w", seal.ErrBadPepper)
+	}
+	if err := cfg.Scrypt.Validate(); err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	n := cfg.MaxKDF
+	if n <= 0 {
+		n = 2
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{
+		meta: cfg.Meta, blobs: cfg.Blobs, pepper: append([]byte(nil), cfg.Pepper...),
+		scrypt: cfg.Scrypt, kdf: make(chan struct{}, n), now: now,
+	}, nil
+}
+
+// withKDF runs fn holding one of the derivation slots.
+func (s *Service) withKDF(ctx context.Context, fn func() error) error {
+	select {
+	case s.kdf <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("vault: waiting for key derivation: %w", ctx.Err())
+	}
+	defer func() { <-s.kdf }()
+	return fn()
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID returns 128 random bits as 26 lower-case base32 characters (valid
+// in blob keys).
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("vault: random id: %w", err)
+	}
+	return idEncoding.EncodeToString(b[:]), nil
+}
+
+// validID reports whether id has the shape newID produces, so that no
+// caller-supplied string ever reaches a blob key unchecked.
+func validID(id string) bool {
+	if len(id) != 26 {
+		return false
+	}
+	return strings.Trim(id, "abcdefghijklmnopqrstuvwxyz234567") == ""
+}
+
+// blobKey is where a document's payload lives.
+func blobKey(docID string) string { return "doc/" + docID }
+
+// blobPrefix is the prefix of every payload key.
+const blobPrefix = "doc/"
+
+// mapMeta translates metadata-store sentinels into the vault's.
+func mapMeta(what string, err error) error {
+	switch {
+	case errors.Is(err, meta.ErrNotFound):
+		return fmt.Errorf("vault: %s: %w", what, ErrNotFound)
+	case errors.Is(err, meta.ErrConflict):
+		return fmt.Errorf("vault: %s: %w", what, ErrConflict)
+	}
+	return fmt.Errorf("vault: %s: %w", what, err)
+}

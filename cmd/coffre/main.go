@@ -48,6 +48,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, os.Environ(), stdout, stderr)
+	case "decrypt":
+		return runDecrypt(ctx, rest, stdin, stdout, stderr)
 	case "convert":
 		return runConvert(ctx, rest, stdout, stderr)
 	case "healthcheck":

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/coffre/coffre/api"
@@ -34,18 +33,16 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 }
 
 func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Writer) error {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	_, created, err := loadOrCreatePepper(cfg.PepperFile)
+	w, err := openVault(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if created {
+	defer w.Close()
+	if w.PepperCreated {
 		log.Warn("created a new server pepper: back it up apart from the database", "file", cfg.PepperFile)
 	}
 
-	handler := api.New(api.Config{Logger: log})
+	handler := api.New(api.Config{Logger: log, Ready: w.Ready})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,6 +40,20 @@ func TestServeHealthzOnEmbeddedDefaults(t *testing.T) {
 	}
 	if got := resp.Header.Get("Referrer-Policy"); got != "no-referrer" {
 		t.Errorf("Referrer-Policy = %q", got)
+	}
+	resp, err = http.Get(url + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz = %d %q", resp.StatusCode, body)
+	}
+	for _, name := range []string{"coffre.db", "blobs", "pepper.key"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("embedded defaults: %s missing from the data dir: %v", name, err)
+		}
 	}
 	addr := strings.TrimPrefix(url, "http://")
 	if code := runHealthcheck(ctx, []string{"COFFRE_ADDR=" + addr}, io.Discard); code != 0 {

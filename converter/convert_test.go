@@ -153,6 +153,7 @@ func TestDossierFitsGeneric(t *testing.T) {
 	if res.Pages != 10 || res.Bytes > 2_000_000 {
 		t.Fatalf("%d pages, %d bytes", res.Pages, res.Bytes)
 	}
+	t.Logf("10-page dossier of photos: %d bytes (generic cap 2,000,000)", res.Bytes)
 	for i, in := range seen {
 		if in != i {
 			t.Fatalf("progress order %v", seen)

@@ -1,14 +1,19 @@
-# Coffre: a static, non-root image. Build: docker build -t coffre .
+# Coffre: a static, non-root image for a read-only root filesystem.
+# Build: docker build -t coffre .
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/coffre ./cmd/coffre
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/coffre ./cmd/coffre \
+ && mkdir -p /out/data /out/pepper
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/coffre /coffre
-USER nonroot:nonroot
+# Mount points owned by the runtime user, so that fresh volumes are too.
+COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=build --chown=65532:65532 /out/pepper /pepper
+USER 65532:65532
 ENV COFFRE_ADDR=0.0.0.0:8080 COFFRE_DATA_DIR=/data
 VOLUME ["/data"]
 EXPOSE 8080

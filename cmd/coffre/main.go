@@ -22,6 +22,10 @@ Commands:
   serve     run the web service (embedded defaults: one data directory)
   convert   turn photos and PDFs into the PDF a portal accepts
   decrypt   open an exported age file with the owner's identity
+  init-pepper
+            create the server pepper file shared by several instances
+  healthcheck
+            exit 0 when the local server answers /healthz (container probe)
   version   print the version
 
 Run "coffre <command> -h" for the flags of a command.
@@ -48,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, os.Environ(), stdout, stderr)
+	case "init-pepper":
+		return runInitPepper(ctx, rest, stdout, stderr)
 	case "decrypt":
 		return runDecrypt(ctx, rest, stdin, stdout, stderr)
 	case "convert":

@@ -8,7 +8,34 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 )
+
+// privateEnough reports whether a secret file is readable by its owner only,
+// or also by a group this process belongs to (Kubernetes mounts secrets
+// root-owned and group-readable by the pod's fsGroup). Anything writable by
+// others than the owner, or readable by other users, is refused.
+func privateEnough(st fs.FileInfo) bool {
+	perm := st.Mode().Perm()
+	if perm&0o037 != 0 {
+		return false
+	}
+	if perm&0o040 == 0 {
+		return true
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return false
+	}
+	gids, _ := os.Getgroups()
+	gids = append(gids, os.Getgid())
+	for _, g := range gids {
+		if g >= 0 && uint32(g) == sys.Gid {
+			return true
+		}
+	}
+	return false
+}
 
 // pepperSize is the server pepper's length in bytes.
 const pepperSize = 32
@@ -48,7 +75,7 @@ func loadOrCreatePepper(path string) (pepper []byte, created bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("pepper: %w", err)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
+	if !privateEnough(st) {
 		return nil, false, fmt.Errorf("pepper: %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
 	}
 	p, err := hex.DecodeString(strings.TrimSpace(string(b)))

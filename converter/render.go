@@ -53,6 +53,9 @@ type renderedImage struct {
 // level whose result is at most target bytes (0: the first level), trying
 // levels in order. Decoding happens once.
 func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePlan, levels []level, steps []int, target int64) (renderedImage, error) {
+	if len(steps) != len(levels) || len(levels) == 0 {
+		return renderedImage{}, fmt.Errorf("converter: internal: %d levels, %d steps", len(levels), len(steps))
+	}
 	src, err := decodeImage(ctx, data, plan)
 	if err != nil {
 		return renderedImage{}, err
@@ -88,7 +91,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			return renderedImage{}, err
 		}
 		r := renderedImage{img: enc, card: res.Card, landscape: res.Landscape, mode: res.Mode,
-			level: lv, step: steps[i], floor: i == len(levels)-1}
+			level: lv, step: steps[i], floor: i == len(levels)-1} // #nosec G602 -- len(steps) == len(levels), checked on entry
 		if target <= 0 || int64(len(enc.data)) <= target {
 			return r, nil
 		}

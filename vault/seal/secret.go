@@ -65,7 +65,7 @@ func (p ScryptParams) logN() int {
 }
 
 // secretDomain separates this HMAC use from any other use of the pepper.
-const secretDomain = "coffre/seal/v1/secret-wrap\x00"
+const secretDomain = "coffre/seal/v1/secret-wrap\x00" // #nosec G101 -- a domain-separation label, not a credential
 
 // secretPassphrase derives the age scrypt passphrase for a secret wrap:
 // base64url(HMAC-SHA256(pepper, secretDomain || secret)). Without the

@@ -3,15 +3,32 @@
 // domain errors to HTTP status codes in one place (errors.go) and logs with
 // log/slog: route templates, status and duration only — never tokens, names,
 // document titles or content.
+//
+// The JSON API lives under /api/v1 and is described in openapi.yaml (served
+// at /api/v1/openapi.yaml). Sessions ride in an HttpOnly, SameSite=Lax cookie
+// (__Host-coffre, Secure, when the base URL is https); every state-changing
+// request passes an Origin/Sec-Fetch-Site check, and when it carries a
+// session, the session's CSRF token (X-CSRF-Token header, or a `csrf` form
+// field). Uploads are streamed from the multipart body into memory only
+// (never gin's temp-file form parsing), converted, and piped into the vault,
+// which encrypts as it stores.
 package api
 
 import (
 	"context"
+	_ "embed"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/vault"
 )
 
 // Checker reports whether a dependency (database, bucket) is reachable.
@@ -24,13 +41,95 @@ type Config struct {
 	Logger *slog.Logger
 	// Ready lists the dependencies /readyz checks, by name.
 	Ready map[string]Checker
+	// Vault is the domain service (required for /api/v1; without it only
+	// /healthz and /readyz are served).
+	Vault *vault.Service
+	// Converter converts uploads and re-fits downloads; nil means a
+	// converter with default limits.
+	Converter *converter.Converter
+	// BaseURL is the public URL ("https://coffre.example"): drop-link URLs
+	// and QR codes are built from it, and state-changing requests must come
+	// from its origin.
+	BaseURL string
+	// SecureCookie forces the Secure cookie attribute (and the __Host-
+	// cookie name). It is on anyway when BaseURL is https.
+	SecureCookie bool
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed for
+	// the client IP (rate limits, throttling); none by default.
+	TrustedProxies []string
+	// Limits bounds uploads; zero fields take the defaults.
+	Limits Limits
+	// RateLimits bounds anonymous routes per client IP; zero fields take
+	// the defaults.
+	RateLimits RateLimits
+}
+
+// Limits bounds what one upload may hold in memory.
+type Limits struct {
+	// PageBytes caps each page (default 20 MB); TotalBytes the whole
+	// request body (default 60 MB); Parts the number of pages (default 20).
+	PageBytes, TotalBytes int64
+	Parts                 int
+	// Concurrent bounds uploads held in memory at once (default 4); others
+	// wait their turn.
+	Concurrent int
+	// DownloadBytes caps a stored document read into memory to be re-fitted
+	// to a portal profile (default 60 MB).
+	DownloadBytes int64
+}
+
+func (l *Limits) defaults() {
+	if l.PageBytes <= 0 {
+		l.PageBytes = 20 << 20
+	}
+	if l.TotalBytes <= 0 {
+		l.TotalBytes = 60 << 20
+	}
+	if l.Parts <= 0 {
+		l.Parts = 20
+	}
+	if l.Concurrent <= 0 {
+		l.Concurrent = 4
+	}
+	if l.DownloadBytes <= 0 {
+		l.DownloadBytes = 60 << 20
+	}
+}
+
+// server holds the handlers' dependencies.
+type server struct {
+	v        *vault.Service
+	conv     *converter.Converter
+	log      *slog.Logger
+	baseURL  string
+	origin   string
+	secure   bool
+	cookie   string
+	limits   Limits
+	uploads  chan struct{}
+	login    *rateLimiter
+	drop     *rateLimiter
+	dropPost *rateLimiter
 }
 
 // New returns the HTTP handler for the whole service.
-func New(cfg Config) http.Handler {
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
-	r.Use(recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders())
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("api: trusted proxies: %w", err)
+	}
+	r.ContextWithFallback = true
+	r.HandleMethodNotAllowed = true
+	r.Use(recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders(), langMiddleware())
+	r.NoRoute(func(c *gin.Context) { writeError(c, cfg.Logger, errNotFound) })
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, cfg.Logger, newErr(http.StatusMethodNotAllowed, "method_not_allowed",
+			"This method is not allowed here.", "Cette méthode n'est pas permise ici."))
+	})
 	r.GET("/healthz", func(c *gin.Context) {
 		c.String(http.StatusOK, "ok\n")
 	})
@@ -46,7 +145,108 @@ func New(cfg Config) http.Handler {
 		}
 		c.String(http.StatusOK, "ready\n")
 	})
-	return r
+	if cfg.Vault == nil {
+		return r, nil
+	}
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.routes(r.Group("/api/v1"))
+	s.registerPages(r) // web pages (web.go)
+	return r, nil
+}
+
+func newServer(cfg Config) (*server, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("api: BaseURL must be an absolute http(s) URL")
+	}
+	conv := cfg.Converter
+	if conv == nil {
+		conv = &converter.Converter{}
+	}
+	cfg.Limits.defaults()
+	cfg.RateLimits.defaults()
+	s := &server{
+		v: cfg.Vault, conv: conv, log: cfg.Logger,
+		baseURL:  strings.TrimSuffix(cfg.BaseURL, "/"),
+		origin:   u.Scheme + "://" + u.Host,
+		secure:   cfg.SecureCookie || u.Scheme == "https",
+		limits:   cfg.Limits,
+		uploads:  make(chan struct{}, cfg.Limits.Concurrent),
+		login:    newRateLimiter(cfg.RateLimits.LoginPerMinute, cfg.RateLimits.LoginBurst),
+		drop:     newRateLimiter(cfg.RateLimits.DropPerMinute, cfg.RateLimits.DropBurst),
+		dropPost: newRateLimiter(cfg.RateLimits.DropUploadsPerMinute, cfg.RateLimits.DropUploadBurst),
+	}
+	s.cookie = "coffre"
+	if s.secure {
+		s.cookie = "__Host-coffre"
+	}
+	return s, nil
+}
+
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+// routes registers the JSON API. Every route's access rule is visible here:
+// public (anonymous), drop (the helper's link, no session ever looked at),
+// session (any logged-in principal), owner or worker only.
+func (s *server) routes(g *gin.RouterGroup) {
+	g.Use(s.sameOrigin())
+	g.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openapiYAML) })
+
+	// Reference data, public.
+	g.GET("/catalogue", s.catalogue)
+	g.GET("/profiles", s.profiles)
+	g.GET("/passphrase", s.passphrase)
+
+	// The helper's drop link: no session, rate limited, upload only.
+	d := g.Group("/drop/:token", s.limit(s.drop))
+	d.GET("", s.dropInfo)
+	d.GET("/qr.png", s.dropQRPNG)
+	d.GET("/qr.svg", s.dropQRSVG)
+	d.POST("/pages", s.limit(s.dropPost), s.dropUpload)
+
+	// Logging in and signing up: anonymous, rate limited per IP.
+	g.POST("/login", s.limit(s.login), s.loginOwner)
+	g.POST("/workers/login", s.limit(s.login), s.loginWorker)
+	g.POST("/recover", s.limit(s.login), s.recoverOwner)
+	g.POST("/signup", s.limit(s.login), s.optionalSession(), s.csrf(), s.signUp)
+
+	// Everything else needs a session.
+	a := g.Group("", s.noCrossSite(), s.requireSession(), s.csrf())
+	a.GET("/session", s.sessionInfo)
+	a.POST("/logout", s.logout)
+	a.POST("/logout-everywhere", s.logoutEverywhere)
+	a.POST("/recovery-sheet", s.recoverySheet)
+
+	a.GET("/documents", s.listDocuments)
+	a.GET("/documents/:id", s.getDocument)
+	a.GET("/documents/:id/content", s.downloadDocument)
+	a.GET("/consents", s.listConsents)
+	a.GET("/requests", s.listRequests)
+	a.GET("/droplinks", s.listDropLinks)
+	a.POST("/droplinks", s.createDropLink)
+	a.DELETE("/droplinks/:id", s.revokeDropLink)
+
+	o := a.Group("", s.requireKind(vault.KindOwner))
+	o.POST("/secret", s.changeSecret)
+	o.PUT("/assisted-recovery", s.setAssistedRecovery)
+	o.POST("/documents", s.uploadDocument)
+	o.PATCH("/documents/:id", s.editDocument)
+	o.DELETE("/documents/:id", s.deleteDocument)
+	o.POST("/consents", s.grantConsent)
+	o.DELETE("/consents/:id", s.revokeConsent)
+	o.POST("/requests/:id/accept", s.acceptRequest)
+	o.POST("/requests/:id/decline", s.declineRequest)
+	o.GET("/journal", s.journal)
+	o.GET("/export", s.export)
+	o.DELETE("/account", s.deleteAccount)
+
+	w := a.Group("", s.requireKind(vault.KindWorker))
+	w.POST("/requests", s.createRequest)
+	w.POST("/assisted-recovery", s.assistedRecover)
 }
 
 // accessLog logs one line per request with the route template (never the raw
@@ -55,21 +255,22 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		route := c.FullPath()
-		if route == "" {
-			route = "(unmatched)"
-		}
-		log.Info("request", "method", c.Request.Method, "route", route,
+		log.Info("request", "method", c.Request.Method, "route", routeOf(c),
 			"status", c.Writer.Status(), "duration_ms", time.Since(start).Milliseconds())
 	}
 }
 
 // recovery turns a handler panic into a 500 without logging request data.
+// http.ErrAbortHandler (a download cut short on purpose) passes through so
+// that the connection is dropped.
 func recovery(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		defer func() {
 			if v := recover(); v != nil {
-				log.Error("handler panic", "route", c.FullPath(), "panic", v)
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				log.Error("handler panic", "route", routeOf(c), "panic", fmt.Sprint(v))
 				c.AbortWithStatus(http.StatusInternalServerError)
 			}
 		}()
@@ -86,6 +287,8 @@ func securityHeaders() gin.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		if c.Request.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}

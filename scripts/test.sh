@@ -60,6 +60,23 @@ install_tool() { # name version package
 install_tool minio "$MINIO_VERSION" github.com/minio/minio
 install_tool staticcheck "$STATICCHECK_VERSION" honnef.co/go/tools/cmd/staticcheck
 install_tool age "$AGE_VERSION" filippo.io/age/cmd/...
+
+# axe-core (accessibility checks injected into pages by the browser tests),
+# from the npm registry into .tools/axe (git-ignored; no node_modules).
+AXE_VERSION=4.14.1
+axe_dir="$root/.tools/axe"
+if [ "$(cat "$axe_dir/.version" 2>/dev/null)" != "$AXE_VERSION" ] || [ ! -f "$axe_dir/axe.min.js" ]; then
+  step "fetching axe-core $AXE_VERSION into .tools/axe"
+  rm -rf "$axe_dir" && mkdir -p "$axe_dir"
+  tgz="axe-core-$AXE_VERSION.tgz"
+  if command -v npm >/dev/null; then
+    (cd "$axe_dir" && npm pack "axe-core@$AXE_VERSION" --silent >/dev/null)
+  else # the same tarball, straight from the registry
+    curl -fsSL -o "$axe_dir/$tgz" "https://registry.npmjs.org/axe-core/-/$tgz"
+  fi
+  (cd "$axe_dir" && tar -xzf "$tgz" package/axe.min.js && mv package/axe.min.js . \
+    && rmdir package && rm -f "$tgz" && echo "$AXE_VERSION" >.version)
+fi
 install_tool gosec "$GOSEC_VERSION" github.com/securego/gosec/v2/cmd/gosec
 install_tool govulncheck "$GOVULNCHECK_VERSION" golang.org/x/vuln/cmd/govulncheck
 

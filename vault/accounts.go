@@ -18,7 +18,15 @@ type Principal struct {
 	kind     RecipientKind
 	id       string
 	identity *age.X25519Identity
+	// orgID and orgIdentity: a worker's organisation and, once the worker's
+	// membership is active, the organisation's grantee identity.
+	orgID       string
+	orgIdentity *age.X25519Identity
 }
+
+// OrgID returns a worker's organisation id ("" for owners and workers
+// without one).
+func (p *Principal) OrgID() string { return p.orgID }
 
 // ID returns the owner's or worker's id.
 func (p *Principal) ID() string { return p.id }
@@ -44,6 +52,9 @@ func requireOwner(p *Principal) error {
 func normSecret(secret []byte) ([]byte, error) {
 	if len(secret) == 0 {
 		return nil, fmt.Errorf("%w: empty secret", ErrInvalid)
+	}
+	if len(secret) > MaxSecretBytes {
+		return nil, fmt.Errorf("%w: secret longer than %d bytes", ErrInvalid, MaxSecretBytes)
 	}
 	return norm.NFC.Bytes(secret), nil
 }
@@ -218,7 +229,18 @@ func (s *Service) UnlockWorker(ctx context.Context, workerID string, secret []by
 	if ident.Recipient().String() != w.PublicKey {
 		return nil, fmt.Errorf("vault: unlock worker: identity does not match public key: %w", ErrCorrupt)
 	}
-	return &Principal{kind: KindWorker, id: w.ID, identity: ident}, nil
+	p := &Principal{kind: KindWorker, id: w.ID, identity: ident}
+	_, a, err := s.meta.WorkerAccount(ctx, w.ID)
+	if err != nil {
+		return nil, mapMeta("unlock worker", err)
+	}
+	p.orgID = a.OrgID
+	if len(a.OrgIdentityWrap) > 0 {
+		if p.orgIdentity, err = s.openOrgIdentity(ctx, a.OrgID, a.OrgIdentityWrap, ident); err != nil {
+			return nil, fmt.Errorf("vault: unlock worker: %w", err)
+		}
+	}
+	return p, nil
 }
 
 // granteeRecipient resolves a grantee's public key.
@@ -235,7 +257,15 @@ func (s *Service) granteeRecipient(ctx context.Context, g Grantee) (*age.X25519R
 		}
 		return r, nil
 	case KindOrganisation:
-		return nil, fmt.Errorf("%w: organisation grantees are not supported yet", ErrInvalid)
+		org, err := s.meta.Organisation(ctx, g.ID)
+		if err != nil {
+			return nil, mapMeta("grantee", err)
+		}
+		r, err := seal.ParseRecipient(org.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("vault: grantee key: %w: %w", ErrCorrupt, err)
+		}
+		return r, nil
 	}
 	return nil, fmt.Errorf("%w: grantee kind %q", ErrInvalid, g.Kind)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -27,8 +29,12 @@ const cleanupTimeout = 30 * time.Second
 
 // NewDocument describes a document being added.
 type NewDocument struct {
-	// Category code: 1 to 32 of [a-z0-9_-] (identity, income, tax, …).
+	// Category is a catalogue category id (identity, income, tax, …); it may
+	// be left empty when Type is set.
 	Category string
+	// Type is a catalogue document type id (avis-impot, …), optional; it
+	// must belong to Category.
+	Type string
 	// Title shown to the owner; stored only sealed. At most MaxTitleLen bytes.
 	Title string
 	// MediaType of the plaintext; "" means "application/pdf".
@@ -42,15 +48,19 @@ type NewDocument struct {
 	// one request), 0 when unknown. A plaintext of another size fails.
 	Size int64
 	// Grantees also receive a wrap at once (a worker whose request the
-	// upload answers).
+	// upload answers); like every grantee they read it only while a live
+	// consent covers it. Grantees of live consents covering Category are
+	// added automatically.
 	Grantees []Grantee
 }
 
 // Document is a document's metadata as its readers see it.
 type Document struct {
-	ID        string
-	OwnerID   string
-	Category  string
+	ID       string
+	OwnerID  string
+	Category string
+	// Type is the catalogue document type id, "" if none.
+	Type      string
 	Title     string
 	MediaType string
 	Pages     int
@@ -87,8 +97,20 @@ func (nd *NewDocument) check() error {
 	if nd.MediaType == "" {
 		nd.MediaType = "application/pdf"
 	}
+	if nd.Type != "" {
+		t, ok := DocTypeByID(nd.Type)
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: document type %q", ErrInvalid, nd.Type)
+		case nd.Category == "":
+			nd.Category = t.Category
+		case nd.Category != t.Category:
+			return fmt.Errorf("%w: document type %q is not in category %q", ErrInvalid, nd.Type, nd.Category)
+		}
+	}
+	_, knownCategory := CategoryByID(nd.Category)
 	switch {
-	case !validCode(nd.Category, maxCategoryLen, false):
+	case !validCode(nd.Category, maxCategoryLen, false) || !knownCategory:
 		return fmt.Errorf("%w: category %q", ErrInvalid, nd.Category)
 	case nd.Profile != "" && !validCode(nd.Profile, maxProfileLen, true):
 		return fmt.Errorf("%w: profile %q", ErrInvalid, nd.Profile)
@@ -129,11 +151,11 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	if err != nil {
 		return Document{}, fmt.Errorf("vault: add document: owner key: %w: %w", ErrCorrupt, err)
 	}
-	granteeRcpts := make([]*age.X25519Recipient, len(nd.Grantees))
-	for i, g := range nd.Grantees {
-		if granteeRcpts[i], err = s.granteeRecipient(ctx, g); err != nil {
-			return Document{}, err
-		}
+	// Explicit grantees, and the grantees of live consents covering the
+	// category (documents added later are covered).
+	grantees, err := s.addRecipients(ctx, o.ID, nd.Category, nd.Grantees)
+	if err != nil {
+		return Document{}, err
 	}
 
 	id, err := newID()
@@ -150,14 +172,14 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 		return Document{}, fmt.Errorf("vault: add document: seal title: %w", err)
 	}
 	now := s.now().UTC()
-	wraps := make([]meta.Wrap, 0, 1+len(nd.Grantees))
+	wraps := make([]meta.Wrap, 0, 1+len(grantees))
 	w, err := seal.WrapIdentity(docIdent, ownerRcpt)
 	if err != nil {
 		return Document{}, fmt.Errorf("vault: add document: wrap for owner: %w", err)
 	}
 	wraps = append(wraps, meta.Wrap{DocumentID: id, RecipientKind: KindOwner, RecipientID: o.ID, WrappedKey: w, Created: now})
-	for i, g := range nd.Grantees {
-		w, err := seal.WrapIdentity(docIdent, granteeRcpts[i])
+	for _, g := range grantees {
+		w, err := seal.WrapIdentity(docIdent, g.rcpt)
 		if err != nil {
 			return Document{}, fmt.Errorf("vault: add document: wrap for grantee: %w", err)
 		}
@@ -165,7 +187,7 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	}
 
 	row := meta.Document{
-		ID: id, OwnerID: o.ID, Category: nd.Category, TitleSealed: title, MediaType: nd.MediaType,
+		ID: id, OwnerID: o.ID, Category: nd.Category, DocType: nd.Type, TitleSealed: title, MediaType: nd.MediaType,
 		Pages: nd.Pages, Profile: nd.Profile, BlobKey: blobKey(id), State: meta.StatePending,
 		Created: now, Expires: nd.Expires.UTC(),
 	}
@@ -205,8 +227,12 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 		s.abandon(ctx, row, true)
 		return Document{}, mapMeta("add document: commit", err)
 	}
+	// 4. A consent granted while the payload was stored did not see the
+	// pending document: wrap for it now (the document is committed, so any
+	// consent granted from here on sees it).
+	s.wrapLateConsents(ctx, row, docIdent, grantees)
 	return Document{
-		ID: id, OwnerID: o.ID, Category: nd.Category, Title: nd.Title, MediaType: nd.MediaType,
+		ID: id, OwnerID: o.ID, Category: nd.Category, Type: nd.Type, Title: nd.Title, MediaType: nd.MediaType,
 		Pages: nd.Pages, Size: er.n, Profile: nd.Profile, Created: now, Expires: row.Expires,
 	}, nil
 }
@@ -224,7 +250,10 @@ func (s *Service) abandon(ctx context.Context, row meta.Document, payload bool) 
 	_ = s.meta.DeleteDocument(ctx, row.ID)
 }
 
-// access finds the principal's wrap of a document and opens it.
+// access finds the principal's wrap of a document and opens it. A grantee
+// (worker, or worker reading through their organisation) must also hold a
+// live consent covering the document, checked now: expiry and revocation
+// take effect at the next call, whatever wraps remain.
 func (s *Service) access(ctx context.Context, p *Principal, docID string) (meta.Access, *age.X25519Identity, error) {
 	if !p.valid() {
 		return meta.Access{}, nil, fmt.Errorf("%w: no principal", ErrInvalid)
@@ -232,18 +261,34 @@ func (s *Service) access(ctx context.Context, p *Principal, docID string) (meta.
 	if !validID(docID) {
 		return meta.Access{}, nil, fmt.Errorf("vault: document: %w", ErrNoAccess)
 	}
-	acc, err := s.meta.DocumentAccess(ctx, docID, p.kind, p.id)
-	if errors.Is(err, meta.ErrNotFound) {
-		return meta.Access{}, nil, fmt.Errorf("vault: document: %w", ErrNoAccess)
+	selves := []granteeSelf{{kind: p.kind, id: p.id, identity: p.identity}}
+	if p.kind != KindOwner {
+		selves = p.granteeSelves()
 	}
-	if err != nil {
-		return meta.Access{}, nil, mapMeta("document", err)
+	for _, g := range selves {
+		acc, err := s.meta.DocumentAccess(ctx, docID, g.kind, g.id)
+		if errors.Is(err, meta.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return meta.Access{}, nil, mapMeta("document", err)
+		}
+		if g.kind != KindOwner {
+			ok, err := s.granteeCanRead(ctx, docID, g)
+			if err != nil {
+				return meta.Access{}, nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, g.identity)
+		if err != nil {
+			return meta.Access{}, nil, fmt.Errorf("vault: document key: %w: %w", ErrCorrupt, err)
+		}
+		return acc, ident, nil
 	}
-	ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, p.identity)
-	if err != nil {
-		return meta.Access{}, nil, fmt.Errorf("vault: document key: %w: %w", ErrCorrupt, err)
-	}
-	return acc, ident, nil
+	return meta.Access{}, nil, fmt.Errorf("vault: document: %w", ErrNoAccess)
 }
 
 // view builds the reader's view of a row, opening the title.
@@ -253,13 +298,13 @@ func view(d meta.Document, docIdent *age.X25519Identity) (Document, error) {
 		return Document{}, fmt.Errorf("vault: title: %w: %w", ErrCorrupt, err)
 	}
 	return Document{
-		ID: d.ID, OwnerID: d.OwnerID, Category: d.Category, Title: title, MediaType: d.MediaType,
+		ID: d.ID, OwnerID: d.OwnerID, Category: d.Category, Type: d.DocType, Title: title, MediaType: d.MediaType,
 		Pages: d.Pages, Size: d.Size, Profile: d.Profile, Created: d.Created, Expires: d.Expires,
 	}, nil
 }
 
-// Document returns a document's metadata for a principal holding its key.
-// ErrNoAccess otherwise.
+// Document returns a document's metadata for the owner, or for a grantee
+// holding its key under a live consent (checked now). ErrNoAccess otherwise.
 func (s *Service) Document(ctx context.Context, p *Principal, docID string) (Document, error) {
 	acc, ident, err := s.access(ctx, p, docID)
 	if err != nil {
@@ -268,12 +313,28 @@ func (s *Service) Document(ctx context.Context, p *Principal, docID string) (Doc
 	return view(acc.Document, ident)
 }
 
-// OpenDocument streams a document's plaintext to a principal holding its key
-// (the owner or a grantee). The caller closes the reader. Errors at open:
-// ErrNoAccess, ErrCorrupt (payload missing or key wrap damaged). Errors from
+// OpenDocument streams a document's plaintext to the owner, or to a grantee
+// holding its key under a live consent (checked at this call: revocation
+// and expiry take effect at once). A grantee's read is journaled in the
+// owner's journal ("document viewed", by whom) before any byte is
+// returned; if it cannot be, the read is refused. The caller closes the
+// reader. Errors at open: ErrNoAccess, ErrCorrupt (payload missing or key
+// wrap damaged). Errors from
 // Read: seal.ErrPayload (damaged or truncated payload; everything read so far
 // is then untrusted), or ctx's error once ctx is done.
 func (s *Service) OpenDocument(ctx context.Context, p *Principal, docID string) (io.ReadCloser, Document, error) {
+	return s.openDocument(ctx, p, docID, EventDocumentViewed)
+}
+
+// Download is OpenDocument for a download (journaled as such for grantees).
+func (s *Service) Download(ctx context.Context, p *Principal, docID string) (io.ReadCloser, Document, error) {
+	return s.openDocument(ctx, p, docID, EventDocumentDownload)
+}
+
+// openDocument opens a document; a grantee's access is journaled (as kind)
+// in the owner's journal before any byte is returned, and refused if it
+// cannot be.
+func (s *Service) openDocument(ctx context.Context, p *Principal, docID, kind string) (io.ReadCloser, Document, error) {
 	acc, ident, err := s.access(ctx, p, docID)
 	if err != nil {
 		return nil, Document{}, err
@@ -281,6 +342,11 @@ func (s *Service) OpenDocument(ctx context.Context, p *Principal, docID string) 
 	d, err := view(acc.Document, ident)
 	if err != nil {
 		return nil, Document{}, err
+	}
+	if p.kind != KindOwner {
+		if err := s.recordRead(ctx, p, d, kind); err != nil {
+			return nil, Document{}, err
+		}
 	}
 	rc, err := s.blobs.Get(ctx, acc.Document.BlobKey)
 	if errors.Is(err, blob.ErrNotExist) {
@@ -307,27 +373,129 @@ type readCloser struct {
 	io.Closer
 }
 
-// List returns the documents the principal holds a key for, oldest first:
-// all of an owner's documents, or what was granted to a worker.
+// List returns the documents the principal may read, oldest first: all of
+// an owner's documents, or, for a worker, those a live consent (to them or
+// their organisation) covers.
 func (s *Service) List(ctx context.Context, p *Principal) ([]Document, error) {
 	if !p.valid() {
 		return nil, fmt.Errorf("%w: no principal", ErrInvalid)
 	}
-	accs, err := s.meta.ListAccess(ctx, p.kind, p.id)
-	if err != nil {
-		return nil, mapMeta("list", err)
+	if p.kind == KindOwner {
+		accs, err := s.meta.ListAccess(ctx, p.kind, p.id)
+		if err != nil {
+			return nil, mapMeta("list", err)
+		}
+		return viewAll(accs, p.identity, nil)
 	}
+	var out []Document
+	seen := map[string]bool{}
+	now := s.now().UTC()
+	for _, g := range p.granteeSelves() {
+		cs, err := s.meta.LiveConsentsFor(ctx, g.kind, g.id, now)
+		if err != nil {
+			return nil, mapMeta("list", err)
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		accs, err := s.meta.ListAccess(ctx, g.kind, g.id)
+		if err != nil {
+			return nil, mapMeta("list", err)
+		}
+		ds, err := viewAll(accs, g.identity, func(d meta.Document) bool {
+			if seen[d.ID] {
+				return false
+			}
+			for _, c := range cs {
+				if c.Covers(d) {
+					seen[d.ID] = true
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
+	}
+	slices.SortStableFunc(out, func(a, b Document) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// viewAll opens the documents of accs that keep (nil: all) accepts.
+func viewAll(accs []meta.Access, ident *age.X25519Identity, keep func(meta.Document) bool) ([]Document, error) {
 	out := make([]Document, 0, len(accs))
 	for _, acc := range accs {
-		ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, p.identity)
+		if keep != nil && !keep(acc.Document) {
+			continue
+		}
+		docIdent, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, ident)
 		if err != nil {
 			return nil, fmt.Errorf("vault: list: document key %s: %w: %w", acc.Document.ID, ErrCorrupt, err)
 		}
-		d, err := view(acc.Document, ident)
+		d, err := view(acc.Document, docIdent)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// Rename changes the title of one of the owner's documents (sealed to the
+// document key like the original). Journaled. Errors: ErrInvalid (not an
+// owner, title too long), ErrNotFound.
+func (s *Service) Rename(ctx context.Context, owner *Principal, docID, title string) error {
+	if len(title) > MaxTitleLen || !utf8.ValidString(title) {
+		return fmt.Errorf("%w: title too long or not UTF-8", ErrInvalid)
+	}
+	acc, err := s.ownedAccess(ctx, owner, docID)
+	if err != nil {
+		return err
+	}
+	ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, owner.identity)
+	if err != nil {
+		return fmt.Errorf("vault: rename: document key: %w: %w", ErrCorrupt, err)
+	}
+	sealed, err := seal.SealString(title, ident.Recipient())
+	if err != nil {
+		return fmt.Errorf("vault: rename: seal title: %w", err)
+	}
+	if err := s.meta.SetDocumentTitle(ctx, docID, owner.id, sealed); err != nil {
+		return mapMeta("rename", err)
+	}
+	return s.record(ctx, owner.id, Event{
+		Kind: EventDocumentRenamed, ActorKind: ActorOwner, ActorID: owner.id,
+		DocumentID: docID, DocumentType: acc.Document.DocType, DocumentTitle: title,
+	})
+}
+
+// SetExpiry sets the validity end of one of the owner's papers (an ID
+// card's expiry date); the zero time clears it. Journaled. Errors:
+// ErrInvalid (not an owner), ErrNotFound.
+func (s *Service) SetExpiry(ctx context.Context, owner *Principal, docID string, expires time.Time) error {
+	acc, err := s.ownedAccess(ctx, owner, docID)
+	if err != nil {
+		return err
+	}
+	if !expires.IsZero() {
+		expires = expires.UTC()
+	}
+	if err := s.meta.SetDocumentExpiry(ctx, docID, owner.id, expires); err != nil {
+		return mapMeta("set expiry", err)
+	}
+	d, err := s.ownedView(owner, acc)
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, owner.id, Event{
+		Kind: EventDocumentExpiry, ActorKind: ActorOwner, ActorID: owner.id,
+		DocumentID: docID, DocumentType: d.Type, DocumentTitle: d.Title,
+	})
 }

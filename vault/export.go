@@ -155,7 +155,7 @@ func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, for
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("vault: export: %w", err)
 	}
-	return nil
+	return s.record(ctx, owner.id, Event{Kind: EventExport, ActorKind: ActorOwner, ActorID: owner.id, Detail: string(format)})
 }
 
 // exportOne copies one document into fw: the plaintext (pdf) or the age

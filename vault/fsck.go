@@ -32,7 +32,7 @@ func (s *Service) Delete(ctx context.Context, owner *Principal, docID string) er
 	if err := s.meta.DeleteDocument(ctx, docID); err != nil && !errors.Is(err, meta.ErrNotFound) {
 		return mapMeta("delete", err)
 	}
-	return nil
+	return s.record(ctx, owner.id, Event{Kind: EventDocumentDeleted, ActorKind: ActorOwner, ActorID: owner.id, DocumentID: docID, DocumentType: d.DocType})
 }
 
 // Orphans is what FindOrphans found.

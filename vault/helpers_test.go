@@ -21,11 +21,12 @@ import (
 
 // The SQLite store is what the service consumes.
 var _ vault.MetaStore = (*meta.SQLite)(nil)
+var _ vault.MetaStore = (*meta.Postgres)(nil)
 
 // env is a service on real stores.
 type env struct {
 	svc   *vault.Service
-	meta  *meta.SQLite
+	meta  *meta.DB // SQLite, or PostgreSQL (withPostgres)
 	blobs blob.Store
 	// dirs hold every byte the stores keep on disk (marker test).
 	dirs []string
@@ -68,12 +69,8 @@ var testPepper = bytes.Repeat([]byte{0x42}, 32)
 func newEnv(t testing.TB, mk backend, wrapBlobs func(blob.Store) blob.Store, wrapMeta func(vault.MetaStore) vault.MetaStore) *env {
 	t.Helper()
 	dataDir := t.TempDir()
-	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(dataDir, "coffre.db"))
-	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
-	}
-	t.Cleanup(func() { _ = ms.Close() })
-	bs, extra := mk(t, dataDir)
+	bs, extra := envBackend(t, mk)(t, dataDir)
+	ms := openMeta(t, dataDir)
 	var useBlobs blob.Store = bs
 	if wrapBlobs != nil {
 		useBlobs = wrapBlobs(bs)

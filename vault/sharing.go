@@ -4,10 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/coffre/coffre/vault/meta"
-	"github.com/coffre/coffre/vault/seal"
 )
+
+// SharingStore is what consents, drop links, requests, the journal and
+// document edits need from the metadata store (*meta.SQLite provides it).
+type SharingStore interface {
+	JournalStore
+	ConsentStore
+	DropLinkStore
+	RequestStore
+	// SetDocumentTitle and SetDocumentExpiry change a committed document of
+	// the owner (meta.ErrNotFound otherwise); DocumentsOfOwner lists every
+	// row of an owner in any state; DeleteOwnerData removes the owner's
+	// consents, links, requests, journal and row once no document is left.
+	SetDocumentTitle(ctx context.Context, id, ownerID string, titleSealed []byte) error
+	SetDocumentExpiry(ctx context.Context, id, ownerID string, expires time.Time) error
+	DocumentsOfOwner(ctx context.Context, ownerID string) ([]meta.Document, error)
+	DeleteOwnerData(ctx context.Context, ownerID string) error
+}
 
 // ownedAccess is access restricted to the document's owner: a document of
 // another owner, or none, is ErrNotFound.
@@ -25,53 +42,64 @@ func (s *Service) ownedAccess(ctx context.Context, owner *Principal, docID strin
 	return acc, nil
 }
 
-// Grant gives a grantee (a worker) read access to one of the owner's
-// documents by wrapping the document key to the grantee's public key.
-// Errors: ErrNotFound (document or grantee), ErrConflict (already granted),
-// ErrInvalid (not an owner, bad grantee).
+// Grant gives a grantee (a worker or organisation) read access to one of
+// the owner's documents: a one-document consent for a year (GrantConsent
+// with Scope{Documents: {docID}}, Days 365). Errors: ErrNotFound (document
+// or grantee), ErrConflict (the grantee can already read it), ErrInvalid
+// (not an owner, bad grantee).
 func (s *Service) Grant(ctx context.Context, owner *Principal, docID string, to Grantee) error {
 	if to.Kind == KindOwner || !to.Kind.Valid() || to.ID == "" {
 		return fmt.Errorf("%w: grantee %q/%q", ErrInvalid, to.Kind, to.ID)
+	}
+	if _, err := s.ownedAccess(ctx, owner, docID); err != nil {
+		return err
+	}
+	_, err := s.meta.DocumentAccess(ctx, docID, to.Kind, to.ID)
+	if err == nil {
+		ok, err := s.granteeCanRead(ctx, docID, granteeSelf{kind: to.Kind, id: to.ID})
+		if err != nil {
+			return err
+		}
+		if ok {
+			return fmt.Errorf("vault: grant: %w", ErrConflict)
+		}
+	} else if !errors.Is(err, meta.ErrNotFound) {
+		return mapMeta("grant", err)
+	}
+	_, err = s.GrantConsent(ctx, owner, NewConsent{Grantee: to, Scope: Scope{Documents: []string{docID}}, Days: 365})
+	return err
+}
+
+// Revoke removes a grantee's access to one document at once: every live
+// consent of this owner to the grantee that covers the document (by id or
+// by category) is revoked, and the wraps they alone covered are deleted, so
+// the grantee's next OpenDocument fails with ErrNoAccess (a read already
+// streaming goes on to its end). Errors: ErrNotFound (no such document of
+// this owner, or no live consent covering it), ErrInvalid.
+func (s *Service) Revoke(ctx context.Context, owner *Principal, docID string, from Grantee) error {
+	if from.Kind == KindOwner || !from.Kind.Valid() || from.ID == "" {
+		return fmt.Errorf("%w: grantee %q/%q", ErrInvalid, from.Kind, from.ID)
 	}
 	acc, err := s.ownedAccess(ctx, owner, docID)
 	if err != nil {
 		return err
 	}
-	rcpt, err := s.granteeRecipient(ctx, to)
+	cs, err := s.meta.LiveConsentsFor(ctx, from.Kind, from.ID, s.now().UTC())
 	if err != nil {
-		return err
-	}
-	ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, owner.identity)
-	if err != nil {
-		return fmt.Errorf("vault: grant: document key: %w: %w", ErrCorrupt, err)
-	}
-	w, err := seal.WrapIdentity(ident, rcpt)
-	if err != nil {
-		return fmt.Errorf("vault: grant: %w", err)
-	}
-	err = s.meta.AddWrap(ctx, meta.Wrap{DocumentID: docID, RecipientKind: to.Kind, RecipientID: to.ID, WrappedKey: w, Created: s.now().UTC()})
-	if err != nil {
-		return mapMeta("grant", err)
-	}
-	return nil
-}
-
-// Revoke removes a grantee's access at once: their wrap is deleted, so their
-// next OpenDocument fails with ErrNoAccess (a read already streaming goes on
-// to its end). Errors: ErrNotFound (no such document of this owner, or no
-// such grant), ErrInvalid.
-func (s *Service) Revoke(ctx context.Context, owner *Principal, docID string, from Grantee) error {
-	if from.Kind == KindOwner || !from.Kind.Valid() || from.ID == "" {
-		return fmt.Errorf("%w: grantee %q/%q", ErrInvalid, from.Kind, from.ID)
-	}
-	if _, err := s.ownedAccess(ctx, owner, docID); err != nil {
-		return err
-	}
-	if err := s.meta.DeleteWrap(ctx, docID, from.Kind, from.ID); err != nil {
-		if errors.Is(err, meta.ErrNotFound) {
-			return fmt.Errorf("vault: revoke: no such grant: %w", ErrNotFound)
-		}
 		return mapMeta("revoke", err)
+	}
+	n := 0
+	for _, c := range cs {
+		if !c.Covers(acc.Document) {
+			continue
+		}
+		if err := s.RevokeConsent(ctx, owner, c.ID); err != nil && !errors.Is(err, ErrConflict) {
+			return err
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("vault: revoke: no such grant: %w", ErrNotFound)
 	}
 	return nil
 }

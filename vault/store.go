@@ -47,9 +47,12 @@ type DocumentStore interface {
 }
 
 // MetaStore is everything the Service needs from the metadata store
-// (*meta.SQLite provides it).
+// (*meta.SQLite and *meta.Postgres provide it).
 type MetaStore interface {
 	OwnerStore
 	WorkerStore
 	DocumentStore
+	AccountStore
+	SharingStore
+	PendingStore
 }

@@ -210,10 +210,17 @@ func testGrantRevoke(t *testing.T, mk backend) {
 		t.Fatalf("wraps after revoke = %+v, %v", ws, err)
 	}
 
-	// A document added for a requesting worker is readable by them at once.
+	// A document added for a requesting worker gets their wrap at once, but
+	// they read it only while a live consent covers it.
 	d2, err := e.svc.AddDocument(ctx, owner.ID(), vault.NewDocument{Category: "housing", Title: "Quittance", Grantees: []vault.Grantee{{Kind: vault.KindWorker, ID: w2.ID()}}}, strings.NewReader("quittance"))
 	if err != nil {
 		t.Fatalf("AddDocument with grantee: %v", err)
+	}
+	if _, err := readDoc(t, e.svc, w2, d2.ID); !errors.Is(err, vault.ErrNoAccess) {
+		t.Fatalf("grantee-at-add read without consent: %v, want ErrNoAccess", err)
+	}
+	if _, err := e.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: vault.Grantee{Kind: vault.KindWorker, ID: w2.ID()}, Scope: vault.Scope{Categories: []string{"housing"}}, Days: 31}); err != nil {
+		t.Fatal(err)
 	}
 	if got, err := readDoc(t, e.svc, w2, d2.ID); err != nil || string(got) != "quittance" {
 		t.Fatalf("grantee-at-add read = %q, %v", got, err)

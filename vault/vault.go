@@ -1,15 +1,32 @@
-// Package vault is Coffre's domain service: owners and their keys, documents
-// (encrypted payloads in a blob store, metadata in a SQL store), grants to
-// workers, deletion, export, and the consistency checks behind
+// Package vault is Coffre's domain service: accounts (owners, workers,
+// organisations), sessions, documents (encrypted payloads in a blob store,
+// metadata in a SQL store), consents, drop links, requests, the per-owner
+// journal, export and deletion, and the consistency checks behind
 // `coffre admin fsck`.
 //
 // Key model (DESIGN.md, "Keys and encryption"): each owner and worker holds an
 // age X25519 identity stored only wrapped (by secret + server pepper, and for
-// owners also by the recovery code). Each document has its own identity: the
-// payload is an age file encrypted to it, and the document identity is
-// wrapped once per reader (the owner, each grantee). Adding a document needs
-// only the owner's public key, so a relay can write but never read back.
-// Revocation deletes a wrap; deletion removes the payload and every wrap.
+// owners also by the recovery code, optionally by an organisation's recovery
+// key). Each document has its own identity: the payload is an age file
+// encrypted to it, and the document identity is wrapped once per reader (the
+// owner, each grantee holding a live consent). Adding a document needs only
+// the owner's public key, so a relay (a drop link) can write but never read
+// back. Revocation deletes wraps; deletion removes the payload and every wrap.
+//
+// Accounts and sessions: owners log in by a pseudonym or phone number (looked
+// up by a keyed hash, stored sealed), workers by e-mail (+ TOTP). Failed
+// attempts are counted in the database per account and per client address,
+// so throttling and lock-outs hold across instances. A session row holds the
+// unlocked identity only wrapped to a key derived from the cookie token and
+// the pepper: the database alone opens nothing, and any instance sharing the
+// database and pepper resumes the session.
+//
+// Consents cover chosen documents or whole categories for 1, 31, 182 or 365
+// days; a worker's every read checks a live consent at that moment, so expiry
+// and revocation take effect on the next request. Drop links store only the
+// SHA-256 of their token and redeem atomically. The journal is append-only
+// and hash-chained per owner with a pepper-derived key (VerifyJournal); its
+// details are sealed to the owner.
 //
 // Consistency of AddDocument: the metadata row is written first as pending
 // (invisible), then the payload, then one transaction commits the row and
@@ -18,8 +35,9 @@
 // and removed by RemoveOrphans.
 //
 // Errors are sentinels (ErrNotFound, ErrNoAccess, ErrInvalid, ErrConflict,
-// ErrCorrupt, ErrWrongSecret, ErrWrongRecoveryCode) wrapped with context;
-// test them with errors.Is. The package never logs.
+// ErrCorrupt, ErrWrongSecret, ErrWrongRecoveryCode, ErrThrottled,
+// ErrNoSession, ErrNoLink, …) wrapped with context; test them with errors.Is.
+// The package never logs.
 package vault
 
 import (
@@ -85,6 +103,9 @@ type Config struct {
 	MaxKDF int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SessionIdle and SessionMax are the idle and absolute session
+	// timeouts; 0 means 30 minutes and 12 hours.
+	SessionIdle, SessionMax time.Duration
 }
 
 // Service is the vault. It is safe for concurrent use.
@@ -95,6 +116,8 @@ type Service struct {
 	scrypt seal.ScryptParams
 	kdf    chan struct{}
 	now    func() time.Time
+	acct   *accountState
+	events eventHook // journal event sink (events.go)
 }
 
 // New checks cfg and returns a Service.
@@ -119,6 +142,7 @@ func New(cfg Config) (*Service, error) {
 	return &Service{
 		meta: cfg.Meta, blobs: cfg.Blobs, pepper: append([]byte(nil), cfg.Pepper...),
 		scrypt: cfg.Scrypt, kdf: make(chan struct{}, n), now: now,
+		acct: newAccountState(cfg),
 	}, nil
 }
 

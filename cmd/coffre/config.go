@@ -37,6 +37,17 @@ type serveConfig struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 	ScryptLogN      int
+	TrustedProxies  string
+	// Notifications (package notify): e-mail when SMTPHost is set, Web Push
+	// when VAPIDKeyFile is set; the in-app inbox is always on.
+	SMTPHost         string
+	SMTPPort         int
+	SMTPSecurity     string
+	SMTPUser         string
+	SMTPPasswordFile string
+	SMTPFrom         string
+	VAPIDKeyFile     string
+	PushSubscriber   string
 }
 
 // setting describes one configuration entry.
@@ -54,7 +65,7 @@ func serveSettings(c *serveConfig) []setting {
 		{"addr", "COFFRE_ADDR", "listen address (host:port)", str(&c.Addr, "127.0.0.1:8080")},
 		{"base-url", "COFFRE_BASE_URL", "public URL used in drop links and QR codes (default: http://<addr>)", str(&c.BaseURL, "")},
 		{"pepper-file", "COFFRE_PEPPER_FILE", "file holding the 32-byte server pepper; created (mode 0600) when absent (default: <data-dir>/pepper.key)", str(&c.PepperFile, "")},
-		{"database-url", "COFFRE_DATABASE_URL", "metadata database: sqlite:PATH (default: sqlite:<data-dir>/coffre.db)", str(&c.DatabaseURL, "")},
+		{"database-url", "COFFRE_DATABASE_URL", "metadata database: sqlite:PATH (one instance; default: sqlite:<data-dir>/coffre.db) or postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=… (several instances)", str(&c.DatabaseURL, "")},
 		{"s3-endpoint", "COFFRE_S3_ENDPOINT", "S3 endpoint host:port; empty keeps payloads in <data-dir>/blobs", str(&c.S3Endpoint, "")},
 		{"s3-bucket", "COFFRE_S3_BUCKET", "S3 bucket for encrypted payloads", str(&c.S3Bucket, "coffre")},
 		{"s3-access-key", "COFFRE_S3_ACCESS_KEY", "S3 access key", str(&c.S3AccessKey, "")},
@@ -66,6 +77,15 @@ func serveSettings(c *serveConfig) []setting {
 		{"shutdown-timeout", "COFFRE_SHUTDOWN_TIMEOUT", "how long in-flight requests may finish on SIGTERM", func(fs *flag.FlagSet, n, h string) {
 			fs.DurationVar(&c.ShutdownTimeout, n, 30*time.Second, h)
 		}},
+		{"trusted-proxies", "COFFRE_TRUSTED_PROXIES", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For gives the client IP (rate limits); empty trusts none", str(&c.TrustedProxies, "")},
+		{"smtp-host", "COFFRE_SMTP_HOST", "SMTP server for e-mail notifications; empty turns e-mail off", str(&c.SMTPHost, "")},
+		{"smtp-port", "COFFRE_SMTP_PORT", "SMTP port (587 with starttls, 465 with tls)", func(fs *flag.FlagSet, n, h string) { fs.IntVar(&c.SMTPPort, n, 587, h) }},
+		{"smtp-security", "COFFRE_SMTP_SECURITY", "starttls, tls or none (none only for a relay on the same host)", str(&c.SMTPSecurity, "starttls")},
+		{"smtp-user", "COFFRE_SMTP_USER", "SMTP login", str(&c.SMTPUser, "")},
+		{"smtp-password-file", "COFFRE_SMTP_PASSWORD_FILE", "file holding the SMTP password", str(&c.SMTPPasswordFile, "")},
+		{"smtp-from", "COFFRE_SMTP_FROM", "sender address of e-mail notifications", str(&c.SMTPFrom, "")},
+		{"vapid-key-file", "COFFRE_VAPID_KEY_FILE", "Web Push VAPID private key, created (0600) when missing; empty turns push off", str(&c.VAPIDKeyFile, "")},
+		{"push-subscriber", "COFFRE_PUSH_SUBSCRIBER", "contact given to push services (default mailto:<smtp-from>)", str(&c.PushSubscriber, "")},
 		{"scrypt-log-n", "COFFRE_SCRYPT_LOG_N", "scrypt work factor for secrets (15..22)", func(fs *flag.FlagSet, n, h string) { fs.IntVar(&c.ScryptLogN, n, 18, h) }},
 	}
 }
@@ -157,6 +177,22 @@ func (c *serveConfig) validate() error {
 		}
 		if c.S3Bucket == "" || c.S3AccessKey == "" || c.S3SecretKeyFile == "" {
 			return errors.New("--s3-endpoint needs --s3-bucket, --s3-access-key and --s3-secret-key-file")
+		}
+	}
+	if c.SMTPHost != "" {
+		if c.SMTPPort < 1 || c.SMTPPort > 65535 {
+			return fmt.Errorf("--smtp-port %d: want 1 to 65535", c.SMTPPort)
+		}
+		switch c.SMTPSecurity {
+		case "starttls", "tls", "none":
+		default:
+			return fmt.Errorf("--smtp-security %q: want starttls, tls or none", c.SMTPSecurity)
+		}
+		if !strings.Contains(c.SMTPFrom, "@") {
+			return errors.New("--smtp-host needs --smtp-from, the sender's e-mail address")
+		}
+		if c.SMTPUser != "" && c.SMTPPasswordFile == "" {
+			return errors.New("--smtp-user needs --smtp-password-file")
 		}
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {

@@ -54,6 +54,10 @@ func TestParseServeConfig(t *testing.T) {
 		{name: "unknown flag", args: []string{"--colour"}, wantErr: "flag provided but not defined"},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected argument"},
 		{name: "empty data dir", args: []string{"--data-dir", " "}, wantErr: "--data-dir"},
+		{name: "smtp without sender", args: []string{"--smtp-host", "mail.example.org"}, wantErr: "--smtp-from"},
+		{name: "smtp bad security", env: []string{"COFFRE_SMTP_HOST=mail.example.org", "COFFRE_SMTP_FROM=coffre@example.org", "COFFRE_SMTP_SECURITY=ssl"}, wantErr: "--smtp-security"},
+		{name: "smtp bad port", args: []string{"--smtp-host", "m.example.org", "--smtp-from", "a@b.fr", "--smtp-port", "0"}, wantErr: "--smtp-port"},
+		{name: "smtp user without password", args: []string{"--smtp-host", "m.example.org", "--smtp-from", "a@b.fr", "--smtp-user", "coffre"}, wantErr: "--smtp-password-file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ Commands:
   decrypt   open an exported age file with the owner's identity
   init-pepper
             create the server pepper file shared by several instances
+  admin     operator verbs: organisations, workers, journal check, fsck
   healthcheck
             exit 0 when the local server answers /healthz (container probe)
   version   print the version
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, os.Environ(), stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, rest, os.Environ(), stdin, stdout, stderr)
 	case "init-pepper":
 		return runInitPepper(ctx, rest, stdout, stderr)
 	case "decrypt":

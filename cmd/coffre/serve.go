@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/coffre/coffre/api"
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/notify"
 )
 
 // runServe implements `coffre serve`.
@@ -42,10 +45,42 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		log.Warn("created a new server pepper: back it up apart from the database", "file", cfg.PepperFile)
 	}
 
-	handler := api.New(api.Config{Logger: log, Ready: w.Ready})
+	// Notifications: the in-app inbox always, e-mail and Web Push when
+	// configured; the scheduler runs on every instance (sends are claimed
+	// in the database, never doubled).
+	nstore, ok := w.Meta.(notify.Store)
+	if !ok {
+		return errors.New("this metadata store cannot keep notifications")
+	}
+	nctx, cancelNotify := context.WithCancel(ctx)
+	_, stopNotify, err := notify.Start(nctx, w.Vault, nstore, notify.ServeConfig{
+		BaseURL: cfg.BaseURL, SMTPHost: cfg.SMTPHost, SMTPPort: cfg.SMTPPort, SMTPSecurity: cfg.SMTPSecurity,
+		SMTPUser: cfg.SMTPUser, SMTPPasswordFile: cfg.SMTPPasswordFile, SMTPFrom: cfg.SMTPFrom,
+		VAPIDKeyFile: cfg.VAPIDKeyFile, PushSubscriber: cfg.PushSubscriber,
+		OnError: func(err error) { log.Warn("notifications", "err", err) }, // ids and kinds only
+	})
+	if err != nil {
+		cancelNotify()
+		return fmt.Errorf("notifications: %w", err)
+	}
+	defer func() { cancelNotify(); stopNotify() }()
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	url := cfg.BaseURL
+	if _, port, _ := net.SplitHostPort(cfg.Addr); port == "0" {
+		url = "http://" + ln.Addr().String()
+	}
+	handler, err := api.New(api.Config{
+		Logger: log, Ready: w.Ready, Vault: w.Vault, Converter: &converter.Converter{},
+		BaseURL: url, SecureCookie: strings.HasPrefix(url, "https://"),
+		TrustedProxies: splitList(cfg.TrustedProxies),
+	})
+	if err != nil {
+		_ = ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -54,12 +89,12 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	url := cfg.BaseURL
-	if _, port, _ := net.SplitHostPort(cfg.Addr); port == "0" {
-		url = "http://" + ln.Addr().String()
-	}
 	fmt.Fprintf(stdout, "Coffre is listening on %s\n", url)
 	log.Info("listening", "addr", ln.Addr().String())
+
+	mctx, stopMaintenance := context.WithCancel(ctx)
+	defer stopMaintenance()
+	go runMaintenance(mctx, w.Vault, log, maintenanceEvery)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -75,4 +110,15 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// splitList splits a comma-separated setting, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

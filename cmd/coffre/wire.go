@@ -14,7 +14,6 @@ import (
 	"github.com/coffre/coffre/vault/blob"
 	"github.com/coffre/coffre/vault/blob/local"
 	"github.com/coffre/coffre/vault/blob/s3"
-	"github.com/coffre/coffre/vault/meta"
 	"github.com/coffre/coffre/vault/seal"
 )
 
@@ -22,7 +21,7 @@ import (
 // serve and the admin verbs alike.
 type wired struct {
 	Vault *vault.Service
-	Meta  *meta.SQLite
+	Meta  metaStore
 	Blobs blob.Store
 	// Ready lists the dependencies /readyz checks.
 	Ready map[string]api.Checker
@@ -48,13 +47,9 @@ func openVault(ctx context.Context, cfg *serveConfig) (*wired, error) {
 	if err != nil {
 		return nil, err
 	}
-	path, ok := strings.CutPrefix(cfg.DatabaseURL, "sqlite:")
-	if !ok {
-		return nil, fmt.Errorf("%w: --database-url %q: only sqlite: is supported by this build", errUsage, cfg.DatabaseURL)
-	}
-	db, err := meta.OpenSQLite(ctx, path)
+	db, err := openMeta(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("metadata database: %w", err)
+		return nil, err
 	}
 	blobs, err := openBlobs(ctx, cfg)
 	if err != nil {

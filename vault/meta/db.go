@@ -29,8 +29,8 @@ type ops struct {
 // Nested atomic operations join the transaction.
 type Tx struct{ ops }
 
-// DB is the SQL metadata store on database/sql. Use OpenSQLite (or a future
-// OpenPostgres) to get one.
+// DB is the SQL metadata store on database/sql. Use OpenSQLite or
+// OpenPostgres to get one.
 type DB struct {
 	ops
 	writer, reader *sql.DB
@@ -69,6 +69,11 @@ func New(ctx context.Context, writer, reader *sql.DB, d *Dialect, opts ...Option
 // retried a few times, so fn must have no effect outside the transaction.
 // fn must use tx only: calling the DB's own write methods from fn waits for
 // the connection fn holds (SQLite has one writer connection) and deadlocks.
+// Isolation differs by engine but outcomes do not (see locking.go): SQLite
+// runs write transactions one at a time; PostgreSQL runs them concurrently
+// at READ COMMITTED, where every conditional write re-checks its condition
+// in its WHERE clause under the row lock, and read-check-write sequences
+// lock the row first (lockRow).
 func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -87,7 +92,7 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (db *DB) tx1(ctx context.Context, fn func(*Tx) error) (err error) {
-	stx, err := db.writer.BeginTx(ctx, nil)
+	stx, err := db.writer.BeginTx(ctx, db.dialect.TxOptions)
 	if err != nil {
 		return fmt.Errorf("meta: begin: %w", err)
 	}

@@ -26,6 +26,14 @@ type Dialect struct {
 	// serialises concurrent migrators (PostgreSQL: an advisory transaction
 	// lock). SQLite needs none: write transactions begin IMMEDIATE.
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error
+	// TxOptions are the options of every write transaction (nil: the
+	// driver's default). PostgreSQL pins READ COMMITTED; see DB.Tx.
+	TxOptions *sql.TxOptions
+	// RowLock, if set, is the locking clause (PostgreSQL: "FOR UPDATE")
+	// with which Tx.lockRow takes a row's write lock before a
+	// read-check-write sequence. SQLite needs none: its write transactions
+	// are exclusive.
+	RowLock string
 }
 
 // Rebind rewrites '?' placeholders for the dialect. Queries in this package

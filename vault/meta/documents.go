@@ -9,7 +9,7 @@ import (
 )
 
 const docColumns = `d.id, d.owner_id, d.category, d.title_sealed, d.media_type, d.pages, d.size, d.profile,
-	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at`
+	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at, d.doc_type`
 
 const wrapColumns = `w.document_id, w.recipient_kind, w.recipient_id, w.wrapped_key, w.created_at`
 
@@ -21,7 +21,7 @@ func scanDocument(s scanner, extra ...any) (Document, error) {
 	var since, created int64
 	var expires sql.NullInt64
 	dest := append([]any{&d.ID, &d.OwnerID, &d.Category, &d.TitleSealed, &d.MediaType, &d.Pages, &d.Size, &d.Profile,
-		&d.BlobKey, &state, &since, &created, &expires}, extra...)
+		&d.BlobKey, &state, &since, &created, &expires, &d.DocType}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return Document{}, err
 	}
@@ -64,10 +64,10 @@ func (o *ops) InsertDocument(ctx context.Context, d Document) error {
 	}
 	_, err := o.exec(ctx, "insert document",
 		`INSERT INTO documents (id, owner_id, category, title_sealed, media_type, pages, size, profile,
-			blob_key, state, state_since, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			blob_key, state, state_since, created_at, expires_at, doc_type)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
-		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires))
+		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires), d.DocType)
 	return err
 }
 
@@ -248,6 +248,9 @@ func (o *ops) DeleteDocument(ctx context.Context, id string) error {
 func (o *ops) DeleteStaleDocument(ctx context.Context, id string, before time.Time) (Document, error) {
 	var d Document
 	err := o.atomic(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "documents", "id", id); err != nil { // a racing commit is seen as committed
+			return err
+		}
 		var err error
 		d, err = tx.Document(ctx, id)
 		if err != nil {

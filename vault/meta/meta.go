@@ -1,12 +1,16 @@
-// Package meta is Coffre's metadata store: owners, workers, documents and the
-// per-recipient wraps of document keys, kept in SQL.
+// Package meta is Coffre's metadata store, kept in SQL: owners, workers and
+// organisations, sessions and login counters, documents and the
+// per-recipient wraps of document keys, consents, drop links, requests, the
+// journal and pending uploads.
 //
 // The store never sees plaintext: titles arrive sealed, keys arrive wrapped,
 // and payloads live in the blob store, referenced by key. One implementation
 // (*DB) runs on database/sql with a small dialect layer (placeholders, error
 // classification, migration locking); OpenSQLite gives the embedded SQLite
-// backend (modernc.org/sqlite), and a PostgreSQL backend plugs in the same way
-// with its own migrations directory holding the same versions.
+// backend (modernc.org/sqlite), and OpenPostgres the PostgreSQL backend (pgx
+// through database/sql) shared by several instances, with its own migrations
+// directory holding the same versions. Both give the same outcomes under
+// concurrency (see DB.Tx).
 //
 // Schema changes are versioned migrations embedded from
 // migrations/<dialect>/NNNN_name.sql, applied in order at open time, each in
@@ -75,6 +79,8 @@ type Document struct {
 	OwnerID string
 	// Category is one of the vault's category codes (identity, income, …).
 	Category string
+	// DocType is the catalogue document type (avis-impot, …), "" if none.
+	DocType string
 	// TitleSealed is the title encrypted to the document key.
 	TitleSealed []byte
 	// MediaType of the payload's plaintext ("application/pdf", "image/jpeg").

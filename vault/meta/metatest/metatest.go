@@ -1,5 +1,5 @@
 // Package metatest is the conformance suite of Coffre's metadata store: every
-// backend (SQLite now, PostgreSQL next) runs metatest.Run against a fresh,
+// backend (SQLite and PostgreSQL) runs metatest.Run against a fresh,
 // migrated, empty store.
 package metatest
 
@@ -62,6 +62,21 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentAddWrap", testConcurrentAddWrap},
 		{"ContextCancelled", testCancelled},
+		{"OwnerAccounts", testOwnerAccounts},
+		{"WorkerAccounts", testWorkerAccounts},
+		{"Sessions", testSessions},
+		{"Throttle", testThrottle},
+		{"ThrottleConcurrent", testThrottleConcurrent},
+		{"ConsentScope", sharing(testConsentScope)},
+		{"ConsentRevoke", sharing(testConsentRevoke)},
+		{"ConsentSweep", sharing(testConsentSweep)},
+		{"DropLinks", sharing(testDropLinks)},
+		{"DropLinkRace", sharing(testDropLinkRace)},
+		{"Requests", sharing(testRequests)},
+		{"Journal", sharing(testJournal)},
+		{"DocumentEdits", sharing(testDocumentEdits)},
+		{"DeleteOwnerData", sharing(testDeleteOwnerData)},
+		{"PendingUploads", pending(testPendingUploads)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,413 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/vault"
+	"github.com/coffre/coffre/vault/seal"
+)
+
+// sessionJSON describes the caller's session. The CSRF token goes with every
+// state-changing request (X-CSRF-Token).
+type sessionJSON struct {
+	Kind            string    `json:"kind"`
+	ID              string    `json:"id"`
+	OrgID           string    `json:"org_id,omitempty"`
+	Name            string    `json:"name,omitempty"`
+	OrgName         string    `json:"org_name,omitempty"`
+	CSRFToken       string    `json:"csrf_token"`
+	IdleExpires     time.Time `json:"idle_expires"`
+	AbsoluteExpires time.Time `json:"absolute_expires"`
+}
+
+func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Session) sessionJSON {
+	out := sessionJSON{
+		Kind: string(p.Kind()), ID: p.ID(), OrgID: p.OrgID(), CSRFToken: sess.CSRF,
+		IdleExpires: sess.IdleExpires.UTC(), AbsoluteExpires: sess.AbsoluteExpires.UTC(),
+	}
+	if p.Kind() == vault.KindWorker {
+		if info, err := s.v.WorkerInfo(c.Request.Context(), p.ID()); err == nil {
+			out.Name, out.OrgName = info.Name, info.OrgName
+		}
+	}
+	return out
+}
+
+// startSession opens a session for p and hands its cookie to the browser.
+func (s *server) startSession(c *gin.Context, p *vault.Principal) (sessionJSON, error) {
+	// A session this browser held before ends: one browser, one session.
+	if ck, err := c.Request.Cookie(s.cookie); err == nil && ck.Value != "" {
+		_ = s.v.EndSession(c.Request.Context(), ck.Value)
+	}
+	token, sess, err := s.v.StartSession(c.Request.Context(), p)
+	if err != nil {
+		return sessionJSON{}, err
+	}
+	s.setSessionCookie(c, token, sess)
+	return s.sessionOut(c, p, sess), nil
+}
+
+// wipe overwrites a secret held in memory once it is no longer needed.
+func wipe(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
+
+type loginReq struct {
+	Identifier string `json:"identifier"`
+	Secret     string `json:"secret"`
+}
+
+// loginOwner: an owner logs in with identifier and secret.
+func (s *server) loginOwner(c *gin.Context) {
+	var req loginReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if req.Identifier == "" || req.Secret == "" {
+		writeError(c, s.log, fieldErr("secret", "Enter your identifier and your secret.", "Saisissez votre identifiant et votre secret."))
+		return
+	}
+	secret := []byte(req.Secret)
+	defer wipe(secret)
+	p, err := s.v.Login(c.Request.Context(), req.Identifier, secret, c.ClientIP())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out, err := s.startSession(c, p)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type workerLoginReq struct {
+	Email  string `json:"email"`
+	Secret string `json:"secret"`
+	TOTP   string `json:"totp"`
+}
+
+// loginWorker: a worker logs in with email, secret and, if enrolled, TOTP.
+func (s *server) loginWorker(c *gin.Context) {
+	var req workerLoginReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if req.Email == "" || req.Secret == "" {
+		writeError(c, s.log, fieldErr("secret", "Enter your email and your secret.", "Saisissez votre e-mail et votre secret."))
+		return
+	}
+	secret := []byte(req.Secret)
+	defer wipe(secret)
+	p, err := s.v.LoginWorker(c.Request.Context(), req.Email, secret, req.TOTP, c.ClientIP())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out, err := s.startSession(c, p)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type recoverReq struct {
+	Identifier   string `json:"identifier"`
+	RecoveryCode string `json:"recovery_code"`
+	NewSecret    string `json:"new_secret"`
+}
+
+// recoverOwner: an owner who forgot the secret sets a new one with the
+// recovery code; every document is kept. A session starts.
+func (s *server) recoverOwner(c *gin.Context) {
+	var req recoverReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if req.Identifier == "" || req.RecoveryCode == "" || req.NewSecret == "" {
+		writeError(c, s.log, fieldErr("recovery_code", "Enter your identifier, your recovery code and a new secret.",
+			"Saisissez votre identifiant, votre code de secours et un nouveau secret."))
+		return
+	}
+	if _, err := seal.ParseRecoveryCode(req.RecoveryCode); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	secret := []byte(req.NewSecret)
+	defer wipe(secret)
+	p, err := s.v.Recover(c.Request.Context(), req.Identifier, req.RecoveryCode, secret, c.ClientIP())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out, err := s.startSession(c, p)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type signUpReq struct {
+	Identifier          string `json:"identifier"`
+	Secret              string `json:"secret"`
+	Lang                string `json:"lang"`
+	DisplayName         string `json:"display_name"`
+	AssistedRecoveryOrg string `json:"assisted_recovery_org"`
+}
+
+type signUpResp struct {
+	OwnerID    string `json:"owner_id"`
+	Identifier string `json:"identifier"`
+	// RecoveryCode is shown once and never stored: the client prints it
+	// through POST /recovery-sheet.
+	RecoveryCode  string       `json:"recovery_code"`
+	RecoverySheet sheetLink    `json:"recovery_sheet"`
+	Session       *sessionJSON `json:"session,omitempty"`
+}
+
+type sheetLink struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+}
+
+// signUp creates a vault: by the person alone (a session starts for the new
+// owner) or by a logged-in worker with the person present (the person types
+// the secret; the worker's session stays the worker's). The response holds
+// the recovery code, shown once.
+func (s *server) signUp(c *gin.Context) {
+	var req signUpReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	by := principal(c)
+	if by != nil && by.Kind() != vault.KindWorker {
+		writeError(c, s.log, errForbidden)
+		return
+	}
+	ident, err := vault.NormalizeIdentifier(req.Identifier)
+	if err != nil {
+		writeError(c, s.log, identifierErr(err))
+		return
+	}
+	l := req.Lang
+	if l == "" {
+		l = lang(c)
+	} else if kl, ok := knownLang(l); ok {
+		l = kl
+	} else {
+		writeError(c, s.log, fieldErr("lang", "Language must be fr or en.", "La langue doit être fr ou en."))
+		return
+	}
+	secret := []byte(req.Secret)
+	defer wipe(secret)
+	if err := vault.CheckSecret(secret); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	ctx := c.Request.Context()
+	ownerID, code, err := s.v.SignUp(ctx, vault.NewOwner{
+		Identifier: ident, Secret: secret, Lang: l, DisplayName: req.DisplayName,
+		AssistedRecoveryOrg: req.AssistedRecoveryOrg,
+	}, by)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	resp := signUpResp{
+		OwnerID: ownerID, Identifier: ident, RecoveryCode: code.String(),
+		RecoverySheet: sheetLink{Method: http.MethodPost, URL: "/api/v1/recovery-sheet"},
+	}
+	if by == nil {
+		p, err := s.v.Unlock(ctx, ownerID, secret)
+		if err == nil {
+			var out sessionJSON
+			if out, err = s.startSession(c, p); err == nil {
+				resp.Session = &out
+			}
+		}
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	c.JSON(http.StatusCreated, resp)
+}
+
+// identifierErr explains a refused identifier.
+func identifierErr(err error) error {
+	if isInvalid(err) {
+		return fieldErr("identifier",
+			"The identifier must be a French mobile number or a pseudonym of 3 to 40 letters, digits, dots, dashes or underscores.",
+			"L'identifiant doit être un numéro de mobile français ou un pseudonyme de 3 à 40 lettres, chiffres, points, tirets ou soulignés.")
+	}
+	return err
+}
+
+type sheetReq struct {
+	Identifier   string `json:"identifier"`
+	RecoveryCode string `json:"recovery_code"`
+	Lang         string `json:"lang"`
+}
+
+// recoverySheet renders the recovery sheet PDF from the identifier and code
+// the client sends back right after sign-up. Nothing is stored or looked
+// up: the code exists only in the client's memory and on the paper.
+func (s *server) recoverySheet(c *gin.Context) {
+	var req sheetReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	ident, err := vault.NormalizeIdentifier(req.Identifier)
+	if err != nil {
+		writeError(c, s.log, identifierErr(err))
+		return
+	}
+	code, err := seal.ParseRecoveryCode(req.RecoveryCode)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	l := lang(c)
+	if kl, ok := knownLang(req.Lang); ok {
+		l = kl
+	}
+	var buf bytes.Buffer
+	if err := vault.RecoverySheet(&buf, ident, code, l); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	name := "coffre-feuille-de-secours.pdf"
+	if l == langEN {
+		name = "coffre-recovery-sheet.pdf"
+	}
+	c.Header("Content-Disposition", attachment(name))
+	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
+}
+
+// sessionInfo returns the caller's session (and its CSRF token).
+func (s *server) sessionInfo(c *gin.Context) {
+	c.JSON(http.StatusOK, s.sessionOut(c, principal(c), session(c)))
+}
+
+// logout ends this session.
+func (s *server) logout(c *gin.Context) {
+	if err := s.v.EndSession(c.Request.Context(), c.GetString(ctxToken)); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	s.clearCookie(c)
+	c.Status(http.StatusNoContent)
+}
+
+// logoutEverywhere ends every session of the caller, on every device.
+func (s *server) logoutEverywhere(c *gin.Context) {
+	if err := s.v.EndAllSessions(c.Request.Context(), principal(c)); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	s.clearCookie(c)
+	c.Status(http.StatusNoContent)
+}
+
+type changeSecretReq struct {
+	CurrentSecret string `json:"current_secret"`
+	NewSecret     string `json:"new_secret"`
+}
+
+// changeSecret replaces the owner's secret; the current one is asked again.
+func (s *server) changeSecret(c *gin.Context) {
+	var req changeSecretReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if !s.allow(c, s.login) {
+		return
+	}
+	cur, nw := []byte(req.CurrentSecret), []byte(req.NewSecret)
+	defer wipe(cur)
+	defer wipe(nw)
+	p := principal(c)
+	ctx := c.Request.Context()
+	if len(cur) == 0 {
+		writeError(c, s.log, fieldErr("current_secret", "Enter your current secret.", "Saisissez votre secret actuel."))
+		return
+	}
+	if _, err := s.v.Unlock(ctx, p.ID(), cur); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if err := vault.CheckSecret(nw); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if err := s.v.ChangeSecret(ctx, p, nw); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type assistedRecoveryReq struct {
+	OrgID string `json:"org_id"`
+}
+
+// setAssistedRecovery lets the owner opt in to (org_id) or out of ("")
+// assisted recovery by an organisation.
+func (s *server) setAssistedRecovery(c *gin.Context) {
+	var req assistedRecoveryReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if err := s.v.SetAssistedRecovery(c.Request.Context(), principal(c), req.OrgID); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type assistedRecoverReq struct {
+	OrgRecoveryKey  string `json:"org_recovery_key"`
+	OwnerIdentifier string `json:"owner_identifier"`
+	NewSecret       string `json:"new_secret"`
+}
+
+// assistedRecover: a worker, with the person present and the organisation's
+// recovery key, sets a new secret the person types. Journaled for the owner;
+// no session is opened for anyone.
+func (s *server) assistedRecover(c *gin.Context) {
+	var req assistedRecoverReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if !s.allow(c, s.login) {
+		return
+	}
+	secret := []byte(req.NewSecret)
+	defer wipe(secret)
+	if err := vault.CheckSecret(secret); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if _, err := s.v.AssistedRecover(c.Request.Context(), principal(c), req.OrgRecoveryKey, req.OwnerIdentifier, secret); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

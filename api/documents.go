@@ -1,0 +1,352 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/vault"
+)
+
+// documentJSON is a document's metadata as its reader sees it.
+type documentJSON struct {
+	ID        string    `json:"id"`
+	OwnerID   string    `json:"owner_id"`
+	Category  string    `json:"category"`
+	Type      string    `json:"type,omitempty"`
+	Title     string    `json:"title"`
+	MediaType string    `json:"media_type"`
+	Pages     int       `json:"pages"`
+	Size      int64     `json:"size"`
+	Profile   string    `json:"profile,omitempty"`
+	Created   time.Time `json:"created"`
+	// Expires is the paper's validity end (YYYY-MM-DD), absent when none.
+	Expires string `json:"expires,omitempty"`
+}
+
+const dateLayout = "2006-01-02"
+
+func documentOut(d vault.Document) documentJSON {
+	out := documentJSON{
+		ID: d.ID, OwnerID: d.OwnerID, Category: d.Category, Type: d.Type, Title: d.Title,
+		MediaType: d.MediaType, Pages: d.Pages, Size: d.Size, Profile: d.Profile, Created: d.Created.UTC(),
+	}
+	if !d.Expires.IsZero() {
+		out.Expires = d.Expires.UTC().Format(dateLayout)
+	}
+	return out
+}
+
+// parseDate reads a YYYY-MM-DD date ("" is zero).
+func parseDate(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(dateLayout, v)
+	if err != nil {
+		return time.Time{}, fieldErr(field, "Dates are written YYYY-MM-DD.", "Les dates s'écrivent AAAA-MM-JJ.")
+	}
+	return t, nil
+}
+
+// listDocuments lists what the caller may read: all of an owner's
+// documents, or those a live consent lets a worker read. Filters:
+// ?category= and, for workers, ?owner=.
+func (s *server) listDocuments(c *gin.Context) {
+	docs, err := s.v.List(c.Request.Context(), principal(c))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	cat, owner := c.Query("category"), c.Query("owner")
+	out := make([]documentJSON, 0, len(docs))
+	for _, d := range docs {
+		if (cat == "" || d.Category == cat) && (owner == "" || d.OwnerID == owner) {
+			out = append(out, documentOut(d))
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"documents": out})
+}
+
+// getDocument returns one document's metadata (404 when the caller may not
+// read it, whether or not it exists).
+func (s *server) getDocument(c *gin.Context) {
+	d, err := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, documentOut(d))
+}
+
+// pdfKind is the converter's document kind for a category (page limits).
+func pdfKind(category string) string {
+	switch category {
+	case "identity":
+		return "id"
+	}
+	return category
+}
+
+// downloadDocument streams a document as an attachment, as stored, or
+// re-fitted to a portal profile with ?profile=caf (the stored PDF is read
+// into memory, bounded, and converted under that profile).
+func (s *server) downloadDocument(c *gin.Context) {
+	ctx := c.Request.Context()
+	profile := c.Query("profile")
+	if profile != "" {
+		if _, err := converter.LookupProfile(profile); err != nil {
+			writeError(c, s.log, fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu."))
+			return
+		}
+	}
+	rc, d, err := s.v.Download(ctx, principal(c), c.Param("id"))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	defer rc.Close()
+	ext := ".pdf"
+	if d.MediaType == "image/jpeg" {
+		ext = ".jpg"
+	} else if d.MediaType == "image/png" {
+		ext = ".png"
+	}
+	if profile == "" {
+		h := c.Writer.Header()
+		h.Set("Content-Type", d.MediaType)
+		h.Set("Content-Disposition", attachment(safeFilename(d.Title, ext)))
+		h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
+		c.Status(http.StatusOK)
+		if _, err := io.Copy(c.Writer, rc); err != nil {
+			// Too late for an error status: drop the connection so the
+			// short body cannot pass for a whole document.
+			s.log.Warn("download cut short", "route", routeOf(c), "err", err.Error())
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	release, err := s.acquireUpload(ctx)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	defer release()
+	in, err := converter.ReadInput(rc, "document", s.limits.DownloadBytes)
+	if err != nil {
+		if errors.Is(err, converter.ErrInputTooLarge) {
+			err = newErr(http.StatusRequestEntityTooLarge, "too_large",
+				"This document is too large to be re-fitted here.", "Ce document est trop volumineux pour être adapté ici.")
+		}
+		writeError(c, s.log, err)
+		return
+	}
+	lw := &lazyWriter{c: c, header: func(h http.Header) {
+		h.Set("Content-Type", "application/pdf")
+		h.Set("Content-Disposition", attachment(safeFilename(d.Title+" "+profile, ".pdf")))
+	}}
+	_, err = s.conv.Convert(ctx, []converter.Input{in}, converter.Options{Profile: profile, Kind: pdfKind(d.Category)}, lw)
+	if err != nil && !lw.started {
+		writeError(c, s.log, err)
+		return
+	}
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// lazyWriter sets the success headers and status only when the first byte
+// is written, so that an error before any output can still be reported.
+type lazyWriter struct {
+	c       *gin.Context
+	header  func(http.Header)
+	started bool
+}
+
+func (w *lazyWriter) Write(p []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		w.header(w.c.Writer.Header())
+		w.c.Status(http.StatusOK)
+	}
+	return w.c.Writer.Write(p)
+}
+
+// uploadFields are the text fields of an owner's upload.
+var uploadFields = []string{"title", "category", "type", "expires", "profile", "mode", "card_pairs"}
+
+// uploadDocument: the owner adds one document from one or several photos
+// or PDFs (multipart parts named "page"), converted into one PDF and
+// encrypted as it is stored.
+func (s *server) uploadDocument(c *gin.Context) {
+	ctx := c.Request.Context()
+	release, err := s.acquireUpload(ctx)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	defer release()
+	up, err := s.readUpload(c, uploadFields...)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	nd, err := newDocumentFields(up.fields, lang(c))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	opts, err := conversionOptions(up.fields)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	opts.Kind = pdfKind(nd.Category)
+	nd.Profile = opts.Profile
+	if nd.Profile == "" {
+		nd.Profile = converter.GenericProfileID
+	}
+	owner := principal(c)
+	var doc vault.Document
+	res, err := s.convertAndStore(ctx, up.pages, opts, nd, func(nd vault.NewDocument, r io.Reader) error {
+		var err error
+		doc, err = s.v.AddDocument(ctx, owner.ID(), nd, r)
+		return err
+	})
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"document": documentOut(doc), "conversion": conversionOut(res)})
+}
+
+type conversionJSON struct {
+	Profile string `json:"profile"`
+	Pages   int    `json:"pages"`
+	Bytes   int64  `json:"bytes"`
+	Shrunk  bool   `json:"shrunk"`
+}
+
+func conversionOut(r converter.Result) conversionJSON {
+	return conversionJSON{Profile: r.Profile, Pages: r.Pages, Bytes: r.Bytes, Shrunk: r.Shrunk}
+}
+
+// newDocumentFields checks the descriptive fields of an upload.
+func newDocumentFields(f map[string]string, l string) (vault.NewDocument, error) {
+	nd := vault.NewDocument{Title: strings.TrimSpace(f["title"]), Category: f["category"], Type: f["type"]}
+	if nd.Type != "" {
+		t, ok := vault.DocTypeByID(nd.Type)
+		if !ok {
+			return nd, fieldErr("type", "Unknown document type.", "Type de document inconnu.")
+		}
+		if nd.Category == "" {
+			nd.Category = t.Category
+		}
+		if nd.Title == "" {
+			nd.Title = capitalize(t.Label[l])
+		}
+	}
+	if nd.Category == "" {
+		nd.Category = "other"
+	}
+	if _, ok := vault.CategoryByID(nd.Category); !ok {
+		return nd, fieldErr("category", "Unknown category.", "Catégorie inconnue.")
+	}
+	if nd.Title == "" {
+		nd.Title = msg{"Document", "Document"}.in(l)
+	}
+	if err := checkTitle(nd.Title); err != nil {
+		return nd, err
+	}
+	exp, err := parseDate("expires", f["expires"])
+	if err != nil {
+		return nd, err
+	}
+	nd.Expires = exp
+	return nd, nil
+}
+
+func checkTitle(t string) error {
+	if len(t) > vault.MaxTitleLen || !utf8.ValidString(t) {
+		return fieldErr("title", "The title is too long (200 characters at most).", "Le titre est trop long (200 caractères au plus).")
+	}
+	return nil
+}
+
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return strings.ToUpper(string(r)) + s[n:]
+}
+
+type editReq struct {
+	Title   *string `json:"title"`
+	Expires *string `json:"expires"`
+}
+
+// editDocument renames a document and/or sets its expiry date ("" clears).
+func (s *server) editDocument(c *gin.Context) {
+	var req editReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if req.Title == nil && req.Expires == nil {
+		writeError(c, s.log, fieldErr("title", "Nothing to change.", "Rien à modifier."))
+		return
+	}
+	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
+	var exp time.Time
+	if req.Expires != nil {
+		var err error
+		if exp, err = parseDate("expires", *req.Expires); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	if req.Title != nil {
+		t := strings.TrimSpace(*req.Title)
+		if t == "" {
+			writeError(c, s.log, fieldErr("title", "The title cannot be empty.", "Le titre ne peut pas être vide."))
+			return
+		}
+		if err := checkTitle(t); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		if err := s.v.Rename(ctx, p, id, t); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	if req.Expires != nil {
+		if err := s.v.SetExpiry(ctx, p, id, exp); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	d, err := s.v.Document(ctx, p, id)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, documentOut(d))
+}
+
+// deleteDocument destroys a document for good.
+func (s *server) deleteDocument(c *gin.Context) {
+	if err := s.v.Delete(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

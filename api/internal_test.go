@@ -1,0 +1,126 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/vault"
+)
+
+func TestFromAcceptLanguage(t *testing.T) {
+	for h, want := range map[string]string{
+		"":                     "fr",
+		"en":                   "en",
+		"en-GB,en;q=0.9":       "en",
+		"de-DE,de;q=0.9":       "fr",
+		"de,en;q=0.5,fr;q=0.8": "fr",
+		"de,en;q=0.9,fr;q=0.8": "en",
+		"fr-FR":                "fr",
+		"en;q=0":               "fr",
+		"en;q=abc":             "fr",
+		"EN-us":                "en",
+		"*":                    "fr",
+		"en;q=0.5,fr;q=0.5":    "en",
+	} {
+		if got := fromAcceptLanguage(h); got != want {
+			t.Errorf("fromAcceptLanguage(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+func TestRateLimiter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newRateLimiter(60, 3) // 1 per second, burst 3
+	l.now = func() time.Time { return now }
+	for i := range 3 {
+		if ok, _ := l.allow("a"); !ok {
+			t.Fatalf("request %d refused within the burst", i)
+		}
+	}
+	ok, wait := l.allow("a")
+	if ok || wait <= 0 || wait > time.Second {
+		t.Fatalf("4th request: ok=%v wait=%v, want refused with wait in (0,1s]", ok, wait)
+	}
+	if ok, _ := l.allow("b"); !ok {
+		t.Fatal("another key shares the bucket")
+	}
+	now = now.Add(1100 * time.Millisecond)
+	if ok, _ := l.allow("a"); !ok {
+		t.Fatal("refused after refill")
+	}
+	// Memory stays bounded.
+	for i := range maxBuckets + 10 {
+		l.allow(fmt.Sprint(i))
+	}
+	if len(l.buckets) > maxBuckets {
+		t.Fatalf("%d buckets kept, max %d", len(l.buckets), maxBuckets)
+	}
+}
+
+func TestSafeFilename(t *testing.T) {
+	for in, want := range map[string]string{
+		"Avis d'impôt 2024":        "Avis d impot 2024.pdf",
+		"../../etc/passwd":         "etc passwd.pdf",
+		"":                         "document.pdf",
+		"\"; rm -rf /\r\nX-Bad: 1": "rm -rf X-Bad 1.pdf",
+		"Élève — certificat":       "Eleve certificat.pdf",
+		"...":                      "document.pdf",
+		"Bulletin de paie (mars)":  "Bulletin de paie mars.pdf",
+	} {
+		if got := safeFilename(in, ".pdf"); got != want {
+			t.Errorf("safeFilename(%q) = %q, want %q", in, got, want)
+		}
+	}
+	long := safeFilename(string(make([]byte, 0))+fmt.Sprintf("%0300d", 0), ".pdf")
+	if len(long) > 90 {
+		t.Errorf("long name kept %d bytes", len(long))
+	}
+}
+
+func TestTokenEqual(t *testing.T) {
+	if tokenEqual("", "") || tokenEqual("a", "") || tokenEqual("", "a") {
+		t.Fatal("an empty token matched")
+	}
+	if !tokenEqual("abc", "abc") || tokenEqual("abc", "abd") || tokenEqual("abc", "abcd") {
+		t.Fatal("wrong comparison")
+	}
+}
+
+// TestClassify pins the one mapping from errors to statuses.
+func TestClassify(t *testing.T) {
+	wrap := func(e error) error { return fmt.Errorf("vault: doing something: %w", e) }
+	for _, tc := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{wrap(vault.ErrNotFound), 404, "not_found"},
+		{wrap(vault.ErrNoAccess), 404, "not_found"},
+		{wrap(vault.ErrNoLink), 404, "not_found"},
+		{wrap(vault.ErrInvalid), 422, "invalid"},
+		{wrap(vault.ErrWrongSecret), 401, "wrong_secret"},
+		{wrap(vault.ErrWrongRecoveryCode), 401, "wrong_recovery_code"},
+		{wrap(&vault.ThrottledError{RetryAfter: 90 * time.Second}), 429, "throttled"},
+		{wrap(vault.ErrConflict), 409, "conflict"},
+		{wrap(vault.ErrNoSession), 401, "no_session"},
+		{wrap(vault.ErrWeakSecret), 422, "weak_secret"},
+		{wrap(converter.ErrInputTooLarge), 413, "too_large"},
+		{wrap(converter.ErrUnsupported), 422, "conversion"},
+		{wrap(&converter.TooLargeError{Page: 1, Limit: 10}), 422, "conversion"},
+		{&http.MaxBytesError{Limit: 1}, 413, "too_large"},
+		{errCSRF, 403, "csrf"},
+		{errors.New("boom"), 500, "internal"},
+	} {
+		e := classify(tc.err)
+		if e.status != tc.status || e.code != tc.code {
+			t.Errorf("classify(%v) = %d %s, want %d %s", tc.err, e.status, e.code, tc.status, tc.code)
+		}
+	}
+	if d := retryAfter(wrap(&vault.ThrottledError{RetryAfter: 90 * time.Second})); d != 90*time.Second {
+		t.Errorf("retryAfter = %v", d)
+	}
+}

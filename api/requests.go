@@ -1,0 +1,148 @@
+package api
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/vault"
+)
+
+type requestJSON struct {
+	ID         string          `json:"id"`
+	OwnerID    string          `json:"owner_id"`
+	WorkerID   string          `json:"worker_id"`
+	WorkerName string          `json:"worker_name,omitempty"`
+	OrgName    string          `json:"org_name,omitempty"`
+	Purpose    string          `json:"purpose"`
+	Types      []string        `json:"types"`
+	Days       int             `json:"days"`
+	Message    string          `json:"message,omitempty"`
+	Status     string          `json:"status"`
+	Fulfilled  map[string]bool `json:"fulfilled"`
+	Created    time.Time       `json:"created"`
+	ConsentID  string          `json:"consent_id,omitempty"`
+}
+
+func requestOut(r vault.Request) requestJSON {
+	f := r.Fulfilled
+	if f == nil {
+		f = map[string]bool{}
+	}
+	return requestJSON{
+		ID: r.ID, OwnerID: r.OwnerID, WorkerID: r.WorkerID, WorkerName: r.WorkerName, OrgName: r.OrgName,
+		Purpose: r.Purpose, Types: nonNil(r.Types), Days: r.Days, Message: r.Message, Status: r.Status,
+		Fulfilled: f, Created: r.Created.UTC(), ConsentID: r.ConsentID,
+	}
+}
+
+type createRequestReq struct {
+	OwnerID         string   `json:"owner_id"`
+	OwnerIdentifier string   `json:"owner_identifier"`
+	Purpose         string   `json:"purpose"`
+	Types           []string `json:"types"`
+	Days            int      `json:"days"`
+	Message         string   `json:"message"`
+}
+
+// createRequest: a worker asks an owner (by id, or by the identifier the
+// person gives) for a checklist of document types, for a purpose.
+func (s *server) createRequest(c *gin.Context) {
+	var req createRequestReq
+	if err := decodeJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	switch {
+	case len(req.Types) == 0 || len(req.Types) > 30:
+		writeError(c, s.log, fieldErr("types", "Ask for 1 to 30 document types.", "Demandez de 1 à 30 types de documents."))
+		return
+	case !slices.Contains(vault.ConsentDays, req.Days):
+		writeError(c, s.log, fieldErr("days", "Access lasts 1, 31, 182 or 365 days.", "L'accès dure 1, 31, 182 ou 365 jours."))
+		return
+	case strings.TrimSpace(req.Purpose) == "" || len(req.Purpose) > maxPurposeLen:
+		writeError(c, s.log, fieldErr("purpose", "Say what the documents are for (500 characters at most).", "Indiquez à quoi servent les documents (500 caractères au plus)."))
+		return
+	case len(req.Message) > 2*maxPurposeLen:
+		writeError(c, s.log, fieldErr("message", "The message is too long.", "Le message est trop long."))
+		return
+	case (req.OwnerID == "") == (req.OwnerIdentifier == ""):
+		writeError(c, s.log, fieldErr("owner_id", "Give either the owner's id or their identifier.", "Donnez soit l'id de la personne, soit son identifiant."))
+		return
+	}
+	for _, t := range req.Types {
+		if _, ok := vault.DocTypeByID(t); !ok {
+			writeError(c, s.log, fieldErr("types", "Unknown document type.", "Type de document inconnu."))
+			return
+		}
+	}
+	ctx := c.Request.Context()
+	owner := req.OwnerID
+	if owner == "" {
+		var err error
+		if owner, err = s.v.OwnerIDByIdentifier(ctx, req.OwnerIdentifier); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	r, err := s.v.CreateRequest(ctx, principal(c), vault.NewRequest{
+		OwnerID: owner, Purpose: strings.TrimSpace(req.Purpose), Types: req.Types, Days: req.Days, Message: req.Message,
+	})
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusCreated, requestOut(r))
+}
+
+// listRequests: requests an owner received, or a worker sent (with
+// progress).
+func (s *server) listRequests(c *gin.Context) {
+	rs, err := s.v.Requests(c.Request.Context(), principal(c))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out := make([]requestJSON, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, requestOut(r))
+	}
+	c.JSON(http.StatusOK, gin.H{"requests": out})
+}
+
+type acceptReq struct {
+	Documents []string `json:"documents"`
+}
+
+// acceptRequest: the owner accepts, choosing documents; a consent is
+// created for the request's duration.
+func (s *server) acceptRequest(c *gin.Context) {
+	var req acceptReq
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	k, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), req.Documents)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusCreated, consentOut(k))
+}
+
+// declineRequest: the owner says no.
+func (s *server) declineRequest(c *gin.Context) {
+	var req struct{}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if err := s.v.DeclineRequest(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,263 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/vault"
+)
+
+// maxFieldBytes bounds each text field of a multipart upload; maxFields
+// their number.
+const (
+	maxFieldBytes = 4 << 10
+	maxFields     = 16
+	// multipartOverhead is allowed above Limits.TotalBytes for boundaries,
+	// part headers and fields.
+	multipartOverhead = 256 << 10
+	pageField         = "page"
+)
+
+// upload is a multipart upload read into memory: its pages and fields.
+type upload struct {
+	pages  []converter.Input
+	fields map[string]string
+}
+
+// readUpload streams a multipart/form-data body part by part with
+// mime/multipart.Reader under http.MaxBytesReader: pages (parts named
+// "page", or any file part) are read into memory only, each capped at
+// Limits.PageBytes, at most Limits.Parts of them; text fields must be among
+// allowed. Nothing is ever written to disk (gin's FormFile and
+// ParseMultipartForm would spill large parts to temporary files, in clear).
+// When the session's CSRF token is still to be checked, the first part must
+// be the `csrf` field holding it.
+func (s *server) readUpload(c *gin.Context, allowed ...string) (*upload, error) {
+	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
+		return nil, errMultipartType
+	}
+	if c.Request.ContentLength > s.limits.TotalBytes+multipartOverhead {
+		return nil, errTooLarge
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.TotalBytes+multipartOverhead)
+	mr := multipart.NewReader(body, params["boundary"])
+	pending := c.GetBool(ctxCSRFPending)
+	up := &upload{fields: map[string]string{}}
+	var total int64
+	for first := true; ; first = false {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, multipartError(err)
+		}
+		name := part.FormName()
+		if pending && first {
+			if name != csrfField {
+				return nil, errCSRF
+			}
+			v, err := readField(part)
+			if err != nil {
+				return nil, err
+			}
+			if !tokenEqual(v, session(c).CSRF) {
+				return nil, errCSRF
+			}
+			pending = false
+			continue
+		}
+		if pending {
+			return nil, errCSRF
+		}
+		if name == pageField || part.FileName() != "" {
+			if len(up.pages) >= s.limits.Parts {
+				return nil, errTooManyPage
+			}
+			in, err := converter.ReadInput(part, "page "+strconv.Itoa(len(up.pages)+1), s.limits.PageBytes)
+			if err != nil {
+				if errors.Is(err, converter.ErrInputTooLarge) {
+					return nil, errTooLarge
+				}
+				return nil, multipartError(err)
+			}
+			total += int64(len(in.Data))
+			if total > s.limits.TotalBytes {
+				return nil, errTooLarge
+			}
+			up.pages = append(up.pages, in)
+			continue
+		}
+		if name == csrfField {
+			if _, err := readField(part); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !contains(allowed, name) {
+			e := newErr(http.StatusBadRequest, "unknown_field",
+				"The request has a field Coffre does not know.", "La demande contient un champ que Coffre ne connaît pas.")
+			e.field = truncate(name, 64)
+			return nil, e
+		}
+		if _, dup := up.fields[name]; dup || len(up.fields) >= maxFields {
+			e := newErr(http.StatusBadRequest, "duplicate_field", "A field is repeated.", "Un champ est répété.")
+			e.field = truncate(name, 64)
+			return nil, e
+		}
+		v, err := readField(part)
+		if err != nil {
+			return nil, err
+		}
+		up.fields[name] = v
+	}
+	if pending {
+		return nil, errCSRF
+	}
+	if len(up.pages) == 0 {
+		return nil, errNoPages
+	}
+	return up, nil
+}
+
+// readField reads a small text field.
+func readField(part *multipart.Part) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+	if err != nil {
+		return "", multipartError(err)
+	}
+	if len(b) > maxFieldBytes {
+		return "", errTooLarge
+	}
+	return string(b), nil
+}
+
+// multipartError classifies a failure to read the multipart body.
+func multipartError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooLarge
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return newErr(http.StatusBadRequest, "malformed_multipart",
+		"The upload is damaged or incomplete. Try again.", "L'envoi est abîmé ou incomplet. Réessayez.")
+}
+
+// acquireUpload waits for one of the upload slots that bound the memory held
+// by uploads; release returns it.
+func (s *server) acquireUpload(ctx context.Context) (release func(), err error) {
+	select {
+	case s.uploads <- struct{}{}:
+		return func() { <-s.uploads }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// storeFunc stores a converted PDF read from r; nd.Pages is already set.
+type storeFunc func(nd vault.NewDocument, r io.Reader) error
+
+// convertAndStore converts the pages into one PDF and pipes it into store
+// as the converter writes it, so that it is encrypted as it streams: the
+// plaintext PDF never exists anywhere but in memory. The page count (which
+// the vault records before the payload) comes from the converter's progress
+// reports, so store starts only once every input is converted.
+func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, opts converter.Options, nd vault.NewDocument, store storeFunc) (converter.Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pr, pw := io.Pipe()
+	ready := make(chan int, 1)
+	type outcome struct {
+		res converter.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		total, seen := 0, 0
+		opts.Progress = func(pi converter.PageInfo) {
+			total += pi.Pages
+			if seen++; seen == len(pages) {
+				ready <- total
+			}
+		}
+		res, err := s.conv.Convert(ctx, pages, opts, pw)
+		_ = pw.CloseWithError(err)
+		done <- outcome{res, err}
+	}()
+	select {
+	case n := <-ready:
+		nd.Pages = n
+	case o := <-done:
+		_ = pr.Close()
+		if o.err == nil {
+			return o.res, fmt.Errorf("api: converter finished without reporting pages: %w", converter.ErrNoInput)
+		}
+		return o.res, o.err
+	}
+	serr := store(nd, pr)
+	// Unblock the converter if the store stopped reading early.
+	_ = pr.CloseWithError(errStoreStopped)
+	o := <-done
+	switch {
+	case serr != nil && o.err != nil && isConverterErr(o.err):
+		return o.res, o.err // the store failed because the conversion did
+	case serr != nil:
+		return o.res, serr
+	case o.err != nil && !errors.Is(o.err, errStoreStopped):
+		return o.res, o.err
+	}
+	return o.res, nil
+}
+
+var errStoreStopped = errors.New("api: store stopped reading")
+
+// conversionOptions reads the converter options an upload may carry.
+func conversionOptions(f map[string]string) (converter.Options, error) {
+	var o converter.Options
+	o.Profile = f["profile"]
+	if _, err := converter.LookupProfile(o.Profile); err != nil {
+		return o, fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu.")
+	}
+	m, err := converter.ParseMode(f["mode"])
+	if err != nil {
+		return o, fieldErr("mode", "Mode must be auto, color, gray or bw.", "Le mode doit être auto, color, gray ou bw.")
+	}
+	o.Mode = m
+	switch f["card_pairs"] {
+	case "", "false", "0":
+	case "true", "1":
+		o.CardPairs = true
+	default:
+		return o, fieldErr("card_pairs", "card_pairs must be true or false.", "card_pairs doit valoir true ou false.")
+	}
+	return o, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

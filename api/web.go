@@ -1,0 +1,316 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// The web interface: server-rendered pages for owners, helpers and social
+// workers, phone first. Every page works without JavaScript for the basic
+// flows; small scripts (static/*.js) enhance them. The Content-Security-Policy
+// set in api.go forbids inline scripts and styles: every script and style is
+// a file under /static, addressed by a content hash.
+
+//go:embed templates/*.html
+var templatesFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// asset is an embedded static file with its content hash.
+type asset struct {
+	body  []byte
+	hash  string
+	ctype string
+}
+
+var assets = mustLoadAssets()
+
+func mustLoadAssets() map[string]asset {
+	out := map[string]asset{}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ct := mime.TypeByExtension(path.Ext(p))
+		switch path.Ext(p) {
+		case ".js":
+			ct = "text/javascript; charset=utf-8"
+		case ".css":
+			ct = "text/css; charset=utf-8"
+		case ".svg":
+			ct = "image/svg+xml"
+		}
+		out[strings.TrimPrefix(p, "static/")] = asset{body: b, hash: hex.EncodeToString(sum[:6]), ctype: ct}
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// assetURL is the versioned URL of a static file: /static/<hash>/<name>.
+func assetURL(name string) string {
+	a, ok := assets[name]
+	if !ok {
+		panic("api: no static asset " + name)
+	}
+	return "/static/" + a.hash + "/" + name
+}
+
+// serveAsset serves a static file; a URL with the current hash is cached
+// for a year (the hash changes with the content).
+func serveAsset(c *gin.Context) {
+	a, ok := assets[c.Param("name")]
+	if !ok {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	h := c.Writer.Header()
+	if c.Param("hash") == a.hash {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	c.Data(http.StatusOK, a.ctype, a.body)
+}
+
+// icon is the inline reference to a pictogram of the sprite, hidden from
+// screen readers (a word always stands next to it).
+func icon(name string) template.HTML {
+	// #nosec G203 -- both parts are escaped; names come from the templates, never from input.
+	return template.HTML(`<svg class="i" aria-hidden="true" focusable="false"><use href="` +
+		template.HTMLEscapeString(assetURL("icons.svg")) + `#` + template.HTMLEscapeString(name) + `"></use></svg>`)
+}
+
+var pageTemplates = mustParsePages()
+
+func mustParsePages() map[string]*template.Template {
+	funcs := template.FuncMap{"asset": assetURL, "icon": icon}
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templatesFS, "templates/layout.html"))
+	names, err := fs.Glob(templatesFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		t := template.Must(template.Must(layout.Clone()).ParseFS(templatesFS, n))
+		out[base] = t
+	}
+	return out
+}
+
+// page is what every template receives.
+type page struct {
+	L loc
+	// Title is the page's translated title.
+	Title string
+	// CSRF is the session's token for forms ("" without a session).
+	CSRF string
+	// Kind is "owner", "worker" or "" (no session; helpers).
+	Kind string
+	// Nav is the active section of the owner's or worker's menu.
+	Nav string
+	// Path is the current path, to come back after a language switch.
+	Path string
+	// Bare hides every navigation (the helper's page: nothing else is
+	// reachable).
+	Bare bool
+	// Scripts are extra script assets for this page.
+	Scripts []string
+	// Notice and Error are messages shown on top of the page.
+	Notice, Error string
+	Data          any
+}
+
+// newPage starts the template data of a page.
+func (s *server) newPage(c *gin.Context, titleKey string) *page {
+	l := webLang(c)
+	p := &page{L: l, Title: l.T(titleKey), Path: c.Request.URL.Path}
+	if pr := principal(c); pr != nil {
+		p.Kind = string(pr.Kind())
+		p.CSRF = session(c).CSRF
+	}
+	if q := c.Request.URL.RawQuery; q != "" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
+		p.Path += "?" + q
+	}
+	if n := c.Query("done"); n != "" {
+		if msg := l.T("done." + n); msg != "done."+n {
+			p.Notice = msg
+		}
+	}
+	return p
+}
+
+// render writes a page. Rendering happens in memory first, so that a
+// template failure is a clean 500.
+func (s *server) render(c *gin.Context, status int, name string, p *page) {
+	t, ok := pageTemplates[name]
+	if !ok {
+		panic("api: no page template " + name)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+		s.log.Error("render page", "page", name, "err", err.Error())
+		c.AbortWithStatus(http.StatusInternalServerError)
+		return
+	}
+	c.Header("Content-Language", p.L.Lang())
+	c.Data(status, "text/html; charset=utf-8", b.Bytes())
+}
+
+// webError shows an error as a page, in the person's language, with the
+// status writeError would give it.
+func (s *server) webError(c *gin.Context, err error) {
+	e := classify(err)
+	if e.status >= 500 {
+		s.log.Error("request failed", "route", routeOf(c), "err", err.Error())
+	}
+	p := s.newPage(c, "error.title")
+	p.Error = s.errorText(p.L, err)
+	s.render(c, e.status, "error", p)
+	c.Abort()
+}
+
+// errorText is the person-facing sentence for err.
+func (s *server) errorText(l loc, err error) string {
+	dl := l.domainLang()
+	if m := converterMessage(err, dl); m != "" {
+		return m
+	}
+	if m := secretMessage(err, dl); m != "" {
+		return m
+	}
+	switch {
+	case errors.Is(err, vault.ErrNoLink):
+		return l.T("error.nolink")
+	case errors.Is(err, vault.ErrPendingFull):
+		return l.T("error.pendingfull")
+	}
+	e := classify(err)
+	if e.retryAfter > 0 {
+		return l.T("error.throttled", int(e.retryAfter.Round(time.Minute).Minutes())+1)
+	}
+	return e.m.in(dl)
+}
+
+// registerPages mounts the web interface on the router (called by New).
+func (s *server) registerPages(r *gin.Engine) {
+	r.GET("/static/:hash/:name", serveAsset)
+	r.GET("/lang", s.switchLang)
+
+	// The helper's pages: no session is ever looked at.
+	d := r.Group(dropPath+":token", s.sameOrigin(), s.limit(s.drop))
+	d.GET("", s.webDrop)
+	d.POST("", s.limit(s.dropPost), s.webDropForm)
+	d.GET("/pending", s.webDropStatus)
+	d.PUT("/pages/:n", s.webDropPage)
+	d.POST("/send", s.limit(s.dropPost), s.webDropSend)
+
+	p := r.Group("", s.sameOrigin(), s.webSession(), s.webCSRF())
+	p.GET("/", s.webHome)
+	p.GET("/login", s.webLoginForm)
+	p.POST("/login", s.limit(s.login), s.webLogin)
+	p.GET("/signup", s.webSignupForm)
+	p.POST("/signup", s.limit(s.login), s.webSignup)
+	p.GET("/recover", s.webRecoverForm)
+	p.POST("/recover", s.limit(s.login), s.webRecover)
+	p.POST("/logout", s.webLogout)
+	p.POST("/sheet", s.webSheet)
+	p.GET("/pro/login", s.webWorkerLoginForm)
+	p.POST("/pro/login", s.limit(s.login), s.webWorkerLogin)
+
+	o := p.Group("", s.webRequire(vault.KindOwner))
+	s.ownerPages(o)
+	w := p.Group("/pro", s.webRequire(vault.KindWorker))
+	s.workerPages(w)
+}
+
+// webSession resumes the session, if any, for every page.
+func (s *server) webSession() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := s.loadSession(c); err != nil {
+			s.webError(c, err)
+		}
+	}
+}
+
+// webCSRF checks the session's CSRF token on state-changing page requests
+// with api's own check (the hidden `csrf` form field). A multipart form
+// carries it as its first part, which readUpload checks.
+func (s *server) webCSRF() gin.HandlerFunc {
+	check := s.csrf()
+	return func(c *gin.Context) {
+		if !safeMethod(c.Request.Method) && principal(c) != nil && hasMediaType(c.Request, "multipart/form-data") {
+			c.Set(ctxCSRFPending, true)
+			return
+		}
+		check(c)
+	}
+}
+
+// webRequire sends people without a session of that kind to the right
+// sign-in page.
+func (s *server) webRequire(kind vault.RecipientKind) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p := principal(c)
+		if p != nil && p.Kind() == kind {
+			return
+		}
+		to := "/login"
+		if kind == vault.KindWorker {
+			to = "/pro/login"
+		}
+		if p == nil && safeMethod(c.Request.Method) {
+			to += "?next=" + urlQueryEscape(c.Request.URL.Path)
+		}
+		c.Redirect(http.StatusSeeOther, to)
+		c.Abort()
+	}
+}
+
+// webHome sends each person to their own start page.
+func (s *server) webHome(c *gin.Context) {
+	if p := principal(c); p != nil {
+		if p.Kind() == vault.KindWorker {
+			c.Redirect(http.StatusSeeOther, "/pro")
+		} else {
+			c.Redirect(http.StatusSeeOther, "/papers")
+		}
+		return
+	}
+	s.render(c, http.StatusOK, "home", s.newPage(c, "home.title"))
+}
+
+// redirectDone goes to a page with a confirmation message key.
+func redirectDone(c *gin.Context, to, done string) {
+	sep := "?"
+	if strings.Contains(to, "?") {
+		sep = "&"
+	}
+	c.Redirect(http.StatusSeeOther, to+sep+"done="+done)
+}

@@ -1,0 +1,290 @@
+package api
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/vault"
+	"github.com/coffre/coffre/vault/seal"
+)
+
+// Signing in, signing up, recovery and signing out, as pages.
+
+// authForm is what the sign-in, sign-up and recovery forms show again after
+// an error (never the secret).
+type authForm struct {
+	Identifier, Name, Next string
+	// Suggestion is a passphrase idea for sign-up.
+	Suggestion string
+	// Orgs are the organisations a person may allow to help with recovery.
+	Orgs []vault.Organisation
+}
+
+// nextPath is where to go after signing in.
+func nextPath(c *gin.Context, def string) string {
+	n := localPath(c.Query("next"))
+	if v := c.PostForm("next"); v != "" {
+		n = localPath(v)
+	}
+	if n == "/" {
+		return def
+	}
+	return n
+}
+
+func (s *server) webLoginForm(c *gin.Context) {
+	p := s.newPage(c, "login.title")
+	p.Data = authForm{Next: localPath(c.Query("next"))}
+	s.render(c, http.StatusOK, "login", p)
+}
+
+// webLogin: an owner signs in with identifier and secret.
+func (s *server) webLogin(c *gin.Context) {
+	ident, secret := strings.TrimSpace(c.PostForm("identifier")), []byte(c.PostForm("secret"))
+	defer wipe(secret)
+	p := s.newPage(c, "login.title")
+	p.Data = authForm{Identifier: ident, Next: c.PostForm("next")}
+	if ident == "" || len(secret) == 0 {
+		p.Error = p.L.T("login.missing")
+		s.render(c, http.StatusUnprocessableEntity, "login", p)
+		return
+	}
+	pr, err := s.v.Login(c.Request.Context(), ident, secret, c.ClientIP())
+	if err != nil {
+		p.Error = s.errorText(p.L, err)
+		s.render(c, classify(err).status, "login", p)
+		return
+	}
+	if _, err := s.startSession(c, pr); err != nil {
+		s.webError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, nextPath(c, "/papers"))
+}
+
+func (s *server) webWorkerLoginForm(c *gin.Context) {
+	p := s.newPage(c, "prologin.title")
+	p.Data = authForm{Next: localPath(c.Query("next"))}
+	s.render(c, http.StatusOK, "prologin", p)
+}
+
+// webWorkerLogin: a social worker signs in with e-mail, secret and, when
+// enrolled, a one-time code.
+func (s *server) webWorkerLogin(c *gin.Context) {
+	email, secret := strings.TrimSpace(c.PostForm("email")), []byte(c.PostForm("secret"))
+	defer wipe(secret)
+	p := s.newPage(c, "prologin.title")
+	p.Data = authForm{Identifier: email, Next: c.PostForm("next")}
+	if email == "" || len(secret) == 0 {
+		p.Error = p.L.T("prologin.missing")
+		s.render(c, http.StatusUnprocessableEntity, "prologin", p)
+		return
+	}
+	pr, err := s.v.LoginWorker(c.Request.Context(), email, secret, strings.TrimSpace(c.PostForm("totp")), c.ClientIP())
+	if err != nil {
+		p.Error = s.errorText(p.L, err)
+		s.render(c, classify(err).status, "prologin", p)
+		return
+	}
+	if _, err := s.startSession(c, pr); err != nil {
+		s.webError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, nextPath(c, "/pro"))
+}
+
+// signupForm prepares the sign-up form (alone, or by a worker).
+func (s *server) signupForm(c *gin.Context, f authForm) authForm {
+	if f.Suggestion == "" {
+		f.Suggestion, _ = vault.SuggestPassphrase()
+	}
+	if orgs, err := s.v.Organisations(c.Request.Context()); err == nil {
+		f.Orgs = orgs
+	}
+	return f
+}
+
+func (s *server) webSignupForm(c *gin.Context) {
+	p := s.newPage(c, "signup.title")
+	p.Data = s.signupForm(c, authForm{})
+	s.render(c, http.StatusOK, "signup", p)
+}
+
+// sheetData is the page showing a new recovery code once.
+type sheetData struct {
+	Identifier string
+	Code       string
+	// Groups is the code cut in groups of four, for reading aloud.
+	Groups []string
+	// Next is where the "continue" button goes.
+	Next string
+	// ByWorker is set when a worker created the vault for the person.
+	ByWorker bool
+}
+
+func newSheetData(ident string, code seal.RecoveryCode, next string) sheetData {
+	str := code.String()
+	return sheetData{Identifier: ident, Code: str, Groups: strings.Split(str, "-"), Next: next}
+}
+
+// webSignup creates a vault: by the person alone (a session starts), or by a
+// signed-in worker with the person present (the person types the secret).
+// The recovery code is shown once, with a button to print the sheet.
+func (s *server) webSignup(c *gin.Context) {
+	by := principal(c)
+	if by != nil && by.Kind() != vault.KindWorker {
+		c.Redirect(http.StatusSeeOther, "/papers")
+		return
+	}
+	page, tmpl := "signup.title", "signup"
+	if by != nil {
+		page, tmpl = "prosignup.title", "prosignup"
+	}
+	p := s.newPage(c, page)
+	ident := strings.TrimSpace(c.PostForm("identifier"))
+	name := strings.TrimSpace(c.PostForm("name"))
+	secret, again := []byte(c.PostForm("secret")), []byte(c.PostForm("secret2"))
+	defer wipe(secret)
+	defer wipe(again)
+	p.Data = s.signupForm(c, authForm{Identifier: ident, Name: name})
+	fail := func(status int, msg string) {
+		p.Error = msg
+		s.render(c, status, tmpl, p)
+	}
+	norm, err := vault.NormalizeIdentifier(ident)
+	if err != nil {
+		fail(http.StatusUnprocessableEntity, p.L.T("signup.badidentifier"))
+		return
+	}
+	if !bytes.Equal(secret, again) {
+		fail(http.StatusUnprocessableEntity, p.L.T("signup.mismatch"))
+		return
+	}
+	if err := vault.CheckSecret(secret); err != nil {
+		fail(http.StatusUnprocessableEntity, vault.SecretAdvice(err, p.L.domainLang()))
+		return
+	}
+	org := ""
+	if c.PostForm("assisted") != "" {
+		org = c.PostForm("org")
+	}
+	ctx := c.Request.Context()
+	ownerID, code, err := s.v.SignUp(ctx, vault.NewOwner{
+		Identifier: norm, Secret: secret, Lang: p.L.domainLang(), DisplayName: name, AssistedRecoveryOrg: org,
+	}, by)
+	if err != nil {
+		fail(classify(err).status, s.errorText(p.L, err))
+		return
+	}
+	sd := newSheetData(norm, code, "/papers")
+	if by == nil {
+		owner, err := s.v.Unlock(ctx, ownerID, secret)
+		var out sessionJSON
+		if err == nil {
+			out, err = s.startSession(c, owner)
+		}
+		if err != nil {
+			s.webError(c, err)
+			return
+		}
+		p = s.newPage(c, "sheet.title")
+		p.Kind, p.CSRF = string(vault.KindOwner), out.CSRFToken
+	} else {
+		sd.Next, sd.ByWorker = "/pro", true
+		p = s.newPage(c, "sheet.title")
+	}
+	p.Data = sd
+	s.render(c, http.StatusCreated, "sheet", p)
+}
+
+// webSheet renders the recovery sheet PDF from the code the page holds
+// (shown once; nothing is stored), to print at once.
+func (s *server) webSheet(c *gin.Context) {
+	if principal(c) == nil {
+		c.Redirect(http.StatusSeeOther, "/login")
+		return
+	}
+	l := webLang(c)
+	ident, err := vault.NormalizeIdentifier(c.PostForm("identifier"))
+	if err != nil {
+		s.webError(c, identifierErr(err))
+		return
+	}
+	code, err := seal.ParseRecoveryCode(c.PostForm("code"))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := vault.RecoverySheet(&buf, ident, code, l.domainLang()); err != nil {
+		s.webError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `inline; filename="`+l.T("sheet.filename")+`"`)
+	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
+}
+
+func (s *server) webRecoverForm(c *gin.Context) {
+	p := s.newPage(c, "recover.title")
+	p.Data = authForm{}
+	s.render(c, http.StatusOK, "recover", p)
+}
+
+// webRecover: a person who forgot the secret sets a new one with the code
+// of the recovery sheet; every paper is kept.
+func (s *server) webRecover(c *gin.Context) {
+	ident := strings.TrimSpace(c.PostForm("identifier"))
+	secret, again := []byte(c.PostForm("secret")), []byte(c.PostForm("secret2"))
+	defer wipe(secret)
+	defer wipe(again)
+	p := s.newPage(c, "recover.title")
+	p.Data = authForm{Identifier: ident}
+	fail := func(status int, msg string) {
+		p.Error = msg
+		s.render(c, status, "recover", p)
+	}
+	if !bytes.Equal(secret, again) {
+		fail(http.StatusUnprocessableEntity, p.L.T("signup.mismatch"))
+		return
+	}
+	if _, err := seal.ParseRecoveryCode(c.PostForm("code")); err != nil {
+		fail(classify(err).status, s.errorText(p.L, err))
+		return
+	}
+	if err := vault.CheckSecret(secret); err != nil {
+		fail(http.StatusUnprocessableEntity, vault.SecretAdvice(err, p.L.domainLang()))
+		return
+	}
+	pr, err := s.v.Recover(c.Request.Context(), ident, c.PostForm("code"), secret, c.ClientIP())
+	if err != nil {
+		fail(classify(err).status, s.errorText(p.L, err))
+		return
+	}
+	if _, err := s.startSession(c, pr); err != nil {
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/papers", "recovered")
+}
+
+// webLogout ends this session (or every session, with all=1).
+func (s *server) webLogout(c *gin.Context) {
+	pr := principal(c)
+	if pr != nil {
+		var err error
+		if c.PostForm("all") != "" {
+			err = s.v.EndAllSessions(c.Request.Context(), pr)
+		} else {
+			err = s.v.EndSession(c.Request.Context(), c.GetString(ctxToken))
+		}
+		if err != nil {
+			s.webError(c, err)
+			return
+		}
+	}
+	s.clearCookie(c)
+	redirectDone(c, "/", "loggedout")
+}

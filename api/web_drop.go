@@ -1,0 +1,315 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/vault"
+)
+
+// The helper's page, from a drop link: what is asked, photos page by page,
+// send, receipt. Nothing else is reachable from it, and no session is ever
+// looked at.
+//
+// With JavaScript (static/drop.js) each photo is downscaled in the browser
+// and sent as soon as it is taken, one request per page, to
+// PUT /d/{token}/pages/{n}; the pages wait in the vault encrypted to a key
+// the browser keeps (header X-Upload-Key, see vault.PutPendingPage), so a
+// dropped connection loses at most the page in flight. POST /d/{token}/send
+// then deposits them in the chosen order. Without JavaScript the form posts
+// every photo at once to POST /d/{token}.
+
+// uploadKeyHeader carries the browser's pending-upload key (base64url).
+const uploadKeyHeader = "X-Upload-Key"
+
+type dropData struct {
+	Token     string
+	Label     string
+	Requested []string
+	Expires   time.Time
+	// MaxPages and PageBytes bound what the page lets the helper send.
+	MaxPages  int
+	PageBytes int64
+	Receipt   *vault.Receipt
+}
+
+// dropPage starts the helper's page: bare (no navigation at all).
+func (s *server) dropPage(c *gin.Context, title string) *page {
+	p := s.newPage(c, title)
+	p.Bare, p.Kind, p.CSRF = true, "", ""
+	return p
+}
+
+func (s *server) webDrop(c *gin.Context) {
+	token, info, ok := s.webLiveLink(c)
+	if !ok {
+		return
+	}
+	p := s.dropPage(c, "drop.title")
+	p.Scripts = []string{"shrink.js", "drop.js"}
+	p.Data = dropData{
+		Token: token, Label: info.Label, Requested: info.Requested, Expires: info.Expires,
+		MaxPages: min(s.limits.Parts, vault.MaxPendingPages), PageBytes: s.limits.PageBytes,
+	}
+	s.render(c, http.StatusOK, "drop", p)
+}
+
+// webLiveLink answers an unknown, expired or used-up link with one page
+// that says only that.
+func (s *server) webLiveLink(c *gin.Context) (string, vault.DropLinkPublic, bool) {
+	token := c.Param("token")
+	if !wellFormedToken(token) {
+		s.dropError(c, vault.ErrNoLink)
+		return "", vault.DropLinkPublic{}, false
+	}
+	info, err := s.v.DropLinkInfo(c.Request.Context(), token)
+	if err != nil {
+		s.dropError(c, err)
+		return "", vault.DropLinkPublic{}, false
+	}
+	return token, info, true
+}
+
+// dropError is the helper's error page: no way out but back.
+func (s *server) dropError(c *gin.Context, err error) {
+	e := classify(err)
+	if e.status >= 500 {
+		s.log.Error("request failed", "route", routeOf(c), "err", err.Error())
+	}
+	p := s.dropPage(c, "error.title")
+	p.Error = s.errorText(p.L, err)
+	s.render(c, e.status, "error", p)
+	c.Abort()
+}
+
+// dropDocument describes what the helper sends, from the chosen type.
+func dropDocument(info vault.DropLinkPublic, typ string) (vault.NewDocument, error) {
+	nd := vault.NewDocument{Type: typ, Title: info.Label, Profile: converter.GenericProfileID, Category: "other"}
+	if typ == "" {
+		if len(info.Requested) == 1 {
+			nd.Type = info.Requested[0]
+		} else {
+			return nd, nil
+		}
+	}
+	t, ok := vault.DocTypeByID(nd.Type)
+	if !ok || (len(info.Requested) > 0 && !contains(info.Requested, nd.Type)) {
+		return nd, fieldErr("type", "This document type was not requested.", "Ce type de document n'a pas été demandé.")
+	}
+	nd.Category = t.Category
+	// Titled in the service's default language, not the helper's: the
+	// pages show a type's name in each reader's language (loc.DocTitle).
+	nd.Title = capitalize(t.Label[langFR])
+	return nd, nil
+}
+
+// webDropForm: the page without JavaScript posts every photo at once.
+func (s *server) webDropForm(c *gin.Context) {
+	token, info, ok := s.webLiveLink(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	release, err := s.acquireUpload(ctx)
+	if err != nil {
+		s.dropError(c, err)
+		return
+	}
+	defer release()
+	up, err := s.readUpload(c, "type")
+	if err != nil {
+		s.dropError(c, err)
+		return
+	}
+	nd, err := dropDocument(info, up.fields["type"])
+	if err != nil {
+		s.dropError(c, err)
+		return
+	}
+	var rc vault.Receipt
+	_, err = s.convertAndStore(ctx, up.pages, converter.Options{Kind: pdfKind(nd.Category)}, nd, func(nd vault.NewDocument, r io.Reader) error {
+		var err error
+		rc, err = s.v.Deposit(ctx, token, nd, r)
+		return err
+	})
+	if err != nil {
+		s.dropError(c, err)
+		return
+	}
+	p := s.dropPage(c, "receipt.title")
+	p.Data = dropData{Label: rc.Label, Receipt: &rc}
+	s.render(c, http.StatusCreated, "receipt", p)
+}
+
+// uploadKey reads the browser's pending-upload key.
+func uploadKey(c *gin.Context, v string) ([]byte, error) {
+	if v == "" {
+		v = c.GetHeader(uploadKeyHeader)
+	}
+	k, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(k) != vault.PendingKeySize {
+		return nil, fieldErr("key", "Bad upload key.", "Clé d'envoi incorrecte.")
+	}
+	return k, nil
+}
+
+// dropJSONError answers the page's script: the status, and the message in
+// the person's language.
+func (s *server) dropJSONError(c *gin.Context, err error) {
+	e := classify(err)
+	status := e.status
+	switch {
+	case errors.Is(err, vault.ErrSendInProgress):
+		status = http.StatusConflict
+		c.Header("Retry-After", "2")
+	case errors.Is(err, vault.ErrPendingFull):
+		status = http.StatusRequestEntityTooLarge
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "route", routeOf(c), "err", err.Error())
+	}
+	if e.retryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(int(e.retryAfter.Seconds())+1))
+	}
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: e.code, Message: s.errorText(webLang(c), err), Field: e.field}})
+}
+
+// webDropStatus tells the page which of its pages are already stored (or
+// that they were sent, with the receipt), so that it resumes.
+func (s *server) webDropStatus(c *gin.Context) {
+	key, err := uploadKey(c, "")
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	st, err := s.v.PendingUploadStatus(c.Request.Context(), c.Param("token"), key)
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	out := gin.H{"pages": st.Pages, "sent": st.Sent}
+	if st.Sent {
+		out["receipt"] = receiptJSON{Label: st.Receipt.Label, Received: st.Receipt.Received.UTC(), Pages: st.Receipt.Pages, Size: st.Receipt.Size}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// webDropPage stores one page (its body is the image) of a pending upload.
+// Sending the same page again is harmless: it is stored once.
+func (s *server) webDropPage(c *gin.Context) {
+	key, err := uploadKey(c, "")
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > 9999 {
+		s.dropJSONError(c, fieldErr("n", "Bad page number.", "Numéro de page incorrect."))
+		return
+	}
+	if c.Request.ContentLength > s.limits.PageBytes {
+		s.dropJSONError(c, errTooLarge)
+		return
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.PageBytes)
+	stored, err := s.v.PutPendingPage(c.Request.Context(), c.Param("token"), key, n, body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = errTooLarge
+		}
+		s.dropJSONError(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if !stored {
+		status = http.StatusOK
+	}
+	c.JSON(status, gin.H{"page": n, "stored": stored})
+}
+
+type dropSendReq struct {
+	Key   string `json:"key"`
+	Pages []int  `json:"pages"`
+	Type  string `json:"type"`
+}
+
+// webDropSend deposits the stored pages, in the order given, as one
+// document; a retried send gets the same receipt.
+func (s *server) webDropSend(c *gin.Context) {
+	var req dropSendReq
+	if err := decodeJSON(c, &req); err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	key, err := uploadKey(c, req.Key)
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	token, info, ok := s.webLiveLinkJSON(c)
+	if !ok {
+		return
+	}
+	nd, err := dropDocument(info, req.Type)
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	rc, err := s.v.SendPending(ctx, token, key, req.Pages, func(ctx context.Context, pages []io.Reader) (vault.Receipt, error) {
+		release, err := s.acquireUpload(ctx)
+		if err != nil {
+			return vault.Receipt{}, err
+		}
+		defer release()
+		inputs := make([]converter.Input, 0, len(pages))
+		for i, r := range pages {
+			in, err := converter.ReadInput(r, "page "+strconv.Itoa(i+1), s.limits.PageBytes)
+			if err != nil {
+				return vault.Receipt{}, err
+			}
+			inputs = append(inputs, in)
+		}
+		var rc vault.Receipt
+		_, err = s.convertAndStore(ctx, inputs, converter.Options{Kind: pdfKind(nd.Category)}, nd, func(nd vault.NewDocument, r io.Reader) error {
+			var err error
+			rc, err = s.v.Deposit(ctx, token, nd, r)
+			return err
+		})
+		return rc, err
+	})
+	if err != nil && rc.Received.IsZero() {
+		s.dropJSONError(c, err)
+		return
+	}
+	if err != nil {
+		s.log.Warn("deposit recorded with an error", "route", routeOf(c), "err", err.Error())
+	}
+	c.JSON(http.StatusCreated, receiptJSON{Label: rc.Label, Received: rc.Received.UTC(), Pages: rc.Pages, Size: rc.Size})
+}
+
+// webLiveLinkJSON is webLiveLink for the page's script. A link used up by
+// this very upload still answers a retried send with its receipt, so only
+// the token's shape is checked here when the link is no longer live.
+func (s *server) webLiveLinkJSON(c *gin.Context) (string, vault.DropLinkPublic, bool) {
+	token := c.Param("token")
+	if !wellFormedToken(token) {
+		s.dropJSONError(c, vault.ErrNoLink)
+		return "", vault.DropLinkPublic{}, false
+	}
+	info, err := s.v.DropLinkInfo(c.Request.Context(), token)
+	if err != nil && !errors.Is(err, vault.ErrNoLink) {
+		s.dropJSONError(c, err)
+		return "", vault.DropLinkPublic{}, false
+	}
+	return token, info, true
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// Formatting helpers the templates call on the page's loc.
+
+// Date says a day in the person's language ("3 mars 2026").
+func (l loc) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(parisTZ)
+	return l.T("fmt.date", t.Day(), l.T("month."+strconv.Itoa(int(t.Month()))), t.Year())
+}
+
+// DateTime says a day and time ("3 mars 2026 à 14 h 02").
+func (l loc) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.In(parisTZ)
+	return l.T("fmt.datetime", l.Date(t), t.Hour(), twoDigits(t.Minute()))
+}
+
+// ISODate is the value of a date field (YYYY-MM-DD).
+func (l loc) ISODate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(dateLayout)
+}
+
+func twoDigits(n int) string {
+	if n < 10 {
+		return "0" + strconv.Itoa(n)
+	}
+	return strconv.Itoa(n)
+}
+
+// parisTZ is where the people Coffre serves live; dates are said in it.
+var parisTZ = func() *time.Location {
+	if z, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return z
+	}
+	return time.UTC
+}()
+
+// Category is a category's name: the catalogue's own translation when it
+// has one ("cat.<id>"), else the vault's label.
+func (l loc) Category(id string) string {
+	if s := l.T("cat." + id); s != "cat."+id {
+		return s
+	}
+	if c, ok := vault.CategoryByID(id); ok {
+		return capitalize(c.Label[l.domainLang()])
+	}
+	return id
+}
+
+// DocType is a document type's name, capitalised.
+func (l loc) DocType(id string) string {
+	if s := l.T("type." + id); s != "type."+id {
+		return s
+	}
+	if t, ok := vault.DocTypeByID(id); ok {
+		return capitalize(t.Label[l.domainLang()])
+	}
+	return id
+}
+
+// Size says a byte count ("350 Ko").
+func (l loc) Size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return l.T("fmt.mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+	case n >= 1<<10:
+		return l.T("fmt.kb", n>>10)
+	}
+	return l.T("fmt.b", n)
+}
+
+// Days says a consent's duration.
+func (l loc) Days(d int) string {
+	return l.T("days." + strconv.Itoa(d))
+}
+
+// categoryIcons maps categories to pictograms of the sprite.
+var categoryIcons = map[string]string{
+	"identity": "id", "residence": "passport", "income": "money", "tax": "tax", "housing": "house",
+	"family": "family", "health": "health", "bank": "bank", "employment": "work", "other": "doc",
+}
+
+// CategoryIcon is the pictogram name of a category.
+func (l loc) CategoryIcon(id string) string {
+	if n, ok := categoryIcons[id]; ok {
+		return n
+	}
+	return "doc"
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// DocTitle is a paper's title; a title that is only its type's name (as
+// a helper's deposit is titled) is said in the reader's language.
+func (l loc) DocTitle(d vault.Document) string {
+	if t, ok := vault.DocTypeByID(d.Type); ok {
+		for _, lab := range t.Label {
+			if strings.EqualFold(lab, d.Title) {
+				return l.DocType(d.Type)
+			}
+		}
+	}
+	return d.Title
+}

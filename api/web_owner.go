@@ -1,0 +1,335 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/vault"
+)
+
+// The owner's pages: papers by category, adding a paper, a paper's page
+// (view, download for an administration, expiry, delete), sharing, drop
+// links, requests, journal and account (export, recovery sheet, sign out).
+
+func (s *server) ownerPages(g *gin.RouterGroup) {
+	g.GET("/papers", s.webPapers)
+	g.GET("/papers/add", s.webAddForm)
+	g.POST("/papers/add", s.webAdd)
+	g.GET("/papers/:id", s.webPaper)
+	g.GET("/papers/:id/view", s.webView)
+	g.GET("/papers/:id/file", s.downloadDocument)
+	g.POST("/papers/:id/edit", s.webEdit)
+	g.GET("/papers/:id/delete", s.webDeleteForm)
+	g.POST("/papers/:id/delete", s.webDelete)
+	g.GET("/papers/:id/share", s.webShareForm)
+	s.sharingPages(g)
+	s.accountPages(g)
+}
+
+// docRow is a paper as lists show it.
+type docRow struct {
+	vault.Document
+	// Soon: expires within the type's notice period; Expired: past.
+	Soon, Expired bool
+	// RenewalURL is the official page to renew it, when known.
+	RenewalURL string
+}
+
+func (s *server) docRow(d vault.Document) docRow {
+	r := docRow{Document: d}
+	if d.Expires.IsZero() {
+		return r
+	}
+	now := time.Now()
+	notice := 60
+	if t, ok := vault.DocTypeByID(d.Type); ok {
+		if t.NoticeDays > 0 {
+			notice = t.NoticeDays
+		}
+		r.RenewalURL = t.RenewalURL
+	}
+	r.Expired = !d.Expires.After(now)
+	r.Soon = !r.Expired && d.Expires.Before(now.AddDate(0, 0, notice))
+	return r
+}
+
+// catGroup is one category of the owner's papers.
+type catGroup struct {
+	ID   string
+	Docs []docRow
+}
+
+func (s *server) webPapers(c *gin.Context) {
+	docs, err := s.v.List(c.Request.Context(), principal(c))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	byCat := map[string][]docRow{}
+	for i := len(docs) - 1; i >= 0; i-- { // newest first
+		byCat[docs[i].Category] = append(byCat[docs[i].Category], s.docRow(docs[i]))
+	}
+	var groups []catGroup
+	for _, cat := range vault.Categories() {
+		if rows := byCat[cat.ID]; len(rows) > 0 {
+			groups = append(groups, catGroup{ID: cat.ID, Docs: rows})
+		}
+	}
+	p := s.newPage(c, "papers.title")
+	p.Nav = "papers"
+	p.Data = groups
+	s.render(c, http.StatusOK, "papers", p)
+}
+
+// typeGroup is a category with its document types, for choosers.
+type typeGroup struct {
+	ID    string
+	Types []string
+}
+
+func typeGroups() []typeGroup {
+	var out []typeGroup
+	idx := map[string]int{}
+	for _, cat := range vault.Categories() {
+		idx[cat.ID] = len(out)
+		out = append(out, typeGroup{ID: cat.ID})
+	}
+	for _, t := range vault.DocTypes() {
+		if i, ok := idx[t.Category]; ok {
+			out[i].Types = append(out[i].Types, t.ID)
+		}
+	}
+	return out
+}
+
+type addForm struct {
+	Groups []typeGroup
+	Type   string
+	Title  string
+}
+
+func (s *server) webAddForm(c *gin.Context) {
+	p := s.newPage(c, "add.title")
+	p.Nav = "add"
+	p.Scripts = []string{"shrink.js", "upload.js"}
+	p.Data = addForm{Groups: typeGroups(), Type: c.Query("type")}
+	s.render(c, http.StatusOK, "add", p)
+}
+
+// webAdd stores a paper from photos or a PDF sent by the form (the csrf
+// field first), converted into one PDF and encrypted as it is stored.
+func (s *server) webAdd(c *gin.Context) {
+	ctx := c.Request.Context()
+	release, err := s.acquireUpload(ctx)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	defer release()
+	up, err := s.readUpload(c, "type", "title", "expires", "next")
+	p := s.newPage(c, "add.title")
+	p.Nav, p.Scripts = "add", []string{"shrink.js", "upload.js"}
+	p.Data = addForm{Groups: typeGroups()}
+	if err != nil {
+		p.Error = s.errorText(p.L, err)
+		s.render(c, classify(err).status, "add", p)
+		return
+	}
+	p.Data = addForm{Groups: typeGroups(), Type: up.fields["type"], Title: up.fields["title"]}
+	nd, err := newDocumentFields(up.fields, p.L.domainLang())
+	if err != nil {
+		p.Error = s.errorText(p.L, err)
+		s.render(c, classify(err).status, "add", p)
+		return
+	}
+	nd.Profile = converter.GenericProfileID
+	owner := principal(c)
+	var doc vault.Document
+	_, err = s.convertAndStore(ctx, up.pages, converter.Options{Kind: pdfKind(nd.Category)}, nd, func(nd vault.NewDocument, r io.Reader) error {
+		var err error
+		doc, err = s.v.AddDocument(ctx, owner.ID(), nd, r)
+		return err
+	})
+	if err != nil {
+		p.Error = s.errorText(p.L, err)
+		s.render(c, classify(err).status, "add", p)
+		return
+	}
+	redirectDone(c, "/papers/"+doc.ID, "added")
+}
+
+type paperData struct {
+	Doc      docRow
+	Profiles []converter.Profile
+}
+
+func (s *server) webPaper(c *gin.Context) {
+	d, err := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	p := s.newPage(c, "paper.title")
+	p.Nav = "papers"
+	p.Data = paperData{Doc: s.docRow(d), Profiles: converter.Profiles()}
+	s.render(c, http.StatusOK, "paper", p)
+}
+
+// webView shows a paper in the browser (inline), to look at it or print it.
+func (s *server) webView(c *gin.Context) {
+	rc, d, err := s.v.OpenDocument(c.Request.Context(), principal(c), c.Param("id"))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	defer rc.Close()
+	h := c.Writer.Header()
+	h.Set("Content-Type", d.MediaType)
+	h.Set("Content-Disposition", strings.Replace(attachment(safeFilename(d.Title, ".pdf")), "attachment", "inline", 1))
+	h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
+	c.Status(http.StatusOK)
+	if _, err := io.Copy(c.Writer, rc); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// webEdit renames a paper and sets or clears its expiry date.
+func (s *server) webEdit(c *gin.Context) {
+	ctx, pr, id := c.Request.Context(), principal(c), c.Param("id")
+	title := strings.TrimSpace(c.PostForm("title"))
+	if title != "" {
+		if err := checkTitle(title); err != nil {
+			s.webError(c, err)
+			return
+		}
+		if err := s.v.Rename(ctx, pr, id, title); err != nil {
+			s.webError(c, err)
+			return
+		}
+	}
+	exp, err := parseDate("expires", c.PostForm("expires"))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	if err := s.v.SetExpiry(ctx, pr, id, exp); err != nil {
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/papers/"+id, "saved")
+}
+
+func (s *server) webDeleteForm(c *gin.Context) {
+	d, err := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	p := s.newPage(c, "delete.title")
+	p.Nav = "papers"
+	p.Data = s.docRow(d)
+	s.render(c, http.StatusOK, "delete", p)
+}
+
+func (s *server) webDelete(c *gin.Context) {
+	if err := s.v.Delete(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/papers", "deleted")
+}
+
+// grantee is someone the owner may share with.
+type grantee struct {
+	Kind, ID, Name string
+}
+
+// grantees lists who the owner may share with: organisations, and the
+// workers who sent the owner a request.
+func (s *server) grantees(c *gin.Context) []grantee {
+	ctx := c.Request.Context()
+	var out []grantee
+	if orgs, err := s.v.Organisations(ctx); err == nil {
+		for _, o := range orgs {
+			out = append(out, grantee{Kind: string(vault.KindOrganisation), ID: o.ID, Name: o.Name})
+		}
+	}
+	if reqs, err := s.v.Requests(ctx, principal(c)); err == nil {
+		seen := map[string]bool{}
+		for _, r := range reqs {
+			if seen[r.WorkerID] {
+				continue
+			}
+			seen[r.WorkerID] = true
+			name := r.WorkerName
+			if r.OrgName != "" {
+				name += " (" + r.OrgName + ")"
+			}
+			out = append(out, grantee{Kind: string(vault.KindWorker), ID: r.WorkerID, Name: name})
+		}
+	}
+	return out
+}
+
+type shareData struct {
+	Doc      docRow
+	Grantees []grantee
+	Days     []int
+}
+
+func (s *server) webShareForm(c *gin.Context) {
+	d, err := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	p := s.newPage(c, "share.title")
+	p.Nav = "share"
+	p.Data = shareData{Doc: s.docRow(d), Grantees: s.grantees(c), Days: vault.ConsentDays}
+	s.render(c, http.StatusOK, "share", p)
+}
+
+// webShare grants a consent on one paper (or a whole category).
+func (s *server) webShare(c *gin.Context) {
+	kind, id, _ := strings.Cut(c.PostForm("grantee"), ":")
+	days, _ := strconv.Atoi(c.PostForm("days"))
+	purpose := strings.TrimSpace(c.PostForm("purpose"))
+	l := webLang(c)
+	if purpose == "" {
+		purpose = l.T("share.defaultpurpose")
+	}
+	var scope vault.Scope
+	if doc := c.PostForm("document"); doc != "" {
+		scope.Documents = []string{doc}
+	}
+	if cat := c.PostForm("category"); cat != "" {
+		scope.Categories = []string{cat}
+	}
+	switch {
+	case kind != string(vault.KindWorker) && kind != string(vault.KindOrganisation) || id == "":
+		s.webError(c, fieldErr("grantee", "Choose who may see it.", "Choisissez qui peut le voir."))
+		return
+	case !slices.Contains(vault.ConsentDays, days):
+		s.webError(c, fieldErr("days", "Choose how long.", "Choisissez combien de temps."))
+		return
+	case len(purpose) > maxPurposeLen || len(c.PostForm("show_name")) > maxPurposeLen:
+		s.webError(c, fieldErr("purpose", "The text is too long.", "Le texte est trop long."))
+		return
+	}
+	_, err := s.v.GrantConsent(c.Request.Context(), principal(c), vault.NewConsent{
+		Grantee: vault.Grantee{Kind: vault.RecipientKind(kind), ID: id}, Scope: scope,
+		Purpose: purpose, Days: days, ShowName: strings.TrimSpace(c.PostForm("show_name")),
+	})
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/share", "shared")
+}

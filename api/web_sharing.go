@@ -1,0 +1,309 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// The owner's sharing pages: consents, drop links, requests, journal and
+// account.
+
+func (s *server) sharingPages(g *gin.RouterGroup) {
+	g.GET("/share", s.webConsents)
+	g.POST("/share", s.webShare)
+	g.POST("/share/:id/revoke", s.webRevokeConsent)
+	g.GET("/links", s.webLinks)
+	g.POST("/links", s.webCreateLink)
+	g.POST("/links/:id/revoke", s.webRevokeLink)
+	g.GET("/requests", s.webRequests)
+	g.POST("/requests/:id/accept", s.webAcceptRequest)
+	g.POST("/requests/:id/decline", s.webDeclineRequest)
+	g.GET("/journal", s.webJournal)
+}
+
+func (s *server) accountPages(g *gin.RouterGroup) {
+	g.GET("/account", s.webAccount)
+	g.POST("/account/recovery", s.webNewRecovery)
+	g.GET("/account/delete", s.webDeleteAccountForm)
+	g.POST("/account/delete", s.webDeleteAccount)
+}
+
+// consentRow is a consent as the owner's list shows it.
+type consentRow struct {
+	vault.Consent
+	Who string
+	// What names the papers and categories covered.
+	What []string
+}
+
+func (s *server) webConsents(c *gin.Context) {
+	ctx, pr := c.Request.Context(), principal(c)
+	l := webLang(c)
+	ks, err := s.v.Consents(ctx, pr)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	titles := map[string]string{}
+	if docs, err := s.v.List(ctx, pr); err == nil {
+		for _, d := range docs {
+			titles[d.ID] = d.Title
+		}
+	}
+	var live, past []consentRow
+	for _, k := range ks {
+		r := consentRow{Consent: k, Who: k.GranteeName}
+		if r.Who == "" && k.Grantee.Kind == vault.KindOrganisation {
+			if info, err := s.v.OrganisationInfo(ctx, k.Grantee.ID); err == nil {
+				r.Who = info.Name
+			}
+		}
+		if r.Who == "" {
+			r.Who = l.T("share.someone")
+		}
+		for _, d := range k.Scope.Documents {
+			if t, ok := titles[d]; ok {
+				r.What = append(r.What, t)
+			}
+		}
+		for _, cat := range k.Scope.Categories {
+			r.What = append(r.What, l.T("share.allof", l.Category(cat)))
+		}
+		if k.Live {
+			live = append(live, r)
+		} else {
+			past = append(past, r)
+		}
+	}
+	p := s.newPage(c, "consents.title")
+	p.Nav = "share"
+	p.Data = map[string]any{"Live": live, "Past": past}
+	s.render(c, http.StatusOK, "consents", p)
+}
+
+func (s *server) webRevokeConsent(c *gin.Context) {
+	if err := s.v.RevokeConsent(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/share", "revoked")
+}
+
+type linksData struct {
+	Links  []vault.DropLink
+	Groups []typeGroup
+	Now    time.Time
+}
+
+func (s *server) webLinks(c *gin.Context) {
+	pr := principal(c)
+	links, err := s.v.DropLinks(c.Request.Context(), pr, pr.ID())
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	p := s.newPage(c, "links.title")
+	p.Nav = "links"
+	p.Data = linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	s.render(c, http.StatusOK, "links", p)
+}
+
+// newLinkData is the page shown once after creating a link: its URL and
+// QR code (the token appears nowhere else).
+type newLinkData struct {
+	URL, QR string
+	Link    vault.DropLink
+}
+
+// webCreateLink creates a drop link and shows it once, with its QR code.
+func (s *server) webCreateLink(c *gin.Context) {
+	pr := principal(c)
+	l := webLang(c)
+	label := strings.TrimSpace(c.PostForm("label"))
+	if label == "" {
+		label = l.T("links.defaultlabel")
+	}
+	hours, _ := strconv.Atoi(c.DefaultPostForm("hours", "24"))
+	uses, _ := strconv.Atoi(c.DefaultPostForm("uses", "1"))
+	if len(label) > vault.MaxLabelLen || hours < 1 || time.Duration(hours)*time.Hour > vault.MaxLinkTTL ||
+		uses < 1 || uses > vault.MaxLinkUses {
+		s.webError(c, fieldErr("label", "Check the label, the duration and the number of uses.",
+			"Vérifiez le libellé, la durée et le nombre d'envois."))
+		return
+	}
+	var requested []string
+	for _, t := range c.PostFormArray("type") {
+		if _, ok := vault.DocTypeByID(t); ok {
+			requested = append(requested, t)
+		}
+	}
+	owner := pr.ID()
+	if pr.Kind() == vault.KindWorker {
+		owner = c.PostForm("owner")
+	}
+	token, dl, err := s.v.CreateDropLink(c.Request.Context(), pr, owner, vault.NewDropLink{
+		Label: label, Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
+		RequestID: c.PostForm("request"),
+	})
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	p := s.newPage(c, "newlink.title")
+	p.Nav = "links"
+	p.Data = newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
+	s.render(c, http.StatusCreated, "newlink", p)
+}
+
+func (s *server) webRevokeLink(c *gin.Context) {
+	if err := s.v.RevokeDropLink(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		s.webError(c, err)
+		return
+	}
+	back := "/links"
+	if principal(c).Kind() == vault.KindWorker {
+		back = "/pro"
+	}
+	redirectDone(c, back, "linkrevoked")
+}
+
+// requestRow is a request with the owner's papers that could answer it.
+type requestRow struct {
+	vault.Request
+	Matching []vault.Document
+}
+
+func (s *server) webRequests(c *gin.Context) {
+	ctx, pr := c.Request.Context(), principal(c)
+	reqs, err := s.v.Requests(ctx, pr)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	docs, err := s.v.List(ctx, pr)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	rows := make([]requestRow, 0, len(reqs))
+	for _, r := range reqs {
+		row := requestRow{Request: r}
+		for _, d := range docs {
+			for _, t := range r.Types {
+				if d.Type == t {
+					row.Matching = append(row.Matching, d)
+					break
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	p := s.newPage(c, "requests.title")
+	p.Nav = "requests"
+	p.Data = rows
+	s.render(c, http.StatusOK, "requests", p)
+}
+
+func (s *server) webAcceptRequest(c *gin.Context) {
+	if _, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), c.PostFormArray("doc")); err != nil {
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/requests", "accepted")
+}
+
+func (s *server) webDeclineRequest(c *gin.Context) {
+	if err := s.v.DeclineRequest(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/requests", "declined")
+}
+
+// journalRow is one line of "who saw my papers".
+type journalRow struct {
+	Text  string
+	Actor string
+	Icon  string
+}
+
+func (s *server) webJournal(c *gin.Context) {
+	events, err := s.v.Journal(c.Request.Context(), principal(c))
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	l := webLang(c)
+	rows := make([]journalRow, 0, len(events))
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		icon := "clock"
+		switch {
+		case e.ActorKind == vault.ActorWorker:
+			icon = "eye"
+		case e.ActorKind == vault.ActorHelper:
+			icon = "camera"
+		case strings.HasPrefix(e.Kind, "consent"):
+			icon = "share"
+		}
+		rows = append(rows, journalRow{Text: e.Text(l.domainLang()), Actor: e.ActorKind, Icon: icon})
+	}
+	p := s.newPage(c, "journal.title")
+	p.Nav = "journal"
+	p.Data = rows
+	s.render(c, http.StatusOK, "journal", p)
+}
+
+func (s *server) webAccount(c *gin.Context) {
+	p := s.newPage(c, "account.title")
+	p.Nav = "account"
+	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
+		p.Data = prof
+	}
+	s.render(c, http.StatusOK, "account", p)
+}
+
+// webNewRecovery replaces the recovery code (a lost sheet) and shows the
+// new one once, to print.
+func (s *server) webNewRecovery(c *gin.Context) {
+	ctx, pr := c.Request.Context(), principal(c)
+	prof, err := s.v.OwnerProfile(ctx, pr)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	code, err := s.v.NewRecoveryCode(ctx, pr)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	p := s.newPage(c, "sheet.title")
+	p.Nav = "account"
+	p.Data = newSheetData(prof.Identifier, code, "/account")
+	s.render(c, http.StatusOK, "sheet", p)
+}
+
+func (s *server) webDeleteAccountForm(c *gin.Context) {
+	p := s.newPage(c, "deleteaccount.title")
+	p.Nav = "account"
+	s.render(c, http.StatusOK, "deleteaccount", p)
+}
+
+func (s *server) webDeleteAccount(c *gin.Context) {
+	if c.PostForm("confirm") == "" {
+		c.Redirect(http.StatusSeeOther, "/account/delete")
+		return
+	}
+	if err := s.v.DeleteAccount(c.Request.Context(), principal(c)); err != nil {
+		s.webError(c, err)
+		return
+	}
+	s.clearCookie(c)
+	redirectDone(c, "/", "accountdeleted")
+}

@@ -1,0 +1,79 @@
+package notify
+
+import (
+	"context"
+	"slices"
+
+	"github.com/coffre/coffre/vault"
+)
+
+var _ vault.EventSink = (*Service)(nil)
+
+// JournalEvent turns a stored journal event into alerts (vault.EventSink):
+//   - a worker viewed or downloaded a document → the owner (access);
+//   - a drop link was used → the owner (access);
+//   - a consent ended → the owner (access);
+//   - access restored by assisted recovery → the owner (access);
+//   - a document arrived (by link or added) that workers may read under a
+//     consent → each of those workers (request).
+//
+// It only queues (one small transaction) and wakes the scheduler; failures
+// go to OnError and never to the vault.
+func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Event) {
+	eventID, err := newID()
+	if err != nil {
+		s.report(err)
+		return
+	}
+	owner := Recipient{Kind: vault.KindOwner, ID: ownerID}
+	p := payload{Subject: e.Kind, DocType: e.DocumentType, Title: e.DocumentTitle, At: e.At}
+	toOwner := false
+	switch e.Kind {
+	case vault.EventDocumentViewed, vault.EventDocumentDownload:
+		toOwner = e.ActorKind == vault.ActorWorker
+		p.Actor, p.Org = e.ActorName, e.OrgName
+	case vault.EventUploadViaLink:
+		toOwner = true
+	case vault.EventConsentExpired:
+		toOwner = true
+		p.Target = e.Target
+		p.DocType, p.Title = "", ""
+	case vault.EventAssistedRecovery:
+		toOwner = true
+		p.Actor, p.Org = e.ActorName, e.OrgName
+		p.DocType, p.Title = "", ""
+	}
+	if toOwner {
+		if _, err := s.queue(ctx, notice{to: owner, kind: KindAccess, key: "event:" + eventID, p: p}); err != nil {
+			s.report(err)
+		}
+	}
+	if (e.Kind == vault.EventUploadViaLink || e.Kind == vault.EventDocumentAdded) && e.DocumentID != "" {
+		workers, err := s.store.DocumentWorkers(ctx, e.DocumentID)
+		if err != nil {
+			s.report(err)
+			return
+		}
+		wp := payload{Subject: subjectDocsArrived, DocType: e.DocumentType, At: e.At}
+		for _, w := range workers {
+			if e.ActorKind == vault.ActorWorker && e.ActorID == w {
+				continue
+			}
+			// Keyed by document: a document announced by two events
+			// (added, then deposited) is announced once.
+			n := notice{to: Recipient{Kind: vault.KindWorker, ID: w}, kind: KindRequest, key: "arrived:" + e.DocumentID + ":" + w, p: wp}
+			if _, err := s.queue(ctx, n); err != nil {
+				s.report(err)
+			}
+		}
+	}
+}
+
+// alertKinds lists the journal kinds that alert someone (for docs and tests).
+var alertKinds = []string{
+	vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
+	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
+}
+
+// Alerts reports whether a journal event kind can produce a notification.
+func Alerts(kind string) bool { return slices.Contains(alertKinds, kind) }

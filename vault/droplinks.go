@@ -1,0 +1,439 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/coffre/coffre/vault/meta"
+	"github.com/coffre/coffre/vault/seal"
+)
+
+// ErrNoLink: the drop link is unknown, expired, used up, revoked or
+// malformed. One error for all, so that no detail leaks to the holder.
+var ErrNoLink = errors.New("vault: no such drop link")
+
+// Drop link limits.
+const (
+	DefaultLinkTTL  = 24 * time.Hour
+	MinLinkTTL      = time.Minute
+	MaxLinkTTL      = 30 * 24 * time.Hour
+	DefaultLinkUses = 1
+	MaxLinkUses     = 50
+	MaxLabelLen     = 200 // bytes of UTF-8
+	maxRequested    = 30
+)
+
+// NewDropLink describes a drop link being created.
+type NewDropLink struct {
+	// Label is what the helper sees ("Papiers pour la CAF").
+	Label string
+	// Requested lists catalogue document type ids.
+	Requested []string
+	// TTL defaults to DefaultLinkTTL, at most MaxLinkTTL.
+	TTL time.Duration
+	// MaxUses defaults to DefaultLinkUses, at most MaxLinkUses.
+	MaxUses int
+	// RequestID, if set, is the request (to this owner) the link answers:
+	// a deposit of a requested type is then also readable by the requesting
+	// worker, under the request's consent, while it is live.
+	RequestID string
+}
+
+// DropLink is a drop link as its owner (or the worker who created it) sees it.
+type DropLink struct {
+	ID, OwnerID, Label string
+	Requested          []string
+	Created, Expires   time.Time
+	MaxUses, Uses      int
+	Revoked            bool
+	// CreatedBy is the owner (Kind KindOwner) or the worker who created it.
+	CreatedBy Grantee
+	RequestID string
+}
+
+// DropLinkPublic is all a token holder learns about a link.
+type DropLinkPublic struct {
+	Label     string
+	Requested []string
+	Expires   time.Time
+	UsesLeft  int
+}
+
+// Receipt is what the helper gets after a deposit: no content, no id.
+type Receipt struct {
+	Label    string
+	Received time.Time
+	Pages    int
+	Size     int64
+}
+
+// DropLinkStore keeps drop links. Contracts:
+//   - RedeemDropLink takes one use atomically, only from a live link (not
+//     revoked, unexpired, uses left): meta.ErrNotFound otherwise. Of N
+//     concurrent redemptions of a single-use link exactly one succeeds.
+//   - ReleaseDropLinkUse gives one back.
+type DropLinkStore interface {
+	InsertDropLink(ctx context.Context, l meta.DropLink) error
+	DropLink(ctx context.Context, id string) (meta.DropLink, error)
+	DropLinkByTokenHash(ctx context.Context, tokenHash string) (meta.DropLink, error)
+	DropLinksOfOwner(ctx context.Context, ownerID string) ([]meta.DropLink, error)
+	RedeemDropLink(ctx context.Context, tokenHash string, now time.Time) (meta.DropLink, error)
+	ReleaseDropLinkUse(ctx context.Context, id string) error
+	RevokeDropLink(ctx context.Context, id string, now time.Time) error
+}
+
+// linkDetails is the sealed part of a link (both copies).
+type linkDetails struct {
+	Label     string   `json:"l,omitempty"`
+	Requested []string `json:"r,omitempty"`
+}
+
+func (nl *NewDropLink) check() error {
+	switch {
+	case nl.TTL == 0:
+		nl.TTL = DefaultLinkTTL
+	case nl.TTL < MinLinkTTL || nl.TTL > MaxLinkTTL:
+		return fmt.Errorf("%w: drop link lifetime %v (at most 30 days)", ErrInvalid, nl.TTL)
+	}
+	switch {
+	case nl.MaxUses == 0:
+		nl.MaxUses = DefaultLinkUses
+	case nl.MaxUses < 0 || nl.MaxUses > MaxLinkUses:
+		return fmt.Errorf("%w: drop link uses %d (1 to %d)", ErrInvalid, nl.MaxUses, MaxLinkUses)
+	}
+	if err := checkText("label", nl.Label, MaxLabelLen); err != nil {
+		return err
+	}
+	if len(nl.Requested) > maxRequested {
+		return fmt.Errorf("%w: too many requested types", ErrInvalid)
+	}
+	var req []string
+	for _, t := range nl.Requested {
+		if _, ok := DocTypeByID(t); !ok {
+			return fmt.Errorf("%w: document type %q", ErrInvalid, t)
+		}
+		if !slices.Contains(req, t) {
+			req = append(req, t)
+		}
+	}
+	nl.Requested = req
+	if nl.RequestID != "" && !validID(nl.RequestID) {
+		return fmt.Errorf("vault: drop link: request: %w", ErrNotFound)
+	}
+	return nil
+}
+
+// CreateDropLink creates a drop link into ownerID's vault. creator is the
+// owner, or a worker holding a live consent from that owner (to them or
+// their organisation). It returns the token, shown once (only its SHA-256
+// is stored), and the link. Journaled in the owner's journal. Errors:
+// ErrInvalid, ErrNotFound (owner, request), ErrNoAccess (another owner, or
+// a worker without a live consent).
+func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerID string, nl NewDropLink) (string, DropLink, error) {
+	if !creator.valid() {
+		return "", DropLink{}, fmt.Errorf("%w: no principal", ErrInvalid)
+	}
+	if err := nl.check(); err != nil {
+		return "", DropLink{}, err
+	}
+	now := s.now().UTC()
+	if creator.kind == KindOwner {
+		if creator.id != ownerID {
+			return "", DropLink{}, fmt.Errorf("vault: drop link: %w", ErrNoAccess)
+		}
+	} else if ok, err := s.holdsConsentFrom(ctx, creator, ownerID, now); err != nil {
+		return "", DropLink{}, err
+	} else if !ok {
+		return "", DropLink{}, fmt.Errorf("vault: drop link: %w", ErrNoAccess)
+	}
+	o, err := s.meta.Owner(ctx, ownerID)
+	if err != nil {
+		return "", DropLink{}, mapMeta("drop link", err)
+	}
+	if nl.RequestID != "" {
+		r, err := s.meta.Request(ctx, nl.RequestID)
+		if err != nil || r.OwnerID != ownerID || creator.kind == KindWorker && r.WorkerID != creator.id {
+			return "", DropLink{}, fmt.Errorf("vault: drop link: request: %w", ErrNotFound)
+		}
+	}
+	ownerRcpt, err := seal.ParseRecipient(o.PublicKey)
+	if err != nil {
+		return "", DropLink{}, fmt.Errorf("vault: drop link: owner key: %w: %w", ErrCorrupt, err)
+	}
+	token, hash, raw, err := newLinkToken()
+	if err != nil {
+		return "", DropLink{}, err
+	}
+	linkID, err := linkIdentity(raw)
+	if err != nil {
+		return "", DropLink{}, err
+	}
+	dj, err := json.Marshal(linkDetails{Label: nl.Label, Requested: nl.Requested})
+	if err != nil {
+		return "", DropLink{}, fmt.Errorf("vault: drop link: %w", err)
+	}
+	public, err := seal.SealString(string(dj), linkID.Recipient())
+	if err != nil {
+		return "", DropLink{}, fmt.Errorf("vault: drop link: seal: %w", err)
+	}
+	readers := []age.Recipient{ownerRcpt}
+	if creator.kind != KindOwner {
+		readers = append(readers, creator.identity.Recipient())
+	}
+	details, err := seal.SealString(string(dj), readers...)
+	if err != nil {
+		return "", DropLink{}, fmt.Errorf("vault: drop link: seal: %w", err)
+	}
+	id, err := newID()
+	if err != nil {
+		return "", DropLink{}, err
+	}
+	row := meta.DropLink{
+		ID: id, OwnerID: ownerID, TokenHash: hash, PublicSealed: public, DetailsSealed: details,
+		CreatedByKind: creator.kind, CreatedByID: creator.id, RequestID: nl.RequestID,
+		Created: now, Expires: now.Add(nl.TTL), MaxUses: nl.MaxUses,
+	}
+	if err := s.meta.InsertDropLink(ctx, row); err != nil {
+		return "", DropLink{}, mapMeta("drop link", err)
+	}
+	if err := s.record(ctx, ownerID, s.actorEvent(ctx, creator, Event{Kind: EventLinkCreated, Detail: nl.Label})); err != nil {
+		_ = s.meta.RevokeDropLink(context.WithoutCancel(ctx), id, now)
+		return "", DropLink{}, err
+	}
+	return token, linkView(row, linkDetails{Label: nl.Label, Requested: nl.Requested}), nil
+}
+
+// holdsConsentFrom reports whether a worker holds a live consent from the
+// owner (to them or their organisation).
+func (s *Service) holdsConsentFrom(ctx context.Context, p *Principal, ownerID string, now time.Time) (bool, error) {
+	for _, g := range p.granteeSelves() {
+		cs, err := s.meta.LiveConsentsFor(ctx, g.kind, g.id, now)
+		if err != nil {
+			return false, mapMeta("consents", err)
+		}
+		if slices.ContainsFunc(cs, func(c meta.Consent) bool { return c.OwnerID == ownerID }) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// actorEvent fills e's actor from a principal (names from WorkerInfo).
+func (s *Service) actorEvent(ctx context.Context, p *Principal, e Event) Event {
+	e.ActorID = p.id
+	if p.kind == KindOwner {
+		e.ActorKind = ActorOwner
+		return e
+	}
+	e.ActorKind = ActorWorker
+	if info, err := s.WorkerInfo(ctx, p.id); err == nil {
+		e.ActorName, e.OrgName = info.Name, info.OrgName
+	}
+	return e
+}
+
+func linkView(l meta.DropLink, d linkDetails) DropLink {
+	return DropLink{
+		ID: l.ID, OwnerID: l.OwnerID, Label: d.Label, Requested: d.Requested, Created: l.Created,
+		Expires: l.Expires, MaxUses: l.MaxUses, Uses: l.Uses, Revoked: !l.Revoked.IsZero(),
+		CreatedBy: Grantee{Kind: l.CreatedByKind, ID: l.CreatedByID}, RequestID: l.RequestID,
+	}
+}
+
+func openLink(sealed []byte, ids ...age.Identity) (linkDetails, error) {
+	var d linkDetails
+	s, err := seal.OpenString(sealed, ids...)
+	if err != nil {
+		return d, fmt.Errorf("vault: drop link: %w: %w", ErrCorrupt, err)
+	}
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		return d, fmt.Errorf("vault: drop link: %w: %w", ErrCorrupt, err)
+	}
+	return d, nil
+}
+
+func linkLive(l meta.DropLink, now time.Time) bool {
+	return l.Revoked.IsZero() && now.Before(l.Expires) && l.Uses < l.MaxUses
+}
+
+// DropLinkInfo tells a token holder what the link is for. ErrNoLink for
+// anything but a live link.
+func (s *Service) DropLinkInfo(ctx context.Context, token string) (DropLinkPublic, error) {
+	raw, hash, err := parseLinkToken(token)
+	if err != nil {
+		return DropLinkPublic{}, err
+	}
+	l, err := s.meta.DropLinkByTokenHash(ctx, hash)
+	if errors.Is(err, meta.ErrNotFound) || err == nil && !linkLive(l, s.now()) {
+		return DropLinkPublic{}, fmt.Errorf("vault: drop link: %w", ErrNoLink)
+	}
+	if err != nil {
+		return DropLinkPublic{}, mapMeta("drop link", err)
+	}
+	d, err := openPublic(l, raw)
+	if err != nil {
+		return DropLinkPublic{}, err
+	}
+	return DropLinkPublic{Label: d.Label, Requested: d.Requested, Expires: l.Expires, UsesLeft: l.MaxUses - l.Uses}, nil
+}
+
+func openPublic(l meta.DropLink, raw []byte) (linkDetails, error) {
+	id, err := linkIdentity(raw)
+	if err != nil {
+		return linkDetails{}, err
+	}
+	return openLink(l.PublicSealed, id)
+}
+
+// Deposit redeems one use of the link and adds the document to the owner's
+// vault, encrypted to the owner's public key — and, when the link answers
+// an accepted request whose consent is live and the document is of a
+// requested type, also to the requesting worker, the document joining that
+// consent. Exactly one of N concurrent redemptions of a single-use link
+// wins; a failed add gives the use back. Journaled ("upload via link",
+// with the label). The receipt holds no content and no id. Errors:
+// ErrNoLink, ErrInvalid (document), and AddDocument's.
+func (s *Service) Deposit(ctx context.Context, token string, nd NewDocument, plaintext io.Reader) (Receipt, error) {
+	raw, hash, err := parseLinkToken(token)
+	if err != nil {
+		return Receipt{}, err
+	}
+	// A bad document must not burn a use.
+	if err := nd.check(); err != nil {
+		return Receipt{}, err
+	}
+	now := s.now().UTC()
+	l, err := s.meta.RedeemDropLink(ctx, hash, now)
+	if errors.Is(err, meta.ErrNotFound) {
+		return Receipt{}, fmt.Errorf("vault: deposit: %w", ErrNoLink)
+	}
+	if err != nil {
+		return Receipt{}, mapMeta("deposit", err)
+	}
+	release := func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		_ = s.meta.ReleaseDropLinkUse(ctx, l.ID)
+	}
+	d, err := openPublic(l, raw)
+	if err != nil {
+		release()
+		return Receipt{}, err
+	}
+	consentID, worker, err := s.answeredConsent(ctx, l, nd.Type, now)
+	if err != nil {
+		release()
+		return Receipt{}, err
+	}
+	if worker != "" {
+		nd.Grantees = append(nd.Grantees, Grantee{Kind: KindWorker, ID: worker})
+	}
+	doc, err := s.AddDocument(ctx, l.OwnerID, nd, plaintext)
+	if err != nil {
+		release()
+		return Receipt{}, err
+	}
+	rc := Receipt{Label: d.Label, Received: now, Pages: doc.Pages, Size: doc.Size}
+	if consentID != "" {
+		if err := s.meta.AddConsentDocument(ctx, consentID, doc.ID); err != nil {
+			return rc, mapMeta("deposit: consent", err)
+		}
+	}
+	err = s.record(ctx, l.OwnerID, Event{
+		Kind: EventUploadViaLink, ActorKind: ActorHelper, DocumentID: doc.ID,
+		DocumentType: doc.Type, DocumentTitle: doc.Title, Detail: d.Label,
+	})
+	return rc, err
+}
+
+// answeredConsent returns the live consent (and its worker) of the accepted
+// request a link answers, when a document of docType falls under it.
+func (s *Service) answeredConsent(ctx context.Context, l meta.DropLink, docType string, now time.Time) (consentID, worker string, err error) {
+	if l.RequestID == "" || docType == "" {
+		return "", "", nil
+	}
+	r, err := s.meta.Request(ctx, l.RequestID)
+	if errors.Is(err, meta.ErrNotFound) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", mapMeta("deposit: request", err)
+	}
+	if r.Status != meta.RequestAccepted || r.ConsentID == "" || !slices.Contains(r.Types, docType) {
+		return "", "", nil
+	}
+	c, err := s.meta.Consent(ctx, r.ConsentID)
+	if err != nil {
+		return "", "", mapMeta("deposit: consent", err)
+	}
+	if !c.LiveAt(now) || c.GranteeKind != KindWorker || c.GranteeID != r.WorkerID {
+		return "", "", nil
+	}
+	return c.ID, r.WorkerID, nil
+}
+
+// DropLinks lists ownerID's drop links, newest first: all of them for the
+// owner, those they created for a worker. Errors: ErrInvalid, ErrNoAccess
+// (another owner).
+func (s *Service) DropLinks(ctx context.Context, p *Principal, ownerID string) ([]DropLink, error) {
+	if !p.valid() {
+		return nil, fmt.Errorf("%w: no principal", ErrInvalid)
+	}
+	if p.kind == KindOwner && p.id != ownerID {
+		return nil, fmt.Errorf("vault: drop links: %w", ErrNoAccess)
+	}
+	ls, err := s.meta.DropLinksOfOwner(ctx, ownerID)
+	if err != nil {
+		return nil, mapMeta("drop links", err)
+	}
+	out := []DropLink{}
+	for _, l := range ls {
+		if p.kind != KindOwner && (l.CreatedByKind != p.kind || l.CreatedByID != p.id) {
+			continue
+		}
+		d, err := openLink(l.DetailsSealed, p.identity)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, linkView(l, d))
+	}
+	return out, nil
+}
+
+// RevokeDropLink makes a link unusable at once; the owner, or the worker
+// who created it, may. Journaled. Errors: ErrInvalid, ErrNotFound (no such
+// link that p may revoke).
+func (s *Service) RevokeDropLink(ctx context.Context, p *Principal, id string) error {
+	if !p.valid() {
+		return fmt.Errorf("%w: no principal", ErrInvalid)
+	}
+	if !validID(id) {
+		return fmt.Errorf("vault: revoke drop link: %w", ErrNotFound)
+	}
+	l, err := s.meta.DropLink(ctx, id)
+	if err != nil {
+		return mapMeta("revoke drop link", err)
+	}
+	mine := p.kind == KindOwner && l.OwnerID == p.id || p.kind != KindOwner && l.CreatedByKind == p.kind && l.CreatedByID == p.id
+	if !mine {
+		return fmt.Errorf("vault: revoke drop link: %w", ErrNotFound)
+	}
+	if !l.Revoked.IsZero() {
+		return nil
+	}
+	if err := s.meta.RevokeDropLink(ctx, id, s.now().UTC()); err != nil {
+		return mapMeta("revoke drop link", err)
+	}
+	d, err := openLink(l.DetailsSealed, p.identity)
+	if err != nil {
+		return err
+	}
+	return s.record(ctx, l.OwnerID, s.actorEvent(ctx, p, Event{Kind: EventLinkRevoked, Detail: d.Label}))
+}

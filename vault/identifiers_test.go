@@ -1,0 +1,81 @@
+package vault_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/coffre/coffre/vault"
+)
+
+func TestNormalizeIdentifier(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+	}{
+		{"mobile spaced", "06 12 34 56 78", "+33612345678"},
+		{"mobile dotted", "06.12.34.56.78", "+33612345678"},
+		{"mobile plain", "0712345678", "+33712345678"},
+		{"international", "+33 6 12 34 56 78", "+33612345678"},
+		{"international with 0", "+33 (0)6 12 34 56 78", "+33612345678"},
+		{"double zero", "0033 6 12 34 56 78", "+33612345678"},
+		{"landline", "01-23-45-67-89", "+33123456789"},
+		{"surrounding spaces", "  06 12 34 56 78 ", "+33612345678"},
+		{"pseudonym", "Elodie.M", "elodie.m"},
+		{"pseudonym accents NFC", "E\u0301lodie_59", "élodie_59"},
+		{"pseudonym precomposed", "ÉLODIE_59", "élodie_59"},
+		{"pseudonym min", "abc", "abc"},
+		{"pseudonym with digits", "marie-1987", "marie-1987"},
+		{"german sharp s folds", "Straße", "strasse"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := vault.NormalizeIdentifier(c.in)
+			if err != nil || got != c.want {
+				t.Fatalf("NormalizeIdentifier(%q) = %q, %v; want %q", c.in, got, err, c.want)
+			}
+		})
+	}
+	bad := []struct{ name, in string }{
+		{"empty", ""},
+		{"too short", "ab"},
+		{"too long", "abcdefghijabcdefghijabcdefghijabcdefghijx"},
+		{"space inside", "jean pierre"},
+		{"at sign", "jean@example.org"},
+		{"digits only not a phone", "12345"},
+		{"phone too short", "06 12 34 56"},
+		{"phone too long", "06 12 34 56 78 9"},
+		{"premium number", "08 12 34 56 78"},
+		{"foreign", "+44 20 7946 0958"},
+		{"plus inside", "06+12345678"},
+		{"control char", "abc\x00def"},
+		{"emoji", "abc😀"},
+		{"invalid utf8", "ab\xffcd"},
+		{"only dots", "..."},
+	}
+	for _, c := range bad {
+		t.Run("bad "+c.name, func(t *testing.T) {
+			if got, err := vault.NormalizeIdentifier(c.in); !errors.Is(err, vault.ErrInvalid) {
+				t.Fatalf("NormalizeIdentifier(%q) = %q, %v; want ErrInvalid", c.in, got, err)
+			}
+		})
+	}
+}
+
+func FuzzNormalizeIdentifier(f *testing.F) {
+	for _, s := range []string{"06 12 34 56 78", "+33612345678", "Élodie", "a.b-c_d", "\xff", "+33 (0)6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := vault.NormalizeIdentifier(s)
+		if err != nil {
+			if !errors.Is(err, vault.ErrInvalid) {
+				t.Fatalf("error %v is not ErrInvalid", err)
+			}
+			return
+		}
+		// Idempotent: the canonical form normalises to itself.
+		again, err := vault.NormalizeIdentifier(got)
+		if err != nil || again != got {
+			t.Fatalf("NormalizeIdentifier(%q) = %q, then %q, %v", s, got, again, err)
+		}
+	})
+}

@@ -1,0 +1,316 @@
+package vault_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffre/coffre/vault"
+	"github.com/coffre/coffre/vault/blob/local"
+)
+
+// TestJournalStory walks the story of issue 3 through the service and
+// checks that every step lands in the owner's journal, in order, readable
+// in French and English, with an intact chain.
+func TestJournalStory(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	w, _ := in.orgWorker(t, "", "CCAS de Roubaix", "Mme Morel")
+
+	// A worker creates a vault for a person who is present; the person logs in.
+	ownerID, code, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "06 12 34 56 78", Secret: []byte(goodSecret)}, w)
+	if err != nil {
+		t.Fatalf("SignUp: %v", err)
+	}
+	step := func() { dir.clock.Add(time.Minute) }
+	step()
+	owner, err := in.svc.Login(ctx, "0612345678", []byte(goodSecret), "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	// A drop link, a helper's upload.
+	token, _, err := in.svc.CreateDropLink(ctx, owner, ownerID, vault.NewDropLink{Label: "Papiers CAF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Type: "avis-impot", Title: "Avis 2025", Pages: 3}, strings.NewReader("avis")); err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := in.svc.List(ctx, owner)
+	tax := docs[0]
+	step()
+	// The worker requests, the owner consents for 31 days.
+	r, err := in.svc.CreateRequest(ctx, w, vault.NewRequest{OwnerID: ownerID, Purpose: "Dossier RSA", Types: []string{"avis-impot"}, Days: 31})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	c, err := in.svc.AcceptRequest(ctx, owner, r.ID, []string{tax.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step()
+	// The worker views and downloads; the owner revokes; the next read fails.
+	in.mustRead(t, w, tax, "avis")
+	step()
+	rc, _, err := in.svc.Download(ctx, w, tax.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, rc)
+	_ = rc.Close()
+	step()
+	if err := in.svc.RevokeConsent(ctx, owner, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	in.mustNotRead(t, w, tax) // refused reads are not journaled as reads
+	step()
+	// A one-day consent that runs out.
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Categories: []string{"tax"}}, Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	dir.clock.Add(25 * time.Hour)
+	if n, err := in.svc.ExpireConsents(ctx); err != nil || n != 1 {
+		t.Fatalf("ExpireConsents = %d, %v", n, err)
+	}
+	step()
+	// The owner forgets the secret and recovers with the code.
+	owner, err = in.svc.Recover(ctx, "+33612345678", code.String(), []byte("nouveau jardin violon tempete"), "192.0.2.1")
+	if err != nil {
+		t.Fatalf("Recover: %v", err)
+	}
+	in.mustRead(t, owner, tax, "avis")
+	step()
+	if err := in.svc.Export(ctx, owner, io.Discard, vault.ExportPDF); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	if err := in.svc.Delete(ctx, owner, tax.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	evs, err := in.svc.Journal(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for i, e := range evs {
+		kinds = append(kinds, e.Kind)
+		if e.Seq != int64(i+1) || (i > 0 && e.At.Before(evs[i-1].At)) {
+			t.Errorf("event %d out of order: %+v", i, e)
+		}
+	}
+	want := []string{
+		vault.EventSignup, vault.EventLogin, vault.EventLinkCreated, vault.EventUploadViaLink,
+		vault.EventRequestReceived, vault.EventConsentGranted, vault.EventRequestAccepted,
+		vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventConsentRevoked,
+		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventExport, vault.EventDocumentDeleted,
+	}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("journal kinds:\n got %v\nwant %v", kinds, want)
+	}
+	texts := map[string]string{}
+	for _, e := range evs {
+		fr, en := e.Text("fr"), e.Text("en")
+		if fr == "" || en == "" || fr == en || strings.Contains(fr, "%!") || strings.Contains(en, "%!") {
+			t.Errorf("texts of %s: %q / %q", e.Kind, fr, en)
+		}
+		texts[e.Kind] += fr + " | "
+		t.Logf("%2d %-20s %s", e.Seq, e.Kind, fr)
+	}
+	for kind, sub := range map[string]string{
+		vault.EventSignup:           "CCAS de Roubaix — Mme Morel a créé votre coffre avec vous",
+		vault.EventUploadViaLink:    "Quelqu'un a déposé votre avis d'impôt « Avis 2025 » par le lien « Papiers CAF »",
+		vault.EventDocumentViewed:   "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt « Avis 2025 », le 3 mars à 15 h 08",
+		vault.EventDocumentDownload: "CCAS de Roubaix — Mme Morel a téléchargé votre avis d'impôt",
+		vault.EventConsentGranted:   "Vous avez autorisé CCAS de Roubaix — Mme Morel à consulter vos documents (Dossier RSA)",
+		vault.EventConsentRevoked:   "Vous avez retiré l'autorisation donnée à CCAS de Roubaix — Mme Morel",
+		vault.EventConsentExpired:   "L'autorisation donnée à CCAS de Roubaix — Mme Morel a pris fin",
+		vault.EventRequestReceived:  "CCAS de Roubaix — Mme Morel vous demande des documents (Dossier RSA)",
+		vault.EventDocumentDeleted:  "Vous avez supprimé votre avis d'impôt",
+	} {
+		if !strings.Contains(texts[kind], sub) {
+			t.Errorf("%s: %q does not contain %q", kind, texts[kind], sub)
+		}
+	}
+	rep, err := in.svc.VerifyJournal(ctx, ownerID)
+	if err != nil || !rep.OK() || rep.Entries != len(want) || rep.Owners != 1 {
+		t.Fatalf("VerifyJournal = %+v, %v", rep, err)
+	}
+	// Nobody else reads the journal.
+	if _, err := in.svc.Journal(ctx, w); err == nil {
+		t.Fatal("a worker read the journal")
+	}
+}
+
+func TestEventText(t *testing.T) {
+	at := time.Date(2026, 3, 3, 13, 2, 0, 0, time.UTC) // 14 h 02 in Paris
+	e := vault.Event{At: at, Kind: vault.EventDocumentViewed, ActorKind: vault.ActorWorker, ActorName: "Mme Morel",
+		OrgName: "CCAS de Roubaix", DocumentType: "avis-impot"}
+	year := ""
+	if time.Now().Year() != 2026 {
+		year = " 2026"
+	}
+	for _, c := range []struct {
+		e          vault.Event
+		lang, want string
+	}{
+		{e, "fr", "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt, le 3 mars" + year + " à 14 h 02"},
+		{e, "en", "CCAS de Roubaix — Mme Morel opened your tax notice, on 3 March" + year + " at 14:02"},
+		{e, "", "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt, le 3 mars" + year + " à 14 h 02"},
+		{vault.Event{At: time.Date(2026, 8, 1, 6, 5, 0, 0, time.UTC), Kind: vault.EventLogin, ActorKind: vault.ActorOwner}, "fr",
+			"Vous vous êtes connecté, le 1er août" + year + " à 8 h 05"},
+		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "en",
+			"Someone dropped the document “Photos” through the link “CAF”, on 3 March" + year + " at 14:02"},
+		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars" + year + " à 14 h 02"},
+	} {
+		if got := c.e.Text(c.lang); got != c.want {
+			t.Errorf("Text(%q) =\n %q\nwant\n %q", c.lang, got, c.want)
+		}
+	}
+}
+
+// journalDB opens the SQLite file behind an instance directly, as someone
+// tampering with it would.
+func journalDB(t *testing.T, dir *acctDir) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(dir.dir, "coffre.db")+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// TestJournalTamper edits the SQLite file directly and checks that
+// VerifyJournal catches each kind of tampering, for that owner only.
+func TestJournalTamper(t *testing.T) {
+	cases := []struct {
+		name   string
+		tamper []string // statements; ? is the owner id
+		reason string
+	}{
+		{"altered kind", []string{`UPDATE journal SET kind = 'login' WHERE owner_id = ? AND seq = 3`}, "altered"},
+		{"altered time", []string{`UPDATE journal SET at = at + 1000000 WHERE owner_id = ? AND seq = 2`}, "altered"},
+		{"altered actor", []string{`UPDATE journal SET actor_id = 'someone' WHERE owner_id = ? AND seq = 4`}, "altered"},
+		{"altered payload", []string{`UPDATE journal SET payload_sealed = substr(payload_sealed, 1, length(payload_sealed) - 1) || x'00' WHERE owner_id = ? AND seq = 3`}, "altered"},
+		{"removed entry", []string{`DELETE FROM journal WHERE owner_id = ? AND seq = 3`}, "removed"},
+		{"removed and renumbered", []string{
+			`DELETE FROM journal WHERE owner_id = ? AND seq = 3`,
+			`UPDATE journal SET seq = seq - 1 WHERE owner_id = ? AND seq > 3`,
+			`UPDATE journal_heads SET seq = seq - 1 WHERE owner_id = ?`}, "altered"},
+		{"reordered", []string{
+			`UPDATE journal SET seq = 1000 WHERE owner_id = ? AND seq = 2`,
+			`UPDATE journal SET seq = 2 WHERE owner_id = ? AND seq = 3`,
+			`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`}, "follow"},
+		{"removed tail", []string{`DELETE FROM journal WHERE owner_id = ? AND seq = (SELECT MAX(seq) FROM journal WHERE owner_id = ?)`}, "removed"},
+		{"removed everything", []string{`DELETE FROM journal WHERE owner_id = ?`}, "removed"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := newAcctDir(t)
+			in := dir.open(t)
+			ctx := testCtx(t)
+			owner, _ := in.signUp(t, "tamper")
+			bystander, _ := in.signUp(t, "bystander")
+			d := in.addTyped(t, owner.ID(), "rib", "RIB", "rib")
+			for i := range 3 {
+				dir.clock.Add(time.Minute)
+				if err := in.svc.Rename(ctx, owner, d.ID, strings.Repeat("R", i+1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if rep, err := in.svc.VerifyJournal(ctx, ""); err != nil || !rep.OK() || rep.Owners != 2 || rep.Entries != 7 {
+				t.Fatalf("before tampering: %+v, %v", rep, err)
+			}
+			db := journalDB(t, dir)
+			for _, q := range c.tamper {
+				args := []any{owner.ID()}
+				if strings.Count(q, "?") == 2 {
+					args = append(args, owner.ID())
+				}
+				if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
+					t.Fatalf("tamper %q: %v", q, err)
+				}
+			}
+			rep, err := in.svc.VerifyJournal(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatalf("tampering not detected: %+v", rep)
+			}
+			found := false
+			for _, p := range rep.Problems {
+				if p.OwnerID != owner.ID() {
+					t.Errorf("problem reported for another owner: %+v", p)
+				}
+				found = found || strings.Contains(p.Reason, c.reason)
+			}
+			if !found {
+				t.Errorf("no problem mentions %q: %+v", c.reason, rep.Problems)
+			}
+			if rep, _ := in.svc.VerifyJournal(ctx, bystander.ID()); !rep.OK() {
+				t.Errorf("bystander's journal reported: %+v", rep)
+			}
+		})
+	}
+}
+
+// The chain is keyed by the pepper: a database alone cannot re-forge it,
+// and another pepper does not verify it.
+func TestJournalKeyedByPepper(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	owner, _ := in.signUp(t, "pepper")
+	bs, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := vault.New(vault.Config{Meta: in.meta, Blobs: bs, Pepper: make([]byte, 32), Scrypt: weakScrypt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := other.VerifyJournal(testCtx(t), owner.ID())
+	if err != nil || rep.OK() {
+		t.Fatalf("journal verified under another pepper: %+v, %v", rep, err)
+	}
+	if rep, err := in.svc.VerifyJournal(testCtx(t), owner.ID()); err != nil || !rep.OK() {
+		t.Fatalf("journal under its own pepper: %+v, %v", rep, err)
+	}
+}
+
+// Appends from two instances at once keep one gapless, verifiable chain.
+func TestJournalConcurrentInstances(t *testing.T) {
+	dir := newAcctDir(t)
+	a, b := dir.open(t), dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := a.signUp(t, "busy")
+	d := a.addTyped(t, owner.ID(), "rib", "RIB", "rib")
+	const n = 10
+	errs := make(chan error, 2*n)
+	for i := range 2 * n {
+		in := []*instance{a, b}[i%2]
+		go func() { errs <- in.svc.Rename(ctx, owner, d.ID, "RIB") }()
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := b.svc.Journal(ctx, owner)
+	if err != nil || len(evs) != 2+2*n {
+		t.Fatalf("journal: %d events, %v", len(evs), err)
+	}
+	if rep, err := a.svc.VerifyJournal(ctx, owner.ID()); err != nil || !rep.OK() {
+		t.Fatalf("VerifyJournal = %+v, %v", rep, err)
+	}
+}

@@ -1,0 +1,122 @@
+package meta
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// OwnerAccount is the login side of an owner (migration 2). Nothing in it is
+// plaintext: the identifier is an HMAC, the rest is sealed or wrapped.
+type OwnerAccount struct {
+	// IdentifierHash is the HMAC of the normalised identifier (unique).
+	IdentifierHash string
+	// IdentifierSealed and NameSealed are sealed to the owner's key, so that
+	// only the owner sees them back.
+	IdentifierSealed []byte
+	NameSealed       []byte
+	// Lang is the owner's language ("fr", "en").
+	Lang string
+	// AssistedOrgID is the organisation allowed to reset the owner's secret
+	// ("" for none) and IdentityByOrg the owner's identity wrapped to that
+	// organisation's recovery key.
+	AssistedOrgID string
+	IdentityByOrg []byte
+}
+
+const ownerAccountColumns = `id, public_key, identity_by_secret, identity_by_recovery, created_at,
+	identifier_hash, identifier_sealed, name_sealed, lang, assisted_org_id, identity_by_org`
+
+func scanOwnerAccount(s scanner) (Owner, OwnerAccount, error) {
+	var o Owner
+	var a OwnerAccount
+	var created int64
+	var idHash, assisted sql.NullString
+	if err := s.Scan(&o.ID, &o.PublicKey, &o.IdentityBySecret, &o.IdentityByRecovery, &created,
+		&idHash, &a.IdentifierSealed, &a.NameSealed, &a.Lang, &assisted, &a.IdentityByOrg); err != nil {
+		return Owner{}, OwnerAccount{}, err
+	}
+	o.Created = fromDB(created)
+	a.IdentifierHash, a.AssistedOrgID = idHash.String, assisted.String
+	return o, a, nil
+}
+
+// CreateOwnerAccount inserts an owner together with its account columns.
+// A duplicate id, public key or identifier is ErrConflict; an unknown
+// assisted-recovery organisation is ErrNotFound.
+func (o *ops) CreateOwnerAccount(ctx context.Context, ow Owner, a OwnerAccount) error {
+	if ow.ID == "" || ow.PublicKey == "" || len(ow.IdentityBySecret) == 0 || len(ow.IdentityByRecovery) == 0 ||
+		a.IdentifierHash == "" || a.Lang == "" {
+		return errors.New("meta: create owner account: missing field")
+	}
+	if (a.AssistedOrgID == "") != (len(a.IdentityByOrg) == 0) {
+		return errors.New("meta: create owner account: assisted organisation without its wrap, or the reverse")
+	}
+	_, err := o.exec(ctx, "create owner account",
+		`INSERT INTO owners (id, public_key, identity_by_secret, identity_by_recovery, created_at,
+			identifier_hash, identifier_sealed, name_sealed, lang, assisted_org_id, identity_by_org)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ow.ID, ow.PublicKey, ow.IdentityBySecret, ow.IdentityByRecovery, toDB(ow.Created),
+		a.IdentifierHash, a.IdentifierSealed, a.NameSealed, a.Lang, optString(a.AssistedOrgID), a.IdentityByOrg)
+	return err
+}
+
+// OwnerAccount returns an owner with its account columns, or ErrNotFound.
+// Owners created without an account have an empty IdentifierHash.
+func (o *ops) OwnerAccount(ctx context.Context, id string) (Owner, OwnerAccount, error) {
+	ow, a, err := scanOwnerAccount(o.queryRow(ctx, `SELECT `+ownerAccountColumns+` FROM owners WHERE id = ?`, id))
+	if err != nil {
+		return Owner{}, OwnerAccount{}, o.wrap("owner account", err)
+	}
+	return ow, a, nil
+}
+
+// OwnerAccountByIdentifier finds an owner by identifier hash, or ErrNotFound.
+func (o *ops) OwnerAccountByIdentifier(ctx context.Context, identifierHash string) (Owner, OwnerAccount, error) {
+	if identifierHash == "" {
+		return Owner{}, OwnerAccount{}, fmt.Errorf("meta: owner by identifier: %w", ErrNotFound)
+	}
+	ow, a, err := scanOwnerAccount(o.queryRow(ctx,
+		`SELECT `+ownerAccountColumns+` FROM owners WHERE identifier_hash = ?`, identifierHash))
+	if err != nil {
+		return Owner{}, OwnerAccount{}, o.wrap("owner by identifier", err)
+	}
+	return ow, a, nil
+}
+
+// SetOwnerIdentityByRecovery replaces the recovery-code wrap (a new
+// recovery sheet). A missing owner is ErrNotFound.
+func (o *ops) SetOwnerIdentityByRecovery(ctx context.Context, id string, wrapped []byte) error {
+	if len(wrapped) == 0 {
+		return errors.New("meta: set owner recovery wrap: empty wrap")
+	}
+	return o.execOne(ctx, "set owner recovery wrap",
+		`UPDATE owners SET identity_by_recovery = ? WHERE id = ?`, wrapped, id)
+}
+
+// SetOwnerAssistedRecovery sets (orgID and its wrap) or clears ("" and nil)
+// the owner's assisted-recovery organisation. ErrNotFound for a missing
+// owner or organisation.
+func (o *ops) SetOwnerAssistedRecovery(ctx context.Context, id, orgID string, wrapped []byte) error {
+	if (orgID == "") != (len(wrapped) == 0) {
+		return errors.New("meta: set assisted recovery: organisation without its wrap, or the reverse")
+	}
+	return o.execOne(ctx, "set assisted recovery",
+		`UPDATE owners SET assisted_org_id = ?, identity_by_org = ? WHERE id = ?`, optString(orgID), wrapped, id)
+}
+
+// SetOwnerProfile replaces the owner's sealed display name and language.
+// ErrNotFound for a missing owner.
+func (o *ops) SetOwnerProfile(ctx context.Context, id string, nameSealed []byte, lang string) error {
+	if lang == "" {
+		return errors.New("meta: set owner profile: empty language")
+	}
+	return o.execOne(ctx, "set owner profile",
+		`UPDATE owners SET name_sealed = ?, lang = ? WHERE id = ?`, nameSealed, lang, id)
+}
+
+// optString stores "" as NULL.
+func optString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}

@@ -1,0 +1,215 @@
+package vault
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	qrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/coffre/coffre/vault/seal"
+)
+
+// sheetText is the recovery sheet's wording, French then English.
+var sheetText = map[string][2]string{
+	"title": {"Coffre — feuille de secours", "Coffre — recovery sheet"},
+	"intro": {
+		"Gardez cette feuille chez vous, en lieu sûr et à l'abri des regards. Elle seule permet de rouvrir votre coffre si vous oubliez votre secret.",
+		"Keep this sheet at home, somewhere safe and out of sight. It alone lets you open your vault again if you forget your secret.",
+	},
+	"identifier": {"Votre identifiant :", "Your identifier:"},
+	"code":       {"Votre code de secours :", "Your recovery code:"},
+	"qr":         {"Le même code, à scanner :", "The same code, to scan:"},
+	"how":        {"Si vous avez oublié votre secret :", "If you have forgotten your secret:"},
+	"step1": {
+		"1. Sur la page de connexion de Coffre, touchez « J'ai oublié mon secret ».",
+		"1. On Coffre's login page, tap \"I forgot my secret\".",
+	},
+	"step2": {
+		"2. Saisissez votre identifiant, puis ce code (ou scannez le QR code). Les tirets et les majuscules ne comptent pas.",
+		"2. Type your identifier, then this code (or scan the QR code). Dashes and capitals do not matter.",
+	},
+	"step3": {
+		"3. Choisissez un nouveau secret. Tous vos documents sont conservés.",
+		"3. Choose a new secret. All your documents are kept.",
+	},
+	"keep": {
+		"Ce code reste valable après usage : gardez la feuille. Si vous la perdez, connectez-vous et demandez une nouvelle feuille : l'ancienne ne marchera plus.",
+		"This code stays valid after use: keep the sheet. If you lose it, log in and ask for a new sheet: the old one will stop working.",
+	},
+	"never": {
+		"Ne donnez jamais ce code à personne, même à quelqu'un qui dit travailler pour Coffre ou pour une administration.",
+		"Never give this code to anyone, even someone who says they work for Coffre or for an administration.",
+	},
+}
+
+// RecoverySheet writes the one-page (A4) recovery sheet PDF: title, the
+// identifier, the recovery code in groups and as a QR code, and plain
+// instructions in lang ("en", otherwise French). Letters outside Windows-1252
+// (some pseudonyms) print as '?'. Nothing else is written: no date, no
+// metadata.
+func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, lang string) error {
+	if code.IsZero() {
+		return fmt.Errorf("%w: recovery sheet: empty code", ErrInvalid)
+	}
+	l := 0
+	if strings.HasPrefix(strings.ToLower(lang), "en") {
+		l = 1
+	}
+	t := func(k string) string { return sheetText[k][l] }
+	qr, err := qrcode.New(code.String(), qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("vault: recovery sheet: qr code: %w", err)
+	}
+	qr.DisableBorder = true
+	p := &pdfPage{}
+	const left = 56.0
+	y := 780.0
+	p.text("F2", 22, left, y, t("title"))
+	y -= 34
+	for _, line := range wrapText(t("intro"), 88) {
+		p.text("F1", 11, left, y, line)
+		y -= 15
+	}
+	y -= 12
+	p.text("F1", 12, left, y, t("identifier"))
+	p.text("F2", 16, left+140, y, displayIdentifier(identifier))
+	y -= 34
+	p.text("F1", 12, left, y, t("code"))
+	y -= 30
+	p.text("F3", 19, left, y, code.String())
+	y -= 24
+	p.text("F1", 11, left, y, t("qr"))
+	// The QR code: one filled square per dark module.
+	bm := qr.Bitmap()
+	const module = 4.5
+	top := y - 10
+	for r, row := range bm {
+		for c, dark := range row {
+			if dark {
+				p.rect(left+float64(c)*module, top-float64(r+1)*module, module, module)
+			}
+		}
+	}
+	y = top - float64(len(bm))*module - 30
+	p.text("F2", 13, left, y, t("how"))
+	y -= 20
+	for _, k := range []string{"step1", "step2", "step3"} {
+		for _, line := range wrapText(t(k), 86) {
+			p.text("F1", 11, left, y, line)
+			y -= 15
+		}
+		y -= 4
+	}
+	y -= 10
+	for _, k := range []string{"keep", "never"} {
+		for _, line := range wrapText(t(k), 86) {
+			p.text("F1", 11, left, y, line)
+			y -= 15
+		}
+		y -= 6
+	}
+	return p.write(w)
+}
+
+// displayIdentifier writes a +33 phone number the French way.
+func displayIdentifier(id string) string {
+	if strings.HasPrefix(id, "+33") && len(id) == 12 {
+		d := "0" + id[3:]
+		return d[0:2] + " " + d[2:4] + " " + d[4:6] + " " + d[6:8] + " " + d[8:10]
+	}
+	return id
+}
+
+// wrapText cuts s into lines of at most n characters, at spaces.
+func wrapText(s string, n int) []string {
+	var lines []string
+	var cur []string
+	length := 0
+	for _, w := range strings.Fields(s) {
+		wl := len([]rune(w))
+		if length > 0 && length+1+wl > n {
+			lines = append(lines, strings.Join(cur, " "))
+			cur, length = nil, 0
+		}
+		if length > 0 {
+			length++
+		}
+		cur = append(cur, w)
+		length += wl
+	}
+	if len(cur) > 0 {
+		lines = append(lines, strings.Join(cur, " "))
+	}
+	return lines
+}
+
+// pdfPage is a minimal one-page PDF writer: text in the standard fonts
+// (Helvetica, Helvetica-Bold, Courier-Bold with WinAnsiEncoding) and filled
+// rectangles. Enough for the sheet; every viewer opens it.
+type pdfPage struct{ content bytes.Buffer }
+
+func (p *pdfPage) text(font string, size, x, y float64, s string) {
+	fmt.Fprintf(&p.content, "BT /%s %.1f Tf %.2f %.2f Td (%s) Tj ET\n", font, size, x, y, pdfString(s))
+}
+
+func (p *pdfPage) rect(x, y, w, h float64) {
+	fmt.Fprintf(&p.content, "%.2f %.2f %.2f %.2f re f\n", x, y, w, h)
+}
+
+// pdfString encodes s in Windows-1252 and escapes it for a literal string.
+func pdfString(s string) string {
+	enc := charmap.Windows1252.NewEncoder()
+	var b strings.Builder
+	for _, r := range s {
+		e, err := enc.Bytes([]byte(string(r)))
+		if err != nil || len(e) != 1 {
+			e = []byte{'?'}
+		}
+		switch c := e[0]; c {
+		case '(', ')', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			if c < 0x20 || c >= 0x7f {
+				fmt.Fprintf(&b, "\\%03o", c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	return b.String()
+}
+
+func (p *pdfPage) write(w io.Writer) error {
+	font := func(base string) string {
+		return "<< /Type /Font /Subtype /Type1 /BaseFont /" + base + " /Encoding /WinAnsiEncoding >>"
+	}
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R " +
+			"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", p.content.Len(), p.content.String()),
+		font("Helvetica"), font("Helvetica-Bold"), font("Courier-Bold"),
+	}
+	var out bytes.Buffer
+	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = out.Len()
+		fmt.Fprintf(&out, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := out.Len()
+	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&out, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	if _, err := w.Write(out.Bytes()); err != nil {
+		return fmt.Errorf("vault: recovery sheet: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,498 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"filippo.io/age"
+
+	"github.com/coffre/coffre/vault/meta"
+	"github.com/coffre/coffre/vault/seal"
+)
+
+// Journal event kinds recorded by the account code besides those of
+// journal.go.
+const (
+	EventLoginLocked         = "login-locked"
+	EventLogoutEverywhere    = "logout-everywhere"
+	EventRecoveryCodeRenewed = "recovery-code-renewed"
+	EventAssistedRecoverySet = "assisted-recovery-set"
+	EventAssistedRecoveryOff = "assisted-recovery-withdrawn"
+)
+
+// MaxDisplayName bounds an owner's or worker's display name, in characters.
+const MaxDisplayName = 100
+
+// NewOwner describes a vault being created.
+type NewOwner struct {
+	// Identifier is a pseudonym or a French phone number (NormalizeIdentifier).
+	Identifier string
+	// Secret is typed by the person (never by a worker); CheckSecret applies.
+	Secret []byte
+	// Lang is "fr" (default) or "en".
+	Lang string
+	// DisplayName is optional, shown only to the owner (stored sealed).
+	DisplayName string
+	// AssistedRecoveryOrg, if set, lets that organisation's recovery key
+	// reset the secret (the person opted in).
+	AssistedRecoveryOrg string
+}
+
+// Profile is what an owner sees of their own account.
+type Profile struct {
+	Identifier, DisplayName, Lang string
+	// AssistedRecoveryOrg is the organisation allowed to reset the secret
+	// ("" for none) and AssistedRecoveryOrgName its name.
+	AssistedRecoveryOrg, AssistedRecoveryOrgName string
+}
+
+func normLang(lang string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(lang)) {
+	case "", "fr":
+		return "fr", nil
+	case "en":
+		return "en", nil
+	}
+	return "", fmt.Errorf("%w: language %q (fr or en)", ErrInvalid, lang)
+}
+
+func cleanName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxDisplayName || strings.ContainsFunc(name, isControl) {
+		return "", fmt.Errorf("%w: name: at most %d characters, no control characters", ErrInvalid, MaxDisplayName)
+	}
+	return name, nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// identifierHash is how an owner identifier is stored and looked up.
+func (s *Service) identifierHash(normalized string) string {
+	return s.keyedHash(infoIdentifier, "owner-identifier", normalized)
+}
+
+// derive runs a secret derivation in a KDF slot and counts it.
+func (s *Service) derive(ctx context.Context, fn func() error) error {
+	return s.withKDF(ctx, func() error {
+		s.acct.kdfEvals.Add(1)
+		return fn()
+	})
+}
+
+// SignUp creates an owner account: a fresh identity wrapped by the secret
+// (+ pepper), by a fresh recovery code (returned once, for the recovery
+// sheet, never stored) and, if the person opted in, to the organisation's
+// recovery key. by is nil when the person signs up alone, or the worker who
+// creates the vault with the person present (the person types the secret).
+// Errors: ErrInvalid (identifier, language, name, organisation, by not a
+// worker), ErrWeakSecret, ErrConflict (identifier taken). Journaled.
+func (s *Service) SignUp(ctx context.Context, nw NewOwner, by *Principal) (string, seal.RecoveryCode, error) {
+	var none seal.RecoveryCode
+	ident, err := NormalizeIdentifier(nw.Identifier)
+	if err != nil {
+		return "", none, err
+	}
+	if err := CheckSecret(nw.Secret); err != nil {
+		return "", none, err
+	}
+	secret, err := normSecret(nw.Secret)
+	if err != nil {
+		return "", none, err
+	}
+	lang, err := normLang(nw.Lang)
+	if err != nil {
+		return "", none, err
+	}
+	name, err := cleanName(nw.DisplayName)
+	if err != nil {
+		return "", none, err
+	}
+	if by != nil && (!by.valid() || by.kind != KindWorker) {
+		return "", none, fmt.Errorf("%w: sign-up on behalf of someone needs a worker", ErrInvalid)
+	}
+	var orgRecovery age.Recipient
+	if nw.AssistedRecoveryOrg != "" {
+		org, err := s.meta.Organisation(ctx, nw.AssistedRecoveryOrg)
+		if err != nil {
+			if errors.Is(err, meta.ErrNotFound) {
+				return "", none, fmt.Errorf("%w: unknown organisation for assisted recovery", ErrInvalid)
+			}
+			return "", none, mapMeta("sign up", err)
+		}
+		if orgRecovery, err = seal.ParseRecipient(org.RecoveryPublicKey); err != nil {
+			return "", none, fmt.Errorf("vault: sign up: organisation recovery key: %w: %w", ErrCorrupt, err)
+		}
+	}
+	hash := s.identifierHash(ident)
+	// Fail fast before the costly derivation; the insert re-checks.
+	if _, _, err := s.meta.OwnerAccountByIdentifier(ctx, hash); err == nil {
+		return "", none, fmt.Errorf("vault: sign up: identifier taken: %w", ErrConflict)
+	} else if !errors.Is(err, meta.ErrNotFound) {
+		return "", none, mapMeta("sign up", err)
+	}
+	id, err := newID()
+	if err != nil {
+		return "", none, err
+	}
+	identity, err := seal.NewIdentity()
+	if err != nil {
+		return "", none, fmt.Errorf("vault: sign up: %w", err)
+	}
+	code, err := seal.NewRecoveryCode()
+	if err != nil {
+		return "", none, fmt.Errorf("vault: sign up: %w", err)
+	}
+	var bySecret, byCode []byte
+	err = s.derive(ctx, func() error {
+		var err error
+		if bySecret, err = seal.WrapWithSecret(identity, secret, s.pepper, s.scrypt); err != nil {
+			return err
+		}
+		byCode, err = seal.WrapWithRecoveryCode(identity, code)
+		return err
+	})
+	if err != nil {
+		return "", none, fmt.Errorf("vault: sign up: %w", err)
+	}
+	acct := meta.OwnerAccount{IdentifierHash: hash, Lang: lang, AssistedOrgID: nw.AssistedRecoveryOrg}
+	me := identity.Recipient()
+	if acct.IdentifierSealed, err = seal.SealString(ident, me); err != nil {
+		return "", none, fmt.Errorf("vault: sign up: %w", err)
+	}
+	if name != "" {
+		if acct.NameSealed, err = seal.SealString(name, me); err != nil {
+			return "", none, fmt.Errorf("vault: sign up: %w", err)
+		}
+	}
+	if orgRecovery != nil {
+		if acct.IdentityByOrg, err = seal.WrapIdentity(identity, orgRecovery); err != nil {
+			return "", none, fmt.Errorf("vault: sign up: %w", err)
+		}
+	}
+	err = s.meta.CreateOwnerAccount(ctx, meta.Owner{
+		ID: id, PublicKey: me.String(), IdentityBySecret: bySecret, IdentityByRecovery: byCode, Created: s.now().UTC(),
+	}, acct)
+	if err != nil {
+		return "", none, mapMeta("sign up", err)
+	}
+	ev := Event{Kind: EventSignup, ActorKind: ActorOwner, ActorID: id}
+	if by != nil {
+		ev = s.workerEvent(ctx, EventSignup, by)
+	}
+	if err := s.record(ctx, id, ev); err != nil {
+		return "", none, fmt.Errorf("vault: sign up: journal: %w", err)
+	}
+	return id, code, nil
+}
+
+// OwnerIDByIdentifier resolves an identifier (any accepted spelling) to an
+// owner id. Errors: ErrInvalid (not an identifier), ErrNotFound.
+func (s *Service) OwnerIDByIdentifier(ctx context.Context, identifier string) (string, error) {
+	ident, err := NormalizeIdentifier(identifier)
+	if err != nil {
+		return "", err
+	}
+	o, _, err := s.meta.OwnerAccountByIdentifier(ctx, s.identifierHash(ident))
+	if err != nil {
+		return "", mapMeta("owner by identifier", err)
+	}
+	return o.ID, nil
+}
+
+// decoySecret spends the work of a real secret check for an unknown
+// identifier, so that timing does not tell which identifiers exist.
+func (s *Service) decoySecret(ctx context.Context, secret []byte) {
+	s.acct.decoyOnce.Do(func() {
+		id, err := seal.NewIdentity()
+		if err != nil {
+			s.acct.decoyErr = err
+			return
+		}
+		var pw [32]byte
+		copy(pw[:], s.pepperKey("coffre/vault/v1/decoy"))
+		s.acct.decoy, s.acct.decoyErr = seal.WrapWithSecret(id, pw[:], s.pepper, s.scrypt)
+	})
+	if s.acct.decoyErr != nil {
+		return
+	}
+	_ = s.derive(ctx, func() error {
+		_, err := seal.UnwrapWithSecret(s.acct.decoy, secret, s.pepper)
+		return err
+	})
+}
+
+// Login opens an owner's vault with identifier and secret. clientIP (may be
+// "") feeds the per-address counter. Errors: ErrInvalid (malformed
+// identifier, empty secret), ErrWrongSecret (wrong secret or unknown
+// identifier, after the same work), *ThrottledError (ErrThrottled) when too
+// many attempts failed — no secret is evaluated then. Journaled.
+func (s *Service) Login(ctx context.Context, identifier string, secret []byte, clientIP string) (*Principal, error) {
+	ident, err := NormalizeIdentifier(identifier)
+	if err != nil {
+		return nil, err
+	}
+	if secret, err = normSecret(secret); err != nil {
+		return nil, err
+	}
+	att, err := s.beginAttempt(ctx, scopeOwnerLogin, ident, clientIP)
+	if err != nil {
+		return nil, err
+	}
+	o, _, err := s.meta.OwnerAccountByIdentifier(ctx, s.identifierHash(ident))
+	if errors.Is(err, meta.ErrNotFound) {
+		s.decoySecret(ctx, secret)
+		return nil, fmt.Errorf("vault: login: %w", ErrWrongSecret)
+	}
+	if err != nil {
+		return nil, mapMeta("login", err)
+	}
+	var identity *age.X25519Identity
+	err = s.derive(ctx, func() error {
+		var err error
+		identity, err = seal.UnwrapWithSecret(o.IdentityBySecret, secret, s.pepper)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, seal.ErrWrongSecret) && att.locked(ctx) {
+			if jerr := s.record(ctx, o.ID, Event{Kind: EventLoginLocked, ActorKind: ActorSystem}); jerr != nil {
+				return nil, fmt.Errorf("vault: login: %w (journal: %v)", err, jerr)
+			}
+		}
+		return nil, fmt.Errorf("vault: login: %w", err)
+	}
+	if identity.Recipient().String() != o.PublicKey {
+		return nil, fmt.Errorf("vault: login: identity does not match public key: %w", ErrCorrupt)
+	}
+	if err := att.succeeded(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.record(ctx, o.ID, Event{Kind: EventLogin, ActorKind: ActorOwner, ActorID: o.ID}); err != nil {
+		return nil, fmt.Errorf("vault: login: journal: %w", err)
+	}
+	return &Principal{kind: KindOwner, id: o.ID, identity: identity}, nil
+}
+
+// Recover opens an owner's vault with the recovery code and sets newSecret:
+// every document stays readable, the recovery code stays valid (the sheet
+// the person holds keeps working; NewRecoveryCode replaces it), and every
+// open session of the owner ends. Throttled like Login, with its own
+// account counter. Errors: ErrInvalid (identifier, malformed code — a typo
+// the code's checksum caught, not counted as an attempt), ErrWeakSecret,
+// ErrWrongRecoveryCode (wrong code or unknown identifier), ErrThrottled.
+// Journaled.
+func (s *Service) Recover(ctx context.Context, identifier, code string, newSecret []byte, clientIP string) (*Principal, error) {
+	ident, err := NormalizeIdentifier(identifier)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckSecret(newSecret); err != nil {
+		return nil, err
+	}
+	if newSecret, err = normSecret(newSecret); err != nil {
+		return nil, err
+	}
+	rc, err := seal.ParseRecoveryCode(code)
+	if err != nil {
+		return nil, fmt.Errorf("%w: recovery code: %w", ErrInvalid, err)
+	}
+	att, err := s.beginAttempt(ctx, scopeOwnerRecovery, ident, clientIP)
+	if err != nil {
+		return nil, err
+	}
+	o, _, err := s.meta.OwnerAccountByIdentifier(ctx, s.identifierHash(ident))
+	if errors.Is(err, meta.ErrNotFound) {
+		// Same work as a wrong code: one recovery-code derivation.
+		_ = s.derive(ctx, func() error {
+			_, err := seal.UnwrapWithRecoveryCode(s.recoveryDecoy(), rc)
+			return err
+		})
+		return nil, fmt.Errorf("vault: recover: %w", ErrWrongRecoveryCode)
+	}
+	if err != nil {
+		return nil, mapMeta("recover", err)
+	}
+	var identity *age.X25519Identity
+	var bySecret []byte
+	err = s.derive(ctx, func() error {
+		var err error
+		if identity, err = seal.UnwrapWithRecoveryCode(o.IdentityByRecovery, rc); err != nil {
+			return err
+		}
+		if identity.Recipient().String() != o.PublicKey {
+			return fmt.Errorf("identity does not match public key: %w", ErrCorrupt)
+		}
+		bySecret, err = seal.WrapWithSecret(identity, newSecret, s.pepper, s.scrypt)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault: recover: %w", err)
+	}
+	return s.finishRecovery(ctx, o.ID, identity, bySecret, att, Event{Kind: EventRecovery, ActorKind: ActorOwner, ActorID: o.ID})
+}
+
+// finishRecovery stores the new secret wrap, ends the owner's sessions,
+// clears the counters and journals ev.
+func (s *Service) finishRecovery(ctx context.Context, ownerID string, identity *age.X25519Identity, bySecret []byte, att *attempt, ev Event) (*Principal, error) {
+	if err := s.meta.SetOwnerIdentityBySecret(ctx, ownerID, bySecret); err != nil {
+		return nil, mapMeta("recover", err)
+	}
+	if _, err := s.meta.DeleteSessions(ctx, KindOwner, ownerID); err != nil {
+		return nil, mapMeta("recover: end sessions", err)
+	}
+	if att != nil {
+		if err := att.succeeded(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.record(ctx, ownerID, ev); err != nil {
+		return nil, fmt.Errorf("vault: recover: journal: %w", err)
+	}
+	return &Principal{kind: KindOwner, id: ownerID, identity: identity}, nil
+}
+
+// recoveryDecoy is a recovery-code wrap nobody can open (its code is
+// discarded), for unknown identifiers.
+func (s *Service) recoveryDecoy() []byte {
+	s.acct.recoveryDecoyOnce.Do(func() {
+		id, err := seal.NewIdentity()
+		if err != nil {
+			return
+		}
+		code, err := seal.NewRecoveryCode()
+		if err != nil {
+			return
+		}
+		s.acct.recoveryDecoy, _ = seal.WrapWithRecoveryCode(id, code)
+	})
+	return s.acct.recoveryDecoy
+}
+
+// ChangeSecret replaces the secret of an unlocked owner or worker
+// (CheckSecret applies). Other sessions stay open: the API may call
+// EndAllSessions. Errors: ErrInvalid, ErrWeakSecret, ErrNotFound.
+// Journaled for owners.
+func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []byte) error {
+	if !p.valid() {
+		return fmt.Errorf("%w: change secret: not logged in", ErrInvalid)
+	}
+	if err := CheckSecret(newSecret); err != nil {
+		return err
+	}
+	newSecret, err := normSecret(newSecret)
+	if err != nil {
+		return err
+	}
+	var bySecret []byte
+	err = s.derive(ctx, func() error {
+		var err error
+		bySecret, err = seal.WrapWithSecret(p.identity, newSecret, s.pepper, s.scrypt)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("vault: change secret: %w", err)
+	}
+	switch p.kind {
+	case KindOwner:
+		if err := s.meta.SetOwnerIdentityBySecret(ctx, p.id, bySecret); err != nil {
+			return mapMeta("change secret", err)
+		}
+		if err := s.record(ctx, p.id, Event{Kind: EventSecretChanged, ActorKind: ActorOwner, ActorID: p.id}); err != nil {
+			return fmt.Errorf("vault: change secret: journal: %w", err)
+		}
+	case KindWorker:
+		if err := s.meta.SetWorkerIdentityBySecret(ctx, p.id, bySecret); err != nil {
+			return mapMeta("change secret", err)
+		}
+	default:
+		return fmt.Errorf("%w: change secret: kind %q", ErrInvalid, p.kind)
+	}
+	return nil
+}
+
+// NewRecoveryCode replaces an owner's recovery code (a lost or used
+// sheet): the old code stops working. The new code is shown once.
+func (s *Service) NewRecoveryCode(ctx context.Context, owner *Principal) (seal.RecoveryCode, error) {
+	if err := requireOwner(owner); err != nil {
+		return seal.RecoveryCode{}, err
+	}
+	code, err := seal.NewRecoveryCode()
+	if err != nil {
+		return seal.RecoveryCode{}, fmt.Errorf("vault: new recovery code: %w", err)
+	}
+	var w []byte
+	err = s.derive(ctx, func() error {
+		var err error
+		w, err = seal.WrapWithRecoveryCode(owner.identity, code)
+		return err
+	})
+	if err != nil {
+		return seal.RecoveryCode{}, fmt.Errorf("vault: new recovery code: %w", err)
+	}
+	if err := s.meta.SetOwnerIdentityByRecovery(ctx, owner.id, w); err != nil {
+		return seal.RecoveryCode{}, mapMeta("new recovery code", err)
+	}
+	if err := s.record(ctx, owner.id, Event{Kind: EventRecoveryCodeRenewed, ActorKind: ActorOwner, ActorID: owner.id}); err != nil {
+		return seal.RecoveryCode{}, fmt.Errorf("vault: new recovery code: journal: %w", err)
+	}
+	return code, nil
+}
+
+// OwnerProfile returns what the owner sees of their account.
+func (s *Service) OwnerProfile(ctx context.Context, owner *Principal) (Profile, error) {
+	if err := requireOwner(owner); err != nil {
+		return Profile{}, err
+	}
+	_, a, err := s.meta.OwnerAccount(ctx, owner.id)
+	if err != nil {
+		return Profile{}, mapMeta("profile", err)
+	}
+	p := Profile{Lang: a.Lang, AssistedRecoveryOrg: a.AssistedOrgID}
+	if len(a.IdentifierSealed) > 0 {
+		if p.Identifier, err = seal.OpenString(a.IdentifierSealed, owner.identity); err != nil {
+			return Profile{}, fmt.Errorf("vault: profile: %w: %w", ErrCorrupt, err)
+		}
+	}
+	if len(a.NameSealed) > 0 {
+		if p.DisplayName, err = seal.OpenString(a.NameSealed, owner.identity); err != nil {
+			return Profile{}, fmt.Errorf("vault: profile: %w: %w", ErrCorrupt, err)
+		}
+	}
+	if a.AssistedOrgID != "" {
+		if org, err := s.organisation(ctx, a.AssistedOrgID); err == nil {
+			p.AssistedRecoveryOrgName = org.Name
+		}
+	}
+	return p, nil
+}
+
+// SetProfile changes the owner's display name and language.
+func (s *Service) SetProfile(ctx context.Context, owner *Principal, displayName, lang string) error {
+	if err := requireOwner(owner); err != nil {
+		return err
+	}
+	name, err := cleanName(displayName)
+	if err != nil {
+		return err
+	}
+	if lang, err = normLang(lang); err != nil {
+		return err
+	}
+	var sealed []byte
+	if name != "" {
+		if sealed, err = seal.SealString(name, owner.identity.Recipient()); err != nil {
+			return fmt.Errorf("vault: set profile: %w", err)
+		}
+	}
+	return mapMetaNil("set profile", s.meta.SetOwnerProfile(ctx, owner.id, sealed, lang))
+}
+
+// mapMetaNil is mapMeta that keeps nil.
+func mapMetaNil(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return mapMeta(what, err)
+}

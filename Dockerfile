@@ -5,7 +5,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/coffre ./cmd/coffre \
+RUN CGO_ENABLED=0 go build -tags nodynamic -trimpath -ldflags "-s -w" -o /out/coffre ./cmd/coffre \
  && mkdir -p /out/data /out/pepper
 
 FROM gcr.io/distroless/static-debian12:nonroot

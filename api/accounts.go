@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"time"
 
@@ -74,9 +75,17 @@ func (s *server) loginOwner(c *gin.Context) {
 		writeError(c, s.log, fieldErr("secret", "Enter your identifier and your secret.", "Saisissez votre identifiant et votre secret."))
 		return
 	}
-	secret := []byte(req.Secret)
-	defer wipe(secret)
-	p, err := s.v.Login(c.Request.Context(), req.Identifier, secret, c.ClientIP())
+	s.signIn(c, req.Secret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
+		return s.v.Login(ctx, req.Identifier, secret, c.ClientIP())
+	})
+}
+
+// signIn unlocks a principal with a secret (wiped afterwards), starts its
+// session and answers with it; any failure goes through writeError.
+func (s *server) signIn(c *gin.Context, secret string, unlock func(ctx context.Context, secret []byte) (*vault.Principal, error)) {
+	b := []byte(secret)
+	defer wipe(b)
+	p, err := unlock(c.Request.Context(), b)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -106,19 +115,9 @@ func (s *server) loginWorker(c *gin.Context) {
 		writeError(c, s.log, fieldErr("secret", "Enter your email and your secret.", "Saisissez votre e-mail et votre secret."))
 		return
 	}
-	secret := []byte(req.Secret)
-	defer wipe(secret)
-	p, err := s.v.LoginWorker(c.Request.Context(), req.Email, secret, req.TOTP, c.ClientIP())
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	out, err := s.startSession(c, p)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	s.signIn(c, req.Secret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
+		return s.v.LoginWorker(ctx, req.Email, secret, req.TOTP, c.ClientIP())
+	})
 }
 
 type recoverReq struct {
@@ -144,19 +143,9 @@ func (s *server) recoverOwner(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	secret := []byte(req.NewSecret)
-	defer wipe(secret)
-	p, err := s.v.Recover(c.Request.Context(), req.Identifier, req.RecoveryCode, secret, c.ClientIP())
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	out, err := s.startSession(c, p)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	s.signIn(c, req.NewSecret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
+		return s.v.Recover(ctx, req.Identifier, req.RecoveryCode, secret, c.ClientIP())
+	})
 }
 
 type signUpReq struct {

@@ -179,8 +179,22 @@ func decodeConfig(data []byte, f Format) (image.Config, error) {
 // heicDecodeConfig hands the decoder the whole file: its own config reader
 // only reads the first 32 KiB, which misses metadata placed after it.
 func heicDecodeConfig(data []byte) (cfg image.Config, err error) {
+	if err := heicSandboxed(); err != nil {
+		return cfg, err
+	}
 	defer recoverAs(&err, ErrMalformedImage)
 	return heic.DecodeConfig(bytes.NewReader(data))
+}
+
+// heicSandboxed refuses HEIC when the heic package found a system libheif
+// and would decode in native code, outside its WASM sandbox and outside
+// the converter's memory accounting. Coffre is built with -tags nodynamic
+// (scripts/test.sh, the Dockerfile, the README), which never loads it.
+func heicSandboxed() error {
+	if heic.Dynamic() == nil {
+		return unsupported("HEIC: this build would decode it with the system's libheif; build Coffre with -tags nodynamic")
+	}
+	return nil
 }
 
 // decodeImage decodes data according to plan and applies its orientation.
@@ -197,6 +211,9 @@ func decodeImage(ctx context.Context, data []byte, plan decodePlan) (img image.I
 	case FormatTIFF:
 		img, err = tiff.Decode(r)
 	case FormatHEIC:
+		if err := heicSandboxed(); err != nil {
+			return nil, err
+		}
 		img, err = heic.Decode(r)
 	default:
 		return nil, unsupported(string(plan.format) + " is not an image format")

@@ -78,12 +78,12 @@ require github.com/coffre/coffre v0.0.0
 replace github.com/coffre/coffre => $ROOT
 EOF
 cp "$ROOT/go.sum" "$WORK/load/go.sum"
-(cd "$WORK/load" && GOFLAGS=-mod=mod go build -o "$WORK/coffre-load" . 2>"$WORK/build.err") ||
+(cd "$WORK/load" && GOFLAGS="-mod=mod -tags=nodynamic" go build -o "$WORK/coffre-load" . 2>"$WORK/build.err") ||
 	{ cat "$WORK/build.err" >&2; exit 1; }
 
 # The real CLI when main.go dispatches "convert"; otherwise the load
 # generator with N=1 does the same conversion.
-(cd "$ROOT" && go build -o "$WORK/coffre" ./cmd/coffre)
+(cd "$ROOT" && go build -tags nodynamic -o "$WORK/coffre" ./cmd/coffre)
 if "$WORK/coffre" convert -h >/dev/null 2>&1; then
 	COFFRE="$WORK/coffre convert -o $WORK/coffre.pdf $WORK/photo.jpg"
 else

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"errors"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -311,11 +313,45 @@ func TestKubernetesAgreesWithBinary(t *testing.T) {
 func TestDockerfileAgreesWithBinary(t *testing.T) {
 	df := string(deployFile(t, "Dockerfile"))
 	for _, want := range []string{
-		`CGO_ENABLED=0`, `HEALTHCHECK`, `CMD ["/coffre", "healthcheck"]`, `USER 65532:65532`, `EXPOSE 8080`,
+		`CGO_ENABLED=0`, `-tags nodynamic`, `HEALTHCHECK`, `CMD ["/coffre", "healthcheck"]`, `USER 65532:65532`, `EXPOSE 8080`,
 		`COFFRE_ADDR=0.0.0.0:8080`,
 	} {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+}
+
+// The image copies one static binary into a distroless base: a build with
+// CGO_ENABLED=0 and -tags nodynamic, as the Dockerfile does it, must have no
+// dynamic loader and no shared libraries (without nodynamic the HEIC
+// decoder's purego support asks for one).
+func TestStaticBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	out := filepath.Join(t.TempDir(), "coffre")
+	cmd := exec.Command("go", "build", "-tags", "nodynamic", "-ldflags", "-s -w", "-o", out, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	f, err := elf.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatal("the binary asks for a dynamic loader: not static")
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err != nil || len(libs) > 0 {
+		t.Fatalf("the binary needs shared libraries %v (err %v)", libs, err)
+	}
+	st, _ := os.Stat(out)
+	t.Logf("static binary: %d bytes", st.Size())
+	if b, err := exec.Command(out, "version").CombinedOutput(); err != nil || !strings.HasPrefix(string(b), "coffre ") {
+		t.Fatalf("the static binary does not run: %v %s", err, b)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,6 +63,12 @@ type Config struct {
 	// RateLimits bounds anonymous routes per client IP; zero fields take
 	// the defaults.
 	RateLimits RateLimits
+	// Metrics receives request, conversion and upload measurements
+	// (metrics.go); nil drops them.
+	Metrics Metrics
+	// Notify is the notification service (*notify.Service): the inbox,
+	// preferences and contact addresses. Nil leaves those routes out.
+	Notify Notifications
 }
 
 // Limits bounds what one upload may hold in memory.
@@ -73,6 +80,11 @@ type Limits struct {
 	// Concurrent bounds uploads held in memory at once (default 4); others
 	// wait their turn.
 	Concurrent int
+	// Queue bounds the uploads waiting for a slot (default 8×Concurrent)
+	// and QueueWait how long one waits (default 30 s): beyond either, the
+	// upload gets 503 with Retry-After instead of queueing without bound.
+	Queue     int
+	QueueWait time.Duration
 	// DownloadBytes caps a stored document read into memory to be re-fitted
 	// to a portal profile (default 60 MB).
 	DownloadBytes int64
@@ -91,6 +103,12 @@ func (l *Limits) defaults() {
 	if l.Concurrent <= 0 {
 		l.Concurrent = 4
 	}
+	if l.Queue <= 0 {
+		l.Queue = 8 * l.Concurrent
+	}
+	if l.QueueWait <= 0 {
+		l.QueueWait = 30 * time.Second
+	}
 	if l.DownloadBytes <= 0 {
 		l.DownloadBytes = 60 << 20
 	}
@@ -107,9 +125,12 @@ type server struct {
 	cookie   string
 	limits   Limits
 	uploads  chan struct{}
+	waiting  atomic.Int64 // uploads waiting for a slot
 	login    *rateLimiter
 	drop     *rateLimiter
 	dropPost *rateLimiter
+	metrics  Metrics
+	notify   Notifications
 }
 
 // New returns the HTTP handler for the whole service.
@@ -124,7 +145,10 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	r.ContextWithFallback = true
 	r.HandleMethodNotAllowed = true
-	r.Use(recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders(), langMiddleware())
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
+	r.Use(measure(cfg.Metrics), recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders(), langMiddleware())
 	r.NoRoute(func(c *gin.Context) { writeError(c, cfg.Logger, errNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeError(c, cfg.Logger, newErr(http.StatusMethodNotAllowed, "method_not_allowed",
@@ -178,6 +202,8 @@ func newServer(cfg Config) (*server, error) {
 		login:    newRateLimiter(cfg.RateLimits.LoginPerMinute, cfg.RateLimits.LoginBurst),
 		drop:     newRateLimiter(cfg.RateLimits.DropPerMinute, cfg.RateLimits.DropBurst),
 		dropPost: newRateLimiter(cfg.RateLimits.DropUploadsPerMinute, cfg.RateLimits.DropUploadBurst),
+		metrics:  cfg.Metrics,
+		notify:   cfg.Notify,
 	}
 	s.cookie = "coffre"
 	if s.secure {
@@ -247,6 +273,8 @@ func (s *server) routes(g *gin.RouterGroup) {
 	w := a.Group("", s.requireKind(vault.KindWorker))
 	w.POST("/requests", s.createRequest)
 	w.POST("/assisted-recovery", s.assistedRecover)
+
+	s.notifyRoutes(a) // notifications.go: owners and workers
 }
 
 // accessLog logs one line per request with the route template (never the raw

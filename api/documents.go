@@ -152,7 +152,7 @@ func (s *server) downloadDocument(c *gin.Context) {
 		h.Set("Content-Type", "application/pdf")
 		h.Set("Content-Disposition", attachment(safeFilename(d.Title+" "+profile, ".pdf")))
 	}}
-	_, err = s.conv.Convert(ctx, []converter.Input{in}, converter.Options{Profile: profile, Kind: pdfKind(d.Category)}, lw)
+	_, err = s.convert(ctx, "download", []converter.Input{in}, converter.Options{Profile: profile, Kind: pdfKind(d.Category)}, lw)
 	if err != nil && !lw.started {
 		writeError(c, s.log, err)
 		return

@@ -94,6 +94,7 @@ var (
 // no such drop link) all become the same 404.
 func writeError(c *gin.Context, log logger, err error) {
 	e := classify(err)
+	c.Set(ctxErrorCode, e.code)
 	if e.status >= 500 {
 		log.Error("request failed", "route", routeOf(c), "err", err.Error())
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/coffre/coffre/api"
 	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/internal/testenv"
+	"github.com/coffre/coffre/notify"
 	"github.com/coffre/coffre/vault"
 	"github.com/coffre/coffre/vault/blob"
 	"github.com/coffre/coffre/vault/blob/s3"
@@ -86,6 +87,10 @@ type env struct {
 	dataDir string
 	org     vault.Organisation
 	orgKey  string
+	// notify is the notification service behind the inbox routes (attached
+	// to the vault's journal; e-mail and Web Push configured, never reached
+	// unless a test runs notify.RunOnce).
+	notify *notify.Service
 }
 
 type envOptions struct {
@@ -128,6 +133,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatalf("vault.New: %v", err)
 	}
+	ns := newNotify(t, v, ms, clk)
 	logs := &logBuffer{}
 	var h http.Handler = http.NotFoundHandler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
@@ -140,7 +146,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Vault:  v, Converter: &converter.Converter{MaxConcurrent: 2},
 		BaseURL: srv.URL, Limits: o.limits, RateLimits: o.rateLimits,
-		TrustedProxies: proxies,
+		TrustedProxies: proxies, Notify: ns,
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
@@ -149,7 +155,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatalf("CreateOrganisation: %v", err)
 	}
-	return &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir, org: org, orgKey: key}
+	return &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir, org: org, orgKey: key, notify: ns}
 }
 
 // highLimits keeps the per-IP rate limits out of the way of tests that are
@@ -499,4 +505,32 @@ func (e *env) payloads(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// newNotify is a notification service on the env's database and clock, with
+// e-mail (to a closed local port) and Web Push configured so that addresses
+// of both kinds are accepted, attached to the vault's journal.
+func newNotify(t *testing.T, v *vault.Service, ms *meta.SQLite, clk *clock) *notify.Service {
+	t.Helper()
+	mail, err := notify.NewSMTP(notify.SMTPConfig{Host: "127.0.0.1", Port: 9, Security: notify.SMTPPlain, From: "Coffre <no-reply@coffre.example>"})
+	if err != nil {
+		t.Fatalf("NewSMTP: %v", err)
+	}
+	key, err := notify.GenerateVAPIDKey()
+	if err != nil {
+		t.Fatalf("GenerateVAPIDKey: %v", err)
+	}
+	push, err := notify.NewWebPush(notify.WebPushConfig{Key: key, Subscriber: "mailto:ops@coffre.example"})
+	if err != nil {
+		t.Fatalf("NewWebPush: %v", err)
+	}
+	ns, err := notify.New(notify.Config{
+		Vault: v, Store: ms, BaseURL: "https://coffre.example", Now: clk.Now,
+		Channels: map[notify.Channel]notify.Notifier{notify.ChannelEmail: mail, notify.ChannelPush: push},
+	})
+	if err != nil {
+		t.Fatalf("notify.New: %v", err)
+	}
+	v.SetEventSink(ns)
+	return ns
 }

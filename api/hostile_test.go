@@ -140,6 +140,8 @@ func TestHostileInput(t *testing.T) {
 		{"POST", "/api/v1/requests/x/accept", w.owner, `{"documents":[]}`},
 		{"POST", "/api/v1/droplinks", w.owner, `{"label":"l"}`},
 		{"DELETE", "/api/v1/account", w.owner, `{"confirm":false}`},
+		{"PUT", "/api/v1/notifications/settings", w.owner, `{"quiet":{"start":1500,"end":0}}`},
+		{"POST", "/api/v1/notifications/contacts", w.worker, `{"channel":"email","address":"not an address"}`},
 	}
 	big := `{"label":"` + strings.Repeat("a", 100<<10) + `"}`
 	for _, ep := range endpoints {

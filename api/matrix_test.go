@@ -153,6 +153,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return map[string]any{"owner_id": w.ids["ownerID"], "label": "Pour le dossier"}
 		}, want: sess(nf, nf, nf, crt, crt)},
 		{method: "DELETE", path: "/api/v1/droplinks/{ldel}", want: sess(nf, nf, nf, nf, nc)},
+		// Notifications: each caller's own inbox, preferences and addresses.
+		{method: "GET", path: "/api/v1/inbox", want: sess(ok, ok, ok, ok, ok)},
+		{method: "POST", path: "/api/v1/inbox/{inbox}/read", want: sess(nf, nf, nf, nf, nc)},
+		{method: "GET", path: "/api/v1/notifications/settings", want: sess(ok, ok, ok, ok, ok)},
+		{method: "PUT", path: "/api/v1/notifications/settings", body: func(int) any {
+			return map[string]any{"off": map[string][]string{"email": {"reminder"}}, "quiet": map[string]int{"start": 1320, "end": 420}}
+		}, want: sess(ok, ok, ok, ok, ok)},
+		{method: "GET", path: "/api/v1/notifications/contacts", want: sess(ok, ok, ok, ok, ok)},
+		{method: "POST", path: "/api/v1/notifications/contacts", body: func(a int) any {
+			return map[string]string{"channel": "email", "address": fmt.Sprintf("actor%d@example.org", a)}
+		}, want: sess(crt, crt, crt, crt, crt)},
+		{method: "DELETE", path: "/api/v1/notifications/contacts/{contact}", want: sess(nf, nf, nf, nf, nc)},
+		{method: "GET", path: "/api/v1/notifications/push-key", want: sess(ok, ok, ok, ok, ok)},
 		// Sessions end.
 		{method: "POST", path: "/api/v1/logout", want: sess(nc, nc, nc, nc, nc), relogin: true},
 		{method: "POST", path: "/api/v1/logout-everywhere", want: sess(nc, nc, nc, nc, nc), relogin: true},
@@ -306,6 +319,28 @@ func (w *matrixWorld) setup(t *testing.T) {
 	want(t, own.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "À révoquer"}), 201, "link").json(t, &link)
 	w.ids["ldel"] = link.Link.ID
 	w.leaks["link label"], w.leaks["link id"] = "À révoquer", link.Link.ID
+	// The worker with consent downloads a paper: the owner's inbox gets the
+	// access alert. The owner gives an e-mail address.
+	want(t, w.clients[workerConsent].get(t, "/api/v1/documents/"+doc+"/content"), 200, "worker download")
+	if _, err := e.notify.RunOnce(testCtx(t)); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	var inbox struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	want(t, own.get(t, "/api/v1/inbox"), 200, "inbox").json(t, &inbox)
+	if len(inbox.Items) == 0 {
+		t.Fatal("no access alert in the owner's inbox")
+	}
+	w.ids["inbox"] = inbox.Items[0].ID
+	var contact struct {
+		ID string `json:"id"`
+	}
+	want(t, own.do(t, "POST", "/api/v1/notifications/contacts", map[string]string{"channel": "email", "address": "alice@example.org"}), 201, "contact").json(t, &contact)
+	w.ids["contact"] = contact.ID
+	w.leaks["e-mail address"] = "alice@example.org"
 	for _, k := range []string{"req1", "req2"} {
 		var rq struct {
 			ID string `json:"id"`

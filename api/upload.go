@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,6 +56,7 @@ func (s *server) readUpload(c *gin.Context, allowed ...string) (*upload, error) 
 	pending := c.GetBool(ctxCSRFPending)
 	up := &upload{fields: map[string]string{}}
 	var total int64
+	defer func() { s.metrics.UploadBytes(routeOf(c), total) }()
 	for first := true; ; first = false {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -157,14 +159,40 @@ func multipartError(err error) error {
 }
 
 // acquireUpload waits for one of the upload slots that bound the memory held
-// by uploads; release returns it.
+// by uploads; release returns it. At most Limits.Queue uploads wait, each at
+// most Limits.QueueWait: past either bound it returns errBusy (503 with
+// Retry-After), so excess work is turned away rather than piled up.
 func (s *server) acquireUpload(ctx context.Context) (release func(), err error) {
+	defer func(start time.Time) { s.metrics.UploadWait(time.Since(start)) }(time.Now())
 	select {
 	case s.uploads <- struct{}{}:
 		return func() { <-s.uploads }, nil
+	default:
+	}
+	if s.waiting.Add(1) > int64(s.limits.Queue) {
+		s.waiting.Add(-1)
+		return nil, errBusy()
+	}
+	defer s.waiting.Add(-1)
+	timer := time.NewTimer(s.limits.QueueWait)
+	defer timer.Stop()
+	select {
+	case s.uploads <- struct{}{}:
+		return func() { <-s.uploads }, nil
+	case <-timer.C:
+		return nil, errBusy()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// errBusy answers an upload turned away because the server is at capacity.
+func errBusy() error {
+	e := newErr(http.StatusServiceUnavailable, "busy",
+		"Coffre is busy. Your pages were not sent: try again in a moment.",
+		"Coffre est très sollicité. Vos pages n'ont pas été envoyées : réessayez dans un instant.")
+	e.retryAfter = 5 * time.Second
+	return e
 }
 
 // storeFunc stores a converted PDF read from r; nd.Pages is already set.
@@ -193,7 +221,7 @@ func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, o
 				ready <- total
 			}
 		}
-		res, err := s.conv.Convert(ctx, pages, opts, pw)
+		res, err := s.convert(ctx, "upload", pages, opts, pw)
 		_ = pw.CloseWithError(err)
 		done <- outcome{res, err}
 	}()

@@ -221,6 +221,7 @@ func (s *server) errorText(l loc, err error) string {
 // registerPages mounts the web interface on the router (called by New).
 func (s *server) registerPages(r *gin.Engine) {
 	r.GET("/static/:hash/:name", serveAsset)
+	r.GET("/sw.js", serveServiceWorker) // web_notify.go: Web Push, scope "/"
 	r.GET("/lang", s.switchLang)
 
 	// The helper's pages: no session is ever looked at.

@@ -219,7 +219,8 @@ func (s *server) webDropPage(c *gin.Context) {
 		s.dropJSONError(c, errTooLarge)
 		return
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.PageBytes)
+	body := &countingReader{r: http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.PageBytes)}
+	defer func() { s.metrics.UploadBytes(routeOf(c), body.n) }()
 	stored, err := s.v.PutPendingPage(c.Request.Context(), c.Param("token"), key, n, body)
 	if err != nil {
 		var mbe *http.MaxBytesError

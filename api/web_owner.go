@@ -31,6 +31,7 @@ func (s *server) ownerPages(g *gin.RouterGroup) {
 	g.GET("/papers/:id/share", s.webShareForm)
 	s.sharingPages(g)
 	s.accountPages(g)
+	s.notifyPages(g) // web_notify.go
 }
 
 // docRow is a paper as lists show it.

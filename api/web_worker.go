@@ -212,7 +212,7 @@ func (s *server) webDossier(c *gin.Context) {
 		h.Set("Content-Type", "application/pdf")
 		h.Set("Content-Disposition", attachment(safeFilename("dossier "+who.Name+" "+profile, ".pdf")))
 	}}
-	_, err = s.conv.Convert(ctx, inputs, converter.Options{Profile: profile}, lw)
+	_, err = s.convert(ctx, "download", inputs, converter.Options{Profile: profile}, lw)
 	if err != nil && !lw.started {
 		s.webError(c, err)
 		return

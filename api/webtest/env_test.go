@@ -24,6 +24,7 @@ import (
 
 	"github.com/coffre/coffre/api"
 	"github.com/coffre/coffre/internal/testenv"
+	"github.com/coffre/coffre/notify"
 	"github.com/coffre/coffre/vault"
 	"github.com/coffre/coffre/vault/blob/local"
 	"github.com/coffre/coffre/vault/meta"
@@ -38,6 +39,9 @@ type server struct {
 	blobDir string
 	cut     *cutter
 	org     vault.Organisation
+	// notify is the notification service (inbox; e-mail and Web Push
+	// configured but never reached unless a test runs RunOnce).
+	notify *notify.Service
 }
 
 const (
@@ -66,6 +70,7 @@ func newServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatalf("vault.New: %v", err)
 	}
+	ns := newNotify(t, v, ms)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +80,7 @@ func newServer(t *testing.T) *server {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Vault: v, BaseURL: url,
 		RateLimits: api.RateLimits{LoginPerMinute: 600, LoginBurst: 100, DropPerMinute: 600, DropBurst: 200,
 			DropUploadsPerMinute: 600, DropUploadBurst: 100},
+		Notify: ns,
 	})
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
@@ -94,7 +100,7 @@ func newServer(t *testing.T) *server {
 	if _, err := v.ActivateMembers(ctx, org.ID, key); err != nil {
 		t.Fatalf("ActivateMembers: %v", err)
 	}
-	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org}
+	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns}
 }
 
 // cutter simulates a weak network on page uploads of the helper's page:

@@ -38,6 +38,7 @@ type serveConfig struct {
 	ShutdownTimeout time.Duration
 	ScryptLogN      int
 	TrustedProxies  string
+	MetricsAddr     string
 	// Notifications (package notify): e-mail when SMTPHost is set, Web Push
 	// when VAPIDKeyFile is set; the in-app inbox is always on.
 	SMTPHost         string
@@ -78,6 +79,7 @@ func serveSettings(c *serveConfig) []setting {
 			fs.DurationVar(&c.ShutdownTimeout, n, 30*time.Second, h)
 		}},
 		{"trusted-proxies", "COFFRE_TRUSTED_PROXIES", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For gives the client IP (rate limits); empty trusts none", str(&c.TrustedProxies, "")},
+		{"metrics-addr", "COFFRE_METRICS_ADDR", "listen address (host:port) of the Prometheus /metrics endpoint, apart from --addr; empty turns metrics off", str(&c.MetricsAddr, "")},
 		{"smtp-host", "COFFRE_SMTP_HOST", "SMTP server for e-mail notifications; empty turns e-mail off", str(&c.SMTPHost, "")},
 		{"smtp-port", "COFFRE_SMTP_PORT", "SMTP port (587 with starttls, 465 with tls)", func(fs *flag.FlagSet, n, h string) { fs.IntVar(&c.SMTPPort, n, 587, h) }},
 		{"smtp-security", "COFFRE_SMTP_SECURITY", "starttls, tls or none (none only for a relay on the same host)", str(&c.SMTPSecurity, "starttls")},
@@ -150,6 +152,9 @@ func (c *serveConfig) validate() error {
 	}
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("--addr %q: port must be a number from 0 to 65535", c.Addr)
+	}
+	if err := c.validateMetricsAddr(); err != nil {
+		return err
 	}
 	if c.BaseURL == "" {
 		if host == "" || host == "0.0.0.0" || host == "::" {

@@ -53,7 +53,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		return errors.New("this metadata store cannot keep notifications")
 	}
 	nctx, cancelNotify := context.WithCancel(ctx)
-	_, stopNotify, err := notify.Start(nctx, w.Vault, nstore, notify.ServeConfig{
+	nsvc, stopNotify, err := notify.Start(nctx, w.Vault, nstore, notify.ServeConfig{
 		BaseURL: cfg.BaseURL, SMTPHost: cfg.SMTPHost, SMTPPort: cfg.SMTPPort, SMTPSecurity: cfg.SMTPSecurity,
 		SMTPUser: cfg.SMTPUser, SMTPPasswordFile: cfg.SMTPPasswordFile, SMTPFrom: cfg.SMTPFrom,
 		VAPIDKeyFile: cfg.VAPIDKeyFile, PushSubscriber: cfg.PushSubscriber,
@@ -65,6 +65,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	}
 	defer func() { cancelNotify(); stopNotify() }()
 
+	mtr, stopMetrics, err := startMetrics(cfg, log, stdout) // metrics.go: a listener of its own
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -74,9 +79,9 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		url = "http://" + ln.Addr().String()
 	}
 	handler, err := api.New(api.Config{
-		Logger: log, Ready: w.Ready, Vault: w.Vault, Converter: &converter.Converter{},
+		Logger: log, Ready: w.Ready, Vault: w.Vault, Converter: &converter.Converter{}, Notify: nsvc,
 		BaseURL: url, SecureCookie: strings.HasPrefix(url, "https://"),
-		TrustedProxies: splitList(cfg.TrustedProxies),
+		TrustedProxies: splitList(cfg.TrustedProxies), Metrics: mtr,
 	})
 	if err != nil {
 		_ = ln.Close()

@@ -60,6 +60,19 @@ func TestServeWiresTheAPI(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("session: %d", res.StatusCode)
 	}
+	// Notifications are wired: the inbox is always on.
+	res, err = hc.Get(base + "/api/v1/notifications/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns struct {
+		Channels []string `json:"channels"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&ns)
+	res.Body.Close()
+	if res.StatusCode != 200 || err != nil || len(ns.Channels) == 0 || ns.Channels[0] != "inbox" {
+		t.Fatalf("notification settings: %d %+v %v", res.StatusCode, ns, err)
+	}
 	cancel()
 	select {
 	case code := <-done:

@@ -1,0 +1,177 @@
+package webtest
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/coffre/coffre/notify"
+	"github.com/coffre/coffre/vault"
+	"github.com/coffre/coffre/vault/meta"
+)
+
+// newNotify is the notification service of a test server: the inbox, and
+// e-mail (to a closed local port) and Web Push configured so that the
+// settings page offers them; attached to the vault's journal.
+func newNotify(t *testing.T, v *vault.Service, ms *meta.SQLite) *notify.Service {
+	t.Helper()
+	mail, err := notify.NewSMTP(notify.SMTPConfig{Host: "127.0.0.1", Port: 9, Security: notify.SMTPPlain, From: "Coffre <no-reply@coffre.test>"})
+	if err != nil {
+		t.Fatalf("NewSMTP: %v", err)
+	}
+	key, err := notify.GenerateVAPIDKey()
+	if err != nil {
+		t.Fatalf("GenerateVAPIDKey: %v", err)
+	}
+	push, err := notify.NewWebPush(notify.WebPushConfig{Key: key, Subscriber: "mailto:ops@coffre.test"})
+	if err != nil {
+		t.Fatalf("NewWebPush: %v", err)
+	}
+	ns, err := notify.New(notify.Config{Vault: v, Store: ms, BaseURL: "https://coffre.test",
+		Channels: map[notify.Channel]notify.Notifier{notify.ChannelEmail: mail, notify.ChannelPush: push}})
+	if err != nil {
+		t.Fatalf("notify.New: %v", err)
+	}
+	v.SetEventSink(ns)
+	return ns
+}
+
+// accessAlert signs an owner up with one paper shared with the
+// organisation, has its worker download the paper through the JSON API, and
+// delivers the notifications: the owner's inbox holds an access alert.
+func accessAlert(t *testing.T, srv *server, identifier, secret string) {
+	t.Helper()
+	ctx := context.Background()
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: identifier, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := "%PDF-1.4\n% RIB de test\n%%EOF\n"
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB Banque Postale", Pages: 1}, strings.NewReader(pdf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.v.GrantConsent(ctx, owner, vault.NewConsent{
+		Grantee: vault.Grantee{Kind: vault.KindOrganisation, ID: srv.org.ID},
+		Scope:   vault.Scope{Documents: []string{doc.ID}}, Purpose: "Dossier CAF", Days: 31,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The worker downloads the paper (JSON API: login, then GET).
+	w := newNoJS(t, srv.URL)
+	body, _ := json.Marshal(map[string]string{"email": workerEmail, "secret": workerSecret})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/v1/workers/login", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, page := w.do(req); resp.StatusCode != http.StatusOK {
+		t.Fatalf("worker login: %d %.300s", resp.StatusCode, page)
+	}
+	if resp, got := w.get("/api/v1/documents/" + doc.ID + "/content"); resp.StatusCode != http.StatusOK || got != pdf {
+		t.Fatalf("worker download: %d", resp.StatusCode)
+	}
+	if _, err := srv.notify.RunOnce(ctx); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+}
+
+// TestWebNotificationsWithoutJavaScript: a worker downloads an owner's
+// paper; the access alert is on the owner's "Mes messages" page, which marks
+// it read with a form; the settings page saves channels, kinds and quiet
+// hours, refuses a bad e-mail address in French, and adds and removes a
+// good one, all without JavaScript.
+func TestWebNotificationsWithoutJavaScript(t *testing.T) {
+	srv := newServer(t)
+	accessAlert(t, srv, "0622334455", "mouette carafe pluie sapin")
+
+	o := newNoJS(t, srv.URL)
+	resp, page := o.post("/login", url.Values{"identifier": {"06 22 33 44 55"}, "secret": {"mouette carafe pluie sapin"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `href="/messages"`) {
+		t.Fatalf("after login: %d, no link to the messages in the menu", resp.StatusCode)
+	}
+	resp, page = o.get("/messages")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<h1>Mes messages</h1>") || !strings.Contains(page, "CCAS de Roubaix") {
+		t.Fatalf("messages page: %d %.2000s", resp.StatusCode, page)
+	}
+	if strings.Contains(page, "Banque Postale") {
+		t.Error("the alert names the paper by its title, which the owner did not allow")
+	}
+	m := regexp.MustCompile(`action="/messages/([^"/]+)/read"`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "Nouveau") {
+		t.Fatalf("no unread message with a mark-as-read form: %.2000s", page)
+	}
+	if resp, _ := o.post("/messages/"+m[1]+"/read", url.Values{}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("mark read without csrf: %d, want 403", resp.StatusCode)
+	}
+	resp, page = o.post("/messages/"+m[1]+"/read", url.Values{"csrf": {csrfOf(t, page)}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Message marqué comme lu") || strings.Contains(page, "/read\"") {
+		t.Fatalf("after mark read: %d %.2000s", resp.StatusCode, page)
+	}
+
+	// Settings: e-mail off for access alerts, quiet hours 22:30–07:00.
+	resp, page = o.get("/messages/settings")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `value="email.access" checked`) || !strings.Contains(page, `data-key="`) {
+		t.Fatalf("settings page: %d %.3000s", resp.StatusCode, page)
+	}
+	resp, page = o.post("/messages/settings", url.Values{"csrf": {csrfOf(t, page)},
+		"on": {"email.reminder", "push.reminder", "push.access"}, "quiet": {"1"}, "quiet_start": {"22:30"}, "quiet_end": {"07:00"}, "lang": {"en"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Vos préférences sont enregistrées") ||
+		strings.Contains(page, `value="email.access" checked`) || !strings.Contains(page, `value="22:30"`) {
+		t.Fatalf("after saving: %d %.3000s", resp.StatusCode, page)
+	}
+	resp, page = o.post("/messages/settings", url.Values{"csrf": {csrfOf(t, page)}, "quiet": {"1"}, "quiet_start": {"25:00"}, "quiet_end": {"07:00"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Écrivez les heures sous la forme 21:00") {
+		t.Fatalf("bad hour: %d", resp.StatusCode)
+	}
+	// E-mail addresses.
+	resp, page = o.post("/messages/contacts", url.Values{"csrf": {csrfOf(t, page)}, "email": {"pas une adresse"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "adresse e-mail n&#39;est pas valable") {
+		t.Fatalf("bad e-mail: %d %.3000s", resp.StatusCode, page)
+	}
+	resp, page = o.post("/messages/contacts", url.Values{"csrf": {csrfOf(t, page)}, "email": {"fatou@exemple.fr"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "L&#39;adresse est ajoutée") || !strings.Contains(page, "fatou@exemple.fr") {
+		t.Fatalf("add e-mail: %d %.3000s", resp.StatusCode, page)
+	}
+	m = regexp.MustCompile(`action="/messages/contacts/([^"/]+)/delete"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no remove button")
+	}
+	resp, page = o.post("/messages/contacts/"+m[1]+"/delete", url.Values{"csrf": {csrfOf(t, page)}})
+	if resp.StatusCode != http.StatusOK || strings.Contains(page, "fatou@exemple.fr") {
+		t.Fatalf("remove e-mail: %d", resp.StatusCode)
+	}
+	// The service worker is served at the root.
+	if resp, js := o.get("/sw.js"); resp.StatusCode != http.StatusOK || !strings.Contains(js, "showNotification") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("sw.js: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestWebNotificationPagesAccessible runs axe-core on the messages and alert
+// settings pages in Chromium, in French and English.
+func TestWebNotificationPagesAccessible(t *testing.T) {
+	srv := newServer(t)
+	accessAlert(t, srv, "0633445566", "girafe tulipe orage carton")
+	b := newBrowser(t)
+	p := b.person("owner")
+	p.open(srv.URL + "/login")
+	p.fill("#identifier", "0633445566")
+	p.fill("#secret", "girafe tulipe orage carton")
+	p.submit("form[action='/login'] button[type=submit]")
+	p.open(srv.URL + "/messages")
+	if got := p.text("main"); !strings.Contains(got, "CCAS de Roubaix") {
+		t.Fatalf("messages page: %.500s", got)
+	}
+	p.check("messages", true)
+	p.open(srv.URL + "/messages/settings")
+	if !eval[bool](p, `!document.querySelector('[data-push]').hidden`) {
+		t.Error("the push button is not shown in Chromium")
+	}
+	p.check("notification-settings", true)
+}

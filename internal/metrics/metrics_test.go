@@ -1,0 +1,82 @@
+package metrics
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestExposition(t *testing.T) {
+	r := New()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.Request("GET", "/api/v1/documents/:id", 200, 30*time.Millisecond)
+		}()
+	}
+	wg.Wait()
+	r.Request("POST", `/odd"route\`+"\n", 404, 2*time.Second)
+	r.Error("/api/v1/login", "wrong_secret", 401)
+	r.Conversion("upload", 1500*time.Millisecond, 200<<10, false)
+	r.Conversion("upload", 100*time.Millisecond, 0, true)
+	r.UploadBytes("/api/v1/documents", 1000)
+	r.UploadBytes("/api/v1/documents", 234)
+	r.UploadWait(0)
+
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	var b strings.Builder
+	if _, err := r.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, line := range []string{
+		"# TYPE coffre_http_requests_total counter",
+		`coffre_http_requests_total{method="GET",route="/api/v1/documents/:id",status="200"} 50`,
+		`coffre_http_requests_total{method="POST",route="/odd\"route\\\n",status="404"} 1`,
+		"# TYPE coffre_http_request_duration_seconds histogram",
+		`coffre_http_request_duration_seconds_bucket{method="GET",route="/api/v1/documents/:id",le="0.025"} 0`,
+		`coffre_http_request_duration_seconds_bucket{method="GET",route="/api/v1/documents/:id",le="0.05"} 50`,
+		`coffre_http_request_duration_seconds_bucket{method="GET",route="/api/v1/documents/:id",le="+Inf"} 50`,
+		`coffre_http_request_duration_seconds_count{method="GET",route="/api/v1/documents/:id"} 50`,
+		`coffre_http_errors_total{route="/api/v1/login",code="wrong_secret",status="401"} 1`,
+		`coffre_conversion_duration_seconds_count{kind="upload",result="ok"} 1`,
+		`coffre_conversion_duration_seconds_count{kind="upload",result="error"} 1`,
+		`coffre_conversion_duration_seconds_sum{kind="upload",result="ok"} 1.5`,
+		`coffre_conversion_output_bytes_bucket{kind="upload",le="262144"} 1`,
+		`coffre_conversion_output_bytes_bucket{kind="upload",le="65536"} 0`,
+		`coffre_conversion_output_bytes_count{kind="upload"} 1`,
+		`coffre_upload_bytes_total{route="/api/v1/documents"} 1234`,
+		`coffre_upload_slot_wait_seconds_bucket{le="0.001"} 1`,
+		`coffre_upload_slot_wait_seconds_count 1`,
+	} {
+		if !strings.Contains(out, line+"\n") {
+			t.Errorf("missing %s", line)
+		}
+	}
+	if strings.Count(out, "# HELP ") != 7 {
+		t.Errorf("want 7 families:\n%s", out)
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+	req := httptest.NewRequest("POST", "/metrics", nil)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %d", rec.Code)
+	}
+}

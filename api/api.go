@@ -148,7 +148,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = noMetrics{}
 	}
-	r.Use(measure(cfg.Metrics), recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders(), langMiddleware())
+	r.Use(measure(cfg.Metrics), recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders(cfg.SecureCookie || strings.HasPrefix(cfg.BaseURL, "https://")), langMiddleware())
 	r.NoRoute(func(c *gin.Context) { writeError(c, cfg.Logger, errNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeError(c, cfg.Logger, newErr(http.StatusMethodNotAllowed, "method_not_allowed",
@@ -306,8 +306,11 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders() gin.HandlerFunc {
+// securityHeaders sets the headers every response carries. HSTS goes out
+// when the request came over TLS, or when the public URL is https (TLS ends
+// at a proxy in front: browsers heed HSTS only on https responses, and the
+// only way to reach this address from a browser is through that proxy).
+func securityHeaders(httpsOrigin bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -317,7 +320,7 @@ func securityHeaders() gin.HandlerFunc {
 		h.Set("Cache-Control", "no-store")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		if c.Request.TLS != nil {
+		if c.Request.TLS != nil || httpsOrigin {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
 		c.Next()

@@ -136,7 +136,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	ns := newNotify(t, v, ms, clk)
 	logs := &logBuffer{}
 	var h http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	srv := httptest.NewServer(watchLogs(t, logs, func() http.Handler { return h }))
 	t.Cleanup(srv.Close)
 	var proxies []string
 	if o.trustProxy {

@@ -39,6 +39,10 @@ type serveConfig struct {
 	ScryptLogN      int
 	TrustedProxies  string
 	MetricsAddr     string
+	// TLSCert and TLSKey: PEM files; when set, serve speaks HTTPS itself
+	// (tls.go) instead of leaving TLS to a proxy.
+	TLSCert string
+	TLSKey  string
 	// Notifications (package notify): e-mail when SMTPHost is set, Web Push
 	// when VAPIDKeyFile is set; the in-app inbox is always on.
 	SMTPHost         string
@@ -64,7 +68,9 @@ func serveSettings(c *serveConfig) []setting {
 	return []setting{
 		{"data-dir", "COFFRE_DATA_DIR", "directory holding the SQLite database, the local blob store and the pepper key", str(&c.DataDir, "coffre-data")},
 		{"addr", "COFFRE_ADDR", "listen address (host:port)", str(&c.Addr, "127.0.0.1:8080")},
-		{"base-url", "COFFRE_BASE_URL", "public URL used in drop links and QR codes (default: http://<addr>)", str(&c.BaseURL, "")},
+		{"base-url", "COFFRE_BASE_URL", "public URL used in drop links and QR codes (default: http(s)://<addr>)", str(&c.BaseURL, "")},
+		{"tls-cert", "COFFRE_TLS_CERT", "PEM certificate (chain) file: serve HTTPS directly; renewed files are picked up within a minute; empty leaves TLS to a proxy", str(&c.TLSCert, "")},
+		{"tls-key", "COFFRE_TLS_KEY", "PEM private key file of --tls-cert", str(&c.TLSKey, "")},
 		{"pepper-file", "COFFRE_PEPPER_FILE", "file holding the 32-byte server pepper; created (mode 0600) when absent (default: <data-dir>/pepper.key)", str(&c.PepperFile, "")},
 		{"database-url", "COFFRE_DATABASE_URL", "metadata database: sqlite:PATH (one instance; default: sqlite:<data-dir>/coffre.db) or postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=… (several instances)", str(&c.DatabaseURL, "")},
 		{"s3-endpoint", "COFFRE_S3_ENDPOINT", "S3 endpoint host:port; empty keeps payloads in <data-dir>/blobs", str(&c.S3Endpoint, "")},
@@ -156,11 +162,18 @@ func (c *serveConfig) validate() error {
 	if err := c.validateMetricsAddr(); err != nil {
 		return err
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
 	if c.BaseURL == "" {
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "127.0.0.1"
 		}
-		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+		scheme := "http://"
+		if c.TLSCert != "" {
+			scheme = "https://"
+		}
+		c.BaseURL = scheme + net.JoinHostPort(host, port)
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

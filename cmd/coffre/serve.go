@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -70,6 +71,14 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		return err
 	}
 	defer stopMetrics()
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		certs, err := newCertReloader(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return err
+		}
+		tlsConfig = serverTLSConfig(certs)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -77,6 +86,9 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	url := cfg.BaseURL
 	if _, port, _ := net.SplitHostPort(cfg.Addr); port == "0" {
 		url = "http://" + ln.Addr().String()
+		if tlsConfig != nil {
+			url = "https://" + ln.Addr().String()
+		}
 	}
 	handler, err := api.New(api.Config{
 		Logger: log, Ready: w.Ready, Vault: w.Vault, Converter: &converter.Converter{}, Notify: nsvc,
@@ -102,7 +114,14 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	go runMaintenance(mctx, w.Vault, log, maintenanceEvery)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			srv.TLSConfig = tlsConfig
+			errc <- srv.ServeTLS(ln, "", "") // certificates from GetCertificate
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

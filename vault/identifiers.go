@@ -21,6 +21,22 @@ const maxIdentifierInput = 200
 
 var folder = cases.Fold()
 
+// foldCherokee finishes case folding for Cherokee, the one script whose
+// folding goes to upper case (Unicode CaseFolding.txt: U+AB70–U+ABBF →
+// U+13A0–U+13EF, U+13F8–U+13FD → U+13F0–U+13F5). cases.Fold turns upper
+// into lower case there, so without this step folding is not idempotent
+// ("Ꮊ" → "ꮊ" → "Ꮊ") and an owner could not log in with the very
+// identifier they were shown (found by FuzzNormalizeIdentifier).
+func foldCherokee(r rune) rune {
+	switch {
+	case r >= 0xAB70 && r <= 0xABBF:
+		return r - 0xAB70 + 0x13A0
+	case r >= 0x13F8 && r <= 0x13FD:
+		return r - 8
+	}
+	return r
+}
+
 // NormalizeIdentifier returns the canonical form of an owner's login
 // identifier, so that the same person typing it differently reaches the
 // same account:
@@ -40,7 +56,7 @@ func NormalizeIdentifier(s string) (string, error) {
 	if looksLikePhone(s) {
 		return normalizePhone(s)
 	}
-	p := norm.NFC.String(folder.String(norm.NFC.String(s)))
+	p := norm.NFC.String(strings.Map(foldCherokee, folder.String(norm.NFC.String(s))))
 	n, letters := 0, 0
 	for _, r := range p {
 		n++

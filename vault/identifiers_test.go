@@ -3,6 +3,7 @@ package vault_test
 import (
 	"errors"
 	"testing"
+	"unicode"
 
 	"github.com/coffre/coffre/vault"
 )
@@ -78,4 +79,36 @@ func FuzzNormalizeIdentifier(f *testing.F) {
 			t.Fatalf("NormalizeIdentifier(%q) = %q, then %q, %v", s, got, again, err)
 		}
 	})
+}
+
+// TestNormalizeIdentifierIdempotentForEveryLetter: for every letter and
+// mark of Unicode, the canonical form of a pseudonym holding it normalises
+// to itself (regression: Cherokee, whose folding cases.Fold inverts).
+func TestNormalizeIdentifierIdempotentForEveryLetter(t *testing.T) {
+	checked := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+			continue
+		}
+		s := "ab" + string(r)
+		got, err := vault.NormalizeIdentifier(s)
+		if err != nil {
+			continue
+		}
+		checked++
+		again, err := vault.NormalizeIdentifier(got)
+		if err != nil || again != got {
+			t.Errorf("%U: NormalizeIdentifier(%q) = %q, then %q, %v", r, s, got, again, err)
+		}
+	}
+	if checked < 100000 {
+		t.Fatalf("only %d letters checked", checked)
+	}
+	for _, pair := range [][2]string{{"Ꮊ00", "ꮊ00"}, {"ᏸab", "Ᏸab"}} {
+		a, errA := vault.NormalizeIdentifier(pair[0])
+		b, errB := vault.NormalizeIdentifier(pair[1])
+		if errA != nil || errB != nil || a != b {
+			t.Errorf("%q and %q differ only by case: %q, %q (%v, %v)", pair[0], pair[1], a, b, errA, errB)
+		}
+	}
 }

@@ -23,6 +23,9 @@ type sessionJSON struct {
 	CSRFToken       string    `json:"csrf_token"`
 	IdleExpires     time.Time `json:"idle_expires"`
 	AbsoluteExpires time.Time `json:"absolute_expires"`
+	// RecoverySheetDue tells an owner whose recovery code was cancelled by
+	// an assisted recovery to make a new sheet (POST /recovery-code).
+	RecoverySheetDue bool `json:"recovery_sheet_due,omitempty"`
 }
 
 func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Session) sessionJSON {
@@ -30,10 +33,14 @@ func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Sessi
 		Kind: string(p.Kind()), ID: p.ID(), OrgID: p.OrgID(), CSRFToken: sess.CSRF,
 		IdleExpires: sess.IdleExpires.UTC(), AbsoluteExpires: sess.AbsoluteExpires.UTC(),
 	}
-	if p.Kind() == vault.KindWorker {
+	switch p.Kind() {
+	case vault.KindWorker:
 		if info, err := s.v.WorkerInfo(c.Request.Context(), p.ID()); err == nil {
 			out.Name, out.OrgName = info.Name, info.OrgName
 		}
+	case vault.KindOwner:
+		// Best effort: a failed look-up only delays the reminder.
+		out.RecoverySheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), p)
 	}
 	return out
 }
@@ -126,8 +133,18 @@ type recoverReq struct {
 	NewSecret    string `json:"new_secret"`
 }
 
+// recoverResp is the session opened by a recovery, with the new recovery
+// code that replaced the one just used (shown once, never stored).
+type recoverResp struct {
+	sessionJSON
+	Identifier    string    `json:"identifier"`
+	RecoveryCode  string    `json:"recovery_code"`
+	RecoverySheet sheetLink `json:"recovery_sheet"`
+}
+
 // recoverOwner: an owner who forgot the secret sets a new one with the
-// recovery code; every document is kept. A session starts.
+// recovery code; every document is kept. A session starts, and the answer
+// holds the new recovery code: the one used stops working.
 func (s *server) recoverOwner(c *gin.Context) {
 	var req recoverReq
 	if err := decodeJSON(c, &req); err != nil {
@@ -143,8 +160,22 @@ func (s *server) recoverOwner(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	s.signIn(c, req.NewSecret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
-		return s.v.Recover(ctx, req.Identifier, req.RecoveryCode, secret, c.ClientIP())
+	secret := []byte(req.NewSecret)
+	defer wipe(secret)
+	p, code, err := s.v.Recover(c.Request.Context(), req.Identifier, req.RecoveryCode, secret, c.ClientIP())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out, err := s.startSession(c, p)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	ident, _ := vault.NormalizeIdentifier(req.Identifier) // Recover accepted it
+	c.JSON(http.StatusOK, recoverResp{
+		sessionJSON: out, Identifier: ident, RecoveryCode: code.String(),
+		RecoverySheet: sheetLink{Method: http.MethodPost, URL: "/api/v1/recovery-sheet"},
 	})
 }
 

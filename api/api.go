@@ -259,6 +259,7 @@ func (s *server) routes(g *gin.RouterGroup) {
 	o := a.Group("", s.requireKind(vault.KindOwner))
 	o.POST("/secret", s.changeSecret)
 	o.PUT("/assisted-recovery", s.setAssistedRecovery)
+	o.POST("/recovery-code", s.newRecoveryCode)
 	o.POST("/documents", s.uploadDocument)
 	o.PATCH("/documents/:id", s.editDocument)
 	o.DELETE("/documents/:id", s.deleteDocument)
@@ -269,6 +270,7 @@ func (s *server) routes(g *gin.RouterGroup) {
 	o.GET("/journal", s.journal)
 	o.GET("/export", s.export)
 	o.DELETE("/account", s.deleteAccount)
+	s.storageRoutes(o) // storage.go: the owner's own bucket
 
 	w := a.Group("", s.requireKind(vault.KindWorker))
 	w.POST("/requests", s.createRequest)

@@ -121,6 +121,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			code, _ := seal.NewRecoveryCode()
 			return map[string]string{"identifier": "quelquun", "recovery_code": code.String()}
 		}, want: sess(ok, ok, ok, ok, ok)},
+		{method: "POST", path: "/api/v1/recovery-code", want: sess(ok, fb, fb, fb, ok)},
 		{method: "POST", path: "/api/v1/secret", body: func(a int) any {
 			if a == owner {
 				return map[string]string{"current_secret": w.creds[owner][1], "new_secret": w.creds[owner][1] + " encore"}
@@ -166,6 +167,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, want: sess(crt, crt, crt, crt, crt)},
 		{method: "DELETE", path: "/api/v1/notifications/contacts/{contact}", want: sess(nf, nf, nf, nf, nc)},
 		{method: "GET", path: "/api/v1/notifications/push-key", want: sess(ok, ok, ok, ok, ok)},
+		// The owner's own bucket: this server does not allow it (403 for
+		// everyone); owners still see where their documents are.
+		{method: "GET", path: "/api/v1/me/storage", want: sess(ok, fb, fb, fb, ok)},
+		{method: "PUT", path: "/api/v1/me/storage", body: func(int) any {
+			return map[string]any{"endpoint": "s3.example.org", "bucket": "mon-coffre", "access_key": "AK", "secret_key": "SK"}
+		}, want: sess(fb, fb, fb, fb, fb)},
+		{method: "DELETE", path: "/api/v1/me/storage", want: sess(fb, fb, fb, fb, fb)},
 		// Sessions end.
 		{method: "POST", path: "/api/v1/logout", want: sess(nc, nc, nc, nc, nc), relogin: true},
 		{method: "POST", path: "/api/v1/logout-everywhere", want: sess(nc, nc, nc, nc, nc), relogin: true},

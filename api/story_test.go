@@ -315,13 +315,27 @@ func TestStoryEndToEnd(t *testing.T) {
 	phone2 := e.client()
 	want(t, phone2.do(t, "POST", "/api/v1/login", map[string]string{"identifier": phone, "secret": "je ne sais plus"}), 401, "forgotten secret")
 	var rs session
-	want(t, phone2.do(t, "POST", "/api/v1/recover", map[string]string{
+	rr := want(t, phone2.do(t, "POST", "/api/v1/recover", map[string]string{
 		"identifier": phone, "recovery_code": strings.ToLower(su.RecoveryCode), "new_secret": newSecret,
-	}), 200, "recovery").json(t, &rs)
+	}), 200, "recovery")
+	rr.json(t, &rs)
 	phone2.csrf = rs.CSRFToken
 	if rs.Kind != "owner" || rs.ID != su.OwnerID {
 		t.Fatalf("recovered session = %+v", rs)
 	}
+	// The used sheet is replaced: the answer holds the new code, once.
+	var newCode struct {
+		RecoveryCode string `json:"recovery_code"`
+	}
+	rr.json(t, &newCode)
+	if newCode.RecoveryCode == "" || newCode.RecoveryCode == su.RecoveryCode {
+		t.Fatalf("recovery answered no new code: %q", newCode.RecoveryCode)
+	}
+	secrets["new recovery code"] = newCode.RecoveryCode
+	secrets["new recovery code (bare)"] = strings.ReplaceAll(newCode.RecoveryCode, "-", "")
+	want(t, e.client().do(t, "POST", "/api/v1/recover", map[string]string{
+		"identifier": phone, "recovery_code": su.RecoveryCode, "new_secret": ownerSecret,
+	}), 401, "the used recovery code, replayed")
 	want(t, phone2.get(t, "/api/v1/documents"), 200, "documents after recovery").json(t, &docs)
 	if len(docs.Documents) != 2 {
 		t.Fatalf("after recovery: %+v", docs)
@@ -335,7 +349,7 @@ func TestStoryEndToEnd(t *testing.T) {
 	other := e.client()
 	other.loginOwner(t, phoneNorm, newSecret)
 	want(t, phone2.get(t, "/api/v1/journal"), 200, "journal after recovery").json(t, &j)
-	if last := j.Events[len(j.Events)-1].Kind; !slices.Contains([]string{"recovery", "login"}, last) {
+	if last := j.Events[len(j.Events)-1].Kind; !slices.Contains([]string{"recovery", "recovery-code-reissued", "login"}, last) {
 		t.Errorf("last journal event = %s", last)
 	}
 

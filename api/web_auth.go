@@ -58,8 +58,14 @@ func (s *server) webLogin(c *gin.Context) {
 		s.render(c, classify(err).status, "login", p)
 		return
 	}
-	if _, err := s.startSession(c, pr); err != nil {
+	out, err := s.startSession(c, pr)
+	if err != nil {
 		s.webError(c, err)
+		return
+	}
+	if out.RecoverySheetDue {
+		// An assisted recovery cancelled the sheet: make a new one first.
+		c.Redirect(http.StatusSeeOther, "/account")
 		return
 	}
 	c.Redirect(http.StatusSeeOther, nextPath(c, "/papers"))
@@ -123,6 +129,8 @@ type sheetData struct {
 	Next string
 	// ByWorker is set when a worker created the vault for the person.
 	ByWorker bool
+	// AfterRecovery is set when the code replaces one just used.
+	AfterRecovery bool
 }
 
 func newSheetData(ident string, code seal.RecoveryCode, next string) sheetData {
@@ -258,16 +266,24 @@ func (s *server) webRecover(c *gin.Context) {
 		fail(http.StatusUnprocessableEntity, vault.SecretAdvice(err, p.L.domainLang()))
 		return
 	}
-	pr, err := s.v.Recover(c.Request.Context(), ident, c.PostForm("code"), secret, c.ClientIP())
+	pr, code, err := s.v.Recover(c.Request.Context(), ident, c.PostForm("code"), secret, c.ClientIP())
 	if err != nil {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
-	if _, err := s.startSession(c, pr); err != nil {
+	out, err := s.startSession(c, pr)
+	if err != nil {
 		s.webError(c, err)
 		return
 	}
-	redirectDone(c, "/papers", "recovered")
+	// The code just used no longer works: show the new one once.
+	norm, _ := vault.NormalizeIdentifier(ident) // Recover accepted it
+	sd := newSheetData(norm, code, "/papers")
+	sd.AfterRecovery = true
+	p = s.newPage(c, "sheet.title")
+	p.Kind, p.CSRF = string(vault.KindOwner), out.CSRFToken
+	p.Data = sd
+	s.render(c, http.StatusOK, "sheet", p)
 }
 
 // webLogout ends this session (or every session, with all=1).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -286,6 +287,10 @@ func (s *server) webDropSend(c *gin.Context) {
 			rc, err = s.v.Deposit(ctx, token, nd, r)
 			return err
 		})
+		if err != nil && rc.Received.IsZero() && isConverterErr(err) {
+			// The converter's refusal is final: the pages go at once.
+			err = fmt.Errorf("%w: %w", vault.ErrDepositRefused, err)
+		}
 		return rc, err
 	})
 	if err != nil && rc.Received.IsZero() {

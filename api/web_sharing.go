@@ -260,11 +260,20 @@ func (s *server) webJournal(c *gin.Context) {
 	s.render(c, http.StatusOK, "journal", p)
 }
 
+// accountData is the account page: the profile and whether the recovery
+// sheet must be made again (cancelled by an assisted recovery).
+type accountData struct {
+	vault.Profile
+	SheetDue bool
+}
+
 func (s *server) webAccount(c *gin.Context) {
 	p := s.newPage(c, "account.title")
 	p.Nav = "account"
 	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
-		p.Data = prof
+		d := accountData{Profile: prof}
+		d.SheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), principal(c))
+		p.Data = d
 	}
 	s.render(c, http.StatusOK, "account", p)
 }

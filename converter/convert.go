@@ -142,6 +142,11 @@ type Converter struct {
 	MaxInputBytes, MaxTotalBytes int64
 	// Scanner renders photos (default scan.Scan).
 	Scanner Scanner
+	// OnWait, when set, is called once per input with the time it waited
+	// for a concurrency slot and its share of MemoryBudget (near 0 when
+	// both were free; also called when ctx ended the wait). It is for
+	// metrics and must not block.
+	OnWait func(d time.Duration)
 
 	once  sync.Once
 	mem   *semaphore
@@ -425,6 +430,7 @@ func (c *Converter) runOne(ctx context.Context, it *item, job func(context.Conte
 	start := time.Now()
 	slot, err := c.slots.acquire(ctx, 1)
 	if err != nil {
+		c.waited(start)
 		return err
 	}
 	defer c.slots.release(slot)
@@ -433,6 +439,7 @@ func (c *Converter) runOne(ctx context.Context, it *item, job func(context.Conte
 		need = 4*int64(len(it.in.Data)) + 16<<20
 	}
 	held, err := c.mem.acquire(ctx, need)
+	c.waited(start)
 	if err != nil {
 		return err
 	}
@@ -447,6 +454,13 @@ func (c *Converter) runOne(ctx context.Context, it *item, job func(context.Conte
 		return err
 	}
 	return job(ctx, it)
+}
+
+// waited reports the wait for a slot and memory that began at start.
+func (c *Converter) waited(start time.Time) {
+	if c.OnWait != nil {
+		c.OnWait(time.Since(start))
+	}
 }
 
 // minPages is the fewest pages the inputs can make before anything is

@@ -26,7 +26,7 @@ func (c *Converter) fit(ctx context.Context, items []*item, prof Profile, opts O
 		if err := ctx.Err(); err != nil {
 			return nil, false, err
 		}
-		doc, err := assemble(items, prof, opts, c.MaxTotalBytes)
+		doc, err := assemble(ctx, items, prof, opts, c.MaxTotalBytes)
 		if err != nil {
 			return nil, false, err
 		}
@@ -115,6 +115,9 @@ func (c *Converter) shrink(ctx context.Context, it *item, target int64, prof Pro
 		return nil
 	}
 	for step := it.pdfStep + 1; step < len(squashLadder); step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		part, err := squashPDF(ctx, *it.orig, squashLadder[step], c.MaxPixels)
 		if err != nil {
 			return err
@@ -146,15 +149,24 @@ func tooLarge(items []*item, prof Profile, opts Options, total int64) error {
 	}
 }
 
-// assemble builds the document from the items' current encodings.
-func assemble(items []*item, prof Profile, opts Options, maxStream int64) ([]byte, error) {
+// assemble builds the document from the items' current encodings,
+// stopping between inputs when ctx ends.
+func assemble(ctx context.Context, items []*item, prof Profile, opts Options, maxStream int64) (doc []byte, err error) {
+	defer func() {
+		if ctxErr := ctx.Err(); err != nil && ctxErr != nil {
+			doc, err = nil, ctxErr
+		}
+	}()
 	b, err := newPDFBuilder(maxStream)
 	if err != nil {
 		return nil, err
 	}
 	for _, g := range groupPages(items, opts) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if g[0].pdf != nil {
-			if err := b.addPDF(*g[0].pdf); err != nil {
+			if err := b.addPDFContext(ctx, *g[0].pdf); err != nil {
 				return nil, inputError(g[0].index, g[0].in.Name, err)
 			}
 			continue
@@ -167,5 +179,5 @@ func assemble(items []*item, prof Profile, opts Options, maxStream int64) ([]byt
 			return nil, err
 		}
 	}
-	return b.bytes()
+	return b.bytesContext(ctx)
 }

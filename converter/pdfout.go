@@ -2,6 +2,7 @@ package converter
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strconv"
 
@@ -176,11 +177,19 @@ func (b *pdfBuilder) addImage(img *pdfImage) (*types.IndirectRef, error) {
 }
 
 // addPDF merges a sanitized input PDF's pages at the end.
-func (b *pdfBuilder) addPDF(part pdfPart) (err error) {
+func (b *pdfBuilder) addPDF(part pdfPart) error {
+	return b.addPDFContext(context.Background(), part)
+}
+
+// addPDFContext is addPDF stopping when ctx ends.
+func (b *pdfBuilder) addPDFContext(ctx context.Context, part pdfPart) (err error) {
 	defer pdfSafe(&err)
-	src, err := api.ReadAndValidate(bytes.NewReader(part.data), pdfConfig(int64(len(part.data))))
+	src, err := rereadPDF(ctx, part.data)
 	if err != nil {
-		return fmt.Errorf("%w: re-read: %v", ErrMalformedPDF, err)
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := pdfcpu.MergeXRefTables("", src, b.m, false, false); err != nil {
 		return fmt.Errorf("%w: merge: %v", ErrMalformedPDF, err)
@@ -189,9 +198,34 @@ func (b *pdfBuilder) addPDF(part pdfPart) (err error) {
 	return nil
 }
 
+// rereadPDF reads and validates a PDF written by pdfcpu (a pdfPart),
+// stopping when ctx ends.
+func rereadPDF(ctx context.Context, data []byte) (m *model.Context, err error) {
+	defer pdfSafe(&err)
+	m, err = pdfcpu.ReadWithContext(ctx, &ctxReader{ctx: ctx, r: bytes.NewReader(data)}, pdfConfig(int64(len(data))))
+	if err == nil {
+		if err = ctx.Err(); err != nil {
+			return nil, err
+		}
+		err = api.ValidateContext(m)
+	}
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("%w: re-read: %v", ErrMalformedPDF, err)
+	}
+	return m, nil
+}
+
 // bytes validates, optimizes when PDFs were merged, and writes the document
 // with a neutral Producer.
-func (b *pdfBuilder) bytes() (out []byte, err error) {
+func (b *pdfBuilder) bytes() ([]byte, error) {
+	return b.bytesContext(context.Background())
+}
+
+// bytesContext is bytes stopping between stages when ctx ends.
+func (b *pdfBuilder) bytesContext(ctx context.Context) (out []byte, err error) {
 	defer pdfSafe(&err)
 	if b.merged {
 		if err := api.OptimizeContext(b.m); err != nil {
@@ -199,8 +233,14 @@ func (b *pdfBuilder) bytes() (out []byte, err error) {
 		}
 	}
 	b.m.Info = nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := api.ValidateContext(b.m); err != nil {
 		return nil, fmt.Errorf("%w: output does not validate: %v", ErrMalformedPDF, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	out, err = writePDFContext(b.m)
 	if err != nil {

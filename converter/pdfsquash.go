@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
-	"fmt"
 	"image"
 	"image/jpeg"
 	"io"
 	"math"
 
-	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 	"golang.org/x/image/draw"
@@ -38,9 +36,9 @@ var squashLadder = []squashStep{{60, 1}, {45, 0.75}, {38, 0.6}, {32, 0.5}}
 // squashPDF re-encodes part's page images at step s.
 func squashPDF(ctx context.Context, part pdfPart, s squashStep, maxPixels int64) (out pdfPart, err error) {
 	defer pdfSafe(&err)
-	m, err := api.ReadAndValidate(bytes.NewReader(part.data), pdfConfig(int64(len(part.data))))
+	m, err := rereadPDF(ctx, part.data)
 	if err != nil {
-		return part, fmt.Errorf("%w: re-read: %v", ErrMalformedPDF, err)
+		return part, err
 	}
 	for objNr, e := range m.Table {
 		if err := ctx.Err(); err != nil {
@@ -56,6 +54,9 @@ func squashPDF(ctx context.Context, part pdfPart, s squashStep, maxPixels int64)
 		if squashed, ok := squashImage(ctx, m, sd, s, maxPixels); ok {
 			m.Table[objNr].Object = squashed
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return part, err
 	}
 	data, err := writePDFContext(m)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/coffre/coffre/vault/blob"
 	"github.com/coffre/coffre/vault/meta"
 )
 
@@ -66,7 +65,7 @@ func (s *Service) deleteAllDocuments(ctx context.Context, ownerID string) error 
 				return mapMeta("delete account: document", err)
 			}
 		}
-		if err := s.blobs.Delete(ctx, d.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+		if _, err := s.deletePayloads(ctx, d); err != nil {
 			return fmt.Errorf("vault: delete account: payload: %w", err)
 		}
 		if err := s.meta.DeleteDocument(ctx, d.ID); err != nil && !errors.Is(err, meta.ErrNotFound) {

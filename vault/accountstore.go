@@ -19,6 +19,13 @@ type AccountStore interface {
 	OwnerAccount(ctx context.Context, id string) (meta.Owner, meta.OwnerAccount, error)
 	OwnerAccountByIdentifier(ctx context.Context, identifierHash string) (meta.Owner, meta.OwnerAccount, error)
 	SetOwnerIdentityByRecovery(ctx context.Context, id string, wrapped []byte) error
+	// ReplaceOwnerRecovery sets both the secret and the recovery-code wraps
+	// only if the recovery-code wrap is still oldRecovery: ErrConflict
+	// otherwise (a concurrent recovery won), ErrNotFound for a missing owner.
+	ReplaceOwnerRecovery(ctx context.Context, id string, oldRecovery, bySecret, byRecovery []byte) error
+	// LastJournalKind is the kind of the owner's latest journal entry among
+	// kinds ("" for none).
+	LastJournalKind(ctx context.Context, ownerID string, kinds ...string) (string, error)
 	// SetOwnerAssistedRecovery: ErrNotFound for a missing owner or organisation.
 	SetOwnerAssistedRecovery(ctx context.Context, id, orgID string, wrapped []byte) error
 	SetOwnerProfile(ctx context.Context, id string, nameSealed []byte, lang string) error

@@ -44,7 +44,7 @@ func TestAccountJournal(t *testing.T) {
 	}
 	d.clock.Add(time.Hour)
 	const s2 = "pivoine chalet girafe tambour"
-	if _, err := in.svc.Recover(ctx, "journal", code.String(), []byte(s2), ""); err != nil {
+	if _, _, err := in.svc.Recover(ctx, "journal", code.String(), []byte(s2), ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := in.svc.AssistedRecover(ctx, w, key, "journal", []byte(goodSecret)); err != nil {
@@ -70,11 +70,12 @@ func TestAccountJournal(t *testing.T) {
 		texts = append(texts, e.Text("fr"))
 	}
 	want := []string{vault.EventSignup, vault.EventLogin, vault.EventLoginLocked, vault.EventRecovery,
-		vault.EventAssistedRecovery, vault.EventLogin, vault.EventLogoutEverywhere}
+		vault.EventRecoveryCodeReissued, vault.EventAssistedRecovery, vault.EventRecoveryCodeRevoked,
+		vault.EventLogin, vault.EventLogoutEverywhere}
 	if strings.Join(kinds, " ") != strings.Join(want, " ") {
 		t.Fatalf("journal kinds = %v, want %v\n%s", kinds, want, strings.Join(texts, "\n"))
 	}
-	if !strings.Contains(texts[0], "Mme Morel") || !strings.Contains(texts[4], "Mme Morel") {
+	if !strings.Contains(texts[0], "Mme Morel") || !strings.Contains(texts[5], "Mme Morel") {
 		t.Fatalf("worker not named:\n%s", strings.Join(texts, "\n"))
 	}
 	t.Logf("journal:\n%s", strings.Join(texts, "\n"))

@@ -191,6 +191,11 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 		Pages: nd.Pages, Profile: nd.Profile, BlobKey: blobKey(id), State: meta.StatePending,
 		Created: now, Expires: nd.Expires.UTC(),
 	}
+	// The payload goes straight to the owner's effective store (storage.go).
+	store, err := s.newDocumentStore(ctx, &row)
+	if err != nil {
+		return Document{}, err
+	}
 	// 1. The pending row: invisible, but it claims the blob key so that
 	// FindOrphans can tell an upload in progress from an orphan.
 	if err := s.meta.InsertDocument(ctx, row); err != nil {
@@ -208,7 +213,7 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	}
 	// Encryption runs a few chunks ahead of the upload.
 	ahead := newAheadReader(er)
-	err = s.blobs.Create(ctx, row.BlobKey, ahead, size)
+	err = store.Create(ctx, row.BlobKey, ahead, size)
 	finished := ahead.eof // er's fields are safe to read only then
 	_ = ahead.Close()
 	if err != nil {
@@ -243,7 +248,7 @@ func (s *Service) abandon(ctx context.Context, row meta.Document, payload bool) 
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	if payload {
-		if err := s.blobs.Delete(ctx, row.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+		if _, err := s.deletePayloads(ctx, row); err != nil {
 			return // keep the row: it marks the payload for fsck
 		}
 	}
@@ -348,7 +353,7 @@ func (s *Service) openDocument(ctx context.Context, p *Principal, docID, kind st
 			return nil, Document{}, err
 		}
 	}
-	rc, err := s.blobs.Get(ctx, acc.Document.BlobKey)
+	rc, err := s.getPayload(ctx, acc.Document)
 	if errors.Is(err, blob.ErrNotExist) {
 		return nil, Document{}, fmt.Errorf("vault: open document: payload missing: %w: %w", ErrCorrupt, err)
 	}

@@ -117,7 +117,7 @@ func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, for
 		if err != nil {
 			return fmt.Errorf("vault: export: %w", err)
 		}
-		rc, err := s.blobs.Get(ctx, acc.Document.BlobKey)
+		rc, err := s.getPayload(ctx, acc.Document)
 		if errors.Is(err, blob.ErrNotExist) {
 			return fmt.Errorf("vault: export %s: payload missing: %w: %w", d.ID, ErrCorrupt, err)
 		}

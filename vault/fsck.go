@@ -26,7 +26,7 @@ func (s *Service) Delete(ctx context.Context, owner *Principal, docID string) er
 	if err != nil {
 		return mapMeta("delete", err)
 	}
-	if err := s.blobs.Delete(ctx, d.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+	if _, err := s.deletePayloads(ctx, d); err != nil {
 		return fmt.Errorf("vault: delete: payload (document hidden, fsck will finish): %w", err)
 	}
 	if err := s.meta.DeleteDocument(ctx, docID); err != nil && !errors.Is(err, meta.ErrNotFound) {
@@ -37,7 +37,8 @@ func (s *Service) Delete(ctx context.Context, owner *Principal, docID string) er
 
 // Orphans is what FindOrphans found.
 type Orphans struct {
-	// Blobs are payloads with no document row at all.
+	// Blobs are payloads of the default store with no document row at all,
+	// or whose row names another store (a copy a move left behind).
 	Blobs []blob.Info
 	// Stale are rows left pending (an add that crashed) or deleting (a
 	// deletion that crashed) for longer than the grace period, with their
@@ -66,9 +67,9 @@ func (s *Service) FindOrphans(ctx context.Context, grace time.Duration) (Orphans
 		if !info.ModTime.Before(cutoff) {
 			return nil
 		}
-		_, err := s.meta.DocumentByBlobKey(ctx, info.Key)
+		d, err := s.meta.DocumentByBlobKey(ctx, info.Key)
 		switch {
-		case errors.Is(err, meta.ErrNotFound):
+		case errors.Is(err, meta.ErrNotFound), err == nil && !usesStore(d, ""):
 			o.Blobs = append(o.Blobs, info)
 		case err != nil:
 			return mapMeta("fsck: row of "+info.Key, err)
@@ -93,11 +94,13 @@ func (s *Service) FindOrphans(ctx context.Context, grace time.Duration) (Orphans
 // touched. It returns how many payloads and rows it removed.
 func (s *Service) RemoveOrphans(ctx context.Context, o Orphans) (blobs, rows int, err error) {
 	for _, b := range o.Blobs {
-		if _, err := s.meta.DocumentByBlobKey(ctx, b.Key); !errors.Is(err, meta.ErrNotFound) {
+		if d, err := s.meta.DocumentByBlobKey(ctx, b.Key); !errors.Is(err, meta.ErrNotFound) {
 			if err != nil {
 				return blobs, rows, mapMeta("fsck", err)
 			}
-			continue // a row appeared: not an orphan any more
+			if usesStore(d, "") {
+				continue // a row appeared, or a move brought it back: not an orphan any more
+			}
 		}
 		switch err := s.blobs.Delete(ctx, b.Key); {
 		case err == nil:
@@ -118,11 +121,9 @@ func (s *Service) RemoveOrphans(ctx context.Context, o Orphans) (blobs, rows int
 			return blobs, rows, mapMeta("fsck", err)
 		}
 		rows++
-		switch err := s.blobs.Delete(ctx, d.BlobKey); {
-		case err == nil:
-			blobs++
-		case errors.Is(err, blob.ErrNotExist):
-		default:
+		n, err := s.deletePayloads(ctx, d)
+		blobs += n
+		if err != nil {
 			return blobs, rows, fmt.Errorf("vault: fsck: delete payload: %w", err)
 		}
 	}

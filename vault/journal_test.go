@@ -83,7 +83,7 @@ func TestJournalStory(t *testing.T) {
 	}
 	step()
 	// The owner forgets the secret and recovers with the code.
-	owner, err = in.svc.Recover(ctx, "+33612345678", code.String(), []byte("nouveau jardin violon tempete"), "192.0.2.1")
+	owner, _, err = in.svc.Recover(ctx, "+33612345678", code.String(), []byte("nouveau jardin violon tempete"), "192.0.2.1")
 	if err != nil {
 		t.Fatalf("Recover: %v", err)
 	}
@@ -112,7 +112,7 @@ func TestJournalStory(t *testing.T) {
 		vault.EventSignup, vault.EventLogin, vault.EventLinkCreated, vault.EventUploadViaLink,
 		vault.EventRequestReceived, vault.EventConsentGranted, vault.EventRequestAccepted,
 		vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventConsentRevoked,
-		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventExport, vault.EventDocumentDeleted,
+		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventExport, vault.EventDocumentDeleted,
 	}
 	if !slices.Equal(kinds, want) {
 		t.Fatalf("journal kinds:\n got %v\nwant %v", kinds, want)
@@ -127,15 +127,16 @@ func TestJournalStory(t *testing.T) {
 		t.Logf("%2d %-20s %s", e.Seq, e.Kind, fr)
 	}
 	for kind, sub := range map[string]string{
-		vault.EventSignup:           "CCAS de Roubaix — Mme Morel a créé votre coffre avec vous",
-		vault.EventUploadViaLink:    "Quelqu'un a déposé votre avis d'impôt « Avis 2025 » par le lien « Papiers CAF »",
-		vault.EventDocumentViewed:   "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt « Avis 2025 », le 3 mars à 15 h 08",
-		vault.EventDocumentDownload: "CCAS de Roubaix — Mme Morel a téléchargé votre avis d'impôt",
-		vault.EventConsentGranted:   "Vous avez autorisé CCAS de Roubaix — Mme Morel à consulter vos documents (Dossier RSA)",
-		vault.EventConsentRevoked:   "Vous avez retiré l'autorisation donnée à CCAS de Roubaix — Mme Morel",
-		vault.EventConsentExpired:   "L'autorisation donnée à CCAS de Roubaix — Mme Morel a pris fin",
-		vault.EventRequestReceived:  "CCAS de Roubaix — Mme Morel vous demande des documents (Dossier RSA)",
-		vault.EventDocumentDeleted:  "Vous avez supprimé votre avis d'impôt",
+		vault.EventSignup:               "CCAS de Roubaix — Mme Morel a créé votre coffre avec vous",
+		vault.EventUploadViaLink:        "Quelqu'un a déposé votre avis d'impôt « Avis 2025 » par le lien « Papiers CAF »",
+		vault.EventDocumentViewed:       "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt « Avis 2025 », le 3 mars à 15 h 08",
+		vault.EventDocumentDownload:     "CCAS de Roubaix — Mme Morel a téléchargé votre avis d'impôt",
+		vault.EventConsentGranted:       "Vous avez autorisé CCAS de Roubaix — Mme Morel à consulter vos documents (Dossier RSA)",
+		vault.EventConsentRevoked:       "Vous avez retiré l'autorisation donnée à CCAS de Roubaix — Mme Morel",
+		vault.EventConsentExpired:       "L'autorisation donnée à CCAS de Roubaix — Mme Morel a pris fin",
+		vault.EventRequestReceived:      "CCAS de Roubaix — Mme Morel vous demande des documents (Dossier RSA)",
+		vault.EventDocumentDeleted:      "Vous avez supprimé votre avis d'impôt",
+		vault.EventRecoveryCodeReissued: "Un nouveau code de secours a été émis après la récupération",
 	} {
 		if !strings.Contains(texts[kind], sub) {
 			t.Errorf("%s: %q does not contain %q", kind, texts[kind], sub)

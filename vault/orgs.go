@@ -456,7 +456,11 @@ func (s *Service) recordOrErr(ctx context.Context, ownerID string, ev Event) err
 // AssistedRecover sets a new secret for an owner who opted in to assisted
 // recovery by the worker's organisation, using the organisation's recovery
 // key; the owner's sessions end and the journal records which worker did
-// it. It returns the unlocked owner (for a session on the person's phone).
+// it. The owner's recovery code is cancelled in the same write (the sheet
+// may be lost or in other hands); its replacement is never shown to the
+// worker: the owner is asked to print a new sheet at the next login
+// (RecoverySheetDue, NewRecoveryCode). It returns the unlocked owner (for a
+// session on the person's phone).
 // Errors: ErrInvalid (not a worker of an organisation, malformed key or
 // identifier), ErrWeakSecret, ErrWrongRecoveryCode (not the organisation's
 // key), ErrNoAccess (no such owner, or not opted in for this organisation:
@@ -497,14 +501,27 @@ func (s *Service) AssistedRecover(ctx context.Context, worker *Principal, orgRec
 	if identity.Recipient().String() != o.PublicKey {
 		return nil, fmt.Errorf("vault: assisted recovery: identity does not match public key: %w", ErrCorrupt)
 	}
-	var bySecret []byte
+	var bySecret, byCode []byte
 	err = s.derive(ctx, func() error {
 		var err error
-		bySecret, err = seal.WrapWithSecret(identity, newSecret, s.pepper, s.scrypt)
+		if bySecret, err = seal.WrapWithSecret(identity, newSecret, s.pepper, s.scrypt); err != nil {
+			return err
+		}
+		// The new code is discarded at once: it must not reach the worker.
+		// The owner prints a new sheet at their next login (RecoverySheetDue).
+		var discarded seal.RecoveryCode
+		byCode, err = s.rewrapRecovery(identity, &discarded)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault: assisted recovery: %w", err)
 	}
-	return s.finishRecovery(ctx, o.ID, identity, bySecret, nil, s.workerEvent(ctx, EventAssistedRecovery, worker))
+	return s.finishRecovery(ctx, recoveryOutcome{
+		ownerID: o.ID, identity: identity, oldByCode: o.IdentityByRecovery, bySecret: bySecret, byCode: byCode,
+		lost: ErrConflict,
+		events: []Event{
+			s.workerEvent(ctx, EventAssistedRecovery, worker),
+			{Kind: EventRecoveryCodeRevoked, ActorKind: ActorSystem},
+		},
+	})
 }

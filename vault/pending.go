@@ -69,6 +69,11 @@ var (
 	// ErrSendInProgress: another request is depositing this upload; ask
 	// again shortly (it then answers with the receipt).
 	ErrSendInProgress = errors.New("vault: send in progress")
+	// ErrDepositRefused is wrapped by a DepositFunc whose refusal is final
+	// (the pages can never be deposited, e.g. the converter rejects them):
+	// SendPending then deletes the pending pages at once instead of
+	// keeping them for a retry until they expire.
+	ErrDepositRefused = errors.New("vault: deposit refused")
 )
 
 // PendingStore keeps pending uploads (*meta.SQLite provides it).
@@ -326,8 +331,8 @@ type DepositFunc func(ctx context.Context, pages []io.Reader) (Receipt, error)
 // concurrent send gets ErrSendInProgress, and a send retried after success
 // gets the same receipt without depositing again. Errors: ErrNoLink,
 // ErrInvalid (key, empty or unknown page numbers), ErrSendInProgress,
-// ErrNotFound (no such upload, or expired), ErrCorrupt (a page does not
-// open), and deposit's.
+// ErrNotFound (no such upload, or expired, or refused for good: see
+// ErrDepositRefused), ErrCorrupt (a page does not open), and deposit's.
 func (s *Service) SendPending(ctx context.Context, token string, key []byte, order []int, deposit DepositFunc) (Receipt, error) {
 	raw, hash, err := parseLinkToken(token)
 	if err != nil {
@@ -390,7 +395,9 @@ func (s *Service) SendPending(ctx context.Context, token string, key []byte, ord
 	rc, err := s.depositPending(ctx, id, order, byNum, deposit)
 	if err != nil && rc.Received.IsZero() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		_ = s.meta.ReleasePendingUpload(rctx, uploadID)
+		if !errors.Is(err, ErrDepositRefused) || s.discardPending(rctx, uploadID, pages) != nil {
+			_ = s.meta.ReleasePendingUpload(rctx, uploadID)
+		}
 		cancel()
 		return Receipt{}, err
 	}
@@ -408,6 +415,17 @@ func (s *Service) SendPending(ctx context.Context, token string, key []byte, ord
 		}
 	}
 	return rc, errors.Join(err, serr)
+}
+
+// discardPending deletes a refused upload's pages and rows at once. A page
+// blob left behind by a failed delete has no row: ExpirePending removes it.
+func (s *Service) discardPending(ctx context.Context, uploadID string, pages []meta.PendingPage) error {
+	for _, p := range pages {
+		if err := s.blobs.Delete(ctx, p.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+			return fmt.Errorf("vault: discard pending page: %w", err)
+		}
+	}
+	return mapMetaNil("discard pending", s.meta.DeletePendingUpload(ctx, uploadID))
 }
 
 // depositPending opens the pages in order and hands them to deposit.

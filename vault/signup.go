@@ -19,6 +19,11 @@ const (
 	EventLoginLocked         = "login-locked"
 	EventLogoutEverywhere    = "logout-everywhere"
 	EventRecoveryCodeRenewed = "recovery-code-renewed"
+	// EventRecoveryCodeReissued: a recovery by code replaced the code used.
+	EventRecoveryCodeReissued = "recovery-code-reissued"
+	// EventRecoveryCodeRevoked: an assisted recovery cancelled the code;
+	// the owner is asked to print a new sheet (RecoverySheetDue).
+	EventRecoveryCodeRevoked = "recovery-code-revoked"
 	EventAssistedRecoverySet = "assisted-recovery-set"
 	EventAssistedRecoveryOff = "assisted-recovery-withdrawn"
 )
@@ -276,31 +281,34 @@ func (s *Service) Login(ctx context.Context, identifier string, secret []byte, c
 }
 
 // Recover opens an owner's vault with the recovery code and sets newSecret:
-// every document stays readable, the recovery code stays valid (the sheet
-// the person holds keeps working; NewRecoveryCode replaces it), and every
-// open session of the owner ends. Throttled like Login, with its own
-// account counter. Errors: ErrInvalid (identifier, malformed code — a typo
-// the code's checksum caught, not counted as an attempt), ErrWeakSecret,
-// ErrWrongRecoveryCode (wrong code or unknown identifier), ErrThrottled.
-// Journaled.
-func (s *Service) Recover(ctx context.Context, identifier, code string, newSecret []byte, clientIP string) (*Principal, error) {
+// every document stays readable, every open session of the owner ends, and
+// the recovery code is replaced in the same write as the secret: the code
+// just used stops working and the new one is returned, to show once (a
+// used sheet has often been handled by someone else). Of two recoveries
+// racing with the same code exactly one succeeds. Throttled like Login,
+// with its own account counter. Errors: ErrInvalid (identifier, malformed
+// code — a typo the code's checksum caught, not counted as an attempt),
+// ErrWeakSecret, ErrWrongRecoveryCode (wrong or already used code, unknown
+// identifier), ErrThrottled. Journaled (the recovery and the new code).
+func (s *Service) Recover(ctx context.Context, identifier, code string, newSecret []byte, clientIP string) (*Principal, seal.RecoveryCode, error) {
+	var none seal.RecoveryCode
 	ident, err := NormalizeIdentifier(identifier)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	if err := CheckSecret(newSecret); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	if newSecret, err = normSecret(newSecret); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	rc, err := seal.ParseRecoveryCode(code)
 	if err != nil {
-		return nil, fmt.Errorf("%w: recovery code: %w", ErrInvalid, err)
+		return nil, none, fmt.Errorf("%w: recovery code: %w", ErrInvalid, err)
 	}
 	att, err := s.beginAttempt(ctx, scopeOwnerRecovery, ident, clientIP)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	o, _, err := s.meta.OwnerAccountByIdentifier(ctx, s.identifierHash(ident))
 	if errors.Is(err, meta.ErrNotFound) {
@@ -309,13 +317,13 @@ func (s *Service) Recover(ctx context.Context, identifier, code string, newSecre
 			_, err := seal.UnwrapWithRecoveryCode(s.recoveryDecoy(), rc)
 			return err
 		})
-		return nil, fmt.Errorf("vault: recover: %w", ErrWrongRecoveryCode)
+		return nil, none, fmt.Errorf("vault: recover: %w", ErrWrongRecoveryCode)
 	}
 	if err != nil {
-		return nil, mapMeta("recover", err)
+		return nil, none, mapMeta("recover", err)
 	}
 	var identity *age.X25519Identity
-	var bySecret []byte
+	var bySecret, byCode []byte
 	err = s.derive(ctx, func() error {
 		var err error
 		if identity, err = seal.UnwrapWithRecoveryCode(o.IdentityByRecovery, rc); err != nil {
@@ -324,33 +332,98 @@ func (s *Service) Recover(ctx context.Context, identifier, code string, newSecre
 		if identity.Recipient().String() != o.PublicKey {
 			return fmt.Errorf("identity does not match public key: %w", ErrCorrupt)
 		}
-		bySecret, err = seal.WrapWithSecret(identity, newSecret, s.pepper, s.scrypt)
+		if bySecret, err = seal.WrapWithSecret(identity, newSecret, s.pepper, s.scrypt); err != nil {
+			return err
+		}
+		byCode, err = s.rewrapRecovery(identity, &rc)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("vault: recover: %w", err)
+		return nil, none, fmt.Errorf("vault: recover: %w", err)
 	}
-	return s.finishRecovery(ctx, o.ID, identity, bySecret, att, Event{Kind: EventRecovery, ActorKind: ActorOwner, ActorID: o.ID})
+	fin := recoveryOutcome{
+		ownerID: o.ID, identity: identity, oldByCode: o.IdentityByRecovery, bySecret: bySecret, byCode: byCode,
+		att: att, lost: ErrWrongRecoveryCode,
+		events: []Event{
+			{Kind: EventRecovery, ActorKind: ActorOwner, ActorID: o.ID},
+			{Kind: EventRecoveryCodeReissued, ActorKind: ActorSystem},
+		},
+	}
+	p, err := s.finishRecovery(ctx, fin)
+	if err != nil {
+		return nil, none, err
+	}
+	return p, rc, nil
 }
 
-// finishRecovery stores the new secret wrap, ends the owner's sessions,
-// clears the counters and journals ev.
-func (s *Service) finishRecovery(ctx context.Context, ownerID string, identity *age.X25519Identity, bySecret []byte, att *attempt, ev Event) (*Principal, error) {
-	if err := s.meta.SetOwnerIdentityBySecret(ctx, ownerID, bySecret); err != nil {
+// rewrapRecovery replaces *code by a fresh recovery code and returns the
+// identity wrapped under it. Runs inside a KDF slot.
+func (s *Service) rewrapRecovery(identity *age.X25519Identity, code *seal.RecoveryCode) ([]byte, error) {
+	fresh, err := seal.NewRecoveryCode()
+	if err != nil {
+		return nil, err
+	}
+	w, err := seal.WrapWithRecoveryCode(identity, fresh)
+	if err != nil {
+		return nil, err
+	}
+	*code = fresh
+	return w, nil
+}
+
+// recoveryOutcome is what a successful recovery writes.
+type recoveryOutcome struct {
+	ownerID  string
+	identity *age.X25519Identity
+	// oldByCode is the recovery-code wrap that was read; bySecret and
+	// byCode replace the secret and recovery-code wraps only if it is
+	// still the stored one.
+	oldByCode, bySecret, byCode []byte
+	att                         *attempt
+	// lost is the error when a concurrent recovery changed the wrap first.
+	lost error
+	// events are journaled in order.
+	events []Event
+}
+
+// finishRecovery stores the new secret and recovery-code wraps in one
+// conditional write, ends the owner's sessions, clears the counters and
+// journals the events.
+func (s *Service) finishRecovery(ctx context.Context, r recoveryOutcome) (*Principal, error) {
+	if err := s.meta.ReplaceOwnerRecovery(ctx, r.ownerID, r.oldByCode, r.bySecret, r.byCode); err != nil {
+		if errors.Is(err, meta.ErrConflict) {
+			return nil, fmt.Errorf("vault: recover: recovery changed meanwhile: %w", r.lost)
+		}
 		return nil, mapMeta("recover", err)
 	}
-	if _, err := s.meta.DeleteSessions(ctx, KindOwner, ownerID); err != nil {
+	if _, err := s.meta.DeleteSessions(ctx, KindOwner, r.ownerID); err != nil {
 		return nil, mapMeta("recover: end sessions", err)
 	}
-	if att != nil {
-		if err := att.succeeded(ctx); err != nil {
+	if r.att != nil {
+		if err := r.att.succeeded(ctx); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.record(ctx, ownerID, ev); err != nil {
-		return nil, fmt.Errorf("vault: recover: journal: %w", err)
+	for _, ev := range r.events {
+		if err := s.record(ctx, r.ownerID, ev); err != nil {
+			return nil, fmt.Errorf("vault: recover: journal: %w", err)
+		}
 	}
-	return &Principal{kind: KindOwner, id: ownerID, identity: identity}, nil
+	return &Principal{kind: KindOwner, id: r.ownerID, identity: r.identity}, nil
+}
+
+// RecoverySheetDue reports whether the owner has no recovery code they
+// know of: an assisted recovery cancelled the old one and no new sheet was
+// made since (NewRecoveryCode). The owner is then asked to print one.
+func (s *Service) RecoverySheetDue(ctx context.Context, owner *Principal) (bool, error) {
+	if err := requireOwner(owner); err != nil {
+		return false, err
+	}
+	k, err := s.meta.LastJournalKind(ctx, owner.id, EventRecoveryCodeRevoked, EventRecoveryCodeRenewed, EventRecoveryCodeReissued)
+	if err != nil {
+		return false, mapMeta("recovery sheet due", err)
+	}
+	return k == EventRecoveryCodeRevoked, nil
 }
 
 // recoveryDecoy is a recovery-code wrap nobody can open (its code is

@@ -82,25 +82,25 @@ func TestSignUpLoginRecover(t *testing.T) {
 	typo := []byte(code.String())
 	typo[0] = map[bool]byte{true: 'B', false: 'A'}[typo[0] == 'A']
 	for _, bad := range []string{"ABCD-EFGH", string(typo), "!!!!"} {
-		if _, err := in.svc.Recover(ctx, "06 12 34 56 78", bad, []byte(newSecret), ""); !errors.Is(err, vault.ErrInvalid) {
+		if _, _, err := in.svc.Recover(ctx, "06 12 34 56 78", bad, []byte(newSecret), ""); !errors.Is(err, vault.ErrInvalid) {
 			t.Fatalf("Recover(malformed code %q) = %v, want ErrInvalid", bad, err)
 		}
 	}
-	if _, err := in.svc.Recover(ctx, "06 12 34 56 78", code.String(), []byte("short"), ""); !errors.Is(err, vault.ErrWeakSecret) {
+	if _, _, err := in.svc.Recover(ctx, "06 12 34 56 78", code.String(), []byte("short"), ""); !errors.Is(err, vault.ErrWeakSecret) {
 		t.Fatalf("Recover(weak) = %v", err)
 	}
 	other, _ := mustCode(t)
-	if _, err := in.svc.Recover(ctx, "06 12 34 56 78", other, []byte(newSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
+	if _, _, err := in.svc.Recover(ctx, "06 12 34 56 78", other, []byte(newSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
 		t.Fatalf("Recover(other code) = %v, want ErrWrongRecoveryCode", err)
 	}
-	if _, err := in.svc.Recover(ctx, "unknown-person", code.String(), []byte(newSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
+	if _, _, err := in.svc.Recover(ctx, "unknown-person", code.String(), []byte(newSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
 		t.Fatalf("Recover(unknown) = %v, want ErrWrongRecoveryCode", err)
 	}
 	// Lower case, spaces instead of dashes: still the code.
 	typed := bytes.ToLower([]byte(code.String()))
 	typed = bytes.ReplaceAll(typed, []byte("-"), []byte(" "))
-	rp, err := in.svc.Recover(ctx, "06 12 34 56 78", string(typed), []byte(newSecret), "")
-	if err != nil || rp.ID() != id {
+	rp, fresh, err := in.svc.Recover(ctx, "06 12 34 56 78", string(typed), []byte(newSecret), "")
+	if err != nil || rp.ID() != id || fresh.IsZero() || fresh.String() == code.String() {
 		t.Fatalf("Recover = %v, %v", rp, err)
 	}
 	for docID, want := range docs {
@@ -118,18 +118,27 @@ func TestSignUpLoginRecover(t *testing.T) {
 	if _, err := in.svc.Login(ctx, "0612345678", []byte(newSecret), ""); err != nil {
 		t.Fatalf("new secret after recovery: %v", err)
 	}
-	// The sheet still works; a renewed code replaces it.
-	if _, err := in.svc.Recover(ctx, "0612345678", code.String(), []byte(goodSecret), ""); err != nil {
-		t.Fatalf("second recovery with the same sheet: %v", err)
+	// The used sheet no longer works; the code issued at recovery does,
+	// and is itself replaced by that recovery.
+	if _, _, err := in.svc.Recover(ctx, "0612345678", code.String(), []byte(goodSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
+		t.Fatalf("second recovery with the used sheet: %v", err)
 	}
+	_, fresh2, err := in.svc.Recover(ctx, "0612345678", fresh.String(), []byte(goodSecret), "")
+	if err != nil || fresh2.String() == fresh.String() {
+		t.Fatalf("recovery with the code issued at recovery: %v", err)
+	}
+	if _, _, err := in.svc.Recover(ctx, "0612345678", fresh.String(), []byte(goodSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
+		t.Fatalf("code issued at recovery, replayed: %v", err)
+	}
+	code = fresh2
 	renewed, err := in.svc.NewRecoveryCode(ctx, rp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.svc.Recover(ctx, "0612345678", code.String(), []byte(newSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
+	if _, _, err := in.svc.Recover(ctx, "0612345678", code.String(), []byte(newSecret), ""); !errors.Is(err, vault.ErrWrongRecoveryCode) {
 		t.Fatalf("old code after renewal: %v", err)
 	}
-	if _, err := in.svc.Recover(ctx, "0612345678", renewed.String(), []byte(newSecret), ""); err != nil {
+	if _, _, err := in.svc.Recover(ctx, "0612345678", renewed.String(), []byte(newSecret), ""); err != nil {
 		t.Fatalf("renewed code: %v", err)
 	}
 

@@ -55,4 +55,5 @@ type MetaStore interface {
 	AccountStore
 	SharingStore
 	PendingStore
+	StorageStore
 }

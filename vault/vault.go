@@ -34,6 +34,11 @@
 // leaves behind (a pending row, perhaps a payload) is found by FindOrphans
 // and removed by RemoveOrphans.
 //
+// Bring your own bucket (storage.go, storage_move.go): an organisation, or
+// an owner where the operator allows it, may keep documents in its own S3
+// bucket; each document row names the store its payload lives in, and
+// documents move, resumably, when the setting changes.
+//
 // Errors are sentinels (ErrNotFound, ErrNoAccess, ErrInvalid, ErrConflict,
 // ErrCorrupt, ErrWrongSecret, ErrWrongRecoveryCode, ErrThrottled,
 // ErrNoSession, ErrNoLink, …) wrapped with context; test them with errors.Is.
@@ -106,6 +111,12 @@ type Config struct {
 	// SessionIdle and SessionMax are the idle and absolute session
 	// timeouts; 0 means 30 minutes and 12 hours.
 	SessionIdle, SessionMax time.Duration
+	// OpenStore opens the blob store of a storage target (bring your own
+	// bucket, storage.go); nil disables storage targets.
+	OpenStore StoreOpener
+	// OwnerBuckets lets owners point their documents at their own bucket
+	// (organisations always may, when OpenStore is set).
+	OwnerBuckets bool
 }
 
 // Service is the vault. It is safe for concurrent use.
@@ -118,6 +129,10 @@ type Service struct {
 	now    func() time.Time
 	acct   *accountState
 	events eventHook // journal event sink (events.go)
+	// Storage targets (storage.go).
+	openStore    StoreOpener
+	ownerBuckets bool
+	targets      storeCache
 }
 
 // New checks cfg and returns a Service.
@@ -142,7 +157,9 @@ func New(cfg Config) (*Service, error) {
 	return &Service{
 		meta: cfg.Meta, blobs: cfg.Blobs, pepper: append([]byte(nil), cfg.Pepper...),
 		scrypt: cfg.Scrypt, kdf: make(chan struct{}, n), now: now,
-		acct: newAccountState(cfg),
+		acct:      newAccountState(cfg),
+		openStore: cfg.OpenStore, ownerBuckets: cfg.OwnerBuckets,
+		targets: storeCache{stores: map[string]blob.Store{}},
 	}, nil
 }
 

@@ -38,6 +38,9 @@ Verbs:
   fsck [--fix] [--grace D]
         list payloads without a document and unfinished document rows older
         than D (default 24h); --fix removes them
+  storage set|show|clear|move --org ID [flags]
+        an organisation's own S3 bucket for its entrusting owners' documents
+        ("coffre admin storage" alone lists the flags)
 `
 
 // runAdmin implements `coffre admin`.
@@ -66,6 +69,8 @@ func runAdmin(ctx context.Context, args, environ []string, stdin io.Reader, stdo
 		run = adminVerifyJournal
 	case "fsck":
 		run = adminFsck
+	case "storage":
+		run = adminStorage(environ)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, adminUsage)
 		return 0

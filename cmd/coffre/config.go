@@ -53,6 +53,10 @@ type serveConfig struct {
 	SMTPFrom         string
 	VAPIDKeyFile     string
 	PushSubscriber   string
+	// Bring your own bucket (storage.go): owners may use their own bucket
+	// when OwnerBuckets; OwnerBucketHosts is the endpoint allow-list.
+	OwnerBuckets     bool
+	OwnerBucketHosts string
 }
 
 // setting describes one configuration entry.
@@ -94,6 +98,8 @@ func serveSettings(c *serveConfig) []setting {
 		{"smtp-from", "COFFRE_SMTP_FROM", "sender address of e-mail notifications", str(&c.SMTPFrom, "")},
 		{"vapid-key-file", "COFFRE_VAPID_KEY_FILE", "Web Push VAPID private key, created (0600) when missing; empty turns push off", str(&c.VAPIDKeyFile, "")},
 		{"push-subscriber", "COFFRE_PUSH_SUBSCRIBER", "contact given to push services (default mailto:<smtp-from>)", str(&c.PushSubscriber, "")},
+		{"owner-buckets", "COFFRE_OWNER_BUCKETS", "let owners keep their documents in their own S3 bucket (organisations' buckets are set with coffre admin storage)", func(fs *flag.FlagSet, n, h string) { fs.BoolVar(&c.OwnerBuckets, n, false, h) }},
+		{"owner-bucket-hosts", "COFFRE_OWNER_BUCKET_HOSTS", "comma-separated endpoint hosts owners' buckets may use; empty allows any public host (loopback and private addresses only when listed)", str(&c.OwnerBucketHosts, "")},
 		{"scrypt-log-n", "COFFRE_SCRYPT_LOG_N", "scrypt work factor for secrets (15..22)", func(fs *flag.FlagSet, n, h string) { fs.IntVar(&c.ScryptLogN, n, 18, h) }},
 	}
 }
@@ -212,6 +218,9 @@ func (c *serveConfig) validate() error {
 		if c.SMTPUser != "" && c.SMTPPasswordFile == "" {
 			return errors.New("--smtp-user needs --smtp-password-file")
 		}
+	}
+	if _, err := parseHostList(c.OwnerBucketHosts); err != nil {
+		return fmt.Errorf("--owner-bucket-hosts: %v", err)
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err

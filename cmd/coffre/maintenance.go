@@ -21,6 +21,7 @@ func runMaintenance(ctx context.Context, v *vault.Service, log *slog.Logger, eve
 	defer t.Stop()
 	for {
 		sweepOnce(ctx, v, log)
+		sweepStorage(ctx, v, log)
 		select {
 		case <-ctx.Done():
 			return

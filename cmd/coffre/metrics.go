@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coffre/coffre/api"
+	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/internal/metrics"
 )
 
@@ -70,4 +71,14 @@ func (c *serveConfig) validateMetricsAddr() error {
 func hasPortZero(addr string) bool {
 	_, port, err := net.SplitHostPort(addr)
 	return err == nil && port == "0"
+}
+
+// newConverter is the server's converter; with metrics, the time each
+// input waits for one of its slots is exported (coffre_converter_wait_seconds).
+func newConverter(m api.Metrics) *converter.Converter {
+	c := &converter.Converter{}
+	if w, ok := m.(interface{ ConverterWait(time.Duration) }); ok {
+		c.OnWait = w.ConverterWait
+	}
+	return c
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/coffre/coffre/api"
-	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/notify"
 )
 
@@ -90,8 +89,9 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 			url = "https://" + ln.Addr().String()
 		}
 	}
+
 	handler, err := api.New(api.Config{
-		Logger: log, Ready: w.Ready, Vault: w.Vault, Converter: &converter.Converter{}, Notify: nsvc,
+		Logger: log, Ready: w.Ready, Vault: w.Vault, Converter: newConverter(mtr), Notify: nsvc,
 		BaseURL: url, SecureCookie: strings.HasPrefix(url, "https://"),
 		TrustedProxies: splitList(cfg.TrustedProxies), Metrics: mtr,
 	})

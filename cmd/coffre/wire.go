@@ -56,9 +56,15 @@ func openVault(ctx context.Context, cfg *serveConfig) (*wired, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	policy, err := newEndpointPolicy(cfg.OwnerBucketHosts)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("%w: --owner-bucket-hosts: %v", errUsage, err)
+	}
 	v, err := vault.New(vault.Config{
 		Meta: db, Blobs: blobs, Pepper: pepper,
-		Scrypt: seal.ScryptParams{LogN: cfg.ScryptLogN},
+		Scrypt:    seal.ScryptParams{LogN: cfg.ScryptLogN},
+		OpenStore: storageOpener(policy), OwnerBuckets: cfg.OwnerBuckets,
 	})
 	if err != nil {
 		_ = db.Close()

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,46 +23,16 @@ import (
 	"github.com/coffre/coffre/internal/testenv"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildDir  string
-)
-
 // TestMain removes the binary built for the package's tests.
 // One PostgreSQL server serves every test of the package.
 func TestMain(m *testing.M) {
 	code := testenv.PostgresMain(m)
-	if buildDir != "" {
-		_ = os.RemoveAll(buildDir)
-	}
+	testenv.RemoveCoffreBinary()
 	os.Exit(code)
 }
 
 // coffreBinary builds cmd/coffre once per test binary.
-func coffreBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "coffre-integration-")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "coffre")
-		start := time.Now()
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/coffre/coffre/cmd/coffre")
-		cmd.Dir = testenv.RepoRoot()
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-		fmt.Fprintf(os.Stderr, "integration: built coffre in %s\n", time.Since(start).Round(time.Millisecond))
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+func coffreBinary(t testing.TB) string { return testenv.CoffreBinary(t) }
 
 // cluster is what several instances share: one PostgreSQL database, one
 // MinIO bucket, one pepper file.
@@ -77,144 +45,31 @@ type cluster struct {
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	bin := coffreBinary(t)
-	dbURL := testenv.Postgres(t).NewDatabase(t)
-	mio := testenv.MinIO(t)
-	bucket := mio.NewBucket(t)
-	dir := t.TempDir()
-	secretFile := filepath.Join(dir, "s3-secret")
-	if err := os.WriteFile(secretFile, []byte(mio.SecretKey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pepper := filepath.Join(dir, "pepper.key")
-	if out, err := exec.Command(bin, "init-pepper", "--pepper-file", pepper).CombinedOutput(); err != nil {
-		t.Fatalf("init-pepper: %v\n%s", err, out)
-	}
-	return &cluster{t: t, bin: bin, env: []string{
-		"COFFRE_DATABASE_URL=" + dbURL,
-		"COFFRE_S3_ENDPOINT=" + mio.Endpoint,
-		"COFFRE_S3_BUCKET=" + bucket,
-		"COFFRE_S3_ACCESS_KEY=" + mio.AccessKey,
-		"COFFRE_S3_SECRET_KEY_FILE=" + secretFile,
-		"COFFRE_PEPPER_FILE=" + pepper,
-		"COFFRE_SCRYPT_LOG_N=15",
-		"COFFRE_TRUSTED_PROXIES=127.0.0.1",
-	}}
+	return &cluster{t: t, bin: bin, env: testenv.SharedCoffreEnv(t, bin, testenv.Postgres(t), testenv.MinIO(t))}
 }
 
 // baseEnv is the process environment without any COFFRE_* variable of the
-// caller (serve refuses unknown ones).
-func baseEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COFFRE_") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
+// caller (serve refuses unknown ones) nor GOMEMLIMIT.
+func baseEnv() []string { return testenv.CoffreEnv() }
 
 // instance is one running `coffre serve` process.
-type instance struct {
-	name string
-	URL  string
-	// MetricsURL is the metrics listener's URL when one was asked for.
-	MetricsURL string
-	cmd        *exec.Cmd
-	stderr     *syncBuffer
-	done       chan struct{}
-	exitErr    error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type instance struct{ *testenv.CoffreProcess }
 
 // start runs `coffre serve` on 127.0.0.1:0 with the cluster's settings plus
-// extra COFFRE_* variables, and waits for its URL line.
+// extra COFFRE_* variables, and waits for its URL line (and its metrics
+// URL when extra sets COFFRE_METRICS_ADDR).
 func (c *cluster) start(name string, extra ...string) *instance {
-	t := c.t
-	t.Helper()
-	cmd := exec.Command(c.bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", filepath.Join(t.TempDir(), "data"), "--log-level", "warn")
-	cmd.Env = append(append(baseEnv(), c.env...), extra...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{name: name, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = in.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	go func() { in.exitErr = cmd.Wait(); close(in.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-in.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-in.done
-		}
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", name, in.stderr.String())
-		}
-	})
-	deadline := time.After(60 * time.Second)
-	for in.URL == "" || (in.MetricsURL == "" && hasMetrics(extra)) {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("%s exited before listening: %s", name, in.stderr.String())
-			}
-			if u, ok := strings.CutPrefix(l, "Coffre is listening on "); ok {
-				in.URL = strings.TrimSpace(u)
-			}
-			if u, ok := strings.CutPrefix(l, "Metrics are served on "); ok {
-				in.MetricsURL = strings.TrimSpace(u)
-			}
-		case <-deadline:
-			t.Fatalf("%s did not print its URL: %s", name, in.stderr.String())
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
-	return in
-}
-
-func hasMetrics(extra []string) bool {
-	for _, kv := range extra {
-		if strings.HasPrefix(kv, "COFFRE_METRICS_ADDR=") && kv != "COFFRE_METRICS_ADDR=" {
-			return true
-		}
-	}
-	return false
+	c.t.Helper()
+	// Debug level: every log line the server can write is written, and
+	// scanned for secrets by the tests (scanLogs).
+	args := []string{"--data-dir", filepath.Join(c.t.TempDir(), "data"), "--log-level", "debug"}
+	return &instance{testenv.StartCoffre(c.t, c.bin, name, args, append(append([]string(nil), c.env...), extra...))}
 }
 
 // terminate sends SIGTERM.
 func (in *instance) terminate(t testing.TB) {
 	t.Helper()
-	if err := in.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := in.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -288,7 +143,7 @@ func (c *client) send(t testing.TB, in *instance, method, path, contentType stri
 	t.Helper()
 	r, err := c.trySend(in, method, path, contentType, body)
 	if err != nil {
-		t.Fatalf("%s %s on %s: %v", method, path, in.name, err)
+		t.Fatalf("%s %s on %s: %v", method, path, in.Name, err)
 	}
 	return r
 }
@@ -315,6 +170,14 @@ func (c *client) trySend(in *instance, method, path, contentType string, body io
 		return resp{}, err
 	}
 	defer res.Body.Close()
+	for _, ck := range res.Cookies() {
+		seen.add(ck.Value)
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if len(seg) >= 32 { // drop-link tokens in paths
+			seen.add(seg)
+		}
+	}
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		return resp{}, err
@@ -336,6 +199,7 @@ func (c *client) do(t testing.TB, in *instance, method, path string, v any) resp
 		if err != nil {
 			t.Fatal(err)
 		}
+		seen.addJSON(b)
 		body, ct = bytes.NewReader(b), "application/json"
 	}
 	return c.send(t, in, method, path, ct, body)
@@ -363,6 +227,7 @@ func (c *client) signUpOwner(t testing.TB, in *instance, ident, secret string) s
 	}
 	want(t, c.do(t, in, "POST", "/api/v1/signup", map[string]string{"identifier": ident, "secret": secret}), 201, "signup").json(t, &su)
 	c.csrf = su.Session.CSRFToken
+	seen.add(c.csrf)
 	return su.OwnerID
 }
 
@@ -371,6 +236,7 @@ func (c *client) loginWorker(t testing.TB, in *instance, email, secret string) s
 	var s session
 	want(t, c.do(t, in, "POST", "/api/v1/workers/login", map[string]string{"email": email, "secret": secret}), 200, "worker login").json(t, &s)
 	c.csrf = s.CSRFToken
+	seen.add(c.csrf)
 	return s
 }
 
@@ -390,6 +256,9 @@ func multipartBody(t testing.TB, parts ...part) ([]byte, string) {
 	mw := multipart.NewWriter(&b)
 	for i, p := range parts {
 		if !p.file {
+			if p.name == "title" || p.name == "label" {
+				seen.add(p.value)
+			}
 			if err := mw.WriteField(p.name, p.value); err != nil {
 				t.Fatal(err)
 			}

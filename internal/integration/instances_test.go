@@ -16,6 +16,9 @@ func TestTwoInstances(t *testing.T) {
 	a, b := c.start("A"), c.start("B")
 	const workerEmail, workerSecret = "l.petit@ccas-tourcoing.example", "girafe ardoise moulin sapin"
 	c.orgWithWorker(workerEmail, "Louise Petit", workerSecret)
+	seen.add(workerEmail)
+	seen.add(workerSecret)
+	seen.add("Louise Petit")
 	t.Logf("cluster up (PostgreSQL, MinIO, two instances, org) in %s", time.Since(start).Round(time.Millisecond))
 
 	owner := newClient()
@@ -173,6 +176,7 @@ func TestTwoInstances(t *testing.T) {
 			t.Fatalf("429 at attempt %d on one instance but %d over two", one, both)
 		}
 	})
+	t.Run("the instances' logs hold no secret or personal value", func(t *testing.T) { scanLogs(t, a, b) })
 	t.Logf("TestTwoInstances: %s", time.Since(start).Round(time.Millisecond))
 }
 

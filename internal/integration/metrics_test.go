@@ -87,6 +87,7 @@ func TestMetricsListener(t *testing.T) {
 	check(`coffre_conversion_duration_seconds_count{kind="download",result="ok"}`, 1)
 	check(`coffre_conversion_output_bytes_sum{kind="download"}`, float64(len(caf.body)))
 	check(`coffre_upload_slot_wait_seconds_count`, 2) // the upload and the re-fit for the CAF
+	check(`coffre_converter_wait_seconds_count`, 2)   // one input each: the page, the stored PDF
 	if s := got[`coffre_http_request_duration_seconds_sum{method="POST",route="/api/v1/documents"}`]; s <= 0 || s > 60 {
 		t.Errorf("upload duration sum %v s", s)
 	}

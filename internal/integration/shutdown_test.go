@@ -57,8 +57,8 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	refusedAfter := time.Since(sigterm)
 	select {
-	case <-in.done:
-		t.Fatalf("the instance exited with an upload in flight: %v", in.exitErr)
+	case <-in.Done:
+		t.Fatalf("the instance exited with an upload in flight: %v", in.ExitErr)
 	case r := <-done:
 		t.Fatalf("the upload ended before its body was sent: %d %v %s", r.r.status, r.err, r.r.body)
 	default:
@@ -92,17 +92,17 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	want(t, r.r, 201, "upload in flight during shutdown").json(t, &up)
 	select {
-	case <-in.done:
+	case <-in.Done:
 	case <-time.After(timeout + 5*time.Second):
 		t.Fatalf("the instance did not exit within the shutdown timeout (%s)", timeout)
 	}
 	exited := time.Since(sigterm)
 	var ee *exec.ExitError
-	if in.exitErr != nil {
-		if errors.As(in.exitErr, &ee) {
-			t.Fatalf("exit code %d; stderr:\n%s", ee.ExitCode(), in.stderr.String())
+	if in.ExitErr != nil {
+		if errors.As(in.ExitErr, &ee) {
+			t.Fatalf("exit code %d; stderr:\n%s", ee.ExitCode(), in.Stderr.String())
 		}
-		t.Fatal(in.exitErr)
+		t.Fatal(in.ExitErr)
 	}
 	if exited > timeout {
 		t.Fatalf("exited %s after SIGTERM, timeout %s", exited, timeout)

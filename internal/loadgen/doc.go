@@ -7,5 +7,7 @@
 //
 // Its tests start the real binary on 127.0.0.1 with SQLite and a real MinIO:
 // TestLoad (a short run; -load.full for 50 helpers × 3 pages + 200 owners)
-// and the SIGKILL crash tests (sigkill_test.go).
+// and the SIGKILL crash tests (sigkill_test.go). TestLoadInstances runs the
+// same scenario on PostgreSQL + MinIO against one instance, then two
+// (Config.URLs), in one run (-load.instances for the full size).
 package loadgen

@@ -1,59 +1,25 @@
 package loadgen
 
 import (
-	"bufio"
 	"bytes"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/coffre/coffre/internal/testenv"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		_ = os.RemoveAll(binDir)
-	}
+	testenv.RemoveCoffreBinary()
 	os.Exit(code)
 }
 
 // coffreBinary builds cmd/coffre once per test process.
-func coffreBinary(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "coffre-loadgen-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "coffre")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/coffre/coffre/cmd/coffre")
-		cmd.Dir = testenv.RepoRoot()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = err
-			binPath = string(out)
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("building coffre: %v\n%s", binErr, binPath)
-	}
-	return binPath
-}
+func coffreBinary(t testing.TB) string { return testenv.CoffreBinary(t) }
 
 // stack is a data directory, a MinIO bucket and the environment that makes
 // `coffre serve` use them (SQLite in the data directory).
@@ -95,119 +61,29 @@ func newStack(t *testing.T) *stack {
 	return s
 }
 
-func baseEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "COFFRE_") && !strings.HasPrefix(kv, "TMPDIR=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// baseEnv is the caller's environment without COFFRE_* and GOMEMLIMIT.
+func baseEnv() []string { return testenv.CoffreEnv() }
 
 // server is one running `coffre serve`.
-type server struct {
-	URL    string
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	done   chan struct{}
-}
+type server struct{ *testenv.CoffreProcess }
 
 // serve starts `coffre serve` on 127.0.0.1 with extra environment.
 func (s *stack) serve(extra ...string) *server {
-	t := s.t
-	t.Helper()
-	cmd := exec.Command(s.bin, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = append(append(baseEnv(), s.env...), extra...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &server{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = srv.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = cmd.Wait(); close(srv.done) }()
-	t.Cleanup(func() {
-		srv.kill()
-		if t.Failed() {
-			t.Logf("serve stderr:\n%s", srv.stderr.String())
-		}
-	})
-	lines := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	deadline := time.After(60 * time.Second)
-	for srv.URL == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("serve exited before listening: %s", srv.stderr.String())
-			}
-			if u, ok := strings.CutPrefix(l, "Coffre is listening on "); ok {
-				srv.URL = strings.TrimSpace(u)
-			}
-		case <-deadline:
-			t.Fatalf("serve did not print its URL: %s", srv.stderr.String())
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
-	return srv
+	s.t.Helper()
+	return &server{testenv.StartCoffre(s.t, s.bin, "serve", nil, append(append([]string(nil), s.env...), extra...))}
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (srv *server) kill() {
-	select {
-	case <-srv.done:
-	default:
-		_ = srv.cmd.Process.Kill()
-		<-srv.done
-	}
-}
+func (srv *server) kill() { srv.Kill() }
 
 // peakRSS is the process's VmHWM in bytes (Linux).
 func (srv *server) peakRSS(t testing.TB) int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(srv.cmd.Process.Pid) + "/status")
+	t.Helper()
+	n, err := srv.PeakRSS()
 	if err != nil {
-		t.Fatalf("reading VmHWM: %v", err)
+		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
+	return n
 }
 
 // pagePhoto is a phone-photo-like JPEG of a document page (w×h), with a

@@ -22,6 +22,12 @@ type Config struct {
 	// trust X-Forwarded-For from the generator (COFFRE_TRUSTED_PROXIES), so
 	// that each simulated person has an address of their own.
 	URL string
+	// URLs, when set, are the base URLs of several instances sharing one
+	// database and one bucket (URL is then ignored). As a load balancer
+	// without sticky sessions would, each simulated person sends its
+	// requests to the instances in turn, people starting on different
+	// ones: a session opened on one instance is used on the others.
+	URLs []string
 	// Helpers each upload PagesPerHelper pages, one request per page,
 	// through a drop link of their own.
 	Helpers, PagesPerHelper int
@@ -32,6 +38,9 @@ type Config struct {
 	Page []byte
 	// Secret is every owner's secret (four words).
 	Secret string
+	// Mark, when set, is called with "load" just before the timed phase
+	// starts and with "verify" just after it ends (for outside sampling).
+	Mark func(phase string)
 }
 
 // Report is the outcome of a run.
@@ -48,6 +57,7 @@ type Report struct {
 	ErrSamples []string       // a few error descriptions
 	ByStatus   map[int]int    // answers per status
 	Latency    map[string]int // requests per kind
+	ByURL      map[string]int // timed requests per base URL
 }
 
 func (r Report) String() string {
@@ -57,9 +67,18 @@ func (r Report) String() string {
 }
 
 type person struct {
-	hc   *http.Client
-	ip   string
-	csrf string
+	hc    *http.Client
+	ip    string
+	csrf  string
+	bases []string
+	next  int
+}
+
+// base is the base URL of the person's next request (round-robin).
+func (p *person) base() string {
+	b := p.bases[p.next%len(p.bases)]
+	p.next++
+	return b
 }
 
 type recorder struct {
@@ -68,11 +87,12 @@ type recorder struct {
 	rep *Report
 }
 
-func (rc *recorder) add(kind string, d time.Duration, status int, err error) {
+func (rc *recorder) add(kind, base string, d time.Duration, status int, err error) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.lat = append(rc.lat, d)
 	rc.rep.Requests++
+	rc.rep.ByURL[base]++
 	rc.rep.Latency[kind]++
 	rc.rep.ByStatus[status]++
 	switch {
@@ -86,9 +106,15 @@ func (rc *recorder) add(kind string, d time.Duration, status int, err error) {
 	}
 }
 
-func newPerson(n int) *person {
+// newPerson is the n-th simulated person; with bases, its first request
+// goes to bases[n mod len(bases)] (see person.base).
+func newPerson(n int, bases ...string) *person {
 	jar, _ := cookiejar.New(nil)
-	return &person{hc: &http.Client{Jar: jar, Timeout: 5 * time.Minute}, ip: fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)}
+	p := &person{hc: &http.Client{Jar: jar, Timeout: 5 * time.Minute}, ip: fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255), bases: bases}
+	if len(bases) > 0 {
+		p.next = n % len(bases)
+	}
+	return p
 }
 
 // do sends one request and reads the whole answer.
@@ -148,7 +174,16 @@ type document struct {
 // Run sets up the owners and links (not timed), runs the load, then
 // verifies every accepted upload.
 func Run(ctx context.Context, cfg Config) (Report, error) {
-	rep := Report{ByStatus: map[int]int{}, Latency: map[string]int{}}
+	rep := Report{ByStatus: map[int]int{}, Latency: map[string]int{}, ByURL: map[string]int{}}
+	bases := cfg.URLs
+	if len(bases) == 0 {
+		bases = []string{cfg.URL}
+	}
+	for _, b := range bases {
+		if b == "" {
+			return rep, errors.New("loadgen: empty base URL")
+		}
+	}
 	owners := make([]*person, cfg.Owners)
 	tokens := make([]string, cfg.Helpers)
 	if cfg.Helpers > cfg.Owners {
@@ -158,7 +193,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	setupErr := make(chan error, cfg.Owners)
 	sem := make(chan struct{}, 8)
 	for i := range owners {
-		owners[i] = newPerson(i + 1)
+		owners[i] = newPerson(i+1, bases...)
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
@@ -170,7 +205,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 					CSRFToken string `json:"csrf_token"`
 				} `json:"session"`
 			}
-			if err := o.json(ctx, cfg.URL, "POST", "/api/v1/signup", map[string]string{"identifier": fmt.Sprintf("load.owner.%d", i), "secret": cfg.Secret}, &su); err != nil {
+			if err := o.json(ctx, o.base(), "POST", "/api/v1/signup", map[string]string{"identifier": fmt.Sprintf("load.owner.%d", i), "secret": cfg.Secret}, &su); err != nil {
 				setupErr <- err
 				return
 			}
@@ -179,7 +214,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 				var l struct {
 					Token string `json:"token"`
 				}
-				if err := o.json(ctx, cfg.URL, "POST", "/api/v1/droplinks", map[string]any{"label": "Load " + strconv.Itoa(i), "max_uses": max(cfg.PagesPerHelper, 1)}, &l); err != nil {
+				if err := o.json(ctx, o.base(), "POST", "/api/v1/droplinks", map[string]any{"label": "Load " + strconv.Itoa(i), "max_uses": max(cfg.PagesPerHelper, 1)}, &l); err != nil {
 					setupErr <- err
 					return
 				}
@@ -202,6 +237,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 
 	rc := &recorder{rep: &rep}
 	accepted := make([]int, cfg.Helpers)
+	if cfg.Mark != nil {
+		cfg.Mark("load")
+	}
 	start := time.Now()
 	helpersDone := make(chan struct{})
 	var hw sync.WaitGroup
@@ -209,12 +247,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		hw.Add(1)
 		go func(h int) {
 			defer hw.Done()
-			p := newPerson(100000 + h)
+			p := newPerson(100000+h, bases...)
 			for pg := 0; pg < cfg.PagesPerHelper; pg++ {
 				for try := 0; try < 20; try++ {
-					t0 := time.Now()
-					st, hd, _, err := p.do(ctx, cfg.URL, "POST", "/api/v1/drop/"+tokens[h]+"/pages", ct, upload)
-					rc.add("upload", time.Since(t0), st, err)
+					base, t0 := p.base(), time.Now()
+					st, hd, _, err := p.do(ctx, base, "POST", "/api/v1/drop/"+tokens[h]+"/pages", ct, upload)
+					rc.add("upload", base, time.Since(t0), st, err)
 					if st == 201 {
 						accepted[h]++
 						break
@@ -225,7 +263,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 						continue
 					}
 					if st == 429 || st == 503 {
-						rc.add("busy without Retry-After", 0, st, errors.New("no Retry-After"))
+						rc.add("busy without Retry-After", base, 0, st, errors.New("no Retry-After"))
 					}
 					break
 				}
@@ -246,9 +284,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 					default:
 					}
 				}
-				t0 := time.Now()
-				st, _, b, err := o.do(ctx, cfg.URL, "GET", "/api/v1/documents", "", nil)
-				rc.add("list", time.Since(t0), st, err)
+				base, t0 := o.base(), time.Now()
+				st, _, b, err := o.do(ctx, base, "GET", "/api/v1/documents", "", nil)
+				rc.add("list", base, time.Since(t0), st, err)
 				var list struct {
 					Documents []document `json:"documents"`
 				}
@@ -257,9 +295,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 					continue
 				}
 				for _, d := range list.Documents {
-					t0 := time.Now()
-					st, _, _, err := o.do(ctx, cfg.URL, "GET", "/api/v1/documents/"+d.ID+"/content", "", nil)
-					rc.add("download", time.Since(t0), st, err)
+					base, t0 := o.base(), time.Now()
+					st, _, _, err := o.do(ctx, base, "GET", "/api/v1/documents/"+d.ID+"/content", "", nil)
+					rc.add("download", base, time.Since(t0), st, err)
 				}
 				if len(list.Documents) == 0 {
 					time.Sleep(100 * time.Millisecond)
@@ -269,6 +307,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	ow.Wait()
 	rep.Duration = time.Since(start)
+	if cfg.Mark != nil {
+		cfg.Mark("verify")
+	}
 
 	// Verify: every accepted upload is listed and reads back as a PDF.
 	for h := 0; h < cfg.Helpers; h++ {
@@ -276,11 +317,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		var list struct {
 			Documents []document `json:"documents"`
 		}
-		if err := owners[h].json(ctx, cfg.URL, "GET", "/api/v1/documents", nil, &list); err != nil {
+		if err := owners[h].json(ctx, owners[h].base(), "GET", "/api/v1/documents", nil, &list); err != nil {
 			return rep, fmt.Errorf("loadgen: verify: %w", err)
 		}
 		for _, d := range list.Documents {
-			st, _, b, err := owners[h].do(ctx, cfg.URL, "GET", "/api/v1/documents/"+d.ID+"/content", "", nil)
+			st, _, b, err := owners[h].do(ctx, owners[h].base(), "GET", "/api/v1/documents/"+d.ID+"/content", "", nil)
 			if err == nil && st == 200 && bytes.HasPrefix(b, []byte("%PDF-")) && int64(len(b)) == d.Size {
 				rep.Verified++
 			}

@@ -39,6 +39,7 @@ type Registry struct {
 	convSizes   *histogramVec
 	uploadBytes *counterVec
 	uploadWaits *histogramVec
+	convWaits   *histogramVec
 	families    []family
 }
 
@@ -59,8 +60,10 @@ func New() *Registry {
 			"Page bytes received by upload routes, by route template.", "route"),
 		uploadWaits: newHistogramVec("coffre_upload_slot_wait_seconds",
 			"Time an upload waited for one of the slots that bound uploads held in memory and converted at once.", WaitBuckets),
+		convWaits: newHistogramVec("coffre_converter_wait_seconds",
+			"Time an input (page or PDF) waited for one of the converter's slots and its share of the converter's memory budget.", WaitBuckets),
 	}
-	r.families = []family{r.requests, r.durations, r.errors, r.conversions, r.convSizes, r.uploadBytes, r.uploadWaits}
+	r.families = []family{r.requests, r.durations, r.errors, r.conversions, r.convSizes, r.uploadBytes, r.uploadWaits, r.convWaits}
 	return r
 }
 
@@ -96,6 +99,12 @@ func (r *Registry) UploadBytes(route string, n int64) {
 // UploadWait records how long an upload waited for a slot.
 func (r *Registry) UploadWait(d time.Duration) {
 	r.uploadWaits.observe(d.Seconds())
+}
+
+// ConverterWait records how long one converter input waited for a slot
+// and memory (converter.Converter.OnWait).
+func (r *Registry) ConverterWait(d time.Duration) {
+	r.convWaits.observe(d.Seconds())
 }
 
 // WriteTo writes every family in the text exposition format.

@@ -67,8 +67,8 @@ func TestExposition(t *testing.T) {
 			t.Errorf("missing %s", line)
 		}
 	}
-	if strings.Count(out, "# HELP ") != 7 {
-		t.Errorf("want 7 families:\n%s", out)
+	if strings.Count(out, "# HELP ") != 8 {
+		t.Errorf("want 8 families:\n%s", out)
 	}
 	if t.Failed() {
 		t.Log(out)

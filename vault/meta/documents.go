@@ -9,7 +9,8 @@ import (
 )
 
 const docColumns = `d.id, d.owner_id, d.category, d.title_sealed, d.media_type, d.pages, d.size, d.profile,
-	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at, d.doc_type`
+	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at, d.doc_type,
+	d.store_id, d.move_state, d.move_store, d.move_since`
 
 const wrapColumns = `w.document_id, w.recipient_kind, w.recipient_id, w.wrapped_key, w.created_at`
 
@@ -20,11 +21,14 @@ func scanDocument(s scanner, extra ...any) (Document, error) {
 	var state string
 	var since, created int64
 	var expires sql.NullInt64
+	var mv storeMoveScan
 	dest := append([]any{&d.ID, &d.OwnerID, &d.Category, &d.TitleSealed, &d.MediaType, &d.Pages, &d.Size, &d.Profile,
-		&d.BlobKey, &state, &since, &created, &expires, &d.DocType}, extra...)
+		&d.BlobKey, &state, &since, &created, &expires, &d.DocType,
+		&mv.store, &mv.state, &mv.other, &mv.since}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return Document{}, err
 	}
+	mv.apply(&d)
 	d.State = State(state)
 	d.StateSince = fromDB(since)
 	d.Created = fromDB(created)
@@ -64,10 +68,10 @@ func (o *ops) InsertDocument(ctx context.Context, d Document) error {
 	}
 	_, err := o.exec(ctx, "insert document",
 		`INSERT INTO documents (id, owner_id, category, title_sealed, media_type, pages, size, profile,
-			blob_key, state, state_since, created_at, expires_at, doc_type)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			blob_key, state, state_since, created_at, expires_at, doc_type, store_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
-		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires), d.DocType)
+		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires), d.DocType, optString(d.StoreID))
 	return err
 }
 

@@ -98,6 +98,11 @@ type Document struct {
 	// Expires is the validity end of the paper (an ID card's expiry date);
 	// zero means none.
 	Expires time.Time
+	// StoreID names the storage target holding the payload, "" for the
+	// server's default store; Move is a move in progress (migration 6,
+	// storage.go).
+	StoreID string
+	Move    Move
 }
 
 // RecipientKind says whose key wraps a document key.

@@ -63,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ConcurrentAddWrap", testConcurrentAddWrap},
 		{"ContextCancelled", testCancelled},
 		{"OwnerAccounts", testOwnerAccounts},
+		{"OwnerRecovery", testOwnerRecovery},
 		{"WorkerAccounts", testWorkerAccounts},
 		{"Sessions", testSessions},
 		{"Throttle", testThrottle},
@@ -77,6 +78,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"DocumentEdits", sharing(testDocumentEdits)},
 		{"DeleteOwnerData", sharing(testDeleteOwnerData)},
 		{"PendingUploads", pending(testPendingUploads)},
+		{"StorageTargets", storage(testStorageTargets)},
+		{"EffectiveStore", storage(testEffectiveStore)},
+		{"Moves", storage(testMoves)},
+		{"MoveClaimRace", storage(testMoveClaimRace)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,6 @@
+//go:build !race
+
+package converter
+
+// raceEnabled reports a -race build, whose slowdown widens time bounds.
+const raceEnabled = false

@@ -70,7 +70,7 @@ func newStorageEnv(t *testing.T, ownerBuckets bool) *storageEnv {
 	}
 	logs := &logBuffer{}
 	var h http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	srv := httptest.NewServer(watchLogs(t, logs, func() http.Handler { return h }))
 	t.Cleanup(srv.Close)
 	h, err = api.New(api.Config{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -91,6 +91,8 @@ type env struct {
 	// to the vault's journal; e-mail and Web Push configured, never reached
 	// unless a test runs notify.RunOnce).
 	notify *notify.Service
+	// mio is the MinIO server behind blobs.
+	mio *testenv.MinIOServer
 }
 
 type envOptions struct {
@@ -99,6 +101,10 @@ type envOptions struct {
 	// trustProxy makes the server believe X-Forwarded-For from 127.0.0.1,
 	// so that clients can stand for distinct IPs (client.ip).
 	trustProxy bool
+	// openStore and ownerBuckets go to vault.Config (bring your own
+	// bucket; storage_test.go).
+	openStore    func(ctx context.Context, t vault.StorageTarget) (blob.Store, error)
+	ownerBuckets bool
 }
 
 var testPepper = bytes.Repeat([]byte{0x5a}, 32)
@@ -129,6 +135,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	v, err := vault.New(vault.Config{
 		Meta: ms, Blobs: blobs, Pepper: testPepper,
 		Scrypt: seal.ScryptParams{LogN: 10, AllowWeak: true}, Now: clk.Now,
+		OpenStore: o.openStore, OwnerBuckets: o.ownerBuckets,
 	})
 	if err != nil {
 		t.Fatalf("vault.New: %v", err)
@@ -155,7 +162,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatalf("CreateOrganisation: %v", err)
 	}
-	return &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir, org: org, orgKey: key, notify: ns}
+	return &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir, org: org, orgKey: key, notify: ns, mio: mio}
 }
 
 // highLimits keeps the per-IP rate limits out of the way of tests that are

@@ -5,23 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/coffre/coffre/api"
-	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/internal/testenv"
 	"github.com/coffre/coffre/vault"
 	"github.com/coffre/coffre/vault/blob"
 	"github.com/coffre/coffre/vault/blob/s3"
-	"github.com/coffre/coffre/vault/meta"
-	"github.com/coffre/coffre/vault/seal"
 )
 
 // storageEnv is a server whose vault opens storage targets on MinIO; its
@@ -34,20 +25,6 @@ type storageEnv struct {
 
 func newStorageEnv(t *testing.T, ownerBuckets bool) *storageEnv {
 	t.Helper()
-	ctx := testCtx(t)
-	dataDir := t.TempDir()
-	ms, err := meta.OpenSQLite(ctx, filepath.Join(dataDir, "coffre.db"))
-	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
-	}
-	t.Cleanup(func() { _ = ms.Close() })
-	mio := testenv.MinIO(t)
-	blobs, err := s3.New(ctx, s3.Config{
-		Endpoint: mio.Endpoint, AccessKey: mio.AccessKey, SecretKey: mio.SecretKey, Bucket: mio.NewBucket(t),
-	})
-	if err != nil {
-		t.Fatalf("s3.New: %v", err)
-	}
 	open := func(ctx context.Context, tg vault.StorageTarget) (blob.Store, error) {
 		host, _, err := net.SplitHostPort(tg.Endpoint)
 		if err != nil {
@@ -59,28 +36,8 @@ func newStorageEnv(t *testing.T, ownerBuckets bool) *storageEnv {
 		return s3.New(ctx, s3.Config{Endpoint: tg.Endpoint, AccessKey: tg.AccessKey, SecretKey: tg.SecretKey,
 			Bucket: tg.Bucket, UseTLS: tg.UseTLS, Region: tg.Region, Prefix: tg.Prefix})
 	}
-	clk := &clock{t: time.Now().UTC()}
-	v, err := vault.New(vault.Config{
-		Meta: ms, Blobs: blobs, Pepper: testPepper,
-		Scrypt: seal.ScryptParams{LogN: 10, AllowWeak: true}, Now: clk.Now,
-		OpenStore: open, OwnerBuckets: ownerBuckets,
-	})
-	if err != nil {
-		t.Fatalf("vault.New: %v", err)
-	}
-	logs := &logBuffer{}
-	var h http.Handler = http.NotFoundHandler()
-	srv := httptest.NewServer(watchLogs(t, logs, func() http.Handler { return h }))
-	t.Cleanup(srv.Close)
-	h, err = api.New(api.Config{
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Vault:  v, Converter: &converter.Converter{MaxConcurrent: 2},
-		BaseURL: srv.URL, RateLimits: highLimits,
-	})
-	if err != nil {
-		t.Fatalf("api.New: %v", err)
-	}
-	return &storageEnv{env: &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir}, mio: mio}
+	e := newEnv(t, envOptions{rateLimits: highLimits, openStore: open, ownerBuckets: ownerBuckets})
+	return &storageEnv{env: e, mio: e.mio}
 }
 
 // storageView is the JSON of GET /me/storage.

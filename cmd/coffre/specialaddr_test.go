@@ -81,12 +81,12 @@ func TestSpecialPurposeAddressesRefused(t *testing.T) {
 		}
 	}
 	for _, s := range []string{
-		"64:ff9b::a9fe:a9fe",   // NAT64 form of 169.254.169.254
-		"64:ff9b::7f00:1",      // NAT64 form of 127.0.0.1
-		"2002:c0a8:0101::1",    // 6to4 form of 192.168.1.1
-		"2002:7f00:1::",        // 6to4 form of 127.0.0.1
-		"::7f00:1",             // IPv4-compatible 127.0.0.1
-		"::a00:1",              // IPv4-compatible 10.0.0.1
+		"64:ff9b::a9fe:a9fe", // NAT64 form of 169.254.169.254
+		"64:ff9b::7f00:1",    // NAT64 form of 127.0.0.1
+		"2002:c0a8:0101::1",  // 6to4 form of 192.168.1.1
+		"2002:7f00:1::",      // 6to4 form of 127.0.0.1
+		"::7f00:1",           // IPv4-compatible 127.0.0.1
+		"::a00:1",            // IPv4-compatible 10.0.0.1
 		"::ffff:169.254.169.254",
 		"[::ffff:0.0.0.1]:9000",
 		"0.1.2.3:9000",

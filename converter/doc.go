@@ -22,7 +22,9 @@
 //     files are refused (ErrEncryptedPDF), so are JavaScript, embedded
 //     files, launch actions and rich media (ErrActivePDF); forms,
 //     automatic actions, metadata, thumbnails and the metadata segments of
-//     embedded JPEGs are stripped.
+//     embedded JPEGs are stripped; links are kept only to http, https and
+//     mailto addresses and inside the document (file:, javascript:, smb:,
+//     relative links and GoToR are dropped).
 //   - output: pdfcpu assembles, validates and writes one PDF with a neutral
 //     Producer. If it is over the profile's cap, each page steps down
 //     (JPEG quality, then resolution, then colour) until it fits; images

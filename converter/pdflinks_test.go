@@ -149,4 +149,3 @@ func TestPDFLinkSchemes(t *testing.T) {
 		t.Error("a PDF with a launch action was accepted")
 	}
 }
-

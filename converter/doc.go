@@ -35,7 +35,10 @@
 //
 // Everything happens in memory: no temporary files. Every pdfcpu call runs
 // behind recover. A Converter bounds concurrency and the estimated memory
-// of all its conversions, and stops promptly when the context ends.
+// of all its conversions, and stops promptly when the context ends; both
+// bounds are golang.org/x/sync/semaphore weighted semaphores (FIFO, so a
+// big page is not starved by small ones; context-aware), not a hand-written
+// copy.
 //
 // Usage:
 //

@@ -95,3 +95,50 @@ func TestTestScriptFetchesThroughClients(t *testing.T) {
 		}
 	}
 }
+
+// TestLibrariesOverHandWritten: the parts that well-kept libraries do are
+// done by them — the converter's semaphores by golang.org/x/sync/semaphore,
+// the metrics by the Prometheus client, Accept-Language by
+// golang.org/x/text/language — and the hand-written copies are gone.
+func TestLibrariesOverHandWritten(t *testing.T) {
+	goBin := Tool(t, "go")
+	imports := func(pkg string) map[string]bool {
+		t.Helper()
+		cmd := exec.Command(goBin, "list", "-f", `{{join .Imports "\n"}}`, pkg)
+		cmd.Dir = RepoRoot()
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		m := map[string]bool{}
+		for _, l := range strings.Fields(string(out)) {
+			m[l] = true
+		}
+		return m
+	}
+	for pkg, lib := range map[string]string{
+		"./converter":        "golang.org/x/sync/semaphore",
+		"./internal/metrics": "github.com/prometheus/client_golang/prometheus",
+		"./api":              "golang.org/x/text/language",
+	} {
+		if !imports(pkg)[lib] {
+			t.Errorf("%s does not use %s", pkg, lib)
+		}
+	}
+	for file, handWritten := range map[string]string{
+		"converter/sem.go":            "container/list",     // the FIFO waiter queue of a hand-written semaphore
+		"internal/metrics/metrics.go": "# TYPE %s",          // a hand-written exposition format
+		"api/lang.go":                 "strconv.ParseFloat", // a hand-written q-value parser
+		"api/web_i18n.go":             `CutPrefix(strings.TrimSpace(params), "q=")`,
+		"cmd/coffre/admin.go":         `strings.HasPrefix(k, "COFFRE_")`, // a second environment reader
+		"cmd/coffre/healthcheck.go":   `CutPrefix(kv, "COFFRE_`,
+	} {
+		b, err := os.ReadFile(filepath.Join(RepoRoot(), file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(handWritten)) {
+			t.Errorf("%s still holds hand-written code (%q)", file, handWritten)
+		}
+	}
+}

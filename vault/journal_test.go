@@ -34,6 +34,10 @@ func TestJournalStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The worker saw no recovery code: the person makes the sheet now.
+	if code, err = in.svc.NewRecoveryCode(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
 	step()
 	// A drop link, a helper's upload.
 	token, _, err := in.svc.CreateDropLink(ctx, owner, ownerID, vault.NewDropLink{Label: "Papiers CAF"})
@@ -109,7 +113,7 @@ func TestJournalStory(t *testing.T) {
 		}
 	}
 	want := []string{
-		vault.EventSignup, vault.EventLogin, vault.EventLinkCreated, vault.EventUploadViaLink,
+		vault.EventSignup, vault.EventRecoveryCodeWithheld, vault.EventLogin, vault.EventRecoveryCodeRenewed, vault.EventLinkCreated, vault.EventUploadViaLink,
 		vault.EventRequestReceived, vault.EventConsentGranted, vault.EventRequestAccepted,
 		vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventConsentRevoked,
 		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventExport, vault.EventDocumentDeleted,

@@ -151,7 +151,7 @@ func (s *Service) Unlock(ctx context.Context, ownerID string, secret []byte) (*P
 	if ident.Recipient().String() != o.PublicKey {
 		return nil, fmt.Errorf("vault: unlock: identity does not match public key: %w", ErrCorrupt)
 	}
-	return &Principal{kind: KindOwner, id: o.ID, identity: ident, confirmed: true}, nil
+	return &Principal{kind: KindOwner, id: o.ID, identity: ident, confirmed: true, retired: o.RetiredIdentities}, nil
 }
 
 // OwnerPublicKey returns an owner's age recipient: all a relay needs to add

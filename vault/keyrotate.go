@@ -54,18 +54,6 @@ type KeyRotationStore interface {
 // EventKeysRotated: the owner rotated their keys.
 const EventKeysRotated = "keys-rotated"
 
-// rotationStep is a test hook called after each unit of work of a key
-// rotation ("wrap-added", "switched", "wrap-removed", "details"); an error
-// stops the rotation there, like a crash would.
-var rotationStep func(step string) error
-
-func rotationHook(step string) error {
-	if rotationStep == nil {
-		return nil
-	}
-	return rotationStep(step)
-}
-
 // RotateKeys gives the owner a new identity, secret and recovery code (see
 // above); owner then holds the new identity. It needs a confirmed owner
 // resumed from a session or just unlocked. A crashed rotation is finished
@@ -100,9 +88,6 @@ func (s *Service) RotateKeys(ctx context.Context, owner *Principal, newSecret []
 	}
 	if phase == meta.RotationAdding {
 		if err := s.switchKeys(ctx, owner, oldID, newID, secret, code); err != nil {
-			return none, err
-		}
-		if err := rotationHook("switched"); err != nil {
 			return none, err
 		}
 	} else {
@@ -181,10 +166,6 @@ func (s *Service) rewrapOwnerDocs(ctx context.Context, ownerID string, ids []*ag
 	for i, id := range to {
 		rcpts[i] = id.Recipient()
 	}
-	step := "wrap-added"
-	if len(to) == 1 {
-		step = "wrap-removed"
-	}
 	for _, acc := range accs {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("vault: rotate keys: %w", err)
@@ -199,9 +180,6 @@ func (s *Service) rewrapOwnerDocs(ctx context.Context, ownerID string, ids []*ag
 		}
 		if err := s.meta.SetOwnerWrap(ctx, acc.Document.ID, ownerID, w); err != nil && !errors.Is(err, meta.ErrNotFound) {
 			return mapMeta("rotate keys", err) // a document deleted meanwhile is fine
-		}
-		if err := rotationHook(step); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -266,7 +244,6 @@ func (s *Service) switchKeys(ctx context.Context, owner *Principal, oldID, newID
 	for _, id := range retired {
 		keys = append(keys, id.String())
 	}
-	owner.retired = nil // set below, once sealed
 	if sw.RetiredIdentities, err = seal.SealString(strings.Join(keys, "\n"), me); err != nil {
 		return fmt.Errorf("vault: rotate keys: %w", err)
 	}
@@ -368,7 +345,7 @@ func (s *Service) resealDetails(ctx context.Context, ownerID string, newID, oldI
 		if err := s.meta.SetDetailsSealed(ctx, what, id, ownerID, out); err != nil && !errors.Is(err, meta.ErrNotFound) {
 			return mapMeta("rotate keys", err)
 		}
-		return rotationHook("details")
+		return nil
 	}
 	workerKey := func(id string) (age.Recipient, error) {
 		w, err := s.meta.Worker(ctx, id)

@@ -291,7 +291,7 @@ func (s *Service) Login(ctx context.Context, identifier string, secret []byte, c
 	if err := s.record(ctx, o.ID, Event{Kind: EventLogin, ActorKind: ActorOwner, ActorID: o.ID}); err != nil {
 		return nil, fmt.Errorf("vault: login: journal: %w", err)
 	}
-	return &Principal{kind: KindOwner, id: o.ID, identity: identity, confirmed: true}, nil
+	return &Principal{kind: KindOwner, id: o.ID, identity: identity, confirmed: true, retired: o.RetiredIdentities}, nil
 }
 
 // Recover opens an owner's vault with the recovery code and sets newSecret:
@@ -423,7 +423,11 @@ func (s *Service) finishRecovery(ctx context.Context, r recoveryOutcome) (*Princ
 			return nil, fmt.Errorf("vault: recover: journal: %w", err)
 		}
 	}
-	return &Principal{kind: KindOwner, id: r.ownerID, identity: r.identity, confirmed: true}, nil
+	p := &Principal{kind: KindOwner, id: r.ownerID, identity: r.identity, confirmed: true}
+	if o, err := s.meta.Owner(ctx, r.ownerID); err == nil {
+		p.retired = o.RetiredIdentities
+	}
+	return p, nil
 }
 
 // RecoverySheetDue reports whether the owner has no recovery code they

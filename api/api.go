@@ -260,8 +260,8 @@ func (s *server) routes(g *gin.RouterGroup) {
 	// Confirmation (confirm.go): the routes marked "confirmed" answer 403
 	// reauth_required unless the session proved the secret within minutes.
 	o.POST("/reauth", s.limit(s.login), s.reauth)
-	o.POST("/keys/rotate", s.rotateKeys) // confirmed
-	o.POST("/secret", s.changeSecret)   // confirmed by current_secret
+	o.POST("/keys/rotate", s.rotateKeys)               // confirmed
+	o.POST("/secret", s.changeSecret)                  // confirmed by current_secret
 	o.PUT("/assisted-recovery", s.setAssistedRecovery) // confirmed to opt in
 	o.POST("/recovery-code", s.newRecoveryCode)        // confirmed
 	o.POST("/documents", s.uploadDocument)

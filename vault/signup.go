@@ -28,8 +28,8 @@ const (
 	// then was shown to nobody, and the owner is asked to make the sheet at
 	// first sign-in (RecoverySheetDue).
 	EventRecoveryCodeWithheld = "recovery-code-withheld"
-	EventAssistedRecoverySet = "assisted-recovery-set"
-	EventAssistedRecoveryOff = "assisted-recovery-withdrawn"
+	EventAssistedRecoverySet  = "assisted-recovery-set"
+	EventAssistedRecoveryOff  = "assisted-recovery-withdrawn"
 )
 
 // MaxDisplayName bounds an owner's or worker's display name, in characters.

@@ -125,7 +125,9 @@ func TestSecretChangeEndsOtherSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for step, change := range []func(p *vault.Principal) error{
-		func(p *vault.Principal) error { return a.svc.ChangeSecret(ctx, p, []byte("pivoine chalet girafe tambour")) },
+		func(p *vault.Principal) error {
+			return a.svc.ChangeSecret(ctx, p, []byte("pivoine chalet girafe tambour"))
+		},
 		func(p *vault.Principal) error { _, err := a.svc.NewRecoveryCode(ctx, p); return err },
 	} {
 		theirs, _, err := b.svc.StartSession(ctx, owner) // the thief's copy, served by instance b

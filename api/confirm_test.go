@@ -158,7 +158,7 @@ func TestSecretChangeEndsSessionsOnEveryInstance(t *testing.T) {
 
 // recoveryCodeRE matches a recovery code as shown (groups of letters and
 // digits).
-var recoveryCodeRE = regexp.MustCompile(`[A-Z2-9]{4}(-[A-Z2-9]{4}){5,}`)
+var recoveryCodeRE = regexp.MustCompile(`[A-Z0-9]{4}(-[A-Z0-9]{4}){5,}`)
 
 // A worker who creates a vault for a person never sees the person's
 // recovery code, in JSON or on the page; the person is asked to make the
@@ -225,6 +225,23 @@ func TestRotateKeysAPI(t *testing.T) {
 	checkErr(t, other.get(t, "/api/v1/documents"), 401, "no_session", "other session after rotation")
 	checkErr(t, e.client().do(t, "POST", "/api/v1/login", map[string]string{"identifier": "cles.neuves", "secret": s1}), 401, "wrong_secret", "old secret")
 	e.client().loginOwner(t, "cles.neuves", s2)
+
+	// The same on the page: the secret again, then a new one twice.
+	const s3 = "grenier cobalt loutre vanille"
+	form := want(t, owner.get(t, "/account/keys"), 200, "keys page").body
+	if !strings.Contains(string(form), `name="confirm_secret"`) || !strings.Contains(string(form), `name="secret2"`) {
+		t.Fatalf("keys page: %s", truncate(form))
+	}
+	r := owner.postForm(t, "/account/keys", url.Values{"confirm_secret": {s2}, "secret": {s3}, "secret2": {s3 + "x"}})
+	if r.status != 422 {
+		t.Fatalf("different new secrets: %d", r.status)
+	}
+	r = owner.postForm(t, "/account/keys", url.Values{"confirm_secret": {s2}, "secret": {s3}, "secret2": {s3}})
+	if r.status != 200 || !strings.Contains(string(r.body), "nouvelles clés") || !recoveryCodeRE.Match(r.body) {
+		t.Fatalf("keys changed on the page: %d %s", r.status, truncate(r.body))
+	}
+	e.client().loginOwner(t, "cles.neuves", s3)
+	want(t, owner.get(t, "/api/v1/documents/"+up.Document.ID+"/content"), 200, "download after the second rotation")
 }
 
 // Hostile confirmations: both proofs, none, a malformed code, a huge

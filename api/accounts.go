@@ -45,9 +45,9 @@ func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Sessi
 	case vault.KindOwner:
 		// Best effort: a failed look-up only delays the reminder.
 		out.RecoverySheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), p)
-		if p.IsConfirmed() && !sess.ConfirmedAt.IsZero() {
-			t := sess.ConfirmedAt.Add(vault.ConfirmWindow).UTC()
-			out.ConfirmedUntil = &t
+		if until := p.ConfirmedUntil(); !until.IsZero() {
+			u := until.UTC()
+			out.ConfirmedUntil = &u
 		}
 	}
 	return out

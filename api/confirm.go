@@ -56,7 +56,7 @@ func (s *server) reauth(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, reauthResp{ConfirmedUntil: time.Now().UTC().Add(vault.ConfirmWindow).Truncate(time.Second)})
+	c.JSON(http.StatusOK, reauthResp{ConfirmedUntil: principal(c).ConfirmedUntil().UTC()})
 }
 
 // confirm checks proof for the request's owner and marks the session

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"filippo.io/age"
 	"golang.org/x/text/unicode/norm"
@@ -35,6 +36,9 @@ type Principal struct {
 	// confirmed: the principal proved the secret or recovery code during
 	// this request, or its session did within ConfirmWindow (sudo.go).
 	confirmed bool
+	// confirmedUntil is when a session's confirmation stops counting (zero
+	// when confirmed by a secret typed for this request only).
+	confirmedUntil time.Time
 }
 
 // OrgID returns a worker's organisation id ("" for owners and workers

@@ -26,7 +26,7 @@ func TestAccountJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, code, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "journal", Secret: []byte(goodSecret), AssistedRecoveryOrg: org.ID}, w)
+	id, _, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "journal", Secret: []byte(goodSecret), AssistedRecoveryOrg: org.ID}, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,8 @@ func TestAccountJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, err = in.svc.NewRecoveryCode(ctx, p0); err != nil { // the worker saw none
+	code, err := in.svc.NewRecoveryCode(ctx, p0) // the worker saw none
+	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 20; {

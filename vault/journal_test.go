@@ -24,7 +24,7 @@ func TestJournalStory(t *testing.T) {
 	w, _ := in.orgWorker(t, "", "CCAS de Roubaix", "Mme Morel")
 
 	// A worker creates a vault for a person who is present; the person logs in.
-	ownerID, code, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "06 12 34 56 78", Secret: []byte(goodSecret)}, w)
+	ownerID, _, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "06 12 34 56 78", Secret: []byte(goodSecret)}, w)
 	if err != nil {
 		t.Fatalf("SignUp: %v", err)
 	}
@@ -35,7 +35,8 @@ func TestJournalStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The worker saw no recovery code: the person makes the sheet now.
-	if code, err = in.svc.NewRecoveryCode(ctx, owner); err != nil {
+	code, err := in.svc.NewRecoveryCode(ctx, owner)
+	if err != nil {
 		t.Fatal(err)
 	}
 	step()

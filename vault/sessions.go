@@ -207,7 +207,9 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 		row.LastSeen, row.IdleExpires = now, idle
 	}
 	sess := sessionOf(row, keys.csrf)
-	p.confirmed = s.Confirmed(sess)
+	if p.confirmed = s.Confirmed(sess); p.confirmed {
+		p.confirmedUntil = sess.ConfirmedAt.Add(ConfirmWindow)
+	}
 	return p, sess, nil
 }
 

@@ -144,13 +144,14 @@ func (s *Service) ConfirmSession(ctx context.Context, owner *Principal, proof Pr
 	if owner.session == "" {
 		return fmt.Errorf("vault: confirm: %w", ErrNoSession)
 	}
-	if err := s.meta.ConfirmSession(ctx, owner.session, s.now().UTC().Truncate(time.Microsecond)); err != nil {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if err := s.meta.ConfirmSession(ctx, owner.session, now); err != nil {
 		if errors.Is(err, meta.ErrNotFound) {
 			return fmt.Errorf("vault: confirm: %w", ErrNoSession)
 		}
 		return mapMeta("confirm", err)
 	}
-	owner.confirmed = true
+	owner.confirmed, owner.confirmedUntil = true, now.Add(ConfirmWindow)
 	return nil
 }
 
@@ -167,6 +168,15 @@ func (s *Service) Confirmed(sess Session) bool {
 
 // IsConfirmed reports whether p may do what needs confirmation now.
 func (p *Principal) IsConfirmed() bool { return p != nil && p.confirmed }
+
+// ConfirmedUntil is when the session's confirmation stops counting (zero
+// when p is not confirmed through its session).
+func (p *Principal) ConfirmedUntil() time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.confirmedUntil
+}
 
 // endOtherSessions ends every session of p but the one p was resumed from
 // (all of them when none), on every instance sharing the database, and

@@ -362,7 +362,7 @@ func (s *Service) Consents(ctx context.Context, p *Principal) ([]Consent, error)
 type granteeSelf struct {
 	kind     RecipientKind
 	id       string
-	identity *age.X25519Identity
+	identity age.Identity
 }
 
 // granteeSelves lists the grantee identities a principal holds.
@@ -372,7 +372,7 @@ func (p *Principal) granteeSelves() []granteeSelf {
 	}
 	out := []granteeSelf{{kind: p.kind, id: p.id, identity: p.identity}}
 	if p.orgID != "" && p.orgIdentity != nil {
-		out = append(out, granteeSelf{kind: KindOrganisation, id: p.orgID, identity: p.orgIdentity})
+		out = append(out, granteeSelf{kind: KindOrganisation, id: p.orgID, identity: p.orgIdentities()})
 	}
 	return out
 }

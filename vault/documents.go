@@ -434,7 +434,7 @@ func (s *Service) List(ctx context.Context, p *Principal) ([]Document, error) {
 }
 
 // viewAll opens the documents of accs that keep (nil: all) accepts.
-func viewAll(accs []meta.Access, ident *age.X25519Identity, keep func(meta.Document) bool) ([]Document, error) {
+func viewAll(accs []meta.Access, ident age.Identity, keep func(meta.Document) bool) ([]Document, error) {
 	out := make([]Document, 0, len(accs))
 	for _, acc := range accs {
 		if keep != nil && !keep(acc.Document) {

@@ -25,31 +25,13 @@ import (
 // at any point leaves every grant readable by the members (they hold both
 // keys while the rotation is under way). Running it again finishes it.
 
-// identitySet is several identities tried in turn: an organisation's key
-// and, while a rotation is under way, its next one.
-type identitySet []age.Identity
-
-// Unwrap implements age.Identity.
-func (ids identitySet) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
-	for _, id := range ids {
-		k, err := id.Unwrap(stanzas)
-		if err == nil {
-			return k, nil
-		}
-		if !errors.Is(err, age.ErrIncorrectIdentity) {
-			return nil, err
-		}
-	}
-	return nil, age.ErrIncorrectIdentity
-}
-
-// orgIdentities is the identity a worker reads their organisation's grants
-// with.
-func (p *Principal) orgIdentities() age.Identity {
+// orgIdentities are the identities a worker reads their organisation's
+// grants with: its key and, while a rotation is under way, the next one.
+func (p *Principal) orgIdentities() []age.Identity {
 	if p.orgNext == nil {
-		return p.orgIdentity
+		return []age.Identity{p.orgIdentity}
 	}
-	return identitySet{p.orgIdentity, p.orgNext}
+	return []age.Identity{p.orgIdentity, p.orgNext}
 }
 
 // loadOrgIdentities opens, from the worker's account row as stored now,

@@ -181,6 +181,7 @@ func (s *Service) Requests(ctx context.Context, p *Principal) ([]Request, error)
 	var rs []meta.Request
 	var err error
 	if p.kind == KindOwner {
+		s.deliverWaitingFor(ctx, p.id) // requests made with the owner's identifier
 		rs, err = s.meta.RequestsOfOwner(ctx, p.id)
 	} else {
 		rs, err = s.meta.RequestsOfWorker(ctx, p.id)

@@ -16,14 +16,17 @@ import (
 
 // Requests by identifier. A worker asking for papers by a phone number or
 // pseudonym learns nothing about whether a vault has that identifier: the
-// answer is the same request, "waiting for the person", in both cases. For
-// a known identifier the request reaches the owner at once (and is
-// journaled there); for an unknown one it waits (WaitingDays) and is
-// delivered as an invitation to the vault created with that identifier, if
-// any, and journaled then. Until the person answers, the worker's view of
-// either names no vault (OwnerID is empty). Lookups are counted per worker
-// in the database (across instances): past lookupFree a day they are
-// slowed, past lookupLockAfter refused for an hour.
+// answer is the same request, "waiting for the person", in both cases, and
+// it is made by the same work (no vault is even looked up): the request is
+// stored as waiting for the identifier's keyed hash. It is delivered to the
+// vault that has (or gets) that identifier, and journaled there, when the
+// owner opens their requests, when such a vault is created, or by the
+// maintenance sweep (SweepAccounts, every few minutes), whichever comes
+// first; unclaimed, it expires after WaitingDays. Until the person
+// answers, the worker's view of any request names no vault (OwnerID is
+// empty). Lookups are counted per worker in the database (across
+// instances): past lookupFree a day they are slowed, past lookupLockAfter
+// refused for an hour.
 
 // WaitingDays is how long a request for an identifier without a vault
 // waits for a vault to be created with it.
@@ -46,16 +49,17 @@ func lookupBlock(n int) time.Duration {
 	return 0
 }
 
-// EventRequestWaited: a request made before the owner had a vault was
-// delivered when the vault was created.
+// EventRequestWaited: a request a worker made with the owner's identifier
+// was delivered (the event's time is the delivery's; the request keeps its
+// own date).
 const EventRequestWaited = "request-waited"
 
 func init() {
 	journalPhrases[EventRequestWaited] = journalPhrase{
-		"%[1]s vous avait demandé des documents (%[3]s) avant que vous ayez un coffre",
-		"%[1]s vous avait demandé des documents (%[3]s) avant que vous ayez un coffre",
-		"%[1]s had asked you for documents (%[3]s) before you had a vault",
-		"%[1]s had asked you for documents (%[3]s) before you had a vault"}
+		"%[1]s vous a demandé des documents (%[3]s) avec votre identifiant",
+		"%[1]s vous a demandé des documents (%[3]s) avec votre identifiant",
+		"%[1]s asked you for documents (%[3]s) using your identifier",
+		"%[1]s asked you for documents (%[3]s) using your identifier"}
 }
 
 // CreateRequestByIdentifier sends a request to the person known by
@@ -77,16 +81,6 @@ func (s *Service) CreateRequestByIdentifier(ctx context.Context, worker *Princip
 		return Request{}, err
 	}
 	hash := s.identifierHash(ident)
-	o, _, err := s.meta.OwnerAccountByIdentifier(ctx, hash)
-	switch {
-	case err == nil:
-		nr.OwnerID = o.ID
-		r, err := s.CreateRequest(ctx, worker, nr)
-		r.OwnerID = ""
-		return r, err
-	case !errors.Is(err, meta.ErrNotFound):
-		return Request{}, mapMeta("request", err)
-	}
 	dj, err := json.Marshal(requestDetails{Purpose: nr.Purpose, Message: nr.Message})
 	if err != nil {
 		return Request{}, fmt.Errorf("vault: request: %w", err)
@@ -170,8 +164,48 @@ func openWaiting(w meta.WaitingRequest, id age.Identity) (requestDetails, error)
 	return openRequest(meta.Request{ID: w.ID, DetailsSealed: w.DetailsSealed}, id)
 }
 
-// deliverWaiting turns the requests waiting for the identifier of a vault
-// just created into requests to it, each journaled in its journal. Best
+// DeliverWaitingRequests delivers every waiting request whose identifier
+// has a vault (the maintenance sweep) and returns how many it delivered.
+func (s *Service) DeliverWaitingRequests(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		ws, owners, err := s.meta.WaitingForOwners(ctx, s.now().UTC(), 100)
+		if err != nil {
+			return n, mapMeta("deliver waiting requests", err)
+		}
+		progress := false
+		for i, w := range ws {
+			o, err := s.meta.Owner(ctx, owners[i])
+			if err != nil {
+				continue
+			}
+			rcpt, err := seal.ParseRecipient(o.PublicKey)
+			if err != nil {
+				continue
+			}
+			if s.deliverOne(ctx, o.ID, rcpt, w) == nil {
+				n++
+				progress = true
+			}
+		}
+		if len(ws) < 100 || !progress {
+			return n, nil
+		}
+	}
+}
+
+// deliverWaitingFor delivers the requests waiting for an owner's
+// identifier (best effort).
+func (s *Service) deliverWaitingFor(ctx context.Context, ownerID string) {
+	_, a, err := s.meta.OwnerAccount(ctx, ownerID)
+	if err != nil || a.IdentifierHash == "" {
+		return
+	}
+	s.deliverWaiting(ctx, ownerID, a.IdentifierHash)
+}
+
+// deliverWaiting turns the requests waiting for an identifier into
+// requests to the vault that has it, each journaled in its journal. Best
 // effort for each: one that fails stays waiting.
 func (s *Service) deliverWaiting(ctx context.Context, ownerID, identifierHash string) {
 	ws, err := s.meta.WaitingRequestsFor(ctx, identifierHash, s.now().UTC())
@@ -216,6 +250,9 @@ func (s *Service) deliverOne(ctx context.Context, ownerID string, ownerRcpt age.
 		ID: w.ID, OwnerID: ownerID, WorkerID: w.WorkerID, DetailsSealed: details, Types: w.Types, Days: w.Days,
 		Status: meta.RequestPending, Created: w.Created,
 	})
+	if errors.Is(err, meta.ErrNotFound) {
+		return err // delivered meanwhile by another instance
+	}
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,7 @@ type WorkerAdminStore interface {
 	WaitingRequestsOfWorker(ctx context.Context, workerID string, now time.Time) ([]meta.WaitingRequest, error)
 	WaitingRequestsFor(ctx context.Context, identifierHash string, now time.Time) ([]meta.WaitingRequest, error)
 	DeliverWaitingRequest(ctx context.Context, r meta.Request) error
+	WaitingForOwners(ctx context.Context, now time.Time, limit int) ([]meta.WaitingRequest, []string, error)
 	DeleteExpiredWaitingRequests(ctx context.Context, now time.Time) (int, error)
 }
 

@@ -113,3 +113,32 @@ func (o *ops) DeleteExpiredWaitingRequests(ctx context.Context, now time.Time) (
 	}
 	return int(n), nil
 }
+
+// WaitingForOwners lists up to limit waiting requests (not expired at now)
+// whose identifier now has a vault, each with the owner's id, oldest first.
+func (o *ops) WaitingForOwners(ctx context.Context, now time.Time, limit int) ([]WaitingRequest, []string, error) {
+	rows, err := o.query(ctx,
+		`SELECT w.id, w.worker_id, w.identifier_hash, w.details_sealed, w.types, w.days, w.created_at, w.expires_at, o.id
+		FROM waiting_requests w JOIN owners o ON o.identifier_hash = w.identifier_hash
+		WHERE w.expires_at > ? ORDER BY w.created_at, w.id LIMIT ?`, toDB(now), limit)
+	if err != nil {
+		return nil, nil, o.wrap("waiting for owners", err)
+	}
+	defer rows.Close()
+	var ws []WaitingRequest
+	var owners []string
+	for rows.Next() {
+		var w WaitingRequest
+		var types, owner string
+		var created, expires int64
+		if err := rows.Scan(&w.ID, &w.WorkerID, &w.IdentifierHash, &w.DetailsSealed, &types, &w.Days, &created, &expires, &owner); err != nil {
+			return nil, nil, o.wrap("waiting for owners", err)
+		}
+		w.Types, w.Created, w.Expires = splitTypes(types), fromDB(created), fromDB(expires)
+		ws, owners = append(ws, w), append(owners, owner)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, o.wrap("waiting for owners", err)
+	}
+	return ws, owners, nil
+}

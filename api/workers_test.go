@@ -287,3 +287,33 @@ func countTexts(evs []struct{ Text string }, s string) int {
 func noFollow(c *client) {
 	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 }
+
+// Hostile identifiers in a request by identifier: refused with a clear
+// 422 (or, when valid, answered like any other), never a 500, and never
+// counted against the worker's limit when malformed.
+func TestRequestByIdentifierHostile(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	e.worker("hostile.lookup@ccas.fr", "Agent", "jardin violon tempete cerise")
+	wc := e.client()
+	wc.loginWorker(t, "hostile.lookup@ccas.fr", "jardin violon tempete cerise")
+	for _, ident := range []string{"", " ", strings.Repeat("a", 10000), "\x00abc", "../../etc/passwd", "<script>alert(1)</script>",
+		"a\u202eb", "\xff\xfe", "'; DROP TABLE owners; --", strings.Repeat("é", 300), "%00", "06 12 34 56 78 90 12 34"} {
+		for i := 0; i < 2; i++ { // twice: a malformed one is never counted
+			r := wc.do(t, http.MethodPost, "/api/v1/requests", map[string]any{
+				"owner_identifier": ident, "purpose": "Dossier", "types": []string{"rib"}, "days": 31,
+			})
+			if r.status != http.StatusUnprocessableEntity && r.status != http.StatusCreated {
+				t.Fatalf("identifier %q: %d %s", ident, r.status, truncate(r.body))
+			}
+			if r.status == http.StatusUnprocessableEntity && r.errMessage(t) == "" {
+				t.Fatalf("identifier %q refused without a message", ident)
+			}
+		}
+	}
+	// Phone numbers in their accepted spellings all reach the same person.
+	for _, p := range []string{"06 12 34 56 78", "+33 6 12 34 56 78", "0612345678"} {
+		want(t, wc.do(t, http.MethodPost, "/api/v1/requests", map[string]any{
+			"owner_identifier": p, "purpose": "Dossier", "types": []string{"rib"}, "days": 31,
+		}), http.StatusCreated, "phone "+p)
+	}
+}

@@ -3,10 +3,14 @@ package vault_test
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/coffre/coffre/internal/testenv"
 	"github.com/coffre/coffre/vault"
+	"github.com/coffre/coffre/vault/blob/local"
+	"github.com/coffre/coffre/vault/meta"
 	"github.com/coffre/coffre/vault/seal"
 )
 
@@ -34,8 +38,42 @@ func crashAt(step string, n int) func(string) error {
 // in the database, and the members read everything with the new key,
 // through a session opened before the rotation too.
 func TestRotateOrganisationKeyResumable(t *testing.T) {
-	d := newAcctDir(t)
-	in1, in2 := d.open(t), d.open(t)
+	t.Run("SQLite", func(t *testing.T) {
+		d := newAcctDir(t)
+		in1, in2 := d.open(t), d.open(t)
+		testRotation(t, d, in1, in2, in1.meta)
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		pg := testenv.Postgres(t)
+		url := pg.NewDatabase(t)
+		d := newAcctDir(t)
+		var first vault.MetaStore
+		open := func() *instance {
+			ms, err := meta.OpenPostgres(testCtx(t), url)
+			if err != nil {
+				t.Fatalf("OpenPostgres: %v", err)
+			}
+			t.Cleanup(func() { _ = ms.Close() })
+			if first == nil {
+				first = ms
+			}
+			bs, err := local.New(filepath.Join(d.dir, "blobs"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc, err := vault.New(vault.Config{Meta: ms, Blobs: bs, Pepper: testPepper, Scrypt: weakScrypt, Now: d.clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &instance{svc: svc}
+		}
+		in1, in2 := open(), open()
+		testRotation(t, d, in1, in2, first)
+	})
+}
+
+// testRotation runs the rotation scenario on two instances of a database.
+func testRotation(t *testing.T, d *acctDir, in1, in2 *instance, ms vault.MetaStore) {
 	ctx := testCtx(t)
 	w1, org := in1.orgWorker(t, "", "CCAS de Roubaix", "Mme Morel")
 	leaver, _ := in1.orgWorker(t, org, "", "M. Parti")
@@ -132,7 +170,7 @@ func TestRotateOrganisationKeyResumable(t *testing.T) {
 	}
 
 	// The old key opens nothing live: no wrap, no consent's details.
-	accs, err := in1.meta.ListAccess(ctx, vault.KindOrganisation, org)
+	accs, err := ms.ListAccess(ctx, vault.KindOrganisation, org)
 	if err != nil || len(accs) != 4 {
 		t.Fatalf("organisation wraps: %d, %v", len(accs), err)
 	}
@@ -141,7 +179,7 @@ func TestRotateOrganisationKeyResumable(t *testing.T) {
 			t.Fatalf("the old key still opens document %s", a.Document.ID)
 		}
 	}
-	cs, err := in1.meta.LiveConsentsFor(ctx, vault.KindOrganisation, org, d.clock.Now())
+	cs, err := ms.LiveConsentsFor(ctx, vault.KindOrganisation, org, d.clock.Now())
 	if err != nil || len(cs) != 4 {
 		t.Fatalf("organisation consents: %d, %v", len(cs), err)
 	}

@@ -15,10 +15,12 @@ ALTER TABLE workers ADD COLUMN next_org_identity_wrap BLOB;
 ALTER TABLE organisations ADD COLUMN next_public_key TEXT;
 ALTER TABLE organisations ADD COLUMN next_identity_by_recovery BLOB;
 
--- The owners a rotation affects, each told once in their journal.
+-- The owners a rotation affects, each told once in their journal
+-- (owner_id without a foreign key: deleting an account is never blocked by
+-- a rotation; a deleted owner is skipped).
 CREATE TABLE org_rotation_owners (
 	org_id TEXT NOT NULL REFERENCES organisations (id),
-	owner_id TEXT NOT NULL REFERENCES owners (id),
+	owner_id TEXT NOT NULL,
 	journaled_at BIGINT,
 	PRIMARY KEY (org_id, owner_id)
 );

@@ -45,7 +45,7 @@ func median(ds []time.Duration) time.Duration {
 // runs first in every case), and never a 500.
 func TestWorkerLoginTOTPAnswersLikeWrongSecret(t *testing.T) {
 	// A real scrypt cost, so that skipping the derivation would show.
-	e := newEnv(t, envOptions{rateLimits: highLimits, scryptLogN: 14, trustProxy: true})
+	e := newEnv(t, envOptions{rateLimits: highLimits, scryptLogN: 13, trustProxy: true})
 	ctx := testCtx(t)
 	const email, secret = "agent.totp@ccas.fr", "jardin violon tempete cerise"
 	_, uri, err := e.v.AddWorker(ctx, e.org.ID, email, "Agent", []byte(secret), true)
@@ -76,7 +76,7 @@ func TestWorkerLoginTOTPAnswersLikeWrongSecret(t *testing.T) {
 	ref, _ := login("pas le bon secret du tout", now())
 	want(t, ref, http.StatusUnauthorized, "wrong secret")
 	var wrongSecret, wrongCode, replayed []time.Duration
-	for i := 0; i < 9; i++ {
+	for i := 0; i < 7; i++ {
 		r, d := login("pas le bon secret du tout", now())
 		if r.status != ref.status || !bytes.Equal(r.body, ref.body) {
 			t.Fatalf("wrong secret: %d %s", r.status, r.body)
@@ -85,7 +85,11 @@ func TestWorkerLoginTOTPAnswersLikeWrongSecret(t *testing.T) {
 
 		code := now()
 		bad := fmt.Sprintf("%06d", (mustAtoi(t, code)+1)%1_000_000)
-		for _, cs := range []string{bad, "", "12345", "abcdef", strings.Repeat("9", 300)} {
+		codes := []string{bad}
+		if i == 0 {
+			codes = append(codes, "", "12345", "abcdef", strings.Repeat("9", 300))
+		}
+		for _, cs := range codes {
 			r, d := login(secret, cs)
 			if r.status != ref.status || !bytes.Equal(r.body, ref.body) {
 				t.Fatalf("wrong code %q: %d %s; want the wrong-secret answer %d %s", cs, r.status, r.body, ref.status, ref.body)

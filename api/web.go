@@ -242,6 +242,7 @@ func (s *server) registerPages(r *gin.Engine) {
 	p.POST("/recover", s.limit(s.login), s.webRecover)
 	p.POST("/logout", s.webLogout)
 	p.POST("/sheet", s.webSheet)
+	s.sheetPages(p) // web_sheet.go
 	p.GET("/pro/login", s.webWorkerLoginForm)
 	p.POST("/pro/login", s.limit(s.login), s.webWorkerLogin)
 

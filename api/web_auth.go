@@ -190,22 +190,17 @@ func (s *server) webSignup(c *gin.Context) {
 	sd := newSheetData(norm, code, "/papers")
 	if by == nil {
 		owner, err := s.v.Unlock(ctx, ownerID, secret)
-		var out sessionJSON
 		if err == nil {
-			out, err = s.startSession(c, owner)
+			_, err = s.startSession(c, owner)
 		}
 		if err != nil {
 			s.webError(c, err)
 			return
 		}
-		p = s.newPage(c, "sheet.title")
-		p.Kind, p.CSRF = string(vault.KindOwner), out.CSRFToken
 	} else {
 		sd.Next, sd.ByWorker = "/pro", true
-		p = s.newPage(c, "sheet.title")
 	}
-	p.Data = sd
-	s.render(c, http.StatusCreated, "sheet", p)
+	s.showSheet(c, sd)
 }
 
 // webSheet renders the recovery sheet PDF from the code the page holds
@@ -271,19 +266,15 @@ func (s *server) webRecover(c *gin.Context) {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
-	out, err := s.startSession(c, pr)
-	if err != nil {
+	if _, err := s.startSession(c, pr); err != nil {
 		s.webError(c, err)
 		return
 	}
-	// The code just used no longer works: show the new one once.
+	// The code just used no longer works: show the new one until kept.
 	norm, _ := vault.NormalizeIdentifier(ident) // Recover accepted it
 	sd := newSheetData(norm, code, "/papers")
 	sd.AfterRecovery = true
-	p = s.newPage(c, "sheet.title")
-	p.Kind, p.CSRF = string(vault.KindOwner), out.CSRFToken
-	p.Data = sd
-	s.render(c, http.StatusOK, "sheet", p)
+	s.showSheet(c, sd)
 }
 
 // webLogout ends this session (or every session, with all=1).
@@ -302,5 +293,7 @@ func (s *server) webLogout(c *gin.Context) {
 		}
 	}
 	s.clearCookie(c)
+	s.clearSheet(c)
+	s.clearSealed(c, s.linkCookie())
 	redirectDone(c, "/", "loggedout")
 }

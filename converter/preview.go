@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 )
 
 // ErrNoPreview: the page is not one embedded photo or scan (a PDF kept as
@@ -18,8 +15,8 @@ var ErrNoPreview = errors.New("converter: no image for this page")
 const maxPreviewBytes = 16 << 20
 
 // PageImage returns the image making up page n (1-based) of a PDF Coffre
-// produced from photos: the cleaned page as stored (JPEG, or PNG), and its
-// media type. It works in memory only. ErrNoPreview when the page holds no
+// produced from photos: the cleaned page as stored (JPEG), and its media
+// type. It works in memory only. ErrNoPreview when the page holds no
 // single image (or n is out of range), ErrMalformedPDF for a damaged PDF.
 func PageImage(ctx context.Context, pdf []byte, n int) (img []byte, mediaType string, err error) {
 	defer pdfSafe(&err)
@@ -30,36 +27,35 @@ func PageImage(ctx context.Context, pdf []byte, n int) (img []byte, mediaType st
 	if n < 1 || n > m.PageCount {
 		return nil, "", fmt.Errorf("%w: page %d of %d", ErrNoPreview, n, m.PageCount)
 	}
-	imgs, err := pdfcpu.ExtractPageImages(m, n, false)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: %v", ErrNoPreview, err)
+	_, _, attrs, err := m.PageDict(n, false)
+	if err != nil || attrs == nil || attrs.Resources == nil {
+		return nil, "", fmt.Errorf("%w: page %d: no resources", ErrNoPreview, n)
 	}
+	xobjs, err := m.DereferenceDict(attrs.Resources["XObject"])
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: page %d: %v", ErrNoPreview, n, err)
+	}
+	// The largest JPEG image of the page: Coffre's pages are one image each.
 	var best []byte
-	var bestType string
 	var bestArea int
-	for _, im := range imgs {
-		if im.Reader == nil || im.Thumb || im.IsImgMask {
+	for _, o := range xobjs {
+		sd, _, err := m.DereferenceStreamDict(o)
+		if err != nil || sd == nil || !isDCT(sd.Dict) || len(sd.Raw) == 0 || len(sd.Raw) > maxPreviewBytes {
 			continue
 		}
-		var mt string
-		switch im.FileType {
-		case "jpg", "jpeg":
-			mt = "image/jpeg"
-		case "png":
-			mt = "image/png"
-		default:
+		if st := sd.Dict.NameEntry("Subtype"); st == nil || *st != "Image" {
 			continue
 		}
-		b, err := io.ReadAll(io.LimitReader(im.Reader, maxPreviewBytes+1))
-		if err != nil || len(b) > maxPreviewBytes {
+		w, h := sd.Dict.IntEntry("Width"), sd.Dict.IntEntry("Height")
+		if w == nil || h == nil {
 			continue
 		}
-		if a := im.Width * im.Height; best == nil || a > bestArea {
-			best, bestType, bestArea = b, mt, a
+		if a := *w * *h; best == nil || a > bestArea {
+			best, bestArea = sd.Raw, a
 		}
 	}
 	if best == nil {
 		return nil, "", fmt.Errorf("%w: page %d", ErrNoPreview, n)
 	}
-	return bytes.Clone(best), bestType, nil
+	return bytes.Clone(best), "image/jpeg", nil
 }

@@ -148,8 +148,12 @@ func (d *answerDropper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := &recorder{header: http.Header{}}
 	d.next.ServeHTTP(rec, r)
-	conn, _, err := http.NewResponseController(w).Hijack()
+	// The answer starts, then the connection dies (a browser retries a
+	// request whose answer never started on a reused connection).
+	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err == nil {
+		_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<!doctype html>")
+		_ = buf.Flush()
 		_ = conn.Close()
 	}
 }

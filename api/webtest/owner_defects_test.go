@@ -21,14 +21,19 @@ func TestOwnerCameraKeepsEveryPage(t *testing.T) {
 	b := newBrowser(t)
 	w := b.walker("owner")
 	w.signUp(srv.URL, "fr", "0611223344", "", "girafe velo soleil cartable")
-	w.keepSheet()
-	w.tapGo(`nav a[href="/papers/add"]`)
+	w.open(srv.URL + "/papers/add")
 
 	count := func(n int, ready string) {
 		t.Helper()
-		w.poll(`document.querySelectorAll('#pages li img').length === `+itoa(n), time.Minute)
+		deadline := time.Now().Add(20 * time.Second)
+		for w.text("[data-chosen]") != ready && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
 		if got := w.text("[data-chosen]"); got != ready {
 			t.Fatalf("with %d photos the page says %q, want %q", n, got, ready)
+		}
+		if got := eval[int](w.person, `document.querySelectorAll('#pages li img').length`); got != n {
+			t.Errorf("with %d photos the page shows %d thumbnails", n, got)
 		}
 	}
 	w.photo(`label[for=camera]`, photos[0])
@@ -173,13 +178,18 @@ func TestOwnerAddRetryNeverDuplicates(t *testing.T) {
 	b := newBrowser(t)
 	w := b.walker("owner")
 	w.signUp(srv.URL, "fr", "awa.retry", "", "girafe velo soleil cartable")
-	w.keepSheet()
-	w.tapGo(`nav a[href="/papers/add"]`)
+	w.open(srv.URL + "/papers/add")
 	w.photo(`label[for=camera]`, photos[0])
-	w.poll(`document.querySelectorAll('#pages li img').length === 1`, time.Minute)
+	w.poll(`document.querySelector('[data-chosen]').textContent === '1 page prête.'`, time.Minute)
 	srv.drops.arm(1)
 	w.tap("form[data-upload] button[type=submit]")
-	w.poll(`!!document.querySelector('#add-status') && !document.querySelector('#add-status').hidden`, 2*time.Minute)
+	deadline := time.Now().Add(time.Minute)
+	for !eval[bool](w.person, `!!document.querySelector('#add-status') && !document.querySelector('#add-status').hidden`) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := w.seen(); !strings.Contains(got, "La connexion a été coupée") {
+		t.Fatalf("after the lost answer the page says nothing of it: %s", got)
+	}
 	if got := w.text("#add-status"); !strings.Contains(got, "La connexion a été coupée") || !strings.Contains(got, "jamais enregistré deux fois") {
 		t.Fatalf("after the lost answer the page says %q", got)
 	}

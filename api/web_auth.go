@@ -122,6 +122,9 @@ func (s *server) webSignupForm(c *gin.Context) {
 // sheetData is the page showing a new recovery code once.
 type sheetData struct {
 	Identifier string
+	// Shown is the identifier as the person typed it ("06 12 34 56 78"),
+	// "" when not known.
+	Shown string
 	Code       string
 	// Groups is the code cut in groups of four, for reading aloud.
 	Groups []string
@@ -188,6 +191,7 @@ func (s *server) webSignup(c *gin.Context) {
 		return
 	}
 	sd := newSheetData(norm, code, "/papers")
+	sd.Shown = ident
 	if by == nil {
 		owner, err := s.v.Unlock(ctx, ownerID, secret)
 		if err == nil {
@@ -273,7 +277,7 @@ func (s *server) webRecover(c *gin.Context) {
 	// The code just used no longer works: show the new one until kept.
 	norm, _ := vault.NormalizeIdentifier(ident) // Recover accepted it
 	sd := newSheetData(norm, code, "/papers")
-	sd.AfterRecovery = true
+	sd.Shown, sd.AfterRecovery = ident, true
 	s.showSheet(c, sd)
 }
 

@@ -228,8 +228,15 @@ func (s *server) webView(c *gin.Context) {
 // webEdit renames a paper and sets or clears its expiry date.
 func (s *server) webEdit(c *gin.Context) {
 	ctx, pr, id := c.Request.Context(), principal(c), c.Param("id")
+	cur, err := s.v.Document(ctx, pr, id)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	// The form sends both fields: only what changed is changed (and
+	// journaled), so a new date is never logged as a rename.
 	title := strings.TrimSpace(c.PostForm("title"))
-	if title != "" {
+	if title != "" && title != cur.Title {
 		if err := checkTitle(title); err != nil {
 			s.webError(c, err)
 			return
@@ -244,9 +251,11 @@ func (s *server) webEdit(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	if err := s.v.SetExpiry(ctx, pr, id, exp); err != nil {
-		s.webError(c, err)
-		return
+	if !exp.Equal(cur.Expires) {
+		if err := s.v.SetExpiry(ctx, pr, id, exp); err != nil {
+			s.webError(c, err)
+			return
+		}
 	}
 	redirectDone(c, "/papers/"+id, "saved")
 }

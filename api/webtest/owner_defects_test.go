@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // The owner's side of "the three journeys" (issue 15): each defect as a
@@ -208,5 +210,39 @@ func TestOwnerAddRetryNeverDuplicates(t *testing.T) {
 	srv.drops.mu.Unlock()
 	if handled != 2 {
 		t.Errorf("the server handled %d submissions, want 2", handled)
+	}
+}
+
+// TestOwnerWords: the identifier is shown as typed; a new date is
+// journaled as a new date, not as a rename, in the app's words ("papier",
+// never "de le document").
+func TestOwnerWords(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.signUp(srv.URL, "fr", "06 12 34 56 78", "", "girafe velo soleil cartable")
+	if got := w.text("main p strong"); got != "06 12 34 56 78" {
+		t.Errorf("the sheet shows the identifier as %q, typed 06 12 34 56 78", got)
+	}
+	w.open(srv.URL + "/papers/add")
+	w.photo(`label[for=camera]`, photos[0])
+	w.tap("details summary")
+	w.typeIn("#title", "Mon contrat")
+	w.tap("form[data-upload] button[type=submit]")
+	w.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 3*time.Minute)
+	// A new date only.
+	w.tap("main details summary")
+	w.do(chromedp.SetValue(chromedp.CSS("#expires"), "2031-05-31"))
+	w.tapGo(`form[action$="/edit"] button[type=submit]`)
+	w.open(srv.URL + "/journal")
+	got := w.text("ol.journal")
+	for _, bad := range []string{"renommé", "de le ", "document"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("journal says %q: %s", bad, got)
+		}
+	}
+	if !strings.Contains(got, "Vous avez changé la date de fin de validité pour le papier « Mon contrat »") {
+		t.Errorf("journal does not tell the new date: %s", got)
 	}
 }

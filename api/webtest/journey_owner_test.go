@@ -96,7 +96,6 @@ func TestOwnerJourney(t *testing.T) {
 			w.axe("journey-paper")
 			if words.lang == "fr" {
 				w.screenshot("journey-owner-paper")
-				copyScreenshot(t, "journey-owner-paper", "owner")
 			}
 			paperURL := w.location()
 			paperTaps := w.taps - signUpTaps
@@ -118,6 +117,14 @@ func TestOwnerJourney(t *testing.T) {
 				t.Errorf("after sharing: %q", got)
 			}
 			w.axe("journey-consents")
+			// Where she comes back: her papers by category (the README's
+			// owner screenshot).
+			w.open(srv.URL + "/papers")
+			w.axe("journey-papers")
+			if words.lang == "fr" {
+				w.screenshot("journey-owner-papers")
+				copyScreenshot(t, "journey-owner-papers", "owner")
+			}
 			t.Logf("owner journey (%s): %d taps in all: sign-up and sheet %d, the 3-page paper %d (from the menu to the saved paper), preview and share %d",
 				words.lang, w.taps, signUpTaps, paperTaps, w.taps-signUpTaps-paperTaps)
 		})

@@ -90,6 +90,16 @@ func TestOwnerSheetSurvivesReload(t *testing.T) {
 			t.Fatalf("reload %d of the sheet shows: %s", i+1, seen)
 		}
 	}
+	// She leaves without confirming: her pages say the sheet waits, one
+	// tap brings it back.
+	w.open(srv.URL + "/papers")
+	if got := w.text("#sheet-waiting"); !strings.Contains(got, "pas encore gardé") {
+		t.Errorf("papers page while the sheet waits: %q", got)
+	}
+	w.tapGo("#sheet-waiting a")
+	if w.text(".code") != code {
+		t.Fatalf("back to the sheet: %s", w.seen())
+	}
 	// The wrong characters: told so, the sheet stays.
 	w.typeIn("#last4", "0000")
 	w.tapGo("#sheet-kept button[type=submit]")
@@ -101,6 +111,9 @@ func TestOwnerSheetSurvivesReload(t *testing.T) {
 		t.Fatalf("after keeping the sheet: %s", w.location())
 	}
 	// Kept: never shown again.
+	if n := eval[int](w.person, `document.querySelectorAll('#sheet-waiting').length`); n != 0 {
+		t.Errorf("the kept sheet is still said to wait")
+	}
 	w.open(srv.URL + "/sheet")
 	if strings.Contains(w.seen(), strings.Fields(code)[0]) {
 		t.Errorf("the sheet is still shown after it was kept")

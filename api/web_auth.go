@@ -190,19 +190,23 @@ func (s *server) webSignup(c *gin.Context) {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
+	if by != nil {
+		// The worker never sees the recovery code: the person makes the
+		// sheet at first sign-in (RecoverySheetDue).
+		p = s.newPage(c, "procreated.title")
+		p.Data = authForm{Identifier: norm}
+		s.render(c, http.StatusCreated, "procreated", p)
+		return
+	}
 	sd := newSheetData(norm, code, "/papers")
 	sd.Shown = ident
-	if by == nil {
-		owner, err := s.v.Unlock(ctx, ownerID, secret)
-		if err == nil {
-			_, err = s.startSession(c, owner)
-		}
-		if err != nil {
-			s.webError(c, err)
-			return
-		}
-	} else {
-		sd.Next, sd.ByWorker = "/pro", true
+	owner, err := s.v.Unlock(ctx, ownerID, secret)
+	if err == nil {
+		_, err = s.startSession(c, owner)
+	}
+	if err != nil {
+		s.webError(c, err)
+		return
 	}
 	s.showSheet(c, sd)
 }

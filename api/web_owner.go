@@ -85,6 +85,7 @@ func (s *server) webPapers(c *gin.Context) {
 	}
 	p := s.newPage(c, "papers.title")
 	p.Nav = "papers"
+	p.AskList = s.pendingAsks(c, p.Asks)
 	p.Data = groups
 	s.render(c, http.StatusOK, "papers", p)
 }

@@ -96,6 +96,8 @@ func (s *server) webRevokeConsent(c *gin.Context) {
 }
 
 type linksData struct {
+	// From prefills the name the helper sees (the owner's display name).
+	From   string
 	Links  []vault.DropLink
 	Groups []typeGroup
 	Now    time.Time
@@ -110,7 +112,11 @@ func (s *server) webLinks(c *gin.Context) {
 	}
 	p := s.newPage(c, "links.title")
 	p.Nav = "links"
-	p.Data = linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	d := linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	if prof, err := s.v.OwnerProfile(c.Request.Context(), pr); err == nil {
+		d.From = prof.DisplayName
+	}
+	p.Data = d
 	s.render(c, http.StatusOK, "links", p)
 }
 
@@ -148,7 +154,7 @@ func (s *server) webCreateLink(c *gin.Context) {
 		owner = c.PostForm("owner")
 	}
 	token, dl, err := s.v.CreateDropLink(c.Request.Context(), pr, owner, vault.NewDropLink{
-		Label: label, Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
+		Label: label, From: strings.TrimSpace(c.PostForm("from")), Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
 		RequestID: c.PostForm("request"),
 	})
 	if err != nil {

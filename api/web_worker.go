@@ -23,6 +23,7 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.GET("", s.webPro)
 	g.GET("/people/:owner", s.webPerson)
 	g.GET("/people/:owner/dossier", s.webDossier)
+	g.GET("/people/:owner/papers/:id/file", s.workerDownload) // web_errors.go
 	g.GET("/requests/new", s.webRequestForm)
 	g.POST("/requests", s.webCreateRequest)
 	g.GET("/signup", s.webProSignupForm)
@@ -143,6 +144,9 @@ func (s *server) findPerson(c *gin.Context) (*person, bool) {
 		if p.OwnerID == c.Param("owner") {
 			return p, true
 		}
+	}
+	if s.sharingStopped(c, c.Param("owner")) {
+		return nil, false
 	}
 	s.webError(c, errNotFound)
 	return nil, false

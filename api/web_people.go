@@ -1,0 +1,41 @@
+package api
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// Helpers of the helper's and the social worker's journeys (issue 15): what
+// a helper is shown of a link, the pictograms of document types.
+
+// untypedDropTitle titles a helper's paper of no known type (in the
+// service's default language, like typed titles).
+const untypedDropTitle = "Papier reçu par un lien d'envoi"
+
+// TypeCategory is the category of a document type ("other" if unknown).
+func (l loc) TypeCategory(id string) string {
+	if t, ok := vault.DocTypeByID(id); ok {
+		return t.Category
+	}
+	return "other"
+}
+
+// pendingAsks lists the owner's unanswered requests when there are some
+// (n from the badge), for the top of "Mes papiers".
+func (s *server) pendingAsks(c *gin.Context, n int) []vault.Request {
+	if n == 0 {
+		return nil
+	}
+	rs, err := s.v.Requests(c.Request.Context(), principal(c))
+	if err != nil {
+		return nil
+	}
+	var out []vault.Request
+	for _, r := range rs {
+		if r.Status == vault.RequestPending {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -39,3 +39,24 @@ func (s *server) pendingAsks(c *gin.Context, n int) []vault.Request {
 	}
 	return out
 }
+
+// unreadMessages are the signed-in person's unread messages, newest first
+// (at most 5), as the inbox page shows them.
+func (s *server) unreadMessages(c *gin.Context) []inboxRow {
+	if s.notify == nil {
+		return nil
+	}
+	items, err := s.notify.Inbox(c.Request.Context(), principal(c), 20)
+	if err != nil {
+		return nil
+	}
+	l := webLang(c)
+	var out []inboxRow
+	for _, it := range items {
+		if !it.Read.IsZero() || len(out) == 5 {
+			continue
+		}
+		out = append(out, inboxRow{InboxItem: it, When: l.DateTime(it.Created), Icon: "inbox"})
+	}
+	return out
+}

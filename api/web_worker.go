@@ -93,6 +93,9 @@ type proData struct {
 	Requests []requestProgress
 	Name     string
 	Org      string
+	// Messages are the worker's unread messages (a person stopped
+	// sharing, papers arrived).
+	Messages []inboxRow
 }
 
 func (s *server) webPro(c *gin.Context) {
@@ -120,6 +123,7 @@ func (s *server) webPro(c *gin.Context) {
 	if info, err := s.v.WorkerInfo(ctx, pr.ID()); err == nil {
 		d.Name, d.Org = info.Name, info.OrgName
 	}
+	d.Messages = s.unreadMessages(c)
 	p := s.newPage(c, "pro.title")
 	p.Nav = "pro"
 	p.Data = d

@@ -51,9 +51,6 @@
   function save() {
     try {
       sessionStorage.setItem(storeKey, JSON.stringify({ key: key, next: next, order: pages.map(function (p) { return p.n; }) }));
-      var keep = {};
-      pages.forEach(function (p) { if (thumbs[p.n]) keep[p.n] = thumbs[p.n]; });
-      thumbs = keep;
       sessionStorage.setItem(storeKey + '.t', JSON.stringify(thumbs));
     } catch (e) { /* private mode: no resume after a reload */ }
   }
@@ -104,7 +101,7 @@
       btns.appendChild(button('up', msg('Left', i + 1), function () { move(i, -1); }));
       btns.appendChild(button('down', msg('Right', i + 1), function () { move(i, 1); }));
       btns.appendChild(button('camera', msg('Retake', i + 1), function () { retakeAt = i; camera.click(); }));
-      btns.appendChild(button('trash', msg('Remove', i + 1), function () { pages.splice(i, 1); save(); render(); }));
+      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; pages.splice(i, 1); save(); render(); }));
       var info = document.createElement('div');
       info.appendChild(title);
       info.appendChild(document.createElement('br'));
@@ -119,6 +116,10 @@
       p.li = li;
       show(p);
     });
+    tally();
+  }
+  // tally says how many pages are ready and keeps Send in sight once one is.
+  function tally() {
     var ready = pages.filter(function (p) { return p.state === 'sent'; }).length;
     chosen.textContent = msg('Count', ready) + (ready < pages.length ? ' ' + msg('Pending', pages.length - ready) : '');
     form.classList.toggle('has-pages', ready > 0);
@@ -136,6 +137,7 @@
       st === 'failed' ? msg('Failed') : msg('Sending');
     p.li && p.li.setAttribute('data-state', st);
     p.bar.value = st === 'sent' || st === 'delivered' || st === 'received' ? 100 : (p.progress || 0);
+    if (!finished) tally();
   }
   function move(i, d) {
     var j = i + d;
@@ -170,7 +172,7 @@
     Promise.all(list2.map(window.coffreShrink)).then(function (blobs) {
       blobs.forEach(function (b, k) {
         var p = { n: next++, blob: b, url: URL.createObjectURL(b), state: 'queued', progress: 0 };
-        if (at >= 0 && k === 0) pages.splice(at, 1, p); else pages.push(p);
+        if (at >= 0 && k === 0) { delete thumbs[pages[at].n]; pages.splice(at, 1, p); } else pages.push(p);
         thumb(p);
       });
       save();

@@ -266,6 +266,8 @@ func TestHelperJourney(t *testing.T) {
 	if got := helper.text("[data-chosen]"); got != "3 pages prêtes." {
 		t.Errorf("with the network back: %q", got)
 	}
+	eval[bool](helper.person, `window.scrollTo(0, document.getElementById('pages').offsetTop - 120); true`)
+	helper.screenshot("journey-helper-pages") // README: docs/screenshots/helper.png
 
 	// Leaving with unsent pages asks first; staying keeps everything.
 	helper.stay.Store(true)
@@ -366,7 +368,8 @@ func TestWorkerJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[0]))); err != nil {
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[0])))
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -420,6 +423,13 @@ func TestWorkerJourney(t *testing.T) {
 	}
 	ownerTaps := owner.taps
 
+	// Sharing a paper of her own accord, the form preselects the worker
+	// who asked, not the whole organisation.
+	owner.open(srv.URL + "/papers/" + doc.ID + "/share")
+	if got := eval[string](owner.person, `(document.querySelector('input[name=grantee]:checked') || {closest: () => ({innerText: ''})}).closest('label').innerText`); got != "Mme Morel (CCAS de Roubaix)" {
+		t.Errorf("the share form preselects %q, want the worker who asked", got)
+	}
+
 	// The worker opens the person and downloads the paper.
 	worker.open(srv.URL + "/pro")
 	worker.tapTo(".cards a.card")
@@ -456,10 +466,15 @@ func TestWorkerJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	worker.open(srv.URL + "/pro")
-	if got := worker.seen(); !strings.Contains(got, "sharing stopped on") || !strings.Contains(got, "stopped sharing papers with you") {
-		t.Errorf("the worker is not told the share ended: %q", got)
+	// The request says so, and a message (in the worker's account language,
+	// French here) tells it.
+	if got := worker.text("main"); !strings.Contains(got, "sharing stopped on") {
+		t.Errorf("the request does not say the share ended: %q", got)
 	}
-	worker.check("journey-worker-told", true)
+	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-message]')].map(e => e.innerText).join('|')`); !strings.Contains(got, "a arrêté de partager ses papiers avec vous le") {
+		t.Errorf("the worker has no message about the share ending: %q", got)
+	}
+	worker.check("journey-worker-told", true) // README: docs/screenshots/worker.png
 
 	// Error pages are pages: an unknown address, a form without its token.
 	owner.open(srv.URL + "/nulle-part")
@@ -471,8 +486,9 @@ func TestWorkerJourney(t *testing.T) {
 	}
 	owner.check("journey-notfound", true)
 	owner.open(srv.URL + "/links")
+	owner.typeIn("#label", "Mes fiches de paie")
 	eval[bool](owner.person, `document.querySelector('form[action="/links"] input[name=csrf]').value = 'perime'; true`)
-	owner.submit(`form[action="/links"] button[type=submit]`)
+	owner.tapTo(`form[action="/links"] button[type=submit]`)
 	if got := owner.seen(); !strings.Contains(got, "Cette demande ne vient pas de la page de Coffre") || strings.Contains(got, `"error"`) {
 		t.Errorf("a stale form: %q", got)
 	}

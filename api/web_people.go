@@ -1,6 +1,10 @@
 package api
 
 import (
+	"errors"
+	"net/http"
+	"time"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/coffre/coffre/vault"
@@ -59,4 +63,30 @@ func (s *server) unreadMessages(c *gin.Context) []inboxRow {
 		out = append(out, inboxRow{InboxItem: it, When: l.DateTime(it.Created), Icon: "inbox"})
 	}
 	return out
+}
+
+// undoable is the consent just stopped (?undo=id) while it can still be
+// taken back, "" otherwise.
+func undoable(c *gin.Context, past []consentRow) string {
+	id := c.Query("undo")
+	for _, r := range past {
+		if r.ID == id && !r.Revoked.IsZero() && time.Since(r.Revoked) < vault.UndoWindow {
+			return id
+		}
+	}
+	return ""
+}
+
+// webUndoRevoke takes back a share stopped less than a minute ago.
+func (s *server) webUndoRevoke(c *gin.Context) {
+	if err := s.v.UndoRevoke(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		if errors.Is(err, vault.ErrNotFound) {
+			err = newErr(http.StatusConflict, "too_late",
+				"Too late to undo: share these papers again if you wish.",
+				"Trop tard pour annuler : partagez à nouveau ces papiers si vous le souhaitez.")
+		}
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/share", "restored")
 }

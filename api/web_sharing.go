@@ -18,6 +18,7 @@ func (s *server) sharingPages(g *gin.RouterGroup) {
 	g.GET("/share", s.webConsents)
 	g.POST("/share", s.webShare)
 	g.POST("/share/:id/revoke", s.webRevokeConsent)
+	g.POST("/share/:id/undo", s.webUndoRevoke) // web_people.go
 	g.GET("/links", s.webLinks)
 	g.POST("/links", s.webCreateLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
@@ -83,7 +84,7 @@ func (s *server) webConsents(c *gin.Context) {
 	}
 	p := s.newPage(c, "consents.title")
 	p.Nav = "share"
-	p.Data = map[string]any{"Live": live, "Past": past}
+	p.Data = map[string]any{"Live": live, "Past": past, "Undo": undoable(c, past)}
 	s.render(c, http.StatusOK, "consents", p)
 }
 
@@ -92,7 +93,7 @@ func (s *server) webRevokeConsent(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	redirectDone(c, "/share", "revoked")
+	redirectDone(c, "/share?undo="+urlQueryEscape(c.Param("id")), "revoked")
 }
 
 type linksData struct {

@@ -87,3 +87,42 @@ func (s *Service) PendingRequests(ctx context.Context, owner *Principal) (int, e
 	}
 	return n, nil
 }
+
+// UndoWindow is how long after stopping a share the owner can take it back.
+const UndoWindow = time.Minute
+
+// consentUndoer is the store's ability to take back a revocation.
+type consentUndoer interface {
+	UnrevokeConsent(ctx context.Context, id, ownerID string, since time.Time) error
+}
+
+// UndoRevoke takes back a consent the owner stopped less than UndoWindow
+// ago: it is live again until its own expiry, and the documents it covers
+// are wrapped to the grantee again. Journaled as a grant. Errors:
+// ErrInvalid (not an owner), ErrNotFound (no such consent, not revoked, or
+// revoked too long ago).
+func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID string) error {
+	if err := requireOwner(owner); err != nil {
+		return err
+	}
+	u, ok := s.meta.(consentUndoer)
+	if !ok || !validID(consentID) {
+		return fmt.Errorf("vault: undo revoke: %w", ErrNotFound)
+	}
+	if err := u.UnrevokeConsent(ctx, consentID, owner.id, s.now().UTC().Add(-UndoWindow)); err != nil {
+		return mapMeta("undo revoke", err)
+	}
+	c, err := s.meta.Consent(ctx, consentID)
+	if err != nil {
+		return mapMeta("undo revoke", err)
+	}
+	if err := s.wrapCovered(ctx, owner, c); err != nil {
+		s.undoConsent(ctx, c)
+		return err
+	}
+	d, _ := openConsent(c, owner.identity)
+	return s.record(ctx, owner.id, Event{
+		Kind: EventConsentGranted, ActorKind: ActorOwner, ActorID: owner.id,
+		Target: s.granteeName(ctx, Grantee{Kind: c.GranteeKind, ID: c.GranteeID}), Detail: d.Purpose,
+	})
+}

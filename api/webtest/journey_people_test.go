@@ -83,7 +83,7 @@ func (h *hand) tap(sel string) {
 	// A person scrolls what they want to tap into the middle of the
 	// screen, clear of the bar kept at the bottom.
 	h.do(chromedp.WaitVisible(chromedp.CSS(sel)))
-	eval[bool](h.person, `(() => { const e = document.querySelector(` + jsString(sel) + `); if (e) e.scrollIntoView({block: 'center'}); return true; })()`)
+	eval[bool](h.person, `(() => { const e = document.querySelector(`+jsString(sel)+`); if (e) e.scrollIntoView({block: 'center'}); return true; })()`)
 	h.do(chromedp.Tap(chromedp.CSS(sel)))
 }
 

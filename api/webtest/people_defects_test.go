@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/coffre/coffre/vault"
 )
 
@@ -174,7 +176,7 @@ func TestWorkerStaleDownload(t *testing.T) {
 	}
 
 	// An unknown address, in the person's language, with the header and a way back.
-	o.open(srv.URL + "/papiers-perdus")
+	o.do(chromedp.Navigate(srv.URL + "/papiers-perdus"))
 	if got := eval[string](o.person, `(document.querySelector('main h1') || {}).textContent || document.body.innerText`); got != "Page introuvable" {
 		t.Errorf("an unknown address answers %q", got)
 	} else if !eval[bool](o.person, `!!document.querySelector('header.top') && !!document.querySelector('main a.btn[href="/"]')`) {
@@ -195,5 +197,59 @@ func TestWorkerStaleDownload(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("HEAD /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestUndoStopSharing (defect 12): stopping a share can be undone for a
+// minute; the worker then reads the paper again.
+func TestUndoStopSharing(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0677889900", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.v.GrantConsent(ctx, owner, vault.NewConsent{
+		Grantee: vault.Grantee{Kind: vault.KindOrganisation, ID: srv.org.ID},
+		Scope:   vault.Scope{Documents: []string{doc.ID}}, Purpose: "Dossier CAF", Days: 31, ShowName: "Awa",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	o := b.hand("owner")
+	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	o.open(srv.URL + "/share")
+	o.tapTo(".cards form button")
+	if !strings.Contains(o.text(".notice"), "arrêté") {
+		t.Fatalf("no confirmation after stopping: %q", o.seen())
+	}
+	if !o.soft(`document.querySelector('[data-undo] button')`, 3*time.Second) {
+		t.Fatalf("stopping a share cannot be undone: %q", o.seen())
+	}
+	o.check("owner-undo", false)
+	o.tapTo("[data-undo] button")
+	if got := o.text(".notice"); !strings.Contains(got, "rétabli") {
+		t.Errorf("after undoing: %q", o.seen())
+	}
+	if n := eval[int](o.person, `document.querySelectorAll('.cards form[action$="/revoke"]').length`); n != 1 {
+		t.Errorf("after undoing, %d live shares listed", n)
+	}
+	worker := b.hand("worker")
+	worker.signIn(srv.URL, "/lang?to=fr&back=/pro/login", map[string]string{"#email": workerEmail, "#secret": workerSecret})
+	worker.tapTo(".cards a.card")
+	download := `fetch(document.querySelector('main form[method=get]').action)
+		.then(r => r.ok ? r.arrayBuffer().then(b => String.fromCharCode(...new Uint8Array(b.slice(0, 5)))) : String(r.status))`
+	if got := eval[string](worker.person, download); got != "%PDF-" {
+		t.Errorf("the worker's download after the undo: %q", got)
 	}
 }

@@ -175,9 +175,9 @@ func (h *hand) signIn(base, path string, fields map[string]string) {
 // nonPhoto is a file of the repository's test data that is not a picture.
 func nonPhoto(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(testenv.RepoRoot(), "..", "shared", "samples", "rib.truth.txt")
+	p := filepath.Join(testenv.SamplesDir(), "rib.truth.txt")
 	if _, err := os.Stat(p); err != nil {
-		testenv.Missing(t, "the samples' text file %s", p)
+		t.Fatalf("the samples' text file: %v", err)
 	}
 	return p
 }

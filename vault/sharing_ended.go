@@ -57,7 +57,7 @@ func (s *Service) SharingEnded(ctx context.Context, p *Principal, ownerID string
 			}
 			found = true
 			out = SharingEnd{At: at, Revoked: revoked}
-			if d, err := openConsent(c, g.identity); err == nil {
+			if d, err := openConsent(c, g.ids...); err == nil {
 				out.OwnerName = d.ShowName
 			}
 		}

@@ -87,6 +87,7 @@ func (s *server) webPapers(c *gin.Context) {
 	}
 	p := s.newPage(c, "papers.title")
 	p.Nav = "papers"
+	p.AskList = s.pendingAsks(c, p.Asks)
 	p.Data = groups
 	s.render(c, http.StatusOK, "papers", p)
 }
@@ -289,12 +290,9 @@ type grantee struct {
 // workers who sent the owner a request.
 func (s *server) grantees(c *gin.Context) []grantee {
 	ctx := c.Request.Context()
+	// The workers who asked come first (the newest request first, the
+	// form preselects it), then whole organisations.
 	var out []grantee
-	if orgs, err := s.v.Organisations(ctx); err == nil {
-		for _, o := range orgs {
-			out = append(out, grantee{Kind: string(vault.KindOrganisation), ID: o.ID, Name: o.Name})
-		}
-	}
 	if reqs, err := s.v.Requests(ctx, principal(c)); err == nil {
 		seen := map[string]bool{}
 		for _, r := range reqs {
@@ -307,6 +305,11 @@ func (s *server) grantees(c *gin.Context) []grantee {
 				name += " (" + r.OrgName + ")"
 			}
 			out = append(out, grantee{Kind: string(vault.KindWorker), ID: r.WorkerID, Name: name})
+		}
+	}
+	if orgs, err := s.v.Organisations(ctx); err == nil {
+		for _, o := range orgs {
+			out = append(out, grantee{Kind: string(vault.KindOrganisation), ID: o.ID, Name: o.Name})
 		}
 	}
 	return out

@@ -18,6 +18,7 @@ func (s *server) sharingPages(g *gin.RouterGroup) {
 	g.GET("/share", s.webConsents)
 	g.POST("/share", s.webShare)
 	g.POST("/share/:id/revoke", s.webRevokeConsent)
+	g.POST("/share/:id/undo", s.webUndoRevoke) // web_people.go
 	g.GET("/links", s.webLinks)
 	g.POST("/links", s.webCreateLink)
 	g.GET("/links/new", s.webNewLink)
@@ -87,7 +88,7 @@ func (s *server) webConsents(c *gin.Context) {
 	}
 	p := s.newPage(c, "consents.title")
 	p.Nav = "share"
-	p.Data = map[string]any{"Live": live, "Past": past}
+	p.Data = map[string]any{"Live": live, "Past": past, "Undo": undoable(c, past)}
 	s.render(c, http.StatusOK, "consents", p)
 }
 
@@ -96,10 +97,12 @@ func (s *server) webRevokeConsent(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	redirectDone(c, "/share", "revoked")
+	redirectDone(c, "/share?undo="+urlQueryEscape(c.Param("id")), "revoked")
 }
 
 type linksData struct {
+	// From prefills the name the helper sees (the owner's display name).
+	From   string
 	Links  []vault.DropLink
 	Groups []typeGroup
 	Now    time.Time
@@ -114,7 +117,11 @@ func (s *server) webLinks(c *gin.Context) {
 	}
 	p := s.newPage(c, "links.title")
 	p.Nav = "links"
-	p.Data = linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	d := linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	if prof, err := s.v.OwnerProfile(c.Request.Context(), pr); err == nil {
+		d.From = prof.DisplayName
+	}
+	p.Data = d
 	s.render(c, http.StatusOK, "links", p)
 }
 
@@ -152,7 +159,7 @@ func (s *server) webCreateLink(c *gin.Context) {
 		owner = c.PostForm("owner")
 	}
 	token, dl, err := s.v.CreateDropLink(c.Request.Context(), pr, owner, vault.NewDropLink{
-		Label: label, Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
+		Label: label, From: strings.TrimSpace(c.PostForm("from")), Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
 		RequestID: c.PostForm("request"),
 	})
 	if err != nil {

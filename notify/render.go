@@ -12,9 +12,10 @@ import (
 
 // Subjects of payloads besides the vault's journal event kinds.
 const (
-	subjectExpiry        = "expiry"
-	subjectConsentEnding = "consent-ending"
-	subjectDocsArrived   = "documents-arrived"
+	subjectExpiry         = "expiry"
+	subjectConsentEnding  = "consent-ending"
+	subjectDocsArrived    = "documents-arrived"
+	subjectSharingStopped = "sharing-stopped"
 )
 
 // payload is what a queued notification holds (sealed to the server's
@@ -94,6 +95,26 @@ func (s *Service) render(p payload, lang string, now time.Time) text {
 		t.body = say(
 			fmt.Sprintf("%s restored access to your vault (assisted recovery) on %s. If it was not with you, contact them at once.", who, whenText(p.At, true)),
 			fmt.Sprintf("%s a rétabli l'accès à votre coffre (récupération assistée) le %s. Si ce n'était pas avec vous, contactez-les tout de suite.", who, whenText(p.At, false)))
+	case vault.EventRequestReceived:
+		t.subject = say("Someone asks you for papers", "On vous demande des papiers")
+		t.body = say(
+			fmt.Sprintf("%s asked you for papers on %s. Open Coffre to answer: you choose what you share.", who, whenText(p.At, true)),
+			fmt.Sprintf("%s vous a demandé des papiers le %s. Ouvrez Coffre pour répondre : vous choisissez ce que vous partagez.", who, whenText(p.At, false)))
+		if base != "" {
+			t.link = base + "/requests"
+		}
+	case subjectSharingStopped:
+		name := clean(p.Actor)
+		if name == "" {
+			name = say("A person", "Une personne")
+		}
+		t.subject = say("A person stopped sharing with you", "Une personne a arrêté de partager avec vous")
+		t.body = say(
+			fmt.Sprintf("%s stopped sharing papers with you on %s: you no longer see them.", name, whenText(p.At, true)),
+			fmt.Sprintf("%s a arrêté de partager ses papiers avec vous le %s : vous ne les voyez plus.", name, whenText(p.At, false)))
+		if base != "" {
+			t.link = base + "/pro"
+		}
 	case subjectDocsArrived:
 		t.subject = say("A paper you can see arrived", "Un papier que vous pouvez consulter est arrivé")
 		t.body = say(

@@ -210,8 +210,9 @@ func TestWebFlows(t *testing.T) {
 	if !strings.Contains(owner.text(".notice"), "arrêté") {
 		t.Errorf("no confirmation after revoking")
 	}
-	if got := eval[string](worker, download); got != "404" {
-		t.Errorf("worker download after revocation: %q, want 404", got)
+	// 410 Gone: the page says the person stopped sharing (journey_people_test.go).
+	if got := eval[string](worker, download); got != "410" {
+		t.Errorf("worker download after revocation: %q, want 410", got)
 	}
 	owner.open(srv.URL + "/account")
 	owner.check("owner-account", true)

@@ -112,7 +112,7 @@ func TestJournalStory(t *testing.T) {
 		vault.EventSignup, vault.EventLogin, vault.EventLinkCreated, vault.EventUploadViaLink,
 		vault.EventRequestReceived, vault.EventConsentGranted, vault.EventRequestAccepted,
 		vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventConsentRevoked,
-		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventExport, vault.EventDocumentDeleted,
+		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventDocumentViewed, vault.EventExport, vault.EventDocumentDeleted,
 	}
 	if !slices.Equal(kinds, want) {
 		t.Fatalf("journal kinds:\n got %v\nwant %v", kinds, want)
@@ -211,7 +211,7 @@ func TestJournalTamper(t *testing.T) {
 		{"reordered", []string{
 			`UPDATE journal SET seq = 1000 WHERE owner_id = ? AND seq = 2`,
 			`UPDATE journal SET seq = 2 WHERE owner_id = ? AND seq = 3`,
-			`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`}, "follow"},
+			`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`}, "reordered"},
 		{"removed tail", []string{`DELETE FROM journal WHERE owner_id = ? AND seq = (SELECT MAX(seq) FROM journal WHERE owner_id = ?)`}, "removed"},
 		{"removed everything", []string{`DELETE FROM journal WHERE owner_id = ?`}, "removed"},
 	}

@@ -205,8 +205,8 @@ func TestJournalConsistencyProofs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Checkpoint.Size != now.Size || p.Checkpoint.Hash != now.Hash {
-			t.Fatalf("proof against %d/%s, want %d/%s", p.Checkpoint.Size, p.Checkpoint.Hash, now.Size, now.Hash)
+		if p.Size != now.Size || p.Hash != now.Hash || !p.Signed {
+			t.Fatalf("proof against %d/%s (signed %v), want %d/%s", p.Size, p.Hash, p.Signed, now.Size, now.Hash)
 		}
 		if err := tlog.CheckTree(p.Proof, now.Size, now.Hash, k.Size, k.Hash); err != nil {
 			t.Fatalf("proof from %d to %d: %v", k.Size, now.Size, err)
@@ -230,7 +230,7 @@ func TestJournalConsistencyProofs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Checkpoint.Size >= now.Size || p.Proof != nil {
+	if p.Size >= now.Size || p.Proof != nil {
 		t.Fatalf("after rollback: %+v", p)
 	}
 	// Checkpoints of another pepper are refused.

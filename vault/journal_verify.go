@@ -68,19 +68,26 @@ func (s *Service) convertBuild(ownerID string) func(meta.JournalHead, []meta.Jou
 }
 
 // JournalProof is the answer to "does the log still extend the checkpoint
-// I kept?": the current checkpoint and, when From ≤ its size, the
-// consistency proof from the tree of size From to it (RFC 6962; empty when
-// From equals the size).
+// I kept?". The tree is the one the entries make now, recomputed from them
+// (not the stored hashes): Size entries, root Hash. Signed says whether the
+// service's signed checkpoint (Checkpoint) states exactly that tree; when
+// From ≤ Size, Proof is the consistency proof from the tree of size From
+// (RFC 6962; empty when From equals Size).
 type JournalProof struct {
-	Checkpoint Checkpoint
+	Size       int64
+	Hash       tlog.Hash
+	Signed     bool
+	Checkpoint []byte
 	From       int64
 	Proof      tlog.TreeProof
 }
 
-// JournalConsistency returns the current checkpoint of the owner's log and
-// the proof that it extends the tree of size from (from ≥ 1). When from is
-// larger than the log, there is no proof: the log went back, and the
-// caller says so. Errors: ErrInvalid (not an owner, from < 1), ErrCorrupt.
+// JournalConsistency answers an owner who kept the checkpoint of a log of
+// from entries (from ≥ 1): the log as its entries make it now, whether the
+// signed checkpoint matches it, and the proof that it extends the tree of
+// size from. When from is larger than the log there is no proof: the log
+// went back, and the caller says so. Errors: ErrInvalid (not an owner,
+// from < 1).
 func (s *Service) JournalConsistency(ctx context.Context, owner *Principal, from int64) (JournalProof, error) {
 	if err := requireOwner(owner); err != nil {
 		return JournalProof{}, err
@@ -88,17 +95,33 @@ func (s *Service) JournalConsistency(ctx context.Context, owner *Principal, from
 	if from < 1 {
 		return JournalProof{}, fmt.Errorf("%w: a proof starts from a log of at least one entry", ErrInvalid)
 	}
-	c, err := s.currentCheckpoint(ctx, owner.id)
-	if err != nil {
-		return JournalProof{}, err
+	if _, err := s.currentCheckpoint(ctx, owner.id); err != nil && !errors.Is(err, ErrCorrupt) {
+		return JournalProof{}, err // converts a journal of the hash-chain era
 	}
-	p := JournalProof{Checkpoint: c, From: from}
-	if from > c.Size {
+	es, err := s.meta.JournalEntries(ctx, owner.id)
+	if err != nil {
+		return JournalProof{}, mapMeta("journal", err)
+	}
+	tree, err := treeOf(es)
+	if err != nil {
+		return JournalProof{}, fmt.Errorf("vault: journal proof: %w", err)
+	}
+	p := JournalProof{Size: int64(len(es)), From: from}
+	if p.Size > 0 {
+		if p.Hash, err = tlog.TreeHash(p.Size, tree); err != nil {
+			return JournalProof{}, fmt.Errorf("vault: journal proof: %w", err)
+		}
+	}
+	if head, err := s.meta.JournalHead(ctx, owner.id); err == nil && len(head.Checkpoint) > 0 {
+		p.Checkpoint = head.Checkpoint
+		c, err := s.OpenCheckpoint(head.Checkpoint)
+		p.Signed = err == nil && c.OwnerID == owner.id && c.Size == p.Size && c.Hash == p.Hash
+	}
+	if from > p.Size {
 		return p, nil
 	}
-	p.Proof, err = tlog.ProveTree(c.Size, from, dbHashes(ctx, s.meta, owner.id))
-	if err != nil {
-		return JournalProof{}, fmt.Errorf("vault: journal proof: %w: %w", ErrCorrupt, err)
+	if p.Proof, err = tlog.ProveTree(p.Size, from, tree); err != nil {
+		return JournalProof{}, fmt.Errorf("vault: journal proof: %w", err)
 	}
 	return p, nil
 }

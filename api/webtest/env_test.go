@@ -42,6 +42,8 @@ type server struct {
 	// notify is the notification service (inbox; e-mail and Web Push
 	// configured but never reached unless a test runs RunOnce).
 	notify *notify.Service
+	// dbPath is the SQLite file (tests that tamper with it).
+	dbPath string
 }
 
 const (
@@ -100,7 +102,7 @@ func newServer(t *testing.T) *server {
 	if _, err := v.ActivateMembers(ctx, org.ID, key); err != nil {
 		t.Fatalf("ActivateMembers: %v", err)
 	}
-	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns}
+	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns, dbPath: filepath.Join(dir, "coffre.db")}
 }
 
 // cutter simulates a weak network on page uploads of the helper's page:

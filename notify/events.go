@@ -44,6 +44,7 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		p.DocType, p.Title = "", ""
 	}
 	if toOwner {
+		p.Journal = e.Checkpoint
 		if _, err := s.queue(ctx, notice{to: owner, kind: KindAccess, key: "event:" + eventID, p: p}); err != nil {
 			s.report(err)
 		}

@@ -85,6 +85,24 @@ func (c Checkpoint) Fingerprint() string {
 	return h[0:4] + " " + h[4:8] + " " + h[8:12] + " " + h[12:16]
 }
 
+// CheckpointSummary reads the size and fingerprint of a checkpoint's text
+// without checking its signature (for messages that quote it; verify with
+// OpenCheckpoint). ok is false when note is not a journal checkpoint.
+func CheckpointSummary(note string) (size int64, fingerprint string, ok bool) {
+	lines := strings.SplitN(note, "\n", 4)
+	if len(lines) < 4 || !strings.HasPrefix(lines[0], journalOriginPrefix) {
+		return 0, "", false
+	}
+	n, err := strconv.ParseInt(lines[1], 10, 64)
+	h, herr := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || n < 0 || herr != nil || len(h) != tlog.HashSize {
+		return 0, "", false
+	}
+	c := Checkpoint{Size: n}
+	copy(c.Hash[:], h)
+	return n, c.Fingerprint(), true
+}
+
 // journalKeys derives the journal's Ed25519 key from the pepper and returns
 // its signer and its verifier key (note format).
 func (s *Service) journalKeys() (note.Signer, string) {

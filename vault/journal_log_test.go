@@ -1,7 +1,10 @@
 package vault_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -437,5 +440,49 @@ func TestJournalAppendsTwoServicesPostgres(t *testing.T) {
 		if rep, err := a.VerifyJournalCheckpoint(ctx, cp); err != nil || !rep.OK() {
 			t.Fatalf("a checkpoint handed out during the appends is not extended: %+v, %v", rep, err)
 		}
+	}
+}
+
+// An export carries the journal's signed checkpoint (a file and a manifest
+// field) that verify-journal accepts later, once the journal has grown.
+func TestJournalCheckpointInExport(t *testing.T) {
+	jo := newJournalOwner(t)
+	ctx := testCtx(t)
+	var buf bytes.Buffer
+	if err := jo.in.svc.Export(ctx, jo.owner, &buf, vault.ExportPDF); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f.Name], _ = io.ReadAll(rc)
+		_ = rc.Close()
+	}
+	cp := files["journal-checkpoint.txt"]
+	var m vault.Manifest
+	if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(cp) == 0 || m.JournalCheckpoint != string(cp) {
+		t.Fatalf("export: checkpoint file %q, manifest %q", cp, m.JournalCheckpoint)
+	}
+	c, err := jo.in.svc.OpenCheckpoint(cp)
+	if err != nil || c.OwnerID != jo.owner.ID() || c.Size != 5 {
+		t.Fatalf("exported checkpoint: %+v, %v", c, err)
+	}
+	jo.events(t, 2)
+	if rep, err := jo.in.svc.VerifyJournalCheckpoint(ctx, cp); err != nil || !rep.OK() {
+		t.Fatalf("exported checkpoint later: %+v, %v", rep, err)
+	}
+	jo.exec(t, `DELETE FROM journal WHERE owner_id = ? AND seq > 3`)
+	if rep, err := jo.in.svc.VerifyJournalCheckpoint(ctx, cp); err != nil || !mentions(rep, "went back") {
+		t.Fatalf("exported checkpoint after removal: %+v, %v", rep, err)
 	}
 }

@@ -144,13 +144,13 @@ func (tx *Tx) moveJournalHead(ctx context.Context, ownerID string, head, next Jo
 		if n == 0 {
 			_, err := tx.exec(ctx, "journal head",
 				`INSERT INTO journal_heads (owner_id, seq, hash, tree_size, checkpoint) VALUES (?, ?, ?, ?, ?)`,
-				ownerID, next.Seq, next.Hash, next.TreeSize, next.Checkpoint)
+				ownerID, next.Seq, next.Hash, next.TreeSize, string(next.Checkpoint))
 			return err
 		}
 	}
 	err := tx.execOne(ctx, "journal head",
 		`UPDATE journal_heads SET seq = ?, hash = ?, tree_size = ?, checkpoint = ? WHERE owner_id = ? AND seq = ? AND tree_size = ?`,
-		next.Seq, next.Hash, next.TreeSize, next.Checkpoint, ownerID, head.Seq, head.TreeSize)
+		next.Seq, next.Hash, next.TreeSize, string(next.Checkpoint), ownerID, head.Seq, head.TreeSize)
 	if errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("meta: journal head moved: %w", ErrConflict)
 	}
@@ -224,8 +224,12 @@ func nonNil(b []byte) []byte {
 // journal has Seq 0. ErrNotFound when the owner does not exist.
 func (o *ops) JournalHead(ctx context.Context, ownerID string) (JournalHead, error) {
 	var h JournalHead
+	var cp string
 	err := o.queryRow(ctx, `SELECT seq, hash, tree_size, checkpoint FROM journal_heads WHERE owner_id = ?`, ownerID).
-		Scan(&h.Seq, &h.Hash, &h.TreeSize, &h.Checkpoint)
+		Scan(&h.Seq, &h.Hash, &h.TreeSize, &cp)
+	if cp != "" {
+		h.Checkpoint = []byte(cp)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := o.Owner(ctx, ownerID); err != nil {
 			return JournalHead{}, err

@@ -18,4 +18,4 @@ CREATE TABLE journal_hashes (
 -- journal of the hash-chain era is converted) and checkpoint the signed
 -- note of the latest tree.
 ALTER TABLE journal_heads ADD COLUMN tree_size BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE journal_heads ADD COLUMN checkpoint BYTEA NOT NULL DEFAULT ''::bytea;
+ALTER TABLE journal_heads ADD COLUMN checkpoint TEXT NOT NULL DEFAULT '';

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -201,13 +202,40 @@ func (o *ops) ConvertJournal(ctx context.Context, ownerID string, build func(hea
 // that order; ErrNotFound if one is missing.
 func (o *ops) ReadJournalHashes(ctx context.Context, ownerID string, indexes []int64) ([][]byte, error) {
 	out := make([][]byte, len(indexes))
-	for i, idx := range indexes {
-		err := o.queryRow(ctx, `SELECT hash FROM journal_hashes WHERE owner_id = ? AND idx = ?`, ownerID, idx).Scan(&out[i])
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("meta: journal hash %d of %s: %w", idx, ownerID, ErrNotFound)
+	const batch = 200
+	for start := 0; start < len(indexes); start += batch {
+		part := indexes[start:min(start+batch, len(indexes))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, ownerID)
+		for _, idx := range part {
+			args = append(args, idx)
 		}
+		rows, err := o.query(ctx, `SELECT idx, hash FROM journal_hashes WHERE owner_id = ? AND idx IN (?`+
+			strings.Repeat(", ?", len(part)-1)+`)`, args...)
 		if err != nil {
 			return nil, o.wrap("journal hashes", err)
+		}
+		got := make(map[int64][]byte, len(part))
+		for rows.Next() {
+			var idx int64
+			var h []byte
+			if err := rows.Scan(&idx, &h); err != nil {
+				rows.Close()
+				return nil, o.wrap("journal hashes", err)
+			}
+			got[idx] = h
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, o.wrap("journal hashes", err)
+		}
+		for i, idx := range part {
+			h, ok := got[idx]
+			if !ok {
+				return nil, fmt.Errorf("meta: journal hash %d of %s: %w", idx, ownerID, ErrNotFound)
+			}
+			out[start+i] = h
 		}
 	}
 	return out, nil

@@ -53,6 +53,8 @@ type SharingStore interface {
 	JournalHead(ctx context.Context, ownerID string) (meta.JournalHead, error)
 	JournalEntries(ctx context.Context, ownerID string) ([]meta.JournalEntry, error)
 	JournalOwners(ctx context.Context) ([]string, error)
+	ReadJournalHashes(ctx context.Context, ownerID string, indexes []int64) ([][]byte, error)
+	ConvertJournal(ctx context.Context, ownerID string, build func(head meta.JournalHead, es []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error)) (bool, error)
 }
 
 // sharing adapts a sharing test to Run's signature.
@@ -487,8 +489,23 @@ func testJournal(t *testing.T, s SharingStore) {
 		prev = e.Hash
 	}
 	h, _ = s.JournalHead(ctx, o.ID)
-	if h.Seq != n || !bytes.Equal(h.Hash, prev) {
+	if h.Seq != n || !bytes.Equal(h.Hash, prev) || h.TreeSize != n || string(h.Checkpoint) != "checkpoint" {
 		t.Fatalf("head = %+v", h)
+	}
+	// Stored tree hashes come back in the order asked (ChainedAppend
+	// stores entry i's hash at index i-1), a missing one is ErrNotFound.
+	hs, err := s.ReadJournalHashes(ctx, o.ID, []int64{n - 1, 0, 3})
+	if err != nil || len(hs) != 3 || !bytes.Equal(hs[0], es[n-1].Hash) || !bytes.Equal(hs[1], es[0].Hash) || !bytes.Equal(hs[2], es[3].Hash) {
+		t.Fatalf("ReadJournalHashes = %x, %v", hs, err)
+	}
+	_, err = s.ReadJournalHashes(ctx, o.ID, []int64{0, n + 5})
+	wantErr(t, "missing journal hash", err, meta.ErrNotFound)
+	// A journal whose tree covers every entry is not converted again.
+	if did, err := s.ConvertJournal(ctx, o.ID, func(meta.JournalHead, []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error) {
+		t.Error("build called for a converted journal")
+		return nil, meta.JournalHead{}, nil
+	}); err != nil || did {
+		t.Fatalf("ConvertJournal of a converted journal = %v, %v", did, err)
 	}
 	// An entry that does not follow the head is refused.
 	err = s.AppendJournal(ctx, o.ID, func(h meta.JournalHead, r meta.JournalReader) (meta.JournalAppend, error) {

@@ -129,6 +129,12 @@ func TestWebJournalWarnsWhenLogGoesBack(t *testing.T) {
 			owner.poll(`!document.getElementById('journal-warning').hidden`, 10*time.Second)
 			if i == 0 {
 				owner.check("owner-journal-warning", true)
+				// The same warning in English.
+				owner.open(srv.URL + "/journal?lang=en")
+				owner.poll(`!document.getElementById('journal-warning').hidden`, 10*time.Second)
+				if got := owner.text("#journal-warning"); !strings.HasPrefix(got, "Warning: your journal went back. At your last visit, your phone saw 6 entries. The vault now shows only 4.") {
+					t.Errorf("English warning %q", got)
+				}
 			}
 		})
 	}

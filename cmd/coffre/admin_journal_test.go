@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coffre/coffre/vault"
 )
@@ -108,5 +111,62 @@ func TestAdminVerifyJournalCheckpoint(t *testing.T) {
 	}
 	if code, out, _ := admin(t, dir, "", "journal-key"); code != 0 || !strings.HasPrefix(out, vault.JournalKeyName+"+") {
 		t.Fatalf("journal-key = %d %q", code, out)
+	}
+}
+
+// TestServeConvertsPreviousReleaseJournals: a data directory of the
+// previous release (its database, vault/testdata/journal-before-log.db,
+// hash-chained journals) is migrated and its journals converted when
+// `coffre serve` starts; verify-journal then finds every entry covered by a
+// signed checkpoint.
+func TestServeConvertsPreviousReleaseJournals(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := os.ReadFile(filepath.Join("..", "..", "vault", "testdata", "journal-before-log.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "coffre.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The pepper the fixture was written with (the vault tests' testPepper).
+	if err := os.WriteFile(filepath.Join(dir, "pepper.key"), []byte(strings.Repeat("42", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := admin(t, dir, "", "verify-journal")
+	if code != 1 || !strings.Contains(out, "not converted") || !strings.Contains(out, "journals checked: 2 owners, 13 entries") {
+		t.Fatalf("before serve: %d\n%s%s", code, out, errs)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var logs bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", dir}, nil, outW, &logs)
+		outW.Close()
+	}()
+	if _, err := bufio.NewReader(outR).ReadString('\n'); err != nil {
+		t.Fatalf("serve did not start: %v\n%s", err, logs.String())
+	}
+	go io.Copy(io.Discard, outR)
+	cancel()
+	select {
+	case c := <-done:
+		if c != 0 {
+			t.Fatalf("serve exit %d\n%s", c, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(logs.String(), "journals converted to verifiable logs") || !strings.Contains(logs.String(), "owners=2") {
+		t.Errorf("serve's log does not say it converted 2 journals:\n%s", logs.String())
+	}
+	code, out, errs = admin(t, dir, "", "verify-journal")
+	if code != 0 || !strings.Contains(out, "journals checked: 2 owners, 13 entries") || !strings.HasSuffix(out, "ok\n") {
+		t.Fatalf("after serve: %d\n%s%s", code, out, errs)
 	}
 }

@@ -17,9 +17,9 @@ import (
 // TestWebJournalWarnsWhenLogGoesBack: the owner's phone keeps the journal's
 // checkpoint and checks it at each visit. Someone who can write the
 // database (no pepper) then removes the tail, removes the whole journal,
-// rewrites the newest entry, swaps two entries, or puts back the journal as
-// it was earlier with its genuine older checkpoint: at the next visit the
-// page says so in plain words. Before that, a visit after new events says
+// rewrites the newest entry, swaps two entries, adds an entry (which it
+// cannot sign), or puts back the journal as it was earlier with its genuine
+// older checkpoint: at the next visit the page says so in plain words. Before that, a visit after new events says
 // that the phone checked and nothing was erased.
 func TestWebJournalWarnsWhenLogGoesBack(t *testing.T) {
 	srv := newServer(t)
@@ -32,6 +32,7 @@ func TestWebJournalWarnsWhenLogGoesBack(t *testing.T) {
 	const (
 		wentBack  = "Attention : votre journal a reculé."
 		notExtend = "Attention : votre journal a été modifié."
+		unsigned  = "Attention : le journal ne correspond pas à sa dernière preuve signée."
 	)
 	cases := []struct {
 		name string
@@ -58,6 +59,11 @@ func TestWebJournalWarnsWhenLogGoesBack(t *testing.T) {
 				`UPDATE journal SET seq = 2 WHERE owner_id = ? AND seq = 3`,
 				`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`)
 		}, notExtend},
+		{"entry added without the key", func(t *testing.T, id string, _ headRow) {
+			execAll(t, db, id, `INSERT INTO journal (owner_id, seq, at, kind, actor_kind, actor_id, document_id, payload_sealed, prev_hash, hash)
+				SELECT owner_id, seq + 1, at + 1, 'login', actor_kind, actor_id, '', payload_sealed, prev_hash, hash
+				FROM journal WHERE owner_id = ? AND seq = (SELECT MAX(seq) FROM journal WHERE owner_id = ?)`)
+		}, unsigned},
 		{"restored older genuine checkpoint", func(t *testing.T, id string, h headRow) {
 			execAll(t, db, id, `DELETE FROM journal WHERE owner_id = ? AND seq > `+strconv.FormatInt(h.seq, 10),
 				`DELETE FROM journal_hashes WHERE owner_id = ? AND idx >= `+strconv.FormatInt(tlog.StoredHashCount(h.seq), 10))
@@ -118,7 +124,7 @@ func TestWebJournalWarnsWhenLogGoesBack(t *testing.T) {
 			owner.tapNav(`nav#menu a[href="/journal"]`)
 			owner.poll(`!document.getElementById('journal-warning').hidden`, 10*time.Second)
 			got := owner.text("#journal-warning")
-			if !strings.HasPrefix(got, c.want) || !strings.Contains(got, "votre téléphone a vu 6 lignes") &&
+			if !strings.HasPrefix(got, c.want) || c.want != unsigned && !strings.Contains(got, "votre téléphone a vu 6 lignes") &&
 				!strings.Contains(got, "à votre dernière visite (6 lignes)") {
 				t.Fatalf("warning %q, want %q… (6 lines seen)", got, c.want)
 			}

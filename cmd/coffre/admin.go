@@ -32,7 +32,7 @@ Verbs:
   activate-members --org ID
         give the organisation's key to its pending members; the
         organisation recovery key is read from standard input
-  verify-journal [--owner ID] [--checkpoint FILE]
+` + adminWorkersUsage + `  verify-journal [--owner ID] [--checkpoint FILE]
         check the journal of every owner of the owners table (or one)
         against its signed checkpoint: a missing or empty journal, altered,
         removed, inserted or reordered entries; with --checkpoint, a
@@ -70,6 +70,16 @@ func runAdmin(ctx context.Context, args, environ []string, stdin io.Reader, stdo
 		run = adminAddWorker
 	case "activate-members":
 		run = adminActivateMembers
+	case "list-workers":
+		run = adminListWorkers
+	case "disable-worker":
+		run = adminDisableWorker
+	case "enable-worker":
+		run = adminEnableWorker
+	case "remove-member":
+		run = adminRemoveMember
+	case "rotate-org-key":
+		run = adminRotateOrgKey
 	case "verify-journal":
 		run = adminVerifyJournal
 	case "journal-key":

@@ -144,6 +144,8 @@ type page struct {
 	Scripts []string
 	// Notice and Error are messages shown on top of the page.
 	Notice, Error string
+	// SheetWaiting: a recovery sheet is waiting to be kept (web_sheet.go).
+	SheetWaiting bool
 	Data          any
 }
 
@@ -157,6 +159,9 @@ func (s *server) newPage(c *gin.Context, titleKey string) *page {
 	}
 	if q := c.Request.URL.RawQuery; q != "" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
 		p.Path += "?" + q
+	}
+	if c.Request.URL.Path != "/sheet" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
+		_, p.SheetWaiting = s.keptSheet(c)
 	}
 	if n := c.Query("done"); n != "" {
 		if msg := l.T("done." + n); msg != "done."+n {
@@ -242,6 +247,7 @@ func (s *server) registerPages(r *gin.Engine) {
 	p.POST("/recover", s.limit(s.login), s.webRecover)
 	p.POST("/logout", s.webLogout)
 	p.POST("/sheet", s.webSheet)
+	s.sheetPages(p) // web_sheet.go
 	p.GET("/pro/login", s.webWorkerLoginForm)
 	p.POST("/pro/login", s.limit(s.login), s.webWorkerLogin)
 

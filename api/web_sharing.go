@@ -21,6 +21,7 @@ func (s *server) sharingPages(g *gin.RouterGroup) {
 	g.POST("/share/:id/revoke", s.webRevokeConsent)
 	g.GET("/links", s.webLinks)
 	g.POST("/links", s.webCreateLink)
+	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
 	g.GET("/requests", s.webRequests)
 	g.POST("/requests/:id/accept", s.webAcceptRequest)
@@ -159,10 +160,51 @@ func (s *server) webCreateLink(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
+	// Shown by a redirect (a reload shows it again, never makes a second
+	// link), from a cookie sealed to the session: the token is in no page
+	// address and nowhere in clear.
+	nl := newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
+	if err := s.setSealed(c, s.linkCookie(), nl, newLinkMaxAge); err != nil {
+		s.webError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, newLinkPath(c))
+}
+
+// newLinkMaxAge bounds how long a new link's page can be shown again.
+const newLinkMaxAge = time.Hour
+
+func (s *server) linkCookie() string {
+	if s.secure {
+		return "__Host-coffre-newlink"
+	}
+	return "coffre-newlink"
+}
+
+// newLinkPath is the page showing the link just made.
+func newLinkPath(c *gin.Context) string {
+	if principal(c).Kind() == vault.KindWorker {
+		return "/pro/links/new"
+	}
+	return "/links/new"
+}
+
+// webNewLink shows the link just made (again, on a reload).
+func (s *server) webNewLink(c *gin.Context) {
+	var nl newLinkData
+	if !s.openSealed(c, s.linkCookie(), &nl) || nl.URL == "" {
+		back := "/links"
+		if principal(c).Kind() == vault.KindWorker {
+			back = "/pro"
+		}
+		c.Redirect(http.StatusSeeOther, back)
+		return
+	}
 	p := s.newPage(c, "newlink.title")
 	p.Nav = "links"
-	p.Data = newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
-	s.render(c, http.StatusCreated, "newlink", p)
+	p.Data = nl
+	c.Header("Cache-Control", "no-store")
+	s.render(c, http.StatusOK, "newlink", p)
 }
 
 func (s *server) webRevokeLink(c *gin.Context) {
@@ -323,10 +365,7 @@ func (s *server) webNewRecovery(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	p := s.newPage(c, "sheet.title")
-	p.Nav = "account"
-	p.Data = newSheetData(prof.Identifier, code, "/account")
-	s.render(c, http.StatusOK, "sheet", p)
+	s.showSheet(c, newSheetData(prof.Identifier, code, "/account"))
 }
 
 func (s *server) webDeleteAccountForm(c *gin.Context) {

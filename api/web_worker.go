@@ -28,6 +28,7 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.GET("/signup", s.webProSignupForm)
 	g.POST("/signup", s.limit(s.login), s.webSignup)
 	g.POST("/links", s.webCreateLink)
+	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
 }
 

@@ -24,6 +24,7 @@ var suite = []struct {
 }{
 	{"RoundTrip", testRoundTrip},
 	{"GrantRevoke", testGrantRevoke},
+	{"ConsentScope", testConsentScopeMatrix},
 	{"Delete", testDelete},
 	{"Crash", testCrash},
 	{"NoPlaintextAtRest", testMarker},

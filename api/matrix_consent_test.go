@@ -95,18 +95,30 @@ func testConsentScopeMatrix(t *testing.T, e *env) {
 			t.Errorf("accept with %s: %d %s, want 422 with a message", what, res.status, truncate(res.body))
 		}
 	}
-	want(t, own.do(t, "POST", "/api/v1/requests/"+r0+"/decline", nil), 204, "decline")
+	// expect checks a status without stopping the test, so that every
+	// cell of the matrix below is reported.
+	expect := func(res resp, status int, what string, v any) {
+		t.Helper()
+		if res.status != status {
+			t.Errorf("%s: status %d, want %d; body %s", what, res.status, status, truncate(res.body))
+			return
+		}
+		if v != nil {
+			res.json(t, v)
+		}
+	}
+	expect(own.do(t, "POST", "/api/v1/requests/"+r0+"/decline", nil), 204, "decline", nil)
 
 	var exact, later consentOut
-	want(t, own.do(t, "POST", "/api/v1/requests/"+request(workers["exact"])+"/accept", map[string]any{
+	expect(own.do(t, "POST", "/api/v1/requests/"+request(workers["exact"])+"/accept", map[string]any{
 		"documents": []string{ids["ticked payslip"]},
-	}), 201, "accept, ticked only").json(t, &exact)
-	want(t, own.do(t, "POST", "/api/v1/requests/"+request(workers["later"])+"/accept", map[string]any{
+	}), 201, "accept, ticked only", &exact)
+	expect(own.do(t, "POST", "/api/v1/requests/"+request(workers["later"])+"/accept", map[string]any{
 		"documents": []string{ids["ticked payslip"]}, "future_types": []string{"bulletin-paie"}, "show_name": "Amina K.",
-	}), 201, "accept, ticked and later payslips").json(t, &later)
+	}), 201, "accept, ticked and later payslips", &later)
 	if len(exact.Scope.Categories)+len(later.Scope.Categories) != 0 || len(exact.Scope.Types) != 0 ||
 		!slices.Equal(later.Scope.Types, []string{"bulletin-paie"}) {
-		t.Fatalf("scopes: exact %+v, later %+v", exact.Scope, later.Scope)
+		t.Errorf("scopes: exact %+v, later %+v", exact.Scope, later.Scope)
 	}
 	// Said in words, on the owner's list of shares.
 	var list struct {

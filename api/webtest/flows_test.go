@@ -13,15 +13,10 @@ import (
 	"github.com/coffre/coffre/internal/testenv"
 )
 
-// samples are the phone photos of ../shared/samples.
+// samples are three of the repository's sample phone photos.
 func samples(t *testing.T) []string {
 	t.Helper()
-	dir := filepath.Join(testenv.RepoRoot(), "..", "shared", "samples")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.photo.jpg"))
-	if len(files) < 3 {
-		testenv.Missing(t, "sample photos in %s", dir)
-	}
-	return files[:3]
+	return testenv.SamplePhotos(t)[:3]
 }
 
 // pendingBlobs counts the pending pages left in the blob directory.

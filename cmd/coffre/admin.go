@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -119,45 +118,7 @@ func (f failedCheck) Error() string { return f.msg }
 // COFFRE_* environment, like parseServeConfig, and returns the verb and
 // what follows it.
 func parseAdminConfig(args, environ []string, stderr io.Writer) (*serveConfig, []string, error) {
-	c := &serveConfig{}
-	fs := flag.NewFlagSet("coffre admin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
-	known := map[string]string{}
-	for _, s := range serveSettings(c) {
-		s.bind(fs, s.flag, s.help+" (env "+s.env+")")
-		known[s.env] = s.flag
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var unknown []string
-	for _, kv := range environ {
-		k, v, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, "COFFRE_") || k == "COFFRE_TOOLS_BIN" {
-			continue
-		}
-		name, ok := known[k]
-		if !ok {
-			unknown = append(unknown, k)
-			continue
-		}
-		if !given[name] {
-			if err := fs.Set(name, v); err != nil {
-				return nil, nil, fmt.Errorf("%w: %s: %v", errUsage, k, err)
-			}
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, nil, fmt.Errorf("%w: unknown environment variable(s) %s", errUsage, strings.Join(unknown, ", "))
-	}
-	if err := c.validate(); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return c, fs.Args(), nil
+	return parseSettings("coffre admin", args, environ, stderr, func() { fmt.Fprint(stderr, adminUsage) })
 }
 
 // verbFlags parses a verb's flags; positional arguments may come before or

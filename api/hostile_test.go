@@ -133,6 +133,8 @@ func TestHostileInput(t *testing.T) {
 		{"POST", "/api/v1/recovery-sheet", w.owner, `{"identifier":"x.y.z","recovery_code":"x"}`},
 		{"POST", "/api/v1/secret", w.owner, `{"current_secret":"x","new_secret":"y"}`},
 		{"PUT", "/api/v1/assisted-recovery", w.owner, `{"org_id":"nope"}`},
+		{"POST", "/api/v1/reauth", w.owner, `{"secret":"x"}`},
+		{"POST", "/api/v1/keys/rotate", w.owner, `{"new_secret":"y"}`},
 		{"POST", "/api/v1/assisted-recovery", w.worker, `{"org_recovery_key":"x","owner_identifier":"x","new_secret":"y"}`},
 		{"PATCH", "/api/v1/documents/" + w.docID, w.owner, `{"title":"Renamed"}`},
 		{"POST", "/api/v1/consents", w.owner, `{"grantee":{"kind":"worker","id":"x"},"scope":{"categories":["tax"]},"purpose":"p","days":31}`},

@@ -413,10 +413,15 @@ func (s *Service) workerEvent(ctx context.Context, kind string, p *Principal) Ev
 // SetAssistedRecovery lets organisation orgID reset the owner's secret with
 // its recovery key ("" withdraws the permission): the owner's identity is
 // wrapped to (or the wrap removed from) the organisation's recovery key.
-// Errors: ErrInvalid (not an owner, unknown organisation). Journaled.
+// Opting in hands the organisation a way into the vault: it needs a
+// confirmed owner (ErrConfirmRequired); withdrawing does not. Errors:
+// ErrInvalid (not an owner, unknown organisation). Journaled.
 func (s *Service) SetAssistedRecovery(ctx context.Context, owner *Principal, orgID string) error {
 	if err := requireOwner(owner); err != nil {
 		return err
+	}
+	if orgID != "" && !owner.confirmed {
+		return ErrConfirmRequired
 	}
 	if orgID == "" {
 		if err := s.meta.SetOwnerAssistedRecovery(ctx, owner.id, "", nil); err != nil {

@@ -48,6 +48,9 @@ type Session struct {
 	LastSeen        time.Time
 	IdleExpires     time.Time
 	AbsoluteExpires time.Time
+	// ConfirmedAt is when the owner last proved the secret or recovery
+	// code in this session (zero: never); see Confirmed.
+	ConfirmedAt time.Time
 }
 
 // sessionKeys derives what a token gives: the lookup hash, the identity
@@ -125,6 +128,7 @@ func sessionOf(row meta.Session, csrf string) Session {
 	return Session{
 		Kind: row.Kind, PrincipalID: row.PrincipalID, CSRF: csrf,
 		Created: row.Created, LastSeen: row.LastSeen, IdleExpires: row.IdleExpires, AbsoluteExpires: row.AbsoluteExpires,
+		ConfirmedAt: row.ConfirmedAt,
 	}
 }
 
@@ -166,7 +170,7 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 	if err != nil {
 		return nil, Session{}, fmt.Errorf("vault: resume session: identity: %w (%w)", ErrNoSession, err)
 	}
-	p := &Principal{kind: row.Kind, id: row.PrincipalID, identity: identity}
+	p := &Principal{kind: row.Kind, id: row.PrincipalID, identity: identity, session: keys.hash, sessionKey: keys.identity.Recipient()}
 	var publicKey string
 	switch row.Kind {
 	case KindOwner:
@@ -174,7 +178,7 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 		if err != nil {
 			return nil, Session{}, s.goneSession(ctx, keys.hash, err)
 		}
-		publicKey = o.PublicKey
+		publicKey, p.retired = o.PublicKey, o.RetiredIdentities
 	case KindWorker:
 		w, a, err := s.meta.WorkerAccount(ctx, row.PrincipalID)
 		if err != nil {
@@ -202,7 +206,11 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 		}
 		row.LastSeen, row.IdleExpires = now, idle
 	}
-	return p, sessionOf(row, keys.csrf), nil
+	sess := sessionOf(row, keys.csrf)
+	if p.confirmed = s.Confirmed(sess); p.confirmed {
+		p.confirmedUntil = sess.ConfirmedAt.Add(ConfirmWindow)
+	}
+	return p, sess, nil
 }
 
 // goneSession ends a session whose principal vanished (ErrNoSession) or

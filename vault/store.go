@@ -56,4 +56,5 @@ type MetaStore interface {
 	SharingStore
 	PendingStore
 	StorageStore
+	KeyRotationStore
 }

@@ -66,6 +66,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"OwnerRecovery", testOwnerRecovery},
 		{"WorkerAccounts", testWorkerAccounts},
 		{"Sessions", testSessions},
+		{"SessionConfirm", testSessionConfirm},
+		{"KeyRotation", testKeyRotation},
 		{"Throttle", testThrottle},
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"ConsentScope", sharing(testConsentScope)},

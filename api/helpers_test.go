@@ -108,6 +108,9 @@ type envOptions struct {
 	// postgres keeps the metadata in a fresh PostgreSQL database instead
 	// of SQLite.
 	postgres bool
+	// scryptLogN, when set, replaces the tests' cheap scrypt cost (10):
+	// timing tests need the secret derivation to dominate.
+	scryptLogN int
 }
 
 var testPepper = bytes.Repeat([]byte{0x5a}, 32)
@@ -145,9 +148,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatalf("s3.New: %v", err)
 	}
 	clk := &clock{t: time.Now().UTC()}
+	logN := 10
+	if o.scryptLogN > 0 {
+		logN = o.scryptLogN
+	}
 	v, err := vault.New(vault.Config{
 		Meta: ms, Blobs: blobs, Pepper: testPepper,
-		Scrypt: seal.ScryptParams{LogN: 10, AllowWeak: true}, Now: clk.Now,
+		Scrypt: seal.ScryptParams{LogN: logN, AllowWeak: true}, Now: clk.Now,
 		OpenStore: o.openStore, OwnerBuckets: o.ownerBuckets,
 	})
 	if err != nil {

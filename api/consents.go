@@ -17,8 +17,13 @@ type granteeJSON struct {
 	Name string `json:"name,omitempty"`
 }
 
+// scopeJSON is what a consent covers: chosen documents; types whose papers
+// the owner adds until expiry are shared too (an explicit choice, never
+// "other"); categories only on consents granted before types existed
+// (read-only: a grant naming one is refused).
 type scopeJSON struct {
 	Documents  []string `json:"documents"`
+	Types      []string `json:"types"`
 	Categories []string `json:"categories"`
 }
 
@@ -28,7 +33,9 @@ type consentJSON struct {
 	OwnerName string      `json:"owner_name,omitempty"`
 	Grantee   granteeJSON `json:"grantee"`
 	Scope     scopeJSON   `json:"scope"`
-	Purpose   string      `json:"purpose"`
+	// ScopeText says the scope in words, in the caller's language.
+	ScopeText []string  `json:"scope_text"`
+	Purpose   string    `json:"purpose"`
 	Created   time.Time   `json:"created"`
 	Expires   time.Time   `json:"expires"`
 	Revoked   *time.Time  `json:"revoked,omitempty"`
@@ -42,12 +49,13 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func consentOut(k vault.Consent) consentJSON {
+func consentOut(k vault.Consent, words []string) consentJSON {
 	out := consentJSON{
 		ID: k.ID, OwnerID: k.OwnerID, OwnerName: k.OwnerName,
 		Grantee: granteeJSON{Kind: string(k.Grantee.Kind), ID: k.Grantee.ID, Name: k.GranteeName},
-		Scope:   scopeJSON{Documents: nonNil(k.Scope.Documents), Categories: nonNil(k.Scope.Categories)},
-		Purpose: k.Purpose, Created: k.Created.UTC(), Expires: k.Expires.UTC(), Live: k.Live,
+		Scope: scopeJSON{Documents: nonNil(k.Scope.Documents), Types: nonNil(k.Scope.Types),
+			Categories: nonNil(k.Scope.Categories)},
+		ScopeText: nonNil(words), Purpose: k.Purpose, Created: k.Created.UTC(), Expires: k.Expires.UTC(), Live: k.Live,
 	}
 	if !k.Revoked.IsZero() {
 		r := k.Revoked.UTC()
@@ -68,7 +76,8 @@ type grantReq struct {
 const maxPurposeLen = 500
 
 // grantConsent: the owner lets a worker or an organisation read chosen
-// documents and/or categories, for a purpose, for 1, 31, 182 or 365 days.
+// documents and/or the papers of named types she adds, for a purpose, for
+// 1, 31, 182 or 365 days. Whole categories are refused.
 func (s *server) grantConsent(c *gin.Context) {
 	var req grantReq
 	if err := decodeJSON(c, &req); err != nil {
@@ -83,8 +92,13 @@ func (s *server) grantConsent(c *gin.Context) {
 	case !slices.Contains(vault.ConsentDays, req.Days):
 		writeError(c, s.log, fieldErr("days", "A consent lasts 1, 31, 182 or 365 days.", "Un consentement dure 1, 31, 182 ou 365 jours."))
 		return
-	case len(req.Scope.Documents) == 0 && len(req.Scope.Categories) == 0:
-		writeError(c, s.log, fieldErr("scope", "Choose documents or categories to share.", "Choisissez des documents ou des catégories à partager."))
+	case len(req.Scope.Categories) > 0:
+		writeError(c, s.log, fieldErr("scope",
+			"A whole category can no longer be shared: choose papers, or types whose papers you add later.",
+			"Une catégorie entière ne se partage plus : choisissez des papiers, ou des types de papiers que vous ajouterez."))
+		return
+	case len(req.Scope.Documents) == 0 && len(req.Scope.Types) == 0:
+		writeError(c, s.log, fieldErr("scope", "Choose documents or types to share.", "Choisissez des documents ou des types à partager."))
 		return
 	case strings.TrimSpace(req.Purpose) == "" || len(req.Purpose) > maxPurposeLen:
 		writeError(c, s.log, fieldErr("purpose", "Say what the access is for (500 characters at most).", "Indiquez à quoi sert l'accès (500 caractères au plus)."))
@@ -93,22 +107,30 @@ func (s *server) grantConsent(c *gin.Context) {
 		writeError(c, s.log, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
 		return
 	}
-	for _, cat := range req.Scope.Categories {
-		if _, ok := vault.CategoryByID(cat); !ok {
-			writeError(c, s.log, fieldErr("scope", "Unknown category.", "Catégorie inconnue."))
+	for _, t := range req.Scope.Types {
+		if _, ok := vault.DocTypeByID(t); !ok || t == "other" {
+			writeError(c, s.log, fieldErr("scope", "Papers of this type cannot be shared by type: choose them one by one.",
+				"Les papiers de ce type ne se partagent pas par type : choisissez-les un par un."))
 			return
 		}
 	}
 	k, err := s.v.GrantConsent(c.Request.Context(), principal(c), vault.NewConsent{
 		Grantee: vault.Grantee{Kind: kind, ID: req.Grantee.ID},
-		Scope:   vault.Scope{Documents: req.Scope.Documents, Categories: req.Scope.Categories},
+		Scope:   vault.Scope{Documents: req.Scope.Documents, Types: req.Scope.Types},
 		Purpose: strings.TrimSpace(req.Purpose), Days: req.Days, ShowName: req.ShowName,
 	})
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, consentOut(k))
+	c.JSON(http.StatusCreated, s.consentWithWords(c, k))
+}
+
+// consentWithWords is consentOut with the scope said in the caller's
+// language.
+func (s *server) consentWithWords(c *gin.Context, k vault.Consent) consentJSON {
+	l := webLang(c)
+	return consentOut(k, scopeWords(l, k, s.docTitles(c.Request.Context(), l, principal(c))))
 }
 
 // listConsents: an owner's consents, or the live ones granted to a worker
@@ -119,9 +141,11 @@ func (s *server) listConsents(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	l := webLang(c)
+	titles := s.docTitles(c.Request.Context(), l, principal(c))
 	out := make([]consentJSON, 0, len(ks))
 	for _, k := range ks {
-		out = append(out, consentOut(k))
+		out = append(out, consentOut(k, scopeWords(l, k, titles)))
 	}
 	c.JSON(http.StatusOK, gin.H{"consents": out})
 }

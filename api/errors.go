@@ -170,6 +170,9 @@ func classify(err error) *apiError {
 		return fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu.")
 	case isConverterErr(err):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "conversion", m: msgInvalid}
+	case errors.Is(err, vault.ErrNothingChosen):
+		return fieldErr("documents", "Tick the papers to share, or choose to share the papers you add later.",
+			"Cochez les papiers à partager, ou choisissez de partager ceux que vous ajouterez.")
 	case errors.Is(err, vault.ErrInvalid):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", m: msgInvalid}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

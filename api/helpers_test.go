@@ -105,6 +105,9 @@ type envOptions struct {
 	// bucket; storage_test.go).
 	openStore    func(ctx context.Context, t vault.StorageTarget) (blob.Store, error)
 	ownerBuckets bool
+	// postgres keeps the metadata in a fresh PostgreSQL database instead
+	// of SQLite.
+	postgres bool
 	// scryptLogN, when set, replaces the tests' cheap scrypt cost (10):
 	// timing tests need the secret derivation to dominate.
 	scryptLogN int
@@ -122,9 +125,19 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	ctx := testCtx(t)
 	dataDir := t.TempDir()
-	ms, err := meta.OpenSQLite(ctx, filepath.Join(dataDir, "coffre.db"))
-	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+	var ms *meta.DB
+	if o.postgres {
+		pg, err := meta.OpenPostgres(ctx, testenv.Postgres(t).NewDatabase(t))
+		if err != nil {
+			t.Fatalf("OpenPostgres: %v", err)
+		}
+		ms = pg.DB
+	} else {
+		sq, err := meta.OpenSQLite(ctx, filepath.Join(dataDir, "coffre.db"))
+		if err != nil {
+			t.Fatalf("OpenSQLite: %v", err)
+		}
+		ms = sq.DB
 	}
 	t.Cleanup(func() { _ = ms.Close() })
 	mio := testenv.MinIO(t)
@@ -524,7 +537,7 @@ func (e *env) payloads(t testing.TB) int {
 // newNotify is a notification service on the env's database and clock, with
 // e-mail (to a closed local port) and Web Push configured so that addresses
 // of both kinds are accepted, attached to the vault's journal.
-func newNotify(t *testing.T, v *vault.Service, ms *meta.SQLite, clk *clock) *notify.Service {
+func newNotify(t *testing.T, v *vault.Service, ms *meta.DB, clk *clock) *notify.Service {
 	t.Helper()
 	mail, err := notify.NewSMTP(notify.SMTPConfig{Host: "127.0.0.1", Port: 9, Security: notify.SMTPPlain, From: "Coffre <no-reply@coffre.example>"})
 	if err != nil {

@@ -184,7 +184,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/requests", body: func(int) any {
 			return map[string]any{"owner_identifier": "personne.sans.coffre", "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
 		}, want: sess(fb, crt, crt, crt, fb)},
-		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{}} },
+		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{w.ids["doc"]}} },
 			want: sess(nf, fb, fb, fb, crt)},
 		{method: "POST", path: "/api/v1/requests/{req2}/decline", want: sess(nf, fb, fb, fb, nc)},
 		{method: "POST", path: "/api/v1/droplinks", body: func(int) any {

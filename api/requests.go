@@ -113,24 +113,36 @@ func (s *server) listRequests(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"requests": out})
 }
 
+// acceptReq is what the owner chose: exactly the documents ticked, and the
+// requested types whose papers she adds until the consent ends (an
+// explicit choice; never "other"), and the name the worker sees.
 type acceptReq struct {
-	Documents []string `json:"documents"`
+	Documents   []string `json:"documents"`
+	FutureTypes []string `json:"future_types"`
+	ShowName    string   `json:"show_name"`
 }
 
-// acceptRequest: the owner accepts, choosing documents; a consent is
-// created for the request's duration.
+// acceptRequest: the owner accepts, choosing documents (and, if she wants,
+// types of papers she adds later); a consent is created for the request's
+// duration and nothing else is shared.
 func (s *server) acceptRequest(c *gin.Context) {
 	var req acceptReq
 	if err := decodeOptionalJSON(c, &req); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	k, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), req.Documents)
+	if len(req.ShowName) > vault.MaxShowNameLen {
+		writeError(c, s.log, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
+		return
+	}
+	k, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), vault.Acceptance{
+		Documents: req.Documents, Future: req.FutureTypes, ShowName: strings.TrimSpace(req.ShowName),
+	})
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, consentOut(k))
+	c.JSON(http.StatusCreated, s.consentWithWords(c, k))
 }
 
 // declineRequest: the owner says no.

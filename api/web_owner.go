@@ -319,6 +319,8 @@ type shareData struct {
 	Doc      docRow
 	Grantees []grantee
 	Days     []int
+	// ShowName prefills the name the worker sees (the owner's first name).
+	ShowName string
 }
 
 func (s *server) webShareForm(c *gin.Context) {
@@ -329,11 +331,15 @@ func (s *server) webShareForm(c *gin.Context) {
 	}
 	p := s.newPage(c, "share.title")
 	p.Nav = "share"
-	p.Data = shareData{Doc: s.docRow(d), Grantees: s.grantees(c), Days: vault.ConsentDays}
+	sd := shareData{Doc: s.docRow(d), Grantees: s.grantees(c), Days: vault.ConsentDays}
+	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
+		sd.ShowName = prof.DisplayName
+	}
+	p.Data = sd
 	s.render(c, http.StatusOK, "share", p)
 }
 
-// webShare grants a consent on one paper (or a whole category).
+// webShare grants a consent on one paper.
 func (s *server) webShare(c *gin.Context) {
 	kind, id, _ := strings.Cut(c.PostForm("grantee"), ":")
 	days, _ := strconv.Atoi(c.PostForm("days"))
@@ -345,9 +351,6 @@ func (s *server) webShare(c *gin.Context) {
 	var scope vault.Scope
 	if doc := c.PostForm("document"); doc != "" {
 		scope.Documents = []string{doc}
-	}
-	if cat := c.PostForm("category"); cat != "" {
-		scope.Categories = []string{cat}
 	}
 	switch {
 	case kind != string(vault.KindWorker) && kind != string(vault.KindOrganisation) || id == "":

@@ -44,7 +44,7 @@ func (s *server) accountPages(g *gin.RouterGroup) {
 type consentRow struct {
 	vault.Consent
 	Who string
-	// What names the papers and categories covered.
+	// What says in words what it covers (scopeWords).
 	What []string
 }
 
@@ -56,12 +56,7 @@ func (s *server) webConsents(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	titles := map[string]string{}
-	if docs, err := s.v.List(ctx, pr); err == nil {
-		for _, d := range docs {
-			titles[d.ID] = d.Title
-		}
-	}
+	titles := s.docTitles(ctx, l, pr)
 	var live, past []consentRow
 	for _, k := range ks {
 		r := consentRow{Consent: k, Who: k.GranteeName}
@@ -73,14 +68,7 @@ func (s *server) webConsents(c *gin.Context) {
 		if r.Who == "" {
 			r.Who = l.T("share.someone")
 		}
-		for _, d := range k.Scope.Documents {
-			if t, ok := titles[d]; ok {
-				r.What = append(r.What, t)
-			}
-		}
-		for _, cat := range k.Scope.Categories {
-			r.What = append(r.What, l.T("share.allof", l.Category(cat)))
-		}
+		r.What = scopeWords(l, k, titles)
 		if k.Live {
 			live = append(live, r)
 		} else {
@@ -226,10 +214,21 @@ func (s *server) webRevokeLink(c *gin.Context) {
 	redirectDone(c, back, "linkrevoked")
 }
 
-// requestRow is a request with the owner's papers that could answer it.
+// requestRow is a request with the owner's papers that could answer it,
+// the requested types whose later papers she may choose to share (not
+// "other"), and until when the access would last.
 type requestRow struct {
 	vault.Request
 	Matching []vault.Document
+	Future   []string
+	Until    time.Time
+}
+
+// requestsData is the requests page: the rows, and the name the owner
+// gave (prefilling the name the worker will see).
+type requestsData struct {
+	Rows     []requestRow
+	ShowName string
 }
 
 func (s *server) webRequests(c *gin.Context) {
@@ -246,7 +245,12 @@ func (s *server) webRequests(c *gin.Context) {
 	}
 	rows := make([]requestRow, 0, len(reqs))
 	for _, r := range reqs {
-		row := requestRow{Request: r}
+		row := requestRow{Request: r, Until: time.Now().Add(time.Duration(r.Days) * 24 * time.Hour)}
+		for _, t := range r.Types {
+			if t != "other" {
+				row.Future = append(row.Future, t)
+			}
+		}
 		for _, d := range docs {
 			for _, t := range r.Types {
 				if d.Type == t {
@@ -257,14 +261,27 @@ func (s *server) webRequests(c *gin.Context) {
 		}
 		rows = append(rows, row)
 	}
+	d := requestsData{Rows: rows}
+	if prof, err := s.v.OwnerProfile(ctx, pr); err == nil {
+		d.ShowName = prof.DisplayName
+	}
 	p := s.newPage(c, "requests.title")
 	p.Nav = "requests"
-	p.Data = rows
+	p.Data = d
 	s.render(c, http.StatusOK, "requests", p)
 }
 
+// webAcceptRequest grants exactly what the accept screen showed ticked:
+// the papers, the types whose later papers are shared, the name shown.
 func (s *server) webAcceptRequest(c *gin.Context) {
-	if _, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), c.PostFormArray("doc")); err != nil {
+	name := strings.TrimSpace(c.PostForm("show_name"))
+	if len(name) > vault.MaxShowNameLen {
+		s.webError(c, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
+		return
+	}
+	if _, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), vault.Acceptance{
+		Documents: c.PostFormArray("doc"), Future: c.PostFormArray("future"), ShowName: name,
+	}); err != nil {
 		s.webError(c, err)
 		return
 	}

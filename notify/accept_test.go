@@ -156,7 +156,7 @@ func TestAccessAlertWithinASecond(t *testing.T) {
 	d := in.add(t, o.p.ID(), "titre-sejour", "Titre", "contenu", time.Time{})
 	if _, err := in.v.GrantConsent(ctx, o.p, vault.NewConsent{
 		Grantee: vault.Grantee{Kind: vault.KindWorker, ID: worker.ID()},
-		Scope:   vault.Scope{Categories: []string{"residence"}}, Purpose: "Dossier", Days: 31,
+		Scope:   vault.Scope{Documents: []string{d.ID}}, Purpose: "Dossier", Days: 31,
 	}); err != nil {
 		t.Fatalf("GrantConsent: %v", err)
 	}
@@ -216,19 +216,21 @@ func testTwoInstancesNoDuplicate(t *testing.T, newWorld func(testing.TB) *world)
 	ctx := testCtx(t)
 	const owners, docs = 3, 4
 	var people []person
+	papers := map[string][]string{} // by owner
 	for i := range owners {
 		in := []*inst{a, b}[i%2]
 		p := in.owner(t, "fr", nil)
 		people = append(people, p)
 		for j := range docs {
-			in.add(t, p.p.ID(), "carte-identite", "", "x", noon.AddDate(0, 0, 91+j))
+			d := in.add(t, p.p.ID(), "carte-identite", "", "x", noon.AddDate(0, 0, 91+j))
+			papers[p.p.ID()] = append(papers[p.p.ID()], d.ID)
 		}
 	}
 	worker, _ := a.worker(t, "Mme Morel")
 	for _, p := range people {
 		if _, err := a.v.GrantConsent(ctx, p.p, vault.NewConsent{
 			Grantee: vault.Grantee{Kind: vault.KindWorker, ID: worker.ID()},
-			Scope:   vault.Scope{Categories: []string{"identity"}}, Purpose: "Dossier", Days: 365,
+			Scope:   vault.Scope{Documents: papers[p.p.ID()]}, Purpose: "Dossier", Days: 365,
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 	secrets = append(secrets, sessTok)
 	c, err := in.v.GrantConsent(ctx, o.p, vault.NewConsent{
 		Grantee: vault.Grantee{Kind: vault.KindWorker, ID: worker.ID()},
-		Scope:   vault.Scope{Categories: []string{"residence"}}, Purpose: "PURPOSE-SECRET-31", Days: 31, ShowName: "NOM-SECRET-90",
+		Scope:   vault.Scope{Documents: []string{d.ID}, Types: []string{"recepisse"}}, Purpose: "PURPOSE-SECRET-31", Days: 31, ShowName: "NOM-SECRET-90",
 	})
 	if err != nil {
 		t.Fatalf("GrantConsent: %v", err)
@@ -50,6 +50,7 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 		t.Fatalf("CreateDropLink: %v", err)
 	}
 	secrets = append(secrets, token, "LABEL-SECRET-64")
+	w.clock.Add(time.Minute) // the receipt comes after the consent that shares it
 	if _, err := in.v.Deposit(ctx, token, vault.NewDocument{Type: "recepisse", Title: "TITRE-DEPOT-13", Pages: 1},
 		strings.NewReader("CONTENU-DEPOT-55")); err != nil {
 		t.Fatalf("Deposit: %v", err)

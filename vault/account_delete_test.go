@@ -20,7 +20,7 @@ func TestDeleteAccount(t *testing.T) {
 	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
 	d := in.addTyped(t, owner.ID(), "avis-impot", "Avis", "avis")
 	kept := in.addTyped(t, keep.ID(), "rib", "RIB", "rib")
-	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Categories: []string{"tax"}}, Days: 31}); err != nil {
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Documents: []string{d.ID}}, Days: 31}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := in.svc.CreateRequest(ctx, w, vault.NewRequest{OwnerID: owner.ID(), Types: []string{"rib"}, Days: 1}); err != nil {

@@ -29,10 +29,19 @@ const (
 	maxScopeItems  = 200
 )
 
-// Scope is what a consent covers: chosen documents, and whole categories
-// (which include documents added later).
+// Scope is what a consent covers: the documents the owner chose, and (a
+// separate, explicit choice) the papers of named types she adds while the
+// consent lasts. A paper of type "other" or without a type is only ever
+// covered by being chosen.
 type Scope struct {
-	Documents  []string
+	Documents []string
+	// Types are catalogue document types: the owner's papers of these types
+	// added after the consent is granted, until it ends (never "other").
+	Types []string
+	// Categories are read-only: consents granted before version 7 may name
+	// whole categories, which cover every paper with a type (other than
+	// "other") of the category, including those added later. A new consent
+	// never names one (ErrInvalid).
 	Categories []string
 }
 
@@ -80,7 +89,6 @@ type Consent struct {
 //   - MarkConsentSwept is meta.ErrConflict when already marked.
 type ConsentStore interface {
 	InsertConsent(ctx context.Context, c meta.Consent) error
-	AddConsentDocument(ctx context.Context, consentID, docID string) error
 	Consent(ctx context.Context, id string) (meta.Consent, error)
 	ConsentsOfOwner(ctx context.Context, ownerID string) ([]meta.Consent, error)
 	LiveConsentsOfOwner(ctx context.Context, ownerID string, now time.Time) ([]meta.Consent, error)
@@ -112,9 +120,11 @@ func (nc *NewConsent) check() error {
 		return fmt.Errorf("%w: grantee %q/%q", ErrInvalid, g.Kind, g.ID)
 	case !slices.Contains(ConsentDays, nc.Days):
 		return fmt.Errorf("%w: consent duration %d days (1, 31, 182 or 365)", ErrInvalid, nc.Days)
-	case len(nc.Scope.Documents)+len(nc.Scope.Categories) == 0:
+	case len(nc.Scope.Categories) > 0:
+		return fmt.Errorf("%w: a consent names papers or types, never a whole category", ErrInvalid)
+	case len(nc.Scope.Documents)+len(nc.Scope.Types) == 0:
 		return fmt.Errorf("%w: consent covers nothing", ErrInvalid)
-	case len(nc.Scope.Documents)+len(nc.Scope.Categories) > maxScopeItems:
+	case len(nc.Scope.Documents)+len(nc.Scope.Types) > maxScopeItems:
 		return fmt.Errorf("%w: consent scope too large", ErrInvalid)
 	}
 	if err := checkText("purpose", nc.Purpose, MaxPurposeLen); err != nil {
@@ -123,9 +133,9 @@ func (nc *NewConsent) check() error {
 	if err := checkText("name", nc.ShowName, MaxShowNameLen); err != nil {
 		return err
 	}
-	for _, c := range nc.Scope.Categories {
-		if _, ok := CategoryByID(c); !ok {
-			return fmt.Errorf("%w: category %q", ErrInvalid, c)
+	for _, t := range nc.Scope.Types {
+		if _, ok := DocTypeByID(t); !ok || !meta.Scoped(t) {
+			return fmt.Errorf("%w: papers of type %q cannot be shared by type", ErrInvalid, t)
 		}
 	}
 	for _, d := range nc.Scope.Documents {
@@ -137,10 +147,11 @@ func (nc *NewConsent) check() error {
 }
 
 // GrantConsent grants a worker (or organisation) read access to the
-// documents and categories of nc.Scope for nc.Days days. Every covered
-// document key is wrapped to the grantee now; documents added later in a
-// covered category are wrapped to the grantee when added. Journaled.
-// Errors: ErrInvalid (not an owner, bad scope or duration), ErrNotFound
+// documents of nc.Scope for nc.Days days, and to the papers of its types
+// the owner adds until then. Every chosen document key is wrapped to the
+// grantee now; papers of a named type added later are wrapped to the
+// grantee when added. Journaled. Errors: ErrInvalid (not an owner, bad
+// scope — a category, or the type "other" — or duration), ErrNotFound
 // (grantee, or a document not the owner's).
 func (s *Service) GrantConsent(ctx context.Context, owner *Principal, nc NewConsent) (Consent, error) {
 	if err := requireOwner(owner); err != nil {
@@ -181,7 +192,7 @@ func (s *Service) newConsent(ctx context.Context, owner *Principal, nc NewConsen
 	return meta.Consent{
 		ID: id, OwnerID: owner.id, GranteeKind: nc.Grantee.Kind, GranteeID: nc.Grantee.ID,
 		GranteePublicKey: rcpt.String(), DetailsSealed: details, Days: nc.Days,
-		Documents: nc.Scope.Documents, Categories: nc.Scope.Categories,
+		Documents: nc.Scope.Documents, Types: nc.Scope.Types,
 		Created: now, Expires: now.Add(time.Duration(nc.Days) * 24 * time.Hour),
 	}, nil
 }
@@ -273,7 +284,7 @@ func consentView(c meta.Consent, d consentDetails, now time.Time) Consent {
 	return Consent{
 		ID: c.ID, OwnerID: c.OwnerID, OwnerName: d.ShowName,
 		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID},
-		Scope:   Scope{Documents: c.Documents, Categories: c.Categories}, Purpose: d.Purpose, Days: c.Days,
+		Scope:   Scope{Documents: c.Documents, Types: c.Types, Categories: c.Categories}, Purpose: d.Purpose, Days: c.Days,
 		Created: c.Created, Expires: c.Expires, Revoked: c.Revoked, Live: c.LiveAt(now),
 	}
 }
@@ -439,10 +450,10 @@ type grantRcpt struct {
 	rcpt *age.X25519Recipient
 }
 
-// addRecipients resolves the grantees of a document being added: the
-// explicit ones, then the grantees of the owner's live consents covering
-// category, without duplicates.
-func (s *Service) addRecipients(ctx context.Context, ownerID, category string, explicit []Grantee) ([]grantRcpt, error) {
+// addRecipients resolves the grantees of a document being added (doc, not
+// stored yet): the explicit ones, then the grantees of the owner's live
+// consents covering it (by type or legacy category), without duplicates.
+func (s *Service) addRecipients(ctx context.Context, doc meta.Document, explicit []Grantee) ([]grantRcpt, error) {
 	var out []grantRcpt
 	has := func(g Grantee) bool {
 		return slices.ContainsFunc(out, func(r grantRcpt) bool { return r.Grantee == g })
@@ -457,13 +468,13 @@ func (s *Service) addRecipients(ctx context.Context, ownerID, category string, e
 		}
 		out = append(out, grantRcpt{Grantee: g, rcpt: rcpt})
 	}
-	cs, err := s.meta.LiveConsentsOfOwner(ctx, ownerID, s.now().UTC())
+	cs, err := s.meta.LiveConsentsOfOwner(ctx, doc.OwnerID, s.now().UTC())
 	if err != nil {
 		return nil, mapMeta("add document: consents", err)
 	}
 	for _, c := range cs {
 		g := Grantee{Kind: c.GranteeKind, ID: c.GranteeID}
-		if !slices.Contains(c.Categories, category) || has(g) {
+		if !c.Covers(doc) || has(g) {
 			continue
 		}
 		rcpt, err := seal.ParseRecipient(c.GranteePublicKey)
@@ -485,7 +496,7 @@ func (s *Service) wrapLateConsents(ctx context.Context, row meta.Document, docId
 	}
 	for _, c := range cs {
 		g := Grantee{Kind: c.GranteeKind, ID: c.GranteeID}
-		if !slices.Contains(c.Categories, row.Category) || slices.ContainsFunc(have, func(r grantRcpt) bool { return r.Grantee == g }) {
+		if !c.Covers(row) || slices.ContainsFunc(have, func(r grantRcpt) bool { return r.Grantee == g }) {
 			continue
 		}
 		rcpt, err := seal.ParseRecipient(c.GranteePublicKey)

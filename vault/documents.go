@@ -47,10 +47,10 @@ type NewDocument struct {
 	// Size is the exact plaintext size when known (lets the blob store send
 	// one request), 0 when unknown. A plaintext of another size fails.
 	Size int64
-	// Grantees also receive a wrap at once (a worker whose request the
-	// upload answers); like every grantee they read it only while a live
-	// consent covers it. Grantees of live consents covering Category are
-	// added automatically.
+	// Grantees also receive a wrap at once; like every grantee they read it
+	// only while a live consent covers it. Grantees of live consents
+	// covering the paper (by type, or a legacy category) are added
+	// automatically.
 	Grantees []Grantee
 	// Key is the submission's idempotency key ("" for none; see
 	// ValidSubmissionKey): the same key never stores a second paper, the
@@ -174,9 +174,10 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	if err != nil {
 		return Document{}, fmt.Errorf("vault: add document: owner key: %w: %w", ErrCorrupt, err)
 	}
+	now := s.now().UTC()
 	// Explicit grantees, and the grantees of live consents covering the
-	// category (documents added later are covered).
-	grantees, err := s.addRecipients(ctx, o.ID, nd.Category, nd.Grantees)
+	// new paper (by its type, or a legacy category).
+	grantees, err := s.addRecipients(ctx, meta.Document{OwnerID: o.ID, Category: nd.Category, DocType: nd.Type, Created: now}, nd.Grantees)
 	if err != nil {
 		return Document{}, err
 	}
@@ -200,7 +201,6 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	if err != nil {
 		return Document{}, fmt.Errorf("vault: add document: seal title: %w", err)
 	}
-	now := s.now().UTC()
 	wraps := make([]meta.Wrap, 0, 1+len(grantees))
 	w, err := seal.WrapIdentity(docIdent, ownerRcpt)
 	if err != nil {

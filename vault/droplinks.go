@@ -44,9 +44,9 @@ type NewDropLink struct {
 	TTL time.Duration
 	// MaxUses defaults to DefaultLinkUses, at most MaxLinkUses.
 	MaxUses int
-	// RequestID, if set, is the request (to this owner) the link answers:
-	// a deposit of a requested type is then also readable by the requesting
-	// worker, under the request's consent, while it is live.
+	// RequestID, if set, is the request (to this owner) the link answers.
+	// A deposit is readable by the requesting worker only when the owner
+	// chose to share the papers of its type she adds (the consent's types).
 	RequestID string
 }
 
@@ -144,7 +144,9 @@ func (nl *NewDropLink) check() error {
 
 // CreateDropLink creates a drop link into ownerID's vault. creator is the
 // owner, or a worker holding a live consent from that owner (to them or
-// their organisation). It returns the token, shown once (only its SHA-256
+// their organisation): a worker's link works only while that consent (the
+// request's when the link answers one, else the longest-lasting) is live;
+// it stops at the consent's expiry or revocation. It returns the token, shown once (only its SHA-256
 // is stored), and the link. Journaled in the owner's journal. Errors:
 // ErrInvalid, ErrNotFound (owner, request), ErrNoAccess (another owner, or
 // a worker without a live consent).
@@ -156,14 +158,17 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 		return "", DropLink{}, err
 	}
 	now := s.now().UTC()
+	var under meta.Consent // the consent a worker's link is made under
 	if creator.kind == KindOwner {
 		if creator.id != ownerID {
 			return "", DropLink{}, fmt.Errorf("vault: drop link: %w", ErrNoAccess)
 		}
-	} else if ok, err := s.holdsConsentFrom(ctx, creator, ownerID, now); err != nil {
+	} else if c, ok, err := s.consentFrom(ctx, creator, ownerID, now); err != nil {
 		return "", DropLink{}, err
 	} else if !ok {
 		return "", DropLink{}, fmt.Errorf("vault: drop link: %w", ErrNoAccess)
+	} else {
+		under = c
 	}
 	o, err := s.meta.Owner(ctx, ownerID)
 	if err != nil {
@@ -173,6 +178,11 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 		r, err := s.meta.Request(ctx, nl.RequestID)
 		if err != nil || r.OwnerID != ownerID || creator.kind == KindWorker && r.WorkerID != creator.id {
 			return "", DropLink{}, fmt.Errorf("vault: drop link: request: %w", ErrNotFound)
+		}
+		if creator.kind == KindWorker && r.ConsentID != "" {
+			if c, err := s.meta.Consent(ctx, r.ConsentID); err == nil && c.LiveAt(now) {
+				under = c
+			}
 		}
 	}
 	ownerRcpt, err := seal.ParseRecipient(o.PublicKey)
@@ -209,7 +219,7 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 	}
 	row := meta.DropLink{
 		ID: id, OwnerID: ownerID, TokenHash: hash, PublicSealed: public, DetailsSealed: details,
-		CreatedByKind: creator.kind, CreatedByID: creator.id, RequestID: nl.RequestID,
+		CreatedByKind: creator.kind, CreatedByID: creator.id, RequestID: nl.RequestID, ConsentID: under.ID,
 		Created: now, Expires: now.Add(nl.TTL), MaxUses: nl.MaxUses,
 	}
 	if err := s.meta.InsertDropLink(ctx, row); err != nil {
@@ -222,19 +232,23 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 	return token, linkView(row, linkDetails{Label: nl.Label, From: nl.From, Requested: nl.Requested}), nil
 }
 
-// holdsConsentFrom reports whether a worker holds a live consent from the
-// owner (to them or their organisation).
-func (s *Service) holdsConsentFrom(ctx context.Context, p *Principal, ownerID string, now time.Time) (bool, error) {
+// consentFrom returns the longest-lasting live consent from the owner to a
+// worker (or their organisation), if any.
+func (s *Service) consentFrom(ctx context.Context, p *Principal, ownerID string, now time.Time) (meta.Consent, bool, error) {
+	var best meta.Consent
+	found := false
 	for _, g := range p.granteeSelves() {
 		cs, err := s.meta.LiveConsentsFor(ctx, g.kind, g.id, now)
 		if err != nil {
-			return false, mapMeta("consents", err)
+			return meta.Consent{}, false, mapMeta("consents", err)
 		}
-		if slices.ContainsFunc(cs, func(c meta.Consent) bool { return c.OwnerID == ownerID }) {
-			return true, nil
+		for _, c := range cs {
+			if c.OwnerID == ownerID && (!found || c.Expires.After(best.Expires)) {
+				best, found = c, true
+			}
 		}
 	}
-	return false, nil
+	return best, found, nil
 }
 
 // actorEvent fills e's actor from a principal (names from WorkerInfo).
@@ -271,9 +285,9 @@ func openLink(sealed []byte, ids ...age.Identity) (linkDetails, error) {
 	return d, nil
 }
 
-func linkLive(l meta.DropLink, now time.Time) bool {
-	return l.Revoked.IsZero() && now.Before(l.Expires) && l.Uses < l.MaxUses
-}
+// linkLive reports whether a link takes deposits: unrevoked, unexpired,
+// uses left, and a worker's link only while its consent is live.
+func linkLive(l meta.DropLink, now time.Time) bool { return l.UsableAt(now) }
 
 // DropLinkInfo tells a token holder what the link is for. ErrNoLink for
 // anything but a live link.
@@ -305,10 +319,10 @@ func openPublic(l meta.DropLink, raw []byte) (linkDetails, error) {
 }
 
 // Deposit redeems one use of the link and adds the document to the owner's
-// vault, encrypted to the owner's public key — and, when the link answers
-// an accepted request whose consent is live and the document is of a
-// requested type, also to the requesting worker, the document joining that
-// consent. Exactly one of N concurrent redemptions of a single-use link
+// vault, encrypted to the owner's public key — and to the grantees of her
+// live consents that cover it (a type she chose to share as she adds
+// papers). A worker's link takes nothing once the consent it was made
+// under has ended. Exactly one of N concurrent redemptions of a single-use link
 // wins; a failed add gives the use back. Journaled ("upload via link",
 // with the label). The receipt holds no content and no id. Errors:
 // ErrNoLink, ErrInvalid (document), and AddDocument's.
@@ -339,56 +353,17 @@ func (s *Service) Deposit(ctx context.Context, token string, nd NewDocument, pla
 		release()
 		return Receipt{}, err
 	}
-	consentID, worker, err := s.answeredConsent(ctx, l, nd.Type, now)
-	if err != nil {
-		release()
-		return Receipt{}, err
-	}
-	if worker != "" {
-		nd.Grantees = append(nd.Grantees, Grantee{Kind: KindWorker, ID: worker})
-	}
 	doc, err := s.AddDocument(ctx, l.OwnerID, nd, plaintext)
 	if err != nil {
 		release()
 		return Receipt{}, err
 	}
 	rc := Receipt{Label: d.Label, Received: now, Pages: doc.Pages, Size: doc.Size}
-	if consentID != "" {
-		if err := s.meta.AddConsentDocument(ctx, consentID, doc.ID); err != nil {
-			return rc, mapMeta("deposit: consent", err)
-		}
-	}
 	err = s.record(ctx, l.OwnerID, Event{
 		Kind: EventUploadViaLink, ActorKind: ActorHelper, DocumentID: doc.ID,
 		DocumentType: doc.Type, DocumentTitle: doc.Title, Detail: d.Label,
 	})
 	return rc, err
-}
-
-// answeredConsent returns the live consent (and its worker) of the accepted
-// request a link answers, when a document of docType falls under it.
-func (s *Service) answeredConsent(ctx context.Context, l meta.DropLink, docType string, now time.Time) (consentID, worker string, err error) {
-	if l.RequestID == "" || docType == "" {
-		return "", "", nil
-	}
-	r, err := s.meta.Request(ctx, l.RequestID)
-	if errors.Is(err, meta.ErrNotFound) {
-		return "", "", nil
-	}
-	if err != nil {
-		return "", "", mapMeta("deposit: request", err)
-	}
-	if r.Status != meta.RequestAccepted || r.ConsentID == "" || !slices.Contains(r.Types, docType) {
-		return "", "", nil
-	}
-	c, err := s.meta.Consent(ctx, r.ConsentID)
-	if err != nil {
-		return "", "", mapMeta("deposit: consent", err)
-	}
-	if !c.LiveAt(now) || c.GranteeKind != KindWorker || c.GranteeID != r.WorkerID {
-		return "", "", nil
-	}
-	return c.ID, r.WorkerID, nil
 }
 
 // DropLinks lists ownerID's drop links, newest first: all of them for the

@@ -134,21 +134,27 @@ func TestDropLink(t *testing.T) {
 	}
 	// A worker with a live consent may create a link; the deposit goes to
 	// the owner only (no request answered), and the worker sees their link.
-	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Categories: []string{"tax"}}, Days: 1}); err != nil {
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Types: []string{"avis-impot"}}, Days: 1}); err != nil {
 		t.Fatal(err)
 	}
 	wtok, _, err := in.svc.CreateDropLink(ctx, w, owner.ID(), vault.NewDropLink{Label: "Lien de Mme Morel", TTL: 30 * 24 * time.Hour, MaxUses: 50})
 	if err != nil {
 		t.Fatalf("worker CreateDropLink: %v", err)
 	}
+	dir.clock.Add(time.Minute)
 	if _, err := in.svc.Deposit(ctx, wtok, vault.NewDocument{Type: "rib", Title: "RIB"}, strings.NewReader("rib")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.svc.Deposit(ctx, wtok, vault.NewDocument{Type: "avis-impot", Title: "Avis reçu"}, strings.NewReader("avis")); err != nil {
 		t.Fatal(err)
 	}
 	wl, err := in.svc.DropLinks(ctx, w, owner.ID())
 	if err != nil || len(wl) != 1 || wl[0].Label != "Lien de Mme Morel" || wl[0].CreatedBy.ID != w.ID() {
 		t.Fatalf("worker DropLinks = %+v, %v", wl, err)
 	}
-	if got := in.listIDs(t, w); len(got) != 1 { // the tax document only; the RIB is not consented
+	// The tax notice sent after the consent only: neither the RIB nor the
+	// tax notices she had before are consented.
+	if got := in.listIDs(t, w); len(got) != 1 {
 		t.Fatalf("worker List = %v", got)
 	}
 }

@@ -58,7 +58,7 @@ func TestJournalStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	step()
-	c, err := in.svc.AcceptRequest(ctx, owner, r.ID, []string{tax.ID})
+	c, err := in.svc.AcceptRequest(ctx, owner, r.ID, vault.Acceptance{Documents: []string{tax.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestJournalStory(t *testing.T) {
 	in.mustNotRead(t, w, tax) // refused reads are not journaled as reads
 	step()
 	// A one-day consent that runs out.
-	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Categories: []string{"tax"}}, Days: 1}); err != nil {
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Documents: []string{tax.ID}}, Days: 1}); err != nil {
 		t.Fatal(err)
 	}
 	dir.clock.Add(25 * time.Hour)

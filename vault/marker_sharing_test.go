@@ -41,10 +41,10 @@ func TestSharingMarker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.svc.AcceptRequest(ctx, owner, r.ID, []string{d.ID}); err != nil {
+	if _, err := in.svc.AcceptRequest(ctx, owner, r.ID, vault.Acceptance{Documents: []string{d.ID}, Future: []string{"rib"}, ShowName: m("Amina")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Categories: []string{"bank"}},
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Types: []string{"rib"}},
 		Purpose: m("Banque"), ShowName: m("A. K."), Days: 1}); err != nil {
 		t.Fatal(err)
 	}

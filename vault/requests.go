@@ -263,12 +263,27 @@ func (s *Service) progress(ctx context.Context, r *Request, docs map[string][]me
 	return nil
 }
 
+// Acceptance is what the owner chose on the accept screen.
+type Acceptance struct {
+	// Documents are the papers she ticked.
+	Documents []string
+	// Future are requested types whose papers she also shares as she adds
+	// them, until the consent ends (never "other").
+	Future []string
+	// ShowName is the name the worker sees for her ("" for none).
+	ShowName string
+}
+
 // AcceptRequest accepts a pending request: it grants the worker a consent
-// for the chosen documents plus the categories of requested types that none
-// of them provides, for the request's duration and purpose. Journaled.
-// Errors: ErrInvalid (not an owner), ErrNotFound (request, or a document
-// not the owner's), ErrConflict (not pending).
-func (s *Service) AcceptRequest(ctx context.Context, owner *Principal, requestID string, docIDs []string) (Consent, error) {
+// for exactly the papers ticked and, when chosen, the papers of the
+// chosen requested types the owner adds until it ends, for the request's
+// duration and purpose. Nothing else: an unticked paper, another paper of
+// the same category, a later paper of a type not chosen, or a paper of
+// type "other" stays hers. Journaled. Errors: ErrInvalid (not an owner,
+// nothing chosen, a future type not requested or "other", name too long),
+// ErrNotFound (request, or a document not the owner's), ErrConflict (not
+// pending).
+func (s *Service) AcceptRequest(ctx context.Context, owner *Principal, requestID string, a Acceptance) (Consent, error) {
 	if err := requireOwner(owner); err != nil {
 		return Consent{}, err
 	}
@@ -283,24 +298,26 @@ func (s *Service) AcceptRequest(ctx context.Context, owner *Principal, requestID
 	if err != nil {
 		return Consent{}, err
 	}
-	have := map[string]bool{}
-	for _, id := range docIDs {
-		acc, err := s.ownedAccess(ctx, owner, id)
-		if err != nil {
+	for _, id := range a.Documents {
+		if _, err := s.ownedAccess(ctx, owner, id); err != nil {
 			return Consent{}, err
 		}
-		have[acc.Document.DocType] = true
 	}
-	var cats []string
-	for _, t := range r.Types {
-		dt, ok := DocTypeByID(t)
-		if ok && !have[t] && !slices.Contains(cats, dt.Category) {
-			cats = append(cats, dt.Category)
+	var future []string
+	for _, t := range a.Future {
+		if !slices.Contains(r.Types, t) || !meta.Scoped(t) {
+			return Consent{}, fmt.Errorf("%w: papers of type %q were not asked for or cannot be shared by type", ErrInvalid, t)
+		}
+		if !slices.Contains(future, t) {
+			future = append(future, t)
 		}
 	}
+	if len(a.Documents)+len(future) == 0 {
+		return Consent{}, fmt.Errorf("vault: accept request: %w", ErrNothingChosen)
+	}
 	nc := NewConsent{
-		Grantee: Grantee{Kind: KindWorker, ID: r.WorkerID}, Scope: Scope{Documents: docIDs, Categories: cats},
-		Purpose: d.Purpose, Days: r.Days,
+		Grantee: Grantee{Kind: KindWorker, ID: r.WorkerID}, Scope: Scope{Documents: a.Documents, Types: future},
+		Purpose: d.Purpose, Days: r.Days, ShowName: a.ShowName,
 	}
 	c, err := s.newConsent(ctx, owner, nc)
 	if err != nil {

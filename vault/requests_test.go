@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coffre/coffre/vault"
 )
@@ -14,6 +15,7 @@ func TestRequests(t *testing.T) {
 	in := dir.open(t)
 	ctx := testCtx(t)
 	owner, _ := in.signUp(t, "requested")
+	none := vault.Acceptance{}
 	stranger, _ := in.signUp(t, "stranger4")
 	w, _ := in.orgWorker(t, "", "CCAS de Roubaix", "Mme Morel")
 	tax := in.addTyped(t, owner.ID(), "avis-impot", "Avis 2025", "avis")
@@ -51,23 +53,36 @@ func TestRequests(t *testing.T) {
 	if rs, _ := in.svc.Requests(ctx, stranger); len(rs) != 0 {
 		t.Fatalf("stranger sees requests: %+v", rs)
 	}
-	if _, err := in.svc.AcceptRequest(ctx, stranger, r.ID, nil); !errors.Is(err, vault.ErrNotFound) {
+	if _, err := in.svc.AcceptRequest(ctx, stranger, r.ID, vault.Acceptance{Documents: []string{tax.ID}}); !errors.Is(err, vault.ErrNotFound) {
 		t.Fatalf("stranger accepts: %v", err)
 	}
-	if _, err := in.svc.AcceptRequest(ctx, owner, r.ID, []string{"aaaaaaaaaaaaaaaaaaaaaaaaaa"}); !errors.Is(err, vault.ErrNotFound) {
+	if _, err := in.svc.AcceptRequest(ctx, owner, r.ID, vault.Acceptance{Documents: []string{"aaaaaaaaaaaaaaaaaaaaaaaaaa"}}); !errors.Is(err, vault.ErrNotFound) {
 		t.Fatalf("accept with unknown document: %v", err)
 	}
-	// The owner gives the tax notice they have; the missing rent receipt's
-	// category is consented so that it is covered once it arrives.
-	c, err := in.svc.AcceptRequest(ctx, owner, r.ID, []string{tax.ID})
+	for name, a := range map[string]vault.Acceptance{
+		"nothing chosen":          none,
+		"a type not asked for":    {Documents: []string{tax.ID}, Future: []string{"rib"}},
+		"later papers of 'other'": {Documents: []string{tax.ID}, Future: []string{"other"}},
+	} {
+		if _, err := in.svc.AcceptRequest(ctx, owner, r.ID, a); !errors.Is(err, vault.ErrInvalid) {
+			t.Fatalf("accept with %s: %v, want ErrInvalid", name, err)
+		}
+	}
+	// The owner gives the tax notice she has, and chooses to share the
+	// rent receipts she adds until the consent ends.
+	c, err := in.svc.AcceptRequest(ctx, owner, r.ID, vault.Acceptance{Documents: []string{tax.ID}, Future: []string{"quittance-loyer"}, ShowName: "Amina"})
 	if err != nil {
 		t.Fatalf("AcceptRequest: %v", err)
 	}
-	if !slices.Equal(c.Scope.Documents, []string{tax.ID}) || !slices.Equal(c.Scope.Categories, []string{"housing"}) ||
-		c.Purpose != "Dossier RSA" || c.Days != 31 || !c.Live {
+	if !slices.Equal(c.Scope.Documents, []string{tax.ID}) || !slices.Equal(c.Scope.Types, []string{"quittance-loyer"}) ||
+		len(c.Scope.Categories) != 0 || c.Purpose != "Dossier RSA" || c.Days != 31 || !c.Live || c.OwnerName != "Amina" {
 		t.Fatalf("consent = %+v", c)
 	}
-	if _, err := in.svc.AcceptRequest(ctx, owner, r.ID, nil); !errors.Is(err, vault.ErrConflict) {
+	if wcs, _ := in.svc.Consents(ctx, w); len(wcs) != 1 || wcs[0].OwnerName != "Amina" {
+		t.Fatalf("the worker does not see the chosen name: %+v", wcs)
+	}
+	dir.clock.Add(time.Minute)
+	if _, err := in.svc.AcceptRequest(ctx, owner, r.ID, vault.Acceptance{Documents: []string{tax.ID}}); !errors.Is(err, vault.ErrConflict) {
 		t.Fatalf("second accept: %v", err)
 	}
 	if err := in.svc.DeclineRequest(ctx, owner, r.ID); !errors.Is(err, vault.ErrConflict) {
@@ -102,20 +117,21 @@ func TestRequests(t *testing.T) {
 	if err != nil || len(ds) != 2 {
 		t.Fatalf("worker List = %+v, %v", ds, err)
 	}
-	// A worker's own link answering the request: deposits of a requested
-	// type join the consent even outside its categories.
+	// A worker's own link answering a request the owner accepted with the
+	// old RIB only: the new RIB sent through it stays hers.
 	r2, err := in.svc.CreateRequest(ctx, w, vault.NewRequest{OwnerID: owner.ID(), Purpose: "RIB", Types: []string{"rib"}, Days: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rib := in.addTyped(t, owner.ID(), "rib", "RIB ancien", "rib0")
-	if _, err := in.svc.AcceptRequest(ctx, owner, r2.ID, []string{rib.ID}); err != nil { // no category consented
+	if _, err := in.svc.AcceptRequest(ctx, owner, r2.ID, vault.Acceptance{Documents: []string{rib.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	wtok, _, err := in.svc.CreateDropLink(ctx, w, owner.ID(), vault.NewDropLink{Label: "Nouveau RIB", RequestID: r2.ID})
 	if err != nil {
 		t.Fatalf("worker link for own request: %v", err)
 	}
+	dir.clock.Add(time.Minute)
 	if _, err := in.svc.Deposit(ctx, wtok, vault.NewDocument{Type: "rib", Title: "RIB nouveau"}, strings.NewReader("rib1")); err != nil {
 		t.Fatal(err)
 	}
@@ -126,10 +142,11 @@ func TestRequests(t *testing.T) {
 			newRIB = d
 		}
 	}
-	in.mustRead(t, w, newRIB, "rib1")
+	in.mustRead(t, w, rib, "rib0")
+	in.mustNotRead(t, w, newRIB)
 	// Another worker cannot attach a link to someone else's request.
 	w2, _ := in.orgWorker(t, "", "Autre", "M. Autre")
-	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w2), Scope: vault.Scope{Categories: []string{"other"}}, Days: 1}); err != nil {
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w2), Scope: vault.Scope{Documents: []string{pay.ID}}, Days: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := in.svc.CreateDropLink(ctx, w2, owner.ID(), vault.NewDropLink{RequestID: r2.ID}); !errors.Is(err, vault.ErrNotFound) {

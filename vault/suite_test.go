@@ -24,6 +24,7 @@ var suite = []struct {
 }{
 	{"RoundTrip", testRoundTrip},
 	{"GrantRevoke", testGrantRevoke},
+	{"ConsentScope", testConsentScopeMatrix},
 	{"Delete", testDelete},
 	{"Crash", testCrash},
 	{"NoPlaintextAtRest", testMarker},
@@ -219,7 +220,7 @@ func testGrantRevoke(t *testing.T, mk backend) {
 	if _, err := readDoc(t, e.svc, w2, d2.ID); !errors.Is(err, vault.ErrNoAccess) {
 		t.Fatalf("grantee-at-add read without consent: %v, want ErrNoAccess", err)
 	}
-	if _, err := e.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: vault.Grantee{Kind: vault.KindWorker, ID: w2.ID()}, Scope: vault.Scope{Categories: []string{"housing"}}, Days: 31}); err != nil {
+	if _, err := e.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: vault.Grantee{Kind: vault.KindWorker, ID: w2.ID()}, Scope: vault.Scope{Documents: []string{d2.ID}}, Days: 31}); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := readDoc(t, e.svc, w2, d2.ID); err != nil || string(got) != "quittance" {

@@ -84,6 +84,9 @@ var (
 	// ErrInvalid: an argument breaks the rules (empty secret, bad category,
 	// unknown export format, operation reserved to owners, …).
 	ErrInvalid = errors.New("vault: invalid request")
+	// ErrNothingChosen: accepting a request with no paper ticked and no
+	// type chosen for later papers (also ErrInvalid).
+	ErrNothingChosen = fmt.Errorf("vault: nothing chosen to share: %w", ErrInvalid)
 	// ErrConflict: the thing already exists (a grant given twice).
 	ErrConflict = errors.New("vault: conflict")
 	// ErrCorrupt: stored data is damaged or missing (a committed document

@@ -133,7 +133,7 @@ func TestWorkerStaleDownload(t *testing.T) {
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("requests: %v %v", reqs, err)
 	}
-	if _, err := srv.v.AcceptRequest(ctx, owner, reqs[0].ID, []string{doc.ID}); err != nil {
+	if _, err := srv.v.AcceptRequest(ctx, owner, reqs[0].ID, vault.Acceptance{Documents: []string{doc.ID}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
-// Consent is an owner's grant of read access to a worker or organisation:
-// chosen documents plus whole categories (which cover documents added
-// later), until Expires unless Revoked first.
+// Consent is an owner's grant of read access to a worker or organisation,
+// until Expires unless Revoked first: the documents she chose, plus (an
+// explicit choice) the papers of the named Types she adds after the
+// consent was granted. Categories are kept only for consents granted
+// before migration 7 (they also cover papers added later). Neither a type
+// nor a category ever covers a paper of type "other" or without a type.
 type Consent struct {
 	ID          string
 	OwnerID     string
@@ -26,8 +29,12 @@ type Consent struct {
 	DetailsSealed []byte
 	Days          int
 	Documents     []string
-	Categories    []string
-	Created       time.Time
+	// Types are catalogue document types: papers of these types created
+	// after Created are covered (never "other" or "").
+	Types []string
+	// Categories are legacy (consents granted before migration 7).
+	Categories []string
+	Created    time.Time
 	Expires       time.Time
 	// Revoked is zero while not revoked.
 	Revoked time.Time
@@ -40,13 +47,31 @@ func (c Consent) LiveAt(t time.Time) bool {
 	return c.Revoked.IsZero() && t.Before(c.Expires)
 }
 
-// Covers reports whether the consent's scope includes a document.
+// UntypedType is the catalogue type of papers that fit no other type:
+// like papers without a type, never covered by a type or category scope.
+const UntypedType = "other"
+
+// Scoped reports whether a paper of this type can ever be covered by a
+// type or category scope (it must have a type, and not "other").
+func Scoped(docType string) bool { return docType != "" && docType != UntypedType }
+
+// Covers reports whether the consent's scope includes a document: chosen
+// by id; of a named type and created after the consent; or (legacy) of a
+// named category. Keep in step with coveredByLive.
 func (c Consent) Covers(d Document) bool {
 	if d.OwnerID != c.OwnerID {
 		return false
 	}
 	for _, id := range c.Documents {
 		if id == d.ID {
+			return true
+		}
+	}
+	if !Scoped(d.DocType) || d.Category == UntypedType {
+		return false
+	}
+	for _, t := range c.Types {
+		if t == d.DocType && d.Created.After(c.Created) {
 			return true
 		}
 	}
@@ -107,6 +132,15 @@ func (o *ops) InsertConsent(ctx context.Context, c Consent) error {
 				return fmt.Errorf("meta: insert consent document: %w", err)
 			} else if n == 0 {
 				return fmt.Errorf("meta: insert consent: document %s: %w", id, ErrNotFound)
+			}
+		}
+		for _, typ := range dedupSorted(c.Types) {
+			if !Scoped(typ) {
+				return fmt.Errorf("meta: insert consent: type %q cannot be shared by type", typ)
+			}
+			if _, err := tx.exec(ctx, "insert consent type",
+				`INSERT INTO consent_types (consent_id, doc_type) VALUES (?, ?)`, c.ID, typ); err != nil {
+				return err
 			}
 		}
 		for _, cat := range dedupSorted(c.Categories) {
@@ -205,7 +239,7 @@ func (o *ops) queryConsents(ctx context.Context, what, where string, args ...any
 	return out, nil
 }
 
-// loadScopes fills Documents and Categories (sorted).
+// loadScopes fills Documents, Types and Categories (sorted).
 func (o *ops) loadScopes(ctx context.Context, cs []Consent) error {
 	for i := range cs {
 		docs, err := o.queryStrings(ctx, "consent documents",
@@ -218,7 +252,12 @@ func (o *ops) loadScopes(ctx context.Context, cs []Consent) error {
 		if err != nil {
 			return err
 		}
-		cs[i].Documents, cs[i].Categories = docs, cats
+		types, err := o.queryStrings(ctx, "consent types",
+			`SELECT doc_type FROM consent_types WHERE consent_id = ? ORDER BY doc_type`, cs[i].ID)
+		if err != nil {
+			return err
+		}
+		cs[i].Documents, cs[i].Types, cs[i].Categories = docs, types, cats
 	}
 	return nil
 }
@@ -265,13 +304,20 @@ func (o *ops) LiveConsentsFor(ctx context.Context, kind RecipientKind, granteeID
 }
 
 // coveredByLive is the condition "a consent live at ? covers the document
-// d for the grantee (k, g)", with d, k and g column expressions.
+// d for the grantee (k, g)", with d, k and g column expressions: the
+// document was chosen, or it has a type other than "other" (and is not in
+// the category "other") and is of a type the consent names and created
+// after it, or of a category the consent names (legacy). Keep in step with
+// Consent.Covers.
 func coveredByLive(d, k, g string) string {
 	return `EXISTS (SELECT 1 FROM consents c WHERE c.owner_id = ` + d + `.owner_id
 		AND c.grantee_kind = ` + k + ` AND c.grantee_id = ` + g + `
 		AND c.revoked_at IS NULL AND c.expires_at > ?
 		AND (EXISTS (SELECT 1 FROM consent_documents cd WHERE cd.consent_id = c.id AND cd.document_id = ` + d + `.id)
-			OR EXISTS (SELECT 1 FROM consent_categories cc WHERE cc.consent_id = c.id AND cc.category = ` + d + `.category)))`
+			OR ` + d + `.doc_type <> '' AND ` + d + `.doc_type <> '` + UntypedType + `' AND ` + d + `.category <> '` + UntypedType + `'
+				AND (EXISTS (SELECT 1 FROM consent_types ct WHERE ct.consent_id = c.id AND ct.doc_type = ` + d + `.doc_type
+						AND ` + d + `.created_at > c.created_at)
+					OR EXISTS (SELECT 1 FROM consent_categories cc WHERE cc.consent_id = c.id AND cc.category = ` + d + `.category))))`
 }
 
 // LiveConsentCovers reports whether a consent live at now covers the

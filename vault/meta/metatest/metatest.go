@@ -71,6 +71,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Throttle", testThrottle},
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"ConsentScope", sharing(testConsentScope)},
+		{"ConsentTypes", sharing(testConsentTypes)},
+		{"WorkerLinkEndsWithConsent", sharing(testWorkerLinkEndsWithConsent)},
 		{"ConsentRevoke", sharing(testConsentRevoke)},
 		{"ConsentSweep", sharing(testConsentSweep)},
 		{"DropLinks", sharing(testDropLinks)},

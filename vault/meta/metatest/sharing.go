@@ -105,7 +105,7 @@ func testConsentScope(t *testing.T, s SharingStore) {
 	d1 := committedDoc(t, s, o.ID) // income
 	d2 := committedDoc(t, s, o.ID)
 	housing := newDoc(o.ID, meta.StatePending)
-	housing.Category = "housing"
+	housing.Category, housing.DocType = "housing", "quittance-loyer"
 	if err := s.InsertDocument(ctx, housing); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func testConsentRevoke(t *testing.T, s SharingStore) {
 	ctx := context.Background()
 	o := newOwner(t, s)
 	w, w2 := newWorker(t, s), newWorker(t, s)
-	d := committedDoc(t, s, o.ID)
+	d := typedDoc(t, s, o.ID, "income", "bulletin-paie", at)
 	byDoc := newConsent(o.ID, w.ID, []string{d.ID}, nil)
 	byCat := newConsent(o.ID, w.ID, nil, []string{"income"})
 	other := newConsent(o.ID, w2.ID, []string{d.ID}, nil)

@@ -176,6 +176,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.Use(s.crossOrigin(), s.bodyPolicy()) // edge.go: before any route's own checks
 	s.routes(r.Group("/api/v1"))
 	s.registerPages(r) // web pages (web.go)
 	return r, nil

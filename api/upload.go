@@ -53,7 +53,9 @@ func (s *server) readUpload(c *gin.Context, allowed ...string) (*upload, error) 
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.TotalBytes+multipartOverhead)
 	mr := multipart.NewReader(body, params["boundary"])
-	pending := c.GetBool(ctxCSRFPending)
+	// Fail closed: a request with a session whose CSRF token no layer
+	// checked must carry it as the first part, whatever the route.
+	pending := c.GetBool(ctxCSRFPending) || (principal(c) != nil && !c.GetBool(ctxCSRFChecked))
 	up := &upload{fields: map[string]string{}}
 	var total int64
 	defer func() { s.metrics.UploadBytes(routeOf(c), total) }()

@@ -1,0 +1,120 @@
+package api
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// The edge: what every request passes before any handler. Cross-origin
+// requests are refused first (net/http's CrossOriginProtection), then the
+// body is bounded: only the known upload routes may send a large or
+// multipart body (read by readUpload, in memory, never spilled to disk);
+// every other route gets at most maxFormBody, and a multipart body is
+// refused outright, so that gin's PostForm never parses one (it would write
+// file parts of any size to the temporary directory).
+
+// maxFormBody bounds the body of every route that is not an upload.
+const maxFormBody = maxJSONBody
+
+// uploadRoute is a route whose handler reads a large body itself.
+type uploadRoute struct {
+	// multipart: the body is multipart/form-data read by readUpload.
+	multipart bool
+	// session: the route may carry a session, whose CSRF token then rides
+	// as the first multipart part (checked by readUpload).
+	session bool
+}
+
+// uploadRoutes are the routes allowed a large body, by method and route
+// template. Every other route is capped at maxFormBody.
+var uploadRoutes = map[string]uploadRoute{
+	"POST /api/v1/documents":              {multipart: true, session: true},
+	"POST /papers/add":                    {multipart: true, session: true},
+	"POST /api/v1/drop/:token/pages":      {multipart: true},
+	"POST " + dropPath + ":token":         {multipart: true},
+	"PUT " + dropPath + ":token/pages/:n": {}, // one page, raw, capped by the handler
+}
+
+// routeKey is the uploadRoutes key of the request's route.
+func routeKey(c *gin.Context) string { return c.Request.Method + " " + c.FullPath() }
+
+// sessionUploadRoute reports whether the request's route is an upload that
+// may defer its CSRF check to the multipart body.
+func sessionUploadRoute(c *gin.Context) bool {
+	r, ok := uploadRoutes[routeKey(c)]
+	return ok && r.multipart && r.session
+}
+
+// crossOrigin refuses, before anything else, a state-changing request a
+// browser sent from another origin (Sec-Fetch-Site, else Origin against
+// Host, as net/http.CrossOriginProtection decides); the service's own base
+// origin is trusted even when a proxy rewrites Host.
+func (s *server) crossOrigin() gin.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(s.origin); err != nil {
+		panic("api: base origin " + err.Error()) // newServer checked the base URL
+	}
+	return func(c *gin.Context) {
+		if err := cop.Check(c.Request); err != nil {
+			s.edgeError(c, errBadOrigin)
+		}
+	}
+}
+
+// bodyPolicy bounds request bodies: upload routes keep theirs (their
+// handlers cap them); any other route refuses multipart bodies and reads at
+// most maxFormBody, a form body being parsed here at once so that an
+// oversized one is a clear 413 rather than empty fields.
+func (s *server) bodyPolicy() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		r := c.Request
+		up, isUpload := uploadRoutes[routeKey(c)]
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/") || strings.HasPrefix(mt, "multipart/") {
+			if !isUpload || !up.multipart {
+				s.edgeError(c, errNotMultipart)
+				return
+			}
+		}
+		if isUpload {
+			return
+		}
+		if r.ContentLength > maxFormBody {
+			s.edgeError(c, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(c.Writer, r.Body, maxFormBody)
+		if mt == "application/x-www-form-urlencoded" && !safeMethod(r.Method) {
+			if err := r.ParseForm(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					err = errTooLarge
+				} else {
+					err = errMalformedForm
+				}
+				s.edgeError(c, err)
+				return
+			}
+		}
+	}
+}
+
+// edgeError answers a request refused at the edge: a JSON error on the API
+// and the helper's page script, a page elsewhere.
+func (s *server) edgeError(c *gin.Context, err error) {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/api/") || (strings.HasPrefix(p, dropPath) && c.Request.Method != http.MethodPost) ||
+		strings.HasSuffix(p, "/send") {
+		writeError(c, s.log, err)
+		return
+	}
+	if strings.HasPrefix(p, dropPath) {
+		s.dropError(c, err)
+		return
+	}
+	s.webError(c, err)
+}

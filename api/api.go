@@ -149,6 +149,7 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Metrics = noMetrics{}
 	}
 	r.Use(measure(cfg.Metrics), recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders(cfg.SecureCookie || strings.HasPrefix(cfg.BaseURL, "https://")), langMiddleware())
+	r.Use(untrustedForwarded(cfg.Logger))
 	r.NoRoute(func(c *gin.Context) { writeError(c, cfg.Logger, errNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeError(c, cfg.Logger, newErr(http.StatusMethodNotAllowed, "method_not_allowed",

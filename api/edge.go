@@ -2,9 +2,11 @@ package api
 
 import (
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/gin-gonic/gin"
 )
@@ -117,4 +119,23 @@ func (s *server) edgeError(c *gin.Context, err error) {
 		return
 	}
 	s.webError(c, err)
+}
+
+// untrustedForwarded warns once, on the first request that carries
+// X-Forwarded-For from a peer that is not a trusted proxy: behind a proxy
+// that is not listed in TrustedProxies (COFFRE_TRUSTED_PROXIES), every
+// client shares the proxy's address, so that one person's failures spend
+// everyone's login budget. No address is logged.
+func untrustedForwarded(log *slog.Logger) gin.HandlerFunc {
+	var warned atomic.Bool
+	return func(c *gin.Context) {
+		if warned.Load() || c.GetHeader("X-Forwarded-For") == "" || c.ClientIP() != c.RemoteIP() {
+			return
+		}
+		if warned.CompareAndSwap(false, true) {
+			log.Warn("a request carries X-Forwarded-For from a peer that is not a trusted proxy: " +
+				"if Coffre runs behind a proxy, list it in COFFRE_TRUSTED_PROXIES, or every client shares " +
+				"the proxy's address and its login and upload limits")
+		}
+	}
 }

@@ -272,3 +272,35 @@ func TestFormPostsWriteNoTempFile(t *testing.T) {
 		t.Fatalf("%d files left in the temp dir", len(ents))
 	}
 }
+
+// TestUntrustedForwardedForWarns: behind a proxy Coffre was not told to
+// trust, the first request carrying X-Forwarded-For logs one warning (no
+// address in it); a trusted proxy logs none.
+func TestUntrustedForwardedForWarns(t *testing.T) {
+	const warning = "not a trusted proxy"
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	cl := e.client()
+	cl.get(t, "/login")
+	if strings.Contains(e.logs.String(), warning) {
+		t.Fatal("warned without X-Forwarded-For")
+	}
+	cl.ip = "203.0.113.77"
+	for range 3 {
+		cl.get(t, "/login")
+	}
+	logs := e.logs.String()
+	if n := strings.Count(logs, warning); n != 1 {
+		t.Fatalf("%d warnings about an untrusted X-Forwarded-For, want 1", n)
+	}
+	if strings.Contains(logs, "203.0.113.77") {
+		t.Fatal("the warning logged the client's address")
+	}
+
+	trusted := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true})
+	tc := trusted.client()
+	tc.ip = "203.0.113.78"
+	tc.get(t, "/login")
+	if strings.Contains(trusted.logs.String(), warning) {
+		t.Fatal("warned behind a trusted proxy")
+	}
+}

@@ -252,17 +252,17 @@ func (s *server) dropUpload(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	up, err := s.readUpload(c, dropFields...) // the body first: a slot only once it is in
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	release, err := s.acquireUpload(ctx)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	defer release()
-	up, err := s.readUpload(c, dropFields...)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
 	l := lang(c)
 	nd := vault.NewDocument{Type: up.fields["type"], Title: info.Label, Profile: converter.GenericProfileID}
 	if nd.Type != "" {

@@ -73,7 +73,12 @@ func (s *server) crossOrigin() gin.HandlerFunc {
 // oversized one is a clear 413 rather than empty fields.
 func (s *server) bodyPolicy() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		r := c.Request
+		// A copy of the request carries the wrapped body: net/http keeps
+		// its own, whose type tells it whether to drain what the handler
+		// left unread or to close the connection.
+		r := new(http.Request)
+		*r = *c.Request
+		c.Request = r
 		up, isUpload := uploadRoutes[routeKey(c)]
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/") || strings.HasPrefix(mt, "multipart/") {
@@ -82,7 +87,19 @@ func (s *server) bodyPolicy() gin.HandlerFunc {
 				return
 			}
 		}
+		if r.Body != nil && r.Body != http.NoBody && !safeMethod(r.Method) {
+			pb := newPacedBody(c.Writer, r.Body, s.limits.BodyGrace, s.limits.BodyMinRate)
+			r.Body = pb
+			c.Set(ctxBody, pb)
+			defer pb.done()
+		}
 		if isUpload {
+			if up.multipart {
+				bb := &budgetBody{r: r.Body, ctx: r.Context(), sem: s.bodyMem, wait: s.limits.QueueWait}
+				r.Body = bb
+				defer bb.release()
+			}
+			c.Next()
 			return
 		}
 		if r.ContentLength > maxFormBody {
@@ -102,6 +119,7 @@ func (s *server) bodyPolicy() gin.HandlerFunc {
 				return
 			}
 		}
+		c.Next()
 	}
 }
 

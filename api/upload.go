@@ -153,7 +153,8 @@ func multipartError(err error) error {
 	if errors.As(err, &mbe) {
 		return errTooLarge
 	}
-	if errors.Is(err, context.Canceled) {
+	var ae *apiError
+	if errors.As(err, &ae) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	return newErr(http.StatusBadRequest, "malformed_multipart",

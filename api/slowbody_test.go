@@ -1,0 +1,170 @@
+package api_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coffre/coffre/api"
+)
+
+// slowLoris opens a raw connection to the test server, sends a request
+// head announcing a large body, then trickles one byte every `every` until
+// the server answers or closes. It reports the status (0: closed without
+// an answer) and how long the server kept it.
+func slowLoris(t testing.TB, addr, method, path, contentType string, header map[string]string, every time.Duration, stop <-chan struct{}) (int, time.Duration) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Error(err)
+		return -1, 0
+	}
+	defer conn.Close()
+	start := time.Now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 5000000\r\n", method, path, addr, contentType)
+	for k, v := range header {
+		fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+	}
+	b.WriteString("\r\n")
+	if _, err := conn.Write([]byte(b.String())); err != nil {
+		return 0, time.Since(start)
+	}
+	answered := make(chan int, 1)
+	go func() {
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	body := "--x\r\nContent-Disposition: form-data; name=\"page\"; filename=\"p.jpg\"\r\n\r\n\xff\xd8\xff"
+	for i := 0; ; i++ {
+		select {
+		case st := <-answered:
+			return st, time.Since(start)
+		case <-stop:
+			return -1, time.Since(start)
+		case <-time.After(every):
+		}
+		c := byte('a')
+		if i < len(body) {
+			c = body[i]
+		}
+		if _, err := conn.Write([]byte{c}); err != nil {
+			return <-answered, time.Since(start)
+		}
+	}
+}
+
+// TestSlowBodiesDoNotStarveUploads: 50 connections trickling upload bodies
+// (25 multipart uploads through drop links, 25 page-by-page PUTs), one
+// byte every 300 ms, take no conversion slot and no memory: an owner's
+// normal upload and a helper's page still complete in under 2 s while they
+// run, and each slow connection is cut (408, or closed) once it falls
+// behind the minimum rate (here 1 s of grace, then 1 KiB/s).
+func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true, limits: api.Limits{
+		BodyGrace: time.Second, BodyMinRate: 1 << 10, QueueWait: 5 * time.Second,
+	}})
+	owner := e.client()
+	signUpOwner(t, owner, "lent.loris", "girafe cobalt tulipe marmotte")
+	newLink := func() string {
+		var link struct {
+			Token string `json:"token"`
+		}
+		want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Loris", "max_uses": 50}), 201, "link").json(t, &link)
+		return link.Token
+	}
+	attackerLink := newLink()
+	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	key := func() string {
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		return base64.RawURLEncoding.EncodeToString(k)
+	}
+
+	stop := make(chan struct{})
+	time.AfterFunc(10*time.Second, func() { close(stop) }) // bound the test whatever the server does
+	const n = 50
+	type outcome struct {
+		status int
+		held   time.Duration
+	}
+	out := make(chan outcome, n)
+	links := make([]string, n)
+	for i := 1; i < n; i += 2 {
+		links[i] = newLink()
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var st int
+			var d time.Duration
+			if i%2 == 0 {
+				st, d = slowLoris(t, addr, "POST", "/api/v1/drop/"+attackerLink+"/pages", "multipart/form-data; boundary=x", nil, 300*time.Millisecond, stop)
+			} else {
+				st, d = slowLoris(t, addr, "PUT", "/d/"+links[i]+"/pages/1", "image/jpeg",
+					map[string]string{"X-Upload-Key": key(), "X-Forwarded-For": "203.0.113." + strconv.Itoa(i)}, 300*time.Millisecond, stop)
+			}
+			out <- outcome{st, d}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond) // every slow connection is in
+
+	// An owner's normal upload.
+	img := photo(t, 300, 400, 11)
+	start := time.Now()
+	body, ct := multipartBody(t, field("type", "rib"), page(img))
+	r := owner.send(t, request{method: "POST", path: "/api/v1/documents", body: body, contentType: ct})
+	took := time.Since(start)
+	want(t, r, 201, "normal upload beside 50 slow ones")
+	if took > 2*time.Second {
+		t.Errorf("a normal upload took %v beside 50 slow ones, want < 2 s", took)
+	}
+	t.Logf("normal upload beside 50 slow-loris connections: %v", took)
+	// A helper's page, through another link.
+	helper := e.client()
+	helper.ip = "198.51.100.200"
+	start = time.Now()
+	want(t, helper.send(t, request{method: "PUT", path: "/d/" + newLink() + "/pages/1", body: bytes.NewReader(img),
+		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": key()}}), 201, "a helper's page beside 50 slow ones")
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("a helper's page took %v beside 50 slow ones, want < 2 s", d)
+	} else {
+		t.Logf("helper's page beside 50 slow-loris connections: %v", d)
+	}
+
+	// Every slow connection is cut at the minimum rate: after the grace,
+	// 1 byte per 300 ms is far below 1 KiB/s.
+	wg.Wait()
+	close(out)
+	var worst time.Duration
+	statuses := map[int]int{}
+	for o := range out {
+		statuses[o.status]++
+		worst = max(worst, o.held)
+	}
+	t.Logf("slow connections: statuses %v, longest held %v", statuses, worst)
+	if worst > 5*time.Second {
+		t.Errorf("a slow connection was kept %v", worst)
+	}
+	for st := range statuses {
+		if st != 0 && st != http.StatusRequestTimeout && st != http.StatusServiceUnavailable {
+			t.Errorf("a slow connection got %d", st)
+		}
+	}
+}
+

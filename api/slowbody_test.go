@@ -6,11 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,3 +172,127 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 	}
 }
 
+// rssBytes is the process's resident set (VmRSS), in bytes.
+func rssBytes(t testing.TB) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Skip("no /proc/self/status")
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	t.Skip("no VmRSS")
+	return 0
+}
+
+// trickle is a page body of n bytes sent in chunks of 16 KiB every pause.
+type trickle struct {
+	n, off int
+	pause  time.Duration
+}
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if r.off >= r.n {
+		return 0, io.EOF
+	}
+	if r.off > 0 {
+		time.Sleep(r.pause)
+	}
+	k := min(len(p), 16<<10, r.n-r.off)
+	for i := range p[:k] {
+		p[i] = byte(r.off + i)
+	}
+	r.off += k
+	return k, nil
+}
+
+// TestConcurrentSlowPagePutsBoundedMemory: 300 helpers, each through its
+// own link and address, send a 256 KiB page slowly (16 KiB every 50 ms)
+// at once, on MinIO. At most Limits.PagePuts (32) are stored at a time,
+// the others get 503 with Retry-After at once; each in-flight page holds
+// a buffer the size of what it sent, not a 16 MiB part. The test process's
+// RSS (server and clients) stays under 200 MiB above where it started.
+func TestConcurrentSlowPagePutsBoundedMemory(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true})
+	owner := e.client()
+	signUpOwner(t, owner, "trois.cents", "hibou lanterne citron marmotte")
+	const n = 300
+	links := make([]string, n)
+	for i := range links {
+		var link struct {
+			Token string `json:"token"`
+		}
+		want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Page", "max_uses": 2}), 201, "link").json(t, &link)
+		links[i] = link.Token
+	}
+	runtime.GC()
+	base := rssBytes(t)
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			if r := rssBytes(t); r > peak.Load() {
+				peak.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	statuses := make([]int, n)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := make([]byte, 32)
+			_, _ = rand.Read(k)
+			req, _ := http.NewRequest("PUT", e.srv.URL+"/d/"+links[i]+"/pages/1", &trickle{n: 256 << 10, pause: 50 * time.Millisecond})
+			req.ContentLength = 256 << 10
+			req.Header.Set("Content-Type", "image/jpeg")
+			req.Header.Set("X-Upload-Key", base64.RawURLEncoding.EncodeToString(k))
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.%d.%d", i/250, i%250+1))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses[i] = -1 // the server refused before reading the body
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+			if res.StatusCode == 503 && res.Header.Get("Retry-After") == "" {
+				t.Errorf("503 without Retry-After")
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	close(stop)
+	<-sampled
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	growth := peak.Load() - base
+	t.Logf("%d concurrent slow page PUTs in %v: statuses %v; RSS %d MiB before, peak %d MiB (+%d MiB)",
+		n, took.Round(time.Millisecond), count, base>>20, peak.Load()>>20, growth>>20)
+	if count[201] < 32 {
+		t.Errorf("only %d pages stored, want at least the 32 in flight", count[201])
+	}
+	for s := range count {
+		if s != 201 && s != 503 && s != -1 {
+			t.Errorf("status %d", s)
+		}
+	}
+	if growth > 200<<20 {
+		t.Fatalf("RSS grew by %d MiB during 300 slow page PUTs, want < 200 MiB", growth>>20)
+	}
+}

@@ -83,7 +83,7 @@ func (s *server) loginOwner(c *gin.Context) {
 		return
 	}
 	s.signIn(c, req.Secret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
-		return s.v.Login(ctx, req.Identifier, secret, c.ClientIP())
+		return s.loginOwnerFrom(ctx, c, req.Identifier, secret)
 	})
 }
 

@@ -52,7 +52,7 @@ func (s *server) webLogin(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "login", p)
 		return
 	}
-	pr, err := s.v.Login(c.Request.Context(), ident, secret, c.ClientIP())
+	pr, err := s.loginOwnerFrom(c.Request.Context(), c, ident, secret)
 	if err != nil {
 		p.Error = s.errorText(p.L, err)
 		s.render(c, classify(err).status, "login", p)

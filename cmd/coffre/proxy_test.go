@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coffre/coffre/api"
@@ -91,4 +94,53 @@ func TestComposeProxyGivesSeparateBudgets(t *testing.T) {
 	} else if _, err := api.New(api.Config{TrustedProxies: splitList(v)}); err != nil {
 		t.Errorf("Kubernetes COFFRE_TRUSTED_PROXIES %q: %v", v, err)
 	}
+}
+
+// TestServeWarnsWithoutTrustedProxy: `coffre serve` with no trusted proxy
+// says at start what that means behind a proxy; with one, it does not.
+func TestServeWarnsWithoutTrustedProxy(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		warn bool
+	}{
+		{nil, true},
+		{[]string{"--trusted-proxies", "172.30.80.2"}, false},
+	} {
+		dir := filepath.Join(t.TempDir(), "data")
+		ctx, cancel := context.WithCancel(context.Background())
+		outR, outW := io.Pipe()
+		var stderr syncBuffer
+		done := make(chan int, 1)
+		go func() {
+			done <- runServe(ctx, append([]string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--scrypt-log-n", "15"}, tc.args...), nil, outW, &stderr)
+			outW.Close()
+		}()
+		if _, err := bufio.NewReader(outR).ReadString('\n'); err != nil {
+			t.Fatalf("reading the URL line: %v (stderr %s)", err, stderr.String())
+		}
+		go io.Copy(io.Discard, outR)
+		cancel()
+		<-done
+		if got := strings.Contains(stderr.String(), "COFFRE_TRUSTED_PROXIES"); got != tc.warn {
+			t.Errorf("args %v: warned %v, want %v; stderr:\n%s", tc.args, got, tc.warn, stderr.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -56,6 +56,7 @@ func (s *server) startSession(c *gin.Context, p *vault.Principal) (sessionJSON, 
 		return sessionJSON{}, err
 	}
 	s.setSessionCookie(c, token, sess)
+	s.setDeviceCookie(c, c.GetString(ctxDevice)) // after the session's: device.go
 	return s.sessionOut(c, p, sess), nil
 }
 

@@ -34,6 +34,10 @@ func (s *server) loginClient(c *gin.Context) vault.Client {
 	return cl
 }
 
+// ctxDevice holds the device token a login just earned, set as a cookie
+// with the session's.
+const ctxDevice = "coffre.device"
+
 // setDeviceCookie hands the browser its new device token.
 func (s *server) setDeviceCookie(c *gin.Context, token string) {
 	if token == "" {
@@ -53,6 +57,6 @@ func (s *server) loginOwnerFrom(ctx context.Context, c *gin.Context, ident strin
 	if err != nil {
 		return nil, err
 	}
-	s.setDeviceCookie(c, device)
+	c.Set(ctxDevice, device)
 	return p, nil
 }

@@ -263,6 +263,11 @@ func (s *server) dropUpload(c *gin.Context) {
 		return
 	}
 	defer release()
+	// The link may have been used up while this upload waited: no
+	// conversion for nothing.
+	if token, info, ok = s.liveLink(c); !ok {
+		return
+	}
 	l := lang(c)
 	nd := vault.NewDocument{Type: up.fields["type"], Title: info.Label, Profile: converter.GenericProfileID}
 	if nd.Type != "" {

@@ -128,21 +128,21 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond) // every slow connection is in
 
-	// An owner's normal upload.
+	// An owner's normal upload: under 2 s, and (on a loaded machine or
+	// under -race, where converting alone may take longer) no more than
+	// 1.5 s over the same upload alone, measured after.
 	img := photo(t, 300, 400, 11)
-	start := time.Now()
-	body, ct := multipartBody(t, field("type", "rib"), page(img))
-	r := owner.send(t, request{method: "POST", path: "/api/v1/documents", body: body, contentType: ct})
-	took := time.Since(start)
-	want(t, r, 201, "normal upload beside 50 slow ones")
-	if took > 2*time.Second {
-		t.Errorf("a normal upload took %v beside 50 slow ones, want < 2 s", took)
+	upload := func(what string) time.Duration {
+		start := time.Now()
+		body, ct := multipartBody(t, field("type", "rib"), page(img))
+		want(t, owner.send(t, request{method: "POST", path: "/api/v1/documents", body: body, contentType: ct}), 201, what)
+		return time.Since(start)
 	}
-	t.Logf("normal upload beside 50 slow-loris connections: %v", took)
+	took := upload("normal upload beside 50 slow ones")
 	// A helper's page, through another link.
 	helper := e.client()
 	helper.ip = "198.51.100.200"
-	start = time.Now()
+	start := time.Now()
 	want(t, helper.send(t, request{method: "PUT", path: "/d/" + newLink() + "/pages/1", body: bytes.NewReader(img),
 		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": key()}}), 201, "a helper's page beside 50 slow ones")
 	if d := time.Since(start); d > 2*time.Second {
@@ -154,6 +154,11 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 	// Every slow connection is cut at the minimum rate: after the grace,
 	// 1 byte per 300 ms is far below 1 KiB/s.
 	wg.Wait()
+	alone := upload("the same upload alone")
+	t.Logf("normal upload beside 50 slow-loris connections: %v (alone: %v)", took, alone)
+	if took > max(2*time.Second, alone+1500*time.Millisecond) {
+		t.Errorf("a normal upload took %v beside 50 slow ones (%v alone), want < 2 s", took, alone)
+	}
 	close(out)
 	var worst time.Duration
 	statuses := map[int]int{}

@@ -130,6 +130,10 @@ func (s *server) webDropForm(c *gin.Context) {
 		return
 	}
 	defer release()
+	// The link may have been used up while this upload waited.
+	if token, info, ok = s.webLiveLink(c); !ok {
+		return
+	}
 	nd, err := dropDocument(info, up.fields["type"])
 	if err != nil {
 		s.dropError(c, err)

@@ -24,8 +24,12 @@ type sessionJSON struct {
 	IdleExpires     time.Time `json:"idle_expires"`
 	AbsoluteExpires time.Time `json:"absolute_expires"`
 	// RecoverySheetDue tells an owner whose recovery code was cancelled by
-	// an assisted recovery to make a new sheet (POST /recovery-code).
+	// an assisted recovery, or whose vault a worker created, to make a new
+	// sheet (POST /recovery-code, confirmed).
 	RecoverySheetDue bool `json:"recovery_sheet_due,omitempty"`
+	// ConfirmedUntil: the session may do what needs confirmation until
+	// then (absent when it may not; POST /reauth).
+	ConfirmedUntil *time.Time `json:"confirmed_until,omitempty"`
 }
 
 func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Session) sessionJSON {
@@ -41,6 +45,10 @@ func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Sessi
 	case vault.KindOwner:
 		// Best effort: a failed look-up only delays the reminder.
 		out.RecoverySheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), p)
+		if until := p.ConfirmedUntil(); !until.IsZero() {
+			u := until.UTC()
+			out.ConfirmedUntil = &u
+		}
 	}
 	return out
 }
@@ -192,10 +200,14 @@ type signUpResp struct {
 	OwnerID    string `json:"owner_id"`
 	Identifier string `json:"identifier"`
 	// RecoveryCode is shown once and never stored: the client prints it
-	// through POST /recovery-sheet.
-	RecoveryCode  string       `json:"recovery_code"`
-	RecoverySheet sheetLink    `json:"recovery_sheet"`
+	// through POST /recovery-sheet. Absent when a worker created the
+	// vault: the worker never sees it, the owner makes the sheet at first
+	// sign-in (RecoverySheetDue).
+	RecoveryCode  string       `json:"recovery_code,omitempty"`
+	RecoverySheet *sheetLink   `json:"recovery_sheet,omitempty"`
 	Session       *sessionJSON `json:"session,omitempty"`
+	// RecoverySheetDue: the owner will be asked to make the sheet.
+	RecoverySheetDue bool `json:"recovery_sheet_due,omitempty"`
 }
 
 type sheetLink struct {
@@ -206,7 +218,8 @@ type sheetLink struct {
 // signUp creates a vault: by the person alone (a session starts for the new
 // owner) or by a logged-in worker with the person present (the person types
 // the secret; the worker's session stays the worker's). The response holds
-// the recovery code, shown once.
+// the recovery code, shown once — only to the person signing up alone: a
+// worker never sees it.
 func (s *server) signUp(c *gin.Context) {
 	var req signUpReq
 	if err := decodeJSON(c, &req); err != nil {
@@ -247,11 +260,10 @@ func (s *server) signUp(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	resp := signUpResp{
-		OwnerID: ownerID, Identifier: ident, RecoveryCode: code.String(),
-		RecoverySheet: sheetLink{Method: http.MethodPost, URL: "/api/v1/recovery-sheet"},
-	}
+	resp := signUpResp{OwnerID: ownerID, Identifier: ident, RecoverySheetDue: by != nil}
 	if by == nil {
+		resp.RecoveryCode = code.String()
+		resp.RecoverySheet = &sheetLink{Method: http.MethodPost, URL: "/api/v1/recovery-sheet"}
 		p, err := s.v.Unlock(ctx, ownerID, secret)
 		if err == nil {
 			var out sessionJSON
@@ -349,7 +361,8 @@ type changeSecretReq struct {
 	NewSecret     string `json:"new_secret"`
 }
 
-// changeSecret replaces the owner's secret; the current one is asked again.
+// changeSecret replaces the owner's secret; the current one is asked again
+// (through the login throttle). Every other session of the owner ends.
 func (s *server) changeSecret(c *gin.Context) {
 	var req changeSecretReq
 	if err := decodeJSON(c, &req); err != nil {
@@ -368,11 +381,13 @@ func (s *server) changeSecret(c *gin.Context) {
 		writeError(c, s.log, fieldErr("current_secret", "Enter your current secret.", "Saisissez votre secret actuel."))
 		return
 	}
-	if _, err := s.v.Unlock(ctx, p.ID(), cur); err != nil {
+	if err := vault.CheckSecret(nw); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	if err := vault.CheckSecret(nw); err != nil {
+	// The current secret goes through the login throttle, and confirms
+	// the session.
+	if err := s.confirm(c, vault.SecretProof(cur)); err != nil {
 		writeError(c, s.log, err)
 		return
 	}

@@ -294,9 +294,13 @@ func (s *server) routes(g *gin.RouterGroup) {
 	a.DELETE("/droplinks/:id", s.revokeDropLink)
 
 	o := a.Group("", s.requireKind(vault.KindOwner))
-	o.POST("/secret", s.changeSecret)
-	o.PUT("/assisted-recovery", s.setAssistedRecovery)
-	o.POST("/recovery-code", s.newRecoveryCode)
+	// Confirmation (confirm.go): the routes marked "confirmed" answer 403
+	// reauth_required unless the session proved the secret within minutes.
+	o.POST("/reauth", s.limit(s.login), s.reauth)
+	o.POST("/keys/rotate", s.rotateKeys)               // confirmed
+	o.POST("/secret", s.changeSecret)                  // confirmed by current_secret
+	o.PUT("/assisted-recovery", s.setAssistedRecovery) // confirmed to opt in
+	o.POST("/recovery-code", s.newRecoveryCode)        // confirmed
 	o.POST("/documents", s.uploadDocument)
 	o.PATCH("/documents/:id", s.editDocument)
 	o.DELETE("/documents/:id", s.deleteDocument)
@@ -305,9 +309,9 @@ func (s *server) routes(g *gin.RouterGroup) {
 	o.POST("/requests/:id/accept", s.acceptRequest)
 	o.POST("/requests/:id/decline", s.declineRequest)
 	o.GET("/journal", s.journal)
-	o.GET("/export", s.export)
-	o.DELETE("/account", s.deleteAccount)
-	s.storageRoutes(o) // storage.go: the owner's own bucket
+	o.GET("/export", s.export)            // confirmed for format=age
+	o.DELETE("/account", s.deleteAccount) // confirmed
+	s.storageRoutes(o)                    // storage.go: the owner's own bucket; PUT and DELETE confirmed
 
 	w := a.Group("", s.requireKind(vault.KindWorker))
 	w.POST("/requests", s.createRequest)

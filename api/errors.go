@@ -87,6 +87,11 @@ var (
 		"Send exactly one JSON object.", "Envoyez exactement un objet JSON.")
 	errRateLimited = newErr(http.StatusTooManyRequests, "throttled",
 		"Too many attempts. Wait a moment and try again.", "Trop de tentatives. Patientez un peu et réessayez.")
+	// errConfirmRequired: a sensitive action needs the secret (or the
+	// recovery code) again, through POST /api/v1/reauth (confirm.go).
+	errConfirmRequired = newErr(http.StatusForbidden, "reauth_required",
+		"To protect your vault, confirm with your secret first.",
+		"Pour protéger votre coffre, confirmez d'abord avec votre secret.")
 	errNotFound    = &apiError{status: http.StatusNotFound, code: "not_found", m: msgNotFound}
 	errNoPages     = newErr(http.StatusUnprocessableEntity, "no_pages", "Add at least one page.", "Ajoutez au moins une page.")
 	errTooManyPage = newErr(http.StatusRequestEntityTooLarge, "too_many_pages",
@@ -137,6 +142,8 @@ func classify(err error) *apiError {
 	case isWeakSecret(err):
 		return newErr(http.StatusUnprocessableEntity, "weak_secret",
 			"This secret is too easy to guess.", "Ce secret est trop facile à deviner.")
+	case errors.Is(err, vault.ErrConfirmRequired):
+		return errConfirmRequired
 	case errors.Is(err, vault.ErrWrongSecret):
 		return newErr(http.StatusUnauthorized, "wrong_secret",
 			"Wrong identifier or secret.", "Identifiant ou secret incorrect.")

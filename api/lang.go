@@ -1,10 +1,10 @@
 package api
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/text/language"
 )
 
 // Languages the service speaks to people. French is the default.
@@ -61,29 +61,61 @@ func knownLang(s string) (string, bool) {
 	return "", false
 }
 
-// fromAcceptLanguage picks the supported language with the highest q value
-// (first listed wins ties); French when none is supported.
-func fromAcceptLanguage(h string) string {
-	best, bestQ := langFR, -1.0
-	for _, part := range strings.Split(h, ",") {
-		if len(part) > 100 {
-			continue
-		}
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f > 1 {
-				continue
-			}
-			q = f
-		}
-		l, ok := knownLang(tag)
-		if ok && q > 0 && q > bestQ {
-			best, bestQ = l, q
+// One Accept-Language matcher for the JSON API and the pages:
+// golang.org/x/text/language parses the header (q values, wildcards,
+// malformed parts) and matches it against the page catalogues the way the
+// Unicode CLDR says (en-GB and en-US are English, sr-Latn is not sr-Cyrl,
+// regions and scripts weigh in), instead of two hand-written parsers that
+// each split on commas and compared base subtags.
+var langCodes, langMatcher = newLangMatcher(catalogueCodes)
+
+// maxAcceptLanguage bounds the header parsed (browsers send well under 200
+// bytes); a longer one is ignored.
+const maxAcceptLanguage = 1 << 10
+
+// newLangMatcher matches among codes, the default language first (what the
+// matcher falls back to).
+func newLangMatcher(codes []string) ([]string, language.Matcher) {
+	ordered := []string{webDefaultLang}
+	for _, c := range codes {
+		if c != webDefaultLang {
+			ordered = append(ordered, c)
 		}
 	}
-	return best
+	tags := make([]language.Tag, len(ordered))
+	for i, c := range ordered {
+		tags[i] = language.Make(c)
+	}
+	return ordered, language.NewMatcher(tags)
+}
+
+// acceptedLang returns the catalogue code that best matches an
+// Accept-Language header; false when the header names no language Coffre
+// speaks (or is malformed, or refuses every one with q=0).
+func acceptedLang(header string) (string, bool) {
+	if header == "" || len(header) > maxAcceptLanguage {
+		return "", false
+	}
+	tags, _, err := language.ParseAcceptLanguage(header)
+	if err != nil || len(tags) == 0 {
+		return "", false
+	}
+	_, i, conf := langMatcher.Match(tags...)
+	if conf == language.No {
+		return "", false
+	}
+	return langCodes[i], true
+}
+
+// fromAcceptLanguage is the API's language for an Accept-Language header:
+// the best match Coffre speaks, French when none.
+func fromAcceptLanguage(h string) string {
+	if code, ok := acceptedLang(h); ok {
+		if l, ok := knownLang(code); ok {
+			return l
+		}
+	}
+	return langFR
 }
 
 // msg is a message in both languages.

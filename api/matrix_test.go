@@ -55,6 +55,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		upload       bool
 		want         [nActors]int
 		relogin      bool
+		// confirm: the owners type their secret again (POST /reauth)
+		// before the row; ownerCode: the error code the owners' refusals
+		// must carry.
+		confirm   bool
+		ownerCode string
 	}
 	const (
 		ok  = 200
@@ -121,7 +126,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 			code, _ := seal.NewRecoveryCode()
 			return map[string]string{"identifier": "quelquun", "recovery_code": code.String()}
 		}, want: sess(ok, ok, ok, ok, ok)},
+		// A session alone (cookie and CSRF token: what a thief copies)
+		// cannot take the vault: every owner gets 403 reauth_required until
+		// the secret is typed again in that session.
+		{method: "POST", path: "/api/v1/recovery-code", want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "GET", path: "/api/v1/export?format=age", want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "PUT", path: "/api/v1/assisted-recovery", body: func(int) any { return map[string]string{"org_id": w.ids["orgID"]} },
+			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "POST", path: "/api/v1/keys/rotate", body: func(int) any { return map[string]string{"new_secret": "cerise plume gazon taupe"} },
+			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "DELETE", path: "/api/v1/account", body: func(int) any { return map[string]bool{"confirm": true} },
+			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "POST", path: "/api/v1/reauth", body: func(a int) any {
+			if a == owner || a == otherOwner {
+				return map[string]string{"secret": w.creds[a][1]}
+			}
+			return map[string]string{"secret": "pas le bon secret du tout"}
+		}, want: sess(ok, fb, fb, fb, ok)},
+		// Confirmed (the row above), each owner may, on their own vault.
 		{method: "POST", path: "/api/v1/recovery-code", want: sess(ok, fb, fb, fb, ok)},
+		{method: "GET", path: "/api/v1/export?format=age", want: sess(ok, fb, fb, fb, ok)},
+		{method: "POST", path: "/api/v1/keys/rotate", body: func(a int) any {
+			return map[string]string{"new_secret": w.creds[a][1] + " neuves"}
+		}, want: sess(ok, fb, fb, fb, ok)},
 		{method: "POST", path: "/api/v1/secret", body: func(a int) any {
 			if a == owner {
 				return map[string]string{"current_secret": w.creds[owner][1], "new_secret": w.creds[owner][1] + " encore"}
@@ -129,7 +156,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return map[string]string{"current_secret": "pas le bon secret", "new_secret": "un autre secret bien long"}
 		}, want: sess(un, fb, fb, fb, nc), relogin: true},
 		{method: "PUT", path: "/api/v1/assisted-recovery", body: func(int) any { return map[string]string{"org_id": w.ids["orgID"]} },
-			want: sess(nc, fb, fb, fb, nc)},
+			want: sess(nc, fb, fb, fb, nc), confirm: true},
 		{method: "POST", path: "/api/v1/assisted-recovery", body: func(int) any {
 			return map[string]string{"org_recovery_key": w.e.orgKey, "owner_identifier": "personne.inconnue", "new_secret": "secret de secours assez long"}
 		}, want: sess(fb, nf, nf, nf, fb)},
@@ -146,6 +173,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "DELETE", path: "/api/v1/consents/{kx}", want: sess(nf, fb, fb, fb, nc)},
 		{method: "POST", path: "/api/v1/requests", body: func(int) any {
 			return map[string]any{"owner_id": w.ids["ownerID"], "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
+		}, want: sess(fb, crt, crt, crt, fb)},
+		// By identifier: the same answer for a vault's identifier as for
+		// one no vault has.
+		{method: "POST", path: "/api/v1/requests", body: func(int) any {
+			return map[string]any{"owner_identifier": w.creds[owner][0], "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
+		}, want: sess(fb, crt, crt, crt, fb)},
+		{method: "POST", path: "/api/v1/requests", body: func(int) any {
+			return map[string]any{"owner_identifier": "personne.sans.coffre", "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
 		}, want: sess(fb, crt, crt, crt, fb)},
 		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{}} },
 			want: sess(nf, fb, fb, fb, crt)},
@@ -178,7 +213,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/logout", want: sess(nc, nc, nc, nc, nc), relogin: true},
 		{method: "POST", path: "/api/v1/logout-everywhere", want: sess(nc, nc, nc, nc, nc), relogin: true},
 		{method: "DELETE", path: "/api/v1/account", body: func(int) any { return map[string]bool{"confirm": true} },
-			want: sess(nc, fb, fb, fb, nc)},
+			want: sess(nc, fb, fb, fb, nc), confirm: true},
 	}
 
 	// Every route of the API is in the table.
@@ -196,6 +231,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, r := range rows {
 		name := r.method + " " + strings.ReplaceAll(r.path, "/api/v1", "")
 		t.Run(name, func(t *testing.T) {
+			if r.confirm {
+				for _, a := range []int{owner, otherOwner} {
+					want(t, w.clients[a].do(t, "POST", "/api/v1/reauth", map[string]string{"secret": w.creds[a][1]}), 200, "reauth")
+				}
+			}
 			for a := range nActors {
 				cl := w.clients[a]
 				if a == anon || a == helper {
@@ -214,6 +254,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 				if res.status != r.want[a] {
 					t.Errorf("%s: status %d, want %d; body %s", actorNames[a], res.status, r.want[a], truncate(res.body))
+				}
+				if r.ownerCode != "" && (a == owner || a == otherOwner) && !strings.Contains(string(res.body), `"code":"`+r.ownerCode+`"`) {
+					t.Errorf("%s: body %s, want code %s", actorNames[a], truncate(res.body), r.ownerCode)
 				}
 				entitled := a == owner || a == workerConsent
 				if !entitled {
@@ -244,6 +287,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			if r.path == "/api/v1/secret" {
 				w.creds[owner][1] += " encore"
+			}
+			if r.path == "/api/v1/keys/rotate" && r.want[owner] == ok {
+				w.creds[owner][1] += " neuves"
+				w.creds[otherOwner][1] += " neuves"
 			}
 			if r.relogin {
 				w.login(t)

@@ -180,7 +180,12 @@ func TestAssistedRecoveryAsksOwnerForNewSheet(t *testing.T) {
 		RecoveryCode string `json:"recovery_code"`
 	}
 	want(t, pro.do(t, "POST", "/api/v1/signup", map[string]string{"identifier": "aidee.ccas", "secret": "pomme radis ballon hibou",
-		"assisted_recovery_org": e.org.ID}), 201, "sign up by a worker").json(t, &su)
+		"assisted_recovery_org": e.org.ID}), 201, "sign up by a worker")
+	// The worker saw no code: the person makes the sheet at first sign-in.
+	first := e.client()
+	first.loginOwner(t, "aidee.ccas", "pomme radis ballon hibou")
+	want(t, first.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "pomme radis ballon hibou"}), 200, "reauth")
+	want(t, first.do(t, "POST", "/api/v1/recovery-code", nil), 200, "first sheet").json(t, &su)
 	const s2 = "citron balcon otarie fanfare"
 	r := want(t, pro.do(t, "POST", "/api/v1/assisted-recovery", map[string]string{
 		"org_recovery_key": e.orgKey, "owner_identifier": "aidee.ccas", "new_secret": s2,
@@ -209,6 +214,7 @@ func TestAssistedRecoveryAsksOwnerForNewSheet(t *testing.T) {
 	want(t, pro.do(t, "POST", "/api/v1/recovery-code", nil), 403, "worker asks for a recovery code")
 	want(t, e.client().do(t, "POST", "/api/v1/recovery-code", nil), 401, "anonymous asks for a recovery code")
 	var nc recoverAnswer
+	want(t, owner.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": s2}), 200, "the secret again")
 	want(t, owner.do(t, "POST", "/api/v1/recovery-code", nil), 200, "new recovery code").json(t, &nc)
 	if nc.Identifier != "aidee.ccas" || nc.RecoveryCode == "" || nc.RecoveryCode == su.RecoveryCode || nc.RecoverySheet.URL != "/api/v1/recovery-sheet" {
 		t.Fatalf("new recovery code answer = %+v", nc)

@@ -63,6 +63,13 @@ func (e *storageEnv) ownerWithDocument(t *testing.T, ident string) (*client, str
 		t.Fatalf("signup opened no session: %s", r.body)
 	}
 	c.csrf = s.Session.CSRFToken
+	// Changing storage needs the secret again: the session alone is
+	// refused (a stolen session cannot send the documents elsewhere).
+	if e.v.OwnerBucketsEnabled() {
+		checkErr(t, c.do(t, "PUT", "/api/v1/me/storage", e.bucketReq(t)), 403, "reauth_required", "storage with the session alone")
+		checkErr(t, c.do(t, "DELETE", "/api/v1/me/storage", nil), 403, "reauth_required", "clear storage with the session alone")
+	}
+	want(t, c.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "grenouille tapis horloge prune"}), 200, "reauth")
 	content := bytes.Repeat([]byte("%PDF-1.7 avis d'impôt "), 3000)
 	d, err := e.v.AddDocument(testCtx(t), s.OwnerID, vault.NewDocument{Category: "tax", Title: "Avis", Size: int64(len(content))}, bytes.NewReader(content))
 	if err != nil {

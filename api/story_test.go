@@ -78,26 +78,47 @@ func TestStoryEndToEnd(t *testing.T) {
 		OwnerID       string `json:"owner_id"`
 		Identifier    string `json:"identifier"`
 		RecoveryCode  string `json:"recovery_code"`
-		RecoverySheet struct{ Method, URL string }
+		RecoverySheet *struct{ Method, URL string }
 		Session       *session `json:"session"`
+		SheetDue      bool     `json:"recovery_sheet_due"`
 	}
 	want(t, worker.do(t, "POST", "/api/v1/signup", map[string]any{
 		"identifier": phone, "secret": ownerSecret, "lang": "fr", "display_name": personName,
 	}), 201, "worker signs the person up").json(t, &su)
-	if su.OwnerID == "" || su.Identifier != phoneNorm || su.RecoveryCode == "" || su.Session != nil {
+	// The worker never sees the person's recovery code.
+	if su.OwnerID == "" || su.Identifier != phoneNorm || su.RecoveryCode != "" || su.RecoverySheet != nil || su.Session != nil || !su.SheetDue {
 		t.Fatalf("sign-up response = %+v", su)
 	}
-	secrets["recovery code"] = su.RecoveryCode
-	secrets["recovery code (bare)"] = strings.ReplaceAll(su.RecoveryCode, "-", "")
-	secrets["owner id"] = su.OwnerID
 	var still session
 	want(t, worker.get(t, "/api/v1/session"), 200, "worker session after sign-up").json(t, &still)
 	if still.Kind != "worker" || still.ID != workerID {
 		t.Fatalf("the worker's session became %+v", still)
 	}
 
-	// 2. The recovery sheet, printed from the code the client sends back.
-	sheet := want(t, worker.do(t, "POST", "/api/v1/recovery-sheet", map[string]string{
+	// 2. The person logs in on their own phone and is asked to make the
+	// recovery sheet: the secret again, then the code, printed at once.
+	owner := e.client()
+	os1 := owner.loginOwner(t, phone, ownerSecret)
+	if os1.Kind != "owner" || os1.ID != su.OwnerID {
+		t.Fatalf("owner session = %+v", os1)
+	}
+	secrets["owner csrf"] = os1.CSRFToken
+	var due struct {
+		RecoverySheetDue bool `json:"recovery_sheet_due"`
+	}
+	want(t, owner.get(t, "/api/v1/session"), 200, "owner session").json(t, &due)
+	if !due.RecoverySheetDue {
+		t.Fatal("the person is not asked to make the recovery sheet")
+	}
+	want(t, owner.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": ownerSecret}), 200, "the secret again")
+	want(t, owner.do(t, "POST", "/api/v1/recovery-code", nil), 200, "the person's recovery code").json(t, &su)
+	if su.RecoveryCode == "" {
+		t.Fatal("no recovery code for the person")
+	}
+	secrets["recovery code"] = su.RecoveryCode
+	secrets["recovery code (bare)"] = strings.ReplaceAll(su.RecoveryCode, "-", "")
+	secrets["owner id"] = su.OwnerID
+	sheet := want(t, owner.do(t, "POST", "/api/v1/recovery-sheet", map[string]string{
 		"identifier": su.Identifier, "recovery_code": su.RecoveryCode,
 	}), 200, "recovery sheet")
 	if ct := sheet.header.Get("Content-Type"); ct != "application/pdf" || !strings.HasPrefix(sheet.header.Get("Content-Disposition"), "attachment") {
@@ -121,13 +142,7 @@ func TestStoryEndToEnd(t *testing.T) {
 		}
 	}
 
-	// 3. The person logs in on their own phone and makes a drop link.
-	owner := e.client()
-	os1 := owner.loginOwner(t, phone, ownerSecret)
-	if os1.Kind != "owner" || os1.ID != su.OwnerID {
-		t.Fatalf("owner session = %+v", os1)
-	}
-	secrets["owner csrf"] = os1.CSRFToken
+	// 3. The person makes a drop link.
 	var link struct {
 		Link struct {
 			ID        string   `json:"id"`

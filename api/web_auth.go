@@ -187,8 +187,16 @@ func (s *server) webSignup(c *gin.Context) {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
+	if by != nil {
+		// The worker never sees the recovery code: the person makes the
+		// sheet at first sign-in (RecoverySheetDue).
+		p = s.newPage(c, "procreated.title")
+		p.Data = authForm{Identifier: norm}
+		s.render(c, http.StatusCreated, "procreated", p)
+		return
+	}
 	sd := newSheetData(norm, code, "/papers")
-	if by == nil {
+	{
 		owner, err := s.v.Unlock(ctx, ownerID, secret)
 		var out sessionJSON
 		if err == nil {
@@ -200,9 +208,6 @@ func (s *server) webSignup(c *gin.Context) {
 		}
 		p = s.newPage(c, "sheet.title")
 		p.Kind, p.CSRF = string(vault.KindOwner), out.CSRFToken
-	} else {
-		sd.Next, sd.ByWorker = "/pro", true
-		p = s.newPage(c, "sheet.title")
 	}
 	p.Data = sd
 	s.render(c, http.StatusCreated, "sheet", p)

@@ -194,25 +194,10 @@ func webLang(c *gin.Context) loc {
 			return loc{cat}
 		}
 	}
-	best, bestQ := catalogues[webDefaultLang], -1.0
-	for _, part := range strings.Split(c.GetHeader("Accept-Language"), ",") {
-		if len(part) > 100 {
-			continue
-		}
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f > 1 {
-				continue
-			}
-			q = f
-		}
-		if cat := catalogueFor(tag); cat != nil && q > 0 && q > bestQ {
-			best, bestQ = cat, q
-		}
+	if code, ok := acceptedLang(c.GetHeader("Accept-Language")); ok {
+		return loc{catalogues[code]}
 	}
-	return loc{best}
+	return loc{catalogues[webDefaultLang]}
 }
 
 // catalogueFor maps "fr", "fr-FR", "EN" … to a catalogue, nil if none.

@@ -29,9 +29,12 @@ func (s *server) sharingPages(g *gin.RouterGroup) {
 
 func (s *server) accountPages(g *gin.RouterGroup) {
 	g.GET("/account", s.webAccount)
-	g.POST("/account/recovery", s.webNewRecovery)
+	g.POST("/account/recovery", s.webNewRecovery) // confirmed (web_confirm.go)
+	g.POST("/account/export", s.webExport)        // confirmed
+	g.GET("/account/keys", s.webKeysForm)
+	g.POST("/account/keys", s.webRotateKeys) // confirmed
 	g.GET("/account/delete", s.webDeleteAccountForm)
-	g.POST("/account/delete", s.webDeleteAccount)
+	g.POST("/account/delete", s.webDeleteAccount) // confirmed
 }
 
 // consentRow is a consent as the owner's list shows it.
@@ -268,19 +271,30 @@ type accountData struct {
 }
 
 func (s *server) webAccount(c *gin.Context) {
+	s.renderAccount(c, http.StatusOK, nil)
+}
+
+// renderAccount shows the account page, with err explained on top.
+func (s *server) renderAccount(c *gin.Context, status int, err error) {
 	p := s.newPage(c, "account.title")
+	if err != nil {
+		p.Error = s.errorText(p.L, err)
+	}
 	p.Nav = "account"
 	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
 		d := accountData{Profile: prof}
 		d.SheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), principal(c))
 		p.Data = d
 	}
-	s.render(c, http.StatusOK, "account", p)
+	s.render(c, status, "account", p)
 }
 
 // webNewRecovery replaces the recovery code (a lost sheet) and shows the
 // new one once, to print.
 func (s *server) webNewRecovery(c *gin.Context) {
+	if !s.webConfirm(c, s.accountFail) {
+		return
+	}
 	ctx, pr := c.Request.Context(), principal(c)
 	prof, err := s.v.OwnerProfile(ctx, pr)
 	if err != nil {
@@ -307,6 +321,13 @@ func (s *server) webDeleteAccountForm(c *gin.Context) {
 func (s *server) webDeleteAccount(c *gin.Context) {
 	if c.PostForm("confirm") == "" {
 		c.Redirect(http.StatusSeeOther, "/account/delete")
+		return
+	}
+	if !s.webConfirm(c, func(c *gin.Context, err error) {
+		p := s.newPage(c, "deleteaccount.title")
+		p.Nav, p.Error = "account", s.errorText(p.L, err)
+		s.render(c, classify(err).status, "deleteaccount", p)
+	}) {
 		return
 	}
 	if err := s.v.DeleteAccount(c.Request.Context(), principal(c)); err != nil {

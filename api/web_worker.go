@@ -247,9 +247,8 @@ func (s *server) webCreateRequest(c *gin.Context) {
 		p.Error = msg
 		s.render(c, status, "newrequest", p)
 	}
-	owner, err := s.v.OwnerIDByIdentifier(ctx, ident)
-	if err != nil {
-		fail(http.StatusUnprocessableEntity, p.L.T("newrequest.unknown"))
+	if _, err := vault.NormalizeIdentifier(ident); err != nil {
+		fail(http.StatusUnprocessableEntity, p.L.T("newrequest.badidentifier"))
 		return
 	}
 	days, _ := strconv.Atoi(c.PostForm("days"))
@@ -259,8 +258,9 @@ func (s *server) webCreateRequest(c *gin.Context) {
 		fail(http.StatusUnprocessableEntity, p.L.T("newrequest.missing"))
 		return
 	}
-	if _, err := s.v.CreateRequest(ctx, principal(c), vault.NewRequest{
-		OwnerID: owner, Purpose: purpose, Types: types, Days: days, Message: strings.TrimSpace(c.PostForm("message")),
+	// The same page whether or not a vault has this identifier.
+	if _, err := s.v.CreateRequestByIdentifier(ctx, principal(c), ident, vault.NewRequest{
+		Purpose: purpose, Types: types, Days: days, Message: strings.TrimSpace(c.PostForm("message")),
 	}); err != nil {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return

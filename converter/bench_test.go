@@ -10,8 +10,8 @@ import (
 	"github.com/coffre/coffre/converter/scan"
 )
 
-// photo12MP returns a 12 MP (3000×4000) phone photo: a shared sample if
-// present, else a synthetic one.
+// photo12MP returns a 12 MP (3000×4000) phone photo: the repository's rib
+// sample, else a synthetic one.
 func photo12MP(b *testing.B) []byte {
 	b.Helper()
 	if data, err := os.ReadFile(filepath.Join(samplesDir(), "rib.photo.jpg")); err == nil {

@@ -149,8 +149,8 @@ type Converter struct {
 	OnWait func(d time.Duration)
 
 	once  sync.Once
-	mem   *semaphore
-	slots *semaphore
+	mem   *weighted
+	slots *weighted
 }
 
 func (c *Converter) setup() {

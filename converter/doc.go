@@ -22,7 +22,9 @@
 //     files are refused (ErrEncryptedPDF), so are JavaScript, embedded
 //     files, launch actions and rich media (ErrActivePDF); forms,
 //     automatic actions, metadata, thumbnails and the metadata segments of
-//     embedded JPEGs are stripped.
+//     embedded JPEGs are stripped; links are kept only to http, https and
+//     mailto addresses and inside the document (file:, javascript:, smb:,
+//     relative links and GoToR are dropped).
 //   - output: pdfcpu assembles, validates and writes one PDF with a neutral
 //     Producer. If it is over the profile's cap, each page steps down
 //     (JPEG quality, then resolution, then colour) until it fits; images
@@ -33,7 +35,10 @@
 //
 // Everything happens in memory: no temporary files. Every pdfcpu call runs
 // behind recover. A Converter bounds concurrency and the estimated memory
-// of all its conversions, and stops promptly when the context ends.
+// of all its conversions, and stops promptly when the context ends; both
+// bounds are golang.org/x/sync/semaphore weighted semaphores (FIFO, so a
+// big page is not starved by small ones; context-aware), not a hand-written
+// copy.
 //
 // Usage:
 //

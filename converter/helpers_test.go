@@ -30,17 +30,15 @@ const (
 	authorMarker   = "COFFRE-AUTHOR-MARKER"
 )
 
-// samplesDir is where the shared sample photos live (beside the repo).
-func samplesDir() string {
-	return filepath.Join(testenv.RepoRoot(), "..", "shared", "samples")
-}
+// samplesDir is where the repository's sample photos live.
+func samplesDir() string { return testenv.SamplesDir() }
 
-// samplePhoto returns a shared sample photo, or reports it missing.
+// samplePhoto returns one of the repository's sample photos.
 func samplePhoto(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(samplesDir(), name+".photo.jpg"))
 	if err != nil {
-		testenv.Missing(t, "sample photo %s: %v", name, err)
+		t.Fatalf("sample photo %s: %v", name, err)
 	}
 	return data
 }

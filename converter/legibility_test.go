@@ -21,10 +21,7 @@ func TestLegibility(t *testing.T) {
 	}
 	pdftoppm := testenv.Tool(t, "pdftoppm")
 	tesseract := testenv.Tool(t, "tesseract")
-	matches, _ := filepath.Glob(filepath.Join(samplesDir(), "*.photo.jpg"))
-	if len(matches) == 0 {
-		testenv.Missing(t, "sample photos in %s", samplesDir())
-	}
+	matches := testenv.SamplePhotos(t)
 	ctx := context.Background()
 	var c Converter
 	var sum float64

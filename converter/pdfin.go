@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -110,8 +111,41 @@ var activeSubtypes = map[string]string{
 	"Screen":         "multimedia",
 }
 
-// safeActions are the link actions kept; any other /A action is removed.
-var safeActions = map[string]bool{"URI": true, "GoTo": true, "Named": true}
+// Link actions kept: navigation inside the document (GoTo, Named) and URI
+// actions whose scheme is in linkSchemes; any other /A action is removed
+// (GoToR, SubmitForm, ImportData, a URI to file:, javascript:, smb:,
+// data:... or a relative one). Launch actions are refused outright by
+// checkActive, whatever they launch.
+var (
+	navActions  = map[string]bool{"GoTo": true, "Named": true}
+	linkSchemes = map[string]bool{"http": true, "https": true, "mailto": true}
+)
+
+// safeAction reports whether an action dictionary may stay in the output.
+func safeAction(m *model.Context, ad types.Dict) bool {
+	switch s := nameEntry(ad, "S"); {
+	case navActions[s]:
+		return true
+	case s == "URI":
+		return safeURI(m, ad["URI"])
+	}
+	return false
+}
+
+// safeURI reports whether a URI action's target is an absolute http,
+// https or mailto URI.
+func safeURI(m *model.Context, o types.Object) bool {
+	o, err := m.Dereference(o)
+	if err != nil || o == nil {
+		return false
+	}
+	s, err := types.StringOrHexLiteral(o)
+	if err != nil || s == nil {
+		return false
+	}
+	u, err := url.Parse(*s)
+	return err == nil && linkSchemes[strings.ToLower(u.Scheme)]
+}
 
 // checkActive reports the first active content found in any object, as an
 // error wrapping ErrActivePDF.
@@ -232,12 +266,16 @@ func stripDict(m *model.Context, d types.Dict, depth int) {
 		d.Delete(k)
 	}
 	if a, ok := d["A"]; ok {
-		if ad, err := m.DereferenceDict(a); err != nil || ad == nil || !safeActions[nameEntry(ad, "S")] {
+		if ad, err := m.DereferenceDict(a); err != nil || ad == nil || !safeAction(m, ad) {
 			d.Delete("A")
 		}
 	}
-	if nameEntry(d, "S") == "URI" || safeActions[nameEntry(d, "S")] {
+	if s := nameEntry(d, "S"); s == "URI" || navActions[s] {
 		d.Delete("Next") // no chained actions
+		if s == "URI" && !safeURI(m, d["URI"]) {
+			// An action object no longer linked from anywhere keeps no target.
+			d.Delete("URI")
+		}
 	}
 	for _, v := range d {
 		switch x := v.(type) {

@@ -5,7 +5,7 @@
 # conversion and for four concurrent conversions in one process.
 #
 # Usage: scripts/bench-converter.sh [photo.jpg]
-#   default photo: ../shared/samples/rib.photo.jpg (a 12 MP phone photo)
+#   default photo: testdata/samples/rib.photo.jpg (a 12 MP phone photo)
 #   GOMAXPROCS=1 scripts/bench-converter.sh   for the per-core figures
 #
 # Prints, per tool: output size, wall time, peak RSS (GNU time's "Maximum
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PHOTO=${1:-$ROOT/../shared/samples/rib.photo.jpg}
+PHOTO=${1:-$ROOT/testdata/samples/rib.photo.jpg}
 [ -r "$PHOTO" ] || { echo "bench-converter: no photo at $PHOTO" >&2; exit 2; }
 for tool in /usr/bin/time img2pdf gs vips ocrmypdf go; do
 	command -v "$tool" >/dev/null || { echo "bench-converter: missing $tool" >&2; exit 2; }

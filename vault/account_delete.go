@@ -17,9 +17,10 @@ const deleteAccountRounds = 3
 // every document goes (wraps, payload, row), the owner's sessions end, and
 // one transaction removes consents, requests, links, the journal and the
 // owner row. If it fails midway, what is gone stays gone and calling it
-// again finishes the job. Errors: ErrInvalid (not an owner), ErrNotFound.
+// again finishes the job. Errors: ErrInvalid (not an owner),
+// ErrConfirmRequired (no recent proof of the secret), ErrNotFound.
 func (s *Service) DeleteAccount(ctx context.Context, owner *Principal) error {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return err
 	}
 	now := s.now().UTC()

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"filippo.io/age"
 	"golang.org/x/text/unicode/norm"
@@ -11,8 +12,8 @@ import (
 	"github.com/coffre/coffre/vault/seal"
 )
 
-// Principal is someone holding an unlocked identity: an owner (from Unlock or
-// RecoverWithCode) or a worker (from UnlockWorker). It lives in memory for
+// Principal is someone holding an unlocked identity: an owner (from Login,
+// Unlock, Recover or a resumed session) or a worker (from UnlockWorker). It lives in memory for
 // the time of a session and must never be logged or stored as is.
 type Principal struct {
 	kind     RecipientKind
@@ -22,6 +23,25 @@ type Principal struct {
 	// membership is active, the organisation's grantee identity.
 	orgID       string
 	orgIdentity *age.X25519Identity
+	// session is the token hash of the session the principal was resumed
+	// from ("" when it came from a secret or code just typed).
+	session string
+	// sessionKey is the public key the session row wraps the identity to
+	// (set with session), so that a key rotation can hand the new
+	// identity to the session that asked for it.
+	sessionKey age.Recipient
+	// retired is the owner's retired identities, sealed to identity (from
+	// the owner row the session was resumed with; nil otherwise).
+	retired []byte
+	// confirmed: the principal proved the secret or recovery code during
+	// this request, or its session did within ConfirmWindow (sudo.go).
+	confirmed bool
+	// confirmedUntil is when a session's confirmation stops counting (zero
+	// when confirmed by a secret typed for this request only).
+	confirmedUntil time.Time
+	// orgNext is the organisation's next identity while a key rotation is
+	// under way (org_rotate.go).
+	orgNext *age.X25519Identity
 }
 
 // OrgID returns a worker's organisation id ("" for owners and workers
@@ -38,6 +58,19 @@ func (p *Principal) Kind() RecipientKind { return p.kind }
 func (p *Principal) PublicKey() string { return p.identity.Recipient().String() }
 
 func (p *Principal) valid() bool { return p != nil && p.identity != nil && p.id != "" }
+
+// requireConfirmedOwner fails with ErrInvalid unless p is an unlocked
+// owner, and with ErrConfirmRequired unless p proved the secret (or the
+// recovery code) recently: a session alone is not enough (sudo.go).
+func requireConfirmedOwner(p *Principal) error {
+	if err := requireOwner(p); err != nil {
+		return err
+	}
+	if !p.confirmed {
+		return ErrConfirmRequired
+	}
+	return nil
+}
 
 // requireOwner fails with ErrInvalid unless p is an unlocked owner.
 func requireOwner(p *Principal) error {
@@ -125,45 +158,7 @@ func (s *Service) Unlock(ctx context.Context, ownerID string, secret []byte) (*P
 	if ident.Recipient().String() != o.PublicKey {
 		return nil, fmt.Errorf("vault: unlock: identity does not match public key: %w", ErrCorrupt)
 	}
-	return &Principal{kind: KindOwner, id: o.ID, identity: ident}, nil
-}
-
-// RecoverWithCode opens an owner's identity with the recovery code and wraps
-// it under newSecret, replacing the old secret; every document stays
-// readable and the recovery code stays valid. It returns the unlocked owner.
-// Errors: ErrNotFound, ErrWrongRecoveryCode, ErrInvalid (empty secret).
-func (s *Service) RecoverWithCode(ctx context.Context, ownerID string, code seal.RecoveryCode, newSecret []byte) (*Principal, error) {
-	newSecret, err := normSecret(newSecret)
-	if err != nil {
-		return nil, err
-	}
-	if code.IsZero() {
-		return nil, fmt.Errorf("%w: empty recovery code", ErrInvalid)
-	}
-	o, err := s.meta.Owner(ctx, ownerID)
-	if err != nil {
-		return nil, mapMeta("recover", err)
-	}
-	var ident *age.X25519Identity
-	var bySecret []byte
-	err = s.withKDF(ctx, func() error {
-		var err error
-		if ident, err = seal.UnwrapWithRecoveryCode(o.IdentityByRecovery, code); err != nil {
-			return err
-		}
-		if ident.Recipient().String() != o.PublicKey {
-			return fmt.Errorf("identity does not match public key: %w", ErrCorrupt)
-		}
-		bySecret, err = seal.WrapWithSecret(ident, newSecret, s.pepper, s.scrypt)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("vault: recover: %w", err)
-	}
-	if err := s.meta.SetOwnerIdentityBySecret(ctx, o.ID, bySecret); err != nil {
-		return nil, mapMeta("recover", err)
-	}
-	return &Principal{kind: KindOwner, id: o.ID, identity: ident}, nil
+	return &Principal{kind: KindOwner, id: o.ID, identity: ident, confirmed: true, retired: o.RetiredIdentities}, nil
 }
 
 // OwnerPublicKey returns an owner's age recipient: all a relay needs to add
@@ -234,11 +229,11 @@ func (s *Service) UnlockWorker(ctx context.Context, workerID string, secret []by
 	if err != nil {
 		return nil, mapMeta("unlock worker", err)
 	}
-	p.orgID = a.OrgID
-	if len(a.OrgIdentityWrap) > 0 {
-		if p.orgIdentity, err = s.openOrgIdentity(ctx, a.OrgID, a.OrgIdentityWrap, ident); err != nil {
-			return nil, fmt.Errorf("vault: unlock worker: %w", err)
-		}
+	if !a.Disabled.IsZero() {
+		return nil, fmt.Errorf("vault: unlock worker: disabled: %w", ErrWrongSecret)
+	}
+	if err := s.loadOrgIdentities(ctx, p, a, ident); err != nil {
+		return nil, fmt.Errorf("vault: unlock worker: %w", err)
 	}
 	return p, nil
 }
@@ -261,7 +256,11 @@ func (s *Service) granteeRecipient(ctx context.Context, g Grantee) (*age.X25519R
 		if err != nil {
 			return nil, mapMeta("grantee", err)
 		}
-		r, err := seal.ParseRecipient(org.PublicKey)
+		pk := org.PublicKey
+		if org.NextPublicKey != "" { // a key rotation is under way: new grants go to the new key
+			pk = org.NextPublicKey
+		}
+		r, err := seal.ParseRecipient(pk)
 		if err != nil {
 			return nil, fmt.Errorf("vault: grantee key: %w: %w", ErrCorrupt, err)
 		}

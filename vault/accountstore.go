@@ -57,6 +57,11 @@ type SessionStore interface {
 	DeleteSession(ctx context.Context, tokenHash string) (bool, error)
 	DeleteSessions(ctx context.Context, kind meta.RecipientKind, principalID string) (int, error)
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+	// ConfirmSession records a fresh proof of the secret (sudo.go);
+	// meta.ErrNotFound for a missing session.
+	ConfirmSession(ctx context.Context, tokenHash string, at time.Time) error
+	// DeleteOtherSessions ends every session of a principal but keep.
+	DeleteOtherSessions(ctx context.Context, kind meta.RecipientKind, principalID, keep string) (int, error)
 }
 
 // ThrottleStore keeps failed-login counters. BeginAttempt counts an attempt

@@ -26,11 +26,16 @@ func TestAccountJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, code, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "journal", Secret: []byte(goodSecret), AssistedRecoveryOrg: org.ID}, w)
+	id, _, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "journal", Secret: []byte(goodSecret), AssistedRecoveryOrg: org.ID}, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := in.svc.Login(ctx, "journal", []byte(goodSecret), ""); err != nil {
+	p0, err := in.svc.Login(ctx, "journal", []byte(goodSecret), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := in.svc.NewRecoveryCode(ctx, p0) // the worker saw none
+	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 20; {
@@ -69,13 +74,14 @@ func TestAccountJournal(t *testing.T) {
 		kinds = append(kinds, e.Kind)
 		texts = append(texts, e.Text("fr"))
 	}
-	want := []string{vault.EventSignup, vault.EventLogin, vault.EventLoginLocked, vault.EventRecovery,
+	want := []string{vault.EventSignup, vault.EventRecoveryCodeWithheld, vault.EventLogin, vault.EventRecoveryCodeRenewed,
+		vault.EventLoginLocked, vault.EventRecovery,
 		vault.EventRecoveryCodeReissued, vault.EventAssistedRecovery, vault.EventRecoveryCodeRevoked,
 		vault.EventLogin, vault.EventLogoutEverywhere}
 	if strings.Join(kinds, " ") != strings.Join(want, " ") {
 		t.Fatalf("journal kinds = %v, want %v\n%s", kinds, want, strings.Join(texts, "\n"))
 	}
-	if !strings.Contains(texts[0], "Mme Morel") || !strings.Contains(texts[5], "Mme Morel") {
+	if !strings.Contains(texts[0], "Mme Morel") || !strings.Contains(texts[1], "Mme Morel") || !strings.Contains(texts[7], "Mme Morel") {
 		t.Fatalf("worker not named:\n%s", strings.Join(texts, "\n"))
 	}
 	t.Logf("journal:\n%s", strings.Join(texts, "\n"))

@@ -114,12 +114,13 @@ func (s *Service) GranteeName(ctx context.Context, g Grantee) string {
 // OpenSealed opens a short text sealed (seal.SealString) to the
 // principal's public key: what only this owner or worker may read back,
 // such as their notification inbox. ErrInvalid for a locked principal;
-// seal's errors (ErrCorrupt, ErrNoIdentityMatched) otherwise.
+// seal's errors (ErrCorrupt, ErrNoIdentityMatched) otherwise. What was
+// sealed before a key rotation opens too.
 func (p *Principal) OpenSealed(sealed []byte) (string, error) {
 	if !p.valid() {
 		return "", fmt.Errorf("%w: principal required", ErrInvalid)
 	}
-	return seal.OpenString(sealed, p.identity)
+	return seal.OpenString(sealed, p.historyIdentities()...)
 }
 
 // infoPurposePrefix domain-separates identities handed to other packages

@@ -78,13 +78,18 @@ manifest.json liste les documents (titre, catégorie, empreinte SHA-256).
 // Export writes all of the owner's documents to w as a zip archive, streamed
 // with bounded memory. If it fails midway the archive is incomplete and the
 // error says why. Errors: ErrInvalid (not an owner, unknown format),
-// ErrCorrupt (a payload missing or damaged).
+// ErrCorrupt (a payload missing or damaged), ErrConfirmRequired (the age
+// format, which holds the owner's identity, for an unconfirmed owner).
 func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, format ExportFormat) error {
 	if err := requireOwner(owner); err != nil {
 		return err
 	}
 	if format != ExportPDF && format != ExportAge {
 		return fmt.Errorf("%w: export format %q", ErrInvalid, format)
+	}
+	if format == ExportAge && !owner.confirmed {
+		// The age export holds the owner's identity itself.
+		return ErrConfirmRequired
 	}
 	accs, err := s.meta.ListAccess(ctx, KindOwner, owner.id)
 	if err != nil {

@@ -238,8 +238,9 @@ func (s *Service) Journal(ctx context.Context, owner *Principal) ([]Event, error
 		return nil, mapMeta("journal", err)
 	}
 	out := make([]Event, 0, len(es))
+	ids := owner.historyIdentities() // entries sealed before a key rotation too
 	for _, je := range es {
-		pj, err := seal.OpenString(je.PayloadSealed, owner.identity)
+		pj, err := seal.OpenString(je.PayloadSealed, ids...)
 		if err != nil {
 			return nil, fmt.Errorf("vault: journal entry %d: %w: %w", je.Seq, ErrCorrupt, err)
 		}

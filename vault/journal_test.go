@@ -24,13 +24,18 @@ func TestJournalStory(t *testing.T) {
 	w, _ := in.orgWorker(t, "", "CCAS de Roubaix", "Mme Morel")
 
 	// A worker creates a vault for a person who is present; the person logs in.
-	ownerID, code, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "06 12 34 56 78", Secret: []byte(goodSecret)}, w)
+	ownerID, _, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "06 12 34 56 78", Secret: []byte(goodSecret)}, w)
 	if err != nil {
 		t.Fatalf("SignUp: %v", err)
 	}
 	step := func() { dir.clock.Add(time.Minute) }
 	step()
 	owner, err := in.svc.Login(ctx, "0612345678", []byte(goodSecret), "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The worker saw no recovery code: the person makes the sheet now.
+	code, err := in.svc.NewRecoveryCode(ctx, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +114,7 @@ func TestJournalStory(t *testing.T) {
 		}
 	}
 	want := []string{
-		vault.EventSignup, vault.EventLogin, vault.EventLinkCreated, vault.EventUploadViaLink,
+		vault.EventSignup, vault.EventRecoveryCodeWithheld, vault.EventLogin, vault.EventRecoveryCodeRenewed, vault.EventLinkCreated, vault.EventUploadViaLink,
 		vault.EventRequestReceived, vault.EventConsentGranted, vault.EventRequestAccepted,
 		vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventConsentRevoked,
 		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventExport, vault.EventDocumentDeleted,

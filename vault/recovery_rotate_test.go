@@ -170,7 +170,14 @@ func TestAssistedRecoveryCancelsCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, code, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "0622334455", Secret: []byte(goodSecret), AssistedRecoveryOrg: org.ID}, w)
+	if _, _, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "0622334455", Secret: []byte(goodSecret), AssistedRecoveryOrg: org.ID}, w); err != nil {
+		t.Fatal(err)
+	}
+	first, err := in.svc.Login(ctx, "0622334455", []byte(goodSecret), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := in.svc.NewRecoveryCode(ctx, first) // the worker saw none
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,9 @@ type Session struct {
 	LastSeen        time.Time
 	IdleExpires     time.Time
 	AbsoluteExpires time.Time
+	// ConfirmedAt is when the owner last proved the secret or recovery
+	// code in this session (zero: never); see Confirmed.
+	ConfirmedAt time.Time
 }
 
 // sessionKeys derives what a token gives: the lookup hash, the identity
@@ -106,11 +109,9 @@ func (s *Service) StartSession(ctx context.Context, p *Principal) (string, Sessi
 	if row.IdentityWrap, err = seal.WrapIdentity(p.identity, keys.identity.Recipient()); err != nil {
 		return "", Session{}, fmt.Errorf("vault: start session: %w", err)
 	}
-	if p.orgIdentity != nil {
-		if row.OrgIdentityWrap, err = seal.WrapIdentity(p.orgIdentity, keys.identity.Recipient()); err != nil {
-			return "", Session{}, fmt.Errorf("vault: start session: %w", err)
-		}
-	}
+	// No copy of the organisation identity goes into the session: it is
+	// opened from the member's row at every request (ResumeSession), so
+	// that removing a member or rotating the key holds at once.
 	now := s.now().UTC().Truncate(time.Microsecond)
 	row.Created, row.LastSeen = now, now
 	row.AbsoluteExpires = now.Add(s.acct.sessionMax)
@@ -125,6 +126,7 @@ func sessionOf(row meta.Session, csrf string) Session {
 	return Session{
 		Kind: row.Kind, PrincipalID: row.PrincipalID, CSRF: csrf,
 		Created: row.Created, LastSeen: row.LastSeen, IdleExpires: row.IdleExpires, AbsoluteExpires: row.AbsoluteExpires,
+		ConfirmedAt: row.ConfirmedAt,
 	}
 }
 
@@ -166,7 +168,7 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 	if err != nil {
 		return nil, Session{}, fmt.Errorf("vault: resume session: identity: %w (%w)", ErrNoSession, err)
 	}
-	p := &Principal{kind: row.Kind, id: row.PrincipalID, identity: identity}
+	p := &Principal{kind: row.Kind, id: row.PrincipalID, identity: identity, session: keys.hash, sessionKey: keys.identity.Recipient()}
 	var publicKey string
 	switch row.Kind {
 	case KindOwner:
@@ -174,15 +176,18 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 		if err != nil {
 			return nil, Session{}, s.goneSession(ctx, keys.hash, err)
 		}
-		publicKey = o.PublicKey
+		publicKey, p.retired = o.PublicKey, o.RetiredIdentities
 	case KindWorker:
 		w, a, err := s.meta.WorkerAccount(ctx, row.PrincipalID)
 		if err != nil {
 			return nil, Session{}, s.goneSession(ctx, keys.hash, err)
 		}
-		publicKey, p.orgID = w.PublicKey, a.OrgID
-		if len(row.OrgIdentityWrap) > 0 {
-			if p.orgIdentity, err = s.openOrgIdentity(ctx, a.OrgID, row.OrgIdentityWrap, keys.identity); err != nil {
+		if !a.Disabled.IsZero() { // disabled by an administrator: refused from this request on
+			return nil, Session{}, s.goneSession(ctx, keys.hash, meta.ErrNotFound)
+		}
+		publicKey = w.PublicKey
+		if identity.Recipient().String() == publicKey {
+			if err := s.loadOrgIdentities(ctx, p, a, identity); err != nil {
 				return nil, Session{}, fmt.Errorf("vault: resume session: %w", err)
 			}
 		}
@@ -202,7 +207,11 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 		}
 		row.LastSeen, row.IdleExpires = now, idle
 	}
-	return p, sessionOf(row, keys.csrf), nil
+	sess := sessionOf(row, keys.csrf)
+	if p.confirmed = s.Confirmed(sess); p.confirmed {
+		p.confirmedUntil = sess.ConfirmedAt.Add(ConfirmWindow)
+	}
+	return p, sess, nil
 }
 
 // goneSession ends a session whose principal vanished (ErrNoSession) or

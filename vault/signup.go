@@ -24,8 +24,12 @@ const (
 	// EventRecoveryCodeRevoked: an assisted recovery cancelled the code;
 	// the owner is asked to print a new sheet (RecoverySheetDue).
 	EventRecoveryCodeRevoked = "recovery-code-revoked"
-	EventAssistedRecoverySet = "assisted-recovery-set"
-	EventAssistedRecoveryOff = "assisted-recovery-withdrawn"
+	// EventRecoveryCodeWithheld: a worker created the vault; the code made
+	// then was shown to nobody, and the owner is asked to make the sheet at
+	// first sign-in (RecoverySheetDue).
+	EventRecoveryCodeWithheld = "recovery-code-withheld"
+	EventAssistedRecoverySet  = "assisted-recovery-set"
+	EventAssistedRecoveryOff  = "assisted-recovery-withdrawn"
 )
 
 // MaxDisplayName bounds an owner's or worker's display name, in characters.
@@ -91,7 +95,10 @@ func (s *Service) derive(ctx context.Context, fn func() error) error {
 // (+ pepper), by a fresh recovery code (returned once, for the recovery
 // sheet, never stored) and, if the person opted in, to the organisation's
 // recovery key. by is nil when the person signs up alone, or the worker who
-// creates the vault with the person present (the person types the secret).
+// creates the vault with the person present (the person types the secret):
+// then no recovery code is returned (the zero code) — the worker never sees
+// it — and the owner is asked to make the sheet at first sign-in
+// (RecoverySheetDue).
 // Errors: ErrInvalid (identifier, language, name, organisation, by not a
 // worker), ErrWeakSecret, ErrConflict (identifier taken). Journaled.
 func (s *Service) SignUp(ctx context.Context, nw NewOwner, by *Principal) (string, seal.RecoveryCode, error) {
@@ -189,6 +196,15 @@ func (s *Service) SignUp(ctx context.Context, nw NewOwner, by *Principal) (strin
 	}
 	if err := s.record(ctx, id, ev); err != nil {
 		return "", none, fmt.Errorf("vault: sign up: journal: %w", err)
+	}
+	// Requests made for this identifier before the vault existed arrive now.
+	s.deliverWaiting(ctx, id, hash)
+	if by != nil {
+		withheld := s.workerEvent(ctx, EventRecoveryCodeWithheld, by)
+		if err := s.record(ctx, id, withheld); err != nil {
+			return "", none, fmt.Errorf("vault: sign up: journal: %w", err)
+		}
+		return id, none, nil
 	}
 	return id, code, nil
 }
@@ -298,7 +314,7 @@ func (s *Service) login(ctx context.Context, ident string, secret []byte, att *a
 	if err := s.record(ctx, o.ID, Event{Kind: EventLogin, ActorKind: ActorOwner, ActorID: o.ID}); err != nil {
 		return nil, fmt.Errorf("vault: login: journal: %w", err)
 	}
-	return &Principal{kind: KindOwner, id: o.ID, identity: identity}, nil
+	return &Principal{kind: KindOwner, id: o.ID, identity: identity, confirmed: true, retired: o.RetiredIdentities}, nil
 }
 
 // Recover opens an owner's vault with the recovery code and sets newSecret:
@@ -430,21 +446,27 @@ func (s *Service) finishRecovery(ctx context.Context, r recoveryOutcome) (*Princ
 			return nil, fmt.Errorf("vault: recover: journal: %w", err)
 		}
 	}
-	return &Principal{kind: KindOwner, id: r.ownerID, identity: r.identity}, nil
+	p := &Principal{kind: KindOwner, id: r.ownerID, identity: r.identity, confirmed: true}
+	if o, err := s.meta.Owner(ctx, r.ownerID); err == nil {
+		p.retired = o.RetiredIdentities
+	}
+	return p, nil
 }
 
 // RecoverySheetDue reports whether the owner has no recovery code they
-// know of: an assisted recovery cancelled the old one and no new sheet was
-// made since (NewRecoveryCode). The owner is then asked to print one.
+// know of: an assisted recovery cancelled the old one, or a worker created
+// the vault (the code was shown to nobody), and no new sheet was made
+// since (NewRecoveryCode). The owner is then asked to print one.
 func (s *Service) RecoverySheetDue(ctx context.Context, owner *Principal) (bool, error) {
 	if err := requireOwner(owner); err != nil {
 		return false, err
 	}
-	k, err := s.meta.LastJournalKind(ctx, owner.id, EventRecoveryCodeRevoked, EventRecoveryCodeRenewed, EventRecoveryCodeReissued)
+	k, err := s.meta.LastJournalKind(ctx, owner.id, EventRecoveryCodeRevoked, EventRecoveryCodeWithheld,
+		EventRecoveryCodeRenewed, EventRecoveryCodeReissued, EventKeysRotated)
 	if err != nil {
 		return false, mapMeta("recovery sheet due", err)
 	}
-	return k == EventRecoveryCodeRevoked, nil
+	return k == EventRecoveryCodeRevoked || k == EventRecoveryCodeWithheld, nil
 }
 
 // recoveryDecoy is a recovery-code wrap nobody can open (its code is
@@ -465,12 +487,16 @@ func (s *Service) recoveryDecoy() []byte {
 }
 
 // ChangeSecret replaces the secret of an unlocked owner or worker
-// (CheckSecret applies). Other sessions stay open: the API may call
-// EndAllSessions. Errors: ErrInvalid, ErrWeakSecret, ErrNotFound.
-// Journaled for owners.
+// (CheckSecret applies). An owner must be confirmed (a session alone is
+// not enough: ConfirmSession). Every other session of the principal ends,
+// on every instance; the session p came from stays. Errors: ErrInvalid,
+// ErrConfirmRequired, ErrWeakSecret, ErrNotFound. Journaled for owners.
 func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []byte) error {
 	if !p.valid() {
 		return fmt.Errorf("%w: change secret: not logged in", ErrInvalid)
+	}
+	if p.kind == KindOwner && !p.confirmed {
+		return ErrConfirmRequired
 	}
 	if err := CheckSecret(newSecret); err != nil {
 		return err
@@ -503,13 +529,16 @@ func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []by
 	default:
 		return fmt.Errorf("%w: change secret: kind %q", ErrInvalid, p.kind)
 	}
-	return nil
+	return s.endOtherSessions(ctx, p)
 }
 
 // NewRecoveryCode replaces an owner's recovery code (a lost or used
-// sheet): the old code stops working. The new code is shown once.
+// sheet): the old code stops working, and so does every other session of
+// the owner, on every instance. The new code is shown once. The owner
+// must be confirmed (ErrConfirmRequired): else a stolen session could
+// mint a code and recover the vault with it.
 func (s *Service) NewRecoveryCode(ctx context.Context, owner *Principal) (seal.RecoveryCode, error) {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return seal.RecoveryCode{}, err
 	}
 	code, err := seal.NewRecoveryCode()
@@ -530,6 +559,9 @@ func (s *Service) NewRecoveryCode(ctx context.Context, owner *Principal) (seal.R
 	}
 	if err := s.record(ctx, owner.id, Event{Kind: EventRecoveryCodeRenewed, ActorKind: ActorOwner, ActorID: owner.id}); err != nil {
 		return seal.RecoveryCode{}, fmt.Errorf("vault: new recovery code: journal: %w", err)
+	}
+	if err := s.endOtherSessions(ctx, owner); err != nil {
+		return seal.RecoveryCode{}, err
 	}
 	return code, nil
 }

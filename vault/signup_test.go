@@ -194,13 +194,24 @@ func TestSignUpByWorker(t *testing.T) {
 	}
 	// The person types their own secret; the worker's principal only marks
 	// who helped.
+	// The worker never sees the recovery code (issue 13): SignUp hands
+	// back none, and the owner is asked to make the sheet at first sign-in.
 	id, code, err := in.svc.SignUp(ctx, vault.NewOwner{Identifier: "karim.b", Secret: []byte("ma fille s'appelle Inès"), AssistedRecoveryOrg: org.ID}, w)
-	if err != nil || code.IsZero() {
-		t.Fatalf("SignUp by worker: %v", err)
+	if err != nil || !code.IsZero() {
+		t.Fatalf("SignUp by worker = code %v, %v; want no code", !code.IsZero(), err)
 	}
 	p, err := in.svc.Login(ctx, "Karim.B", []byte("ma fille s'appelle Inès"), "")
 	if err != nil || p.ID() != id {
 		t.Fatalf("owner login: %v", err)
+	}
+	if due, err := in.svc.RecoverySheetDue(ctx, p); err != nil || !due {
+		t.Fatalf("RecoverySheetDue at first sign-in = %v, %v; want true", due, err)
+	}
+	if _, err := in.svc.NewRecoveryCode(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := in.svc.RecoverySheetDue(ctx, p); err != nil || due {
+		t.Fatalf("RecoverySheetDue after the sheet = %v, %v; want false", due, err)
 	}
 	prof, err := in.svc.OwnerProfile(ctx, p)
 	if err != nil || prof.AssistedRecoveryOrg != org.ID || prof.AssistedRecoveryOrgName != "CCAS de Roubaix" {

@@ -447,9 +447,10 @@ func (s *Service) OwnerBucketsEnabled() bool { return s.ownerBuckets && s.openSt
 
 // SetOwnerStorage points the owner's documents at the owner's own bucket,
 // where the operator allows it. Probed first; journaled. Errors:
-// ErrStorageDisabled, ErrInvalid, ErrEndpointRefused, ErrStorageUnreachable.
+// ErrStorageDisabled, ErrConfirmRequired, ErrInvalid, ErrEndpointRefused,
+// ErrStorageUnreachable.
 func (s *Service) SetOwnerStorage(ctx context.Context, owner *Principal, st StorageSettings) (StorageInfo, error) {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return StorageInfo{}, err
 	}
 	if !s.OwnerBucketsEnabled() {
@@ -466,9 +467,10 @@ func (s *Service) SetOwnerStorage(ctx context.Context, owner *Principal, st Stor
 }
 
 // ClearOwnerStorage retires the owner's own target: documents move back.
-// Journaled. Errors: ErrStorageDisabled, ErrNotFound (none set).
+// Journaled. Errors: ErrStorageDisabled, ErrConfirmRequired, ErrNotFound
+// (none set).
 func (s *Service) ClearOwnerStorage(ctx context.Context, owner *Principal) error {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return err
 	}
 	if !s.OwnerBucketsEnabled() {

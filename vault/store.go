@@ -56,4 +56,6 @@ type MetaStore interface {
 	SharingStore
 	PendingStore
 	StorageStore
+	KeyRotationStore
+	WorkerAdminStore
 }

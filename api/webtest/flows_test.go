@@ -13,15 +13,10 @@ import (
 	"github.com/coffre/coffre/internal/testenv"
 )
 
-// samples are the phone photos of ../shared/samples.
+// samples are three of the repository's sample phone photos.
 func samples(t *testing.T) []string {
 	t.Helper()
-	dir := filepath.Join(testenv.RepoRoot(), "..", "shared", "samples")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.photo.jpg"))
-	if len(files) < 3 {
-		testenv.Missing(t, "sample photos in %s", dir)
-	}
-	return files[:3]
+	return testenv.SamplePhotos(t)[:3]
 }
 
 // pendingBlobs counts the pending pages left in the blob directory.
@@ -218,6 +213,20 @@ func TestWebFlows(t *testing.T) {
 	}
 	owner.open(srv.URL + "/account")
 	owner.check("owner-account", true)
+	// A new recovery sheet asks for the secret again, on the same form: a
+	// wrong one is refused in words, the right one shows the new code.
+	owner.fill("#confirm-sheet", "pas le bon secret du tout")
+	owner.submit("#new-sheet")
+	if got := owner.text("main .error"); !strings.Contains(got, "incorrect") {
+		t.Errorf("new sheet with a wrong secret: %q", got)
+	}
+	owner.check("owner-account-wrongsecret", false)
+	owner.fill("#confirm-sheet", "girafe velo soleil cartable")
+	owner.submit("#new-sheet")
+	if got := owner.text("main h1"); got != "Votre feuille de secours" {
+		t.Fatalf("new sheet once confirmed: %q", got)
+	}
+	owner.check("owner-newsheet", false)
 	zip := eval[string](owner, `fetch('/api/v1/export?format=pdf').then(r => r.arrayBuffer()).then(b => String.fromCharCode(...new Uint8Array(b.slice(0, 2))))`)
 	if zip != "PK" {
 		t.Errorf("export is not a zip: %q", zip)
@@ -248,18 +257,21 @@ func TestWebFlows(t *testing.T) {
 		t.Errorf("after deleting: %q", got)
 	}
 
-	// The worker creates a vault for a person present: the recovery sheet
-	// is there at once, to print.
+	// The worker creates a vault for a person present: the worker never
+	// sees the recovery code; the person makes the sheet at first sign-in.
 	worker.open(srv.URL + "/pro/signup")
 	worker.check("worker-signup", true)
 	worker.fill("#identifier", "amina.k")
 	worker.fill("#secret", "piano lune tortue cerise")
 	worker.fill("#secret2", "piano lune tortue cerise")
 	worker.submit("form.form button[type=submit]")
-	if got := worker.text("main h1"); got != "Your recovery sheet" {
+	if got := worker.text("main h1"); got != "Vault created" {
 		t.Fatalf("after creating a vault: %q", got)
 	}
-	worker.check("worker-sheet", false)
+	if got := worker.text("main"); strings.Contains(got, "Recovery code") || !strings.Contains(got, "Only they will see the code") {
+		t.Errorf("the worker's page after creating a vault: %q", got)
+	}
+	worker.check("worker-created", false)
 	// The worker asks the owner for two papers; the owner gives the one
 	// she has; the worker sees the progress.
 	worker.open(srv.URL + "/pro/requests/new")

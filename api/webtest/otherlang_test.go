@@ -82,9 +82,9 @@ func TestWebFormPagesInOtherLanguage(t *testing.T) {
 	worker.fill("#secret", "fraise moto lac horloge")
 	worker.fill("#secret2", "fraise moto lac horloge")
 	worker.submit("form.form button[type=submit]")
-	if got := worker.text("main h1"); got != "Votre feuille de secours" {
+	if got := worker.text("main h1"); got != "Coffre créé" {
 		t.Fatalf("after creating a vault in French: %q", got)
 	}
-	worker.check("worker-sheet-fr", false)
+	worker.check("worker-created-fr", false)
 	t.Logf("axe-core checked %d pages", b.axeRuns.Load())
 }

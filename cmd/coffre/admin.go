@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -32,7 +31,7 @@ Verbs:
   activate-members --org ID
         give the organisation's key to its pending members; the
         organisation recovery key is read from standard input
-  verify-journal [--owner ID]
+` + adminWorkersUsage + `  verify-journal [--owner ID]
         check every owner's journal (or one) for altered, removed or
         reordered entries; exit 1 if any
   fsck [--fix] [--grace D]
@@ -65,6 +64,16 @@ func runAdmin(ctx context.Context, args, environ []string, stdin io.Reader, stdo
 		run = adminAddWorker
 	case "activate-members":
 		run = adminActivateMembers
+	case "list-workers":
+		run = adminListWorkers
+	case "disable-worker":
+		run = adminDisableWorker
+	case "enable-worker":
+		run = adminEnableWorker
+	case "remove-member":
+		run = adminRemoveMember
+	case "rotate-org-key":
+		run = adminRotateOrgKey
 	case "verify-journal":
 		run = adminVerifyJournal
 	case "fsck":
@@ -119,45 +128,7 @@ func (f failedCheck) Error() string { return f.msg }
 // COFFRE_* environment, like parseServeConfig, and returns the verb and
 // what follows it.
 func parseAdminConfig(args, environ []string, stderr io.Writer) (*serveConfig, []string, error) {
-	c := &serveConfig{}
-	fs := flag.NewFlagSet("coffre admin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage) }
-	known := map[string]string{}
-	for _, s := range serveSettings(c) {
-		s.bind(fs, s.flag, s.help+" (env "+s.env+")")
-		known[s.env] = s.flag
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var unknown []string
-	for _, kv := range environ {
-		k, v, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, "COFFRE_") || k == "COFFRE_TOOLS_BIN" {
-			continue
-		}
-		name, ok := known[k]
-		if !ok {
-			unknown = append(unknown, k)
-			continue
-		}
-		if !given[name] {
-			if err := fs.Set(name, v); err != nil {
-				return nil, nil, fmt.Errorf("%w: %s: %v", errUsage, k, err)
-			}
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, nil, fmt.Errorf("%w: unknown environment variable(s) %s", errUsage, strings.Join(unknown, ", "))
-	}
-	if err := c.validate(); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return c, fs.Args(), nil
+	return parseSettings("coffre admin", args, environ, stderr, func() { fmt.Fprint(stderr, adminUsage) })
 }
 
 // verbFlags parses a verb's flags; positional arguments may come before or

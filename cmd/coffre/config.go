@@ -108,24 +108,59 @@ func serveSettings(c *serveConfig) []setting {
 // (KEY=VALUE pairs), then validates the result. Unknown COFFRE_* variables are
 // refused so that a typo never silently falls back to a default.
 func parseServeConfig(args, environ []string, stderr io.Writer) (*serveConfig, error) {
+	c, rest, err := parseSettings("coffre serve", args, environ, stderr, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	return c, nil
+}
+
+// parseSettings is the one reader of Coffre's settings, for every command
+// that takes them (serve, admin, healthcheck): flags from args (up to the
+// first non-flag argument, returned with what follows), then the COFFRE_*
+// variables of environ for the settings no flag gave, then validation.
+// usage, when not nil, prints the command's help.
+func parseSettings(name string, args, environ []string, stderr io.Writer, usage func()) (*serveConfig, []string, error) {
 	c := &serveConfig{}
-	fs := flag.NewFlagSet("coffre serve", flag.ContinueOnError)
+	fs, known := settingsFlagSet(name, c, stderr)
+	if usage != nil {
+		fs.Usage = usage
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := applyEnv(fs, known, environ); err != nil {
+		return nil, nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return c, fs.Args(), nil
+}
+
+// settingsFlagSet binds every setting of c to a new flag set, and returns
+// it with the map from each COFFRE_* variable to its flag.
+func settingsFlagSet(name string, c *serveConfig, stderr io.Writer) (*flag.FlagSet, map[string]string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	settings := serveSettings(c)
 	known := map[string]string{}
-	for _, s := range settings {
+	for _, s := range serveSettings(c) {
 		s.bind(fs, s.flag, s.help+" (env "+s.env+")")
 		known[s.env] = s.flag
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
+	return fs, known
+}
+
+// applyEnv sets the flag of every COFFRE_* variable in environ that no
+// flag on the command line gave (a flag wins over the environment; the
+// last of repeated variables wins). Unknown COFFRE_* variables are refused
+// (COFFRE_TOOLS_BIN, the test tools folder, excepted).
+func applyEnv(fs *flag.FlagSet, known map[string]string, environ []string) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-
 	var unknown []string
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
@@ -141,17 +176,14 @@ func parseServeConfig(args, environ []string, stderr io.Writer) (*serveConfig, e
 			continue
 		}
 		if err := fs.Set(name, v); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", errUsage, k, err)
+			return fmt.Errorf("%w: %s: %v", errUsage, k, err)
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("%w: unknown environment variable(s) %s", errUsage, strings.Join(unknown, ", "))
+		return fmt.Errorf("%w: unknown environment variable(s) %s", errUsage, strings.Join(unknown, ", "))
 	}
-	if err := c.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return c, nil
+	return nil
 }
 
 func (c *serveConfig) validate() error {

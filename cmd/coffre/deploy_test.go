@@ -237,6 +237,19 @@ func TestKubernetesAgreesWithBinary(t *testing.T) {
 		}
 		env[name] = str(e["value"])
 	}
+	// Unless the pod opts out, Kubernetes injects docker-link variables for
+	// every Service of the namespace: for the Service "coffre" they are
+	// COFFRE_PORT, COFFRE_SERVICE_HOST… which serve refuses as unknown
+	// settings, so new pods would never start.
+	if pod["enableServiceLinks"] != false {
+		for _, d := range yamlDocs(t, deployFile(t, "deploy", "kubernetes", "service.yaml")) {
+			svc := strings.ToUpper(strings.ReplaceAll(str(dig(t, d, "metadata", "name")), "-", "_"))
+			p := strconv.Itoa(dig(t, d, "spec", "ports", 0, "port").(int))
+			for _, k := range []string{"_SERVICE_HOST", "_SERVICE_PORT", "_PORT", "_PORT_" + p + "_TCP", "_PORT_" + p + "_TCP_PORT"} {
+				env[svc+k] = "10.0.0.1"
+			}
+		}
+	}
 	cfg := checkServeEnv(t, "Deployment", env)
 
 	// Ports and probes.

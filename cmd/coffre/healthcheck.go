@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -21,15 +20,16 @@ import (
 // healthy, 1 otherwise. When the server speaks HTTPS itself (COFFRE_TLS_CERT),
 // the check does too, and accepts only the certificate in that file.
 func runHealthcheck(ctx context.Context, environ []string, stderr io.Writer) int {
-	addr, certFile := "127.0.0.1:8080", ""
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "COFFRE_ADDR="); ok {
-			addr = v
-		}
-		if v, ok := strings.CutPrefix(kv, "COFFRE_TLS_CERT="); ok {
-			certFile = v
-		}
+	// The environment is read as serve reads it (the same defaults, the
+	// same refusal of unknown variables), without serve's validation: the
+	// check needs only the address and the certificate.
+	var cfg serveConfig
+	fs, known := settingsFlagSet("coffre healthcheck", &cfg, stderr)
+	if err := applyEnv(fs, known, environ); err != nil {
+		fmt.Fprintf(stderr, "coffre healthcheck: %v\n", err)
+		return 1
 	}
+	addr, certFile := cfg.Addr, cfg.TLSCert
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "coffre healthcheck: COFFRE_ADDR %q: %v\n", addr, err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -83,4 +84,22 @@ func loadOrCreatePepper(path string) (pepper []byte, created bool, err error) {
 		return nil, false, fmt.Errorf("pepper: %s must hold %d bytes in hex", path, pepperSize)
 	}
 	return p, false, nil
+}
+
+// pepperInsideDataDir reports whether a several-instance setup (S3 or
+// PostgreSQL configured) keeps the pepper inside its data directory, where
+// it would travel with backups of the data. The embedded default (SQLite
+// and local blobs in one directory) keeps it there on purpose: one
+// directory, nothing to configure.
+func pepperInsideDataDir(cfg *serveConfig) bool {
+	if cfg.S3Endpoint == "" && strings.HasPrefix(cfg.DatabaseURL, "sqlite:") {
+		return false
+	}
+	dir, err1 := filepath.Abs(cfg.DataDir)
+	file, err2 := filepath.Abs(cfg.PepperFile)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(dir, file)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -36,6 +36,11 @@ func runServe(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 }
 
 func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Writer) error {
+	if pepperInsideDataDir(cfg) {
+		log.Warn("the server pepper lies inside the data directory of a several-instance setup (S3 or PostgreSQL configured): "+
+			"a backup of the data then holds the key that protects the database; mount it from a separate secret (deploy/README.md)",
+			"pepper_file", cfg.PepperFile, "data_dir", cfg.DataDir)
+	}
 	w, err := openVault(ctx, cfg)
 	if err != nil {
 		return err

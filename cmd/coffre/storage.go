@@ -22,9 +22,10 @@ import (
 // endpointPolicy decides which endpoints owners' buckets may use. An
 // organisation's bucket is set by the operator and trusted; an owner's is
 // not (the server would connect wherever the owner says): with a non-empty
-// allow-list only those hosts are accepted, and loopback, private,
-// link-local and other non-public addresses are refused unless the host
-// (or that address) is on the list.
+// allow-list only those hosts are accepted, and every address of the IANA
+// special-purpose registries (loopback, private, link-local, carrier-grade
+// NAT, benchmarking, reserved, NAT64, 6to4, IPv4-compatible...; see
+// specialRanges) is refused unless the host (or that address) is on the list.
 type endpointPolicy struct {
 	hosts map[string]bool
 	// resolve looks a host up (net.DefaultResolver in production).
@@ -57,22 +58,13 @@ func newEndpointPolicy(list string) (*endpointPolicy, error) {
 	}}, nil
 }
 
-// public reports whether ip is a public unicast address.
-func public(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast() ||
-		// carrier-grade NAT 100.64.0.0/10 and IPv4-mapped forms of the above
-		cgnat.Contains(ip))
-}
-
-var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0), Mask: net.CIDRMask(10, 32)}
-
 // allowed checks a resolved address of host.
 func (p *endpointPolicy) allowed(host string, ip net.IP) error {
 	if public(ip) || p.hosts[host] || p.hosts[ip.String()] {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is not a public address", vault.ErrEndpointRefused, ip)
+	r, _ := specialRangeOf(ip)
+	return fmt.Errorf("%w: %s is not a public address (%s, %s)", vault.ErrEndpointRefused, ip, r.name, r.rfc)
 }
 
 // check refuses an endpoint before any connection.

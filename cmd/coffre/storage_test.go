@@ -23,9 +23,9 @@ import (
 func TestEndpointPolicy(t *testing.T) {
 	ctx := context.Background()
 	fake := map[string][]net.IP{
-		"bucket.example":  {net.ParseIP("203.0.113.10")},
-		"rebind.example":  {net.ParseIP("203.0.113.11"), net.ParseIP("192.168.1.5")},
-		"cloud.example":   {net.ParseIP("2001:db8::1")},
+		"bucket.example":  {net.ParseIP("151.101.2.10")},
+		"rebind.example":  {net.ParseIP("151.101.2.11"), net.ParseIP("192.168.1.5")},
+		"cloud.example":   {net.ParseIP("2a00:1450:4007:80e::2004")},
 		"intranet.local":  {net.ParseIP("10.1.2.3")},
 		"minio.internal":  {net.ParseIP("127.0.0.1")},
 		"metadata.google": {net.ParseIP("169.254.169.254")},
@@ -49,7 +49,7 @@ func TestEndpointPolicy(t *testing.T) {
 	}{
 		{"", "bucket.example:443", true},
 		{"", "cloud.example", true},
-		{"", "203.0.113.7:9000", true},
+		{"", "151.101.2.7:9000", true},
 		{"", "127.0.0.1:9000", false},
 		{"", "[::1]:9000", false},
 		{"", "10.0.0.1", false},

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coffre/coffre/internal/testenv"
 )
 
 var (
@@ -66,10 +68,7 @@ func BenchmarkScan12MP(b *testing.B) {
 // BenchmarkScanSamples scans each sample phone photo (12 MP JPEGs, decoded
 // once, outside the timing) to A4 at 150 DPI in auto mode.
 func BenchmarkScanSamples(b *testing.B) {
-	photos, _ := filepath.Glob(filepath.Join(sampleDir(), "*.photo.jpg"))
-	if len(photos) == 0 {
-		b.Skip("no sample photos")
-	}
+	photos := testenv.SamplePhotos(b)
 	for _, path := range photos {
 		src := decodeJPEGFile(b, path)
 		b.Run(strings.TrimSuffix(filepath.Base(path), ".photo.jpg"), func(b *testing.B) {
@@ -92,7 +91,7 @@ func BenchmarkScanSamples(b *testing.B) {
 // against: image/jpeg decoding one 12 MP sample photo (the budget is
 // about 150 ms for the decode and 250 ms per page in all).
 func BenchmarkDecodeJPEG12MP(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(sampleDir(), "droits.photo.jpg"))
+	data, err := os.ReadFile(filepath.Join(testenv.SamplesDir(), "droits.photo.jpg"))
 	if err != nil {
 		var buf bytes.Buffer
 		if err := jpeg.Encode(&buf, photo12MP(b), &jpeg.Options{Quality: 90}); err != nil {

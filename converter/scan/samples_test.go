@@ -10,20 +10,10 @@ import (
 	"github.com/coffre/coffre/internal/testenv"
 )
 
-// samplePhotos returns the sample phone photos, reporting Missing when
-// there are none.
+// samplePhotos returns the repository's sample phone photos.
 func samplePhotos(t *testing.T) []string {
 	t.Helper()
-	dir := sampleDir()
-	photos, _ := filepath.Glob(filepath.Join(dir, "*.photo.jpg"))
-	if len(photos) == 0 {
-		testenv.Missing(t, "sample photos in %s", dir)
-	}
-	return photos
-}
-
-func sampleDir() string {
-	return filepath.Join(testenv.RepoRoot(), "..", "shared", "samples")
+	return testenv.SamplePhotos(t)
 }
 
 // halfSize box-reduces a 4:2:0 photo by 2 (as the converter's reduced-scale

@@ -80,7 +80,7 @@ func TestMetricsListener(t *testing.T) {
 	check(`coffre_http_requests_total{method="GET",route="(unmatched)",status="404"}`, 1)
 	check(`coffre_http_request_duration_seconds_count{method="POST",route="/api/v1/documents"}`, 1)
 	check(`coffre_http_request_duration_seconds_bucket{method="GET",route="/healthz",le="+Inf"}`, 3)
-	check(`coffre_http_errors_total{route="/api/v1/login",code="wrong_secret",status="401"}`, 1)
+	check(`coffre_http_errors_total{code="wrong_secret",route="/api/v1/login",status="401"}`, 1)
 	check(`coffre_upload_bytes_total{route="/api/v1/documents"}`, float64(len(img)))
 	check(`coffre_conversion_duration_seconds_count{kind="upload",result="ok"}`, 1)
 	check(`coffre_conversion_output_bytes_sum{kind="upload"}`, float64(len(orig.body)))

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -52,7 +53,7 @@ func TestExposition(t *testing.T) {
 		`coffre_http_request_duration_seconds_bucket{method="GET",route="/api/v1/documents/:id",le="0.05"} 50`,
 		`coffre_http_request_duration_seconds_bucket{method="GET",route="/api/v1/documents/:id",le="+Inf"} 50`,
 		`coffre_http_request_duration_seconds_count{method="GET",route="/api/v1/documents/:id"} 50`,
-		`coffre_http_errors_total{route="/api/v1/login",code="wrong_secret",status="401"} 1`,
+		`coffre_http_errors_total{code="wrong_secret",route="/api/v1/login",status="401"} 1`,
 		`coffre_conversion_duration_seconds_count{kind="upload",result="ok"} 1`,
 		`coffre_conversion_duration_seconds_count{kind="upload",result="error"} 1`,
 		`coffre_conversion_duration_seconds_sum{kind="upload",result="ok"} 1.5`,
@@ -67,8 +68,8 @@ func TestExposition(t *testing.T) {
 			t.Errorf("missing %s", line)
 		}
 	}
-	if strings.Count(out, "# HELP ") != 8 {
-		t.Errorf("want 8 families:\n%s", out)
+	if n := strings.Count(out, "# HELP coffre_"); n != 8 {
+		t.Errorf("%d coffre families, want 8", n)
 	}
 	if t.Failed() {
 		t.Log(out)
@@ -78,5 +79,46 @@ func TestExposition(t *testing.T) {
 	r.ServeHTTP(rec, req)
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("POST: %d", rec.Code)
+	}
+}
+
+// TestRuntimeAndProcessMetrics: a scrape also shows the Go runtime and the
+// process (goroutines, heap, GC, CPU seconds, resident memory, open file
+// descriptors), and a scraper asking for OpenMetrics gets it.
+func TestRuntimeAndProcessMetrics(t *testing.T) {
+	r := New()
+	r.Request("GET", "/healthz", 200, time.Millisecond)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	get := func(accept string) (string, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("scrape: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
+		}
+		return res.Header.Get("Content-Type"), string(b)
+	}
+	_, out := get("")
+	for _, family := range []string{
+		"go_goroutines", "go_memstats_heap_alloc_bytes", "go_gc_duration_seconds", "go_info",
+		"process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds",
+	} {
+		if !strings.Contains(out, "\n# TYPE "+family+" ") {
+			t.Errorf("no %s in the scrape", family)
+		}
+	}
+	ct, out := get("application/openmetrics-text; version=1.0.0")
+	if !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(out, "# EOF\n") ||
+		!strings.Contains(out, `coffre_http_requests_total{method="GET",route="/healthz",status="200"} 1`) {
+		t.Errorf("OpenMetrics scrape: %q\n%.400s", ct, out)
 	}
 }

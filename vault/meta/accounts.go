@@ -21,8 +21,8 @@ func (o *ops) Owner(ctx context.Context, id string) (Owner, error) {
 	var ow Owner
 	var created int64
 	err := o.queryRow(ctx,
-		`SELECT id, public_key, identity_by_secret, identity_by_recovery, created_at FROM owners WHERE id = ?`, id).
-		Scan(&ow.ID, &ow.PublicKey, &ow.IdentityBySecret, &ow.IdentityByRecovery, &created)
+		`SELECT id, public_key, identity_by_secret, identity_by_recovery, created_at, retired_identities FROM owners WHERE id = ?`, id).
+		Scan(&ow.ID, &ow.PublicKey, &ow.IdentityBySecret, &ow.IdentityByRecovery, &created, &ow.RetiredIdentities)
 	if err != nil {
 		return Owner{}, o.wrap("owner", err)
 	}

@@ -48,6 +48,10 @@ type Owner struct {
 	// IdentityByRecovery is the identity wrapped by the recovery code.
 	IdentityByRecovery []byte
 	Created            time.Time
+	// RetiredIdentities are the identities the owner rotated away from,
+	// sealed to the current one (nil: never rotated; migration 8). Owner
+	// reads them; other reads leave them nil.
+	RetiredIdentities []byte
 }
 
 // Worker is a grantee account (a social worker). Minimal for now.

@@ -26,7 +26,7 @@ type OwnerAccount struct {
 }
 
 const ownerAccountColumns = `id, public_key, identity_by_secret, identity_by_recovery, created_at,
-	identifier_hash, identifier_sealed, name_sealed, lang, assisted_org_id, identity_by_org`
+	identifier_hash, identifier_sealed, name_sealed, lang, assisted_org_id, identity_by_org, retired_identities`
 
 func scanOwnerAccount(s scanner) (Owner, OwnerAccount, error) {
 	var o Owner
@@ -34,7 +34,7 @@ func scanOwnerAccount(s scanner) (Owner, OwnerAccount, error) {
 	var created int64
 	var idHash, assisted sql.NullString
 	if err := s.Scan(&o.ID, &o.PublicKey, &o.IdentityBySecret, &o.IdentityByRecovery, &created,
-		&idHash, &a.IdentifierSealed, &a.NameSealed, &a.Lang, &assisted, &a.IdentityByOrg); err != nil {
+		&idHash, &a.IdentifierSealed, &a.NameSealed, &a.Lang, &assisted, &a.IdentityByOrg, &o.RetiredIdentities); err != nil {
 		return Owner{}, OwnerAccount{}, err
 	}
 	o.Created = fromDB(created)

@@ -22,6 +22,9 @@ type Session struct {
 	LastSeen        time.Time
 	IdleExpires     time.Time
 	AbsoluteExpires time.Time
+	// ConfirmedAt is when the owner last proved, in this session, that they
+	// hold the secret or the recovery code (migration 8); zero for never.
+	ConfirmedAt time.Time
 }
 
 // CreateSession inserts a session. A duplicate token hash is ErrConflict.
@@ -34,10 +37,10 @@ func (o *ops) CreateSession(ctx context.Context, s Session) error {
 	}
 	_, err := o.exec(ctx, "create session",
 		`INSERT INTO sessions (token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
-			created_at, last_seen, idle_expires, absolute_expires)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, last_seen, idle_expires, absolute_expires, confirmed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.TokenHash, string(s.Kind), s.PrincipalID, s.IdentityWrap, s.OrgIdentityWrap,
-		toDB(s.Created), toDB(s.LastSeen), toDB(s.IdleExpires), toDB(s.AbsoluteExpires))
+		toDB(s.Created), toDB(s.LastSeen), toDB(s.IdleExpires), toDB(s.AbsoluteExpires), confirmedDB(s.ConfirmedAt))
 	return err
 }
 
@@ -45,17 +48,20 @@ func (o *ops) CreateSession(ctx context.Context, s Session) error {
 func (o *ops) Session(ctx context.Context, tokenHash string) (Session, error) {
 	var s Session
 	var kind string
-	var created, seen, idle, abs int64
+	var created, seen, idle, abs, confirmed int64
 	err := o.queryRow(ctx,
 		`SELECT token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
-			created_at, last_seen, idle_expires, absolute_expires
+			created_at, last_seen, idle_expires, absolute_expires, confirmed_at
 		FROM sessions WHERE token_hash = ?`, tokenHash).
-		Scan(&s.TokenHash, &kind, &s.PrincipalID, &s.IdentityWrap, &s.OrgIdentityWrap, &created, &seen, &idle, &abs)
+		Scan(&s.TokenHash, &kind, &s.PrincipalID, &s.IdentityWrap, &s.OrgIdentityWrap, &created, &seen, &idle, &abs, &confirmed)
 	if err != nil {
 		return Session{}, o.wrap("session", err)
 	}
 	s.Kind = RecipientKind(kind)
 	s.Created, s.LastSeen, s.IdleExpires, s.AbsoluteExpires = fromDB(created), fromDB(seen), fromDB(idle), fromDB(abs)
+	if confirmed != 0 {
+		s.ConfirmedAt = fromDB(confirmed)
+	}
 	return s, nil
 }
 
@@ -104,6 +110,39 @@ func (o *ops) DeleteSessions(ctx context.Context, kind RecipientKind, principalI
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("meta: delete sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+func confirmedDB(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return toDB(t)
+}
+
+// ConfirmSession records that the session's principal proved again, at
+// at, that they hold their secret (or recovery code). ErrNotFound for a
+// missing session.
+func (o *ops) ConfirmSession(ctx context.Context, tokenHash string, at time.Time) error {
+	return o.execOne(ctx, "confirm session",
+		`UPDATE sessions SET confirmed_at = ? WHERE token_hash = ?`, confirmedDB(at), tokenHash)
+}
+
+// DeleteOtherSessions removes every session of a principal but the one
+// whose token hash is keep, and returns how many went. The rows are gone
+// for every instance sharing the database: the next request bearing one
+// of their tokens finds nothing.
+func (o *ops) DeleteOtherSessions(ctx context.Context, kind RecipientKind, principalID, keep string) (int, error) {
+	res, err := o.exec(ctx, "delete other sessions",
+		`DELETE FROM sessions WHERE principal_kind = ? AND principal_id = ? AND token_hash <> ?`,
+		string(kind), principalID, keep)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("meta: delete other sessions: %w", err)
 	}
 	return int(n), nil
 }

@@ -66,6 +66,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"OwnerRecovery", testOwnerRecovery},
 		{"WorkerAccounts", testWorkerAccounts},
 		{"Sessions", testSessions},
+		{"SessionConfirm", testSessionConfirm},
+		{"KeyRotation", testKeyRotation},
 		{"Throttle", testThrottle},
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"ConsentScope", sharing(testConsentScope)},
@@ -82,6 +84,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"EffectiveStore", storage(testEffectiveStore)},
 		{"Moves", storage(testMoves)},
 		{"MoveClaimRace", storage(testMoveClaimRace)},
+		{"WorkerAdmin", workerAdmin(testWorkerAdmin)},
+		{"WaitingRequests", workerAdmin(testWaitingRequests)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

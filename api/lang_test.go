@@ -1,0 +1,56 @@
+package api
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+)
+
+// TestLanguageMatcherFollowsCLDR: the one Accept-Language matcher picks a
+// catalogue the way CLDR matching does, which splitting on "-" and
+// comparing base subtags cannot: Taiwanese Chinese reads Traditional,
+// mainland Chinese Simplified, Angolan Portuguese the European catalogue.
+func TestLanguageMatcherFollowsCLDR(t *testing.T) {
+	codes, m := newLangMatcher([]string{"en", "fr", "pt-BR", "pt-PT", "zh-Hans", "zh-Hant"})
+	saved, savedCodes := langMatcher, langCodes
+	langMatcher, langCodes = m, codes
+	defer func() { langMatcher, langCodes = saved, savedCodes }()
+	for h, want := range map[string]string{
+		"zh-TW":                "zh-Hant",
+		"zh-CN":                "zh-Hans",
+		"zh":                   "zh-Hans",
+		"pt-AO":                "pt-PT",
+		"pt":                   "pt-BR",
+		"de,en;q=0.5,fr;q=0.8": "fr",
+		"en-GB":                "en",
+		"de":                   "",
+		"":                     "",
+	} {
+		got, ok := acceptedLang(h)
+		if !ok {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("Accept-Language %q: %q, want %q", h, got, want)
+		}
+	}
+}
+
+// TestPagesAndAPIAgreeOnLanguage: for every header, the pages (webLang)
+// and the JSON API (negotiateLang) answer in the same language.
+func TestPagesAndAPIAgreeOnLanguage(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	for _, h := range []string{
+		"", "en", "en-GB,en;q=0.9", "de-DE,de;q=0.9", "de,en;q=0.5,fr;q=0.8", "de,en;q=0.9,fr;q=0.8",
+		"fr-FR", "en;q=0", "en;q=abc", "EN-us", "*", "en;q=0.5,fr;q=0.5", "fr-CA;q=0.2, en-AU",
+		"x-klingon,en;q=0.1", "zz-ZZ, fr;q=0.1", string(make([]byte, 5000)),
+	} {
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		c.Request = httptest.NewRequest("GET", "/", nil)
+		c.Request.Header.Set("Accept-Language", h)
+		if page, api := webLang(c).c.Code, negotiateLang(c); page != api {
+			t.Errorf("Accept-Language %.40q: pages in %s, API in %s", h, page, api)
+		}
+	}
+}

@@ -114,8 +114,7 @@ func dropDocument(info vault.DropLinkPublic, typ string) (vault.NewDocument, err
 
 // webDropForm: the page without JavaScript posts every photo at once.
 func (s *server) webDropForm(c *gin.Context) {
-	token, info, ok := s.webLiveLink(c)
-	if !ok {
+	if _, _, ok := s.webLiveLink(c); !ok {
 		return
 	}
 	ctx := c.Request.Context()
@@ -131,7 +130,8 @@ func (s *server) webDropForm(c *gin.Context) {
 	}
 	defer release()
 	// The link may have been used up while this upload waited.
-	if token, info, ok = s.webLiveLink(c); !ok {
+	token, info, ok := s.webLiveLink(c)
+	if !ok {
 		return
 	}
 	nd, err := dropDocument(info, up.fields["type"])

@@ -52,6 +52,11 @@ type NewDocument struct {
 	// consent covers it. Grantees of live consents covering Category are
 	// added automatically.
 	Grantees []Grantee
+	// Key is the submission's idempotency key ("" for none; see
+	// ValidSubmissionKey): the same key never stores a second paper, the
+	// second attempt fails with ErrConflict (Submission then tells what
+	// became of the first).
+	Key string
 }
 
 // Document is a document's metadata as its readers see it.
@@ -161,6 +166,12 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	id, err := newID()
 	if err != nil {
 		return Document{}, err
+	}
+	if nd.Key != "" {
+		if !ValidSubmissionKey(nd.Key) {
+			return Document{}, fmt.Errorf("%w: submission key", ErrInvalid)
+		}
+		id = s.submissionID(o.ID, nd.Key)
 	}
 	docIdent, err := seal.NewIdentity()
 	if err != nil {

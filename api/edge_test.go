@@ -112,9 +112,9 @@ func TestCrossOriginProtectionFirst(t *testing.T) {
 	// Same origin, and a client that is not a browser (no Origin, no
 	// Sec-Fetch-Site), reach the route.
 	cl := e.client()
-	checkErr(t, cl.send(t, request{method: "POST", path: "/nowhere"}), 404, "not_found", "same-origin POST to an unknown path")
+	checkErr(t, cl.send(t, request{method: "POST", path: "/api/v1/nowhere"}), 404, "not_found", "same-origin POST to an unknown path")
 	cl.origin = ""
-	checkErr(t, cl.send(t, request{method: "POST", path: "/nowhere"}), 404, "not_found", "non-browser POST to an unknown path")
+	checkErr(t, cl.send(t, request{method: "POST", path: "/api/v1/nowhere"}), 404, "not_found", "non-browser POST to an unknown path")
 }
 
 // TestLangRedirectStaysOnSite: the language switch and the login page send

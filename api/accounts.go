@@ -64,7 +64,8 @@ func (s *server) startSession(c *gin.Context, p *vault.Principal) (sessionJSON, 
 		return sessionJSON{}, err
 	}
 	s.setSessionCookie(c, token, sess)
-	c.Set(ctxToken, token) // what this request shows next belongs to the new session
+	s.setDeviceCookie(c, c.GetString(ctxDevice)) // after the session's: device.go
+	c.Set(ctxToken, token)                       // what this request shows next belongs to the new session
 	return s.sessionOut(c, p, sess), nil
 }
 
@@ -92,7 +93,7 @@ func (s *server) loginOwner(c *gin.Context) {
 		return
 	}
 	s.signIn(c, req.Secret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
-		return s.v.Login(ctx, req.Identifier, secret, c.ClientIP())
+		return s.loginOwnerFrom(ctx, c, req.Identifier, secret)
 	})
 }
 

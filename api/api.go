@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/vault"
@@ -88,6 +89,21 @@ type Limits struct {
 	// DownloadBytes caps a stored document read into memory to be re-fitted
 	// to a portal profile (default 60 MB).
 	DownloadBytes int64
+	// BodyGrace and BodyMinRate: every request body must arrive within
+	// BodyGrace (default 20 s) plus one second per BodyMinRate bytes
+	// (default 2 KiB/s, a poor mobile link); slower, the request ends with
+	// 408 and the connection is closed.
+	BodyGrace   time.Duration
+	BodyMinRate int64
+	// BodyMemory bounds the upload bytes held in memory at once, counted
+	// as they arrive (default Concurrent × TotalBytes); an upload that
+	// finds it full waits up to QueueWait, then gets 503.
+	BodyMemory int64
+	// PagePuts bounds the helper's page-by-page uploads in progress (each
+	// streams to storage): PagePuts in all (default 32) and PagePutsPerClient
+	// per drop link and per client address (default 2; the page sends one
+	// page at a time). Beyond either: 503 with Retry-After.
+	PagePuts, PagePutsPerClient int
 }
 
 func (l *Limits) defaults() {
@@ -112,6 +128,21 @@ func (l *Limits) defaults() {
 	if l.DownloadBytes <= 0 {
 		l.DownloadBytes = 60 << 20
 	}
+	if l.PagePuts <= 0 {
+		l.PagePuts = 32
+	}
+	if l.PagePutsPerClient <= 0 {
+		l.PagePutsPerClient = 2
+	}
+	if l.BodyGrace <= 0 {
+		l.BodyGrace = 20 * time.Second
+	}
+	if l.BodyMinRate <= 0 {
+		l.BodyMinRate = 2 << 10
+	}
+	if l.BodyMemory <= 0 {
+		l.BodyMemory = int64(l.Concurrent) * l.TotalBytes
+	}
 }
 
 // server holds the handlers' dependencies.
@@ -125,7 +156,9 @@ type server struct {
 	cookie   string
 	limits   Limits
 	uploads  chan struct{}
-	waiting  atomic.Int64 // uploads waiting for a slot
+	bodyMem  *semaphore.Weighted // upload bytes in memory (body.go)
+	pagePuts *inFlight           // page-by-page uploads in progress
+	waiting  atomic.Int64        // uploads waiting for a slot
 	login    *rateLimiter
 	drop     *rateLimiter
 	dropPost *rateLimiter
@@ -149,6 +182,7 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Metrics = noMetrics{}
 	}
 	r.Use(measure(cfg.Metrics), recovery(cfg.Logger), accessLog(cfg.Logger), securityHeaders(cfg.SecureCookie || strings.HasPrefix(cfg.BaseURL, "https://")), langMiddleware())
+	r.Use(untrustedForwarded(cfg.Logger))
 	r.NoRoute(func(c *gin.Context) { writeError(c, cfg.Logger, errNotFound) })
 	r.NoMethod(func(c *gin.Context) {
 		writeError(c, cfg.Logger, newErr(http.StatusMethodNotAllowed, "method_not_allowed",
@@ -176,6 +210,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.Use(s.crossOrigin(), s.bodyPolicy()) // edge.go: before any route's own checks
 	s.routes(r.Group("/api/v1"))
 	s.registerPages(r) // web pages (web.go)
 	return r, nil
@@ -199,6 +234,8 @@ func newServer(cfg Config) (*server, error) {
 		secure:   cfg.SecureCookie || u.Scheme == "https",
 		limits:   cfg.Limits,
 		uploads:  make(chan struct{}, cfg.Limits.Concurrent),
+		bodyMem:  semaphore.NewWeighted(cfg.Limits.BodyMemory),
+		pagePuts: newInFlight(cfg.Limits.PagePuts, cfg.Limits.PagePutsPerClient),
 		login:    newRateLimiter(cfg.RateLimits.LoginPerMinute, cfg.RateLimits.LoginBurst),
 		drop:     newRateLimiter(cfg.RateLimits.DropPerMinute, cfg.RateLimits.DropBurst),
 		dropPost: newRateLimiter(cfg.RateLimits.DropUploadsPerMinute, cfg.RateLimits.DropUploadBurst),

@@ -187,17 +187,17 @@ var uploadFields = []string{"title", "category", "type", "expires", "profile", "
 // encrypted as it is stored.
 func (s *server) uploadDocument(c *gin.Context) {
 	ctx := c.Request.Context()
+	up, err := s.readUpload(c, uploadFields...) // the body first: a slot only once it is in
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	release, err := s.acquireUpload(ctx)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	defer release()
-	up, err := s.readUpload(c, uploadFields...)
-	if err != nil {
-		writeError(c, s.log, err)
-		return
-	}
 	nd, err := newDocumentFields(up.fields, lang(c))
 	if err != nil {
 		writeError(c, s.log, err)

@@ -252,15 +252,20 @@ func (s *server) dropUpload(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	up, err := s.readUpload(c, dropFields...) // the body first: a slot only once it is in
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
 	release, err := s.acquireUpload(ctx)
 	if err != nil {
 		writeError(c, s.log, err)
 		return
 	}
 	defer release()
-	up, err := s.readUpload(c, dropFields...)
-	if err != nil {
-		writeError(c, s.log, err)
+	// The link may have been used up while this upload waited: no
+	// conversion for nothing.
+	if token, info, ok = s.liveLink(c); !ok {
 		return
 	}
 	l := lang(c)

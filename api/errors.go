@@ -75,6 +75,10 @@ var (
 		"What you sent is too large.", "Ce que vous avez envoyé est trop volumineux.")
 	errMediaType = newErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
 		"Wrong content type: send JSON (application/json).", "Mauvais type de contenu : envoyez du JSON (application/json).")
+	errNotMultipart = newErr(http.StatusUnsupportedMediaType, "multipart_refused",
+		"This address does not take files: send the form as the page does.", "Cette adresse ne prend pas de fichiers : envoyez le formulaire comme le fait la page.")
+	errMalformedForm = newErr(http.StatusBadRequest, "malformed_form",
+		"The form is damaged. Reload the page and try again.", "Le formulaire est abîmé. Rechargez la page et réessayez.")
 	errMultipartType = newErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
 		"Wrong content type: send the pages as multipart/form-data.", "Mauvais type de contenu : envoyez les pages en multipart/form-data.")
 	errMalformedJSON = newErr(http.StatusBadRequest, "malformed_json",

@@ -56,8 +56,65 @@ func TestRateLimiter(t *testing.T) {
 	for i := range maxBuckets + 10 {
 		l.allow(fmt.Sprint(i))
 	}
-	if len(l.buckets) > maxBuckets {
-		t.Fatalf("%d buckets kept, max %d", len(l.buckets), maxBuckets)
+	if l.buckets.Len() > maxBuckets {
+		t.Fatalf("%d buckets kept, max %d", l.buckets.Len(), maxBuckets)
+	}
+}
+
+// TestRateLimiterEvictsLeastRecent: a flood of new addresses past the
+// limiter's size forgets the oldest buckets only; a client that used up
+// its budget and keeps trying stays limited (the old limiter emptied every
+// bucket at 100,000 keys, giving the attacker a fresh budget).
+func TestRateLimiterEvictsLeastRecent(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newRateLimiter(1, 2) // 1 per minute, burst 2
+	l.now = func() time.Time { return now }
+	l.allow("attacker")
+	l.allow("attacker")
+	for i := range maxBuckets + 1000 {
+		l.allow("flood-" + fmt.Sprint(i))
+		if i%1000 == 0 {
+			if ok, _ := l.allow("attacker"); ok {
+				t.Fatalf("the drained client got a token back after %d new keys", i)
+			}
+		}
+	}
+	if l.buckets.Len() > maxBuckets {
+		t.Fatalf("%d buckets kept, max %d", l.buckets.Len(), maxBuckets)
+	}
+	if _, ok := l.buckets.Peek("flood-0"); ok {
+		t.Fatal("the least recently used key was kept")
+	}
+}
+
+// TestClientKeyIPv6Prefix: an IPv6 client is limited by its /64 (a host
+// holds a whole /64), IPv4 and IPv4-mapped addresses by the address.
+func TestClientKeyIPv6Prefix(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", true},
+		{"2001:db8:1:2::1", "2001:db8:1:3::1", false},
+		{"198.51.100.1", "198.51.100.2", false},
+		{"::ffff:198.51.100.1", "198.51.100.1", true},
+		{"fe80::1%eth0", "fe80::2", true},
+	} {
+		if got := clientKey(tc.a) == clientKey(tc.b); got != tc.same {
+			t.Errorf("clientKey(%q)=%q, clientKey(%q)=%q: same=%v, want %v", tc.a, clientKey(tc.a), tc.b, clientKey(tc.b), got, tc.same)
+		}
+	}
+	l := newRateLimiter(1, 3)
+	for i := range 3 {
+		if ok, _ := l.allow(clientKey(fmt.Sprintf("2001:db8:aa:bb::%x", i+1))); !ok {
+			t.Fatalf("request %d refused within the burst", i+1)
+		}
+	}
+	if ok, _ := l.allow(clientKey("2001:db8:aa:bb:1234:5678:9abc:def0")); ok {
+		t.Fatal("a new address in the same /64 got a fresh budget")
+	}
+	if ok, _ := l.allow(clientKey("2001:db8:aa:bc::1")); !ok {
+		t.Fatal("another /64 shares the budget")
 	}
 }
 

@@ -2,10 +2,12 @@ package api
 
 import (
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // RateLimits bounds anonymous routes per client IP, on top of the vault's
@@ -37,12 +39,15 @@ func (r *RateLimits) defaults() {
 }
 
 // rateLimiter is a token bucket per key, in memory (each instance counts
-// its own; the vault's DB-backed throttling counts across instances).
+// its own; the vault's DB-backed throttling counts across instances). It
+// remembers at most maxBuckets keys, forgetting the least recently used
+// first: a flood of new addresses pushes out the oldest buckets, never
+// everyone's at once.
 type rateLimiter struct {
 	mu      sync.Mutex
 	rate    float64 // tokens per second
 	burst   float64
-	buckets map[string]*bucket
+	buckets *simplelru.LRU[string, *bucket]
 	now     func() time.Time
 }
 
@@ -51,14 +56,19 @@ type bucket struct {
 	last   time.Time
 }
 
-// maxBuckets bounds the limiter's memory; full buckets are swept first.
+// maxBuckets bounds the limiter's memory.
 const maxBuckets = 100_000
 
 func newRateLimiter(perMinute, burst int) *rateLimiter {
-	return &rateLimiter{
-		rate: float64(perMinute) / 60, burst: float64(burst),
-		buckets: map[string]*bucket{}, now: time.Now,
+	return newRateLimiterSize(perMinute, burst, maxBuckets)
+}
+
+func newRateLimiterSize(perMinute, burst, size int) *rateLimiter {
+	lru, err := simplelru.NewLRU[string, *bucket](size, nil)
+	if err != nil {
+		panic("api: rate limiter size: " + err.Error()) // size is a positive constant
 	}
+	return &rateLimiter{rate: float64(perMinute) / 60, burst: float64(burst), buckets: lru, now: time.Now}
 }
 
 // allow takes a token for key, or says how long until one is available.
@@ -66,13 +76,10 @@ func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b, ok := l.buckets[key]
+	b, ok := l.buckets.Get(key)
 	if !ok {
-		if len(l.buckets) >= maxBuckets {
-			l.sweep(now)
-		}
 		b = &bucket{tokens: l.burst, last: now}
-		l.buckets[key] = b
+		l.buckets.Add(key, b)
 	}
 	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
@@ -84,17 +91,24 @@ func (l *rateLimiter) allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
-// sweep forgets buckets that have refilled (they hold no information), and
-// if that is not enough, every bucket.
-func (l *rateLimiter) sweep(now time.Time) {
-	for k, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-			delete(l.buckets, k)
-		}
+// clientKey is the rate-limit key of a client address: an IPv4 address as
+// is, an IPv6 address by its /64 (one subscriber's whole network: a
+// client holds billions of addresses in it). Anything unparsable is its
+// own key.
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
 	}
-	if len(l.buckets) >= maxBuckets {
-		clear(l.buckets)
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
 	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // limit refuses a request over the client IP's rate with 429 and
@@ -106,7 +120,7 @@ func (s *server) limit(l *rateLimiter) gin.HandlerFunc {
 // allow takes a token from l for the client IP, or answers 429 and returns
 // false.
 func (s *server) allow(c *gin.Context, l *rateLimiter) bool {
-	ok, wait := l.allow(c.ClientIP())
+	ok, wait := l.allow(clientKey(c.ClientIP()))
 	if !ok {
 		e := *errRateLimited
 		e.retryAfter = max(wait, time.Second)

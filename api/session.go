@@ -16,6 +16,8 @@ const (
 	ctxSession     = "coffre.session"
 	ctxToken       = "coffre.token"
 	ctxCSRFPending = "coffre.csrf.pending"
+	// ctxCSRFChecked: the session's CSRF token was checked (header or form).
+	ctxCSRFChecked = "coffre.csrf.checked"
 )
 
 // csrfHeader and csrfField carry the session's CSRF token.
@@ -142,26 +144,26 @@ func (s *server) csrf() gin.HandlerFunc {
 		if got := c.GetHeader(csrfHeader); got != "" {
 			if !tokenEqual(got, want) {
 				writeError(c, s.log, errCSRF)
+				return
 			}
+			c.Set(ctxCSRFChecked, true)
 			return
 		}
 		switch {
-		case hasMediaType(c.Request, "multipart/form-data") && multipartRoutes[c.FullPath()]:
+		case hasMediaType(c.Request, "multipart/form-data") && sessionUploadRoute(c):
 			c.Set(ctxCSRFPending, true)
 		case hasMediaType(c.Request, "application/x-www-form-urlencoded"):
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxJSONBody)
 			if err := c.Request.ParseForm(); err != nil || !tokenEqual(c.Request.PostForm.Get(csrfField), want) {
 				writeError(c, s.log, errCSRF)
+				return
 			}
+			c.Set(ctxCSRFChecked, true)
 		default:
 			writeError(c, s.log, errCSRF)
 		}
 	}
 }
-
-// multipartRoutes are the routes whose handler reads a multipart body and
-// checks its `csrf` field.
-var multipartRoutes = map[string]bool{"/api/v1/documents": true}
 
 // tokenEqual compares two tokens in constant time; an empty token never
 // matches.

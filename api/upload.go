@@ -53,7 +53,9 @@ func (s *server) readUpload(c *gin.Context, allowed ...string) (*upload, error) 
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.TotalBytes+multipartOverhead)
 	mr := multipart.NewReader(body, params["boundary"])
-	pending := c.GetBool(ctxCSRFPending)
+	// Fail closed: a request with a session whose CSRF token no layer
+	// checked must carry it as the first part, whatever the route.
+	pending := c.GetBool(ctxCSRFPending) || (principal(c) != nil && !c.GetBool(ctxCSRFChecked))
 	up := &upload{fields: map[string]string{}}
 	var total int64
 	defer func() { s.metrics.UploadBytes(routeOf(c), total) }()
@@ -151,7 +153,8 @@ func multipartError(err error) error {
 	if errors.As(err, &mbe) {
 		return errTooLarge
 	}
-	if errors.Is(err, context.Canceled) {
+	var ae *apiError
+	if errors.As(err, &ae) || errors.Is(err, context.Canceled) {
 		return err
 	}
 	return newErr(http.StatusBadRequest, "malformed_multipart",

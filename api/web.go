@@ -146,7 +146,7 @@ type page struct {
 	Notice, Error string
 	// SheetWaiting: a recovery sheet is waiting to be kept (web_sheet.go).
 	SheetWaiting bool
-	Data          any
+	Data         any
 	// Asks counts the owner's unanswered requests (a badge on her menu);
 	// AskList holds them where she looks first ("Mes papiers").
 	Asks    int
@@ -276,17 +276,11 @@ func (s *server) webSession() gin.HandlerFunc {
 }
 
 // webCSRF checks the session's CSRF token on state-changing page requests
-// with api's own check (the hidden `csrf` form field). A multipart form
-// carries it as its first part, which readUpload checks.
+// with api's own check (the hidden `csrf` form field). Only the known
+// upload routes (uploadRoutes) may carry it as the first part of a
+// multipart form, which readUpload then checks.
 func (s *server) webCSRF() gin.HandlerFunc {
-	check := s.csrf()
-	return func(c *gin.Context) {
-		if !safeMethod(c.Request.Method) && principal(c) != nil && hasMediaType(c.Request, "multipart/form-data") {
-			c.Set(ctxCSRFPending, true)
-			return
-		}
-		check(c)
-	}
+	return s.csrf()
 }
 
 // webRequire sends people without a session of that kind to the right

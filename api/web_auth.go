@@ -52,7 +52,7 @@ func (s *server) webLogin(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "login", p)
 		return
 	}
-	pr, err := s.v.Login(c.Request.Context(), ident, secret, c.ClientIP())
+	pr, err := s.loginOwnerFrom(c.Request.Context(), c, ident, secret)
 	if err != nil {
 		p.Error = s.errorText(p.L, err)
 		s.render(c, classify(err).status, "login", p)
@@ -125,7 +125,7 @@ type sheetData struct {
 	// Shown is the identifier as the person typed it ("06 12 34 56 78"),
 	// "" when not known.
 	Shown string
-	Code       string
+	Code  string
 	// Groups is the code cut in groups of four, for reading aloud.
 	Groups []string
 	// Next is where the "continue" button goes.

@@ -122,20 +122,24 @@ func dropDocument(info vault.DropLinkPublic, typ string) (vault.NewDocument, err
 
 // webDropForm: the page without JavaScript posts every photo at once.
 func (s *server) webDropForm(c *gin.Context) {
-	token, info, ok := s.webLiveLink(c)
-	if !ok {
+	if _, _, ok := s.webLiveLink(c); !ok {
 		return
 	}
 	ctx := c.Request.Context()
+	up, err := s.readUpload(c, "type") // the body first: a slot only once it is in
+	if err != nil {
+		s.dropError(c, err)
+		return
+	}
 	release, err := s.acquireUpload(ctx)
 	if err != nil {
 		s.dropError(c, err)
 		return
 	}
 	defer release()
-	up, err := s.readUpload(c, "type")
-	if err != nil {
-		s.dropError(c, err)
+	// The link may have been used up while this upload waited.
+	token, info, ok := s.webLiveLink(c)
+	if !ok {
 		return
 	}
 	nd, err := dropDocument(info, up.fields["type"])
@@ -228,6 +232,12 @@ func (s *server) webDropPage(c *gin.Context) {
 		s.dropJSONError(c, errTooLarge)
 		return
 	}
+	release, ok := s.pagePuts.acquire("link:"+c.Param("token"), "ip:"+clientKey(c.ClientIP()))
+	if !ok {
+		s.dropJSONError(c, errBusy())
+		return
+	}
+	defer release()
 	body := &countingReader{r: http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.PageBytes)}
 	defer func() { s.metrics.UploadBytes(routeOf(c), body.n) }()
 	stored, err := s.v.PutPendingPage(c.Request.Context(), c.Param("token"), key, n, body)
@@ -236,7 +246,7 @@ func (s *server) webDropPage(c *gin.Context) {
 		if errors.As(err, &mbe) {
 			err = errTooLarge
 		}
-		s.dropJSONError(c, err)
+		s.dropJSONError(c, slowBodyErr(c, err))
 		return
 	}
 	status := http.StatusCreated

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -233,12 +236,33 @@ func (s *server) switchLang(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, localPath(c.Query("back")))
 }
 
-// localPath keeps a redirect target on this site: an absolute path, never
-// "//host" or a scheme. Anything else is "/".
+// localPath keeps a redirect target on this site: an absolute path (with
+// an optional query), never "//host", a scheme, a user or a host. The
+// target is parsed with net/url, and refused outright when it holds a
+// backslash, a control character or white space anywhere, raw or
+// percent-encoded in its path (browsers drop tabs and newlines and read
+// "\" as "/", so "/\t/evil.example" would leave the site). Anything
+// refused is "/".
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n") || len(p) > 512 {
+	if len(p) > 512 || !strings.HasPrefix(p, "/") || !safeURLChars(p) {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || !safeURLChars(u.Path) {
 		return "/"
 	}
 	return p
+}
+
+// safeURLChars reports whether s holds no backslash, control character or
+// white space.
+func safeURLChars(s string) bool {
+	for _, r := range s {
+		if r == '\\' || r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) ||
+			unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }

@@ -145,13 +145,43 @@ func TestCatalogueAsData(t *testing.T) {
 	}
 }
 
+// TestLocalPath: the known open-redirect bypasses all stay on the site
+// (browsers drop tabs and newlines, read "\\" as "/", and strip leading
+// control characters and spaces).
 func TestLocalPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"/papers": "/papers", "": "/", "//evil.example": "/", "https://evil.example": "/",
-		"/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/", "papers": "/",
+	for _, tc := range []struct{ name, in, want string }{
+		{"path", "/papers", "/papers"},
+		{"path and query", "/papers?done=saved", "/papers?done=saved"},
+		{"encoded slash inside", "/papers/a%2Fb", "/papers/a%2Fb"},
+		{"empty", "", "/"},
+		{"relative", "papers", "/"},
+		{"scheme-relative", "//evil.example", "/"},
+		{"absolute", "https://evil.example", "/"},
+		{"scheme without slashes", "https:evil.example", "/"},
+		{"javascript", "javascript:alert(1)", "/"},
+		{"backslash", "/\\evil.example", "/"},
+		{"two backslashes", "\\\\evil.example", "/"},
+		{"backslash later", "/a/..\\..\\evil.example", "/"},
+		{"tab", "/\t/evil.example", "/"},
+		{"newline", "/\n/evil.example", "/"},
+		{"carriage return", "/\r/evil.example", "/"},
+		{"header injection", "/a\r\nSet-Cookie: x", "/"},
+		{"NUL", "/\x00/evil.example", "/"},
+		{"leading space", " //evil.example", "/"},
+		{"space inside", "/ /evil.example", "/"},
+		{"DEL", "/\x7f/evil.example", "/"},
+		{"no-break space", "/\u00a0/evil.example", "/"},
+		{"ideographic space", "/\u3000/evil.example", "/"},
+		{"zero-width space", "/\u200b/evil.example", "/"},
+		{"encoded second slash", "/%2Fevil.example", "/"},
+		{"encoded backslash", "/%5Cevil.example", "/"},
+		{"encoded tab", "/%09/evil.example", "/"},
+		{"user info", "//user@evil.example", "/"},
+		{"invalid UTF-8", "/\xff/evil.example", "/"},
+		{"too long", "/" + strings.Repeat("a", 600), "/"},
 	} {
-		if got := localPath(in); got != want {
-			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		if got := localPath(tc.in); got != tc.want {
+			t.Errorf("%s: localPath(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
 		}
 	}
 }

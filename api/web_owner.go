@@ -133,21 +133,20 @@ func (s *server) webAddForm(c *gin.Context) {
 // field first), converted into one PDF and encrypted as it is stored.
 func (s *server) webAdd(c *gin.Context) {
 	ctx := c.Request.Context()
-	release, err := s.acquireUpload(ctx)
-	if err != nil {
-		s.webError(c, err)
-		return
-	}
-	defer release()
-	up, err := s.readUpload(c, "type", "title", "expires", "next", "key")
+	up, err := s.readUpload(c, "type", "title", "expires", "next", "key") // the body first: a slot only once it is in
 	p := s.newPage(c, "add.title")
 	p.Nav, p.Scripts = "add", []string{"shrink.js", "upload.js"}
 	p.Data = addForm{Groups: typeGroups(), Key: newSubmissionKey()}
+	var release func()
+	if err == nil {
+		release, err = s.acquireUpload(ctx)
+	}
 	if err != nil {
 		p.Error = s.errorText(p.L, err)
 		s.render(c, classify(err).status, "add", p)
 		return
 	}
+	defer release()
 	key := up.fields["key"]
 	p.Data = addForm{Groups: typeGroups(), Type: up.fields["type"], Title: up.fields["title"], Key: key}
 	if key != "" && !vault.ValidSubmissionKey(key) {

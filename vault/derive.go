@@ -17,6 +17,7 @@ const (
 	infoIdentifier     = "coffre/vault/v1/identifier-hmac"
 	infoServerIdentity = "coffre/vault/v1/server-identity"
 	infoThrottle       = "coffre/vault/v1/throttle-hmac"
+	infoDevice         = "coffre/vault/v1/device-cookie"
 	infoSessionKey     = "coffre/vault/v1/session-identity"
 	infoSessionCSRF    = "coffre/vault/v1/session-csrf"
 )

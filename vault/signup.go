@@ -251,17 +251,38 @@ func (s *Service) decoySecret(ctx context.Context, secret []byte) {
 // identifier, after the same work), *ThrottledError (ErrThrottled) when too
 // many attempts failed — no secret is evaluated then. Journaled.
 func (s *Service) Login(ctx context.Context, identifier string, secret []byte, clientIP string) (*Principal, error) {
+	p, _, err := s.LoginFrom(ctx, identifier, secret, Client{IP: clientIP})
+	return p, err
+}
+
+// LoginFrom is Login from a client that may hold a device token, which a
+// successful login hands out (OWASP's "device cookie"): a browser that has
+// signed in to this account before counts its failures on a budget of its
+// own, so that failures from elsewhere (anyone who knows the identifier)
+// do not lock it out; an unknown browser shares the account's budget. The
+// new device token, to keep in place of the old one, is returned with the
+// principal.
+func (s *Service) LoginFrom(ctx context.Context, identifier string, secret []byte, cl Client) (*Principal, string, error) {
 	ident, err := NormalizeIdentifier(identifier)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if secret, err = normSecret(secret); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	att, err := s.beginAttempt(ctx, scopeOwnerLogin, ident, clientIP)
+	att, err := s.beginDeviceAttempt(ctx, scopeOwnerLogin, ident, cl)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	p, err := s.login(ctx, ident, secret, att)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, s.newDeviceToken(scopeOwnerLogin, ident), nil
+}
+
+// login checks an owner's secret for an attempt already counted.
+func (s *Service) login(ctx context.Context, ident string, secret []byte, att *attempt) (*Principal, error) {
 	o, _, err := s.meta.OwnerAccountByIdentifier(ctx, s.identifierHash(ident))
 	if errors.Is(err, meta.ErrNotFound) {
 		s.decoySecret(ctx, secret)

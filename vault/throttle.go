@@ -94,7 +94,12 @@ type attempt struct {
 // identifier) and the client address, or fails with a *ThrottledError
 // without counting anything.
 func (s *Service) beginAttempt(ctx context.Context, scope, account, clientIP string) (*attempt, error) {
-	a := &attempt{s: s, accountKey: "a:" + s.keyedHash(infoThrottle, scope, account)}
+	return s.beginAttemptKey(ctx, "a:"+s.keyedHash(infoThrottle, scope, account), clientIP)
+}
+
+// beginAttemptKey is beginAttempt on the account counter accountKey.
+func (s *Service) beginAttemptKey(ctx context.Context, accountKey, clientIP string) (*attempt, error) {
+	a := &attempt{s: s, accountKey: accountKey}
 	rules := []meta.ThrottleRule{{Key: a.accountKey, Window: throttleWindow, Block: accountBlock}}
 	if ip := clientNet(clientIP); ip != "" {
 		a.ipKey = "n:" + s.keyedHash(infoThrottle, "client", ip)

@@ -118,6 +118,10 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if cfg.TrustedProxies == "" {
+		log.Warn("no trusted proxy: if Coffre runs behind a proxy or load balancer, list its addresses in " +
+			"COFFRE_TRUSTED_PROXIES (--trusted-proxies), or every client shares the proxy's address and its login and upload limits")
+	}
 	fmt.Fprintf(stdout, "Coffre is listening on %s\n", url)
 	log.Info("listening", "addr", ln.Addr().String())
 

@@ -20,3 +20,12 @@ func signalGroup(cmd *exec.Cmd, kill bool) {
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, sig)
 }
+
+// stopProcess freezes (SIGSTOP) or resumes (SIGCONT) the child.
+func stopProcess(cmd *exec.Cmd, stop bool) error {
+	sig := syscall.SIGCONT
+	if stop {
+		sig = syscall.SIGSTOP
+	}
+	return cmd.Process.Signal(sig)
+}

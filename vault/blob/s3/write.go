@@ -53,16 +53,27 @@ func (s *Store) write(ctx context.Context, key string, r io.Reader, size int64, 
 		opts.SetMatchETagExcept("*") // If-None-Match: *
 	}
 
-	var buf []byte
-	if size >= 0 && size < s.partSize {
+	var (
+		buf, first []byte
+		last       bool
+		err        error
+	)
+	pr := &partReader{ctx: ctx, r: r, size: size}
+	switch {
+	case size >= 0 && size < s.partSize:
 		buf = make([]byte, size) // small object: a buffer of its size
-	} else {
+		first, last, err = pr.next(buf)
+	case size < 0:
+		// Unknown size: the buffer grows with what arrives, so that a
+		// slow writer of a small object holds what it sent, not a part.
+		first, last, err = pr.grow(int(s.partSize))
+		buf = first[:cap(first)]
+	default:
 		bp := s.bufs.Get().(*[]byte)
 		defer s.bufs.Put(bp)
 		buf = *bp
+		first, last, err = pr.next(buf)
 	}
-	pr := &partReader{ctx: ctx, r: r, size: size}
-	first, last, err := pr.next(buf)
 	if err != nil {
 		return err
 	}
@@ -199,7 +210,42 @@ func (p *partReader) next(buf []byte) (part []byte, last bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	// The part is full: peek one byte to learn whether the stream goes on.
+	return p.peek(buf[:got])
+}
+
+// grow reads the first part of a stream of unknown size into a buffer that
+// starts small and doubles as data arrives, up to max bytes (the part
+// size); its capacity is then max, for the parts that follow.
+func (p *partReader) grow(max int) (part []byte, last bool, err error) {
+	buf := make([]byte, 0, min(max, 64<<10))
+	for {
+		m, err := p.readFull(buf[len(buf):cap(buf)])
+		p.n += int64(m)
+		buf = buf[:len(buf)+m]
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if err := p.checkEnd(); err != nil {
+				return nil, false, err
+			}
+			p.done = true
+			return buf, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if cap(buf) >= max {
+			return p.peek(buf)
+		}
+		nb := make([]byte, len(buf), min(max, 2*cap(buf)))
+		copy(nb, buf)
+		buf = nb
+	}
+}
+
+// peek is called with a full part: it reads one byte ahead to learn
+// whether the stream goes on.
+func (p *partReader) peek(part []byte) ([]byte, bool, error) {
+	got := len(part)
+	buf := part
 	var one [1]byte
 	k, err := p.readFull(one[:])
 	if k == 1 {

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// Reading request bodies. A body must arrive at a minimum average rate
+// (after a grace period): the connection's read deadline moves forward
+// with every byte received (http.ResponseController.SetReadDeadline), so a
+// client that trickles a byte every few seconds is cut off instead of
+// holding a goroutine, memory or a slot for ever. Upload bodies count
+// against a memory budget as their bytes arrive, so that a slow client
+// holds only what it sent, and a conversion slot is taken only once the
+// whole body is in.
+
+// errSlowBody answers a body that arrives slower than the minimum rate.
+var errSlowBody = newErr(http.StatusRequestTimeout, "too_slow",
+	"The connection is too slow: nothing was saved. Try again where the network is better.",
+	"La connexion est trop lente : rien n'a été enregistré. Réessayez là où le réseau est meilleur.")
+
+// pacedBody reads a request body under a read deadline that grows with
+// the bytes received: grace + received/minRate after the first read.
+type pacedBody struct {
+	r       io.ReadCloser
+	rc      *http.ResponseController
+	start   time.Time
+	grace   time.Duration
+	minRate float64 // bytes per second
+	n       int64
+	noDL    bool // the connection takes no deadline (HTTP/2 over a test transport…)
+	slow    atomic.Bool
+}
+
+// ctxBody holds the request's *pacedBody.
+const ctxBody = "coffre.body"
+
+// slowBodyErr is errSlowBody when the request's body fell behind the
+// minimum rate (net/http then cancels the request, so a handler that
+// streams the body elsewhere sees only "context canceled"), else err.
+func slowBodyErr(c *gin.Context, err error) error {
+	if v, ok := c.Get(ctxBody); ok {
+		if pb, ok := v.(*pacedBody); ok && pb.slow.Load() {
+			return errSlowBody
+		}
+	}
+	return err
+}
+
+func newPacedBody(w http.ResponseWriter, r io.ReadCloser, grace time.Duration, minRate int64) *pacedBody {
+	return &pacedBody{r: r, rc: http.NewResponseController(w), start: time.Now(), grace: grace, minRate: float64(minRate)}
+}
+
+func (p *pacedBody) Read(b []byte) (int, error) {
+	dl := p.start.Add(p.grace + time.Duration(float64(p.n)/p.minRate*float64(time.Second)))
+	if !time.Now().Before(dl) {
+		p.slow.Store(true)
+		return 0, errSlowBody
+	}
+	if !p.noDL {
+		if err := p.rc.SetReadDeadline(dl); errors.Is(err, http.ErrNotSupported) {
+			p.noDL = true
+		}
+	}
+	k, err := p.r.Read(b)
+	p.n += int64(k)
+	if errors.Is(err, io.EOF) {
+		// The body is in: lift the deadline before net/http's background
+		// read (which watches for the client going away) could hit it and
+		// cancel the request.
+		p.done()
+	}
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		p.slow.Store(true)
+		return k, errSlowBody
+	}
+	return k, err
+}
+
+func (p *pacedBody) Close() error { return p.r.Close() }
+
+// done lifts the deadline once the handler is through with the body (the
+// response may take longer than the body's allowance).
+func (p *pacedBody) done() {
+	if !p.noDL {
+		_ = p.rc.SetReadDeadline(time.Time{})
+	}
+}
+
+// budgetChunk is how much of the memory budget a read takes at a time.
+const budgetChunk = 64 << 10
+
+// budgetBody counts the bytes of an upload body against the server's
+// memory budget as they arrive; release gives them back when the request
+// is over (the upload's pages live in memory until then).
+type budgetBody struct {
+	r    io.ReadCloser
+	ctx  context.Context
+	sem  *semaphore.Weighted
+	wait time.Duration
+	held int64
+	// released: the request is over; what the server still drains is not
+	// kept, so not counted.
+	released bool
+}
+
+func (b *budgetBody) Read(p []byte) (int, error) {
+	if b.released {
+		return b.r.Read(p)
+	}
+	if len(p) > budgetChunk {
+		p = p[:budgetChunk]
+	}
+	want := int64(len(p))
+	if !b.sem.TryAcquire(want) {
+		ctx, cancel := context.WithTimeout(b.ctx, b.wait)
+		err := b.sem.Acquire(ctx, want)
+		cancel()
+		if err != nil {
+			if b.ctx.Err() != nil {
+				return 0, b.ctx.Err()
+			}
+			return 0, errBusy()
+		}
+	}
+	n, err := b.r.Read(p)
+	b.held += int64(n)
+	if int64(n) < want {
+		b.sem.Release(want - int64(n))
+	}
+	return n, err
+}
+
+func (b *budgetBody) Close() error { return b.r.Close() }
+
+func (b *budgetBody) release() {
+	b.released = true
+	if b.held > 0 {
+		b.sem.Release(b.held)
+		b.held = 0
+	}
+}

@@ -34,12 +34,12 @@ type consentJSON struct {
 	Grantee   granteeJSON `json:"grantee"`
 	Scope     scopeJSON   `json:"scope"`
 	// ScopeText says the scope in words, in the caller's language.
-	ScopeText []string  `json:"scope_text"`
-	Purpose   string    `json:"purpose"`
-	Created   time.Time   `json:"created"`
-	Expires   time.Time   `json:"expires"`
-	Revoked   *time.Time  `json:"revoked,omitempty"`
-	Live      bool        `json:"live"`
+	ScopeText []string   `json:"scope_text"`
+	Purpose   string     `json:"purpose"`
+	Created   time.Time  `json:"created"`
+	Expires   time.Time  `json:"expires"`
+	Revoked   *time.Time `json:"revoked,omitempty"`
+	Live      bool       `json:"live"`
 }
 
 func nonNil(s []string) []string {

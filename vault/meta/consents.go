@@ -35,7 +35,7 @@ type Consent struct {
 	// Categories are legacy (consents granted before migration 7).
 	Categories []string
 	Created    time.Time
-	Expires       time.Time
+	Expires    time.Time
 	// Revoked is zero while not revoked.
 	Revoked time.Time
 	// Swept is when the expiry sweeper handled it (zero: not yet).

@@ -29,9 +29,9 @@ type DropLink struct {
 	ConsentExpires time.Time
 	ConsentRevoked time.Time
 	Created        time.Time
-	Expires   time.Time
-	MaxUses   int
-	Uses      int
+	Expires        time.Time
+	MaxUses        int
+	Uses           int
 	// Revoked is zero while not revoked.
 	Revoked time.Time
 }

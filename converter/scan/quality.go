@@ -43,6 +43,9 @@ type Measures struct {
 	LineHeight int
 }
 
+// measuring is false only in the benchmark that prices the measures.
+var measuring = true
+
 // faintLevel: flattened values below this are marked, if faintly.
 const faintLevel = 215
 

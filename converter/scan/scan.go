@@ -111,7 +111,7 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	if errors.Is(err, errNotCard) {
 		res, err = render(ctx, p, sm, pg, opts, false)
 	}
-	if err == nil {
+	if err == nil && measuring {
 		measureFrame(&res.Measures, sm, pg, p.w, p.h)
 	}
 	return res, err
@@ -170,7 +170,9 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 		}
 	}
 	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns}
-	measurePage(&res.Measures, luma, flat, orient)
+	if measuring {
+		measurePage(&res.Measures, luma, flat, orient)
+	}
 	for i, c := range pg.corners {
 		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
 	}

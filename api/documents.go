@@ -217,7 +217,7 @@ func (s *server) uploadDocument(c *gin.Context) {
 	var doc vault.Document
 	res, err := s.convertAndStore(ctx, up.pages, opts, nd, func(nd vault.NewDocument, r io.Reader) error {
 		var err error
-		doc, err = s.v.AddDocument(ctx, owner.ID(), nd, r)
+		doc, err = s.v.AddOwnDocument(ctx, owner, nd, r)
 		return err
 	})
 	if err != nil {
@@ -260,7 +260,7 @@ func newDocumentFields(f map[string]string, l string) (vault.NewDocument, error)
 		return nd, fieldErr("category", "Unknown category.", "Catégorie inconnue.")
 	}
 	if nd.Title == "" {
-		nd.Title = msg{"Document", "Document"}.in(l)
+		nd.Title = msg{"Paper", "Papier"}.in(l)
 	}
 	if err := checkTitle(nd.Title); err != nil {
 		return nd, err

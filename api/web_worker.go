@@ -23,11 +23,13 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.GET("", s.webPro)
 	g.GET("/people/:owner", s.webPerson)
 	g.GET("/people/:owner/dossier", s.webDossier)
+	g.GET("/people/:owner/papers/:id/file", s.workerDownload) // web_errors.go
 	g.GET("/requests/new", s.webRequestForm)
 	g.POST("/requests", s.webCreateRequest)
 	g.GET("/signup", s.webProSignupForm)
 	g.POST("/signup", s.limit(s.login), s.webSignup)
 	g.POST("/links", s.webCreateLink)
+	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
 }
 
@@ -92,6 +94,9 @@ type proData struct {
 	Requests []requestProgress
 	Name     string
 	Org      string
+	// Messages are the worker's unread messages (a person stopped
+	// sharing, papers arrived).
+	Messages []inboxRow
 }
 
 func (s *server) webPro(c *gin.Context) {
@@ -119,6 +124,7 @@ func (s *server) webPro(c *gin.Context) {
 	if info, err := s.v.WorkerInfo(ctx, pr.ID()); err == nil {
 		d.Name, d.Org = info.Name, info.OrgName
 	}
+	d.Messages = s.unreadMessages(c)
 	p := s.newPage(c, "pro.title")
 	p.Nav = "pro"
 	p.Data = d
@@ -143,6 +149,9 @@ func (s *server) findPerson(c *gin.Context) (*person, bool) {
 		if p.OwnerID == c.Param("owner") {
 			return p, true
 		}
+	}
+	if s.sharingStopped(c, c.Param("owner")) {
+		return nil, false
 	}
 	s.webError(c, errNotFound)
 	return nil, false

@@ -117,7 +117,7 @@ func TestJournalStory(t *testing.T) {
 		vault.EventSignup, vault.EventRecoveryCodeWithheld, vault.EventLogin, vault.EventRecoveryCodeRenewed, vault.EventLinkCreated, vault.EventUploadViaLink,
 		vault.EventRequestReceived, vault.EventConsentGranted, vault.EventRequestAccepted,
 		vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventConsentRevoked,
-		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventExport, vault.EventDocumentDeleted,
+		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventDocumentViewed, vault.EventExport, vault.EventDocumentDeleted,
 	}
 	if !slices.Equal(kinds, want) {
 		t.Fatalf("journal kinds:\n got %v\nwant %v", kinds, want)
@@ -136,10 +136,10 @@ func TestJournalStory(t *testing.T) {
 		vault.EventUploadViaLink:        "Quelqu'un a déposé votre avis d'impôt « Avis 2025 » par le lien « Papiers CAF »",
 		vault.EventDocumentViewed:       "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt « Avis 2025 », le 3 mars à 15 h 08",
 		vault.EventDocumentDownload:     "CCAS de Roubaix — Mme Morel a téléchargé votre avis d'impôt",
-		vault.EventConsentGranted:       "Vous avez autorisé CCAS de Roubaix — Mme Morel à consulter vos documents (Dossier RSA)",
+		vault.EventConsentGranted:       "Vous avez autorisé CCAS de Roubaix — Mme Morel à consulter vos papiers (Dossier RSA)",
 		vault.EventConsentRevoked:       "Vous avez retiré l'autorisation donnée à CCAS de Roubaix — Mme Morel",
 		vault.EventConsentExpired:       "L'autorisation donnée à CCAS de Roubaix — Mme Morel a pris fin",
-		vault.EventRequestReceived:      "CCAS de Roubaix — Mme Morel vous demande des documents (Dossier RSA)",
+		vault.EventRequestReceived:      "CCAS de Roubaix — Mme Morel vous demande des papiers (Dossier RSA)",
 		vault.EventDocumentDeleted:      "Vous avez supprimé votre avis d'impôt",
 		vault.EventRecoveryCodeReissued: "Un nouveau code de secours a été émis après la récupération",
 	} {
@@ -175,7 +175,7 @@ func TestEventText(t *testing.T) {
 		{vault.Event{At: time.Date(2026, 8, 1, 6, 5, 0, 0, time.UTC), Kind: vault.EventLogin, ActorKind: vault.ActorOwner}, "fr",
 			"Vous vous êtes connecté, le 1er août" + year + " à 8 h 05"},
 		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "en",
-			"Someone dropped the document “Photos” through the link “CAF”, on 3 March" + year + " at 14:02"},
+			"Someone dropped the paper “Photos” through the link “CAF”, on 3 March" + year + " at 14:02"},
 		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars" + year + " à 14 h 02"},
 	} {
 		if got := c.e.Text(c.lang); got != c.want {
@@ -216,9 +216,15 @@ func TestJournalTamper(t *testing.T) {
 		{"reordered", []string{
 			`UPDATE journal SET seq = 1000 WHERE owner_id = ? AND seq = 2`,
 			`UPDATE journal SET seq = 2 WHERE owner_id = ? AND seq = 3`,
-			`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`}, "follow"},
+			`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`}, "reordered"},
 		{"removed tail", []string{`DELETE FROM journal WHERE owner_id = ? AND seq = (SELECT MAX(seq) FROM journal WHERE owner_id = ?)`}, "removed"},
 		{"removed everything", []string{`DELETE FROM journal WHERE owner_id = ?`}, "removed"},
+		{"removed everything with its head", []string{`DELETE FROM journal WHERE owner_id = ?`, `DELETE FROM journal_heads WHERE owner_id = ?`,
+			`DELETE FROM journal_hashes WHERE owner_id = ?`}, "missing or empty journal"},
+		{"entry added", []string{`INSERT INTO journal (owner_id, seq, at, kind, actor_kind, actor_id, document_id, payload_sealed, prev_hash, hash)
+			SELECT owner_id, seq + 1, at + 1, 'login', actor_kind, actor_id, '', payload_sealed, prev_hash, hash
+			FROM journal WHERE owner_id = ? AND seq = (SELECT MAX(seq) FROM journal WHERE owner_id = ?)`}, "not covered by the signed checkpoint"},
+		{"forged checkpoint", []string{`UPDATE journal_heads SET checkpoint = replace(checkpoint, '—', '-') WHERE owner_id = ?`}, "not signed by this service"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

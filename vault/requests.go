@@ -52,6 +52,10 @@ type Request struct {
 	Fulfilled map[string]bool
 	Created   time.Time
 	ConsentID string
+	// Ended is when the request's consent stopped (zero while live or if
+	// never given); EndRevoked says the owner stopped it (else it expired).
+	Ended      time.Time
+	EndRevoked bool
 }
 
 // RequestStore keeps requests. Contracts: AcceptRequest marks a pending
@@ -234,6 +238,7 @@ func (s *Service) progress(ctx context.Context, r *Request, docs map[string][]me
 		return mapMeta("request progress", err)
 	}
 	if !c.LiveAt(s.now()) {
+		r.Ended, r.EndRevoked = consentEnd(c.Revoked, c.Expires)
 		return nil
 	}
 	ds, ok := docs[r.OwnerID]

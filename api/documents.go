@@ -260,7 +260,7 @@ func newDocumentFields(f map[string]string, l string) (vault.NewDocument, error)
 		return nd, fieldErr("category", "Unknown category.", "Catégorie inconnue.")
 	}
 	if nd.Title == "" {
-		nd.Title = msg{"Document", "Document"}.in(l)
+		nd.Title = msg{"Paper", "Papier"}.in(l)
 	}
 	if err := checkTitle(nd.Title); err != nil {
 		return nd, err

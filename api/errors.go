@@ -100,6 +100,16 @@ var (
 func writeError(c *gin.Context, log logger, err error) {
 	e := classify(err)
 	c.Set(ctxErrorCode, e.code)
+	if ws, ok := c.Get(ctxWebErrors); ok {
+		// A page route: the person gets a page, never raw JSON.
+		if s, ok := ws.(*server); ok {
+			if e.retryAfter > 0 {
+				c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
+			}
+			s.webError(c, err)
+			return
+		}
+	}
 	if e.status >= 500 {
 		log.Error("request failed", "route", routeOf(c), "err", err.Error())
 	}

@@ -105,6 +105,9 @@ type envOptions struct {
 	// bucket; storage_test.go).
 	openStore    func(ctx context.Context, t vault.StorageTarget) (blob.Store, error)
 	ownerBuckets bool
+	// scryptLogN, when set, replaces the tests' cheap scrypt cost (10):
+	// timing tests need the secret derivation to dominate.
+	scryptLogN int
 }
 
 var testPepper = bytes.Repeat([]byte{0x5a}, 32)
@@ -132,9 +135,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatalf("s3.New: %v", err)
 	}
 	clk := &clock{t: time.Now().UTC()}
+	logN := 10
+	if o.scryptLogN > 0 {
+		logN = o.scryptLogN
+	}
 	v, err := vault.New(vault.Config{
 		Meta: ms, Blobs: blobs, Pepper: testPepper,
-		Scrypt: seal.ScryptParams{LogN: 10, AllowWeak: true}, Now: clk.Now,
+		Scrypt: seal.ScryptParams{LogN: logN, AllowWeak: true}, Now: clk.Now,
 		OpenStore: o.openStore, OwnerBuckets: o.ownerBuckets,
 	})
 	if err != nil {

@@ -139,6 +139,7 @@ func TestHostileInput(t *testing.T) {
 		{"PATCH", "/api/v1/documents/" + w.docID, w.owner, `{"title":"Renamed"}`},
 		{"POST", "/api/v1/consents", w.owner, `{"grantee":{"kind":"worker","id":"x"},"scope":{"categories":["tax"]},"purpose":"p","days":31}`},
 		{"POST", "/api/v1/requests", w.worker, `{"owner_id":"x","purpose":"p","types":["rib"],"days":31}`},
+		{"POST", "/api/v1/requests", w.worker, `{"owner_identifier":"x.y.z","purpose":"p","types":["rib"],"days":31}`},
 		{"POST", "/api/v1/requests/x/accept", w.owner, `{"documents":[]}`},
 		{"POST", "/api/v1/droplinks", w.owner, `{"label":"l"}`},
 		{"DELETE", "/api/v1/account", w.owner, `{"confirm":false}`},

@@ -174,6 +174,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/requests", body: func(int) any {
 			return map[string]any{"owner_id": w.ids["ownerID"], "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
 		}, want: sess(fb, crt, crt, crt, fb)},
+		// By identifier: the same answer for a vault's identifier as for
+		// one no vault has.
+		{method: "POST", path: "/api/v1/requests", body: func(int) any {
+			return map[string]any{"owner_identifier": w.creds[owner][0], "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
+		}, want: sess(fb, crt, crt, crt, fb)},
+		{method: "POST", path: "/api/v1/requests", body: func(int) any {
+			return map[string]any{"owner_identifier": "personne.sans.coffre", "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
+		}, want: sess(fb, crt, crt, crt, fb)},
 		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{}} },
 			want: sess(nf, fb, fb, fb, crt)},
 		{method: "POST", path: "/api/v1/requests/{req2}/decline", want: sess(nf, fb, fb, fb, nc)},

@@ -126,8 +126,8 @@ func TestRecoverConcurrentSameCodeAPI(t *testing.T) {
 	}
 }
 
-// Without JavaScript: the recovery form shows the new code at once, on the
-// sign-up sheet page, in the person's language.
+// Without JavaScript: the recovery form shows the new code at once (after a
+// redirect), on the sign-up sheet page, in the person's language.
 func TestWebRecoverShowsNewSheet(t *testing.T) {
 	e := newEnv(t, envOptions{rateLimits: highLimits})
 	code := signUpOwner(t, e.client(), "recup.web", "pomme radis ballon hibou")
@@ -143,19 +143,17 @@ func TestWebRecoverShowsNewSheet(t *testing.T) {
 		if !strings.Contains(page, c.title) || !strings.Contains(page, c.notice) || !strings.Contains(page, `id="after-recovery"`) {
 			t.Fatalf("%s: recovery page lacks the new sheet:\n%s", c.lang, truncate(r.body))
 		}
-		i := strings.Index(page, `name="code" value="`)
-		if i < 0 {
-			t.Fatalf("%s: no code on the page", c.lang)
-		}
-		fresh := page[i+len(`name="code" value="`):]
-		fresh = fresh[:strings.IndexByte(fresh, '"')]
+		fresh := sheetCode(page)
 		if fresh == "" || fresh == code {
 			t.Fatalf("%s: code shown %q, want a new one", c.lang, fresh)
 		}
-		// The page's print button works with the session just opened.
-		csrf := page[strings.Index(page, `name="csrf" value="`)+len(`name="csrf" value="`):]
-		b.csrf = csrf[:strings.IndexByte(csrf, '"')]
-		pdf := want(t, b.postForm(t, "/sheet", url.Values{"identifier": {"recup.web"}, "code": {fresh}}), 200, "print the new sheet")
+		// Reached by a redirect: a reload shows it again.
+		again := want(t, b.get(t, "/sheet"), 200, "reload the sheet")
+		if sheetCode(string(again.body)) != fresh {
+			t.Fatalf("%s: reloaded sheet lacks the code", c.lang)
+		}
+		// The page's button saves the sheet with the session just opened.
+		pdf := want(t, b.get(t, "/sheet/pdf"), 200, "save the new sheet")
 		if !bytes.HasPrefix(pdf.body, []byte("%PDF-")) {
 			t.Fatalf("%s: sheet is not a PDF", c.lang)
 		}
@@ -266,4 +264,19 @@ func TestRecoveryCodeHostile(t *testing.T) {
 			"identifier": c.ident, "recovery_code": c.code, "new_secret": "moulin ardoise pelican sirop",
 		}), 200, "code after hostile attempts: "+c.ident)
 	}
+}
+
+// sheetCode reads the recovery code a sheet page shows ("" if none).
+func sheetCode(page string) string {
+	i := strings.Index(page, `class="code"`)
+	if i < 0 {
+		return ""
+	}
+	rest := page[i:]
+	rest = rest[:strings.Index(rest, "</p>")]
+	var groups []string
+	for _, part := range strings.Split(rest, "<span>")[1:] {
+		groups = append(groups, part[:strings.Index(part, "</span>")])
+	}
+	return strings.Join(groups, "-")
 }

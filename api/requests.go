@@ -49,7 +49,9 @@ type createRequestReq struct {
 }
 
 // createRequest: a worker asks an owner (by id, or by the identifier the
-// person gives) for a checklist of document types, for a purpose.
+// person gives) for a checklist of document types, for a purpose. By
+// identifier, the answer does not tell whether a vault has it: the request
+// waits for the person either way (vault.CreateRequestByIdentifier).
 func (s *server) createRequest(c *gin.Context) {
 	var req createRequestReq
 	if err := decodeJSON(c, &req); err != nil {
@@ -80,17 +82,15 @@ func (s *server) createRequest(c *gin.Context) {
 		}
 	}
 	ctx := c.Request.Context()
-	owner := req.OwnerID
-	if owner == "" {
-		var err error
-		if owner, err = s.v.OwnerIDByIdentifier(ctx, req.OwnerIdentifier); err != nil {
-			writeError(c, s.log, err)
-			return
-		}
+	nr := vault.NewRequest{OwnerID: req.OwnerID, Purpose: strings.TrimSpace(req.Purpose), Types: req.Types, Days: req.Days, Message: req.Message}
+	var r vault.Request
+	var err error
+	if req.OwnerIdentifier != "" {
+		// The same answer whether or not a vault has this identifier.
+		r, err = s.v.CreateRequestByIdentifier(ctx, principal(c), req.OwnerIdentifier, nr)
+	} else {
+		r, err = s.v.CreateRequest(ctx, principal(c), nr)
 	}
-	r, err := s.v.CreateRequest(ctx, principal(c), vault.NewRequest{
-		OwnerID: owner, Purpose: strings.TrimSpace(req.Purpose), Types: req.Types, Days: req.Days, Message: req.Message,
-	})
 	if err != nil {
 		writeError(c, s.log, err)
 		return

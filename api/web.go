@@ -144,7 +144,13 @@ type page struct {
 	Scripts []string
 	// Notice and Error are messages shown on top of the page.
 	Notice, Error string
+	// SheetWaiting: a recovery sheet is waiting to be kept (web_sheet.go).
+	SheetWaiting bool
 	Data          any
+	// Asks counts the owner's unanswered requests (a badge on her menu);
+	// AskList holds them where she looks first ("Mes papiers").
+	Asks    int
+	AskList []vault.Request
 }
 
 // newPage starts the template data of a page.
@@ -154,9 +160,15 @@ func (s *server) newPage(c *gin.Context, titleKey string) *page {
 	if pr := principal(c); pr != nil {
 		p.Kind = string(pr.Kind())
 		p.CSRF = session(c).CSRF
+		if pr.Kind() == vault.KindOwner {
+			p.Asks, _ = s.v.PendingRequests(c.Request.Context(), pr)
+		}
 	}
 	if q := c.Request.URL.RawQuery; q != "" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
 		p.Path += "?" + q
+	}
+	if c.Request.URL.Path != "/sheet" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
+		_, p.SheetWaiting = s.keptSheet(c)
 	}
 	if n := c.Query("done"); n != "" {
 		if msg := l.T("done." + n); msg != "done."+n {
@@ -232,8 +244,9 @@ func (s *server) registerPages(r *gin.Engine) {
 	d.PUT("/pages/:n", s.webDropPage)
 	d.POST("/send", s.limit(s.dropPost), s.webDropSend)
 
-	p := r.Group("", s.sameOrigin(), s.webSession(), s.webCSRF())
+	p := r.Group("", s.htmlErrors(), s.sameOrigin(), s.webSession(), s.webCSRF())
 	p.GET("/", s.webHome)
+	p.HEAD("/", s.webHome)
 	p.GET("/login", s.webLoginForm)
 	p.POST("/login", s.limit(s.login), s.webLogin)
 	p.GET("/signup", s.webSignupForm)
@@ -242,6 +255,7 @@ func (s *server) registerPages(r *gin.Engine) {
 	p.POST("/recover", s.limit(s.login), s.webRecover)
 	p.POST("/logout", s.webLogout)
 	p.POST("/sheet", s.webSheet)
+	s.sheetPages(p) // web_sheet.go
 	p.GET("/pro/login", s.webWorkerLoginForm)
 	p.POST("/pro/login", s.limit(s.login), s.webWorkerLogin)
 
@@ -249,6 +263,7 @@ func (s *server) registerPages(r *gin.Engine) {
 	s.ownerPages(o)
 	w := p.Group("/pro", s.webRequire(vault.KindWorker))
 	s.workerPages(w)
+	s.webNoRoute(r) // web_errors.go
 }
 
 // webSession resumes the session, if any, for every page.

@@ -122,6 +122,9 @@ func (s *server) webSignupForm(c *gin.Context) {
 // sheetData is the page showing a new recovery code once.
 type sheetData struct {
 	Identifier string
+	// Shown is the identifier as the person typed it ("06 12 34 56 78"),
+	// "" when not known.
+	Shown string
 	Code       string
 	// Groups is the code cut in groups of four, for reading aloud.
 	Groups []string
@@ -196,21 +199,16 @@ func (s *server) webSignup(c *gin.Context) {
 		return
 	}
 	sd := newSheetData(norm, code, "/papers")
-	{
-		owner, err := s.v.Unlock(ctx, ownerID, secret)
-		var out sessionJSON
-		if err == nil {
-			out, err = s.startSession(c, owner)
-		}
-		if err != nil {
-			s.webError(c, err)
-			return
-		}
-		p = s.newPage(c, "sheet.title")
-		p.Kind, p.CSRF = string(vault.KindOwner), out.CSRFToken
+	sd.Shown = ident
+	owner, err := s.v.Unlock(ctx, ownerID, secret)
+	if err == nil {
+		_, err = s.startSession(c, owner)
 	}
-	p.Data = sd
-	s.render(c, http.StatusCreated, "sheet", p)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	s.showSheet(c, sd)
 }
 
 // webSheet renders the recovery sheet PDF from the code the page holds
@@ -276,19 +274,15 @@ func (s *server) webRecover(c *gin.Context) {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
-	out, err := s.startSession(c, pr)
-	if err != nil {
+	if _, err := s.startSession(c, pr); err != nil {
 		s.webError(c, err)
 		return
 	}
-	// The code just used no longer works: show the new one once.
+	// The code just used no longer works: show the new one until kept.
 	norm, _ := vault.NormalizeIdentifier(ident) // Recover accepted it
 	sd := newSheetData(norm, code, "/papers")
-	sd.AfterRecovery = true
-	p = s.newPage(c, "sheet.title")
-	p.Kind, p.CSRF = string(vault.KindOwner), out.CSRFToken
-	p.Data = sd
-	s.render(c, http.StatusOK, "sheet", p)
+	sd.Shown, sd.AfterRecovery = ident, true
+	s.showSheet(c, sd)
 }
 
 // webLogout ends this session (or every session, with all=1).
@@ -307,5 +301,7 @@ func (s *server) webLogout(c *gin.Context) {
 		}
 	}
 	s.clearCookie(c)
+	s.clearSheet(c)
+	s.clearSealed(c, s.linkCookie())
 	redirectDone(c, "/", "loggedout")
 }

@@ -32,10 +32,15 @@ import (
 const uploadKeyHeader = "X-Upload-Key"
 
 type dropData struct {
-	Token     string
-	Label     string
+	Token string
+	Label string
+	// From is the name the owner chose to show the helper.
+	From      string
 	Requested []string
-	Expires   time.Time
+	// Groups are the types the helper may pick from when the link names
+	// none.
+	Groups  []typeGroup
+	Expires time.Time
 	// MaxPages and PageBytes bound what the page lets the helper send.
 	MaxPages  int
 	PageBytes int64
@@ -57,7 +62,8 @@ func (s *server) webDrop(c *gin.Context) {
 	p := s.dropPage(c, "drop.title")
 	p.Scripts = []string{"shrink.js", "drop.js"}
 	p.Data = dropData{
-		Token: token, Label: info.Label, Requested: info.Requested, Expires: info.Expires,
+		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
+		Groups:   typeGroups(),
 		MaxPages: min(s.limits.Parts, vault.MaxPendingPages), PageBytes: s.limits.PageBytes,
 	}
 	s.render(c, http.StatusOK, "drop", p)
@@ -93,7 +99,9 @@ func (s *server) dropError(c *gin.Context, err error) {
 
 // dropDocument describes what the helper sends, from the chosen type.
 func dropDocument(info vault.DropLinkPublic, typ string) (vault.NewDocument, error) {
-	nd := vault.NewDocument{Type: typ, Title: info.Label, Profile: converter.GenericProfileID, Category: "other"}
+	// A paper of no known type is titled neutrally, never with the
+	// owner's own message to the helper (which is not the paper's name).
+	nd := vault.NewDocument{Type: typ, Title: untypedDropTitle, Profile: converter.GenericProfileID, Category: "other"}
 	if typ == "" {
 		if len(info.Requested) == 1 {
 			nd.Type = info.Requested[0]

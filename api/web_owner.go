@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -24,6 +25,7 @@ func (s *server) ownerPages(g *gin.RouterGroup) {
 	g.POST("/papers/add", s.webAdd)
 	g.GET("/papers/:id", s.webPaper)
 	g.GET("/papers/:id/view", s.webView)
+	g.GET("/papers/:id/pages/:n", s.webPageImage) // web_preview.go
 	g.GET("/papers/:id/file", s.downloadDocument)
 	g.POST("/papers/:id/edit", s.webEdit)
 	g.GET("/papers/:id/delete", s.webDeleteForm)
@@ -85,6 +87,7 @@ func (s *server) webPapers(c *gin.Context) {
 	}
 	p := s.newPage(c, "papers.title")
 	p.Nav = "papers"
+	p.AskList = s.pendingAsks(c, p.Asks)
 	p.Data = groups
 	s.render(c, http.StatusOK, "papers", p)
 }
@@ -114,13 +117,15 @@ type addForm struct {
 	Groups []typeGroup
 	Type   string
 	Title  string
+	// Key is the submission's idempotency key (a retry sends it again).
+	Key string
 }
 
 func (s *server) webAddForm(c *gin.Context) {
 	p := s.newPage(c, "add.title")
 	p.Nav = "add"
 	p.Scripts = []string{"shrink.js", "upload.js"}
-	p.Data = addForm{Groups: typeGroups(), Type: c.Query("type")}
+	p.Data = addForm{Groups: typeGroups(), Type: c.Query("type"), Key: newSubmissionKey()}
 	s.render(c, http.StatusOK, "add", p)
 }
 
@@ -134,16 +139,27 @@ func (s *server) webAdd(c *gin.Context) {
 		return
 	}
 	defer release()
-	up, err := s.readUpload(c, "type", "title", "expires", "next")
+	up, err := s.readUpload(c, "type", "title", "expires", "next", "key")
 	p := s.newPage(c, "add.title")
 	p.Nav, p.Scripts = "add", []string{"shrink.js", "upload.js"}
-	p.Data = addForm{Groups: typeGroups()}
+	p.Data = addForm{Groups: typeGroups(), Key: newSubmissionKey()}
 	if err != nil {
 		p.Error = s.errorText(p.L, err)
 		s.render(c, classify(err).status, "add", p)
 		return
 	}
-	p.Data = addForm{Groups: typeGroups(), Type: up.fields["type"], Title: up.fields["title"]}
+	key := up.fields["key"]
+	p.Data = addForm{Groups: typeGroups(), Type: up.fields["type"], Title: up.fields["title"], Key: key}
+	if key != "" && !vault.ValidSubmissionKey(key) {
+		key = ""
+	}
+	owner := principal(c)
+	// The same submission again (a retry after a lost answer): never a
+	// second paper.
+	if key != "" && s.sameSubmission(c, owner, key, p) {
+		return
+	}
+	delete(up.fields, "key")
 	nd, err := newDocumentFields(up.fields, p.L.domainLang())
 	if err != nil {
 		p.Error = s.errorText(p.L, err)
@@ -151,13 +167,16 @@ func (s *server) webAdd(c *gin.Context) {
 		return
 	}
 	nd.Profile = converter.GenericProfileID
-	owner := principal(c)
+	nd.Key = key
 	var doc vault.Document
 	_, err = s.convertAndStore(ctx, up.pages, converter.Options{Kind: pdfKind(nd.Category)}, nd, func(nd vault.NewDocument, r io.Reader) error {
 		var err error
 		doc, err = s.v.AddDocument(ctx, owner.ID(), nd, r)
 		return err
 	})
+	if err != nil && key != "" && errors.Is(err, vault.ErrConflict) && s.sameSubmission(c, owner, key, p) {
+		return
+	}
 	if err != nil {
 		p.Error = s.errorText(p.L, err)
 		s.render(c, classify(err).status, "add", p)
@@ -169,6 +188,8 @@ func (s *server) webAdd(c *gin.Context) {
 type paperData struct {
 	Doc      docRow
 	Profiles []converter.Profile
+	// PageNums numbers the pages, for their previews.
+	PageNums []int
 }
 
 func (s *server) webPaper(c *gin.Context) {
@@ -179,7 +200,11 @@ func (s *server) webPaper(c *gin.Context) {
 	}
 	p := s.newPage(c, "paper.title")
 	p.Nav = "papers"
-	p.Data = paperData{Doc: s.docRow(d), Profiles: converter.Profiles()}
+	nums := make([]int, min(max(d.Pages, 1), maxPreviewPages))
+	for i := range nums {
+		nums[i] = i + 1
+	}
+	p.Data = paperData{Doc: s.docRow(d), Profiles: converter.Profiles(), PageNums: nums}
 	s.render(c, http.StatusOK, "paper", p)
 }
 
@@ -204,8 +229,15 @@ func (s *server) webView(c *gin.Context) {
 // webEdit renames a paper and sets or clears its expiry date.
 func (s *server) webEdit(c *gin.Context) {
 	ctx, pr, id := c.Request.Context(), principal(c), c.Param("id")
+	cur, err := s.v.Document(ctx, pr, id)
+	if err != nil {
+		s.webError(c, err)
+		return
+	}
+	// The form sends both fields: only what changed is changed (and
+	// journaled), so a new date is never logged as a rename.
 	title := strings.TrimSpace(c.PostForm("title"))
-	if title != "" {
+	if title != "" && title != cur.Title {
 		if err := checkTitle(title); err != nil {
 			s.webError(c, err)
 			return
@@ -220,9 +252,11 @@ func (s *server) webEdit(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	if err := s.v.SetExpiry(ctx, pr, id, exp); err != nil {
-		s.webError(c, err)
-		return
+	if !exp.Equal(cur.Expires) {
+		if err := s.v.SetExpiry(ctx, pr, id, exp); err != nil {
+			s.webError(c, err)
+			return
+		}
 	}
 	redirectDone(c, "/papers/"+id, "saved")
 }
@@ -256,12 +290,9 @@ type grantee struct {
 // workers who sent the owner a request.
 func (s *server) grantees(c *gin.Context) []grantee {
 	ctx := c.Request.Context()
+	// The workers who asked come first (the newest request first, the
+	// form preselects it), then whole organisations.
 	var out []grantee
-	if orgs, err := s.v.Organisations(ctx); err == nil {
-		for _, o := range orgs {
-			out = append(out, grantee{Kind: string(vault.KindOrganisation), ID: o.ID, Name: o.Name})
-		}
-	}
 	if reqs, err := s.v.Requests(ctx, principal(c)); err == nil {
 		seen := map[string]bool{}
 		for _, r := range reqs {
@@ -274,6 +305,11 @@ func (s *server) grantees(c *gin.Context) []grantee {
 				name += " (" + r.OrgName + ")"
 			}
 			out = append(out, grantee{Kind: string(vault.KindWorker), ID: r.WorkerID, Name: name})
+		}
+	}
+	if orgs, err := s.v.Organisations(ctx); err == nil {
+		for _, o := range orgs {
+			out = append(out, grantee{Kind: string(vault.KindOrganisation), ID: o.ID, Name: o.Name})
 		}
 	}
 	return out

@@ -18,8 +18,10 @@ func (s *server) sharingPages(g *gin.RouterGroup) {
 	g.GET("/share", s.webConsents)
 	g.POST("/share", s.webShare)
 	g.POST("/share/:id/revoke", s.webRevokeConsent)
+	g.POST("/share/:id/undo", s.webUndoRevoke) // web_people.go
 	g.GET("/links", s.webLinks)
 	g.POST("/links", s.webCreateLink)
+	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
 	g.GET("/requests", s.webRequests)
 	g.POST("/requests/:id/accept", s.webAcceptRequest)
@@ -86,7 +88,7 @@ func (s *server) webConsents(c *gin.Context) {
 	}
 	p := s.newPage(c, "consents.title")
 	p.Nav = "share"
-	p.Data = map[string]any{"Live": live, "Past": past}
+	p.Data = map[string]any{"Live": live, "Past": past, "Undo": undoable(c, past)}
 	s.render(c, http.StatusOK, "consents", p)
 }
 
@@ -95,10 +97,12 @@ func (s *server) webRevokeConsent(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	redirectDone(c, "/share", "revoked")
+	redirectDone(c, "/share?undo="+urlQueryEscape(c.Param("id")), "revoked")
 }
 
 type linksData struct {
+	// From prefills the name the helper sees (the owner's display name).
+	From   string
 	Links  []vault.DropLink
 	Groups []typeGroup
 	Now    time.Time
@@ -113,7 +117,11 @@ func (s *server) webLinks(c *gin.Context) {
 	}
 	p := s.newPage(c, "links.title")
 	p.Nav = "links"
-	p.Data = linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	d := linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	if prof, err := s.v.OwnerProfile(c.Request.Context(), pr); err == nil {
+		d.From = prof.DisplayName
+	}
+	p.Data = d
 	s.render(c, http.StatusOK, "links", p)
 }
 
@@ -151,17 +159,58 @@ func (s *server) webCreateLink(c *gin.Context) {
 		owner = c.PostForm("owner")
 	}
 	token, dl, err := s.v.CreateDropLink(c.Request.Context(), pr, owner, vault.NewDropLink{
-		Label: label, Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
+		Label: label, From: strings.TrimSpace(c.PostForm("from")), Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
 		RequestID: c.PostForm("request"),
 	})
 	if err != nil {
 		s.webError(c, err)
 		return
 	}
+	// Shown by a redirect (a reload shows it again, never makes a second
+	// link), from a cookie sealed to the session: the token is in no page
+	// address and nowhere in clear.
+	nl := newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
+	if err := s.setSealed(c, s.linkCookie(), nl, newLinkMaxAge); err != nil {
+		s.webError(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, newLinkPath(c))
+}
+
+// newLinkMaxAge bounds how long a new link's page can be shown again.
+const newLinkMaxAge = time.Hour
+
+func (s *server) linkCookie() string {
+	if s.secure {
+		return "__Host-coffre-newlink"
+	}
+	return "coffre-newlink"
+}
+
+// newLinkPath is the page showing the link just made.
+func newLinkPath(c *gin.Context) string {
+	if principal(c).Kind() == vault.KindWorker {
+		return "/pro/links/new"
+	}
+	return "/links/new"
+}
+
+// webNewLink shows the link just made (again, on a reload).
+func (s *server) webNewLink(c *gin.Context) {
+	var nl newLinkData
+	if !s.openSealed(c, s.linkCookie(), &nl) || nl.URL == "" {
+		back := "/links"
+		if principal(c).Kind() == vault.KindWorker {
+			back = "/pro"
+		}
+		c.Redirect(http.StatusSeeOther, back)
+		return
+	}
 	p := s.newPage(c, "newlink.title")
 	p.Nav = "links"
-	p.Data = newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
-	s.render(c, http.StatusCreated, "newlink", p)
+	p.Data = nl
+	c.Header("Cache-Control", "no-store")
+	s.render(c, http.StatusOK, "newlink", p)
 }
 
 func (s *server) webRevokeLink(c *gin.Context) {
@@ -306,10 +355,7 @@ func (s *server) webNewRecovery(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	p := s.newPage(c, "sheet.title")
-	p.Nav = "account"
-	p.Data = newSheetData(prof.Identifier, code, "/account")
-	s.render(c, http.StatusOK, "sheet", p)
+	s.showSheet(c, newSheetData(prof.Identifier, code, "/account"))
 }
 
 func (s *server) webDeleteAccountForm(c *gin.Context) {

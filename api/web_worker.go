@@ -23,11 +23,13 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.GET("", s.webPro)
 	g.GET("/people/:owner", s.webPerson)
 	g.GET("/people/:owner/dossier", s.webDossier)
+	g.GET("/people/:owner/papers/:id/file", s.workerDownload) // web_errors.go
 	g.GET("/requests/new", s.webRequestForm)
 	g.POST("/requests", s.webCreateRequest)
 	g.GET("/signup", s.webProSignupForm)
 	g.POST("/signup", s.limit(s.login), s.webSignup)
 	g.POST("/links", s.webCreateLink)
+	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
 }
 
@@ -92,6 +94,9 @@ type proData struct {
 	Requests []requestProgress
 	Name     string
 	Org      string
+	// Messages are the worker's unread messages (a person stopped
+	// sharing, papers arrived).
+	Messages []inboxRow
 }
 
 func (s *server) webPro(c *gin.Context) {
@@ -119,6 +124,7 @@ func (s *server) webPro(c *gin.Context) {
 	if info, err := s.v.WorkerInfo(ctx, pr.ID()); err == nil {
 		d.Name, d.Org = info.Name, info.OrgName
 	}
+	d.Messages = s.unreadMessages(c)
 	p := s.newPage(c, "pro.title")
 	p.Nav = "pro"
 	p.Data = d
@@ -143,6 +149,9 @@ func (s *server) findPerson(c *gin.Context) (*person, bool) {
 		if p.OwnerID == c.Param("owner") {
 			return p, true
 		}
+	}
+	if s.sharingStopped(c, c.Param("owner")) {
+		return nil, false
 	}
 	s.webError(c, errNotFound)
 	return nil, false
@@ -247,9 +256,8 @@ func (s *server) webCreateRequest(c *gin.Context) {
 		p.Error = msg
 		s.render(c, status, "newrequest", p)
 	}
-	owner, err := s.v.OwnerIDByIdentifier(ctx, ident)
-	if err != nil {
-		fail(http.StatusUnprocessableEntity, p.L.T("newrequest.unknown"))
+	if _, err := vault.NormalizeIdentifier(ident); err != nil {
+		fail(http.StatusUnprocessableEntity, p.L.T("newrequest.badidentifier"))
 		return
 	}
 	days, _ := strconv.Atoi(c.PostForm("days"))
@@ -259,8 +267,9 @@ func (s *server) webCreateRequest(c *gin.Context) {
 		fail(http.StatusUnprocessableEntity, p.L.T("newrequest.missing"))
 		return
 	}
-	if _, err := s.v.CreateRequest(ctx, principal(c), vault.NewRequest{
-		OwnerID: owner, Purpose: purpose, Types: types, Days: days, Message: strings.TrimSpace(c.PostForm("message")),
+	// The same page whether or not a vault has this identifier.
+	if _, err := s.v.CreateRequestByIdentifier(ctx, principal(c), ident, vault.NewRequest{
+		Purpose: purpose, Types: types, Days: days, Message: strings.TrimSpace(c.PostForm("message")),
 	}); err != nil {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return

@@ -3,21 +3,16 @@ package converter
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/coffre/coffre/converter/scan"
 )
 
-// photo12MP returns a 12 MP (3000×4000) phone photo: the repository's rib
-// sample, else a synthetic one.
+// photo12MP returns a 12 MP (3000×4000) phone photo: the rib sample drawn
+// by internal/photogen.
 func photo12MP(b *testing.B) []byte {
 	b.Helper()
-	if data, err := os.ReadFile(filepath.Join(samplesDir(), "rib.photo.jpg")); err == nil {
-		return data
-	}
-	return encodeJPEG(b, docImage(3000, 4000, 1), 90)
+	return samplePhoto(b, "rib")
 }
 
 // BenchmarkConvertPhoto converts one 12 MP JPEG photo into a one-page PDF

@@ -30,13 +30,13 @@ const (
 	authorMarker   = "COFFRE-AUTHOR-MARKER"
 )
 
-// samplesDir is where the repository's sample photos live.
-func samplesDir() string { return testenv.SamplesDir() }
+// samplesDir is where the sample photos drawn by internal/photogen are.
+func samplesDir(t testing.TB) string { return testenv.SamplesDir(t) }
 
-// samplePhoto returns one of the repository's sample photos.
+// samplePhoto returns one of the sample photos drawn by internal/photogen.
 func samplePhoto(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(samplesDir(), name+".photo.jpg"))
+	data, err := os.ReadFile(filepath.Join(samplesDir(t), name+".photo.jpg"))
 	if err != nil {
 		t.Fatalf("sample photo %s: %v", name, err)
 	}

@@ -31,7 +31,7 @@ func TestLegibility(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		truth, err := os.ReadFile(filepath.Join(samplesDir(), name+".truth.txt"))
+		truth, err := os.ReadFile(filepath.Join(samplesDir(t), name+".truth.txt"))
 		if err != nil {
 			t.Fatal(err)
 		}

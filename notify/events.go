@@ -13,6 +13,8 @@ var _ vault.EventSink = (*Service)(nil)
 //   - a worker viewed or downloaded a document → the owner (access);
 //   - a drop link was used → the owner (access);
 //   - a consent ended → the owner (access);
+//   - a worker's request arrived → the owner (access);
+//   - the owner stopped sharing with a worker → that worker (request);
 //   - access restored by assisted recovery → the owner (access);
 //   - a document arrived (by link or added) that workers may read under a
 //     consent → each of those workers (request).
@@ -42,6 +44,14 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		toOwner = true
 		p.Actor, p.Org = e.ActorName, e.OrgName
 		p.DocType, p.Title = "", ""
+	case vault.EventRequestReceived:
+		// A worker's request reaches the owner where she looks (inbox)
+		// and on the channels she chose for access alerts.
+		toOwner = true
+		p.Actor, p.Org = e.ActorName, e.OrgName
+		p.DocType, p.Title = "", ""
+	case vault.EventConsentRevoked:
+		s.sharingStopped(ctx, e, eventID)
 	}
 	if toOwner {
 		if _, err := s.queue(ctx, notice{to: owner, kind: KindAccess, key: "event:" + eventID, p: p}); err != nil {
@@ -73,6 +83,20 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 var alertKinds = []string{
 	vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
 	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
+	vault.EventRequestReceived, vault.EventConsentRevoked,
+}
+
+// sharingStopped tells the worker an owner stopped sharing with (a consent
+// to an organisation tells no one: its members are many).
+func (s *Service) sharingStopped(ctx context.Context, e vault.Event, eventID string) {
+	if e.Grantee.Kind != vault.KindWorker || e.Grantee.ID == "" {
+		return
+	}
+	p := payload{Subject: subjectSharingStopped, Actor: e.ShownName, At: e.At}
+	n := notice{to: Recipient{Kind: vault.KindWorker, ID: e.Grantee.ID}, kind: KindRequest, key: "stopped:" + eventID, p: p}
+	if _, err := s.queue(ctx, n); err != nil {
+		s.report(err)
+	}
 }
 
 // Alerts reports whether a journal event kind can produce a notification.

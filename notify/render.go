@@ -12,9 +12,10 @@ import (
 
 // Subjects of payloads besides the vault's journal event kinds.
 const (
-	subjectExpiry        = "expiry"
-	subjectConsentEnding = "consent-ending"
-	subjectDocsArrived   = "documents-arrived"
+	subjectExpiry         = "expiry"
+	subjectConsentEnding  = "consent-ending"
+	subjectDocsArrived    = "documents-arrived"
+	subjectSharingStopped = "sharing-stopped"
 )
 
 // payload is what a queued notification holds (sealed to the server's
@@ -67,17 +68,17 @@ func (s *Service) render(p payload, lang string, now time.Time) text {
 		if p.Subject == vault.EventDocumentDownload {
 			verb = say("downloaded", "a téléchargé")
 		}
-		t.subject = say("Someone opened one of your documents", "Un de vos documents a été consulté")
+		t.subject = say("Someone opened one of your papers", "Un de vos papiers a été consulté")
 		t.body = say(
 			fmt.Sprintf("%s %s %s on %s.", who, verb, doc, whenText(p.At, true)),
 			fmt.Sprintf("%s %s %s, le %s.", who, verb, doc, whenText(p.At, false))) + "\n" +
 			say("If you did not expect it, withdraw the permission in Coffre.",
 				"Si vous ne vous y attendiez pas, retirez l'autorisation dans Coffre.")
 	case vault.EventUploadViaLink:
-		t.subject = say("A document arrived in your vault", "Un document est arrivé dans votre coffre")
+		t.subject = say("A paper arrived in your vault", "Un papier est arrivé dans votre coffre")
 		t.body = say(
-			fmt.Sprintf("Someone used one of your drop links: %s was added on %s.", doc, whenText(p.At, true)),
-			fmt.Sprintf("Quelqu'un a utilisé un de vos liens de dépôt : %s a été ajouté le %s.", doc, whenText(p.At, false)))
+			fmt.Sprintf("Someone used one of your upload links: %s was added on %s.", doc, whenText(p.At, true)),
+			fmt.Sprintf("Quelqu'un a utilisé un de vos liens d'envoi : %s a été ajouté le %s.", doc, whenText(p.At, false)))
 	case subjectConsentEnding:
 		days := daysUntil(now, p.Expires)
 		t.subject = say("A permission you gave ends soon", "Une autorisation que vous avez donnée prend fin bientôt")
@@ -87,15 +88,35 @@ func (s *Service) render(p payload, lang string, now time.Time) text {
 	case vault.EventConsentExpired:
 		t.subject = say("A permission you gave has ended", "Une autorisation que vous avez donnée a pris fin")
 		t.body = say(
-			fmt.Sprintf("The permission given to %s ended on %s: they no longer see your documents.", granteeText(p.Target, true), whenText(p.At, true)),
-			fmt.Sprintf("L'autorisation donnée à %s a pris fin le %s : cette personne ne voit plus vos documents.", granteeText(p.Target, false), whenText(p.At, false)))
+			fmt.Sprintf("The permission given to %s ended on %s: they no longer see your papers.", granteeText(p.Target, true), whenText(p.At, true)),
+			fmt.Sprintf("L'autorisation donnée à %s a pris fin le %s : cette personne ne voit plus vos papiers.", granteeText(p.Target, false), whenText(p.At, false)))
 	case vault.EventAssistedRecovery:
 		t.subject = say("Access to your vault was restored", "L'accès à votre coffre a été rétabli")
 		t.body = say(
 			fmt.Sprintf("%s restored access to your vault (assisted recovery) on %s. If it was not with you, contact them at once.", who, whenText(p.At, true)),
 			fmt.Sprintf("%s a rétabli l'accès à votre coffre (récupération assistée) le %s. Si ce n'était pas avec vous, contactez-les tout de suite.", who, whenText(p.At, false)))
+	case vault.EventRequestReceived:
+		t.subject = say("Someone asks you for papers", "On vous demande des papiers")
+		t.body = say(
+			fmt.Sprintf("%s asked you for papers on %s. Open Coffre to answer: you choose what you share.", who, whenText(p.At, true)),
+			fmt.Sprintf("%s vous a demandé des papiers le %s. Ouvrez Coffre pour répondre : vous choisissez ce que vous partagez.", who, whenText(p.At, false)))
+		if base != "" {
+			t.link = base + "/requests"
+		}
+	case subjectSharingStopped:
+		name := clean(p.Actor)
+		if name == "" {
+			name = say("A person", "Une personne")
+		}
+		t.subject = say("A person stopped sharing with you", "Une personne a arrêté de partager avec vous")
+		t.body = say(
+			fmt.Sprintf("%s stopped sharing papers with you on %s: you no longer see them.", name, whenText(p.At, true)),
+			fmt.Sprintf("%s a arrêté de partager ses papiers avec vous le %s : vous ne les voyez plus.", name, whenText(p.At, false)))
+		if base != "" {
+			t.link = base + "/pro"
+		}
 	case subjectDocsArrived:
-		t.subject = say("A document you can see arrived", "Un document que vous pouvez consulter est arrivé")
+		t.subject = say("A paper you can see arrived", "Un papier que vous pouvez consulter est arrivé")
 		t.body = say(
 			fmt.Sprintf("%s arrived on %s in the file of a person who gave you access.", capital(docNeutral(p.DocType, true)), whenText(p.At, true)),
 			fmt.Sprintf("%s est arrivé le %s dans le dossier d'une personne qui vous a donné accès.", capital(docNeutral(p.DocType, false)), whenText(p.At, false)))
@@ -135,28 +156,28 @@ func docName(docType, title string, en bool) string {
 		return "votre " + label
 	case title != "":
 		if en {
-			return "your document “" + title + "”"
+			return "your paper “" + title + "”"
 		}
-		return "votre document « " + title + " »"
+		return "votre papier « " + title + " »"
 	}
 	if en {
-		return "one of your documents"
+		return "one of your papers"
 	}
-	return "un de vos documents"
+	return "un de vos papiers"
 }
 
 // docNeutral names a document for a worker, by its type only.
 func docNeutral(docType string, en bool) string {
 	if dt, ok := vault.DocTypeByID(docType); ok && docType != "other" {
 		if en {
-			return "a document (" + dt.Label["en"] + ")"
+			return "a paper (" + dt.Label["en"] + ")"
 		}
-		return "un document (" + dt.Label["fr"] + ")"
+		return "un papier (" + dt.Label["fr"] + ")"
 	}
 	if en {
-		return "a document"
+		return "a paper"
 	}
-	return "un document"
+	return "un papier"
 }
 
 func actorName(name, org string, en bool) string {

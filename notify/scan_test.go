@@ -101,8 +101,8 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 		kinds[it.Subject]++
 	}
 	wantSubjects := []string{
-		"Votre titre de séjour arrive à expiration", "Un de vos documents a été consulté",
-		"Un document est arrivé dans votre coffre", "Une autorisation que vous avez donnée prend fin bientôt",
+		"Votre titre de séjour arrive à expiration", "Un de vos papiers a été consulté",
+		"Un papier est arrivé dans votre coffre", "Une autorisation que vous avez donnée prend fin bientôt",
 		"Une autorisation que vous avez donnée a pris fin",
 	}
 	for _, s := range wantSubjects {
@@ -110,7 +110,7 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 			t.Errorf("no %q in the owner's inbox (%v)", s, kinds)
 		}
 	}
-	if kinds["Un de vos documents a été consulté"] != 2 {
+	if kinds["Un de vos papiers a été consulté"] != 2 {
 		t.Errorf("want 2 read alerts, got %v", kinds)
 	}
 	wm := w.mailsTo(workerEmail)
@@ -160,7 +160,7 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 	in.round(t)
 	var last mailMsg
 	for _, m := range w.mailsTo(o.email) {
-		if m.Subject == "Un de vos documents a été consulté" {
+		if m.Subject == "Un de vos papiers a été consulté" {
 			last = m
 		}
 	}

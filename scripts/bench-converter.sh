@@ -5,7 +5,8 @@
 # conversion and for four concurrent conversions in one process.
 #
 # Usage: scripts/bench-converter.sh [photo.jpg]
-#   default photo: testdata/samples/rib.photo.jpg (a 12 MP phone photo)
+#   default photo: the rib sample drawn by internal/photogen (a 12 MP phone
+#   photo of a fictitious RIB; go run ./internal/photogen/cmd/photogen)
 #   GOMAXPROCS=1 scripts/bench-converter.sh   for the per-core figures
 #
 # Prints, per tool: output size, wall time, peak RSS (GNU time's "Maximum
@@ -15,14 +16,19 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PHOTO=${1:-$ROOT/testdata/samples/rib.photo.jpg}
-[ -r "$PHOTO" ] || { echo "bench-converter: no photo at $PHOTO" >&2; exit 2; }
 for tool in /usr/bin/time img2pdf gs vips ocrmypdf go; do
 	command -v "$tool" >/dev/null || { echo "bench-converter: missing $tool" >&2; exit 2; }
 done
 
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+if [ $# -ge 1 ]; then
+	PHOTO=$1
+else
+	(cd "$ROOT" && go run -tags nodynamic ./internal/photogen/cmd/photogen -out "$WORK/samples" >/dev/null)
+	PHOTO=$WORK/samples/rib.photo.jpg
+fi
+[ -r "$PHOTO" ] || { echo "bench-converter: no photo at $PHOTO" >&2; exit 2; }
 cp "$PHOTO" "$WORK/photo.jpg"
 
 # The load generator: N concurrent conversions of one photo in one process

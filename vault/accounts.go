@@ -39,6 +39,9 @@ type Principal struct {
 	// confirmedUntil is when a session's confirmation stops counting (zero
 	// when confirmed by a secret typed for this request only).
 	confirmedUntil time.Time
+	// orgNext is the organisation's next identity while a key rotation is
+	// under way (org_rotate.go).
+	orgNext *age.X25519Identity
 }
 
 // OrgID returns a worker's organisation id ("" for owners and workers
@@ -226,11 +229,11 @@ func (s *Service) UnlockWorker(ctx context.Context, workerID string, secret []by
 	if err != nil {
 		return nil, mapMeta("unlock worker", err)
 	}
-	p.orgID = a.OrgID
-	if len(a.OrgIdentityWrap) > 0 {
-		if p.orgIdentity, err = s.openOrgIdentity(ctx, a.OrgID, a.OrgIdentityWrap, ident); err != nil {
-			return nil, fmt.Errorf("vault: unlock worker: %w", err)
-		}
+	if !a.Disabled.IsZero() {
+		return nil, fmt.Errorf("vault: unlock worker: disabled: %w", ErrWrongSecret)
+	}
+	if err := s.loadOrgIdentities(ctx, p, a, ident); err != nil {
+		return nil, fmt.Errorf("vault: unlock worker: %w", err)
 	}
 	return p, nil
 }
@@ -253,7 +256,11 @@ func (s *Service) granteeRecipient(ctx context.Context, g Grantee) (*age.X25519R
 		if err != nil {
 			return nil, mapMeta("grantee", err)
 		}
-		r, err := seal.ParseRecipient(org.PublicKey)
+		pk := org.PublicKey
+		if org.NextPublicKey != "" { // a key rotation is under way: new grants go to the new key
+			pk = org.NextPublicKey
+		}
+		r, err := seal.ParseRecipient(pk)
 		if err != nil {
 			return nil, fmt.Errorf("vault: grantee key: %w: %w", ErrCorrupt, err)
 		}

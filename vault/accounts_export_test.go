@@ -1,6 +1,10 @@
 package vault
 
-import "time"
+import (
+	"time"
+
+	"filippo.io/age"
+)
 
 // Test-only access to internals (compiled into package vault for the
 // external tests of this directory).
@@ -25,3 +29,11 @@ func OrgPublicKeyHeld(p *Principal) string {
 	}
 	return p.orgIdentity.Recipient().String()
 }
+
+// OrgIdentityHeld returns the organisation identity the principal holds
+// (nil if none): what a member could have copied.
+func OrgIdentityHeld(p *Principal) *age.X25519Identity { return p.orgIdentity }
+
+// SetRotationHook makes RotateOrganisationKey call f at each named step;
+// an error from f stops the rotation there, as a crash would.
+func SetRotationHook(s *Service, f func(step string) error) { s.testRotationHook = f }

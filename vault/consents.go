@@ -313,6 +313,7 @@ func (s *Service) RevokeConsent(ctx context.Context, owner *Principal, consentID
 	return s.record(ctx, owner.id, Event{
 		Kind: EventConsentRevoked, ActorKind: ActorOwner, ActorID: owner.id,
 		Target: s.granteeName(ctx, Grantee{Kind: c.GranteeKind, ID: c.GranteeID}), Detail: d.Purpose,
+		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID}, ShownName: d.ShowName,
 	})
 }
 
@@ -347,7 +348,7 @@ func (s *Service) Consents(ctx context.Context, p *Principal) ([]Consent, error)
 			return nil, mapMeta("consents", err)
 		}
 		for _, c := range cs {
-			d, err := openConsent(c, g.identity)
+			d, err := openConsent(c, g.ids...)
 			if err != nil {
 				return nil, err
 			}
@@ -360,9 +361,11 @@ func (s *Service) Consents(ctx context.Context, p *Principal) ([]Consent, error)
 // granteeSelf is one of the identities a worker reads as: their own, and
 // their organisation's.
 type granteeSelf struct {
-	kind     RecipientKind
-	id       string
-	identity *age.X25519Identity
+	kind RecipientKind
+	id   string
+	// ids: the grantee's identity, and the organisation's next one while
+	// a key rotation is under way (org_rotate.go).
+	ids []age.Identity
 }
 
 // granteeSelves lists the grantee identities a principal holds.
@@ -370,9 +373,9 @@ func (p *Principal) granteeSelves() []granteeSelf {
 	if p.kind == KindOwner {
 		return nil
 	}
-	out := []granteeSelf{{kind: p.kind, id: p.id, identity: p.identity}}
+	out := []granteeSelf{{kind: p.kind, id: p.id, ids: []age.Identity{p.identity}}}
 	if p.orgID != "" && p.orgIdentity != nil {
-		out = append(out, granteeSelf{kind: KindOrganisation, id: p.orgID, identity: p.orgIdentity})
+		out = append(out, granteeSelf{kind: KindOrganisation, id: p.orgID, ids: p.orgIdentities()})
 	}
 	return out
 }

@@ -52,6 +52,11 @@ type NewDocument struct {
 	// consent covers it. Grantees of live consents covering Category are
 	// added automatically.
 	Grantees []Grantee
+	// Key is the submission's idempotency key ("" for none; see
+	// ValidSubmissionKey): the same key never stores a second paper, the
+	// second attempt fails with ErrConflict (Submission then tells what
+	// became of the first).
+	Key string
 }
 
 // Document is a document's metadata as its readers see it.
@@ -162,6 +167,12 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	if err != nil {
 		return Document{}, err
 	}
+	if nd.Key != "" {
+		if !ValidSubmissionKey(nd.Key) {
+			return Document{}, fmt.Errorf("%w: submission key", ErrInvalid)
+		}
+		id = s.submissionID(o.ID, nd.Key)
+	}
 	docIdent, err := seal.NewIdentity()
 	if err != nil {
 		return Document{}, fmt.Errorf("vault: add document: %w", err)
@@ -266,7 +277,7 @@ func (s *Service) access(ctx context.Context, p *Principal, docID string) (meta.
 	if !validID(docID) {
 		return meta.Access{}, nil, fmt.Errorf("vault: document: %w", ErrNoAccess)
 	}
-	selves := []granteeSelf{{kind: p.kind, id: p.id, identity: p.identity}}
+	selves := []granteeSelf{{kind: p.kind, id: p.id, ids: []age.Identity{p.identity}}}
 	if p.kind != KindOwner {
 		selves = p.granteeSelves()
 	}
@@ -287,7 +298,7 @@ func (s *Service) access(ctx context.Context, p *Principal, docID string) (meta.
 				continue
 			}
 		}
-		ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, g.identity)
+		ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, g.ids...)
 		if err != nil {
 			return meta.Access{}, nil, fmt.Errorf("vault: document key: %w: %w", ErrCorrupt, err)
 		}
@@ -390,7 +401,7 @@ func (s *Service) List(ctx context.Context, p *Principal) ([]Document, error) {
 		if err != nil {
 			return nil, mapMeta("list", err)
 		}
-		return viewAll(accs, p.identity, nil)
+		return viewAll(accs, []age.Identity{p.identity}, nil)
 	}
 	var out []Document
 	seen := map[string]bool{}
@@ -407,7 +418,7 @@ func (s *Service) List(ctx context.Context, p *Principal) ([]Document, error) {
 		if err != nil {
 			return nil, mapMeta("list", err)
 		}
-		ds, err := viewAll(accs, g.identity, func(d meta.Document) bool {
+		ds, err := viewAll(accs, g.ids, func(d meta.Document) bool {
 			if seen[d.ID] {
 				return false
 			}
@@ -434,13 +445,13 @@ func (s *Service) List(ctx context.Context, p *Principal) ([]Document, error) {
 }
 
 // viewAll opens the documents of accs that keep (nil: all) accepts.
-func viewAll(accs []meta.Access, ident *age.X25519Identity, keep func(meta.Document) bool) ([]Document, error) {
+func viewAll(accs []meta.Access, ids []age.Identity, keep func(meta.Document) bool) ([]Document, error) {
 	out := make([]Document, 0, len(accs))
 	for _, acc := range accs {
 		if keep != nil && !keep(acc.Document) {
 			continue
 		}
-		docIdent, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, ident)
+		docIdent, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, ids...)
 		if err != nil {
 			return nil, fmt.Errorf("vault: list: document key %s: %w: %w", acc.Document.ID, ErrCorrupt, err)
 		}

@@ -27,6 +27,7 @@ const (
 	DefaultLinkUses = 1
 	MaxLinkUses     = 50
 	MaxLabelLen     = 200 // bytes of UTF-8
+	MaxFromLen      = 80  // bytes of UTF-8
 	maxRequested    = 30
 )
 
@@ -34,6 +35,9 @@ const (
 type NewDropLink struct {
 	// Label is what the helper sees ("Papiers pour la CAF").
 	Label string
+	// From is the name the owner chose to show the helper ("Awa D."), so
+	// that a careful helper can tell a real link from a lure; "" for none.
+	From string
 	// Requested lists catalogue document type ids.
 	Requested []string
 	// TTL defaults to DefaultLinkTTL, at most MaxLinkTTL.
@@ -49,10 +53,12 @@ type NewDropLink struct {
 // DropLink is a drop link as its owner (or the worker who created it) sees it.
 type DropLink struct {
 	ID, OwnerID, Label string
-	Requested          []string
-	Created, Expires   time.Time
-	MaxUses, Uses      int
-	Revoked            bool
+	// From is the name shown to the helper (NewDropLink.From).
+	From             string
+	Requested        []string
+	Created, Expires time.Time
+	MaxUses, Uses    int
+	Revoked          bool
 	// CreatedBy is the owner (Kind KindOwner) or the worker who created it.
 	CreatedBy Grantee
 	RequestID string
@@ -60,7 +66,9 @@ type DropLink struct {
 
 // DropLinkPublic is all a token holder learns about a link.
 type DropLinkPublic struct {
-	Label     string
+	Label string
+	// From is the name the owner chose to show the helper ("" if none).
+	From      string
 	Requested []string
 	Expires   time.Time
 	UsesLeft  int
@@ -92,6 +100,7 @@ type DropLinkStore interface {
 // linkDetails is the sealed part of a link (both copies).
 type linkDetails struct {
 	Label     string   `json:"l,omitempty"`
+	From      string   `json:"f,omitempty"`
 	Requested []string `json:"r,omitempty"`
 }
 
@@ -109,6 +118,9 @@ func (nl *NewDropLink) check() error {
 		return fmt.Errorf("%w: drop link uses %d (1 to %d)", ErrInvalid, nl.MaxUses, MaxLinkUses)
 	}
 	if err := checkText("label", nl.Label, MaxLabelLen); err != nil {
+		return err
+	}
+	if err := checkText("from", nl.From, MaxFromLen); err != nil {
 		return err
 	}
 	if len(nl.Requested) > maxRequested {
@@ -175,7 +187,7 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 	if err != nil {
 		return "", DropLink{}, err
 	}
-	dj, err := json.Marshal(linkDetails{Label: nl.Label, Requested: nl.Requested})
+	dj, err := json.Marshal(linkDetails{Label: nl.Label, From: nl.From, Requested: nl.Requested})
 	if err != nil {
 		return "", DropLink{}, fmt.Errorf("vault: drop link: %w", err)
 	}
@@ -207,7 +219,7 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 		_ = s.meta.RevokeDropLink(context.WithoutCancel(ctx), id, now)
 		return "", DropLink{}, err
 	}
-	return token, linkView(row, linkDetails{Label: nl.Label, Requested: nl.Requested}), nil
+	return token, linkView(row, linkDetails{Label: nl.Label, From: nl.From, Requested: nl.Requested}), nil
 }
 
 // holdsConsentFrom reports whether a worker holds a live consent from the
@@ -241,7 +253,7 @@ func (s *Service) actorEvent(ctx context.Context, p *Principal, e Event) Event {
 
 func linkView(l meta.DropLink, d linkDetails) DropLink {
 	return DropLink{
-		ID: l.ID, OwnerID: l.OwnerID, Label: d.Label, Requested: d.Requested, Created: l.Created,
+		ID: l.ID, OwnerID: l.OwnerID, Label: d.Label, From: d.From, Requested: d.Requested, Created: l.Created,
 		Expires: l.Expires, MaxUses: l.MaxUses, Uses: l.Uses, Revoked: !l.Revoked.IsZero(),
 		CreatedBy: Grantee{Kind: l.CreatedByKind, ID: l.CreatedByID}, RequestID: l.RequestID,
 	}
@@ -281,7 +293,7 @@ func (s *Service) DropLinkInfo(ctx context.Context, token string) (DropLinkPubli
 	if err != nil {
 		return DropLinkPublic{}, err
 	}
-	return DropLinkPublic{Label: d.Label, Requested: d.Requested, Expires: l.Expires, UsesLeft: l.MaxUses - l.Uses}, nil
+	return DropLinkPublic{Label: d.Label, From: d.From, Requested: d.Requested, Expires: l.Expires, UsesLeft: l.MaxUses - l.Uses}, nil
 }
 
 func openPublic(l meta.DropLink, raw []byte) (linkDetails, error) {

@@ -78,6 +78,11 @@ type Event struct {
 	DocumentTitle string
 	// Detail is free text (a drop link's label, a consent's purpose).
 	Detail string
+	// Grantee and ShownName are for the event sink only, never journaled:
+	// the grantee of a consent that ended, and the name the owner showed
+	// them, so that they can be told (EventConsentRevoked).
+	Grantee   Grantee
+	ShownName string
 }
 
 // JournalProblem is one defect VerifyJournal found.

@@ -136,10 +136,10 @@ func TestJournalStory(t *testing.T) {
 		vault.EventUploadViaLink:        "Quelqu'un a déposé votre avis d'impôt « Avis 2025 » par le lien « Papiers CAF »",
 		vault.EventDocumentViewed:       "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt « Avis 2025 », le 3 mars à 15 h 08",
 		vault.EventDocumentDownload:     "CCAS de Roubaix — Mme Morel a téléchargé votre avis d'impôt",
-		vault.EventConsentGranted:       "Vous avez autorisé CCAS de Roubaix — Mme Morel à consulter vos documents (Dossier RSA)",
+		vault.EventConsentGranted:       "Vous avez autorisé CCAS de Roubaix — Mme Morel à consulter vos papiers (Dossier RSA)",
 		vault.EventConsentRevoked:       "Vous avez retiré l'autorisation donnée à CCAS de Roubaix — Mme Morel",
 		vault.EventConsentExpired:       "L'autorisation donnée à CCAS de Roubaix — Mme Morel a pris fin",
-		vault.EventRequestReceived:      "CCAS de Roubaix — Mme Morel vous demande des documents (Dossier RSA)",
+		vault.EventRequestReceived:      "CCAS de Roubaix — Mme Morel vous demande des papiers (Dossier RSA)",
 		vault.EventDocumentDeleted:      "Vous avez supprimé votre avis d'impôt",
 		vault.EventRecoveryCodeReissued: "Un nouveau code de secours a été émis après la récupération",
 	} {
@@ -175,7 +175,7 @@ func TestEventText(t *testing.T) {
 		{vault.Event{At: time.Date(2026, 8, 1, 6, 5, 0, 0, time.UTC), Kind: vault.EventLogin, ActorKind: vault.ActorOwner}, "fr",
 			"Vous vous êtes connecté, le 1er août" + year + " à 8 h 05"},
 		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "en",
-			"Someone dropped the document “Photos” through the link “CAF”, on 3 March" + year + " at 14:02"},
+			"Someone dropped the paper “Photos” through the link “CAF”, on 3 March" + year + " at 14:02"},
 		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars" + year + " à 14 h 02"},
 	} {
 		if got := c.e.Text(c.lang); got != c.want {

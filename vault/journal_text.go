@@ -29,7 +29,7 @@ var journalPhrases = map[string]journalPhrase{
 		"%[1]s recovered access with the recovery code", "You recovered access with your recovery code"},
 	EventAssistedRecovery: {"%[1]s a rétabli l'accès à votre coffre (récupération assistée)", "Votre accès a été rétabli (récupération assistée)",
 		"%[1]s restored access to your vault (assisted recovery)", "Your access was restored (assisted recovery)"},
-	EventSecretChanged: {"%[1]s a changé le mot de passe", "Vous avez changé votre mot de passe",
+	EventSecretChanged: {"%[1]s a changé le secret", "Vous avez changé votre secret",
 		"%[1]s changed the secret", "You changed your secret"},
 	EventDocumentAdded: {"%[1]s a ajouté %[2]s", "Vous avez ajouté %[2]s",
 		"%[1]s added %[2]s", "You added %[2]s"},
@@ -41,27 +41,27 @@ var journalPhrases = map[string]journalPhrase{
 		"%[1]s downloaded %[2]s", "You downloaded %[2]s"},
 	EventDocumentRenamed: {"%[1]s a renommé %[2]s", "Vous avez renommé %[2]s",
 		"%[1]s renamed %[2]s", "You renamed %[2]s"},
-	EventDocumentExpiry: {"%[1]s a changé la date de fin de validité de %[2]s", "Vous avez changé la date de fin de validité de %[2]s",
+	EventDocumentExpiry: {"%[1]s a changé la date de fin de validité pour %[2]s", "Vous avez changé la date de fin de validité pour %[2]s",
 		"%[1]s changed the expiry date of %[2]s", "You changed the expiry date of %[2]s"},
 	EventDocumentDeleted: {"%[1]s a supprimé %[2]s", "Vous avez supprimé %[2]s",
 		"%[1]s deleted %[2]s", "You deleted %[2]s"},
-	EventConsentGranted: {"%[1]s a autorisé %[4]s à consulter des documents (%[3]s)", "Vous avez autorisé %[4]s à consulter vos documents (%[3]s)",
-		"%[1]s allowed %[4]s to see documents (%[3]s)", "You allowed %[4]s to see your documents (%[3]s)"},
+	EventConsentGranted: {"%[1]s a autorisé %[4]s à consulter des papiers (%[3]s)", "Vous avez autorisé %[4]s à consulter vos papiers (%[3]s)",
+		"%[1]s allowed %[4]s to see papers (%[3]s)", "You allowed %[4]s to see your papers (%[3]s)"},
 	EventConsentRevoked: {"%[1]s a retiré l'autorisation donnée à %[4]s", "Vous avez retiré l'autorisation donnée à %[4]s",
 		"%[1]s withdrew the permission given to %[4]s", "You withdrew the permission given to %[4]s"},
 	EventConsentExpired: {"L'autorisation donnée à %[4]s a pris fin", "L'autorisation donnée à %[4]s a pris fin",
 		"The permission given to %[4]s ended", "The permission given to %[4]s ended"},
-	EventLinkCreated: {"%[1]s a créé le lien de dépôt « %[3]s »", "Vous avez créé le lien de dépôt « %[3]s »",
-		"%[1]s created the drop link “%[3]s”", "You created the drop link “%[3]s”"},
-	EventLinkRevoked: {"%[1]s a désactivé le lien de dépôt « %[3]s »", "Vous avez désactivé le lien de dépôt « %[3]s »",
-		"%[1]s disabled the drop link “%[3]s”", "You disabled the drop link “%[3]s”"},
-	EventRequestReceived: {"%[1]s vous demande des documents (%[3]s)", "Vous avez reçu une demande de documents (%[3]s)",
-		"%[1]s asks you for documents (%[3]s)", "You received a request for documents (%[3]s)"},
+	EventLinkCreated: {"%[1]s a créé le lien d'envoi « %[3]s »", "Vous avez créé le lien d'envoi « %[3]s »",
+		"%[1]s created the upload link “%[3]s”", "You created the upload link “%[3]s”"},
+	EventLinkRevoked: {"%[1]s a désactivé le lien d'envoi « %[3]s »", "Vous avez désactivé le lien d'envoi « %[3]s »",
+		"%[1]s disabled the upload link “%[3]s”", "You disabled the upload link “%[3]s”"},
+	EventRequestReceived: {"%[1]s vous demande des papiers (%[3]s)", "Vous avez reçu une demande de papiers (%[3]s)",
+		"%[1]s asks you for papers (%[3]s)", "You received a request for papers (%[3]s)"},
 	EventRequestAccepted: {"%[1]s a accepté la demande de %[4]s", "Vous avez accepté la demande de %[4]s",
 		"%[1]s accepted the request from %[4]s", "You accepted the request from %[4]s"},
 	EventRequestDeclined: {"%[1]s a refusé la demande de %[4]s", "Vous avez refusé la demande de %[4]s",
 		"%[1]s declined the request from %[4]s", "You declined the request from %[4]s"},
-	"login-locked": {"Trop d'essais de mot de passe : votre coffre est bloqué pour un moment", "Trop d'essais de mot de passe : votre coffre est bloqué pour un moment",
+	"login-locked": {"Trop d'essais de secret : votre coffre est bloqué pour un moment", "Trop d'essais de secret : votre coffre est bloqué pour un moment",
 		"Too many wrong secrets: your vault is locked for a while", "Too many wrong secrets: your vault is locked for a while"},
 	"logout-everywhere": {"%[1]s a fermé toutes les sessions", "Vous vous êtes déconnecté partout",
 		"%[1]s ended every session", "You logged out everywhere"},
@@ -81,10 +81,10 @@ var journalPhrases = map[string]journalPhrase{
 		"%[1]s allowed %[4]s to restore access", "You allowed %[4]s to restore your access if needed"},
 	"assisted-recovery-withdrawn": {"%[1]s a retiré la récupération assistée", "Vous avez retiré la récupération assistée",
 		"%[1]s withdrew assisted recovery", "You withdrew assisted recovery"},
-	EventStorageSet: {"%[1]s a choisi de ranger les documents dans son propre espace de stockage (%[4]s)", "Vous avez choisi de ranger vos documents dans votre propre espace de stockage (%[4]s)",
-		"%[1]s chose to keep the documents in their own storage (%[4]s)", "You chose to keep your documents in your own storage (%[4]s)"},
-	EventStorageCleared: {"%[1]s a remis les documents dans le stockage de Coffre", "Vous avez remis vos documents dans le stockage de Coffre",
-		"%[1]s moved the documents back to Coffre's storage", "You moved your documents back to Coffre's storage"},
+	EventStorageSet: {"%[1]s a choisi de ranger les papiers dans son propre espace de stockage (%[4]s)", "Vous avez choisi de ranger vos papiers dans votre propre espace de stockage (%[4]s)",
+		"%[1]s chose to keep the papers in their own storage (%[4]s)", "You chose to keep your papers in your own storage (%[4]s)"},
+	EventStorageCleared: {"%[1]s a remis les papiers dans le stockage de Coffre", "Vous avez remis vos papiers dans le stockage de Coffre",
+		"%[1]s moved the papers back to Coffre's storage", "You moved your papers back to Coffre's storage"},
 	EventExport: {"%[1]s a exporté votre coffre", "Vous avez exporté votre coffre",
 		"%[1]s exported your vault", "You exported your vault"},
 }
@@ -152,9 +152,9 @@ func (e Event) documentText(en bool) string {
 		return inLang(en, "your ", "votre ") + l
 	}
 	if e.DocumentTitle != "" {
-		return inLang(en, "the document “"+e.DocumentTitle+"”", "le document « "+e.DocumentTitle+" »")
+		return inLang(en, "the paper “"+e.DocumentTitle+"”", "le papier « "+e.DocumentTitle+" »")
 	}
-	return inLang(en, "a document", "un document")
+	return inLang(en, "a paper", "un papier")
 }
 
 func (e Event) detailText(en bool) string {

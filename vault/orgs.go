@@ -13,7 +13,9 @@ import (
 	"github.com/coffre/coffre/vault/seal"
 )
 
-// ErrWrongTOTP: the worker's one-time code is missing, wrong or already used.
+// ErrWrongTOTP: the worker's one-time code is missing, wrong or already
+// used. LoginWorker returns it wrapped together with ErrWrongSecret, so
+// that callers answer it exactly like a wrong secret.
 var ErrWrongTOTP = errors.New("vault: wrong one-time code")
 
 // Organisation is a structure whose workers may be granted access as a
@@ -224,8 +226,10 @@ func (s *Service) AddWorker(ctx context.Context, orgID, email, displayName strin
 // TOTP, the current one-time code (ignored otherwise). Throttled like Login
 // (its own account counters). An active member passes the organisation's
 // identity on to pending members. Errors: ErrInvalid, ErrWrongSecret (also
-// for an unknown e-mail, after the same work), ErrWrongTOTP (checked before
-// the secret, so it tells nothing about it), ErrThrottled.
+// for an unknown e-mail or a disabled worker, after the same work, and for
+// a wrong or replayed one-time code, checked after the secret's derivation
+// so that it costs the same time: such errors also match ErrWrongTOTP),
+// ErrThrottled.
 func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, totp string, clientIP string) (*Principal, error) {
 	em, err := normEmail(email)
 	if err != nil {
@@ -246,17 +250,10 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 	if err != nil {
 		return nil, mapMeta("worker login", err)
 	}
-	var step int64
-	if len(a.TOTPSealed) > 0 {
-		sec, err := s.openServer(a.TOTPSealed)
-		if err != nil {
-			return nil, fmt.Errorf("vault: worker login: totp secret: %w", err)
-		}
-		var ok bool
-		if step, ok = checkTOTP(sec, totp, s.now()); !ok {
-			return nil, fmt.Errorf("vault: worker login: %w", ErrWrongTOTP)
-		}
-	}
+	// The secret is always derived first, so that a wrong or replayed
+	// one-time code costs the same time as a wrong secret and is answered
+	// the same way (ErrWrongSecret; errors.Is(err, ErrWrongTOTP) tells
+	// them apart for the server's own use only).
 	var identity *age.X25519Identity
 	err = s.derive(ctx, func() error {
 		var err error
@@ -270,18 +267,29 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 		return nil, fmt.Errorf("vault: worker login: identity does not match public key: %w", ErrCorrupt)
 	}
 	if len(a.TOTPSealed) > 0 {
+		sec, err := s.openServer(a.TOTPSealed)
+		if err != nil {
+			return nil, fmt.Errorf("vault: worker login: totp secret: %w", err)
+		}
+		step, ok := checkTOTP(sec, totp, s.now())
+		if !ok {
+			return nil, fmt.Errorf("vault: worker login: %w: %w", ErrWrongSecret, ErrWrongTOTP)
+		}
 		if err := s.meta.UseTOTPStep(ctx, w.ID, step); err != nil {
 			if errors.Is(err, meta.ErrConflict) {
-				return nil, fmt.Errorf("vault: worker login: code already used: %w", ErrWrongTOTP)
+				return nil, fmt.Errorf("vault: worker login: code already used: %w: %w", ErrWrongSecret, ErrWrongTOTP)
 			}
 			return nil, mapMeta("worker login", err)
 		}
 	}
-	p := &Principal{kind: KindWorker, id: w.ID, identity: identity, orgID: a.OrgID}
-	if len(a.OrgIdentityWrap) > 0 {
-		if p.orgIdentity, err = s.openOrgIdentity(ctx, a.OrgID, a.OrgIdentityWrap, identity); err != nil {
-			return nil, fmt.Errorf("vault: worker login: %w", err)
-		}
+	if !a.Disabled.IsZero() { // disabled: the same answer as a wrong secret
+		return nil, fmt.Errorf("vault: worker login: disabled: %w", ErrWrongSecret)
+	}
+	p := &Principal{kind: KindWorker, id: w.ID, identity: identity}
+	if err := s.loadOrgIdentities(ctx, p, a, identity); err != nil {
+		return nil, fmt.Errorf("vault: worker login: %w", err)
+	}
+	if p.orgIdentity != nil {
 		// Best effort: a failure here is retried at the next member login.
 		_, _ = s.activate(ctx, a.OrgID, p.orgIdentity)
 	}
@@ -289,23 +297,6 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 		return nil, err
 	}
 	return p, nil
-}
-
-// openOrgIdentity opens a member's wrap of the organisation identity and
-// checks it against the organisation's public key.
-func (s *Service) openOrgIdentity(ctx context.Context, orgID string, wrap []byte, with age.Identity) (*age.X25519Identity, error) {
-	org, err := s.meta.Organisation(ctx, orgID)
-	if err != nil {
-		return nil, mapMeta("organisation", err)
-	}
-	id, err := seal.UnwrapIdentity(wrap, with)
-	if err != nil {
-		return nil, fmt.Errorf("organisation identity: %w: %w", ErrCorrupt, err)
-	}
-	if id.Recipient().String() != org.PublicKey {
-		return nil, fmt.Errorf("organisation identity does not match its public key: %w", ErrCorrupt)
-	}
-	return id, nil
 }
 
 // activate wraps the organisation identity to every pending member.

@@ -52,6 +52,10 @@ type Request struct {
 	Fulfilled map[string]bool
 	Created   time.Time
 	ConsentID string
+	// Ended is when the request's consent stopped (zero while live or if
+	// never given); EndRevoked says the owner stopped it (else it expired).
+	Ended      time.Time
+	EndRevoked bool
 }
 
 // RequestStore keeps requests. Contracts: AcceptRequest marks a pending
@@ -76,6 +80,11 @@ func (nr *NewRequest) check() error {
 	if !validID(nr.OwnerID) {
 		return fmt.Errorf("vault: request: owner: %w", ErrNotFound)
 	}
+	return nr.checkBody()
+}
+
+// checkBody checks everything but the owner.
+func (nr *NewRequest) checkBody() error {
 	if len(nr.Types) == 0 || len(nr.Types) > maxRequestTypes {
 		return fmt.Errorf("%w: a request asks for 1 to %d document types", ErrInvalid, maxRequestTypes)
 	}
@@ -176,6 +185,7 @@ func (s *Service) Requests(ctx context.Context, p *Principal) ([]Request, error)
 	var rs []meta.Request
 	var err error
 	if p.kind == KindOwner {
+		s.deliverWaitingFor(ctx, p.id) // requests made with the owner's identifier
 		rs, err = s.meta.RequestsOfOwner(ctx, p.id)
 	} else {
 		rs, err = s.meta.RequestsOfWorker(ctx, p.id)
@@ -199,7 +209,17 @@ func (s *Service) Requests(ctx context.Context, p *Principal) ([]Request, error)
 		}
 		out = append(out, v)
 	}
-	return out, nil
+	if p.kind == KindOwner {
+		return out, nil
+	}
+	// Until the person answers, a worker's request names no vault, like a
+	// request waiting for an identifier without one (requests_waiting.go).
+	for i := range out {
+		if out[i].Status == RequestPending {
+			out[i].OwnerID = ""
+		}
+	}
+	return s.waitingOfWorker(ctx, p, out)
 }
 
 // progress fills r.Fulfilled (and the fulfilled status) from the owner's
@@ -218,6 +238,7 @@ func (s *Service) progress(ctx context.Context, r *Request, docs map[string][]me
 		return mapMeta("request progress", err)
 	}
 	if !c.LiveAt(s.now()) {
+		r.Ended, r.EndRevoked = consentEnd(c.Revoked, c.Expires)
 		return nil
 	}
 	ds, ok := docs[r.OwnerID]

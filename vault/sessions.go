@@ -109,11 +109,9 @@ func (s *Service) StartSession(ctx context.Context, p *Principal) (string, Sessi
 	if row.IdentityWrap, err = seal.WrapIdentity(p.identity, keys.identity.Recipient()); err != nil {
 		return "", Session{}, fmt.Errorf("vault: start session: %w", err)
 	}
-	if p.orgIdentity != nil {
-		if row.OrgIdentityWrap, err = seal.WrapIdentity(p.orgIdentity, keys.identity.Recipient()); err != nil {
-			return "", Session{}, fmt.Errorf("vault: start session: %w", err)
-		}
-	}
+	// No copy of the organisation identity goes into the session: it is
+	// opened from the member's row at every request (ResumeSession), so
+	// that removing a member or rotating the key holds at once.
 	now := s.now().UTC().Truncate(time.Microsecond)
 	row.Created, row.LastSeen = now, now
 	row.AbsoluteExpires = now.Add(s.acct.sessionMax)
@@ -184,9 +182,12 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 		if err != nil {
 			return nil, Session{}, s.goneSession(ctx, keys.hash, err)
 		}
-		publicKey, p.orgID = w.PublicKey, a.OrgID
-		if len(row.OrgIdentityWrap) > 0 {
-			if p.orgIdentity, err = s.openOrgIdentity(ctx, a.OrgID, row.OrgIdentityWrap, keys.identity); err != nil {
+		if !a.Disabled.IsZero() { // disabled by an administrator: refused from this request on
+			return nil, Session{}, s.goneSession(ctx, keys.hash, meta.ErrNotFound)
+		}
+		publicKey = w.PublicKey
+		if identity.Recipient().String() == publicKey {
+			if err := s.loadOrgIdentities(ctx, p, a, identity); err != nil {
 				return nil, Session{}, fmt.Errorf("vault: resume session: %w", err)
 			}
 		}

@@ -36,8 +36,8 @@ var sheetText = map[string][2]string{
 		"3. Choose a new secret. All your documents are kept.",
 	},
 	"keep": {
-		"Ce code reste valable après usage : gardez la feuille. Si vous la perdez, connectez-vous et demandez une nouvelle feuille : l'ancienne ne marchera plus.",
-		"This code stays valid after use: keep the sheet. If you lose it, log in and ask for a new sheet: the old one will stop working.",
+		"Ce code ne sert qu'une fois : après usage, Coffre vous donne aussitôt un nouveau code, et cette feuille ne marche plus. Si vous la perdez, connectez-vous et demandez une nouvelle feuille : l'ancienne ne marchera plus.",
+		"This code works once: after use, Coffre gives you a new code at once, and this sheet stops working. If you lose it, log in and ask for a new sheet: the old one will stop working.",
 	},
 	"never": {
 		"Ne donnez jamais ce code à personne, même à quelqu'un qui dit travailler pour Coffre ou pour une administration.",

@@ -197,6 +197,8 @@ func (s *Service) SignUp(ctx context.Context, nw NewOwner, by *Principal) (strin
 	if err := s.record(ctx, id, ev); err != nil {
 		return "", none, fmt.Errorf("vault: sign up: journal: %w", err)
 	}
+	// Requests made for this identifier before the vault existed arrive now.
+	s.deliverWaiting(ctx, id, hash)
 	if by != nil {
 		withheld := s.workerEvent(ctx, EventRecoveryCodeWithheld, by)
 		if err := s.record(ctx, id, withheld); err != nil {

@@ -57,4 +57,5 @@ type MetaStore interface {
 	PendingStore
 	StorageStore
 	KeyRotationStore
+	WorkerAdminStore
 }

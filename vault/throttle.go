@@ -161,5 +161,11 @@ func (s *Service) SweepAccounts(ctx context.Context) (sessions, counters int, er
 	if counters, err = s.meta.DeleteStaleThrottles(ctx, now.Add(-throttleWindow)); err != nil {
 		return sessions, 0, fmt.Errorf("vault: sweep throttles: %w", err)
 	}
+	if _, err = s.DeliverWaitingRequests(ctx); err != nil {
+		return sessions, counters, err
+	}
+	if _, err = s.meta.DeleteExpiredWaitingRequests(ctx, now); err != nil {
+		return sessions, counters, fmt.Errorf("vault: sweep waiting requests: %w", err)
+	}
 	return sessions, counters, nil
 }

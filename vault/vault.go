@@ -133,6 +133,9 @@ type Service struct {
 	openStore    StoreOpener
 	ownerBuckets bool
 	targets      storeCache
+	// testRotationHook, set by tests only, stops a key rotation at a named
+	// step by returning an error (a simulated crash; org_rotate.go).
+	testRotationHook func(step string) error
 }
 
 // New checks cfg and returns a Service.

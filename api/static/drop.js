@@ -1,5 +1,11 @@
 // Coffre: the helper's page. Each photo is made smaller, shown as a
 // thumbnail and sent at once, one request per page, with a progress bar.
+// Each page says honestly where it is: "preparing", "ready, not sent yet"
+// (waiting on the server, encrypted), "sent" (Send was tapped), "received
+// by the vault" (the receipt came back). A file that is not a photo or a
+// PDF is refused at once, by name. Leaving with pages not yet sent asks
+// first. Small thumbnails are kept in sessionStorage so that they survive
+// a reload (they go with the tab).
 // The pages wait on the server encrypted to a key this page keeps (in
 // sessionStorage, for a reload), so a dropped connection loses at most the
 // page in flight: it is sent again, the others are not. "Send" asks the
@@ -19,7 +25,8 @@
   var maxPages = +ds.maxPages || 20;
   var storeKey = 'coffre.drop.' + ds.token.slice(0, 16);
   var pages = []; // in the order shown: {n, url, state, li, bar, text}
-  var next = 1, busy = false, wantSend = false, retakeAt = -1, delay = 1000;
+  var next = 1, busy = false, wantSend = false, retakeAt = -1, delay = 1000, finished = false, sending = false;
+  var thumbs = {};
 
   var ones = (ds.singular || '1').split(',');
   function isOne(n) { return ones.indexOf(String(n)) >= 0; }
@@ -34,6 +41,7 @@
   }
   var saved = null;
   try { saved = JSON.parse(sessionStorage.getItem(storeKey) || 'null'); } catch (e) { saved = null; }
+  try { thumbs = JSON.parse(sessionStorage.getItem(storeKey + '.t') || '{}') || {}; } catch (e) { thumbs = {}; }
   var key = saved && saved.key;
   if (!key) {
     var raw = new Uint8Array(32);
@@ -43,7 +51,23 @@
   function save() {
     try {
       sessionStorage.setItem(storeKey, JSON.stringify({ key: key, next: next, order: pages.map(function (p) { return p.n; }) }));
+      sessionStorage.setItem(storeKey + '.t', JSON.stringify(thumbs));
     } catch (e) { /* private mode: no resume after a reload */ }
+  }
+  // thumb makes a small, blurry-enough picture of a page (160 px long side)
+  // to show it again after a reload.
+  function thumb(p) {
+    if (!window.createImageBitmap || !/^image\//.test(p.blob.type)) return;
+    createImageBitmap(p.blob).then(function (bmp) {
+      var s = Math.min(1, 160 / Math.max(bmp.width, bmp.height));
+      var c = document.createElement('canvas');
+      c.width = Math.round(bmp.width * s);
+      c.height = Math.round(bmp.height * s);
+      c.getContext('2d').drawImage(bmp, 0, 0, c.width, c.height);
+      if (bmp.close) bmp.close();
+      thumbs[p.n] = c.toDataURL('image/jpeg', 0.6);
+      save();
+    }).catch(function () { /* no thumbnail: the page is still there */ });
   }
 
   function button(icon, label, fn) {
@@ -64,7 +88,7 @@
       var li = document.createElement('li');
       var img = document.createElement('img');
       img.alt = msg('Page', i + 1);
-      if (p.url) img.src = p.url;
+      if (p.url || thumbs[p.n]) img.src = p.url || thumbs[p.n];
       var title = document.createElement('strong');
       title.textContent = msg('Page', i + 1);
       var text = document.createElement('span');
@@ -77,7 +101,7 @@
       btns.appendChild(button('up', msg('Left', i + 1), function () { move(i, -1); }));
       btns.appendChild(button('down', msg('Right', i + 1), function () { move(i, 1); }));
       btns.appendChild(button('camera', msg('Retake', i + 1), function () { retakeAt = i; camera.click(); }));
-      btns.appendChild(button('trash', msg('Remove', i + 1), function () { pages.splice(i, 1); save(); render(); }));
+      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; pages.splice(i, 1); save(); render(); }));
       var info = document.createElement('div');
       info.appendChild(title);
       info.appendChild(document.createElement('br'));
@@ -89,16 +113,31 @@
       list.appendChild(li);
       p.bar = bar;
       p.text = text;
+      p.li = li;
       show(p);
     });
-    chosen.textContent = msg('Count', pages.length);
+    tally();
   }
+  // tally says how many pages are ready and keeps Send in sight once one is.
+  function tally() {
+    var ready = pages.filter(function (p) { return p.state === 'sent'; }).length;
+    chosen.textContent = msg('Count', ready) + (ready < pages.length ? ' ' + msg('Pending', pages.length - ready) : '');
+    form.classList.toggle('has-pages', ready > 0);
+  }
+  // A page's state: 'sent' means stored on the server, waiting for Send
+  // ("ready"); 'delivered' means Send was tapped; 'received' that the
+  // vault answered with its receipt.
   function show(p) {
     if (!p.text) return;
-    p.text.className = 'pstate' + (p.state === 'sent' ? ' ok' : p.state === 'failed' ? ' bad' : '');
-    p.text.textContent = p.state === 'sent' ? msg('Sent') : p.state === 'retry' ? msg('Retry') :
-      p.state === 'failed' ? msg('Failed') : msg('Sending');
-    p.bar.value = p.state === 'sent' ? 100 : (p.progress || 0);
+    var st = p.state;
+    if (st === 'sent' && sending) st = 'delivered';
+    p.text.className = 'pstate' + (st === 'sent' || st === 'delivered' || st === 'received' ? ' ok' : st === 'failed' ? ' bad' : '');
+    p.text.textContent = st === 'sent' ? msg('Ready') : st === 'delivered' ? msg('Delivered') :
+      st === 'received' ? msg('Received') : st === 'retry' ? msg('Retry') :
+      st === 'failed' ? msg('Failed') : msg('Sending');
+    p.li && p.li.setAttribute('data-state', st);
+    p.bar.value = st === 'sent' || st === 'delivered' || st === 'received' ? 100 : (p.progress || 0);
+    if (!finished) tally();
   }
   function move(i, d) {
     var j = i + d;
@@ -112,6 +151,18 @@
 
   function add(files) {
     var list2 = Array.prototype.slice.call(files);
+    // Refused at once, by name: what is neither a picture nor a PDF.
+    var refused = list2.filter(function (f) { return !/^image\//.test(f.type) && f.type !== 'application/pdf'; });
+    if (refused.length) {
+      status.textContent = refused.map(function (f) { return msg('Notphoto', f.name); }).join(' ');
+      status.className = 'hint error-text';
+      list2 = list2.filter(function (f) { return refused.indexOf(f) < 0; });
+      retakeAt = -1;
+      if (!list2.length) return;
+    } else {
+      status.textContent = '';
+      status.className = 'hint';
+    }
     if (pages.length + list2.length > maxPages) {
       status.textContent = msg('Toomany');
       list2 = list2.slice(0, Math.max(0, maxPages - pages.length));
@@ -121,7 +172,8 @@
     Promise.all(list2.map(window.coffreShrink)).then(function (blobs) {
       blobs.forEach(function (b, k) {
         var p = { n: next++, blob: b, url: URL.createObjectURL(b), state: 'queued', progress: 0 };
-        if (at >= 0 && k === 0) pages.splice(at, 1, p); else pages.push(p);
+        if (at >= 0 && k === 0) { delete thumbs[pages[at].n]; pages.splice(at, 1, p); } else pages.push(p);
+        thumb(p);
       });
       save();
       render();
@@ -192,7 +244,9 @@
       return;
     }
     sendBtn.disabled = true;
-    status.textContent = msg('Sending');
+    sending = true;
+    pages.forEach(show);
+    status.textContent = msg('Delivering');
     var type = form.elements.type ? form.elements.type.value : '';
     fetch(base + '/send', {
       method: 'POST', credentials: 'omit',
@@ -204,14 +258,20 @@
       if (res.status === 201) { done(res.body); return; }
       if (res.status === 409 || res.status === 429 || res.status >= 500) { setTimeout(send, 2000); return; }
       sendBtn.disabled = false;
+      sending = false;
+      pages.forEach(show);
       status.textContent = (res.body.error && res.body.error.message) || msg('Failed');
     }).catch(function () { setTimeout(send, delay); delay = Math.min(delay * 2, 15000); });
   }
   function done(rc) {
-    try { sessionStorage.removeItem(storeKey); } catch (e) { /* nothing */ }
-    pages.forEach(function (p) { if (p.url) URL.revokeObjectURL(p.url); });
-    form.hidden = true;
+    finished = true;
+    try { sessionStorage.removeItem(storeKey); sessionStorage.removeItem(storeKey + '.t'); } catch (e) { /* nothing */ }
     var box = document.getElementById('receipt');
+    // The pages stay in sight, each "received by the vault".
+    pages.forEach(function (p) { p.state = 'received'; show(p); });
+    Array.prototype.forEach.call(list.querySelectorAll('.pbtns, progress'), function (el) { el.remove(); });
+    if (pages.length) box.appendChild(list);
+    form.hidden = true;
     var t = box.querySelector('[data-receipt-text]');
     var tpl = t.getAttribute(isOne(rc.pages) ? 'data-template-one' : 'data-template');
     t.textContent = tpl.replace('{0}', rc.pages).replace('{1}', rc.label);
@@ -219,6 +279,12 @@
     box.focus();
   }
   form.addEventListener('submit', function (ev) { ev.preventDefault(); send(); });
+  // Leaving with pages not yet in the vault asks first.
+  window.addEventListener('beforeunload', function (ev) {
+    if (finished || !pages.length) return;
+    ev.preventDefault();
+    ev.returnValue = '';
+  });
 
   // After a reload: the pages already on the server are not sent again.
   if (saved && saved.order && saved.order.length) {

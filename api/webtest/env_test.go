@@ -42,6 +42,8 @@ type server struct {
 	// notify is the notification service (inbox; e-mail and Web Push
 	// configured but never reached unless a test runs RunOnce).
 	notify *notify.Service
+	// drops loses the answers of the owner's "add a paper" submissions.
+	drops *answerDropper
 }
 
 const (
@@ -85,7 +87,8 @@ func newServer(t *testing.T) *server {
 	if err != nil {
 		t.Fatalf("api.New: %v", err)
 	}
-	cut := &cutter{next: h, created: map[int]int{}, repeated: map[int]int{}}
+	drops := &answerDropper{next: h}
+	cut := &cutter{next: drops, created: map[int]int{}, repeated: map[int]int{}}
 	srv := &http.Server{Handler: cut, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
@@ -100,7 +103,7 @@ func newServer(t *testing.T) *server {
 	if _, err := v.ActivateMembers(ctx, org.ID, key); err != nil {
 		t.Fatalf("ActivateMembers: %v", err)
 	}
-	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns}
+	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns, drops: drops}
 }
 
 // cutter simulates a weak network on page uploads of the helper's page:

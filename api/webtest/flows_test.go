@@ -62,13 +62,15 @@ func TestWebFlows(t *testing.T) {
 	if len(strings.Fields(code)) != 7 {
 		t.Fatalf("recovery code shown as %q", code)
 	}
-	pdf := eval[string](owner, `fetch('/sheet', {method: 'POST', body: new URLSearchParams(new FormData(document.querySelector('form[action="/sheet"]')))})
+	pdf := eval[string](owner, `fetch(document.getElementById('save-sheet').href)
 		.then(r => r.arrayBuffer()).then(b => String.fromCharCode(...new Uint8Array(b.slice(0, 5))))`)
 	if pdf != "%PDF-" {
 		t.Fatalf("recovery sheet is not a PDF: %q", pdf)
 	}
-	owner.check("owner-sheet", false)
-	owner.submit("main a.btn")
+	owner.check("owner-sheet", true)
+	compact := strings.ReplaceAll(code, " ", "")
+	owner.fill("#last4", compact[len(compact)-4:])
+	owner.submit("#sheet-kept button[type=submit]")
 	owner.check("owner-papers-empty", true)
 
 	// A drop link for a helper: label, requested type, shown once with its QR code.
@@ -208,8 +210,9 @@ func TestWebFlows(t *testing.T) {
 	if !strings.Contains(owner.text(".notice"), "arrêté") {
 		t.Errorf("no confirmation after revoking")
 	}
-	if got := eval[string](worker, download); got != "404" {
-		t.Errorf("worker download after revocation: %q, want 404", got)
+	// 410 Gone: the page says the person stopped sharing (journey_people_test.go).
+	if got := eval[string](worker, download); got != "410" {
+		t.Errorf("worker download after revocation: %q, want 410", got)
 	}
 	owner.open(srv.URL + "/account")
 	owner.check("owner-account", true)

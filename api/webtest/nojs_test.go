@@ -104,7 +104,7 @@ func TestWebWithoutJavaScript(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/d/"+token, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, page = helper.do(req)
-	if resp.StatusCode != http.StatusCreated || !strings.Contains(page, "1 page envoyée") {
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(page, "1 page reçue par le coffre") {
 		t.Fatalf("helper form post: %d %.300s", resp.StatusCode, page)
 	}
 	if resp, _ := helper.get("/d/" + token); resp.StatusCode != http.StatusNotFound {

@@ -31,7 +31,7 @@ Verbs:
   activate-members --org ID
         give the organisation's key to its pending members; the
         organisation recovery key is read from standard input
-  verify-journal [--owner ID]
+` + adminWorkersUsage + `  verify-journal [--owner ID]
         check every owner's journal (or one) for altered, removed or
         reordered entries; exit 1 if any
   fsck [--fix] [--grace D]
@@ -64,6 +64,16 @@ func runAdmin(ctx context.Context, args, environ []string, stdin io.Reader, stdo
 		run = adminAddWorker
 	case "activate-members":
 		run = adminActivateMembers
+	case "list-workers":
+		run = adminListWorkers
+	case "disable-worker":
+		run = adminDisableWorker
+	case "enable-worker":
+		run = adminEnableWorker
+	case "remove-member":
+		run = adminRemoveMember
+	case "rotate-org-key":
+		run = adminRotateOrgKey
 	case "verify-journal":
 		run = adminVerifyJournal
 	case "fsck":

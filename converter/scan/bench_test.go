@@ -91,7 +91,7 @@ func BenchmarkScanSamples(b *testing.B) {
 // against: image/jpeg decoding one 12 MP sample photo (the budget is
 // about 150 ms for the decode and 250 ms per page in all).
 func BenchmarkDecodeJPEG12MP(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(testenv.SamplesDir(), "droits.photo.jpg"))
+	data, err := os.ReadFile(filepath.Join(testenv.SamplesDir(b), "droits.photo.jpg"))
 	if err != nil {
 		var buf bytes.Buffer
 		if err := jpeg.Encode(&buf, photo12MP(b), &jpeg.Options{Quality: 90}); err != nil {

@@ -93,3 +93,15 @@ func TestIntersectAndConvex(t *testing.T) {
 		t.Errorf("orderQuad = %v, want %v", got, want)
 	}
 }
+
+// invert returns m's inverse (the adjugate over the determinant).
+func invert(m homography) homography {
+	a, b, c, d, e, f, g, h, i := m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]
+	A, B, C := e*i-f*h, -(d*i - f*g), d*h-e*g
+	det := a*A + b*B + c*C
+	return homography{
+		A / det, -(b*i - c*h) / det, (b*f - c*e) / det,
+		B / det, (a*i - c*g) / det, -(a*f - c*d) / det,
+		C / det, -(a*h - b*g) / det, (a*e - b*d) / det,
+	}
+}

@@ -13,7 +13,8 @@ import (
 
 // TestSuiteSelfContained: no Go file reads anything beside the checkout
 // (a shared folder beside it). A fresh clone with no sibling directories runs
-// every test; the sample photos are committed under testdata/samples.
+// every test. The sample phone photos are drawn by internal/photogen, never
+// committed: testdata/samples holds no photo, and SamplePhotos draws them.
 func TestSuiteSelfContained(t *testing.T) {
 	root := RepoRoot()
 	outside := regexp.MustCompile(`"\.\.", "shared"|\.\./shared|"\.\."\s*,\s*"samples"`)
@@ -46,8 +47,12 @@ func TestSuiteSelfContained(t *testing.T) {
 	if len(found) > 0 {
 		t.Errorf("Go files reading outside the repository:\n%s", strings.Join(found, "\n"))
 	}
+	committed, _ := filepath.Glob(filepath.Join(root, "testdata", "samples", "*.jpg"))
+	if len(committed) > 0 {
+		t.Errorf("photos committed as test inputs (the suite draws its own with internal/photogen): %v", committed)
+	}
 	if n := len(SamplePhotos(t)); n < 3 {
-		t.Errorf("%d sample photos in %s", n, SamplesDir())
+		t.Errorf("%d sample photos in %s", n, SamplesDir(t))
 	}
 }
 

@@ -20,6 +20,10 @@ type Organisation struct {
 	IdentityByRecovery []byte
 	RecoveryPublicKey  string
 	Created            time.Time
+	// NextPublicKey and NextIdentityByRecovery are the new grantee key of a
+	// rotation under way ("" and nil otherwise; migration 9).
+	NextPublicKey          string
+	NextIdentityByRecovery []byte
 }
 
 // WorkerAccount is the login side of a worker (migration 2).
@@ -38,6 +42,11 @@ type WorkerAccount struct {
 	// and TOTPLastStep the last accepted time step (replay guard).
 	TOTPSealed   []byte
 	TOTPLastStep int64
+	// Disabled is when an administrator disabled the worker (zero: not
+	// disabled); NextOrgIdentityWrap the organisation's next identity
+	// during a key rotation (migration 9).
+	Disabled            time.Time
+	NextOrgIdentityWrap []byte
 }
 
 // CreateOrganisation inserts an organisation. Duplicate id or keys are
@@ -53,15 +62,18 @@ func (o *ops) CreateOrganisation(ctx context.Context, org Organisation) error {
 	return err
 }
 
-const orgColumns = `id, name_sealed, public_key, identity_by_recovery, recovery_public_key, created_at`
+const orgColumns = `id, name_sealed, public_key, identity_by_recovery, recovery_public_key, created_at,
+	next_public_key, next_identity_by_recovery`
 
 func scanOrganisation(s scanner) (Organisation, error) {
 	var org Organisation
 	var created int64
-	if err := s.Scan(&org.ID, &org.NameSealed, &org.PublicKey, &org.IdentityByRecovery, &org.RecoveryPublicKey, &created); err != nil {
+	var next sql.NullString
+	if err := s.Scan(&org.ID, &org.NameSealed, &org.PublicKey, &org.IdentityByRecovery, &org.RecoveryPublicKey, &created,
+		&next, &org.NextIdentityByRecovery); err != nil {
 		return Organisation{}, err
 	}
-	org.Created = fromDB(created)
+	org.Created, org.NextPublicKey = fromDB(created), next.String
 	return org, nil
 }
 
@@ -112,18 +124,21 @@ func (o *ops) CreateWorkerAccount(ctx context.Context, w Worker, a WorkerAccount
 }
 
 const workerAccountColumns = `id, public_key, identity_by_secret, created_at,
-	org_id, email_hash, email_sealed, name_sealed, org_identity_wrap, totp_sealed, totp_last_step`
+	org_id, email_hash, email_sealed, name_sealed, org_identity_wrap, totp_sealed, totp_last_step,
+	disabled_at, next_org_identity_wrap`
 
 func scanWorkerAccount(s scanner) (Worker, WorkerAccount, error) {
 	var w Worker
 	var a WorkerAccount
 	var created int64
 	var org, email sql.NullString
+	var disabled sql.NullInt64
 	if err := s.Scan(&w.ID, &w.PublicKey, &w.IdentityBySecret, &created,
-		&org, &email, &a.EmailSealed, &a.NameSealed, &a.OrgIdentityWrap, &a.TOTPSealed, &a.TOTPLastStep); err != nil {
+		&org, &email, &a.EmailSealed, &a.NameSealed, &a.OrgIdentityWrap, &a.TOTPSealed, &a.TOTPLastStep,
+		&disabled, &a.NextOrgIdentityWrap); err != nil {
 		return Worker{}, WorkerAccount{}, err
 	}
-	w.Created = fromDB(created)
+	w.Created, a.Disabled = fromDB(created), fromOptTime(disabled)
 	a.OrgID, a.EmailHash = org.String, email.String
 	return w, a, nil
 }

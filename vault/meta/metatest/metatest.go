@@ -84,6 +84,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"EffectiveStore", storage(testEffectiveStore)},
 		{"Moves", storage(testMoves)},
 		{"MoveClaimRace", storage(testMoveClaimRace)},
+		{"WorkerAdmin", workerAdmin(testWorkerAdmin)},
+		{"WaitingRequests", workerAdmin(testWaitingRequests)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// Helpers of the helper's and the social worker's journeys (issue 15): what
+// a helper is shown of a link, the pictograms of document types.
+
+// untypedDropTitle titles a helper's paper of no known type (in the
+// service's default language, like typed titles).
+const untypedDropTitle = "Papier reçu par un lien d'envoi"
+
+// TypeCategory is the category of a document type ("other" if unknown).
+func (l loc) TypeCategory(id string) string {
+	if t, ok := vault.DocTypeByID(id); ok {
+		return t.Category
+	}
+	return "other"
+}
+
+// pendingAsks lists the owner's unanswered requests when there are some
+// (n from the badge), for the top of "Mes papiers".
+func (s *server) pendingAsks(c *gin.Context, n int) []vault.Request {
+	if n == 0 {
+		return nil
+	}
+	rs, err := s.v.Requests(c.Request.Context(), principal(c))
+	if err != nil {
+		return nil
+	}
+	var out []vault.Request
+	for _, r := range rs {
+		if r.Status == vault.RequestPending {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// unreadMessages are the signed-in person's unread messages, newest first
+// (at most 5), as the inbox page shows them.
+func (s *server) unreadMessages(c *gin.Context) []inboxRow {
+	if s.notify == nil {
+		return nil
+	}
+	items, err := s.notify.Inbox(c.Request.Context(), principal(c), 20)
+	if err != nil {
+		return nil
+	}
+	l := webLang(c)
+	var out []inboxRow
+	for _, it := range items {
+		if !it.Read.IsZero() || len(out) == 5 {
+			continue
+		}
+		out = append(out, inboxRow{InboxItem: it, When: l.DateTime(it.Created), Icon: "inbox"})
+	}
+	return out
+}
+
+// undoable is the consent just stopped (?undo=id) while it can still be
+// taken back, "" otherwise.
+func undoable(c *gin.Context, past []consentRow) string {
+	id := c.Query("undo")
+	for _, r := range past {
+		if r.ID == id && !r.Revoked.IsZero() && time.Since(r.Revoked) < vault.UndoWindow {
+			return id
+		}
+	}
+	return ""
+}
+
+// webUndoRevoke takes back a share stopped less than a minute ago.
+func (s *server) webUndoRevoke(c *gin.Context) {
+	if err := s.v.UndoRevoke(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+		if errors.Is(err, vault.ErrNotFound) {
+			err = newErr(http.StatusConflict, "too_late",
+				"Too late to undo: share these papers again if you wish.",
+				"Trop tard pour annuler : partagez à nouveau ces papiers si vous le souhaitez.")
+		}
+		s.webError(c, err)
+		return
+	}
+	redirectDone(c, "/share", "restored")
+}

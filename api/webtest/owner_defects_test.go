@@ -1,0 +1,261 @@
+package webtest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The owner's side of "the three journeys" (issue 15): each defect as a
+// person on a phone meets it, by taps.
+
+// pageSources lists the thumbnails of the add form, in order.
+const pageSources = `JSON.stringify([...document.querySelectorAll('#pages li img')].map(i => i.src))`
+
+// TestOwnerCameraKeepsEveryPage: on "Ajouter un papier", each photo taken
+// with the camera adds a page (it used to replace the one before); pages
+// can be taken again, removed and moved; the paper keeps them all.
+func TestOwnerCameraKeepsEveryPage(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.signUp(srv.URL, "fr", "0611223344", "", "girafe velo soleil cartable")
+	w.open(srv.URL + "/papers/add")
+
+	count := func(n int, ready string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for w.text("[data-chosen]") != ready && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		if got := w.text("[data-chosen]"); got != ready {
+			t.Fatalf("with %d photos the page says %q, want %q", n, got, ready)
+		}
+		if got := eval[int](w.person, `document.querySelectorAll('#pages li img').length`); got != n {
+			t.Errorf("with %d photos the page shows %d thumbnails", n, got)
+		}
+	}
+	w.photo(`label[for=camera]`, photos[0])
+	count(1, "1 page prête.")
+	if got := w.text(`label[for=camera]`); got != "Photographier la page suivante" {
+		t.Errorf("camera button after one page: %q", got)
+	}
+	w.photo(`label[for=camera]`, photos[1])
+	count(2, "2 pages prêtes.")
+	// Page 1 again (blurred): still two pages, the first one replaced.
+	before := eval[string](w.person, pageSources)
+	w.photo(`#pages li:nth-child(1) .pbtns button:nth-child(3)`, photos[2])
+	count(2, "2 pages prêtes.")
+	if after := eval[string](w.person, pageSources); after == before {
+		t.Errorf("retaking page 1 changed nothing: %s", after)
+	}
+	// A third page, removed, then taken again; the last one moved up.
+	w.photo(`label[for=camera]`, photos[0])
+	count(3, "3 pages prêtes.")
+	w.tap(`#pages li:nth-child(2) .pbtns button:nth-child(4)`)
+	count(2, "2 pages prêtes.")
+	w.photo(`label[for=camera]`, photos[1])
+	count(3, "3 pages prêtes.")
+	order := eval[[]string](w.person, `[...document.querySelectorAll('#pages li img')].map(i => i.src)`)
+	w.tap(`#pages li:nth-child(3) .pbtns button:nth-child(1)`)
+	moved := eval[[]string](w.person, `[...document.querySelectorAll('#pages li img')].map(i => i.src)`)
+	if len(moved) != 3 || moved[1] != order[2] || moved[2] != order[1] {
+		t.Errorf("moving page 3 up: %v, then %v", order, moved)
+	}
+	w.axe("owner-add-pages")
+	w.tap("form[data-upload] button[type=submit]")
+	w.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 3*time.Minute)
+	if got := w.text(".facts"); !strings.Contains(got, "3 pages") {
+		t.Errorf("the paper saved: %q, want 3 pages", got)
+	}
+}
+
+// TestOwnerSheetSurvivesReload: the recovery sheet is reached by a
+// redirect; a reload (or Android restoring the tab) shows it again, with
+// the same code, until the owner types its last 4 characters; the same
+// after a recovery; a reload of a new drop link makes no second link.
+func TestOwnerSheetSurvivesReload(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.signUp(srv.URL, "fr", "awa.reload", "Awa", "girafe velo soleil cartable")
+	code := w.text(".code")
+	for i := range 2 {
+		w.reload()
+		seen := w.seen()
+		if w.text("main h1") != "Votre feuille de secours" || w.text(".code") != code || strings.Contains(seen, `"error"`) {
+			t.Fatalf("reload %d of the sheet shows: %s", i+1, seen)
+		}
+	}
+	// She leaves without confirming: her pages say the sheet waits, one
+	// tap brings it back.
+	w.open(srv.URL + "/papers")
+	if got := w.text("#sheet-waiting"); !strings.Contains(got, "pas encore gardé") {
+		t.Errorf("papers page while the sheet waits: %q", got)
+	}
+	w.tapGo("#sheet-waiting a")
+	if w.text(".code") != code {
+		t.Fatalf("back to the sheet: %s", w.seen())
+	}
+	// The wrong characters: told so, the sheet stays.
+	w.typeIn("#last4", "0000")
+	w.tapGo("#sheet-kept button[type=submit]")
+	if got := w.text(".error"); !strings.Contains(got, "4 derniers caractères") || w.text(".code") != code {
+		t.Fatalf("wrong last 4 characters: %q, %s", got, w.seen())
+	}
+	w.keepSheet()
+	if !strings.HasPrefix(w.location(), srv.URL+"/papers") {
+		t.Fatalf("after keeping the sheet: %s", w.location())
+	}
+	// Kept: never shown again.
+	if n := eval[int](w.person, `document.querySelectorAll('#sheet-waiting').length`); n != 0 {
+		t.Errorf("the kept sheet is still said to wait")
+	}
+	w.open(srv.URL + "/sheet")
+	if strings.Contains(w.seen(), strings.Fields(code)[0]) {
+		t.Errorf("the sheet is still shown after it was kept")
+	}
+
+	// A recovery: the new sheet survives a reload too.
+	r := b.walker("recoverer")
+	r.open(srv.URL + "/lang?to=fr&back=/recover")
+	r.typeIn("#identifier", "awa.reload")
+	r.typeIn("#code", strings.ReplaceAll(code, " ", "-"))
+	r.typeIn("#secret", "zebre piano lune tomate")
+	r.typeIn("#secret2", "zebre piano lune tomate")
+	r.tapGo("form.form button[type=submit]")
+	newCode := r.text(".code")
+	if newCode == code || len(strings.Fields(newCode)) != 7 {
+		t.Fatalf("after recovery the sheet shows %q (old %q): %s", newCode, code, r.seen())
+	}
+	r.reload()
+	if r.text(".code") != newCode || !strings.Contains(r.text("#after-recovery"), "ancienne feuille") {
+		t.Fatalf("reloaded sheet after recovery: %s", r.seen())
+	}
+
+	// A drop link: a reload shows it again and makes no second one.
+	r.keepSheet()
+	r.tapGo(`nav a[href="/links"]`)
+	r.typeIn("#label", "Ma fiche de paie")
+	r.tapGo("form.form button[type=submit]")
+	url := eval[string](r.person, `document.getElementById('url').value`)
+	r.reload()
+	if again := eval[string](r.person, `document.getElementById('url').value`); again != url {
+		t.Fatalf("reloaded link page shows %q, was %q", again, url)
+	}
+	r.open(srv.URL + "/links")
+	if n := eval[int](r.person, `document.querySelectorAll('.cards .card').length`); n != 1 {
+		t.Errorf("%d links after one creation and a reload, want 1", n)
+	}
+}
+
+// TestOwnerSheetWording: the sheet says the code works once (recovery
+// rotates it), offers to save the sheet on the phone (a PDF) and to copy
+// the code in groups, says which to prefer, in French and English.
+func TestOwnerSheetWording(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	for _, c := range []struct{ lang, once, prefer, old string }{
+		{"fr", "ne sert qu'une fois", "Le mieux : recopiez-le sur un papier", "reste valable"},
+		{"en", "This code works once", "Best: copy it on paper", "stays valid"},
+	} {
+		w := b.walker("owner-" + c.lang)
+		w.signUp(srv.URL, c.lang, "lea.words."+c.lang, "", "tigre banane nuage piano")
+		seen := w.seen()
+		if !strings.Contains(seen, c.once) || !strings.Contains(seen, c.prefer) || strings.Contains(seen, c.old) {
+			t.Errorf("%s sheet says: %s", c.lang, seen)
+		}
+		groups := eval[[]string](w.person, `[...document.querySelectorAll('.code span')].map(s => s.textContent)`)
+		if len(groups) != 7 || len(groups[0]) != 4 {
+			t.Errorf("%s code groups: %q", c.lang, groups)
+		}
+		if !eval[bool](w.person, `!!document.querySelector('#save-sheet').offsetParent && document.querySelector('#save-sheet').hasAttribute('download')`) {
+			t.Errorf("%s: no visible button to save the sheet", c.lang)
+		}
+		got := eval[string](w.person, `fetch(document.querySelector('#save-sheet').href).then(r =>
+			r.arrayBuffer().then(b => r.headers.get('Content-Disposition') + ' ' + String.fromCharCode(...new Uint8Array(b.slice(0, 5)))))`)
+		if !strings.HasPrefix(got, "attachment") || !strings.HasSuffix(got, "%PDF-") {
+			t.Errorf("%s: saving the sheet gives %q", c.lang, got)
+		}
+		w.axe("owner-sheet-" + c.lang)
+	}
+}
+
+// TestOwnerAddRetryNeverDuplicates: the connection drops after the server
+// stored the paper; the page says what happened and what to do; sending
+// again finds the paper already saved, never a second one.
+func TestOwnerAddRetryNeverDuplicates(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.signUp(srv.URL, "fr", "awa.retry", "", "girafe velo soleil cartable")
+	w.open(srv.URL + "/papers/add")
+	w.photo(`label[for=camera]`, photos[0])
+	w.poll(`document.querySelector('[data-chosen]').textContent === '1 page prête.'`, time.Minute)
+	srv.drops.arm(1)
+	w.tap("form[data-upload] button[type=submit]")
+	deadline := time.Now().Add(time.Minute)
+	for !eval[bool](w.person, `!!document.querySelector('#add-status') && !document.querySelector('#add-status').hidden`) && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := w.seen(); !strings.Contains(got, "La connexion a été coupée") {
+		t.Fatalf("after the lost answer the page says nothing of it: %s", got)
+	}
+	if got := w.text("#add-status"); !strings.Contains(got, "La connexion a été coupée") || !strings.Contains(got, "jamais enregistré deux fois") {
+		t.Fatalf("after the lost answer the page says %q", got)
+	}
+	w.axe("owner-add-offline")
+	w.tap("form[data-upload] button[type=submit]")
+	w.waitFor(`location.search.includes('done=addedonce') && document.readyState === 'complete'`, 3*time.Minute)
+	if got := w.text(".notice"); !strings.Contains(got, "déjà enregistré") {
+		t.Errorf("after sending again: %q", got)
+	}
+	w.open(srv.URL + "/papers")
+	if n := eval[int](w.person, `document.querySelectorAll('.cards a.card').length`); n != 1 {
+		t.Errorf("%d papers after one paper sent twice, want 1", n)
+	}
+	srv.drops.mu.Lock()
+	handled := srv.drops.handled
+	srv.drops.mu.Unlock()
+	if handled != 2 {
+		t.Errorf("the server handled %d submissions, want 2", handled)
+	}
+}
+
+// TestOwnerWords: the identifier is shown as typed; a new date is
+// journaled as a new date, not as a rename, in the app's words ("papier",
+// never "de le document").
+func TestOwnerWords(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.signUp(srv.URL, "fr", "06 12 34 56 78", "", "girafe velo soleil cartable")
+	if got := w.text("main p strong"); got != "06 12 34 56 78" {
+		t.Errorf("the sheet shows the identifier as %q, typed 06 12 34 56 78", got)
+	}
+	w.open(srv.URL + "/papers/add")
+	w.photo(`label[for=camera]`, photos[0])
+	w.tap("details summary")
+	w.typeIn("#title", "Mon contrat")
+	w.tap("form[data-upload] button[type=submit]")
+	w.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 3*time.Minute)
+	// A new date only.
+	w.tap("main details summary")
+	w.do(chromedp.SetValue(chromedp.CSS("#expires"), "2031-05-31"))
+	w.tapGo(`form[action$="/edit"] button[type=submit]`)
+	w.open(srv.URL + "/journal")
+	got := w.text("ol.journal")
+	for _, bad := range []string{"renommé", "de le ", "document"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("journal says %q: %s", bad, got)
+		}
+	}
+	if !strings.Contains(got, "Vous avez changé la date de fin de validité pour le papier « Mon contrat »") {
+		t.Errorf("journal does not tell the new date: %s", got)
+	}
+}

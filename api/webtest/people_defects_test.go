@@ -1,0 +1,255 @@
+package webtest
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// Focused tests of issue 15's helper and worker defects that the journeys
+// (journey_people_test.go) reach only late: each sets the scene through the
+// vault, then taps through the pages and checks what the person sees. They
+// report with Errorf and stop only where nothing more can be seen, so that
+// on the old code every defect shows.
+
+// soft waits until a JavaScript expression is true and reports whether it
+// became true (no failure).
+func (h *hand) soft(expr string, timeout time.Duration) bool {
+	h.b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if eval[bool](h.person, `(() => { try { return !!(`+expr+`); } catch (e) { return false; } })()`) {
+			return true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
+}
+
+// tapAway taps something that loads another document (a page, or
+// whatever the server answers) and waits for it to load.
+func (h *hand) tapAway(sel string) {
+	h.b.t.Helper()
+	eval[bool](h.person, `window.__here = true`)
+	h.tap(sel)
+	h.waitFor(`!window.__here && document.readyState === 'complete'`, time.Minute)
+}
+
+// TestHelperPaperType (defect 9): a helper's paper sent through a link that
+// names no type is not titled with the owner's message; the helper can say
+// what it is by its pictogram, and it is then filed by type.
+func TestHelperPaperType(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const secret = "girafe velo soleil cartable"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: "0644556677", Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const label = "Envoie ce que tu as, merci !"
+	send := func(pick bool) {
+		t.Helper()
+		token, _, err := srv.v.CreateDropLink(ctx, owner, ownerID, vault.NewDropLink{Label: label})
+		if err != nil {
+			t.Fatal(err)
+		}
+		helper := b.hand("helper")
+		helper.open(srv.URL + "/d/" + token)
+		if pick {
+			if !helper.soft(`document.querySelector('fieldset.kinds input[value="avis-impot"]')`, 5*time.Second) {
+				t.Errorf("the helper cannot say what the paper is: %q", helper.seen())
+			} else {
+				helper.check("helper-kinds", true)
+				helper.tap(`fieldset.kinds details:has(input[value="avis-impot"]) summary`)
+				helper.tap(`input[name=type][value="avis-impot"]`)
+			}
+		}
+		helper.pick(`label[for=camera]`, photos[2])
+		helper.poll(`[...document.querySelectorAll('#pages .pstate')].length === 1 && [...document.querySelectorAll('#pages .pstate')].every(s => s.classList.contains('ok'))`, time.Minute)
+		helper.tap("#send")
+		helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	}
+	send(false)
+	docs, err := srv.v.List(ctx, owner)
+	if err != nil || len(docs) != 1 {
+		t.Fatalf("after the first sending: %v %v", docs, err)
+	}
+	if docs[0].Title == label {
+		t.Errorf("a paper of no type is titled with the owner's own message %q", label)
+	}
+	send(true)
+	docs, _ = srv.v.List(ctx, owner)
+	if len(docs) != 2 || docs[1].Type != "avis-impot" || docs[1].Category != "tax" {
+		t.Errorf("the paper the helper said was a tax notice is filed as %q/%q", docs[len(docs)-1].Type, docs[len(docs)-1].Category)
+	}
+}
+
+// TestWorkerStaleDownload (defects 7, 10, 12): the worker who asked is
+// preselected on the owner's share form; after the owner stops sharing, the
+// worker's stale "Download" gets a page (not JSON) that says the person
+// stopped sharing and when, the request says "sharing stopped on …" and a
+// message tells it; an unknown address and a stale form get pages too, and
+// HEAD / answers like GET /.
+func TestWorkerStaleDownload(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0655667788", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := b.hand("worker")
+	worker.signIn(srv.URL, "/lang?to=en&back=/pro/login", map[string]string{"#email": workerEmail, "#secret": workerSecret})
+	worker.open(srv.URL + "/pro/requests/new")
+	worker.typeIn("#identifier", ident)
+	worker.typeIn("#purpose", "RSA file")
+	worker.tap(`details:has(input[value="rib"]) summary`)
+	worker.tap(`input[name=type][value="rib"]`)
+	worker.tapTo("form.form button[type=submit]")
+	reqs, err := srv.v.Requests(ctx, owner)
+	if err != nil || len(reqs) != 1 {
+		t.Fatalf("requests: %v %v", reqs, err)
+	}
+	if _, err := srv.v.AcceptRequest(ctx, owner, reqs[0].ID, []string{doc.ID}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The owner's share form preselects the worker who asked.
+	o := b.hand("owner")
+	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	o.open(srv.URL + "/papers/" + doc.ID + "/share")
+	if got := eval[string](o.person, `(() => { const i = document.querySelector('input[name=grantee]:checked'); return i ? i.closest('label').innerText : ''; })()`); got != "Mme Morel (CCAS de Roubaix)" {
+		t.Errorf("the share form preselects %q, want the worker who asked", got)
+	}
+
+	// The worker has the person's page open; the owner stops sharing.
+	worker.open(srv.URL + "/pro")
+	worker.tapTo(".cards a.card")
+	ks, err := srv.v.Consents(ctx, owner)
+	if err != nil || len(ks) != 1 {
+		t.Fatalf("consents: %v %v", ks, err)
+	}
+	if err := srv.v.RevokeConsent(ctx, owner, ks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.notify.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	worker.tapAway("main form[method=get] button[type=submit]")
+	if got := eval[string](worker.person, `(document.querySelector('main h1') || {}).textContent || document.body.innerText`); got != "Sharing stopped" {
+		t.Errorf("the stale download answers %q", got)
+	} else {
+		if got := worker.seen(); !strings.Contains(got, "stopped sharing papers with you on") || !strings.Contains(got, "Ask for papers again") {
+			t.Errorf("stale download page: %q", got)
+		}
+		worker.check("worker-stale-download", false)
+	}
+	worker.open(srv.URL + "/pro")
+	if got := worker.seen(); !strings.Contains(got, "sharing stopped on") {
+		t.Errorf("the request does not say the share ended: %q", got)
+	}
+	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-message]')].map(e => e.innerText).join('|')`); !strings.Contains(got, "a arrêté de partager ses papiers avec vous le") {
+		t.Errorf("the worker has no message about the share ending: %q", got)
+	}
+
+	// An unknown address, in the person's language, with the header and a way back.
+	o.do(chromedp.Navigate(srv.URL + "/papiers-perdus"))
+	if got := eval[string](o.person, `(document.querySelector('main h1') || {}).textContent || document.body.innerText`); got != "Page introuvable" {
+		t.Errorf("an unknown address answers %q", got)
+	} else if !eval[bool](o.person, `!!document.querySelector('header.top') && !!document.querySelector('main a.btn[href="/"]')`) {
+		t.Errorf("the not-found page has no header or way back")
+	}
+	// A form whose token is stale (a tab kept open across sessions).
+	o.open(srv.URL + "/links")
+	o.typeIn("#label", "Mes fiches de paie")
+	eval[bool](o.person, `document.querySelector('form[action="/links"] input[name=csrf]').value = 'perime'; true`)
+	o.tapAway(`form[action="/links"] button[type=submit]`)
+	if got := eval[string](o.person, `document.body.innerText`); !strings.Contains(got, "Cette demande ne vient pas de la page de Coffre") || strings.Contains(got, `"error"`) {
+		t.Errorf("a stale form answers %q", got)
+	}
+	resp, err := http.Head(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("HEAD /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestUndoStopSharing (defect 12): stopping a share can be undone for a
+// minute; the worker then reads the paper again.
+func TestUndoStopSharing(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0677889900", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.v.GrantConsent(ctx, owner, vault.NewConsent{
+		Grantee: vault.Grantee{Kind: vault.KindOrganisation, ID: srv.org.ID},
+		Scope:   vault.Scope{Documents: []string{doc.ID}}, Purpose: "Dossier CAF", Days: 31, ShowName: "Awa",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	o := b.hand("owner")
+	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	o.open(srv.URL + "/share")
+	o.tapTo(".cards form button")
+	if !strings.Contains(o.text(".notice"), "arrêté") {
+		t.Fatalf("no confirmation after stopping: %q", o.seen())
+	}
+	if !o.soft(`document.querySelector('[data-undo] button')`, 3*time.Second) {
+		t.Fatalf("stopping a share cannot be undone: %q", o.seen())
+	}
+	o.check("owner-undo", false)
+	o.tapTo("[data-undo] button")
+	if got := o.text(".notice"); !strings.Contains(got, "rétabli") {
+		t.Errorf("after undoing: %q", o.seen())
+	}
+	if n := eval[int](o.person, `document.querySelectorAll('.cards form[action$="/revoke"]').length`); n != 1 {
+		t.Errorf("after undoing, %d live shares listed", n)
+	}
+	worker := b.hand("worker")
+	worker.signIn(srv.URL, "/lang?to=fr&back=/pro/login", map[string]string{"#email": workerEmail, "#secret": workerSecret})
+	worker.tapTo(".cards a.card")
+	download := `fetch(document.querySelector('main form[method=get]').action)
+		.then(r => r.ok ? r.arrayBuffer().then(b => String.fromCharCode(...new Uint8Array(b.slice(0, 5)))) : String(r.status))`
+	if got := eval[string](worker.person, download); got != "%PDF-" {
+		t.Errorf("the worker's download after the undo: %q", got)
+	}
+}

@@ -1,0 +1,97 @@
+package photogen
+
+import (
+	"bytes"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestDeterministic: the same document under the same options gives the
+// same JPEG bytes; another seed gives another photo of the same size.
+func TestDeterministic(t *testing.T) {
+	doc := Documents()[1]
+	o := doc.Options
+	o.Width, o.Height = 600, 800
+	a, err := Photo(doc, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Photo(doc, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatal("two draws of the same photo differ")
+	}
+	o.Seed++
+	c, err := Photo(doc, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(a, c) {
+		t.Error("another seed drew the same photo")
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(c))
+	if err != nil || cfg.Width != 600 || cfg.Height != 800 {
+		t.Errorf("photo is %dx%d (%v), want 600x800", cfg.Width, cfg.Height, err)
+	}
+}
+
+// TestPhotoLooksLikeAPhoto: a photo is 3000×4000 unless asked otherwise;
+// the page (middle of the photo) is brighter than the table (a corner), and
+// the light is uneven across the page.
+func TestPhotoLooksLikeAPhoto(t *testing.T) {
+	if o := (Options{}).withDefaults(); o.Width != 3000 || o.Height != 4000 {
+		t.Errorf("default size %dx%d, want 3000x4000", o.Width, o.Height)
+	}
+	img, err := Render(Documents()[0], Options{Width: 750, Height: 1000, Gradient: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := img.Rect.Size(); s.X != 750 || s.Y != 1000 {
+		t.Fatalf("size %v, want 750x1000", s)
+	}
+	luma := func(x, y int) int {
+		sum := 0
+		for dy := range 5 {
+			for dx := range 5 {
+				sum += int(img.Y[(y+dy)*img.YStride+x+dx])
+			}
+		}
+		return sum / 25
+	}
+	table, paperNear, paperFar := luma(3, 3), luma(200, 750), luma(550, 825)
+	if paperNear < 2*table || paperFar < 2*table {
+		t.Errorf("page %d/%d not clearly brighter than the table %d", paperNear, paperFar, table)
+	}
+	if paperNear-paperFar < 10 {
+		t.Errorf("light is even across the page (%d vs %d)", paperNear, paperFar)
+	}
+}
+
+// TestWriteSamples writes every document's photo and its true text.
+func TestWriteSamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("draws three 12 MP photos")
+	}
+	dir := t.TempDir()
+	paths, err := WriteSamples(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := Documents()
+	if len(paths) != len(docs) || len(docs) < 3 {
+		t.Fatalf("%d photos for %d documents", len(paths), len(docs))
+	}
+	for i, d := range docs {
+		if filepath.Base(paths[i]) != d.Name+".photo.jpg" {
+			t.Errorf("photo %d is %s, want %s.photo.jpg", i, paths[i], d.Name)
+		}
+		truth, err := os.ReadFile(filepath.Join(dir, d.Name+".truth.txt"))
+		if err != nil || string(truth) != d.Truth() {
+			t.Errorf("%s truth: %q (%v)", d.Name, truth, err)
+		}
+	}
+}

@@ -1,0 +1,17 @@
+package meta
+
+import (
+	"context"
+	"time"
+)
+
+// UnrevokeConsent takes back the revocation of a consent of ownerID made at
+// or after since (the undo window): the consent is live again (until its
+// own expiry). The grantee's wraps, deleted at revocation, are not
+// restored here: the caller wraps again. ErrNotFound when there is no such
+// consent of this owner revoked within the window.
+func (o *ops) UnrevokeConsent(ctx context.Context, id, ownerID string, since time.Time) error {
+	return o.execOne(ctx, "unrevoke consent",
+		`UPDATE consents SET revoked_at = NULL WHERE id = ? AND owner_id = ? AND revoked_at IS NOT NULL AND revoked_at >= ?`,
+		id, ownerID, toDB(since))
+}

@@ -1,0 +1,128 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// SharingEnd is what a worker learns of a person who stopped sharing with
+// them: the name the person chose to show, and when.
+type SharingEnd struct {
+	// OwnerName is the name the owner chose to show ("" if none).
+	OwnerName string
+	// At is when the last consent ended; Revoked says the owner stopped it
+	// (false: it expired).
+	At      time.Time
+	Revoked bool
+}
+
+// end is when a consent stopped, and whether by revocation.
+func consentEnd(revoked, expires time.Time) (time.Time, bool) {
+	if !revoked.IsZero() && revoked.Before(expires) {
+		return revoked, true
+	}
+	return expires, false
+}
+
+// SharingEnded tells a worker when an owner's consents to them (or to their
+// organisation) ended, once none is live any more, so that a stale page can
+// say "this person stopped sharing on …". Errors: ErrInvalid (not a
+// worker), ErrNotFound (no consent from this owner ever, or one still live).
+func (s *Service) SharingEnded(ctx context.Context, p *Principal, ownerID string) (SharingEnd, error) {
+	if !p.valid() || p.kind != KindWorker {
+		return SharingEnd{}, fmt.Errorf("%w: worker required", ErrInvalid)
+	}
+	if !validID(ownerID) {
+		return SharingEnd{}, fmt.Errorf("vault: sharing ended: %w", ErrNotFound)
+	}
+	cs, err := s.meta.ConsentsOfOwner(ctx, ownerID)
+	if err != nil {
+		return SharingEnd{}, mapMeta("sharing ended", err)
+	}
+	now := s.now()
+	var out SharingEnd
+	found := false
+	for _, c := range cs {
+		for _, g := range p.granteeSelves() {
+			if c.GranteeKind != g.kind || c.GranteeID != g.id {
+				continue
+			}
+			if c.LiveAt(now) {
+				return SharingEnd{}, fmt.Errorf("vault: sharing ended: still shared: %w", ErrNotFound)
+			}
+			at, revoked := consentEnd(c.Revoked, c.Expires)
+			if found && !at.After(out.At) {
+				continue
+			}
+			found = true
+			out = SharingEnd{At: at, Revoked: revoked}
+			if d, err := openConsent(c, g.ids...); err == nil {
+				out.OwnerName = d.ShowName
+			}
+		}
+	}
+	if !found {
+		return SharingEnd{}, fmt.Errorf("vault: sharing ended: %w", ErrNotFound)
+	}
+	return out, nil
+}
+
+// PendingRequests counts the requests an owner has not answered yet (for
+// the badge on her menu); no sealed detail is opened. ErrInvalid when p is
+// not an owner.
+func (s *Service) PendingRequests(ctx context.Context, owner *Principal) (int, error) {
+	if err := requireOwner(owner); err != nil {
+		return 0, err
+	}
+	rs, err := s.meta.RequestsOfOwner(ctx, owner.id)
+	if err != nil {
+		return 0, mapMeta("pending requests", err)
+	}
+	n := 0
+	for _, r := range rs {
+		if r.Status == RequestPending {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// UndoWindow is how long after stopping a share the owner can take it back.
+const UndoWindow = time.Minute
+
+// consentUndoer is the store's ability to take back a revocation.
+type consentUndoer interface {
+	UnrevokeConsent(ctx context.Context, id, ownerID string, since time.Time) error
+}
+
+// UndoRevoke takes back a consent the owner stopped less than UndoWindow
+// ago: it is live again until its own expiry, and the documents it covers
+// are wrapped to the grantee again. Journaled as a grant. Errors:
+// ErrInvalid (not an owner), ErrNotFound (no such consent, not revoked, or
+// revoked too long ago).
+func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID string) error {
+	if err := requireOwner(owner); err != nil {
+		return err
+	}
+	u, ok := s.meta.(consentUndoer)
+	if !ok || !validID(consentID) {
+		return fmt.Errorf("vault: undo revoke: %w", ErrNotFound)
+	}
+	if err := u.UnrevokeConsent(ctx, consentID, owner.id, s.now().UTC().Add(-UndoWindow)); err != nil {
+		return mapMeta("undo revoke", err)
+	}
+	c, err := s.meta.Consent(ctx, consentID)
+	if err != nil {
+		return mapMeta("undo revoke", err)
+	}
+	if err := s.wrapCovered(ctx, owner, c); err != nil {
+		s.undoConsent(ctx, c)
+		return err
+	}
+	d, _ := openConsent(c, owner.identity)
+	return s.record(ctx, owner.id, Event{
+		Kind: EventConsentGranted, ActorKind: ActorOwner, ActorID: owner.id,
+		Target: s.granteeName(ctx, Grantee{Kind: c.GranteeKind, ID: c.GranteeID}), Detail: d.Purpose,
+	})
+}

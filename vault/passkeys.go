@@ -74,7 +74,7 @@ func checkPRF(prf []byte) error {
 // ErrTooManyPasskeys, ErrConfirmRequired. Journaled. Nothing is written on
 // error.
 func (s *Service) AddPasskey(ctx context.Context, owner *Principal, np NewPasskey) (string, error) {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return "", err
 	}
 	switch {
@@ -143,7 +143,7 @@ func (s *Service) Passkeys(ctx context.Context, owner *Principal) ([]Passkey, er
 // RemovePasskey deletes one of the owner's passkeys and its wrap.
 // ErrNotFound when the owner has none with that id. Journaled.
 func (s *Service) RemovePasskey(ctx context.Context, owner *Principal, id string) error {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return err
 	}
 	if err := s.meta.DeletePasskey(ctx, owner.id, id); err != nil {

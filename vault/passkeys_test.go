@@ -3,6 +3,7 @@ package vault_test
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -38,9 +39,20 @@ func TestPasskeyOpensVault(t *testing.T) {
 	if _, err := in.svc.AddPasskey(ctx, owner, vault.NewPasskey{CredentialID: []byte("cred-noprf"), PublicKey: []byte("k2"), Name: "Vieux téléphone"}); err != nil {
 		t.Fatalf("AddPasskey without PRF: %v", err)
 	}
-	list, err := in.svc.Passkeys(ctx, owner)
-	if err != nil || len(list) != 2 || list[0].Name != "Téléphone" || !list[0].Unlocks || list[1].Unlocks || !list[0].LastUsed.IsZero() {
-		t.Fatalf("Passkeys = %+v, %v", list, err)
+	byName := func() map[string]vault.Passkey {
+		t.Helper()
+		list, err := in.svc.Passkeys(ctx, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]vault.Passkey{}
+		for _, p := range list {
+			m[p.Name] = p
+		}
+		return m
+	}
+	if m := byName(); len(m) != 2 || !m["Téléphone"].Unlocks || m["Vieux téléphone"].Unlocks || !m["Téléphone"].LastUsed.IsZero() {
+		t.Fatalf("Passkeys = %+v", m)
 	}
 
 	p, err := in.svc.LoginWithPasskey(ctx, vault.PasskeyAssertion{CredentialID: credID, SignCount: 1, PRF: out}, "192.0.2.1")
@@ -51,7 +63,7 @@ func TestPasskeyOpensVault(t *testing.T) {
 	if err != nil || string(got) != "contenu de l'avis" {
 		t.Fatalf("paper after passkey sign-in = %q, %v", got, err)
 	}
-	if list, _ := in.svc.Passkeys(ctx, owner); list[0].LastUsed.IsZero() {
+	if byName()["Téléphone"].LastUsed.IsZero() {
 		t.Error("last use not recorded")
 	}
 	// Replayed assertion (counter not moving forward): refused.
@@ -76,8 +88,8 @@ func TestPasskeyOpensVault(t *testing.T) {
 	if _, err := in.svc.LoginWithPasskey(ctx, vault.PasskeyAssertion{CredentialID: credID, SignCount: 9, PRF: out}, ""); !errors.Is(err, vault.ErrNotFound) {
 		t.Errorf("removed passkey = %v, want ErrNotFound", err)
 	}
-	if list, _ := in.svc.Passkeys(ctx, owner); len(list) != 1 {
-		t.Errorf("after removal: %+v", list)
+	if m := byName(); len(m) != 1 || m["Vieux téléphone"].ID == "" {
+		t.Errorf("after removal: %+v", m)
 	}
 }
 
@@ -123,5 +135,38 @@ func TestPasskeyHostileInputs(t *testing.T) {
 	list, _ := in.svc.Passkeys(ctx, owner)
 	if err := in.svc.RemovePasskey(ctx, other, list[0].ID); !errors.Is(err, vault.ErrNotFound) {
 		t.Errorf("remove by another owner = %v, want ErrNotFound", err)
+	}
+}
+
+// The PRF output is never at rest: not in the database (-wal, -shm), not
+// in the blob directory, in any encoding, before or after close.
+func TestPasskeyPRFNotAtRest(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "passkey.marker")
+	out := []byte("PRF-MARKER-" + strings.Repeat("q", vault.PRFOutputSize-11))
+	copy(out[11:], hex.EncodeToString(prf(t))[:vault.PRFOutputSize-11])
+	if _, err := in.svc.AddPasskey(ctx, owner, vault.NewPasskey{CredentialID: []byte("cred-m"), PublicKey: []byte("k"), Name: "Téléphone", PRF: out}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.svc.LoginWithPasskey(ctx, vault.PasskeyAssertion{CredentialID: []byte("cred-m"), SignCount: 1, PRF: out}, ""); err != nil {
+		t.Fatal(err)
+	}
+	forms := markerForms(string(out))
+	forms["hex"] = []byte(hex.EncodeToString(out))
+	for _, closed := range []bool{false, true} {
+		if closed {
+			if err := in.meta.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		files, hits := scan(t, []string{dir.dir}, forms)
+		if files < 1 {
+			t.Fatalf("only %d files scanned", files)
+		}
+		for _, h := range hits {
+			t.Errorf("PRF output at rest (closed=%v): %s", closed, h)
+		}
 	}
 }

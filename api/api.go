@@ -272,6 +272,8 @@ func (s *server) routes(g *gin.RouterGroup) {
 	o.POST("/requests/:id/accept", s.acceptRequest)
 	o.POST("/requests/:id/decline", s.declineRequest)
 	o.GET("/journal", s.journal)
+	o.GET("/journal/checkpoint", s.journalCheckpoint)
+	o.GET("/journal/proof", s.journalProof)
 	o.GET("/export", s.export)            // confirmed for format=age
 	o.DELETE("/account", s.deleteAccount) // confirmed
 	s.storageRoutes(o)                    // storage.go: the owner's own bucket; PUT and DELETE confirmed

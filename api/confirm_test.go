@@ -175,7 +175,7 @@ func TestWorkerCreatedVaultHidesRecoveryCode(t *testing.T) {
 		t.Fatalf("worker's signup answer: %s", res.body)
 	}
 	page := w.postForm(t, "/pro/signup", url.Values{"identifier": {"cree.par.agent2"}, "secret": {"pomme radis ballon hibou"}, "secret2": {"pomme radis ballon hibou"}})
-	if page.status != 201 || recoveryCodeRE.Match(page.body) || strings.Contains(string(page.body), `name="code"`) ||
+	if page.status != 201 || recoveryCodeRE.Match(page.body) || sheetCode(string(page.body)) != "" || strings.Contains(string(page.body), `name="code"`) ||
 		!strings.Contains(string(page.body), `id="vault-created"`) {
 		t.Fatalf("worker's signup page: %d %s", page.status, truncate(page.body))
 	}
@@ -237,8 +237,12 @@ func TestRotateKeysAPI(t *testing.T) {
 		t.Fatalf("different new secrets: %d", r.status)
 	}
 	r = owner.postForm(t, "/account/keys", url.Values{"confirm_secret": {s2}, "secret": {s3}, "secret2": {s3}})
-	if r.status != 200 || !strings.Contains(string(r.body), "nouvelles clés") || !recoveryCodeRE.Match(r.body) {
+	if r.status != 200 || !strings.Contains(string(r.body), "nouvelles clés") || !recoveryCodeRE.MatchString(sheetCode(string(r.body))) {
 		t.Fatalf("keys changed on the page: %d %s", r.status, truncate(r.body))
+	}
+	// A reload shows the same sheet again (POST-redirect-GET).
+	if again := owner.get(t, "/sheet"); again.status != 200 || sheetCode(string(again.body)) != sheetCode(string(r.body)) {
+		t.Fatalf("the new sheet after a reload: %d", again.status)
 	}
 	e.client().loginOwner(t, "cles.neuves", s3)
 	want(t, owner.get(t, "/api/v1/documents/"+up.Document.ID+"/content"), 200, "download after the second rotation")

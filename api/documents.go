@@ -217,7 +217,7 @@ func (s *server) uploadDocument(c *gin.Context) {
 	var doc vault.Document
 	res, err := s.convertAndStore(ctx, up.pages, opts, nd, func(nd vault.NewDocument, r io.Reader) error {
 		var err error
-		doc, err = s.v.AddDocument(ctx, owner.ID(), nd, r)
+		doc, err = s.v.AddOwnDocument(ctx, owner, nd, r)
 		return err
 	})
 	if err != nil {

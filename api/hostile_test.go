@@ -202,7 +202,8 @@ func TestHostileInput(t *testing.T) {
 			checkErr(t, res, 403, "csrf", p+" without token")
 		}
 		// Reads from another site are refused too.
-		for _, p := range []string{"/api/v1/documents", "/api/v1/documents/" + w.docID + "/content", "/api/v1/export"} {
+		for _, p := range []string{"/api/v1/documents", "/api/v1/documents/" + w.docID + "/content", "/api/v1/export",
+			"/api/v1/journal/proof?from=1", "/api/v1/journal/checkpoint"} {
 			res := w.owner.send(t, request{method: "GET", path: p, header: map[string]string{"Sec-Fetch-Site": "cross-site"}})
 			checkErr(t, res, 403, "cross_origin", "cross-site GET "+p)
 		}
@@ -225,6 +226,28 @@ func TestHostileInput(t *testing.T) {
 			up := uploadRequest(t, "/api/v1/drop/"+w.token+"/pages", false, page(photo(t, 400, 500, 1)))
 			up.header = h
 			checkErr(t, anon.send(t, up), 403, "cross_origin", fmt.Sprint("drop upload from ", h))
+		}
+	})
+
+	t.Run("journal proof", func(t *testing.T) {
+		// The size of a kept checkpoint: a clear 422 naming the field for
+		// anything but a whole number from 1; a size beyond the journal is
+		// an answer ("went back"), not an error.
+		for _, from := range []string{"", "0", "-1", "abc", "1e3", "1.5", "99999999999999999999", "%00", "1%20OR%201=1"} {
+			res := w.owner.get(t, "/api/v1/journal/proof?from="+from)
+			checkErr(t, res, 422, "invalid", "from="+from)
+			if !strings.Contains(string(res.body), `"from"`) {
+				t.Errorf("from=%s: the error does not name the field: %s", from, res.body)
+			}
+		}
+		var p struct {
+			Size     int64    `json:"size"`
+			WentBack bool     `json:"went_back"`
+			Proof    []string `json:"proof"`
+		}
+		want(t, w.owner.get(t, "/api/v1/journal/proof?from=9223372036854775807"), 200, "huge from").json(t, &p)
+		if !p.WentBack || p.Size < 1 || len(p.Proof) != 0 {
+			t.Errorf("huge from: %+v", p)
 		}
 	})
 

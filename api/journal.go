@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/base64"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,7 +39,75 @@ func (s *server) journal(c *gin.Context) {
 			OrgName: e.OrgName, DocumentID: e.DocumentID, Text: e.Text(l),
 		})
 	}
-	c.JSON(http.StatusOK, gin.H{"events": out})
+	resp := gin.H{"events": out}
+	if cp, err := s.v.JournalCheckpoint(c.Request.Context(), principal(c)); err == nil {
+		resp["checkpoint"] = checkpointOut(cp)
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+type checkpointJSON struct {
+	Size        int64  `json:"size"`
+	Hash        string `json:"hash"`
+	Fingerprint string `json:"fingerprint"`
+	// Note is the signed checkpoint (C2SP signed note), to keep.
+	Note string `json:"note"`
+}
+
+func checkpointOut(cp vault.Checkpoint) checkpointJSON {
+	return checkpointJSON{Size: cp.Size, Hash: base64.StdEncoding.EncodeToString(cp.Hash[:]),
+		Fingerprint: cp.Fingerprint(), Note: string(cp.Note)}
+}
+
+// journalCheckpoint returns the signed checkpoint of the owner's journal as
+// a text file to keep (coffre admin verify-journal --checkpoint FILE).
+func (s *server) journalCheckpoint(c *gin.Context) {
+	cp, err := s.v.JournalCheckpoint(c.Request.Context(), principal(c))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Header("Content-Disposition", attachment("coffre-journal-checkpoint.txt"))
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", cp.Note)
+}
+
+type journalProofJSON struct {
+	// Size and Hash describe the journal as its entries make it now.
+	Size int64  `json:"size"`
+	Hash string `json:"hash"`
+	// Signed: the service's signed checkpoint states exactly this log.
+	Signed     bool   `json:"signed"`
+	Checkpoint string `json:"checkpoint,omitempty"`
+	From       int64  `json:"from"`
+	// WentBack: the log is shorter than the tree of size from.
+	WentBack bool `json:"went_back"`
+	// Proof is the consistency proof from size from to size (base64
+	// hashes, RFC 6962 / golang.org/x/mod/sumdb/tlog order).
+	Proof []string `json:"proof"`
+}
+
+// journalProof answers the owner's browser, which kept the checkpoint of a
+// journal of ?from=m entries: the journal now and the proof that it
+// extends the kept one.
+func (s *server) journalProof(c *gin.Context) {
+	from, err := strconv.ParseInt(c.Query("from"), 10, 64)
+	if err != nil || from < 1 {
+		writeError(c, s.log, fieldErr("from", "from is the size of the kept checkpoint, at least 1.",
+			"from est la taille du point de contrôle gardé, au moins 1."))
+		return
+	}
+	p, err := s.v.JournalConsistency(c.Request.Context(), principal(c), from)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out := journalProofJSON{Size: p.Size, Hash: base64.StdEncoding.EncodeToString(p.Hash[:]), Signed: p.Signed,
+		Checkpoint: string(p.Checkpoint), From: from, WentBack: from > p.Size, Proof: []string{}}
+	for _, h := range p.Proof {
+		out.Proof = append(out.Proof, base64.StdEncoding.EncodeToString(h[:]))
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
 }
 
 // export streams every document of the owner as a zip: ?format=pdf (plain

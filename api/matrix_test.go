@@ -99,6 +99,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// A worker sees no link of an owner who gave no live consent.
 		{method: "GET", path: "/api/v1/droplinks?owner={ownerID}", want: sess(nf, ok, ok, ok, ok)},
 		{method: "GET", path: "/api/v1/journal", want: sess(ok, fb, fb, fb, ok)},
+		{method: "GET", path: "/api/v1/journal/checkpoint", want: sess(ok, fb, fb, fb, ok)},
+		{method: "GET", path: "/api/v1/journal/proof?from=1", want: sess(ok, fb, fb, fb, ok)},
 		{method: "GET", path: "/api/v1/export", want: sess(ok, fb, fb, fb, ok)},
 		{method: "GET", path: "/api/v1/session", want: sess(ok, ok, ok, ok, ok)},
 		// Accounts.

@@ -134,6 +134,9 @@ type sheetData struct {
 	ByWorker bool
 	// AfterRecovery is set when the code replaces one just used.
 	AfterRecovery bool
+	// NoticeKey is a catalogue key shown above the sheet ("" for none),
+	// e.g. after the owner's keys were changed.
+	NoticeKey string
 }
 
 func newSheetData(ident string, code seal.RecoveryCode, next string) sheetData {

@@ -70,9 +70,7 @@ func (s *server) webRotateKeys(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	p := s.newPage(c, "sheet.title")
-	p.Nav = "account"
-	p.Notice = p.L.T("keys.done")
-	p.Data = newSheetData(prof.Identifier, code, "/papers")
-	s.render(c, http.StatusOK, "sheet", p)
+	sd := newSheetData(prof.Identifier, code, "/papers")
+	sd.NoticeKey = "keys.done"
+	s.showSheet(c, sd) // POST-redirect-GET: a reload shows the sheet again
 }

@@ -171,7 +171,7 @@ func (s *server) webAdd(c *gin.Context) {
 	var doc vault.Document
 	_, err = s.convertAndStore(ctx, up.pages, converter.Options{Kind: pdfKind(nd.Category)}, nd, func(nd vault.NewDocument, r io.Reader) error {
 		var err error
-		doc, err = s.v.AddDocument(ctx, owner.ID(), nd, r)
+		doc, err = s.v.AddOwnDocument(ctx, owner, nd, r)
 		return err
 	})
 	if err != nil && key != "" && errors.Is(err, vault.ErrConflict) && s.sameSubmission(c, owner, key, p) {

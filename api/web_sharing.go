@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -306,10 +307,26 @@ func (s *server) webJournal(c *gin.Context) {
 		}
 		rows = append(rows, journalRow{Text: e.Text(l.domainLang()), Actor: e.ActorKind, Icon: icon})
 	}
+	data := journalData{Rows: rows, OwnerID: principal(c).ID()}
+	if cp, err := s.v.JournalCheckpoint(c.Request.Context(), principal(c)); err == nil {
+		data.Size, data.Fingerprint = int(cp.Size), cp.Fingerprint()
+		data.Hash = base64.StdEncoding.EncodeToString(cp.Hash[:])
+	}
 	p := s.newPage(c, "journal.title")
 	p.Nav = "journal"
-	p.Data = rows
+	p.Data = data
+	p.Scripts = []string{"journal.js"}
 	s.render(c, http.StatusOK, "journal", p)
+}
+
+// journalData is the journal page: its lines, newest first, and the
+// checkpoint the browser keeps and checks (journal.js).
+type journalData struct {
+	Rows        []journalRow
+	OwnerID     string
+	Size        int
+	Hash        string
+	Fingerprint string
 }
 
 // accountData is the account page: the profile and whether the recovery

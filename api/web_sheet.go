@@ -135,6 +135,9 @@ func (s *server) renderSheet(c *gin.Context, status int, sd sheetData, errKey st
 	if errKey != "" {
 		p.Error = p.L.T(errKey)
 	}
+	if sd.NoticeKey != "" {
+		p.Notice = p.L.T(sd.NoticeKey)
+	}
 	c.Header("Cache-Control", "no-store")
 	p.Data = sd
 	s.render(c, status, "sheet", p)

@@ -190,6 +190,20 @@ func TestAccessAlertWithinASecond(t *testing.T) {
 		!strings.Contains(mails[1].Body, "a téléchargé") {
 		t.Errorf("alerts: %q / %q", mails[0].Body, mails[1].Body)
 	}
+	// Each alert quotes the journal's signed checkpoint after the read: the
+	// owner can keep it, and it proves the journal later (it is extended).
+	for _, m := range mails {
+		i := strings.Index(m.Body, "coffre.journal/")
+		j := strings.Index(m.Body, "\n— coffre-journal ")
+		if !strings.Contains(m.Body, "Votre journal compte maintenant") || i < 0 || j < i {
+			t.Fatalf("alert without the journal's checkpoint: %q", m.Body)
+		}
+		end := j + 1 + strings.Index(m.Body[j+1:], "\n")
+		note := m.Body[i:end] + "\n"
+		if rep, err := in.v.VerifyJournalCheckpoint(ctx, []byte(note)); err != nil || !rep.OK() {
+			t.Fatalf("checkpoint quoted in the alert does not verify: %+v, %v\n%s", rep, err, note)
+		}
+	}
 }
 
 // Two instances planning and sending from one database send each

@@ -54,6 +54,7 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		s.sharingStopped(ctx, e, eventID)
 	}
 	if toOwner {
+		p.Journal = e.Checkpoint
 		if _, err := s.queue(ctx, notice{to: owner, kind: KindAccess, key: "event:" + eventID, p: p}); err != nil {
 			s.report(err)
 		}

@@ -31,6 +31,9 @@ type payload struct {
 	Actor   string    `json:"ac,omitempty"`
 	Org     string    `json:"or,omitempty"`
 	Target  string    `json:"tg,omitempty"`
+	// Journal is the signed checkpoint of the owner's journal just after
+	// the event (vault.Event.Checkpoint), quoted for the owner to keep.
+	Journal string `json:"jc,omitempty"`
 }
 
 // text is a rendered message.
@@ -123,6 +126,12 @@ func (s *Service) render(p payload, lang string, now time.Time) text {
 	default:
 		t.subject = say("News from your vault", "Du nouveau dans votre coffre")
 		t.body = say("Open Coffre to see it.", "Ouvrez Coffre pour le voir.")
+	}
+	if n, fp, ok := vault.CheckpointSummary(p.Journal); ok {
+		t.body += "\n\n" + say(
+			fmt.Sprintf("Your journal now has %d entries (fingerprint %s). Proof to keep, which shows if entries are ever erased:", n, fp),
+			fmt.Sprintf("Votre journal compte maintenant %d lignes (empreinte %s). Preuve à garder, qui montre si des lignes sont un jour effacées :", n, fp)) +
+			"\n" + strings.TrimRight(p.Journal, "\n")
 	}
 	if t.link == "" {
 		t.link = base

@@ -134,6 +134,24 @@ func (nd *NewDocument) check() error {
 	return nil
 }
 
+// AddOwnDocument is AddDocument for the owner adding a document to their
+// own vault: the addition is journaled ("you added …"). If the journal
+// cannot be written the document stays and the error says so.
+func (s *Service) AddOwnDocument(ctx context.Context, owner *Principal, nd NewDocument, plaintext io.Reader) (Document, error) {
+	if err := requireOwner(owner); err != nil {
+		return Document{}, err
+	}
+	d, err := s.AddDocument(ctx, owner.id, nd, plaintext)
+	if err != nil {
+		return Document{}, err
+	}
+	err = s.record(ctx, owner.id, Event{
+		Kind: EventDocumentAdded, ActorKind: ActorOwner, ActorID: owner.id,
+		DocumentID: d.ID, DocumentType: d.Type, DocumentTitle: d.Title,
+	})
+	return d, err
+}
+
 // AddDocument stores a document in an owner's vault. It needs only the
 // owner's public key (no secret): the helper relay path. The plaintext is
 // streamed through age into the blob store, never buffered whole and never
@@ -331,9 +349,9 @@ func (s *Service) Document(ctx context.Context, p *Principal, docID string) (Doc
 
 // OpenDocument streams a document's plaintext to the owner, or to a grantee
 // holding its key under a live consent (checked at this call: revocation
-// and expiry take effect at once). A grantee's read is journaled in the
-// owner's journal ("document viewed", by whom) before any byte is
-// returned; if it cannot be, the read is refused. The caller closes the
+// and expiry take effect at once). Every read, the owner's included, is
+// journaled in the owner's journal ("document viewed", by whom) before any
+// byte is returned; if it cannot be, the read is refused. The caller closes the
 // reader. Errors at open: ErrNoAccess, ErrCorrupt (payload missing or key
 // wrap damaged). Errors from
 // Read: seal.ErrPayload (damaged or truncated payload; everything read so far
@@ -347,7 +365,7 @@ func (s *Service) Download(ctx context.Context, p *Principal, docID string) (io.
 	return s.openDocument(ctx, p, docID, EventDocumentDownload)
 }
 
-// openDocument opens a document; a grantee's access is journaled (as kind)
+// openDocument opens a document; every access is journaled (as kind)
 // in the owner's journal before any byte is returned, and refused if it
 // cannot be.
 func (s *Service) openDocument(ctx context.Context, p *Principal, docID, kind string) (io.ReadCloser, Document, error) {
@@ -363,6 +381,11 @@ func (s *Service) openDocument(ctx context.Context, p *Principal, docID, kind st
 		if err := s.recordRead(ctx, p, d, kind); err != nil {
 			return nil, Document{}, err
 		}
+	} else if err := s.record(ctx, d.OwnerID, Event{
+		Kind: kind, ActorKind: ActorOwner, ActorID: p.id,
+		DocumentID: d.ID, DocumentType: d.Type, DocumentTitle: d.Title,
+	}); err != nil {
+		return nil, Document{}, err // every read is journaled, the owner's too
 	}
 	rc, err := s.getPayload(ctx, acc.Document)
 	if errors.Is(err, blob.ErrNotExist) {

@@ -42,6 +42,10 @@ type Manifest struct {
 	Owner     string          `json:"owner"`
 	Exported  time.Time       `json:"exported"`
 	Documents []ManifestEntry `json:"documents"`
+	// JournalCheckpoint is the signed checkpoint of the owner's journal at
+	// the export (also in journal-checkpoint.txt): `coffre admin
+	// verify-journal --checkpoint` proves later that the journal extends it.
+	JournalCheckpoint string `json:"journal_checkpoint,omitempty"`
 }
 
 // ManifestEntry describes one exported document.
@@ -73,6 +77,8 @@ Each document is a standard age file. To decrypt it with the age tool:
 identity.txt contient votre clé et la clé de chaque document : gardez-le
 secret. identity.txt holds your key and every document key: keep it secret.
 manifest.json liste les documents (titre, catégorie, empreinte SHA-256).
+journal-checkpoint.txt est la preuve signée de votre journal à cette date.
+journal-checkpoint.txt is the signed proof of your journal at this date.
 `
 
 // Export writes all of the owner's documents to w as a zip archive, streamed
@@ -149,6 +155,12 @@ func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, for
 	}
 	if m.Documents == nil {
 		m.Documents = []ManifestEntry{}
+	}
+	if cp, err := s.currentCheckpoint(ctx, owner.id); err == nil {
+		m.JournalCheckpoint = string(cp.Note)
+		if err := writeSmall(zw, "journal-checkpoint.txt", cp.Note, m.Exported); err != nil {
+			return err
+		}
 	}
 	mj, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

@@ -83,6 +83,9 @@ type Event struct {
 	// them, so that they can be told (EventConsentRevoked).
 	Grantee   Grantee
 	ShownName string
+	// Checkpoint is the signed checkpoint of the log just after this
+	// event, set by record for the notifications hook (not stored).
+	Checkpoint string
 }
 
 // JournalProblem is one defect VerifyJournal found.
@@ -104,17 +107,25 @@ type JournalReport struct {
 // OK reports whether no defect was found.
 func (r JournalReport) OK() bool { return len(r.Problems) == 0 }
 
-// JournalStore keeps the owners' journals. Contracts:
-//   - AppendJournal runs build with the current head and stores what it
-//     returns, all in one transaction; a concurrent append that took the
-//     same seq makes it fail with meta.ErrConflict (retry).
+// JournalStore keeps the owners' journals (logs: journal_log.go). Contracts:
+//   - AppendJournal runs build with the current head and a reader of the
+//     stored tree and stores what it returns, all in one transaction,
+//     serialised per owner; a concurrent append that took the same seq
+//     makes it fail with meta.ErrConflict (retry).
+//   - ConvertJournal gives a journal of the hash-chain era its tree, once.
 //   - JournalHead of an owner without entries has Seq 0; meta.ErrNotFound
 //     for an unknown owner.
 //   - JournalEntries returns entries as stored, ordered by seq.
+//   - ReadJournalHashes returns stored tree hashes; meta.ErrNotFound if one
+//     is missing.
+//   - JournalOwners lists every owner of the owners table and every owner
+//     id found in the journal tables.
 type JournalStore interface {
-	AppendJournal(ctx context.Context, ownerID string, build func(head meta.JournalHead) (meta.JournalEntry, error)) error
+	AppendJournal(ctx context.Context, ownerID string, build func(head meta.JournalHead, r meta.JournalReader) (meta.JournalAppend, error)) error
+	ConvertJournal(ctx context.Context, ownerID string, build func(head meta.JournalHead, es []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error)) (bool, error)
 	JournalHead(ctx context.Context, ownerID string) (meta.JournalHead, error)
 	JournalEntries(ctx context.Context, ownerID string) ([]meta.JournalEntry, error)
+	ReadJournalHashes(ctx context.Context, ownerID string, indexes []int64) ([][]byte, error)
 	JournalOwners(ctx context.Context) ([]string, error)
 }
 
@@ -132,8 +143,8 @@ type journalPayload struct {
 const journalAppendTries = 20
 
 // record appends e to ownerID's journal. It fills Seq and At (when zero),
-// seals the names, title and details to the owner, and chains the entry to
-// the previous one. Concurrent appends (from several instances) are retried
+// seals the names, title and details to the owner, adds the entry to the
+// owner's log and signs the new checkpoint (journal_log.go). Concurrent appends (from several instances) are retried
 // on sequence conflicts. Errors: ErrNotFound (no such owner), ErrInvalid
 // (no kind).
 func (s *Service) record(ctx context.Context, ownerID string, e Event) error {
@@ -164,15 +175,16 @@ func (s *Service) record(ctx context.Context, ownerID string, e Event) error {
 		at = s.now()
 	}
 	at = time.UnixMicro(at.UnixMicro()).UTC() // the stored resolution
-	key := s.journalKey()
+	var cp []byte
 	for try := 0; ; try++ {
-		err = s.meta.AppendJournal(ctx, ownerID, func(head meta.JournalHead) (meta.JournalEntry, error) {
+		err = s.meta.AppendJournal(ctx, ownerID, func(head meta.JournalHead, r meta.JournalReader) (meta.JournalAppend, error) {
 			je := meta.JournalEntry{
 				OwnerID: ownerID, Seq: head.Seq + 1, At: at, Kind: e.Kind, ActorKind: e.ActorKind,
-				ActorID: e.ActorID, DocumentID: e.DocumentID, PayloadSealed: payload, PrevHash: head.Hash,
+				ActorID: e.ActorID, DocumentID: e.DocumentID, PayloadSealed: payload,
 			}
-			je.Hash = journalHash(key, je)
-			return je, nil
+			a, err := s.appendLeaf(ctx, head, r, je)
+			cp = a.Head.Checkpoint
+			return a, err
 		})
 		if err == nil || !errors.Is(err, meta.ErrConflict) || try >= journalAppendTries {
 			break
@@ -188,13 +200,14 @@ func (s *Service) record(ctx context.Context, ownerID string, e Event) error {
 	if err != nil {
 		return mapMeta("journal", err)
 	}
+	e.Checkpoint = string(cp)
 	s.emitEvent(ctx, ownerID, e, at) // notifications hook (events.go)
 	return nil
 }
 
-// journalKey is the key of the journal's hash chain, derived from the
-// pepper: someone who can write the database but does not hold the pepper
-// cannot recompute the chain after altering an entry.
+// journalKey is the key of the hash chain that journals had before they
+// became logs (kept to check them when converting), derived from the
+// pepper.
 func (s *Service) journalKey() []byte {
 	k, err := hkdf.Key(sha256.New, s.pepper, nil, "coffre journal chain v1", 32)
 	if err != nil {
@@ -203,7 +216,7 @@ func (s *Service) journalKey() []byte {
 	return k
 }
 
-// journalHash chains an entry: HMAC-SHA256 under the journal key of the
+// journalHash chains an entry of the hash-chain era: HMAC-SHA256 under the journal key of the
 // previous hash followed by a canonical, length-prefixed encoding of every
 // stored field of the entry (the sealed payload as stored).
 func journalHash(key []byte, e meta.JournalEntry) []byte {
@@ -260,43 +273,6 @@ func (s *Service) Journal(ctx context.Context, owner *Principal) ([]Event, error
 		})
 	}
 	return out, nil
-}
-
-// VerifyJournal checks the hash chain of ownerID's journal ("" = every
-// owner with a journal) and reports every altered, removed, inserted or
-// reordered entry, and a removed tail (the recorded head no longer matches
-// the last entry). It needs the pepper (the chain is keyed) but no owner
-// key. The error is for failures to read; defects are in the report.
-func (s *Service) VerifyJournal(ctx context.Context, ownerID string) (JournalReport, error) {
-	var owners []string
-	if ownerID != "" {
-		owners = []string{ownerID}
-	} else {
-		var err error
-		if owners, err = s.meta.JournalOwners(ctx); err != nil {
-			return JournalReport{}, mapMeta("verify journal", err)
-		}
-	}
-	key := s.journalKey()
-	var r JournalReport
-	for _, id := range owners {
-		head, err := s.meta.JournalHead(ctx, id)
-		if errors.Is(err, meta.ErrNotFound) {
-			// Entries left behind by a deleted owner (or a removed owner row).
-			head = meta.JournalHead{}
-			r.Problems = append(r.Problems, JournalProblem{OwnerID: id, Reason: "journal of an owner that does not exist"})
-		} else if err != nil {
-			return r, mapMeta("verify journal", err)
-		}
-		es, err := s.meta.JournalEntries(ctx, id)
-		if err != nil {
-			return r, mapMeta("verify journal", err)
-		}
-		r.Owners++
-		r.Entries += len(es)
-		r.Problems = append(r.Problems, verifyChain(key, id, es, head)...)
-	}
-	return r, nil
 }
 
 // verifyChain checks one owner's entries against each other and the head.

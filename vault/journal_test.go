@@ -117,7 +117,7 @@ func TestJournalStory(t *testing.T) {
 		vault.EventSignup, vault.EventRecoveryCodeWithheld, vault.EventLogin, vault.EventRecoveryCodeRenewed, vault.EventLinkCreated, vault.EventUploadViaLink,
 		vault.EventRequestReceived, vault.EventConsentGranted, vault.EventRequestAccepted,
 		vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventConsentRevoked,
-		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventExport, vault.EventDocumentDeleted,
+		vault.EventConsentGranted, vault.EventConsentExpired, vault.EventRecovery, vault.EventRecoveryCodeReissued, vault.EventDocumentViewed, vault.EventExport, vault.EventDocumentDeleted,
 	}
 	if !slices.Equal(kinds, want) {
 		t.Fatalf("journal kinds:\n got %v\nwant %v", kinds, want)
@@ -216,9 +216,15 @@ func TestJournalTamper(t *testing.T) {
 		{"reordered", []string{
 			`UPDATE journal SET seq = 1000 WHERE owner_id = ? AND seq = 2`,
 			`UPDATE journal SET seq = 2 WHERE owner_id = ? AND seq = 3`,
-			`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`}, "follow"},
+			`UPDATE journal SET seq = 3 WHERE owner_id = ? AND seq = 1000`}, "reordered"},
 		{"removed tail", []string{`DELETE FROM journal WHERE owner_id = ? AND seq = (SELECT MAX(seq) FROM journal WHERE owner_id = ?)`}, "removed"},
 		{"removed everything", []string{`DELETE FROM journal WHERE owner_id = ?`}, "removed"},
+		{"removed everything with its head", []string{`DELETE FROM journal WHERE owner_id = ?`, `DELETE FROM journal_heads WHERE owner_id = ?`,
+			`DELETE FROM journal_hashes WHERE owner_id = ?`}, "missing or empty journal"},
+		{"entry added", []string{`INSERT INTO journal (owner_id, seq, at, kind, actor_kind, actor_id, document_id, payload_sealed, prev_hash, hash)
+			SELECT owner_id, seq + 1, at + 1, 'login', actor_kind, actor_id, '', payload_sealed, prev_hash, hash
+			FROM journal WHERE owner_id = ? AND seq = (SELECT MAX(seq) FROM journal WHERE owner_id = ?)`}, "not covered by the signed checkpoint"},
+		{"forged checkpoint", []string{`UPDATE journal_heads SET checkpoint = replace(checkpoint, '—', '-') WHERE owner_id = ?`}, "not signed by this service"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

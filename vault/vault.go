@@ -24,9 +24,23 @@
 // Consents cover chosen documents or whole categories for 1, 31, 182 or 365
 // days; a worker's every read checks a live consent at that moment, so expiry
 // and revocation take effect on the next request. Drop links store only the
-// SHA-256 of their token and redeem atomically. The journal is append-only
-// and hash-chained per owner with a pepper-derived key (VerifyJournal); its
-// details are sealed to the owner.
+// SHA-256 of their token and redeem atomically.
+//
+// The journal (journal.go, journal_log.go, journal_verify.go) is, per owner,
+// a verifiable log in the manner of the Go checksum database: entries are
+// the leaves of a Merkle tree (golang.org/x/mod/sumdb/tlog) and after each
+// one the tree's size and root are signed as a C2SP checkpoint
+// (golang.org/x/mod/sumdb/note) by an Ed25519 key derived from the pepper.
+// Why not a hash chain: a chain kept in the database proves nothing about its
+// own end — whoever writes the database can cut the tail and put back a head
+// that was genuine before. Checkpoints held outside the database (the owner's
+// browser, exports, notifications, `verify-journal --checkpoint`) demand a
+// consistency proof that today's log extends them. Why a key derived from the
+// pepper: it must never be in the database (a database writer would re-sign
+// a shortened log), and the pepper is the secret every instance already holds
+// outside it; the pepper holder can sign anything but cannot extend an
+// owner's kept checkpoint while changing what it covers. Journal details are
+// sealed to the owner.
 //
 // Consistency of AddDocument: the metadata row is written first as pending
 // (invisible), then the payload, then one transaction commits the row and

@@ -44,6 +44,8 @@ type server struct {
 	notify *notify.Service
 	// drops loses the answers of the owner's "add a paper" submissions.
 	drops *answerDropper
+	// dbPath is the SQLite file (tests that tamper with it).
+	dbPath string
 }
 
 const (
@@ -103,7 +105,7 @@ func newServer(t *testing.T) *server {
 	if _, err := v.ActivateMembers(ctx, org.ID, key); err != nil {
 		t.Fatalf("ActivateMembers: %v", err)
 	}
-	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns, drops: drops}
+	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns, drops: drops, dbPath: filepath.Join(dir, "coffre.db")}
 }
 
 // cutter simulates a weak network on page uploads of the helper's page:

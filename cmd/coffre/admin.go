@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -31,9 +32,14 @@ Verbs:
   activate-members --org ID
         give the organisation's key to its pending members; the
         organisation recovery key is read from standard input
-` + adminWorkersUsage + `  verify-journal [--owner ID]
-        check every owner's journal (or one) for altered, removed or
-        reordered entries; exit 1 if any
+` + adminWorkersUsage + `  verify-journal [--owner ID] [--checkpoint FILE]
+        check the journal of every owner of the owners table (or one)
+        against its signed checkpoint: a missing or empty journal, altered,
+        removed, inserted or reordered entries; with --checkpoint, a
+        checkpoint an owner kept, also prove that the owner's journal
+        extends it (it did not go back). Exit 1 if any problem
+  journal-key
+        print the public key that verifies journal checkpoints
   fsck [--fix] [--grace D]
         list payloads without a document and unfinished document rows older
         than D (default 24h); --fix removes them
@@ -76,6 +82,8 @@ func runAdmin(ctx context.Context, args, environ []string, stdin io.Reader, stdo
 		run = adminRotateOrgKey
 	case "verify-journal":
 		run = adminVerifyJournal
+	case "journal-key":
+		run = adminJournalKey
 	case "fsck":
 		run = adminFsck
 	case "storage":
@@ -287,9 +295,10 @@ func adminActivateMembers(ctx context.Context, open opener, args []string, stdin
 }
 
 func adminVerifyJournal(ctx context.Context, open opener, args []string, _ io.Reader, stdout io.Writer) error {
-	var owner string
+	var owner, cpFile string
 	pos, err := verbFlags("verify-journal", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&owner, "owner", "", "owner id (default: every owner)")
+		fs.StringVar(&cpFile, "checkpoint", "", "a checkpoint an owner kept (file)")
 	})
 	if err != nil {
 		return err
@@ -297,12 +306,31 @@ func adminVerifyJournal(ctx context.Context, open opener, args []string, _ io.Re
 	if len(pos) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, pos[0])
 	}
+	var kept []byte
+	if cpFile != "" {
+		if kept, err = os.ReadFile(cpFile); err != nil {
+			return fmt.Errorf("read checkpoint: %w", err)
+		}
+	}
 	v, err := open()
 	if err != nil {
 		return err
 	}
-	rep, err := v.VerifyJournal(ctx, owner)
-	if err != nil {
+	var rep vault.JournalReport
+	if kept != nil {
+		c, err := v.OpenCheckpoint(kept)
+		if err != nil {
+			return fmt.Errorf("%s: %w", cpFile, err)
+		}
+		if owner != "" && owner != c.OwnerID {
+			return fmt.Errorf("%w: the checkpoint is owner %s's, not %s's", errUsage, c.OwnerID, owner)
+		}
+		fmt.Fprintf(stdout, "kept checkpoint: owner %s, %d entries, fingerprint %s\n", c.OwnerID, c.Size, c.Fingerprint())
+		rep, err = v.VerifyJournalCheckpoint(ctx, kept)
+		if err != nil {
+			return err
+		}
+	} else if rep, err = v.VerifyJournal(ctx, owner); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "journals checked: %d owners, %d entries\n", rep.Owners, rep.Entries)
@@ -313,6 +341,18 @@ func adminVerifyJournal(ctx context.Context, open opener, args []string, _ io.Re
 		return failedCheck{fmt.Sprintf("%d problem(s) found", len(rep.Problems))}
 	}
 	fmt.Fprintln(stdout, "ok")
+	return nil
+}
+
+func adminJournalKey(_ context.Context, open opener, args []string, _ io.Reader, stdout io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%w: journal-key takes no argument", errUsage)
+	}
+	v, err := open()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, v.JournalVerifierKey())
 	return nil
 }
 

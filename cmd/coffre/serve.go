@@ -49,6 +49,13 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	if w.PepperCreated {
 		log.Warn("created a new server pepper: back it up apart from the database", "file", cfg.PepperFile)
 	}
+	// Journals of the hash-chain era become logs (once; every instance may
+	// try, the conversion is serialised per owner in the database).
+	if n, rep, err := w.Vault.ConvertJournals(ctx); err != nil {
+		return fmt.Errorf("convert journals: %w", err)
+	} else if n > 0 || !rep.OK() {
+		log.Info("journals converted to verifiable logs", "owners", n, "problems", len(rep.Problems))
+	}
 
 	// Notifications: the in-app inbox always, e-mail and Web Push when
 	// configured; the scheduler runs on every instance (sends are claimed

@@ -169,10 +169,12 @@ func TestInstancesJournal(t *testing.T) {
 		const n = 16
 		errs := race(n, a, b, func(i int, s *meta.DB) error {
 			for range 50 {
-				err := s.AppendJournal(context.Background(), owner, func(h meta.JournalHead) (meta.JournalEntry, error) {
+				err := s.AppendJournal(context.Background(), owner, func(h meta.JournalHead, _ meta.JournalReader) (meta.JournalAppend, error) {
 					sum := sha256.Sum256(append(append([]byte{}, h.Hash...), byte(i)))
-					return meta.JournalEntry{OwnerID: owner, Seq: h.Seq + 1, At: time.Now(), Kind: "test", ActorKind: "system",
-						PayloadSealed: []byte{byte(i)}, PrevHash: h.Hash, Hash: sum[:]}, nil
+					e := meta.JournalEntry{OwnerID: owner, Seq: h.Seq + 1, At: time.Now(), Kind: "test", ActorKind: "system",
+						PayloadSealed: []byte{byte(i)}, PrevHash: h.Hash, Hash: sum[:]}
+					return meta.JournalAppend{Entry: e, Hashes: []meta.JournalHash{{Index: h.Seq, Hash: sum[:]}},
+						Head: meta.JournalHead{Seq: e.Seq, Hash: sum[:], TreeSize: e.Seq, Checkpoint: []byte("c")}}, nil
 				})
 				if !errors.Is(err, meta.ErrConflict) {
 					return err

@@ -28,6 +28,7 @@ func (o *ops) DeleteOwnerData(ctx context.Context, ownerID string) error {
 		for _, q := range []string{
 			`DELETE FROM journal WHERE owner_id = ?`,
 			`DELETE FROM journal_heads WHERE owner_id = ?`,
+			`DELETE FROM journal_hashes WHERE owner_id = ?`,
 			`DELETE FROM drop_links WHERE owner_id = ?`,
 			`DELETE FROM requests WHERE owner_id = ?`,
 			`DELETE FROM consents WHERE owner_id = ?`,

@@ -67,12 +67,7 @@ func testOwnerRecovery(t *testing.T, st Store) {
 		t.Fatalf("LastJournalKind(empty journal) = %q, %v", k, err)
 	}
 	for _, kind := range []string{"a", "x", "b", "x"} {
-		err := s.AppendJournal(ctx, o.ID, func(h meta.JournalHead) (meta.JournalEntry, error) {
-			return meta.JournalEntry{
-				OwnerID: o.ID, Seq: h.Seq + 1, At: at, Kind: kind, ActorKind: "owner", PayloadSealed: []byte("p"),
-				PrevHash: h.Hash, Hash: append(append([]byte{}, h.Hash...), byte(h.Seq+1)),
-			}, nil
-		})
+		err := s.AppendJournal(ctx, o.ID, ChainedAppend(o.ID, kind))
 		if err != nil {
 			t.Fatal(err)
 		}

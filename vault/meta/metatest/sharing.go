@@ -49,10 +49,12 @@ type SharingStore interface {
 	AcceptRequest(ctx context.Context, id, ownerID string, c meta.Consent, now time.Time) error
 	DeclineRequest(ctx context.Context, id, ownerID string, now time.Time) error
 
-	AppendJournal(ctx context.Context, ownerID string, build func(head meta.JournalHead) (meta.JournalEntry, error)) error
+	AppendJournal(ctx context.Context, ownerID string, build func(head meta.JournalHead, r meta.JournalReader) (meta.JournalAppend, error)) error
 	JournalHead(ctx context.Context, ownerID string) (meta.JournalHead, error)
 	JournalEntries(ctx context.Context, ownerID string) ([]meta.JournalEntry, error)
 	JournalOwners(ctx context.Context) ([]string, error)
+	ReadJournalHashes(ctx context.Context, ownerID string, indexes []int64) ([][]byte, error)
+	ConvertJournal(ctx context.Context, ownerID string, build func(head meta.JournalHead, es []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error)) (bool, error)
 }
 
 // sharing adapts a sharing test to Run's signature.
@@ -424,15 +426,28 @@ func testRequests(t *testing.T, s SharingStore) {
 	}
 }
 
-// appendN appends one entry with a trivial chain, retrying on conflicts.
+// ChainedAppend is an AppendJournal build that appends an entry of kind
+// chained trivially to the head (the store does not compute hashes): the
+// head's hash is the entry's, one stored hash per entry, a placeholder
+// checkpoint.
+func ChainedAppend(ownerID, kind string) func(h meta.JournalHead, r meta.JournalReader) (meta.JournalAppend, error) {
+	return func(h meta.JournalHead, _ meta.JournalReader) (meta.JournalAppend, error) {
+		e := meta.JournalEntry{
+			OwnerID: ownerID, Seq: h.Seq + 1, At: at, Kind: kind, ActorKind: "owner", PayloadSealed: []byte("p"),
+			PrevHash: h.Hash, Hash: append(append([]byte{}, h.Hash...), byte(h.Seq+1)),
+		}
+		return meta.JournalAppend{
+			Entry:  e,
+			Hashes: []meta.JournalHash{{Index: h.Seq, Hash: e.Hash}},
+			Head:   meta.JournalHead{Seq: e.Seq, Hash: e.Hash, TreeSize: e.Seq, Checkpoint: []byte("checkpoint")},
+		}, nil
+	}
+}
+
+// appendEntry appends one entry with a trivial chain, retrying on conflicts.
 func appendEntry(ctx context.Context, s SharingStore, ownerID string) error {
 	for {
-		err := s.AppendJournal(ctx, ownerID, func(h meta.JournalHead) (meta.JournalEntry, error) {
-			return meta.JournalEntry{
-				OwnerID: ownerID, Seq: h.Seq + 1, At: at, Kind: "k", ActorKind: "owner", PayloadSealed: []byte("p"),
-				PrevHash: h.Hash, Hash: append(append([]byte{}, h.Hash...), byte(h.Seq+1)),
-			}, nil
-		})
+		err := s.AppendJournal(ctx, ownerID, ChainedAppend(ownerID, "k"))
 		if !errors.Is(err, meta.ErrConflict) {
 			return err
 		}
@@ -474,12 +489,29 @@ func testJournal(t *testing.T, s SharingStore) {
 		prev = e.Hash
 	}
 	h, _ = s.JournalHead(ctx, o.ID)
-	if h.Seq != n || !bytes.Equal(h.Hash, prev) {
+	if h.Seq != n || !bytes.Equal(h.Hash, prev) || h.TreeSize != n || string(h.Checkpoint) != "checkpoint" {
 		t.Fatalf("head = %+v", h)
 	}
+	// Stored tree hashes come back in the order asked (ChainedAppend
+	// stores entry i's hash at index i-1), a missing one is ErrNotFound.
+	hs, err := s.ReadJournalHashes(ctx, o.ID, []int64{n - 1, 0, 3})
+	if err != nil || len(hs) != 3 || !bytes.Equal(hs[0], es[n-1].Hash) || !bytes.Equal(hs[1], es[0].Hash) || !bytes.Equal(hs[2], es[3].Hash) {
+		t.Fatalf("ReadJournalHashes = %x, %v", hs, err)
+	}
+	_, err = s.ReadJournalHashes(ctx, o.ID, []int64{0, n + 5})
+	wantErr(t, "missing journal hash", err, meta.ErrNotFound)
+	// A journal whose tree covers every entry is not converted again.
+	if did, err := s.ConvertJournal(ctx, o.ID, func(meta.JournalHead, []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error) {
+		t.Error("build called for a converted journal")
+		return nil, meta.JournalHead{}, nil
+	}); err != nil || did {
+		t.Fatalf("ConvertJournal of a converted journal = %v, %v", did, err)
+	}
 	// An entry that does not follow the head is refused.
-	err = s.AppendJournal(ctx, o.ID, func(h meta.JournalHead) (meta.JournalEntry, error) {
-		return meta.JournalEntry{OwnerID: o.ID, Seq: h.Seq + 2, Kind: "k", PayloadSealed: []byte("p"), Hash: []byte("h")}, nil
+	err = s.AppendJournal(ctx, o.ID, func(h meta.JournalHead, r meta.JournalReader) (meta.JournalAppend, error) {
+		a, err := ChainedAppend(o.ID, "k")(h, r)
+		a.Entry.Seq = h.Seq + 2
+		return a, err
 	})
 	if err == nil {
 		t.Fatal("append with a gap succeeded")

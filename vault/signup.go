@@ -16,8 +16,12 @@ import (
 // Journal event kinds recorded by the account code besides those of
 // journal.go.
 const (
-	EventLoginLocked         = "login-locked"
-	EventLogoutEverywhere    = "logout-everywhere"
+	EventLoginLocked      = "login-locked"
+	EventLogoutEverywhere = "logout-everywhere"
+	// EventPasskeyAdded / EventPasskeyRemoved: a passkey was enrolled or
+	// removed (with its wrap).
+	EventPasskeyAdded        = "passkey-added"
+	EventPasskeyRemoved      = "passkey-removed"
 	EventRecoveryCodeRenewed = "recovery-code-renewed"
 	// EventRecoveryCodeReissued: a recovery by code replaced the code used.
 	EventRecoveryCodeReissued = "recovery-code-reissued"

@@ -122,10 +122,10 @@ func WriteSamples(dir string) ([]string, error) {
 			return nil, err
 		}
 		p := filepath.Join(dir, d.Name+".photo.jpg")
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+		if err := os.WriteFile(p, data, 0o600); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(dir, d.Name+".truth.txt"), []byte(d.Truth()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, d.Name+".truth.txt"), []byte(d.Truth()), 0o600); err != nil {
 			return nil, err
 		}
 		paths = append(paths, p)

@@ -61,7 +61,7 @@ func drawSamples() (string, error) {
 	if complete(dir) {
 		return dir, nil
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := os.MkdirAll(out, 0o750); err != nil {
 		return "", err
 	}
 	tmp, err := os.MkdirTemp(out, "tmp-photogen-")

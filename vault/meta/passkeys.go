@@ -25,6 +25,7 @@ type Passkey struct {
 // (a cloned authenticator or a replay).
 var ErrCounterBack = errors.New("meta: passkey counter went back")
 
+// #nosec G101 -- column names, not a credential
 const passkeyCols = `id, owner_id, credential_id, public_key, sign_count, name, identity_by_prf, created_at, last_used_at`
 
 // AddPasskey records a credential. ErrConflict when the credential id is

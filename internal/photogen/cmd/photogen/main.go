@@ -16,7 +16,7 @@ import (
 func main() {
 	out := flag.String("out", "testoutput/samples", "directory to write the photos into (created if missing)")
 	flag.Parse()
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(*out, 0o750); err != nil {
 		fmt.Fprintln(os.Stderr, "photogen:", err)
 		os.Exit(1)
 	}

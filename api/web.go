@@ -146,6 +146,9 @@ type page struct {
 	Notice, Error string
 	// SheetWaiting: a recovery sheet is waiting to be kept (web_sheet.go).
 	SheetWaiting bool
+	// Confirmed: the owner proved her secret in this session within
+	// vault.ConfirmWindow, so forms that need it do not ask it again.
+	Confirmed bool
 	Data         any
 	// Asks counts the owner's unanswered requests (a badge on her menu);
 	// AskList holds them where she looks first ("Mes papiers").
@@ -162,6 +165,7 @@ func (s *server) newPage(c *gin.Context, titleKey string) *page {
 		p.CSRF = session(c).CSRF
 		if pr.Kind() == vault.KindOwner {
 			p.Asks, _ = s.v.PendingRequests(c.Request.Context(), pr)
+			p.Confirmed = pr.IsConfirmed()
 		}
 	}
 	if q := c.Request.URL.RawQuery; q != "" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {

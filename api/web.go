@@ -146,14 +146,14 @@ type page struct {
 	Notice, Error string
 	// SheetWaiting: a recovery sheet is waiting to be kept (web_sheet.go).
 	SheetWaiting bool
-	// Confirmed: the owner proved her secret in this session within
-	// vault.ConfirmWindow, so forms that need it do not ask it again.
-	Confirmed bool
 	Data         any
 	// Asks counts the owner's unanswered requests (a badge on her menu);
 	// AskList holds them where she looks first ("Mes papiers").
 	Asks    int
 	AskList []vault.Request
+	// Confirmed: the owner proved her secret in this session within
+	// vault.ConfirmWindow, so forms that need it do not ask it again.
+	Confirmed bool
 }
 
 // newPage starts the template data of a page.

@@ -98,6 +98,9 @@ type PageInfo struct {
 	DPI     int
 	Quality int
 	Card    bool
+	// Findings is the readability check of a photo (nil for PDFs and
+	// when nothing was found).
+	Findings []Finding
 	// Bytes is the size of the encoded image, or of the PDF part.
 	Bytes    int64
 	Duration time.Duration // time spent on this input so far
@@ -512,6 +515,7 @@ func infoOf(it *item) PageInfo {
 	info := PageInfo{Input: it.index, Name: it.in.Name, Format: it.format, Bytes: it.size(), Duration: it.took}
 	if it.img != nil {
 		info.Mode, info.DPI, info.Card = it.img.mode, it.img.level.dpi, it.img.card
+		info.Findings = it.img.findings
 		if it.img.mode != ModeBW {
 			info.Quality = it.img.level.quality
 		}

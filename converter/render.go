@@ -47,6 +47,7 @@ type renderedImage struct {
 	level     level     // the level it was encoded at (mode resolved, quality set)
 	step      int       // position in the ladder (-1: first attempt)
 	floor     bool      // the ladder is exhausted: it cannot get smaller
+	findings  []Finding // the readability check of the first scan
 }
 
 // renderImage decodes and scans one photo and encodes it at the first
@@ -82,6 +83,9 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			scanned = true
 		}
 		prev = lv
+		if i == 0 {
+			best.findings = assess(res)
+		}
 		lv.mode = res.Mode
 		if lv.quality == 0 {
 			lv.quality = defaultQuality(res.Mode)
@@ -91,7 +95,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			return renderedImage{}, err
 		}
 		r := renderedImage{img: enc, card: res.Card, landscape: res.Landscape, mode: res.Mode,
-			level: lv, step: steps[i], floor: i == len(levels)-1} // #nosec G602 -- len(steps) == len(levels), checked on entry
+			level: lv, step: steps[i], floor: i == len(levels)-1, findings: best.findings} // #nosec G602 -- len(steps) == len(levels), checked on entry
 		if target <= 0 || int64(len(enc.data)) <= target {
 			return r, nil
 		}

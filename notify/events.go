@@ -44,7 +44,7 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		toOwner = true
 		p.Actor, p.Org = e.ActorName, e.OrgName
 		p.DocType, p.Title = "", ""
-	case vault.EventRequestReceived:
+	case vault.EventRequestReceived, vault.EventRequestWaited:
 		// A worker's request reaches the owner where she looks (inbox)
 		// and on the channels she chose for access alerts.
 		toOwner = true
@@ -84,7 +84,7 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 var alertKinds = []string{
 	vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
 	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
-	vault.EventRequestReceived, vault.EventConsentRevoked,
+	vault.EventRequestReceived, vault.EventRequestWaited, vault.EventConsentRevoked,
 }
 
 // sharingStopped tells the worker an owner stopped sharing with (a consent

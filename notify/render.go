@@ -98,7 +98,7 @@ func (s *Service) render(p payload, lang string, now time.Time) text {
 		t.body = say(
 			fmt.Sprintf("%s restored access to your vault (assisted recovery) on %s. If it was not with you, contact them at once.", who, whenText(p.At, true)),
 			fmt.Sprintf("%s a rétabli l'accès à votre coffre (récupération assistée) le %s. Si ce n'était pas avec vous, contactez-les tout de suite.", who, whenText(p.At, false)))
-	case vault.EventRequestReceived:
+	case vault.EventRequestReceived, vault.EventRequestWaited:
 		t.subject = say("Someone asks you for papers", "On vous demande des papiers")
 		t.body = say(
 			fmt.Sprintf("%s asked you for papers on %s. Open Coffre to answer: you choose what you share.", who, whenText(p.At, true)),

@@ -207,7 +207,7 @@ func TestJournalTamper(t *testing.T) {
 		{"altered kind", []string{`UPDATE journal SET kind = 'login' WHERE owner_id = ? AND seq = 3`}, "altered"},
 		{"altered time", []string{`UPDATE journal SET at = at + 1000000 WHERE owner_id = ? AND seq = 2`}, "altered"},
 		{"altered actor", []string{`UPDATE journal SET actor_id = 'someone' WHERE owner_id = ? AND seq = 4`}, "altered"},
-		{"altered payload", []string{`UPDATE journal SET payload_sealed = substr(payload_sealed, 1, length(payload_sealed) - 1) || x'00' WHERE owner_id = ? AND seq = 3`}, "altered"},
+		{"altered payload", []string{`UPDATE journal SET payload_sealed = substr(payload_sealed, 1, length(payload_sealed) - 1) || CASE WHEN substr(payload_sealed, -1) = x'00' THEN x'01' ELSE x'00' END WHERE owner_id = ? AND seq = 3`}, "altered"},
 		{"removed entry", []string{`DELETE FROM journal WHERE owner_id = ? AND seq = 3`}, "removed"},
 		{"removed and renumbered", []string{
 			`DELETE FROM journal WHERE owner_id = ? AND seq = 3`,

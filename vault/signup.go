@@ -16,8 +16,12 @@ import (
 // Journal event kinds recorded by the account code besides those of
 // journal.go.
 const (
-	EventLoginLocked         = "login-locked"
-	EventLogoutEverywhere    = "logout-everywhere"
+	EventLoginLocked      = "login-locked"
+	EventLogoutEverywhere = "logout-everywhere"
+	// EventPasskeyAdded / EventPasskeyRemoved: a passkey was enrolled or
+	// removed (with its wrap).
+	EventPasskeyAdded        = "passkey-added"
+	EventPasskeyRemoved      = "passkey-removed"
 	EventRecoveryCodeRenewed = "recovery-code-renewed"
 	// EventRecoveryCodeReissued: a recovery by code replaced the code used.
 	EventRecoveryCodeReissued = "recovery-code-reissued"
@@ -314,6 +318,9 @@ func (s *Service) login(ctx context.Context, ident string, secret []byte, att *a
 	if err := s.record(ctx, o.ID, Event{Kind: EventLogin, ActorKind: ActorOwner, ActorID: o.ID}); err != nil {
 		return nil, fmt.Errorf("vault: login: journal: %w", err)
 	}
+	// Requests made with her identifier reach her as she signs in, so that
+	// "Mes papiers" shows them at once (best effort; the sweep retries).
+	s.deliverWaiting(ctx, o.ID, s.identifierHash(ident))
 	return &Principal{kind: KindOwner, id: o.ID, identity: identity, confirmed: true, retired: o.RetiredIdentities}, nil
 }
 

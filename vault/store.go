@@ -58,4 +58,17 @@ type MetaStore interface {
 	StorageStore
 	KeyRotationStore
 	WorkerAdminStore
+	PasskeyStore
+}
+
+// PasskeyStore keeps owners' WebAuthn credentials and their PRF wraps.
+type PasskeyStore interface {
+	// AddPasskey: ErrConflict for a credential id already enrolled.
+	AddPasskey(ctx context.Context, p meta.Passkey) error
+	// PasskeyByCredential: ErrNotFound for an unknown credential.
+	PasskeyByCredential(ctx context.Context, credentialID []byte) (meta.Passkey, error)
+	Passkeys(ctx context.Context, ownerID string) ([]meta.Passkey, error)
+	// UsePasskey: meta.ErrCounterBack when the counter did not advance.
+	UsePasskey(ctx context.Context, id string, count uint32, at time.Time) error
+	DeletePasskey(ctx context.Context, ownerID, id string) error
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -105,7 +106,15 @@ func (h *hand) tapTo(sel string) {
 func (h *hand) typeIn(sel, text string) {
 	h.b.t.Helper()
 	h.tap(sel)
-	h.do(chromedp.SendKeys(chromedp.CSS(sel), text))
+	// A phone's on-screen keyboard commits text as insertText, not as
+	// key presses.
+	h.do(chromedp.Focus(chromedp.CSS(sel)), chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: text})
+		return err
+	}))
+	if got := eval[string](h.person, `document.querySelector(`+jsString(sel)+`).value`); !strings.HasSuffix(got, text) {
+		h.b.t.Fatalf("%s: typed %q into %s, it holds %q", h.name, text, sel, got)
+	}
 }
 
 // pick taps a button that opens the camera or the gallery and chooses a
@@ -394,6 +403,10 @@ func TestWorkerJourney(t *testing.T) {
 	owner := b.hand("owner")
 	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
 	owner.taps = 0
+	// The notifier's loop turns the delivered request into her message.
+	if _, err := srv.notify.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.HasSuffix(owner.location(), "/papers") {
 		t.Fatalf("after signing in the owner is at %s", owner.location())
 	}

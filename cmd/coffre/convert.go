@@ -125,6 +125,11 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "coffre convert: %v\n", err)
 		return exitFailure
 	}
+	for _, p := range res.Inputs {
+		if len(p.Findings) > 0 {
+			fmt.Fprintf(stderr, "coffre convert: warning: %s page %d: retake%s\n", p.Name, p.Page, describeFindings(p.Findings))
+		}
+	}
 	prof, _ := converter.LookupProfile(res.Profile)
 	shrunk := ""
 	if res.Shrunk {

@@ -21,6 +21,7 @@ const usage = `Usage: coffre <command> [flags]
 Commands:
   serve     run the web service (embedded defaults: one data directory)
   convert   turn photos and PDFs into the PDF a portal accepts
+  check     say whether each photographed page will be readable (ok or retake)
   decrypt   open an exported age file with the owner's identity
   init-pepper
             create the server pepper file shared by several instances
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDecrypt(ctx, rest, stdin, stdout, stderr)
 	case "convert":
 		return runConvert(ctx, rest, stdout, stderr)
+	case "check":
+		return runCheck(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, os.Environ(), stderr)
 	case "version", "--version":

@@ -53,6 +53,8 @@ type Result struct {
 	// Turns is the number of clockwise quarter-turns applied to make the
 	// page upright.
 	Turns int
+	// Measures are the page's readability measures (see Measures).
+	Measures Measures
 }
 
 var (
@@ -108,6 +110,9 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	res, err := render(ctx, p, sm, pg, opts, true)
 	if errors.Is(err, errNotCard) {
 		res, err = render(ctx, p, sm, pg, opts, false)
+	}
+	if err == nil && measuring {
+		measureFrame(&res.Measures, sm, pg, p.w, p.h)
 	}
 	return res, err
 }
@@ -165,6 +170,9 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 		}
 	}
 	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns}
+	if measuring {
+		measurePage(&res.Measures, luma, flat, orient)
+	}
 	for i, c := range pg.corners {
 		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
 	}

@@ -33,6 +33,20 @@ type Options struct {
 	// Blur is a box-blur radius in pixels beyond the lens's own softness
 	// (1 px); 0 adds none.
 	Blur int
+	// Glare brightens a round spot over the page's upper half (a lamp's
+	// reflection) by this fraction of full scale at its centre; 0 is none.
+	Glare float64
+	// Dark lowers the whole exposure by this fraction; 0 is none.
+	Dark float64
+	// ShiftX moves the page right by this fraction of the photo's width
+	// (beyond 0.1 the page runs out of the frame); 0 is none.
+	ShiftX float64
+	// Table is the table's grey level; 0 is 85 (a dark table). A light
+	// table is about 200.
+	Table float64
+	// Texture is the amplitude in grey levels of a coarse, high-contrast
+	// wood-like pattern on the table; 0 is none.
+	Texture float64
 }
 
 func (o Options) withDefaults() Options {
@@ -69,7 +83,7 @@ func Render(doc Document, o Options) (*image.YCbCr, error) {
 	}
 	corners := A4Corners(o.Width, o.Height, o.Angle, o.Fill, o.Perspective)
 	// Hand-held framing: the page is a little off-centre, by the seed.
-	dx := (Hash01(o.Seed, 0, 7)*2 - 1) * 0.03 * float64(o.Width)
+	dx := (Hash01(o.Seed, 0, 7)*2-1)*0.03*float64(o.Width) + o.ShiftX*float64(o.Width)
 	dy := (Hash01(o.Seed, 1, 7)*2 - 1) * 0.02 * float64(o.Height)
 	for i := range corners {
 		corners[i].X += dx
@@ -79,6 +93,7 @@ func Render(doc Document, o Options) (*image.YCbCr, error) {
 		W: o.Width, H: o.Height, Corners: corners, Page: pg,
 		Gradient: o.Gradient, Vignette: o.Vignette, Noise: o.Noise, Seed: o.Seed,
 		Grain: 10, Bilinear: true, Shadow: o.Shadow, Blur: 1 + o.Blur,
+		Glare: o.Glare, Dark: o.Dark, Table: o.Table, Texture: o.Texture,
 		Chroma: func(x, y float64) (uint8, uint8) { return 125, 131 }, // slightly warm paper
 	}.Render(), nil
 }

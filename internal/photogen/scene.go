@@ -26,6 +26,15 @@ type Scene struct {
 	// Blur is the radius in pixels of a box blur of the luma (out of focus,
 	// hand shake); 0 is sharp.
 	Blur int
+	// Glare adds a round bright spot (centred at 40% across, 30% down,
+	// radius a quarter of the width) of this fraction of full scale.
+	Glare float64
+	// Dark lowers the exposure by this fraction.
+	Dark float64
+	// Table is the table's grey level (0: 85).
+	Table float64
+	// Texture is the amplitude of a coarse wood-like pattern on the table.
+	Texture float64
 	// Chroma, when set, colours the page: Cb, Cr at page raster (x, y).
 	Chroma func(x, y float64) (cb, cr uint8)
 }
@@ -62,7 +71,7 @@ func (s Scene) Render() *image.YCbCr {
 		if s.Shadow > 0 && x+y > 0.5*float64(s.W) {
 			l *= 1 - s.Shadow
 		}
-		return l
+		return l * (1 - s.Dark)
 	}
 	for y := range s.H {
 		for x := range s.W {
@@ -75,14 +84,27 @@ func (s Scene) Render() *image.YCbCr {
 			if ok {
 				v = 20 + (v/255)*220 // ink 20, paper 240
 			} else {
-				v = 85 + 15*math.Sin(fy/37+3*math.Sin(fx/400))
+				table := s.Table
+				if table == 0 {
+					table = 85
+				}
+				v = table + 15*math.Sin(fy/37+3*math.Sin(fx/400))
+				if s.Texture > 0 {
+					v += s.Texture * math.Copysign(1, math.Sin(fx/11+2*math.Sin(fy/90)))
+				}
 				if s.Grain > 0 {
 					// Fibres along x: a value per row band, slowly varying.
 					g := Hash01(uint32(x)/24, uint32(y)/3, 101+s.Seed)
 					v += s.Grain * (2*g - 1)
 				}
 			}
-			img.Y[y*img.YStride+x] = clamp8(v*light(fx, fy) + n)
+			v = v*light(fx, fy) + n
+			if s.Glare > 0 {
+				gx, gy := fx-0.4*float64(s.W), fy-0.3*float64(s.H)
+				r := 0.25 * float64(s.W)
+				v += 255 * s.Glare * math.Exp(-(gx*gx+gy*gy)/(r*r))
+			}
+			img.Y[y*img.YStride+x] = clamp8(v)
 		}
 	}
 	if s.Blur > 0 {

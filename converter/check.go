@@ -1,0 +1,206 @@
+package converter
+
+import (
+	"context"
+	"math"
+
+	"github.com/coffre/coffre/converter/scan"
+)
+
+// The readability check: every photographed page gets findings (a code and
+// a score in [0, 1]) measured on the copies the scan already makes, and a
+// verdict. Codes are stable (API, JSON output, catalogue keys "check.<code>");
+// the sentences for people live in the api catalogue.
+
+// Finding codes.
+const (
+	CheckNoPage    = "no_page"    // nothing page-like in the photo
+	CheckCutOff    = "cut_off"    // a corner or edge of the page outside the frame
+	CheckBlurry    = "blurry"     // the text is out of focus or shaken
+	CheckGlare     = "glare"      // a blown-out area over the page
+	CheckDark      = "dark"       // too dark or too low contrast
+	CheckBlank     = "blank"      // no text on the page
+	CheckSmallText = "small_text" // text too small to read at the profile's resolution
+)
+
+// Verdicts.
+const (
+	VerdictOK     = "ok"
+	VerdictRetake = "retake"
+)
+
+// Finding is one problem found on a page. Score is in [0, 1]; the finding
+// is reported only when it reaches its threshold (CheckThresholds).
+type Finding struct {
+	Code  string  `json:"code"`
+	Score float64 `json:"score"`
+}
+
+// PageCheck is the check of one page of one input.
+type PageCheck struct {
+	File     string    `json:"file"`
+	Page     int       `json:"page"`
+	Verdict  string    `json:"verdict"`
+	Findings []Finding `json:"findings"`
+}
+
+// CheckThresholds are the scores at or above which a finding is reported,
+// in one place. Each score is defined in scoreOf.
+var CheckThresholds = map[string]float64{
+	CheckNoPage:    0.5,
+	CheckCutOff:    0.5,
+	CheckBlurry:    0.5,
+	CheckGlare:     0.5,
+	CheckDark:      0.5,
+	CheckBlank:     0.5,
+	CheckSmallText: 0.5,
+}
+
+// Scales of the scores: each raw measure maps linearly onto [0, 1] so that
+// the threshold (0.5) falls at the value given here.
+const (
+	// a page-like region smaller than this fraction of the photo is no page
+	noPageFrac = 0.12
+	// a corner closer than this to the edge (of the short side) is cut off
+	cutOffMargin = 0.004
+	// paper covering this fraction of the photo's border runs out of it
+	cutOffBorder = 0.06
+	// ink edges wider than this many pixels at the target resolution are blurred
+	blurWidth = 3.1
+	// more than this fraction of the page blown out is glare
+	glareFrac = 0.015
+	// paper below this grey level is too dark
+	darkPaper = 105.0
+	// less than this fraction of the page marked, even faintly, is blank
+	blankMarks = 0.002
+	// marks that reach the ink level on less than this fraction of the
+	// page are print too small (or too faint) to read
+	smallInk = 0.002
+	// text lines shorter than this many pixels at the target resolution are too small
+	smallLine = 11.0
+)
+
+// clamp01 maps v onto [0, 1].
+func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
+
+// above scores v against threshold t: 0.5 at t, 1 at 2t, 0 at 0.
+func above(v, t float64) float64 { return clamp01(0.5 * v / t) }
+
+// below scores v against threshold t: 0.5 at t, 1 at 0, 0 at 2t.
+func below(v, t float64) float64 { return clamp01(1 - 0.5*v/t) }
+
+// assess turns a scan's measures into findings, in a fixed code order.
+func assess(r scan.Result) []Finding {
+	m := r.Measures
+	scores := map[string]float64{}
+	noPage := !r.Found && m.PaperFrac < noPageFrac
+	if noPage {
+		scores[CheckNoPage] = below(m.PaperFrac, noPageFrac)
+	} else {
+		cut := 0.0
+		if r.Found {
+			cut = below(m.CornerMargin+cutOffMargin, 2*cutOffMargin)
+		}
+		if !r.Found || cut >= CheckThresholds[CheckCutOff] {
+			cut = math.Max(cut, above(m.PaperAtBorder, cutOffBorder))
+		}
+		scores[CheckCutOff] = cut
+		scores[CheckGlare] = above(m.Blown, glareFrac)
+		scores[CheckDark] = below(m.PaperLevel, darkPaper)
+		scores[CheckBlank] = below(m.FaintFrac, blankMarks)
+		marked := scores[CheckBlank] < CheckThresholds[CheckBlank]
+		glare := scores[CheckGlare] >= CheckThresholds[CheckGlare]
+		if marked && m.EdgeWidth > 0 {
+			scores[CheckBlurry] = above(m.EdgeWidth, blurWidth)
+		}
+		// Small print fades below the ink level at the target resolution,
+		// or keeps it in short lines; a blurred or washed-out page is
+		// reported as such instead.
+		if marked && !glare && scores[CheckBlurry] < CheckThresholds[CheckBlurry] {
+			small := below(m.InkFrac, smallInk)
+			if m.Lines >= 3 {
+				small = math.Max(small, below(float64(m.LineHeight), smallLine))
+			}
+			scores[CheckSmallText] = small
+		}
+	}
+	var out []Finding
+	for _, code := range checkOrder {
+		if s, ok := scores[code]; ok && s >= CheckThresholds[code] {
+			out = append(out, Finding{Code: code, Score: math.Round(s*100) / 100})
+		}
+	}
+	return out
+}
+
+var checkOrder = []string{CheckNoPage, CheckCutOff, CheckBlurry, CheckGlare, CheckDark, CheckBlank, CheckSmallText}
+
+// verdict is retake when there is any finding.
+func verdict(f []Finding) string {
+	if len(f) > 0 {
+		return VerdictRetake
+	}
+	return VerdictOK
+}
+
+// Check runs the readability check on every photographed input, under
+// opts.Profile's resolution, and returns one PageCheck per photo, in input
+// order. PDF inputs are validated but not checked (they are not photos) and
+// yield no PageCheck. Errors are those of Convert's intake and decoding
+// (*InputError for a bad input); when ctx ends Check returns ctx.Err().
+func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]PageCheck, error) {
+	c.setup()
+	prof, err := LookupProfile(opts.Profile)
+	if opts.profile != nil {
+		prof, err = *opts.profile, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	items, err := c.intake(inputs, prof, opts)
+	if err != nil {
+		return nil, err
+	}
+	tw, th := a4Pixels(prof.DPI)
+	found := make([][]Finding, len(items))
+	jobs := make([]func(context.Context, *item) error, len(items))
+	for i, it := range items {
+		if it.format == FormatPDF {
+			jobs[i] = func(ctx context.Context, it *item) error {
+				_, err := intakePDF(ctx, it.in.Data, c.MaxInputBytes)
+				return err
+			}
+			continue
+		}
+		jobs[i] = func(ctx context.Context, it *item) error {
+			src, err := decodeImage(ctx, it.in.Data, it.plan)
+			if err != nil {
+				return err
+			}
+			res, err := c.scanner().Scan(ctx, src, scan.Options{Mode: scan.ModeGray, TargetW: tw, TargetH: th})
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return ctxErr
+				}
+				return err
+			}
+			found[it.index] = assess(res)
+			return nil
+		}
+	}
+	if err := c.runAll(ctx, items, jobs, nil); err != nil {
+		return nil, err
+	}
+	var out []PageCheck
+	for i, it := range items {
+		if it.format == FormatPDF {
+			continue
+		}
+		f := found[i]
+		if f == nil {
+			f = []Finding{}
+		}
+		out = append(out, PageCheck{File: it.in.Name, Page: 1, Verdict: verdict(f), Findings: f})
+	}
+	return out, nil
+}

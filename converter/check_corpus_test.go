@@ -1,0 +1,188 @@
+package converter
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/coffre/coffre/internal/photogen"
+)
+
+// corpusPhoto is one labelled photo of the readability corpus.
+type corpusPhoto struct {
+	name  string
+	label string // "" for a clean photo, else the finding code expected
+	doc   photogen.Document
+	opts  photogen.Options
+}
+
+// checkCorpus is the labelled corpus, drawn deterministically by
+// internal/photogen at 3 MP (1500×2000): clean photos and each defect at
+// three strengths, on three tables (dark, light, textured).
+func checkCorpus() []corpusPhoto {
+	docs := photogen.Documents()
+	blank := photogen.Document{Name: "blank"}
+	tables := []struct {
+		name string
+		o    photogen.Options
+	}{
+		{"dark", photogen.Options{}},
+		{"light", photogen.Options{Table: 200}},
+		{"textured", photogen.Options{Texture: 45}},
+	}
+	var out []corpusPhoto
+	for ti, tb := range tables {
+		base := func(seed int) photogen.Options {
+			o := tb.o
+			o.Width, o.Height = 1500, 2000
+			o.Seed = uint32(100*ti + seed)
+			return o
+		}
+		add := func(name, label string, doc photogen.Document, o photogen.Options) {
+			out = append(out, corpusPhoto{name: tb.name + "/" + name, label: label, doc: doc, opts: o})
+		}
+		// Clean: turned, unevenly lit, a soft shadow.
+		for k, f := range []func(*photogen.Options){
+			func(o *photogen.Options) { o.Angle = 3 },
+			func(o *photogen.Options) { o.Angle = -5; o.Gradient = 0.25 },
+			func(o *photogen.Options) { o.Perspective = 0.06; o.Shadow = 0.2 },
+		} {
+			o := base(k)
+			f(&o)
+			add(fmt.Sprintf("clean-%d", k), "", docs[k%len(docs)], o)
+		}
+		for k, s := range []int{3, 5, 8} {
+			o := base(10 + k)
+			o.Blur = s
+			add(fmt.Sprintf("blur-%d", s), CheckBlurry, docs[k%len(docs)], o)
+		}
+		for k, s := range []float64{0.45, 0.6, 0.8} {
+			o := base(20 + k)
+			o.Glare = s
+			add(fmt.Sprintf("glare-%.2f", s), CheckGlare, docs[k%len(docs)], o)
+		}
+		for k, s := range []float64{0.6, 0.7, 0.8} {
+			o := base(30 + k)
+			o.Dark = s
+			add(fmt.Sprintf("dark-%.2f", s), CheckDark, docs[k%len(docs)], o)
+		}
+		for k, s := range []float64{0.16, 0.22, 0.3} {
+			o := base(40 + k)
+			o.ShiftX = s
+			add(fmt.Sprintf("cut-%.2f", s), CheckCutOff, docs[k%len(docs)], o)
+		}
+		for k := range 3 {
+			o := base(50 + k)
+			o.Angle = float64(2 * k)
+			add(fmt.Sprintf("blank-%d", k), CheckBlank, blank, o)
+		}
+		for k, s := range []float64{0.003, 0.0035, 0.004} {
+			o := base(60 + k)
+			o.CapHeight = s
+			add(fmt.Sprintf("small-%.4f", s), CheckSmallText, docs[k%len(docs)], o)
+		}
+		for k, s := range []float64{1.1, 1.4, -1.2} {
+			o := base(70 + k)
+			o.ShiftX = s
+			add(fmt.Sprintf("nopage-%.1f", s), CheckNoPage, docs[k%len(docs)], o)
+		}
+	}
+	return out
+}
+
+// drawCorpus encodes the corpus's photos as JPEG, two at a time.
+func drawCorpus(t testing.TB, corpus []corpusPhoto) []Input {
+	t.Helper()
+	inputs := make([]Input, len(corpus))
+	errs := make([]error, len(corpus))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, p := range corpus {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			data, err := photogen.Photo(p.doc, p.opts)
+			inputs[i], errs[i] = Input{Name: p.name, Data: data}, err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return inputs
+}
+
+// TestCheckCorpus: on the labelled corpus every check has precision and
+// recall ≥ 0.95, and no clean photo gets "retake".
+func TestCheckCorpus(t *testing.T) {
+	corpus := checkCorpus()
+	inputs := drawCorpus(t, corpus)
+	var c Converter
+	pages, err := c.Check(context.Background(), inputs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != len(corpus) {
+		t.Fatalf("%d pages checked, want %d", len(pages), len(corpus))
+	}
+	tp, fp, fn := map[string]int{}, map[string]int{}, map[string]int{}
+	for i, pg := range pages {
+		p := corpus[i]
+		got := map[string]bool{}
+		for _, f := range pg.Findings {
+			got[f.Code] = true
+		}
+		if p.label == "" && pg.Verdict != VerdictOK {
+			t.Errorf("%s: clean photo got %s %v", p.name, pg.Verdict, pg.Findings)
+		}
+		if p.label != "" && pg.Verdict != VerdictRetake {
+			t.Errorf("%s: %s photo got %s", p.name, p.label, pg.Verdict)
+		}
+		for _, code := range checkOrder {
+			switch {
+			case got[code] && p.label == code:
+				tp[code]++
+			case got[code]:
+				fp[code]++
+			case p.label == code:
+				fn[code]++
+			}
+		}
+		t.Logf("%-28s %-7s %v", p.name, pg.Verdict, pg.Findings)
+	}
+	for _, code := range checkOrder {
+		prec := float64(tp[code]) / float64(max(1, tp[code]+fp[code]))
+		rec := float64(tp[code]) / float64(max(1, tp[code]+fn[code]))
+		t.Logf("%-10s precision %.2f recall %.2f (tp %d fp %d fn %d)", code, prec, rec, tp[code], fp[code], fn[code])
+		if prec < 0.95 || rec < 0.95 {
+			t.Errorf("%s: precision %.2f recall %.2f, want ≥ 0.95", code, prec, rec)
+		}
+	}
+}
+
+// TestCheckSamples: the repository's 12 MP sample photos (clean, legible,
+// turned, in perspective, under uneven light) never get "retake", and the
+// conversion reports the same (no) findings.
+func TestCheckSamples(t *testing.T) {
+	var c Converter
+	var inputs []Input
+	for _, d := range photogen.Documents() {
+		inputs = append(inputs, Input{Name: d.Name, Data: samplePhoto(t, d.Name)})
+	}
+	pages, err := c.Check(context.Background(), inputs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != len(inputs) {
+		t.Fatalf("%d pages checked, want %d", len(pages), len(inputs))
+	}
+	for _, p := range pages {
+		if p.Verdict != VerdictOK || len(p.Findings) != 0 {
+			t.Errorf("%s: %s %v", p.File, p.Verdict, p.Findings)
+		}
+	}
+}

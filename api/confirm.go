@@ -2,8 +2,8 @@ package api
 
 // Confirmation ("sudo mode"): a session alone — cookie and CSRF token —
 // cannot mint a recovery code, export the keys, delete the account, opt
-// into assisted recovery, change storage, change the secret or rotate the
-// keys. The vault refuses those with vault.ErrConfirmRequired (403
+// into assisted recovery, change storage, change the secret, rotate the
+// keys, grant a consent or accept a request. The vault refuses those with vault.ErrConfirmRequired (403
 // reauth_required) unless the owner proved the secret or the recovery code
 // in this session within vault.ConfirmWindow: POST /api/v1/reauth, or the
 // `confirm_secret` field of the web forms. Checked through the login

@@ -36,6 +36,7 @@ func TestWorkerLinkStopsWithConsent(t *testing.T) {
 			var k struct {
 				ID string `json:"id"`
 			}
+			owner.reauth(t, "pomme radis ballon hibou")
 			want(t, owner.do(t, "POST", "/api/v1/consents", map[string]any{
 				"grantee": map[string]string{"kind": "worker", "id": wk.ID},
 				"scope":   map[string]any{"documents": []string{up.Document.ID}}, "purpose": "Dossier", "days": 1,

@@ -345,6 +345,13 @@ func (c *client) loginOwner(t testing.TB, identifier, secret string) session {
 	return s
 }
 
+// reauth confirms the owner's session with her secret (POST /reauth):
+// granting, accepting and the other sensitive actions need it.
+func (c *client) reauth(t testing.TB, secret string) {
+	t.Helper()
+	want(t, c.do(t, http.MethodPost, "/api/v1/reauth", map[string]string{"secret": secret}), 200, "reauth")
+}
+
 func (c *client) loginWorker(t testing.TB, email, secret string) session {
 	t.Helper()
 	r := want(t, c.do(t, http.MethodPost, "/api/v1/workers/login", map[string]string{"email": email, "secret": secret}), 200, "worker login")

@@ -58,6 +58,7 @@ func TestDisabledWorkerRefusedOnSecondInstance(t *testing.T) {
 		Document docJSON `json:"document"`
 	}
 	want(t, owner.upload(t, "/api/v1/documents", field("type", "rib"), page(photo(t, 400, 560, 3))), 201, "upload").json(t, &up)
+	owner.reauth(t, secret)
 	for _, w := range []struct{ email, name string }{{"suspendue@ccas.fr", "Mme Morel"}, {"partie@ccas.fr", "M. Lenoir"}} {
 		id := e.worker(w.email, w.name, secret)
 		want(t, owner.do(t, http.MethodPost, "/api/v1/consents", map[string]any{

@@ -35,6 +35,7 @@ func testConsentScopeMatrix(t *testing.T, e *env) {
 		"identifier": "amina.matrice", "secret": "lune carton pivert salade", "display_name": "Amina",
 	}), 201, "signup").json(t, &su)
 	own.loginOwner(t, "amina.matrice", "lune carton pivert salade")
+	own.reauth(t, "lune carton pivert salade") // accepting needs the secret again
 	seed := uint64(300)
 	upload := func(typ, category, title string) string {
 		t.Helper()

@@ -139,6 +139,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
 		{method: "DELETE", path: "/api/v1/account", body: func(int) any { return map[string]bool{"confirm": true} },
 			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		// Nor widen who reads it: no consent for an accomplice, no request
+		// accepted (the confirmed rows are under "Consents" below).
+		{method: "POST", path: "/api/v1/consents", body: func(int) any {
+			return map[string]any{"grantee": map[string]string{"kind": "worker", "id": w.ids["wx"]},
+				"scope": map[string]any{"documents": []string{w.ids["doc"]}}, "purpose": "Dossier", "days": 365}
+		}, want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{w.ids["doc"]}} },
+			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
 		{method: "POST", path: "/api/v1/reauth", body: func(a int) any {
 			if a == owner || a == otherOwner {
 				return map[string]string{"secret": w.creds[a][1]}
@@ -171,7 +179,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/consents", body: func(int) any {
 			return map[string]any{"grantee": map[string]string{"kind": "worker", "id": w.ids["wx"]},
 				"scope": map[string]any{"documents": []string{w.ids["doc"]}}, "purpose": "Dossier", "days": 31}
-		}, want: sess(nf, fb, fb, fb, crt)},
+		}, want: sess(nf, fb, fb, fb, crt), confirm: true},
 		{method: "DELETE", path: "/api/v1/consents/{kx}", want: sess(nf, fb, fb, fb, nc)},
 		{method: "POST", path: "/api/v1/requests", body: func(int) any {
 			return map[string]any{"owner_id": w.ids["ownerID"], "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
@@ -185,7 +193,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			return map[string]any{"owner_identifier": "personne.sans.coffre", "purpose": "Dossier CAF", "types": []string{"rib"}, "days": 31}
 		}, want: sess(fb, crt, crt, crt, fb)},
 		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{w.ids["doc"]}} },
-			want: sess(nf, fb, fb, fb, crt)},
+			want: sess(nf, fb, fb, fb, crt), confirm: true},
 		{method: "POST", path: "/api/v1/requests/{req2}/decline", want: sess(nf, fb, fb, fb, nc)},
 		{method: "POST", path: "/api/v1/droplinks", body: func(int) any {
 			return map[string]any{"owner_id": w.ids["ownerID"], "label": "Pour le dossier"}
@@ -356,6 +364,8 @@ func (w *matrixWorld) setup(t *testing.T) {
 		}), 201, "grant").json(t, &k)
 		return k.ID
 	}
+	// Granting needs the secret typed again in this session.
+	want(t, own.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": w.creds[owner][1]}), 200, "reauth")
 	grant("wexp", 1)
 	grant("wok", 31)
 	w.ids["kx"] = grant("wx", 31)

@@ -97,6 +97,7 @@ func TestNotificationsStory(t *testing.T) {
 		Document docJSON `json:"document"`
 	}
 	want(t, o.upload(t, "/api/v1/documents", field("type", "rib"), field("title", "RIB très secret"), page(photo(t, 500, 700, 3))), 201, "upload").json(t, &up)
+	o.reauth(t, "citron bougie marmotte flocon")
 	want(t, o.do(t, "POST", "/api/v1/consents", map[string]any{
 		"grantee": map[string]string{"kind": "worker", "id": wid},
 		"scope":   map[string]any{"documents": []string{up.Document.ID}}, "purpose": "Dossier CAF", "days": 31,

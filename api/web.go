@@ -151,6 +151,9 @@ type page struct {
 	// AskList holds them where she looks first ("Mes papiers").
 	Asks    int
 	AskList []vault.Request
+	// Confirmed: the owner proved her secret in this session within
+	// vault.ConfirmWindow, so forms that need it do not ask it again.
+	Confirmed bool
 }
 
 // newPage starts the template data of a page.
@@ -162,6 +165,7 @@ func (s *server) newPage(c *gin.Context, titleKey string) *page {
 		p.CSRF = session(c).CSRF
 		if pr.Kind() == vault.KindOwner {
 			p.Asks, _ = s.v.PendingRequests(c.Request.Context(), pr)
+			p.Confirmed = pr.IsConfirmed()
 		}
 	}
 	if q := c.Request.URL.RawQuery; q != "" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {

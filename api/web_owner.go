@@ -323,22 +323,33 @@ type shareData struct {
 }
 
 func (s *server) webShareForm(c *gin.Context) {
-	d, err := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
+	s.renderShare(c, c.Param("id"), http.StatusOK, nil)
+}
+
+// renderShare shows the share form of paper docID, with fail on top when
+// not nil (a secret not confirmed, say: nothing was shared).
+func (s *server) renderShare(c *gin.Context, docID string, status int, fail error) {
+	d, err := s.v.Document(c.Request.Context(), principal(c), docID)
 	if err != nil {
 		s.webError(c, err)
 		return
 	}
 	p := s.newPage(c, "share.title")
+	if fail != nil {
+		p.Error = s.errorText(p.L, fail)
+	}
 	p.Nav = "share"
 	sd := shareData{Doc: s.docRow(d), Grantees: s.grantees(c), Days: vault.ConsentDays}
 	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
 		sd.ShowName = prof.DisplayName
 	}
 	p.Data = sd
-	s.render(c, http.StatusOK, "share", p)
+	s.render(c, status, "share", p)
 }
 
-// webShare grants a consent on one paper.
+// webShare grants a consent on one paper. Sharing widens who can read the
+// vault: the owner confirms her secret in the form (webConfirm) unless she
+// did within vault.ConfirmWindow.
 func (s *server) webShare(c *gin.Context) {
 	kind, id, _ := strings.Cut(c.PostForm("grantee"), ":")
 	days, _ := strconv.Atoi(c.PostForm("days"))
@@ -362,10 +373,18 @@ func (s *server) webShare(c *gin.Context) {
 		s.webError(c, fieldErr("purpose", "The text is too long.", "Le texte est trop long."))
 		return
 	}
+	shareFail := func(c *gin.Context, err error) { s.renderShare(c, c.PostForm("document"), classify(err).status, err) }
+	if !s.webConfirm(c, shareFail) {
+		return
+	}
 	_, err := s.v.GrantConsent(c.Request.Context(), principal(c), vault.NewConsent{
 		Grantee: vault.Grantee{Kind: vault.RecipientKind(kind), ID: id}, Scope: scope,
 		Purpose: purpose, Days: days, ShowName: strings.TrimSpace(c.PostForm("show_name")),
 	})
+	if errors.Is(err, vault.ErrConfirmRequired) {
+		shareFail(c, err)
+		return
+	}
 	if err != nil {
 		s.webError(c, err)
 		return

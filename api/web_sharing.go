@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -231,7 +232,11 @@ type requestsData struct {
 	ShowName string
 }
 
-func (s *server) webRequests(c *gin.Context) {
+func (s *server) webRequests(c *gin.Context) { s.renderRequests(c, http.StatusOK, nil) }
+
+// renderRequests shows the owner's requests, with fail on top when not nil
+// (a secret not confirmed, say: nothing was accepted).
+func (s *server) renderRequests(c *gin.Context, status int, fail error) {
 	ctx, pr := c.Request.Context(), principal(c)
 	reqs, err := s.v.Requests(ctx, pr)
 	if err != nil {
@@ -268,20 +273,32 @@ func (s *server) webRequests(c *gin.Context) {
 	p := s.newPage(c, "requests.title")
 	p.Nav = "requests"
 	p.Data = d
-	s.render(c, http.StatusOK, "requests", p)
+	if fail != nil {
+		p.Error = s.errorText(p.L, fail)
+	}
+	s.render(c, status, "requests", p)
 }
 
 // webAcceptRequest grants exactly what the accept screen showed ticked:
 // the papers, the types whose later papers are shared, the name shown.
+// Accepting grants a consent: the owner confirms her secret in the form
+// (webConfirm) unless she did within vault.ConfirmWindow.
 func (s *server) webAcceptRequest(c *gin.Context) {
 	name := strings.TrimSpace(c.PostForm("show_name"))
 	if len(name) > vault.MaxShowNameLen {
 		s.webError(c, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
 		return
 	}
+	acceptFail := func(c *gin.Context, err error) { s.renderRequests(c, classify(err).status, err) }
+	if !s.webConfirm(c, acceptFail) {
+		return
+	}
 	if _, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), vault.Acceptance{
 		Documents: c.PostFormArray("doc"), Future: c.PostFormArray("future"), ShowName: name,
-	}); err != nil {
+	}); errors.Is(err, vault.ErrConfirmRequired) {
+		acceptFail(c, err)
+		return
+	} else if err != nil {
 		s.webError(c, err)
 		return
 	}

@@ -150,11 +150,14 @@ func (nc *NewConsent) check() error {
 // documents of nc.Scope for nc.Days days, and to the papers of its types
 // the owner adds until then. Every chosen document key is wrapped to the
 // grantee now; papers of a named type added later are wrapped to the
-// grantee when added. Journaled. Errors: ErrInvalid (not an owner, bad
-// scope — a category, or the type "other" — or duration), ErrNotFound
-// (grantee, or a document not the owner's).
+// grantee when added. It widens who can read the vault, so it needs a
+// confirmed owner: a stolen session alone must not hand papers to an
+// accomplice (sudo.go). Journaled. Errors: ErrInvalid (not an owner, bad
+// scope — a category, or the type "other" — or duration),
+// ErrConfirmRequired, ErrNotFound (grantee, or a document not the
+// owner's).
 func (s *Service) GrantConsent(ctx context.Context, owner *Principal, nc NewConsent) (Consent, error) {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return Consent{}, err
 	}
 	c, err := s.newConsent(ctx, owner, nc)

@@ -282,9 +282,10 @@ type Acceptance struct {
 // type "other" stays hers. Journaled. Errors: ErrInvalid (not an owner,
 // nothing chosen, a future type not requested or "other", name too long),
 // ErrNotFound (request, or a document not the owner's), ErrConflict (not
-// pending).
+// pending), ErrConfirmRequired (accepting grants a consent: it needs a
+// confirmed owner, as GrantConsent does).
 func (s *Service) AcceptRequest(ctx context.Context, owner *Principal, requestID string, a Acceptance) (Consent, error) {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return Consent{}, err
 	}
 	r, err := s.ownedRequest(ctx, owner, requestID)

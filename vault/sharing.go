@@ -46,8 +46,11 @@ func (s *Service) ownedAccess(ctx context.Context, owner *Principal, docID strin
 // the owner's documents: a one-document consent for a year (GrantConsent
 // with Scope{Documents: {docID}}, Days 365). Errors: ErrNotFound (document
 // or grantee), ErrConflict (the grantee can already read it), ErrInvalid
-// (not an owner, bad grantee).
+// (not an owner, bad grantee), ErrConfirmRequired (as GrantConsent).
 func (s *Service) Grant(ctx context.Context, owner *Principal, docID string, to Grantee) error {
+	if err := requireConfirmedOwner(owner); err != nil {
+		return err
+	}
 	if to.Kind == KindOwner || !to.Kind.Valid() || to.ID == "" {
 		return fmt.Errorf("%w: grantee %q/%q", ErrInvalid, to.Kind, to.ID)
 	}

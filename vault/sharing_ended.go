@@ -98,7 +98,10 @@ type consentUndoer interface {
 
 // UndoRevoke takes back a consent the owner stopped less than UndoWindow
 // ago: it is live again until its own expiry, and the documents it covers
-// are wrapped to the grantee again. Journaled as a grant. Errors:
+// are wrapped to the grantee again. It needs no confirmation: it restores
+// exactly what the owner granted (same grantee, documents, types and
+// expiry), never more, and only within a minute of her stopping it, so a
+// stolen session cannot widen anything with it. Journaled as a grant. Errors:
 // ErrInvalid (not an owner), ErrNotFound (no such consent, not revoked, or
 // revoked too long ago).
 func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID string) error {

@@ -15,7 +15,8 @@ import (
 // Confirmation ("sudo mode"). A session alone — its cookie and CSRF token,
 // which a thief may copy — must not be able to take the vault. Minting a
 // recovery code, exporting keys, deleting the account, opting into
-// assisted recovery, changing storage and rotating keys need the owner to
+// assisted recovery, changing storage, rotating keys, granting a consent
+// and accepting a request (either widens who reads) need the owner to
 // have proved again, within ConfirmWindow and in this very session, that
 // they hold the secret or the recovery code. The proof goes through the
 // same database throttle as logging in (same counters), so a thief cannot

@@ -159,6 +159,8 @@ func TestWebFlows(t *testing.T) {
 	owner.check("owner-share", true)
 	owner.fill("#purpose", "Dossier RSA")
 	owner.fill("#show_name", "Awa Diallo")
+	// Sharing needs her secret again, typed in the form.
+	owner.typeIn("#confirm-share", "girafe velo soleil cartable")
 	owner.submit("form.form button[type=submit]")
 	if !strings.Contains(owner.text(".notice"), "partagé") {
 		t.Errorf("no confirmation after sharing: %q", owner.text("main"))

@@ -112,6 +112,8 @@ func TestOwnerJourney(t *testing.T) {
 			// Share it with the organisation.
 			w.tapGo(`a[href$="/share"]`)
 			w.axe("journey-share")
+			// Sharing asks her secret again, in the form.
+			w.typeIn("#confirm-share", "girafe velo soleil cartable")
 			w.tapGo("form.form button[type=submit]")
 			if got := w.text(".notice"); got != words.shared {
 				t.Errorf("after sharing: %q", got)

@@ -430,6 +430,8 @@ func TestWorkerJourney(t *testing.T) {
 	if eval[bool](owner.person, `!!document.querySelector('.cards form.form input[name=show_name]')`) {
 		owner.typeIn(".cards form.form input[name=show_name]", "Awa")
 	}
+	// Accepting shares her papers: she types her secret again, inline.
+	owner.typeIn(".cards form.form input[name=confirm_secret]", secret)
 	owner.tapTo(".cards form.form button[type=submit]")
 	if !strings.Contains(owner.text(".notice"), "accepté") {
 		t.Fatalf("request not accepted: %q", owner.seen())

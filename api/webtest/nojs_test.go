@@ -130,7 +130,7 @@ func TestWebWithoutJavaScript(t *testing.T) {
 	// Share with the organisation, then revoke, with forms only.
 	_, page = o.get("/papers/" + id + "/share")
 	resp, page = o.post("/share", url.Values{"csrf": {csrfOf(t, page)}, "document": {id},
-		"grantee": {"organisation:" + srv.org.ID}, "days": {"31"}, "purpose": {"Dossier CAF"}})
+		"grantee": {"organisation:" + srv.org.ID}, "days": {"31"}, "purpose": {"Dossier CAF"}, "confirm_secret": {"lampe bateau hiver citron"}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "C&#39;est partagé") {
 		t.Fatalf("share: %d %.400s", resp.StatusCode, page)
 	}

@@ -60,6 +60,7 @@ func TestWebFormPagesInOtherLanguage(t *testing.T) {
 	owner.open(paperURL + "/share")
 	owner.fill("#purpose", "RSA file")
 	owner.fill("#show_name", "Léa M.")
+	owner.typeIn("#confirm-share", "tigre banane nuage piano")
 	owner.submit("form.form button[type=submit]")
 	owner.open(paperURL + "/delete")
 	owner.check("owner-delete-en", true)

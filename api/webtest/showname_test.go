@@ -26,6 +26,13 @@ func (p *person) tap(sel string, navigate bool) {
 	p.do(chromedp.WaitReady(chromedp.CSS("main h1")))
 }
 
+// typeIn taps a field and types into it, as a person would.
+func (p *person) typeIn(sel, text string) {
+	p.b.t.Helper()
+	p.tap(sel, false)
+	p.do(chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
 // TestWorkerSeesChosenName: on the accept screen (a phone, 360×740, by
 // touch) the owner sees the name the worker will see, prefilled with the
 // first name she gave, changes it, and chooses in words to share the tax
@@ -81,6 +88,8 @@ func TestWorkerSeesChosenName(t *testing.T) {
 		t.Fatal("tapping the later-papers choice did not tick it")
 	}
 	owner.check("owner-accept-choices", false)
+	// Accepting shares her papers: she types her secret again, inline.
+	owner.typeIn(`.cards form.form input[name=confirm_secret]`, "girafe velo soleil cartable")
 	owner.tap(".cards form.form button[type=submit]", true)
 	if !strings.Contains(owner.text(".notice"), "accepté") {
 		t.Fatalf("request not accepted: %q", owner.text("main"))

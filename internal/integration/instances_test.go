@@ -125,6 +125,8 @@ func TestTwoInstances(t *testing.T) {
 		var consent struct {
 			ID string `json:"id"`
 		}
+		// Accepting needs the secret again (confirmation, on A).
+		want(t, owner.do(t, a, "POST", "/api/v1/reauth", map[string]string{"secret": "lanterne corbeau prairie etain"}), 200, "owner confirms on A")
 		want(t, owner.do(t, a, "POST", "/api/v1/requests/"+rq.ID+"/accept", map[string]any{
 			"documents": []string{up.Document.ID},
 		}), 201, "owner accepts on A").json(t, &consent)

@@ -191,6 +191,13 @@ func TestSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner.csrf = su.Session.CSRFToken
+	// Granting (a scenario below) needs the secret again in the session.
+	confirm := func() {
+		if err := owner.json(ctx, srv.URL, "POST", "/api/v1/reauth", map[string]string{"secret": ownerSecret}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	confirm()
 	var link struct {
 		Token string `json:"token"`
 	}
@@ -225,6 +232,7 @@ func TestSIGKILL(t *testing.T) {
 			t.Fatal(err)
 		}
 		owner.csrf = ses.CSRFToken
+		confirm()
 	}
 	checkConsistent := func(when string) int {
 		var list struct {

@@ -1,0 +1,103 @@
+package api_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A stolen session (cookie and CSRF token, never confirmed) cannot widen
+// who reads the vault: granting a consent and accepting a request answer
+// 403 reauth_required in JSON, and the pages refuse them with the secret
+// field shown inline, in the person's language; nothing is granted. The
+// owner who types her secret in the form shares, and is not asked again
+// for 5 minutes. On the old code the thief granted an accomplice a
+// 365-day consent.
+func TestStolenSessionCannotGrant(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	owner := e.client()
+	signUpOwner(t, owner, "vole.partage", secret)
+	var su struct {
+		ID string `json:"id"`
+	}
+	want(t, owner.get(t, "/api/v1/session"), 200, "session").json(t, &su)
+	var up struct {
+		Document docJSON `json:"document"`
+	}
+	want(t, owner.upload(t, "/api/v1/documents", field("type", "avis-impot"), field("title", "Avis d'impôt"), page(photo(t, 500, 700, 9))), 201, "upload").json(t, &up)
+	doc := up.Document.ID
+	wid := e.worker("complice@ccas.example", "M. Complice", "secret du complice assez long")
+	accomplice := e.client()
+	accomplice.loginWorker(t, "complice@ccas.example", "secret du complice assez long")
+	request := func() string {
+		var rq struct {
+			ID string `json:"id"`
+		}
+		want(t, accomplice.do(t, "POST", "/api/v1/requests", map[string]any{
+			"owner_id": su.ID, "purpose": "Dossier", "types": []string{"avis-impot"}, "days": 365,
+		}), 201, "request").json(t, &rq)
+		return rq.ID
+	}
+	r1, r2 := request(), request()
+
+	thief := steal(owner)
+	checkErr(t, thief.do(t, "POST", "/api/v1/consents", map[string]any{
+		"grantee": map[string]string{"kind": "worker", "id": wid},
+		"scope":   map[string]any{"documents": []string{doc}, "types": []string{"avis-impot"}}, "purpose": "Dossier", "days": 365,
+	}), 403, "reauth_required", "grant with a stolen session")
+	checkErr(t, thief.do(t, "POST", "/api/v1/requests/"+r1+"/accept", map[string]any{
+		"documents": []string{doc}, "future_types": []string{"avis-impot"},
+	}), 403, "reauth_required", "accept with a stolen session")
+	res := thief.postForm(t, "/share", url.Values{"grantee": {"worker:" + wid}, "days": {"365"}, "document": {doc}})
+	if body := string(res.body); res.status != 403 || !strings.Contains(body, "confirmez d&#39;abord avec votre secret") ||
+		!strings.Contains(body, `name="confirm_secret"`) {
+		t.Errorf("web share with a stolen session: %d %s", res.status, truncate(res.body))
+	}
+	thief.lang = "en"
+	res = thief.postForm(t, "/requests/"+r1+"/accept", url.Values{"doc": {doc}, "future": {"avis-impot"}})
+	if body := string(res.body); res.status != 403 || !strings.Contains(body, "confirm with your secret first") ||
+		!strings.Contains(body, `name="confirm_secret"`) {
+		t.Errorf("web accept with a stolen session: %d %s", res.status, truncate(res.body))
+	}
+	res = thief.postForm(t, "/requests/"+r1+"/accept", url.Values{"doc": {doc}, "confirm_secret": {"pas le bon secret"}})
+	if res.status != 401 {
+		t.Errorf("web accept with a wrong secret: %d", res.status)
+	}
+
+	// Nothing was granted: the accomplice reads nothing, has no consent,
+	// both requests still wait.
+	checkErr(t, accomplice.get(t, "/api/v1/documents/"+doc+"/content"), 404, "not_found", "accomplice reads")
+	var ks struct {
+		Consents []struct {
+			ID string `json:"id"`
+		} `json:"consents"`
+	}
+	want(t, accomplice.get(t, "/api/v1/consents"), 200, "accomplice consents").json(t, &ks)
+	if len(ks.Consents) != 0 {
+		t.Fatalf("the accomplice got consents: %+v", ks)
+	}
+	if body := string(want(t, owner.get(t, "/requests"), 200, "requests page").body); !strings.Contains(body, "/requests/"+r1+"/accept") ||
+		!strings.Contains(body, `name="confirm_secret"`) {
+		t.Fatal("the requests page lost a request or does not ask for the secret")
+	}
+
+	// The owner types her secret in the accept form: accepted; for the
+	// next minutes the forms do not ask again.
+	res = owner.postForm(t, "/requests/"+r1+"/accept", url.Values{"doc": {doc}, "confirm_secret": {secret}})
+	if res.status != 200 || strings.Contains(string(res.body), "/requests/"+r1+"/accept") {
+		t.Fatalf("web accept with the secret: %d %s", res.status, truncate(res.body))
+	}
+	want(t, accomplice.get(t, "/api/v1/documents/"+doc+"/content"), 200, "worker reads once accepted")
+	for _, p := range []string{"/requests", "/papers/" + doc + "/share"} {
+		if body := string(want(t, owner.get(t, p), 200, p).body); strings.Contains(body, `name="confirm_secret"`) {
+			t.Errorf("%s asks for the secret again within 5 minutes", p)
+		}
+	}
+	want(t, owner.do(t, "POST", "/api/v1/requests/"+r2+"/decline", nil), 204, "decline")
+	e.clock.Advance(5 * time.Minute)
+	if body := string(want(t, owner.get(t, "/papers/"+doc+"/share"), 200, "share form").body); !strings.Contains(body, `name="confirm_secret"`) {
+		t.Error("the share form does not ask for the secret after 5 minutes")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -89,7 +90,7 @@ func (s *server) loginOwner(c *gin.Context) {
 		return
 	}
 	if req.Identifier == "" || req.Secret == "" {
-		writeError(c, s.log, fieldErr("secret", "Enter your identifier and your secret.", "Saisissez votre identifiant et votre secret."))
+		writeError(c, s.log, fieldErr("secret", "api.secret.enter_identifier_secret"))
 		return
 	}
 	s.signIn(c, req.Secret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
@@ -129,7 +130,7 @@ func (s *server) loginWorker(c *gin.Context) {
 		return
 	}
 	if req.Email == "" || req.Secret == "" {
-		writeError(c, s.log, fieldErr("secret", "Enter your email and your secret.", "Saisissez votre e-mail et votre secret."))
+		writeError(c, s.log, fieldErr("secret", "api.secret.enter_email_secret"))
 		return
 	}
 	s.signIn(c, req.Secret, func(ctx context.Context, secret []byte) (*vault.Principal, error) {
@@ -162,8 +163,7 @@ func (s *server) recoverOwner(c *gin.Context) {
 		return
 	}
 	if req.Identifier == "" || req.RecoveryCode == "" || req.NewSecret == "" {
-		writeError(c, s.log, fieldErr("recovery_code", "Enter your identifier, your recovery code and a new secret.",
-			"Saisissez votre identifiant, votre code de secours et un nouveau secret."))
+		writeError(c, s.log, fieldErr("recovery_code", "api.recovery_code.enter_identifier_recovery"))
 		return
 	}
 	if _, err := seal.ParseRecoveryCode(req.RecoveryCode); err != nil {
@@ -243,7 +243,7 @@ func (s *server) signUp(c *gin.Context) {
 	} else if kl, ok := knownLang(l); ok {
 		l = kl
 	} else {
-		writeError(c, s.log, fieldErr("lang", "Language must be fr or en.", "La langue doit être fr ou en."))
+		writeError(c, s.log, fieldErr("lang", "api.lang.language_fr_en"))
 		return
 	}
 	secret := []byte(req.Secret)
@@ -254,7 +254,7 @@ func (s *server) signUp(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	ownerID, code, err := s.v.SignUp(ctx, vault.NewOwner{
-		Identifier: ident, Secret: secret, Lang: l, DisplayName: req.DisplayName,
+		Identifier: strings.TrimSpace(req.Identifier), Secret: secret, Lang: l, DisplayName: req.DisplayName,
 		AssistedRecoveryOrg: req.AssistedRecoveryOrg,
 	}, by)
 	if err != nil {
@@ -283,9 +283,7 @@ func (s *server) signUp(c *gin.Context) {
 // identifierErr explains a refused identifier.
 func identifierErr(err error) error {
 	if isInvalid(err) {
-		return fieldErr("identifier",
-			"The identifier must be a French mobile number or a pseudonym of 3 to 40 letters, digits, dots, dashes or underscores.",
-			"L'identifiant doit être un numéro de mobile français ou un pseudonyme de 3 à 40 lettres, chiffres, points, tirets ou soulignés.")
+		return fieldErr("identifier", "api.identifier.identifier_french_mobile")
 	}
 	return err
 }
@@ -305,8 +303,7 @@ func (s *server) recoverySheet(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	ident, err := vault.NormalizeIdentifier(req.Identifier)
-	if err != nil {
+	if _, err := vault.NormalizeIdentifier(req.Identifier); err != nil {
 		writeError(c, s.log, identifierErr(err))
 		return
 	}
@@ -315,20 +312,17 @@ func (s *server) recoverySheet(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	l := lang(c)
-	if kl, ok := knownLang(req.Lang); ok {
-		l = kl
+	l := apiLoc(c)
+	if cat := catalogueFor(req.Lang); cat != nil {
+		l = loc{cat}
 	}
 	var buf bytes.Buffer
-	if err := vault.RecoverySheet(&buf, ident, code, l); err != nil {
+	// The identifier as the person typed it ("06 12 34 56 78").
+	if err := l.recoverySheet(&buf, strings.TrimSpace(req.Identifier), code); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	name := "coffre-feuille-de-secours.pdf"
-	if l == langEN {
-		name = "coffre-recovery-sheet.pdf"
-	}
-	c.Header("Content-Disposition", attachment(name))
+	c.Header("Content-Disposition", attachment(l.T("sheet.filename")))
 	c.Data(http.StatusOK, "application/pdf", buf.Bytes())
 }
 
@@ -379,7 +373,7 @@ func (s *server) changeSecret(c *gin.Context) {
 	p := principal(c)
 	ctx := c.Request.Context()
 	if len(cur) == 0 {
-		writeError(c, s.log, fieldErr("current_secret", "Enter your current secret.", "Saisissez votre secret actuel."))
+		writeError(c, s.log, fieldErr("current_secret", "api.current_secret.enter_current_secret"))
 		return
 	}
 	if err := vault.CheckSecret(nw); err != nil {

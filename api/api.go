@@ -185,8 +185,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Use(untrustedForwarded(cfg.Logger))
 	r.NoRoute(func(c *gin.Context) { writeError(c, cfg.Logger, errNotFound) })
 	r.NoMethod(func(c *gin.Context) {
-		writeError(c, cfg.Logger, newErr(http.StatusMethodNotAllowed, "method_not_allowed",
-			"This method is not allowed here.", "Cette méthode n'est pas permise ici."))
+		writeError(c, cfg.Logger, newErr(http.StatusMethodNotAllowed, "method_not_allowed", "api.method_not_allowed.method_allowed_here"))
 	})
 	r.GET("/healthz", func(c *gin.Context) {
 		c.String(http.StatusOK, "ok\n")

@@ -24,9 +24,7 @@ import (
 // whole body is in.
 
 // errSlowBody answers a body that arrives slower than the minimum rate.
-var errSlowBody = newErr(http.StatusRequestTimeout, "too_slow",
-	"The connection is too slow: nothing was saved. Try again where the network is better.",
-	"La connexion est trop lente : rien n'a été enregistré. Réessayez là où le réseau est meilleur.")
+var errSlowBody = newErr(http.StatusRequestTimeout, "too_slow", "api.too_slow.connection_too_slow")
 
 // pacedBody reads a request body under a read deadline that grows with
 // the bytes received: grace + received/minRate after the first read.

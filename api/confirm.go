@@ -39,8 +39,7 @@ func (s *server) reauth(c *gin.Context) {
 	var proof vault.Proof
 	switch {
 	case req.Secret != "" && req.RecoveryCode != "":
-		writeError(c, s.log, fieldErr("secret", "Send your secret or your recovery code, not both.",
-			"Envoyez votre secret ou votre code de secours, pas les deux."))
+		writeError(c, s.log, fieldErr("secret", "api.secret.send_secret_recovery"))
 		return
 	case req.Secret != "":
 		b := []byte(req.Secret)
@@ -49,7 +48,7 @@ func (s *server) reauth(c *gin.Context) {
 	case req.RecoveryCode != "":
 		proof = vault.RecoveryCodeProof(req.RecoveryCode)
 	default:
-		writeError(c, s.log, fieldErr("secret", "Enter your secret.", "Saisissez votre secret."))
+		writeError(c, s.log, fieldErr("secret", "api.secret.enter_secret"))
 		return
 	}
 	if err := s.confirm(c, proof); err != nil {
@@ -110,7 +109,7 @@ func (s *server) rotateKeys(c *gin.Context) {
 	secret := []byte(req.NewSecret)
 	defer wipe(secret)
 	if len(secret) == 0 {
-		writeError(c, s.log, fieldErr("new_secret", "Choose a new secret.", "Choisissez un nouveau secret."))
+		writeError(c, s.log, fieldErr("new_secret", "api.new_secret.choose_new_secret"))
 		return
 	}
 	ctx, p := c.Request.Context(), principal(c)

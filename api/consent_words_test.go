@@ -26,7 +26,7 @@ func TestScopeWords(t *testing.T) {
 			"the papers of type “Tax notice” you add until April 3, 2027",
 			"all papers with a type in the category “Income”, including those added later, until April 3, 2027"},
 	} {
-		got := scopeWords(loc{catalogues[lang]}, k, titles)
+		got := scopeWords(locFor(lang), k, titles)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: %q\nwant %q", lang, got, want)
 		}

@@ -87,30 +87,27 @@ func (s *server) grantConsent(c *gin.Context) {
 	kind := vault.RecipientKind(req.Grantee.Kind)
 	switch {
 	case kind != vault.KindWorker && kind != vault.KindOrganisation || req.Grantee.ID == "":
-		writeError(c, s.log, fieldErr("grantee", "Choose a worker or an organisation.", "Choisissez un travailleur social ou une structure."))
+		writeError(c, s.log, fieldErr("grantee", "api.grantee.choose_worker_organisation"))
 		return
 	case !slices.Contains(vault.ConsentDays, req.Days):
-		writeError(c, s.log, fieldErr("days", "A consent lasts 1, 31, 182 or 365 days.", "Un consentement dure 1, 31, 182 ou 365 jours."))
+		writeError(c, s.log, fieldErr("days", "api.days.sharing_lasts"))
 		return
 	case len(req.Scope.Categories) > 0:
-		writeError(c, s.log, fieldErr("scope",
-			"A whole category can no longer be shared: choose papers, or types whose papers you add later.",
-			"Une catégorie entière ne se partage plus : choisissez des papiers, ou des types de papiers que vous ajouterez."))
+		writeError(c, s.log, fieldErr("scope", "api.scope.whole_category_longer"))
 		return
 	case len(req.Scope.Documents) == 0 && len(req.Scope.Types) == 0:
-		writeError(c, s.log, fieldErr("scope", "Choose documents or types to share.", "Choisissez des documents ou des types à partager."))
+		writeError(c, s.log, fieldErr("scope", "api.scope.choose_papers_types"))
 		return
 	case strings.TrimSpace(req.Purpose) == "" || len(req.Purpose) > maxPurposeLen:
-		writeError(c, s.log, fieldErr("purpose", "Say what the access is for (500 characters at most).", "Indiquez à quoi sert l'accès (500 caractères au plus)."))
+		writeError(c, s.log, fieldErr("purpose", "api.purpose.say_what_sharing"))
 		return
 	case len(req.ShowName) > maxPurposeLen:
-		writeError(c, s.log, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
+		writeError(c, s.log, fieldErr("show_name", "api.show_name.name_too_long"))
 		return
 	}
 	for _, t := range req.Scope.Types {
 		if _, ok := vault.DocTypeByID(t); !ok || t == "other" {
-			writeError(c, s.log, fieldErr("scope", "Papers of this type cannot be shared by type: choose them one by one.",
-				"Les papiers de ce type ne se partagent pas par type : choisissez-les un par un."))
+			writeError(c, s.log, fieldErr("scope", "api.scope.papers_type_shared"))
 			return
 		}
 	}

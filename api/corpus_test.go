@@ -207,7 +207,7 @@ func TestHostileCorpus(t *testing.T) {
 			switch {
 			case tc.Outcome == hostile.Refused && cerr == nil:
 				t.Errorf("converter accepted it")
-			case cerr != nil && len(converter.Message(cerr, "fr")) < 10:
+			case cerr != nil && len(api.ExplainConversion(cerr, "fr")) < 10:
 				t.Errorf("converter: no clear message for %v", cerr)
 			case cerr == nil && tc.Marker != "" && bytes.Contains(out.Bytes(), []byte(tc.Marker)):
 				t.Errorf("converter output carries the payload %s", tc.Marker)

@@ -51,7 +51,7 @@ func parseDate(field, v string) (time.Time, error) {
 	}
 	t, err := time.Parse(dateLayout, v)
 	if err != nil {
-		return time.Time{}, fieldErr(field, "Dates are written YYYY-MM-DD.", "Les dates s'écrivent AAAA-MM-JJ.")
+		return time.Time{}, fieldErr(field, "api.field.dates_written_yyyy")
 	}
 	return t, nil
 }
@@ -103,7 +103,7 @@ func (s *server) downloadDocument(c *gin.Context) {
 	profile := c.Query("profile")
 	if profile != "" {
 		if _, err := converter.LookupProfile(profile); err != nil {
-			writeError(c, s.log, fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu."))
+			writeError(c, s.log, fieldErr("profile", "api.profile.unknown_portal_profile"))
 			return
 		}
 	}
@@ -142,8 +142,7 @@ func (s *server) downloadDocument(c *gin.Context) {
 	in, err := converter.ReadInput(rc, "document", s.limits.DownloadBytes)
 	if err != nil {
 		if errors.Is(err, converter.ErrInputTooLarge) {
-			err = newErr(http.StatusRequestEntityTooLarge, "too_large",
-				"This document is too large to be re-fitted here.", "Ce document est trop volumineux pour être adapté ici.")
+			err = newErr(http.StatusRequestEntityTooLarge, "too_large", "api.too_large.paper_too_large")
 		}
 		writeError(c, s.log, err)
 		return
@@ -198,7 +197,7 @@ func (s *server) uploadDocument(c *gin.Context) {
 		return
 	}
 	defer release()
-	nd, err := newDocumentFields(up.fields, lang(c))
+	nd, err := newDocumentFields(up.fields, apiLoc(c))
 	if err != nil {
 		writeError(c, s.log, err)
 		return
@@ -239,28 +238,28 @@ func conversionOut(r converter.Result) conversionJSON {
 }
 
 // newDocumentFields checks the descriptive fields of an upload.
-func newDocumentFields(f map[string]string, l string) (vault.NewDocument, error) {
+func newDocumentFields(f map[string]string, l loc) (vault.NewDocument, error) {
 	nd := vault.NewDocument{Title: strings.TrimSpace(f["title"]), Category: f["category"], Type: f["type"]}
 	if nd.Type != "" {
 		t, ok := vault.DocTypeByID(nd.Type)
 		if !ok {
-			return nd, fieldErr("type", "Unknown document type.", "Type de document inconnu.")
+			return nd, fieldErr("type", "api.type.unknown_paper_type")
 		}
 		if nd.Category == "" {
 			nd.Category = t.Category
 		}
 		if nd.Title == "" {
-			nd.Title = capitalize(t.Label[l])
+			nd.Title = capitalize(t.Label[l.domainLang()])
 		}
 	}
 	if nd.Category == "" {
 		nd.Category = "other"
 	}
 	if _, ok := vault.CategoryByID(nd.Category); !ok {
-		return nd, fieldErr("category", "Unknown category.", "Catégorie inconnue.")
+		return nd, fieldErr("category", "api.category.unknown_category")
 	}
 	if nd.Title == "" {
-		nd.Title = msg{"Paper", "Papier"}.in(l)
+		nd.Title = l.T("api.defaulttitle")
 	}
 	if err := checkTitle(nd.Title); err != nil {
 		return nd, err
@@ -275,7 +274,7 @@ func newDocumentFields(f map[string]string, l string) (vault.NewDocument, error)
 
 func checkTitle(t string) error {
 	if len(t) > vault.MaxTitleLen || !utf8.ValidString(t) {
-		return fieldErr("title", "The title is too long (200 characters at most).", "Le titre est trop long (200 caractères au plus).")
+		return fieldErr("title", "api.title.title_too_long")
 	}
 	return nil
 }
@@ -301,7 +300,7 @@ func (s *server) editDocument(c *gin.Context) {
 		return
 	}
 	if req.Title == nil && req.Expires == nil {
-		writeError(c, s.log, fieldErr("title", "Nothing to change.", "Rien à modifier."))
+		writeError(c, s.log, fieldErr("title", "api.title.nothing_change"))
 		return
 	}
 	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
@@ -316,7 +315,7 @@ func (s *server) editDocument(c *gin.Context) {
 	if req.Title != nil {
 		t := strings.TrimSpace(*req.Title)
 		if t == "" {
-			writeError(c, s.log, fieldErr("title", "The title cannot be empty.", "Le titre ne peut pas être vide."))
+			writeError(c, s.log, fieldErr("title", "api.title.title_empty"))
 			return
 		}
 		if err := checkTitle(t); err != nil {

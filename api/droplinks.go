@@ -72,27 +72,27 @@ func (s *server) createDropLink(c *gin.Context) {
 		}
 		owner = p.ID()
 	} else if owner == "" {
-		writeError(c, s.log, fieldErr("owner_id", "Say whose vault the link fills.", "Indiquez quel coffre le lien alimente."))
+		writeError(c, s.log, fieldErr("owner_id", "api.owner_id.say_whose_vault"))
 		return
 	}
 	label := strings.TrimSpace(req.Label)
 	switch {
 	case label == "":
-		writeError(c, s.log, fieldErr("label", "Give the link a label the helper will see.", "Donnez au lien un libellé que l'aidant verra."))
+		writeError(c, s.log, fieldErr("label", "api.label.give_link_label"))
 		return
 	case len(label) > vault.MaxLabelLen || !utf8.ValidString(label):
-		writeError(c, s.log, fieldErr("label", "The label is too long (200 characters at most).", "Le libellé est trop long (200 caractères au plus)."))
+		writeError(c, s.log, fieldErr("label", "api.label.label_too_long"))
 		return
 	case req.TTLHours < 0 || time.Duration(req.TTLHours)*time.Hour > vault.MaxLinkTTL:
-		writeError(c, s.log, fieldErr("ttl_hours", "A link lasts from 1 hour to 30 days.", "Un lien dure de 1 heure à 30 jours."))
+		writeError(c, s.log, fieldErr("ttl_hours", "api.ttl_hours.link_lasts_1"))
 		return
 	case req.MaxUses < 0 || req.MaxUses > vault.MaxLinkUses:
-		writeError(c, s.log, fieldErr("max_uses", "A link can be used 1 to 50 times.", "Un lien peut servir de 1 à 50 fois."))
+		writeError(c, s.log, fieldErr("max_uses", "api.max_uses.link_used_1"))
 		return
 	}
 	for _, t := range req.Requested {
 		if _, ok := vault.DocTypeByID(t); !ok {
-			writeError(c, s.log, fieldErr("requested", "Unknown document type.", "Type de document inconnu."))
+			writeError(c, s.log, fieldErr("requested", "api.type.unknown_paper_type"))
 			return
 		}
 	}
@@ -273,7 +273,7 @@ func (s *server) dropUpload(c *gin.Context) {
 	if nd.Type != "" {
 		t, ok := vault.DocTypeByID(nd.Type)
 		if !ok || (len(info.Requested) > 0 && !contains(info.Requested, nd.Type)) {
-			writeError(c, s.log, fieldErr("type", "This document type was not requested.", "Ce type de document n'a pas été demandé."))
+			writeError(c, s.log, fieldErr("type", "api.type.paper_type_not_requested"))
 			return
 		}
 		nd.Category = t.Category

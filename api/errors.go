@@ -24,78 +24,67 @@ type errorBody struct {
 type errorDetail struct {
 	// Code is stable and meant for programs (not_found, csrf, …).
 	Code string `json:"code"`
-	// Message is for the person, in French or English.
+	// Message is for the person, in the request's language (from the
+	// catalogue, package i18n).
 	Message string `json:"message"`
 	// Field names the request field at fault, when there is one.
 	Field string `json:"field,omitempty"`
 }
 
 // apiError is an error decided by the HTTP layer itself (bad JSON, missing
-// CSRF token, …), already carrying its status and message.
+// CSRF token, …), already carrying its status and the catalogue key of its
+// message.
 type apiError struct {
 	status     int
 	code       string
-	m          msg
+	key        string
 	field      string
 	retryAfter time.Duration
 }
 
 func (e *apiError) Error() string { return "api: " + e.code }
 
-func newErr(status int, code string, en, fr string) *apiError {
-	return &apiError{status: status, code: code, m: msg{en, fr}}
+// message says the error in l's language.
+func (e *apiError) message(l loc) string { return l.T(e.key) }
+
+func newErr(status int, code, key string) *apiError {
+	return &apiError{status: status, code: code, key: key}
 }
 
 // fieldErr is a 422 about one field of the request.
-func fieldErr(field, en, fr string) *apiError {
-	e := newErr(http.StatusUnprocessableEntity, "invalid", en, fr)
+func fieldErr(field, key string) *apiError {
+	e := newErr(http.StatusUnprocessableEntity, "invalid", key)
 	e.field = field
 	return e
 }
 
 // Messages shared by several errors.
-var (
-	msgNotFound = msg{"Not found, or you do not have access to it.", "Introuvable, ou vous n'y avez pas accès."}
-	msgInvalid  = msg{"The request is not valid.", "La demande n'est pas valable."}
-	msgInternal = msg{"Something went wrong on our side. Please try again later.", "Un problème est survenu de notre côté. Réessayez plus tard."}
+const (
+	msgNotFound = "api.not_found"
+	msgInvalid  = "api.invalid"
+	msgInternal = "api.internal"
 )
 
 // Errors of the HTTP layer.
 var (
-	errNoSession = newErr(http.StatusUnauthorized, "no_session",
-		"Please log in again.", "Veuillez vous reconnecter.")
-	errForbidden = newErr(http.StatusForbidden, "forbidden",
-		"This action is not available to your account.", "Cette action n'est pas possible avec votre compte.")
-	errCSRF = newErr(http.StatusForbidden, "csrf",
-		"This request did not come from Coffre's own page. Reload the page and try again.",
-		"Cette demande ne vient pas de la page de Coffre. Rechargez la page et réessayez.")
-	errBadOrigin = newErr(http.StatusForbidden, "cross_origin",
-		"Requests from other sites are refused.", "Les demandes venant d'autres sites sont refusées.")
-	errTooLarge = newErr(http.StatusRequestEntityTooLarge, "too_large",
-		"What you sent is too large.", "Ce que vous avez envoyé est trop volumineux.")
-	errMediaType = newErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
-		"Wrong content type: send JSON (application/json).", "Mauvais type de contenu : envoyez du JSON (application/json).")
-	errNotMultipart = newErr(http.StatusUnsupportedMediaType, "multipart_refused",
-		"This address does not take files: send the form as the page does.", "Cette adresse ne prend pas de fichiers : envoyez le formulaire comme le fait la page.")
-	errMalformedForm = newErr(http.StatusBadRequest, "malformed_form",
-		"The form is damaged. Reload the page and try again.", "Le formulaire est abîmé. Rechargez la page et réessayez.")
-	errMultipartType = newErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
-		"Wrong content type: send the pages as multipart/form-data.", "Mauvais type de contenu : envoyez les pages en multipart/form-data.")
-	errMalformedJSON = newErr(http.StatusBadRequest, "malformed_json",
-		"The request body is not valid JSON.", "Le corps de la demande n'est pas du JSON valide.")
-	errOneValue = newErr(http.StatusBadRequest, "malformed_json",
-		"Send exactly one JSON object.", "Envoyez exactement un objet JSON.")
-	errRateLimited = newErr(http.StatusTooManyRequests, "throttled",
-		"Too many attempts. Wait a moment and try again.", "Trop de tentatives. Patientez un peu et réessayez.")
+	errNoSession     = newErr(http.StatusUnauthorized, "no_session", "api.no_session.please_log_again")
+	errForbidden     = newErr(http.StatusForbidden, "forbidden", "api.forbidden.action_available_account")
+	errCSRF          = newErr(http.StatusForbidden, "csrf", "api.csrf.request_did_come")
+	errBadOrigin     = newErr(http.StatusForbidden, "cross_origin", "api.cross_origin.requests_other_sites")
+	errTooLarge      = newErr(http.StatusRequestEntityTooLarge, "too_large", "api.too_large.what_sent_too")
+	errMediaType     = newErr(http.StatusUnsupportedMediaType, "unsupported_media_type", "api.unsupported_media_type.send_json")
+	errNotMultipart  = newErr(http.StatusUnsupportedMediaType, "multipart_refused", "api.multipart_refused.address_does_take")
+	errMalformedForm = newErr(http.StatusBadRequest, "malformed_form", "api.malformed_form.form_damaged_reload")
+	errMultipartType = newErr(http.StatusUnsupportedMediaType, "unsupported_media_type", "api.unsupported_media_type.send_multipart")
+	errMalformedJSON = newErr(http.StatusBadRequest, "malformed_json", "api.malformed_json.request_body_valid")
+	errOneValue      = newErr(http.StatusBadRequest, "malformed_json", "api.malformed_json.send_exactly_one")
+	errRateLimited   = newErr(http.StatusTooManyRequests, "throttled", "api.throttled.too_many_attempts")
 	// errConfirmRequired: a sensitive action needs the secret (or the
 	// recovery code) again, through POST /api/v1/reauth (confirm.go).
-	errConfirmRequired = newErr(http.StatusForbidden, "reauth_required",
-		"To protect your vault, confirm with your secret first.",
-		"Pour protéger votre coffre, confirmez d'abord avec votre secret.")
-	errNotFound    = &apiError{status: http.StatusNotFound, code: "not_found", m: msgNotFound}
-	errNoPages     = newErr(http.StatusUnprocessableEntity, "no_pages", "Add at least one page.", "Ajoutez au moins une page.")
-	errTooManyPage = newErr(http.StatusRequestEntityTooLarge, "too_many_pages",
-		"Too many pages in one sending.", "Trop de pages en un seul envoi.")
+	errConfirmRequired = newErr(http.StatusForbidden, "reauth_required", "api.reauth_required.protect_vault_confirm")
+	errNotFound        = &apiError{status: http.StatusNotFound, code: "not_found", key: msgNotFound}
+	errNoPages         = newErr(http.StatusUnprocessableEntity, "no_pages", "api.no_pages.add_least_one")
+	errTooManyPage     = newErr(http.StatusRequestEntityTooLarge, "too_many_pages", "api.too_many_pages.too_many_pages")
 )
 
 // writeError is the one place where errors become HTTP responses. Domain
@@ -120,12 +109,12 @@ func writeError(c *gin.Context, log logger, err error) {
 	if e.retryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
 	}
-	l := lang(c)
-	detail := errorDetail{Code: e.code, Message: e.m.in(l), Field: e.field}
-	if cm := converterMessage(err, l); cm != "" {
+	l := apiLoc(c)
+	detail := errorDetail{Code: e.code, Message: e.message(l), Field: e.field}
+	if cm := l.conversionMessage(err); cm != "" {
 		detail.Message = cm
 	}
-	if sm := secretMessage(err, l); sm != "" {
+	if sm := l.secretAdvice(err); sm != "" {
 		detail.Message = sm
 	}
 	c.AbortWithStatusJSON(e.status, errorBody{Error: detail})
@@ -150,39 +139,32 @@ func classify(err error) *apiError {
 	case isNoSession(err):
 		return errNoSession
 	case isWeakSecret(err):
-		return newErr(http.StatusUnprocessableEntity, "weak_secret",
-			"This secret is too easy to guess.", "Ce secret est trop facile à deviner.")
+		return newErr(http.StatusUnprocessableEntity, "weak_secret", "api.weak_secret.secret_too_easy")
 	case errors.Is(err, vault.ErrConfirmRequired):
 		return errConfirmRequired
 	case errors.Is(err, vault.ErrWrongSecret):
-		return newErr(http.StatusUnauthorized, "wrong_secret",
-			"Wrong identifier or secret.", "Identifiant ou secret incorrect.")
+		return newErr(http.StatusUnauthorized, "wrong_secret", "api.wrong_secret.wrong_identifier_secret")
 	case errors.Is(err, vault.ErrWrongRecoveryCode):
-		return newErr(http.StatusUnauthorized, "wrong_recovery_code",
-			"Wrong identifier or recovery code.", "Identifiant ou code de secours incorrect.")
+		return newErr(http.StatusUnauthorized, "wrong_recovery_code", "api.wrong_recovery_code.wrong_identifier_recovery")
 	case errors.Is(err, seal.ErrRecoveryCodeChecksum), errors.Is(err, seal.ErrRecoveryCodeMalformed):
-		e := fieldErr("recovery_code",
-			"This recovery code has a typo: check it against your recovery sheet.",
-			"Ce code de secours contient une faute de frappe : vérifiez-le sur votre feuille de secours.")
+		e := fieldErr("recovery_code", "api.recovery_code.recovery_code_has")
 		return e
 	case errors.Is(err, vault.ErrConflict):
-		return newErr(http.StatusConflict, "conflict",
-			"This already exists.", "Cela existe déjà.")
+		return newErr(http.StatusConflict, "conflict", "api.conflict.already_exists")
 	case errors.Is(err, converter.ErrInputTooLarge):
-		return newErr(http.StatusRequestEntityTooLarge, "too_large", errTooLarge.m.en, errTooLarge.m.fr)
+		return errTooLarge
 	case errors.Is(err, converter.ErrUnknownProfile):
-		return fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu.")
+		return fieldErr("profile", "api.profile.unknown_portal_profile")
 	case isConverterErr(err):
-		return &apiError{status: http.StatusUnprocessableEntity, code: "conversion", m: msgInvalid}
+		return &apiError{status: http.StatusUnprocessableEntity, code: "conversion", key: msgInvalid}
 	case errors.Is(err, vault.ErrNothingChosen):
-		return fieldErr("documents", "Tick the papers to share, or choose to share the papers you add later.",
-			"Cochez les papiers à partager, ou choisissez de partager ceux que vous ajouterez.")
+		return fieldErr("documents", "api.documents.tick_papers_share")
 	case errors.Is(err, vault.ErrInvalid):
-		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", m: msgInvalid}
+		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", key: msgInvalid}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", m: msgInternal}
+		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", key: msgInternal}
 	}
-	return &apiError{status: http.StatusInternalServerError, code: "internal", m: msgInternal}
+	return &apiError{status: http.StatusInternalServerError, code: "internal", key: msgInternal}
 }
 
 var converterErrors = []error{
@@ -198,15 +180,6 @@ func isConverterErr(err error) bool {
 		}
 	}
 	return false
-}
-
-// converterMessage is the converter's own plain-language explanation of one
-// of its errors, "" for other errors.
-func converterMessage(err error, l string) string {
-	if !isConverterErr(err) {
-		return ""
-	}
-	return converter.Message(err, l)
 }
 
 // logger is what the handlers log with (*slog.Logger).

@@ -26,12 +26,3 @@ func retryAfter(err error) time.Duration {
 
 func isNoSession(err error) bool  { return errors.Is(err, vault.ErrNoSession) }
 func isWeakSecret(err error) bool { return errors.Is(err, vault.ErrWeakSecret) }
-
-// secretMessage is the vault's advice about a weak secret, "" for other
-// errors.
-func secretMessage(err error, l string) string {
-	if !isWeakSecret(err) {
-		return ""
-	}
-	return vault.SecretAdvice(err, l)
-}

@@ -11,7 +11,7 @@ import (
 	"github.com/coffre/coffre/vault"
 )
 
-func TestFromAcceptLanguage(t *testing.T) {
+func TestAcceptedLang(t *testing.T) {
 	for h, want := range map[string]string{
 		"":                     "fr",
 		"en":                   "en",
@@ -26,8 +26,12 @@ func TestFromAcceptLanguage(t *testing.T) {
 		"*":                    "fr",
 		"en;q=0.5,fr;q=0.5":    "en",
 	} {
-		if got := fromAcceptLanguage(h); got != want {
-			t.Errorf("fromAcceptLanguage(%q) = %q, want %q", h, got, want)
+		got := webDefaultLang
+		if code, ok := acceptedLang(h); ok {
+			got = code
+		}
+		if got != want {
+			t.Errorf("acceptedLang(%q) = %q, want %q", h, got, want)
 		}
 	}
 }

@@ -31,12 +31,12 @@ func (s *server) journal(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	l := lang(c)
+	l, now := apiLoc(c), time.Now()
 	out := make([]eventJSON, 0, len(evs))
 	for _, e := range evs {
 		out = append(out, eventJSON{
 			Seq: e.Seq, At: e.At.UTC(), Kind: e.Kind, ActorKind: e.ActorKind, ActorName: e.ActorName,
-			OrgName: e.OrgName, DocumentID: e.DocumentID, Text: e.Text(l),
+			OrgName: e.OrgName, DocumentID: e.DocumentID, Text: l.EventText(e, now),
 		})
 	}
 	resp := gin.H{"events": out}
@@ -92,8 +92,7 @@ type journalProofJSON struct {
 func (s *server) journalProof(c *gin.Context) {
 	from, err := strconv.ParseInt(c.Query("from"), 10, 64)
 	if err != nil || from < 1 {
-		writeError(c, s.log, fieldErr("from", "from is the size of the kept checkpoint, at least 1.",
-			"from est la taille du point de contrôle gardé, au moins 1."))
+		writeError(c, s.log, fieldErr("from", "api.from.size_kept_checkpoint"))
 		return
 	}
 	p, err := s.v.JournalConsistency(c.Request.Context(), principal(c), from)
@@ -115,7 +114,7 @@ func (s *server) journalProof(c *gin.Context) {
 func (s *server) export(c *gin.Context) {
 	format := vault.ExportFormat(c.DefaultQuery("format", string(vault.ExportPDF)))
 	if format != vault.ExportPDF && format != vault.ExportAge {
-		writeError(c, s.log, fieldErr("format", "The format is pdf or age.", "Le format est pdf ou age."))
+		writeError(c, s.log, fieldErr("format", "api.format.format_pdf_age"))
 		return
 	}
 	lw := &lazyWriter{c: c, header: func(h http.Header) {
@@ -146,7 +145,7 @@ func (s *server) deleteAccount(c *gin.Context) {
 		return
 	}
 	if !req.Confirm {
-		writeError(c, s.log, fieldErr("confirm", "Confirm that everything should be deleted.", "Confirmez que tout doit être supprimé."))
+		writeError(c, s.log, fieldErr("confirm", "api.confirm.confirm_everything_should"))
 		return
 	}
 	if err := s.v.DeleteAccount(c.Request.Context(), principal(c)); err != nil {

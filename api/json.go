@@ -56,17 +56,15 @@ func jsonError(err error) error {
 	case errors.As(err, &mbe):
 		return errTooLarge
 	case errors.As(err, &te):
-		e := newErr(http.StatusBadRequest, "malformed_json",
-			"A field has the wrong type.", "Un champ n'a pas le bon type.")
+		e := newErr(http.StatusBadRequest, "malformed_json", "api.malformed_json.field_has_wrong")
 		e.field = te.Field
 		return e
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		e := newErr(http.StatusBadRequest, "unknown_field",
-			"The request has a field Coffre does not know.", "La demande contient un champ que Coffre ne connaît pas.")
+		e := newErr(http.StatusBadRequest, "unknown_field", "api.unknown_field.request_has_field")
 		e.field = strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return e
 	case errors.Is(err, io.EOF):
-		return newErr(http.StatusBadRequest, "malformed_json", "The request body is empty.", "Le corps de la demande est vide.")
+		return newErr(http.StatusBadRequest, "malformed_json", "api.malformed_json.request_body_empty")
 	}
 	return errMalformedJSON
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/text/language"
+
+	"github.com/coffre/coffre/api/i18n"
 )
 
 // Languages the service speaks to people. French is the default.
@@ -19,7 +21,8 @@ const langCookie = "coffre_lang"
 const ctxLang = "coffre.lang"
 
 // langMiddleware decides the language of messages: the `lang` query
-// parameter, then the language cookie, then Accept-Language, then French.
+// parameter, then the language cookie, then Accept-Language, then French
+// (the same order as the pages, webLang).
 func langMiddleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Set(ctxLang, negotiateLang(c))
@@ -28,26 +31,30 @@ func langMiddleware() gin.HandlerFunc {
 }
 
 func negotiateLang(c *gin.Context) string {
-	if l, ok := knownLang(c.Query("lang")); ok {
-		return l
-	}
-	if ck, err := c.Request.Cookie(langCookie); err == nil {
-		if l, ok := knownLang(ck.Value); ok {
-			return l
+	for _, v := range []string{c.Query("lang"), cookieValue(c, langCookie)} {
+		if cat := i18n.For(v); cat != nil {
+			return cat.Code
 		}
 	}
-	return fromAcceptLanguage(c.GetHeader("Accept-Language"))
+	if code, ok := acceptedLang(c.GetHeader("Accept-Language")); ok {
+		return code
+	}
+	return webDefaultLang
 }
 
-// lang returns the language chosen for this request.
+// lang returns the catalogue code chosen for this request.
 func lang(c *gin.Context) string {
 	if l := c.GetString(ctxLang); l != "" {
 		return l
 	}
-	return langFR
+	return webDefaultLang
 }
 
-// knownLang maps "fr", "fr-FR", "EN", … to a supported language.
+// apiLoc is the catalogue of this request's language.
+func apiLoc(c *gin.Context) loc { return locFor(lang(c)) }
+
+// knownLang maps "fr", "fr-FR", "EN", … to a language an owner's account
+// can have (the vault keeps fr or en: their e-mails and messages follow it).
 func knownLang(s string) (string, bool) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	base, _, _ := strings.Cut(s, "-")
@@ -105,25 +112,4 @@ func acceptedLang(header string) (string, bool) {
 		return "", false
 	}
 	return langCodes[i], true
-}
-
-// fromAcceptLanguage is the API's language for an Accept-Language header:
-// the best match Coffre speaks, French when none.
-func fromAcceptLanguage(h string) string {
-	if code, ok := acceptedLang(h); ok {
-		if l, ok := knownLang(code); ok {
-			return l
-		}
-	}
-	return langFR
-}
-
-// msg is a message in both languages.
-type msg struct{ en, fr string }
-
-func (m msg) in(l string) string {
-	if l == langEN {
-		return m.en
-	}
-	return m.fr
 }

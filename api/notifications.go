@@ -17,9 +17,11 @@ import (
 
 // Notifications is what the HTTP layer needs from the notification service
 // (*notify.Service provides it). Contracts:
-//   - Inbox returns p's entries newest first (at most limit), opened with p's
-//     key; MarkRead marks one of p's own entries read and wraps
-//     notify.ErrNotFound for any other id (another person's included).
+//   - InboxIn returns p's messages newest first (from at most limit
+//     entries), opened with p's key and said in lang (a worker's reads of
+//     one paper in one day are one message); MarkRead marks one of p's own
+//     messages read and wraps notify.ErrNotFound for any other id (another
+//     person's included).
 //   - Settings returns notify.DefaultSettings() for someone who never changed
 //     them; SetSettings replaces them, notify.ErrInvalid for out-of-range
 //     quiet hours or unknown channels, kinds or languages.
@@ -32,7 +34,7 @@ import (
 //   - VAPIDPublicKey is "" when Web Push is off; Channels lists the channels
 //     the server sends on, the inbox first.
 type Notifications interface {
-	Inbox(ctx context.Context, p *vault.Principal, limit int) ([]notify.InboxItem, error)
+	InboxIn(ctx context.Context, p *vault.Principal, limit int, lang string) ([]notify.InboxItem, error)
 	MarkRead(ctx context.Context, p *vault.Principal, entryID string) error
 	Settings(ctx context.Context, r notify.Recipient) (notify.Settings, error)
 	SetSettings(ctx context.Context, r notify.Recipient, st notify.Settings) error
@@ -96,7 +98,7 @@ func inboxOut(items []notify.InboxItem) inboxJSON {
 }
 
 func (s *server) listInbox(c *gin.Context) {
-	items, err := s.notify.Inbox(c.Request.Context(), principal(c), 100)
+	items, err := s.notify.InboxIn(c.Request.Context(), principal(c), 100, lang(c))
 	if err != nil {
 		writeError(c, s.log, notifyErr(err))
 		return
@@ -178,9 +180,7 @@ func (s *server) getNotifySettings(c *gin.Context) {
 	c.JSON(http.StatusOK, settingsOut(st, s.notify.Channels()))
 }
 
-var errBadSettings = fieldErr("settings",
-	"These preferences are not valid: check the channels, the kinds, the quiet hours (minutes from 0 to 1439) and the language (fr or en).",
-	"Ces préférences ne sont pas valables : vérifiez les canaux, les types, les heures calmes (minutes de 0 à 1439) et la langue (fr ou en).")
+var errBadSettings = fieldErr("settings", "api.settings.these_preferences_valid")
 
 func (s *server) putNotifySettings(c *gin.Context) {
 	var req settingsJSON
@@ -272,19 +272,11 @@ type contactReq struct {
 const maxAddressLen = 4096
 
 var (
-	errBadChannel = fieldErr("channel",
-		"This server does not send notifications on this channel.",
-		"Ce serveur n'envoie pas de notifications par ce canal.")
-	errBadEmail = fieldErr("address",
-		"This e-mail address is not valid: write it as name@example.org.",
-		"Cette adresse e-mail n'est pas valable : écrivez-la sous la forme nom@exemple.fr.")
-	errBadPush = fieldErr("subscription",
-		"This push subscription is refused: it must come from the browser, with an https address on a known push service.",
-		"Cet abonnement aux notifications est refusé : il doit venir du navigateur, avec une adresse https d'un service de notification connu.")
-	errBadAddress = fieldErr("address",
-		"This address is not valid.", "Cette adresse n'est pas valable.")
-	errContactExists = newErr(http.StatusConflict, "conflict",
-		"This address is already there.", "Cette adresse est déjà enregistrée.")
+	errBadChannel    = fieldErr("channel", "api.channel.server_does_send")
+	errBadEmail      = fieldErr("address", "api.address.e_mail_address")
+	errBadPush       = fieldErr("subscription", "api.subscription.push_subscription_refused")
+	errBadAddress    = fieldErr("address", "api.address.address_valid")
+	errContactExists = newErr(http.StatusConflict, "conflict", "api.conflict.address_already_there")
 )
 
 // addressOf is the address a contact request gives for its channel.
@@ -378,7 +370,7 @@ func notifyErr(err error) error {
 	case errors.Is(err, notify.ErrNotFound), errors.Is(err, meta.ErrNotFound):
 		return errNotFound
 	case errors.Is(err, notify.ErrInvalid):
-		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", m: msgInvalid}
+		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", key: msgInvalid}
 	case errors.Is(err, meta.ErrConflict):
 		return errContactExists
 	}

@@ -60,16 +60,18 @@ type profileJSON struct {
 func (s *server) profiles(c *gin.Context) {
 	ps := converter.Profiles()
 	out := make([]profileJSON, 0, len(ps))
+	l := apiLoc(c)
 	for _, p := range ps {
-		out = append(out, profileJSON{ID: p.ID, Name: p.Name, Formats: p.Formats, MaxBytes: p.MaxBytes,
+		out = append(out, profileJSON{ID: p.ID, Name: l.Portal(p), Formats: p.Formats, MaxBytes: p.MaxBytes,
 			MaxPages: p.MaxPages, Color: string(p.Color), DPI: p.DPI})
 	}
 	c.JSON(http.StatusOK, gin.H{"profiles": out})
 }
 
-// passphrase proposes an easy passphrase of French words.
+// passphrase proposes an easy passphrase of words of the request's
+// language.
 func (s *server) passphrase(c *gin.Context) {
-	p, err := vault.SuggestPassphrase()
+	p, err := vault.SuggestPassphrase(apiLoc(c).c.Words())
 	if err != nil {
 		writeError(c, s.log, err)
 		return

@@ -60,24 +60,24 @@ func (s *server) createRequest(c *gin.Context) {
 	}
 	switch {
 	case len(req.Types) == 0 || len(req.Types) > 30:
-		writeError(c, s.log, fieldErr("types", "Ask for 1 to 30 document types.", "Demandez de 1 à 30 types de documents."))
+		writeError(c, s.log, fieldErr("types", "api.types.ask_1_30"))
 		return
 	case !slices.Contains(vault.ConsentDays, req.Days):
-		writeError(c, s.log, fieldErr("days", "Access lasts 1, 31, 182 or 365 days.", "L'accès dure 1, 31, 182 ou 365 jours."))
+		writeError(c, s.log, fieldErr("days", "api.days.access_lasts_1"))
 		return
 	case strings.TrimSpace(req.Purpose) == "" || len(req.Purpose) > maxPurposeLen:
-		writeError(c, s.log, fieldErr("purpose", "Say what the documents are for (500 characters at most).", "Indiquez à quoi servent les documents (500 caractères au plus)."))
+		writeError(c, s.log, fieldErr("purpose", "api.purpose.say_what_papers"))
 		return
 	case len(req.Message) > 2*maxPurposeLen:
-		writeError(c, s.log, fieldErr("message", "The message is too long.", "Le message est trop long."))
+		writeError(c, s.log, fieldErr("message", "api.message.message_too_long"))
 		return
 	case (req.OwnerID == "") == (req.OwnerIdentifier == ""):
-		writeError(c, s.log, fieldErr("owner_id", "Give either the owner's id or their identifier.", "Donnez soit l'id de la personne, soit son identifiant."))
+		writeError(c, s.log, fieldErr("owner_id", "api.owner_id.give_either_owner"))
 		return
 	}
 	for _, t := range req.Types {
 		if _, ok := vault.DocTypeByID(t); !ok {
-			writeError(c, s.log, fieldErr("types", "Unknown document type.", "Type de document inconnu."))
+			writeError(c, s.log, fieldErr("types", "api.type.unknown_paper_type"))
 			return
 		}
 	}
@@ -132,7 +132,7 @@ func (s *server) acceptRequest(c *gin.Context) {
 		return
 	}
 	if len(req.ShowName) > vault.MaxShowNameLen {
-		writeError(c, s.log, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
+		writeError(c, s.log, fieldErr("show_name", "api.show_name.name_too_long"))
 		return
 	}
 	k, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), vault.Acceptance{

@@ -8,6 +8,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -104,43 +105,29 @@ func (s *server) deleteStorage(c *gin.Context) {
 }
 
 var (
-	errStorageDisabled = newErr(http.StatusForbidden, "storage_disabled",
-		"This server does not let you use your own storage.",
-		"Ce serveur ne permet pas d'utiliser votre propre espace de stockage.")
+	errStorageDisabled = newErr(http.StatusForbidden, "storage_disabled", "api.storage_disabled.server_does_let")
 	errEndpointRefused = func() *apiError {
-		e := newErr(http.StatusUnprocessableEntity, "endpoint_refused",
-			"This storage address is not allowed on this server.",
-			"Cette adresse de stockage n'est pas autorisée sur ce serveur.")
+		e := newErr(http.StatusUnprocessableEntity, "endpoint_refused", "api.endpoint_refused.storage_address_allowed")
 		e.field = "endpoint"
 		return e
 	}()
-	errStorageUnreachable = newErr(http.StatusUnprocessableEntity, "storage_unreachable",
-		"Coffre could not write, read back and delete a test file in this bucket. Check the address, the bucket name and the keys. Nothing was changed.",
-		"Coffre n'a pas pu écrire, relire puis effacer un fichier d'essai dans ce bucket. Vérifiez l'adresse, le nom du bucket et les clés. Rien n'a été modifié.")
-	errNoOwnStorage = newErr(http.StatusNotFound, "not_found",
-		"You are not using your own storage.", "Vous n'utilisez pas votre propre espace de stockage.")
+	errStorageUnreachable = newErr(http.StatusUnprocessableEntity, "storage_unreachable", "api.storage_unreachable.coffre_could_write")
+	errNoOwnStorage       = newErr(http.StatusNotFound, "not_found", "api.not_found.using_own_storage")
 )
 
-// storageFieldMsgs says what is wrong with each setting.
-var storageFieldMsgs = map[string]msg{
-	"endpoint":   {"Give the storage address as host or host:port, without http:// or a path.", "Indiquez l'adresse du stockage sous la forme hôte ou hôte:port, sans http:// ni chemin."},
-	"bucket":     {"The bucket name must be 3 to 63 lower-case letters, digits, dots or dashes.", "Le nom du bucket doit compter 3 à 63 lettres minuscules, chiffres, points ou tirets."},
-	"region":     {"The region must be lower-case letters, digits and dashes.", "La région doit être faite de lettres minuscules, de chiffres et de tirets."},
-	"prefix":     {"The prefix must be lower-case letters, digits, dashes, underscores and slashes.", "Le préfixe doit être fait de lettres minuscules, chiffres, tirets, soulignés et barres obliques."},
-	"access_key": {"Give the access key (without spaces).", "Indiquez la clé d'accès (sans espace)."},
-	"secret_key": {"Give the secret key (without spaces).", "Indiquez la clé secrète (sans espace)."},
-}
+// storageFields are the settings with their own message
+// ("api.storage.<field>": what is wrong with it).
+var storageFields = []string{"endpoint", "bucket", "region", "prefix", "access_key", "secret_key"}
 
 // storageError maps the vault's storage errors to API errors; others pass.
 func storageError(err error) error {
 	var fe *vault.StorageFieldError
 	switch {
 	case errors.As(err, &fe):
-		m, ok := storageFieldMsgs[fe.Field]
-		if !ok {
+		if !slices.Contains(storageFields, fe.Field) {
 			return err
 		}
-		return fieldErr(fe.Field, m.en, m.fr)
+		return fieldErr(fe.Field, "api.storage."+fe.Field)
 	case errors.Is(err, vault.ErrStorageDisabled):
 		return errStorageDisabled
 	case errors.Is(err, vault.ErrEndpointRefused):

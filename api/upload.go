@@ -110,13 +110,12 @@ func (s *server) readUpload(c *gin.Context, allowed ...string) (*upload, error) 
 			continue
 		}
 		if !contains(allowed, name) {
-			e := newErr(http.StatusBadRequest, "unknown_field",
-				"The request has a field Coffre does not know.", "La demande contient un champ que Coffre ne connaît pas.")
+			e := newErr(http.StatusBadRequest, "unknown_field", "api.unknown_field.request_has_field")
 			e.field = truncate(name, 64)
 			return nil, e
 		}
 		if _, dup := up.fields[name]; dup || len(up.fields) >= maxFields {
-			e := newErr(http.StatusBadRequest, "duplicate_field", "A field is repeated.", "Un champ est répété.")
+			e := newErr(http.StatusBadRequest, "duplicate_field", "api.duplicate_field.field_repeated")
 			e.field = truncate(name, 64)
 			return nil, e
 		}
@@ -157,8 +156,7 @@ func multipartError(err error) error {
 	if errors.As(err, &ae) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	return newErr(http.StatusBadRequest, "malformed_multipart",
-		"The upload is damaged or incomplete. Try again.", "L'envoi est abîmé ou incomplet. Réessayez.")
+	return newErr(http.StatusBadRequest, "malformed_multipart", "api.malformed_multipart.upload_damaged_incomplete")
 }
 
 // acquireUpload waits for one of the upload slots that bound the memory held
@@ -191,9 +189,7 @@ func (s *server) acquireUpload(ctx context.Context) (release func(), err error) 
 
 // errBusy answers an upload turned away because the server is at capacity.
 func errBusy() error {
-	e := newErr(http.StatusServiceUnavailable, "busy",
-		"Coffre is busy. Your pages were not sent: try again in a moment.",
-		"Coffre est très sollicité. Vos pages n'ont pas été envoyées : réessayez dans un instant.")
+	e := newErr(http.StatusServiceUnavailable, "busy", "api.busy.coffre_busy_pages")
 	e.retryAfter = 5 * time.Second
 	return e
 }
@@ -260,11 +256,11 @@ func conversionOptions(f map[string]string) (converter.Options, error) {
 	var o converter.Options
 	o.Profile = f["profile"]
 	if _, err := converter.LookupProfile(o.Profile); err != nil {
-		return o, fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu.")
+		return o, fieldErr("profile", "api.profile.unknown_portal_profile")
 	}
 	m, err := converter.ParseMode(f["mode"])
 	if err != nil {
-		return o, fieldErr("mode", "Mode must be auto, color, gray or bw.", "Le mode doit être auto, color, gray ou bw.")
+		return o, fieldErr("mode", "api.mode.mode_auto_color")
 	}
 	o.Mode = m
 	switch f["card_pairs"] {
@@ -272,7 +268,7 @@ func conversionOptions(f map[string]string) (converter.Options, error) {
 	case "true", "1":
 		o.CardPairs = true
 	default:
-		return o, fieldErr("card_pairs", "card_pairs must be true or false.", "card_pairs doit valoir true ou false.")
+		return o, fieldErr("card_pairs", "api.card_pairs.card_pairs_true")
 	}
 	return o, nil
 }

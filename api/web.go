@@ -214,11 +214,10 @@ func (s *server) webError(c *gin.Context, err error) {
 
 // errorText is the person-facing sentence for err.
 func (s *server) errorText(l loc, err error) string {
-	dl := l.domainLang()
-	if m := converterMessage(err, dl); m != "" {
+	if m := l.conversionMessage(err); m != "" {
 		return m
 	}
-	if m := secretMessage(err, dl); m != "" {
+	if m := l.secretAdvice(err); m != "" {
 		return m
 	}
 	switch {
@@ -231,7 +230,7 @@ func (s *server) errorText(l loc, err error) string {
 	if e.retryAfter > 0 {
 		return l.T("error.throttled", int(e.retryAfter.Round(time.Minute).Minutes())+1)
 	}
-	return e.m.in(dl)
+	return e.message(l)
 }
 
 // registerPages mounts the web interface on the router (called by New).

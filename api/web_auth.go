@@ -105,7 +105,7 @@ func (s *server) webWorkerLogin(c *gin.Context) {
 // signupForm prepares the sign-up form (alone, or by a worker).
 func (s *server) signupForm(c *gin.Context, f authForm) authForm {
 	if f.Suggestion == "" {
-		f.Suggestion, _ = vault.SuggestPassphrase()
+		f.Suggestion = webLang(c).suggestion()
 	}
 	if orgs, err := s.v.Organisations(c.Request.Context()); err == nil {
 		f.Orgs = orgs
@@ -178,7 +178,7 @@ func (s *server) webSignup(c *gin.Context) {
 		return
 	}
 	if err := vault.CheckSecret(secret); err != nil {
-		fail(http.StatusUnprocessableEntity, vault.SecretAdvice(err, p.L.domainLang()))
+		fail(http.StatusUnprocessableEntity, p.L.secretAdvice(err))
 		return
 	}
 	org := ""
@@ -187,7 +187,7 @@ func (s *server) webSignup(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	ownerID, code, err := s.v.SignUp(ctx, vault.NewOwner{
-		Identifier: norm, Secret: secret, Lang: p.L.domainLang(), DisplayName: name, AssistedRecoveryOrg: org,
+		Identifier: ident, Secret: secret, Lang: p.L.domainLang(), DisplayName: name, AssistedRecoveryOrg: org,
 	}, by)
 	if err != nil {
 		fail(classify(err).status, s.errorText(p.L, err))
@@ -197,7 +197,7 @@ func (s *server) webSignup(c *gin.Context) {
 		// The worker never sees the recovery code: the person makes the
 		// sheet at first sign-in (RecoverySheetDue).
 		p = s.newPage(c, "procreated.title")
-		p.Data = authForm{Identifier: norm}
+		p.Data = authForm{Identifier: ident}
 		s.render(c, http.StatusCreated, "procreated", p)
 		return
 	}
@@ -222,8 +222,8 @@ func (s *server) webSheet(c *gin.Context) {
 		return
 	}
 	l := webLang(c)
-	ident, err := vault.NormalizeIdentifier(c.PostForm("identifier"))
-	if err != nil {
+	ident := strings.TrimSpace(c.PostForm("identifier"))
+	if _, err := vault.NormalizeIdentifier(ident); err != nil {
 		s.webError(c, identifierErr(err))
 		return
 	}
@@ -233,7 +233,7 @@ func (s *server) webSheet(c *gin.Context) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := vault.RecoverySheet(&buf, ident, code, l.domainLang()); err != nil {
+	if err := l.recoverySheet(&buf, ident, code); err != nil {
 		s.webError(c, err)
 		return
 	}
@@ -269,7 +269,7 @@ func (s *server) webRecover(c *gin.Context) {
 		return
 	}
 	if err := vault.CheckSecret(secret); err != nil {
-		fail(http.StatusUnprocessableEntity, vault.SecretAdvice(err, p.L.domainLang()))
+		fail(http.StatusUnprocessableEntity, p.L.secretAdvice(err))
 		return
 	}
 	pr, code, err := s.v.Recover(c.Request.Context(), ident, c.PostForm("code"), secret, c.ClientIP())

@@ -31,7 +31,7 @@ func (s *server) webExport(c *gin.Context) {
 func (s *server) webKeysForm(c *gin.Context) {
 	p := s.newPage(c, "keys.title")
 	p.Nav = "account"
-	p.Data, _ = vault.SuggestPassphrase()
+	p.Data = p.L.suggestion()
 	s.render(c, http.StatusOK, "keys", p)
 }
 
@@ -41,7 +41,7 @@ func (s *server) webRotateKeys(c *gin.Context) {
 	fail := func(c *gin.Context, err error) {
 		p := s.newPage(c, "keys.title")
 		p.Nav = "account"
-		p.Data, _ = vault.SuggestPassphrase()
+		p.Data = p.L.suggestion()
 		p.Error = s.errorText(p.L, err)
 		s.render(c, classify(err).status, "keys", p)
 	}
@@ -49,7 +49,7 @@ func (s *server) webRotateKeys(c *gin.Context) {
 	defer wipe(secret)
 	defer wipe(again)
 	if !bytes.Equal(secret, again) {
-		fail(c, fieldErr("secret2", "The two secrets are not the same.", "Les deux secrets ne sont pas identiques."))
+		fail(c, fieldErr("secret2", "api.secret2.two_secrets_same"))
 		return
 	}
 	if err := vault.CheckSecret(secret); err != nil {

@@ -111,7 +111,7 @@ func dropDocument(info vault.DropLinkPublic, typ string) (vault.NewDocument, err
 	}
 	t, ok := vault.DocTypeByID(nd.Type)
 	if !ok || (len(info.Requested) > 0 && !contains(info.Requested, nd.Type)) {
-		return nd, fieldErr("type", "This document type was not requested.", "Ce type de document n'a pas été demandé.")
+		return nd, fieldErr("type", "api.type.paper_type_not_requested")
 	}
 	nd.Category = t.Category
 	// Titled in the service's default language, not the helper's: the
@@ -169,7 +169,7 @@ func uploadKey(c *gin.Context, v string) ([]byte, error) {
 	}
 	k, err := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(k) != vault.PendingKeySize {
-		return nil, fieldErr("key", "Bad upload key.", "Clé d'envoi incorrecte.")
+		return nil, fieldErr("key", "api.key.bad_upload_key")
 	}
 	return k, nil
 }
@@ -225,7 +225,7 @@ func (s *server) webDropPage(c *gin.Context) {
 	}
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 || n > 9999 {
-		s.dropJSONError(c, fieldErr("n", "Bad page number.", "Numéro de page incorrect."))
+		s.dropJSONError(c, fieldErr("n", "api.n.bad_page_number"))
 		return
 	}
 	if c.Request.ContentLength > s.limits.PageBytes {

@@ -36,7 +36,7 @@ func (s *server) webNoRoute(r *gin.Engine) {
 			}
 			_ = s.loadSession(c) // the header shows the menu of whoever is signed in
 			p := s.newPage(c, title)
-			p.Error = err.m.in(p.L.domainLang())
+			p.Error = err.message(p.L)
 			if title == "error.notfoundtitle" {
 				p.Error = p.L.T("error.notfound")
 			}
@@ -46,8 +46,7 @@ func (s *server) webNoRoute(r *gin.Engine) {
 		}
 	}
 	r.NoRoute(page(errNotFound, "error.notfoundtitle"))
-	r.NoMethod(page(newErr(http.StatusMethodNotAllowed, "method_not_allowed",
-		"This method is not allowed here.", "Cette méthode n'est pas permise ici."), "error.title"))
+	r.NoMethod(page(newErr(http.StatusMethodNotAllowed, "method_not_allowed", "api.method_not_allowed.method_allowed_here"), "error.title"))
 }
 
 // sharingStopped answers a worker's page or download about a person who

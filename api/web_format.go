@@ -12,22 +12,10 @@ import (
 // Formatting helpers the templates call on the page's loc.
 
 // Date says a day in the person's language ("3 mars 2026").
-func (l loc) Date(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	t = t.In(parisTZ)
-	return l.T("fmt.date", t.Day(), l.T("month."+strconv.Itoa(int(t.Month()))), t.Year())
-}
+func (l loc) Date(t time.Time) string { return l.c.Date(t) }
 
 // DateTime says a day and time ("3 mars 2026 à 14 h 02").
-func (l loc) DateTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	t = t.In(parisTZ)
-	return l.T("fmt.datetime", l.Date(t), t.Hour(), twoDigits(t.Minute()))
-}
+func (l loc) DateTime(t time.Time) string { return l.c.DateTime(t) }
 
 // ISODate is the value of a date field (YYYY-MM-DD).
 func (l loc) ISODate(t time.Time) string {
@@ -36,21 +24,6 @@ func (l loc) ISODate(t time.Time) string {
 	}
 	return t.UTC().Format(dateLayout)
 }
-
-func twoDigits(n int) string {
-	if n < 10 {
-		return "0" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
-}
-
-// parisTZ is where the people Coffre serves live; dates are said in it.
-var parisTZ = func() *time.Location {
-	if z, err := time.LoadLocation("Europe/Paris"); err == nil {
-		return z
-	}
-	return time.UTC
-}()
 
 // Category is a category's name: the catalogue's own translation when it
 // has one ("cat.<id>"), else the vault's label.

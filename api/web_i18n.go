@@ -1,161 +1,47 @@
 package api
 
 import (
-	"embed"
-	"encoding/json"
-	"fmt"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/api/i18n"
 )
 
-// The web pages speak through message catalogues, one JSON file per
-// language in i18n/ (fr.json is the default and the reference). Adding a
-// language is adding a file: its "_name" (the language's own name), "_dir"
-// ("ltr" or "rtl": Arabic, Dari and Pashto are right-to-left) and the
-// messages. A key missing from a catalogue falls back to French.
-// Placeholders are {0}, {1}, … in the message.
-
-//go:embed i18n/*.json
-var i18nFS embed.FS
+// The web pages speak through the message catalogues of package i18n
+// (api/i18n: one JSON file per language, fr.json the default and the
+// reference, CLDR plural forms as "<key>.one", "<key>.few", …).
 
 // webDefaultLang is the language of the pages when nothing else decides.
-const webDefaultLang = "fr"
+const webDefaultLang = i18n.Default
 
 // catalogue is one language's messages.
-type catalogue struct {
-	Code string
-	Name string
-	Dir  string
-	msgs map[string]string
-}
+type catalogue = i18n.Catalogue
 
-// catalogues is every embedded language, by code, loaded once.
-var catalogues, catalogueCodes = mustLoadCatalogues(i18nFS)
-
-func mustLoadCatalogues(fsys fs.FS) (map[string]*catalogue, []string) {
-	cats, err := loadCatalogues(fsys)
-	if err != nil {
-		panic(err)
-	}
-	codes := make([]string, 0, len(cats))
-	for code := range cats {
-		codes = append(codes, code)
-	}
-	sort.Strings(codes)
-	return cats, codes
-}
-
-func loadCatalogues(fsys fs.FS) (map[string]*catalogue, error) {
-	files, err := fs.Glob(fsys, "i18n/*.json")
-	if err != nil {
-		return nil, err
-	}
-	cats := map[string]*catalogue{}
-	for _, f := range files {
-		b, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return nil, err
-		}
-		var m map[string]string
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("api: catalogue %s: %w", f, err)
-		}
-		code := strings.TrimSuffix(path.Base(f), ".json")
-		c := &catalogue{Code: code, Name: m["_name"], Dir: m["_dir"], msgs: m}
-		if c.Dir != "rtl" {
-			c.Dir = "ltr"
-		}
-		if c.Name == "" {
-			c.Name = code
-		}
-		cats[code] = c
-	}
-	if cats[webDefaultLang] == nil {
-		return nil, fmt.Errorf("api: no %s catalogue", webDefaultLang)
-	}
-	return cats, nil
-}
+// catalogueCodes is every embedded language, sorted.
+var catalogueCodes = i18n.Codes()
 
 // loc is what a page uses to speak: the chosen catalogue.
 type loc struct {
 	c *catalogue
 }
 
-// T returns the message for key with {0}, {1}, … replaced by args. A key
-// missing everywhere shows as the key itself (tests catch it).
-//
-// When the first argument is a count that the catalogue's "_one" lists
-// (French "0,1", English "1"), the message "<key>.one" is used if there is
-// one: "1 page", "3 pages".
-func (l loc) T(key string, args ...any) string {
-	if len(args) > 0 && l.one(args[0]) {
-		if s, ok := l.lookup(key + ".one"); ok {
-			return fill(s, args)
-		}
-	}
-	s, ok := l.lookup(key)
-	if !ok {
-		return key
-	}
-	return fill(s, args)
-}
+// locFor is the catalogue of a language code (French when unknown).
+func locFor(code string) loc { return loc{i18n.Lang(code)} }
 
-// Plural is the raw message (placeholders left in) for a count of n, for
-// scripts that fill it in.
-func (l loc) Plural(key string, n int) string {
-	if l.one(n) {
-		if s, ok := l.lookup(key + ".one"); ok {
-			return s
-		}
-	}
-	s, _ := l.lookup(key)
-	return s
-}
+// T returns the message for key with {0}, {1}, … replaced by args; an
+// integer first argument chooses the CLDR plural form ("1 page", "3
+// pages"). A key missing everywhere shows as the key itself (tests catch
+// it).
+func (l loc) T(key string, args ...any) string { return l.c.T(key, args...) }
 
-// One is the catalogue's list of singular counts (for scripts).
-func (l loc) One() string {
-	if v, ok := l.c.msgs["_one"]; ok {
-		return v
-	}
-	return "1"
-}
-
-func (l loc) one(arg any) bool {
-	n, ok := arg.(int)
-	if !ok {
-		return false
-	}
-	for _, v := range strings.Split(l.One(), ",") {
-		if strings.TrimSpace(v) == strconv.Itoa(n) {
-			return true
-		}
-	}
-	return false
-}
-
-func (l loc) lookup(key string) (string, bool) {
-	if s, ok := l.c.msgs[key]; ok {
-		return s, true
-	}
-	s, ok := catalogues[webDefaultLang].msgs[key]
-	return s, ok
-}
-
-func fill(s string, args []any) string {
-	for i, a := range args {
-		s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", fmt.Sprint(a))
-	}
-	return s
-}
+// Forms is the JSON of key's plural forms by CLDR category, for scripts
+// that count (they choose with Intl.PluralRules, as the server does).
+func (l loc) Forms(key string) string { return l.c.FormsJSON(key) }
 
 // Lang is the language code (for lang="…" and messages from the domain).
 func (l loc) Lang() string { return l.c.Code }
@@ -180,7 +66,7 @@ func (l loc) Others() []*catalogue {
 	var out []*catalogue
 	for _, code := range catalogueCodes {
 		if code != l.c.Code {
-			out = append(out, catalogues[code])
+			out = append(out, i18n.Get(code))
 		}
 	}
 	return out
@@ -195,23 +81,13 @@ func webLang(c *gin.Context) loc {
 		}
 	}
 	if code, ok := acceptedLang(c.GetHeader("Accept-Language")); ok {
-		return loc{catalogues[code]}
+		return loc{i18n.Lang(code)}
 	}
-	return loc{catalogues[webDefaultLang]}
+	return loc{i18n.Lang(webDefaultLang)}
 }
 
 // catalogueFor maps "fr", "fr-FR", "EN" … to a catalogue, nil if none.
-func catalogueFor(tag string) *catalogue {
-	tag = strings.ToLower(strings.TrimSpace(tag))
-	if tag == "" || len(tag) > 35 {
-		return nil
-	}
-	if c := catalogues[tag]; c != nil {
-		return c
-	}
-	base, _, _ := strings.Cut(strings.ReplaceAll(tag, "_", "-"), "-")
-	return catalogues[base]
-}
+func catalogueFor(tag string) *catalogue { return i18n.For(tag) }
 
 func cookieValue(c *gin.Context, name string) string {
 	ck, err := c.Request.Cookie(name)
@@ -226,7 +102,7 @@ func cookieValue(c *gin.Context, name string) string {
 func (s *server) switchLang(c *gin.Context) {
 	cat := catalogueFor(c.Query("to"))
 	if cat == nil {
-		cat = catalogues[webDefaultLang]
+		cat = i18n.Lang(webDefaultLang)
 	}
 	// #nosec G124 -- Secure follows the base URL's scheme (https in production); the cookie holds a language code only.
 	http.SetCookie(c.Writer, &http.Cookie{

@@ -47,7 +47,7 @@ type inboxRow struct {
 }
 
 func (s *server) webInbox(c *gin.Context) {
-	items, err := s.notify.Inbox(c.Request.Context(), principal(c), 100)
+	items, err := s.notify.InboxIn(c.Request.Context(), principal(c), 100, webLang(c).Lang())
 	if err != nil {
 		s.webError(c, notifyErr(err))
 		return
@@ -229,7 +229,7 @@ func (s *server) webSaveNotifySettings(c *gin.Context) {
 		next.Quiet.Start, next.Quiet.End = start, end
 	}
 	if err := next.Validate(); err != nil {
-		s.renderNotifySettings(c, http.StatusUnprocessableEntity, d, errBadSettings.m.in(webLang(c).domainLang()))
+		s.renderNotifySettings(c, http.StatusUnprocessableEntity, d, errBadSettings.message(webLang(c)))
 		return
 	}
 	if err := s.notify.SetSettings(c.Request.Context(), recipientOf(pr), next); err != nil {
@@ -257,7 +257,7 @@ func (s *server) webAddContact(c *gin.Context) {
 		return
 	}
 	d.NewAddress = addr
-	s.renderNotifySettings(c, ae.status, d, ae.m.in(webLang(c).domainLang()))
+	s.renderNotifySettings(c, ae.status, d, ae.message(webLang(c)))
 }
 
 func (s *server) webRemoveContact(c *gin.Context) {

@@ -159,7 +159,7 @@ func (s *server) webAdd(c *gin.Context) {
 		return
 	}
 	delete(up.fields, "key")
-	nd, err := newDocumentFields(up.fields, p.L.domainLang())
+	nd, err := newDocumentFields(up.fields, p.L)
 	if err != nil {
 		p.Error = s.errorText(p.L, err)
 		s.render(c, classify(err).status, "add", p)
@@ -364,13 +364,13 @@ func (s *server) webShare(c *gin.Context) {
 	}
 	switch {
 	case kind != string(vault.KindWorker) && kind != string(vault.KindOrganisation) || id == "":
-		s.webError(c, fieldErr("grantee", "Choose who may see it.", "Choisissez qui peut le voir."))
+		s.webError(c, fieldErr("grantee", "api.grantee.choose_who_may"))
 		return
 	case !slices.Contains(vault.ConsentDays, days):
-		s.webError(c, fieldErr("days", "Choose how long.", "Choisissez combien de temps."))
+		s.webError(c, fieldErr("days", "api.days.choose_how_long"))
 		return
 	case len(purpose) > maxPurposeLen || len(c.PostForm("show_name")) > maxPurposeLen:
-		s.webError(c, fieldErr("purpose", "The text is too long.", "Le texte est trop long."))
+		s.webError(c, fieldErr("purpose", "api.purpose.text_too_long"))
 		return
 	}
 	shareFail := func(c *gin.Context, err error) { s.renderShare(c, c.PostForm("document"), classify(err).status, err) }

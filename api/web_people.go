@@ -50,7 +50,7 @@ func (s *server) unreadMessages(c *gin.Context) []inboxRow {
 	if s.notify == nil {
 		return nil
 	}
-	items, err := s.notify.Inbox(c.Request.Context(), principal(c), 20)
+	items, err := s.notify.InboxIn(c.Request.Context(), principal(c), 20, webLang(c).Lang())
 	if err != nil {
 		return nil
 	}
@@ -81,9 +81,7 @@ func undoable(c *gin.Context, past []consentRow) string {
 func (s *server) webUndoRevoke(c *gin.Context) {
 	if err := s.v.UndoRevoke(c.Request.Context(), principal(c), c.Param("id")); err != nil {
 		if errors.Is(err, vault.ErrNotFound) {
-			err = newErr(http.StatusConflict, "too_late",
-				"Too late to undo: share these papers again if you wish.",
-				"Trop tard pour annuler : partagez à nouveau ces papiers si vous le souhaitez.")
+			err = newErr(http.StatusConflict, "too_late", "api.too_late.too_late_undo")
 		}
 		s.webError(c, err)
 		return

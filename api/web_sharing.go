@@ -134,8 +134,7 @@ func (s *server) webCreateLink(c *gin.Context) {
 	uses, _ := strconv.Atoi(c.DefaultPostForm("uses", "1"))
 	if len(label) > vault.MaxLabelLen || hours < 1 || time.Duration(hours)*time.Hour > vault.MaxLinkTTL ||
 		uses < 1 || uses > vault.MaxLinkUses {
-		s.webError(c, fieldErr("label", "Check the label, the duration and the number of uses.",
-			"Vérifiez le libellé, la durée et le nombre d'envois."))
+		s.webError(c, fieldErr("label", "api.label.check_label_duration"))
 		return
 	}
 	var requested []string
@@ -286,7 +285,7 @@ func (s *server) renderRequests(c *gin.Context, status int, fail error) {
 func (s *server) webAcceptRequest(c *gin.Context) {
 	name := strings.TrimSpace(c.PostForm("show_name"))
 	if len(name) > vault.MaxShowNameLen {
-		s.webError(c, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
+		s.webError(c, fieldErr("show_name", "api.show_name.name_too_long"))
 		return
 	}
 	acceptFail := func(c *gin.Context, err error) { s.renderRequests(c, classify(err).status, err) }
@@ -326,7 +325,7 @@ func (s *server) webJournal(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
-	l := webLang(c)
+	l, now := webLang(c), time.Now()
 	rows := make([]journalRow, 0, len(events))
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
@@ -339,7 +338,7 @@ func (s *server) webJournal(c *gin.Context) {
 		case strings.HasPrefix(e.Kind, "consent"):
 			icon = "share"
 		}
-		rows = append(rows, journalRow{Text: e.Text(l.domainLang()), Actor: e.ActorKind, Icon: icon})
+		rows = append(rows, journalRow{Text: l.EventText(e, now), Actor: e.ActorKind, Icon: icon})
 	}
 	data := journalData{Rows: rows, OwnerID: principal(c).ID()}
 	if cp, err := s.v.JournalCheckpoint(c.Request.Context(), principal(c)); err == nil {

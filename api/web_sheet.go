@@ -157,7 +157,11 @@ func (s *server) webSheetPDF(c *gin.Context) {
 	}
 	l := webLang(c)
 	var buf bytes.Buffer
-	if err := vault.RecoverySheet(&buf, sd.Identifier, code, l.domainLang()); err != nil {
+	shown := sd.Shown
+	if shown == "" {
+		shown = sd.Identifier
+	}
+	if err := l.recoverySheet(&buf, shown, code); err != nil {
 		s.webError(c, err)
 		return
 	}

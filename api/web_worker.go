@@ -177,7 +177,7 @@ func (s *server) webDossier(c *gin.Context) {
 	}
 	profile := c.DefaultQuery("profile", converter.GenericProfileID)
 	if _, err := converter.LookupProfile(profile); err != nil {
-		s.webError(c, fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu."))
+		s.webError(c, fieldErr("profile", "api.profile.unknown_portal_profile"))
 		return
 	}
 	if len(who.Docs) == 0 {
@@ -209,8 +209,7 @@ func (s *server) webDossier(c *gin.Context) {
 		}
 		if err != nil {
 			if errors.Is(err, converter.ErrInputTooLarge) {
-				err = newErr(http.StatusRequestEntityTooLarge, "too_large",
-					"This dossier is too large to be merged here.", "Ce dossier est trop volumineux pour être rassemblé ici.")
+				err = newErr(http.StatusRequestEntityTooLarge, "too_large", "api.too_large.dossier_too_large")
 			}
 			s.webError(c, err)
 			return

@@ -30,8 +30,9 @@
 //     (JPEG quality, then resolution, then colour) until it fits; images
 //     inside PDFs are re-compressed (pure Go cannot rasterize PDF pages, so
 //     text and vector content stays as it is). If it cannot fit legibly, a
-//     *TooLargeError names the page and says what to do, in English and
-//     French (Message).
+//     *TooLargeError names the page, the limit and the page count; Code
+//     gives every error a stable code, and the edge (package api) says it
+//     in the person's language from the catalogue.
 //
 // Everything happens in memory: no temporary files. Every pdfcpu call runs
 // behind recover. A Converter bounds concurrency and the estimated memory
@@ -46,6 +47,6 @@
 //	res, err := c.Convert(ctx, []converter.Input{{Name: "payslip.jpg", Data: b}},
 //		converter.Options{Profile: "caf"}, w)
 //	if err != nil {
-//		msg := converter.Message(err, "fr") // plain words for the person
+//		code := converter.Code(err) // the edge says it in the person's words
 //	}
 package converter

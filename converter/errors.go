@@ -50,12 +50,6 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// Message returns a plain-language explanation for the person converting,
-// in French for lang "fr" and English otherwise.
-func (e *InputError) Message(lang string) string {
-	return inputMessage(e.Err, e.Index, e.Name, lang == "fr")
-}
-
 func inputError(i int, name string, err error) error {
 	return &InputError{Index: i, Name: name, Err: err}
 }
@@ -91,118 +85,32 @@ func (e *TooLargeError) Error() string {
 
 func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 
-// Message returns a plain-language explanation with what the person can do,
-// in French for lang "fr" and English otherwise.
-func (e *TooLargeError) Message(lang string) string {
-	fr := lang == "fr"
-	if e.MaxPages > 0 {
-		if fr {
-			return fmt.Sprintf("Ce document a %d pages, mais ce site n'en accepte que %d par fichier. "+
-				"Envoyez moins de pages, ou partagez le document en plusieurs fichiers.", e.Pages, e.MaxPages)
-		}
-		return fmt.Sprintf("This document has %d pages but the site accepts only %d per file. "+
-			"Send fewer pages, or split the document into several files.", e.Pages, e.MaxPages)
-	}
-	if fr {
-		retry := fmt.Sprintf("ou reprenez la photo de la page %d de plus près, sur un fond uni.", e.Page)
-		if e.FromPDF {
-			retry = fmt.Sprintf("ou photographiez la page %d au lieu d'envoyer le PDF.", e.Page)
-		}
-		return fmt.Sprintf("Impossible de faire tenir le document dans la limite de %s du site sans le rendre illisible ; "+
-			"la page %d est la plus lourde. Envoyez moins de pages, partagez le document en plusieurs fichiers, %s",
-			humanBytes(e.Limit, true), e.Page, retry)
-	}
-	retry := fmt.Sprintf("or retake page %d closer up on a plain background.", e.Page)
-	if e.FromPDF {
-		retry = fmt.Sprintf("or photograph page %d instead of sending the PDF.", e.Page)
-	}
-	return fmt.Sprintf("The document cannot fit the site's %s limit and stay legible; page %d is the heaviest. "+
-		"Send fewer pages, split the document into several files, %s", humanBytes(e.Limit, false), e.Page, retry)
-}
-
-// Message returns a plain-language explanation of err for the person
-// converting, in French for lang "fr" and English otherwise. It knows the
-// converter's errors and falls back to a generic sentence.
-func Message(err error, lang string) string {
+// Code is the stable code of a converter error, for the edge to say it in
+// the person's language (package api, from the catalogue "convert.<code>"):
+// no_input, unknown_profile, unsupported, input_too_large,
+// image_too_large, malformed_image, encrypted_pdf, malformed_pdf,
+// active_pdf, too_many_pages (a *TooLargeError over the page limit),
+// too_large; "" for an error that is not the converter's. The converter
+// returns codes and numbers, never sentences.
+func Code(err error) string {
 	var tl *TooLargeError
-	if errors.As(err, &tl) {
-		return tl.Message(lang)
+	if errors.As(err, &tl) && tl.MaxPages > 0 {
+		return "too_many_pages"
 	}
-	var ie *InputError
-	if errors.As(err, &ie) {
-		return ie.Message(lang)
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
 	}
-	return inputMessage(err, -1, "", lang == "fr")
+	return ""
 }
 
-func inputMessage(err error, index int, name string, fr bool) string {
-	which := "This file"
-	if fr {
-		which = "Ce fichier"
-	}
-	if index >= 0 {
-		label := name
-		if label == "" {
-			label = fmt.Sprint(index + 1)
-		}
-		if fr {
-			which = fmt.Sprintf("Le fichier « %s »", label)
-		} else {
-			which = fmt.Sprintf("The file %q", label)
-		}
-	}
-	type pair struct{ en, fr string }
-	var m pair
-	switch {
-	case errors.Is(err, ErrEncryptedPDF):
-		m = pair{"is a password-protected PDF. Open it, print it to a new PDF without a password, and send that.",
-			"est un PDF protégé par un mot de passe. Ouvrez-le, imprimez-le dans un nouveau PDF sans mot de passe, et envoyez celui-ci."}
-	case errors.Is(err, ErrActivePDF):
-		m = pair{"is a PDF with scripts or attached files, which are refused for safety. Print it to a new PDF, or photograph the pages.",
-			"est un PDF qui contient des scripts ou des fichiers joints, refusés par sécurité. Imprimez-le dans un nouveau PDF, ou photographiez les pages."}
-	case errors.Is(err, ErrMalformedPDF):
-		m = pair{"is a damaged PDF. Download it again, or photograph the pages.",
-			"est un PDF abîmé. Téléchargez-le à nouveau, ou photographiez les pages."}
-	case errors.Is(err, ErrMalformedImage):
-		m = pair{"is a damaged or incomplete image. Take the photo again.",
-			"est une image abîmée ou incomplète. Reprenez la photo."}
-	case errors.Is(err, ErrImageTooLarge):
-		m = pair{"is an image with too many pixels. Take the photo again at the camera's normal setting.",
-			"est une image trop grande en pixels. Reprenez la photo avec le réglage normal de l'appareil."}
-	case errors.Is(err, ErrInputTooLarge):
-		m = pair{"is too big to be converted. Send the pages as separate photos.",
-			"est trop volumineux pour être converti. Envoyez les pages en photos séparées."}
-	case errors.Is(err, ErrUnsupported):
-		m = pair{"is not a photo or a PDF. Send a photo (JPEG, PNG, HEIC, WebP), a scan (TIFF) or a PDF.",
-			"n'est ni une photo ni un PDF. Envoyez une photo (JPEG, PNG, HEIC, WebP), un scan (TIFF) ou un PDF."}
-	case errors.Is(err, ErrNoInput):
-		return map[bool]string{false: "No file was sent.", true: "Aucun fichier n'a été envoyé."}[fr]
-	default:
-		return map[bool]string{false: "The conversion failed. Try again, or send the pages as separate photos.",
-			true: "La conversion a échoué. Réessayez, ou envoyez les pages en photos séparées."}[fr]
-	}
-	if fr {
-		return which + " " + m.fr
-	}
-	return which + " " + m.en
-}
-
-// humanBytes formats a byte count as portals state limits (decimal units).
-func humanBytes(n int64, fr bool) string {
-	unit := map[bool][2]string{false: {"KB", "MB"}, true: {"Ko", "Mo"}}[fr]
-	if n >= 1_000_000 {
-		s := fmt.Sprintf("%.1f", float64(n)/1e6)
-		if len(s) > 2 && s[len(s)-2:] == ".0" {
-			s = s[:len(s)-2]
-		}
-		if fr {
-			for i := range s {
-				if s[i] == '.' {
-					s = s[:i] + "," + s[i+1:]
-				}
-			}
-		}
-		return s + " " + unit[1]
-	}
-	return fmt.Sprintf("%d %s", (n+999)/1000, unit[0])
+var codes = []struct {
+	err  error
+	code string
+}{
+	{ErrNoInput, "no_input"}, {ErrUnknownProfile, "unknown_profile"}, {ErrUnsupported, "unsupported"},
+	{ErrInputTooLarge, "input_too_large"}, {ErrImageTooLarge, "image_too_large"},
+	{ErrMalformedImage, "malformed_image"}, {ErrEncryptedPDF, "encrypted_pdf"},
+	{ErrMalformedPDF, "malformed_pdf"}, {ErrActivePDF, "active_pdf"}, {ErrTooLarge, "too_large"},
 }

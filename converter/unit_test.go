@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"slices"
@@ -325,24 +326,25 @@ func TestSemaphore(t *testing.T) {
 	}
 }
 
-func TestMessages(t *testing.T) {
+// Every error has its own code (the edge says it from the catalogue); an
+// input error names the input by position only.
+func TestCodes(t *testing.T) {
+	seen := map[string]bool{}
 	for _, err := range []error{ErrUnsupported, ErrEncryptedPDF, ErrActivePDF, ErrMalformedPDF, ErrMalformedImage,
-		ErrImageTooLarge, ErrInputTooLarge, ErrNoInput, errors.New("other")} {
-		en, fr := Message(err, "en"), Message(err, "fr")
-		if en == "" || fr == "" || en == fr {
-			t.Errorf("%v: %q / %q", err, en, fr)
+		ErrImageTooLarge, ErrInputTooLarge, ErrNoInput, ErrUnknownProfile, ErrTooLarge,
+		&TooLargeError{MaxPages: 5, Pages: 6}} {
+		c := Code(fmt.Errorf("wrapped: %w", err))
+		if c == "" || seen[c] {
+			t.Errorf("%v: code %q (seen: %v)", err, c, seen[c])
 		}
+		seen[c] = true
+	}
+	if Code(errors.New("other")) != "" {
+		t.Error("a foreign error has a code")
 	}
 	e := &InputError{Index: 2, Name: "avis.pdf", Err: ErrEncryptedPDF}
-	if !strings.Contains(e.Message("fr"), "mot de passe") || !strings.Contains(e.Message("en"), "password") ||
-		strings.Contains(e.Error(), "avis.pdf") || !strings.Contains(e.Error(), "input 3") {
-		t.Errorf("%q / %q / %q", e.Error(), e.Message("en"), e.Message("fr"))
-	}
-	if got := humanBytes(2_000_000, true); got != "2 Mo" {
-		t.Errorf("humanBytes = %q", got)
-	}
-	if got := humanBytes(1_500_000, true); got != "1,5 Mo" {
-		t.Errorf("humanBytes = %q", got)
+	if Code(e) != "encrypted_pdf" || strings.Contains(e.Error(), "avis.pdf") || !strings.Contains(e.Error(), "input 3") {
+		t.Errorf("%q / %q", e.Error(), Code(e))
 	}
 }
 

@@ -34,6 +34,8 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 	case vault.EventDocumentViewed, vault.EventDocumentDownload:
 		toOwner = e.ActorKind == vault.ActorWorker
 		p.Actor, p.Org = e.ActorName, e.OrgName
+		// A worker's reads of one paper in one day make one message.
+		p.Group = "read:" + e.Kind + ":" + e.DocumentID + ":" + e.ActorID + ":" + dayKey(e.At)
 	case vault.EventUploadViaLink:
 		toOwner = true
 	case vault.EventConsentExpired:

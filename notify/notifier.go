@@ -61,7 +61,8 @@ type Message struct {
 	// the inbox the recipient's age public key.
 	To   string
 	Kind Kind
-	// Lang is "fr" or "en"; Subject and Body are already in it.
+	// Lang is the recipient's language (a catalogue code); Subject and
+	// Body are already in it.
 	Lang    string
 	Subject string
 	// Body is plain text, a few short lines.
@@ -70,6 +71,10 @@ type Message struct {
 	// never one carrying a token.
 	Link    string
 	Created time.Time
+
+	// facts are what Subject and Body say (the queued payload), kept by
+	// the inbox so that it says them again in the reader's language.
+	facts *payload
 }
 
 // Notifier delivers messages on one channel. Implementations are safe for

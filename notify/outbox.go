@@ -21,7 +21,10 @@ type notice struct {
 	to   Recipient
 	kind Kind
 	// key and suffix frame the idempotency key: "reminder:<doc>" and
-	// ":<due date>", or "event:<id>" and "".
+	// ":<due date>", or "event:<id>" and "". When p.Group is set, the
+	// channels other than the inbox are keyed by the group instead: one
+	// e-mail or push message per group, every event in the inbox (which
+	// shows the group as one message).
 	key, suffix string
 	// plan, if set, is taken once across instances before queuing.
 	plan string
@@ -53,8 +56,12 @@ func (s *Service) queue(ctx context.Context, n notice) (int, error) {
 		if contactID != "" {
 			ch += "." + contactID
 		}
+		key := n.key
+		if n.p.Group != "" && c != ChannelInbox {
+			key = n.p.Group
+		}
 		items = append(items, meta.OutboxItem{
-			ID: id, IdemKey: n.key + ":" + ch + n.suffix, RecipientKind: n.to.Kind, RecipientID: n.to.ID,
+			ID: id, IdemKey: key + ":" + ch + n.suffix, RecipientKind: n.to.Kind, RecipientID: n.to.ID,
 			Channel: string(c), ContactID: contactID, Kind: string(n.kind), PayloadSealed: sealed,
 			Created: now, Due: now,
 		})
@@ -258,10 +265,10 @@ func (s *Service) deliver(ctx context.Context, it meta.OutboxItem) (bool, error)
 	if st.Lang != "" {
 		lang = st.Lang
 	}
-	t := s.render(p, lang, now)
+	t := s.render(p, lang, now, 1)
 	m := Message{
 		ID: it.ID, Channel: ch, Recipient: to, To: addr, Kind: Kind(it.Kind), Lang: lang,
-		Subject: t.subject, Body: t.body, Link: t.link, Created: it.Created,
+		Subject: t.subject, Body: t.body, Link: t.link, Created: it.Created, facts: &p,
 	}
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.Lease/3)
 	err = n.Send(sctx, m)

@@ -1,12 +1,12 @@
 package notify
 
 import (
-	"fmt"
 	"math"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -34,182 +34,152 @@ type payload struct {
 	// Journal is the signed checkpoint of the owner's journal just after
 	// the event (vault.Event.Checkpoint), quoted for the owner to keep.
 	Journal string `json:"jc,omitempty"`
+	// Group is shared by the events one message stands for: a worker's
+	// reads of one paper in one (Paris) day ("" for none). The inbox shows
+	// a group as one message with its count; the other channels send its
+	// first event only.
+	Group string `json:"gk,omitempty"`
 }
 
 // text is a rendered message.
 type text struct{ subject, body, link string }
 
-// render says p in lang ("fr" or "en") at now.
-func (s *Service) render(p payload, lang string, now time.Time) text {
-	en := lang == "en"
-	say := func(english, french string) string {
-		if en {
-			return english
-		}
-		return french
-	}
-	doc := docName(p.DocType, p.Title, en)
-	who := actorName(p.Actor, p.Org, en)
+// render says p in lang (a catalogue code: "fr", "en", …) at now, from the
+// catalogue (package i18n, keys "notify.*"). count is how many events the
+// message stands for (several reads of one paper by one worker in one day
+// make one message: "… 3 fois aujourd'hui"); 1 for one.
+func (s *Service) render(p payload, lang string, now time.Time, count int) text {
+	c := i18n.Lang(lang)
+	doc := docName(c, p.DocType, p.Title)
+	who := actorName(c, p.Actor, p.Org)
 	base := s.cfg.BaseURL
 	var t text
 	switch p.Subject {
 	case subjectExpiry:
 		dt, _ := vault.DocTypeByID(p.DocType)
 		days := daysUntil(now, p.Expires)
-		t.subject = say(capital(doc)+" expires soon", capital(doc)+" arrive à expiration")
-		t.body = say(
-			fmt.Sprintf("%s is valid until %s (%s).", capital(doc), dateText(p.Expires, true), inDays(days, true)),
-			fmt.Sprintf("%s est valable jusqu'au %s (%s).", capital(doc), dateText(p.Expires, false), inDays(days, false)))
+		t.subject = c.T("notify.expiry.subject", capital(doc))
+		t.body = c.T("notify.expiry.body", capital(doc), c.Date(p.Expires), inDays(c, days))
 		if dt.RenewalURL != "" {
-			t.body += "\n" + say("To renew it: ", "Pour le renouveler : ") + dt.RenewalURL
+			t.body += "\n" + c.T("notify.expiry.renew", dt.RenewalURL)
 			t.link = dt.RenewalURL
 		} else {
-			t.body += "\n" + say("Think of renewing it in time.", "Pensez à le renouveler à temps.")
+			t.body += "\n" + c.T("notify.expiry.think")
 		}
 	case vault.EventDocumentViewed, vault.EventDocumentDownload:
-		verb := say("opened", "a ouvert")
+		once, times := "notify.viewed.body", "notify.viewed.times"
 		if p.Subject == vault.EventDocumentDownload {
-			verb = say("downloaded", "a téléchargé")
+			once, times = "notify.downloaded.body", "notify.downloaded.times"
 		}
-		t.subject = say("Someone opened one of your papers", "Un de vos papiers a été consulté")
-		t.body = say(
-			fmt.Sprintf("%s %s %s on %s.", who, verb, doc, whenText(p.At, true)),
-			fmt.Sprintf("%s %s %s, le %s.", who, verb, doc, whenText(p.At, false))) + "\n" +
-			say("If you did not expect it, withdraw the permission in Coffre.",
-				"Si vous ne vous y attendiez pas, retirez l'autorisation dans Coffre.")
+		t.subject = c.T("notify.access.subject")
+		if count > 1 {
+			t.body = c.T(times, count, who, doc, onDay(c, p.At, now))
+		} else {
+			t.body = c.T(once, who, doc, c.When(p.At, now))
+		}
+		t.body += "\n" + c.T("notify.access.stop")
 	case vault.EventUploadViaLink:
-		t.subject = say("A paper arrived in your vault", "Un papier est arrivé dans votre coffre")
-		t.body = say(
-			fmt.Sprintf("Someone used one of your upload links: %s was added on %s.", doc, whenText(p.At, true)),
-			fmt.Sprintf("Quelqu'un a utilisé un de vos liens d'envoi : %s a été ajouté le %s.", doc, whenText(p.At, false)))
+		t.subject = c.T("notify.upload.subject")
+		t.body = c.T("notify.upload.body", doc, c.When(p.At, now))
 	case subjectConsentEnding:
 		days := daysUntil(now, p.Expires)
-		t.subject = say("A permission you gave ends soon", "Une autorisation que vous avez donnée prend fin bientôt")
-		t.body = say(
-			fmt.Sprintf("The permission given to %s ends on %s (%s). Renew it in Coffre if needed.", granteeText(p.Target, true), dateText(p.Expires, true), inDays(days, true)),
-			fmt.Sprintf("L'autorisation donnée à %s prend fin le %s (%s). Renouvelez-la dans Coffre si besoin.", granteeText(p.Target, false), dateText(p.Expires, false), inDays(days, false)))
+		t.subject = c.T("notify.ending.subject")
+		t.body = c.T("notify.ending.body", granteeText(c, p.Target), c.Date(p.Expires), inDays(c, days))
 	case vault.EventConsentExpired:
-		t.subject = say("A permission you gave has ended", "Une autorisation que vous avez donnée a pris fin")
-		t.body = say(
-			fmt.Sprintf("The permission given to %s ended on %s: they no longer see your papers.", granteeText(p.Target, true), whenText(p.At, true)),
-			fmt.Sprintf("L'autorisation donnée à %s a pris fin le %s : cette personne ne voit plus vos papiers.", granteeText(p.Target, false), whenText(p.At, false)))
+		t.subject = c.T("notify.ended.subject")
+		t.body = c.T("notify.ended.body", granteeText(c, p.Target), c.When(p.At, now))
 	case vault.EventAssistedRecovery:
-		t.subject = say("Access to your vault was restored", "L'accès à votre coffre a été rétabli")
-		t.body = say(
-			fmt.Sprintf("%s restored access to your vault (assisted recovery) on %s. If it was not with you, contact them at once.", who, whenText(p.At, true)),
-			fmt.Sprintf("%s a rétabli l'accès à votre coffre (récupération assistée) le %s. Si ce n'était pas avec vous, contactez-les tout de suite.", who, whenText(p.At, false)))
+		t.subject = c.T("notify.restored.subject")
+		t.body = c.T("notify.restored.body", who, c.When(p.At, now))
 	case vault.EventRequestReceived, vault.EventRequestWaited:
-		t.subject = say("Someone asks you for papers", "On vous demande des papiers")
-		t.body = say(
-			fmt.Sprintf("%s asked you for papers on %s. Open Coffre to answer: you choose what you share.", who, whenText(p.At, true)),
-			fmt.Sprintf("%s vous a demandé des papiers le %s. Ouvrez Coffre pour répondre : vous choisissez ce que vous partagez.", who, whenText(p.At, false)))
+		t.subject = c.T("notify.request.subject")
+		t.body = c.T("notify.request.body", who, c.When(p.At, now))
 		if base != "" {
 			t.link = base + "/requests"
 		}
 	case subjectSharingStopped:
 		name := clean(p.Actor)
 		if name == "" {
-			name = say("A person", "Une personne")
+			name = c.T("notify.aperson")
 		}
-		t.subject = say("A person stopped sharing with you", "Une personne a arrêté de partager avec vous")
-		t.body = say(
-			fmt.Sprintf("%s stopped sharing papers with you on %s: you no longer see them.", name, whenText(p.At, true)),
-			fmt.Sprintf("%s a arrêté de partager ses papiers avec vous le %s : vous ne les voyez plus.", name, whenText(p.At, false)))
+		t.subject = c.T("notify.stopped.subject")
+		t.body = c.T("notify.stopped.body", name, c.When(p.At, now))
 		if base != "" {
 			t.link = base + "/pro"
 		}
 	case subjectDocsArrived:
-		t.subject = say("A paper you can see arrived", "Un papier que vous pouvez consulter est arrivé")
-		t.body = say(
-			fmt.Sprintf("%s arrived on %s in the file of a person who gave you access.", capital(docNeutral(p.DocType, true)), whenText(p.At, true)),
-			fmt.Sprintf("%s est arrivé le %s dans le dossier d'une personne qui vous a donné accès.", capital(docNeutral(p.DocType, false)), whenText(p.At, false)))
+		t.subject = c.T("notify.arrived.subject")
+		t.body = c.T("notify.arrived.body", capital(docNeutral(c, p.DocType)), c.When(p.At, now))
 	default:
-		t.subject = say("News from your vault", "Du nouveau dans votre coffre")
-		t.body = say("Open Coffre to see it.", "Ouvrez Coffre pour le voir.")
+		t.subject = c.T("notify.default.subject")
+		t.body = c.T("notify.default.body")
 	}
 	if n, fp, ok := vault.CheckpointSummary(p.Journal); ok {
-		t.body += "\n\n" + say(
-			fmt.Sprintf("Your journal now has %d entries (fingerprint %s). Proof to keep, which shows if entries are ever erased:", n, fp),
-			fmt.Sprintf("Votre journal compte maintenant %d lignes (empreinte %s). Preuve à garder, qui montre si des lignes sont un jour effacées :", n, fp)) +
-			"\n" + strings.TrimRight(p.Journal, "\n")
+		t.body += "\n\n" + c.T("notify.checkpoint", n, fp) + "\n" + strings.TrimRight(p.Journal, "\n")
 	}
 	if t.link == "" {
 		t.link = base
 	}
 	if base != "" {
-		t.body += "\n\n" + say("Coffre: ", "Coffre : ") + base
+		t.body += "\n\n" + c.T("notify.footer.link", base)
 	}
-	t.body += "\n" + say("You can choose which messages you get in Coffre's settings.",
-		"Vous pouvez choisir les messages que vous recevez dans les réglages de Coffre.")
+	t.body += "\n" + c.T("notify.footer.settings")
 	return t
 }
 
-// docName names the owner's document: "your residence permit", with the
-// title only when given (allowed).
-func docName(docType, title string, en bool) string {
-	label := ""
-	if dt, ok := vault.DocTypeByID(docType); ok && docType != "other" {
-		label = dt.Label[map[bool]string{true: "en", false: "fr"}[en]]
+// typeLabel is a paper type's name as it reads mid-sentence, in c's
+// language (English when the type has no name in it), "" for none.
+func typeLabel(c *i18n.Catalogue, docType string) string {
+	dt, ok := vault.DocTypeByID(docType)
+	if !ok || docType == "other" {
+		return ""
 	}
+	if l := dt.Label[c.Code]; l != "" {
+		return l
+	}
+	return dt.Label["en"]
+}
+
+// docName names the owner's paper: "votre titre de séjour", with the title
+// only when given (allowed).
+func docName(c *i18n.Catalogue, docType, title string) string {
+	label := typeLabel(c, docType)
 	title = clean(title)
 	switch {
 	case label != "" && title != "":
-		if en {
-			return "your " + label + " “" + title + "”"
-		}
-		return "votre " + label + " « " + title + " »"
+		return c.T("ev.paper.typedtitled", label, title)
 	case label != "":
-		if en {
-			return "your " + label
-		}
-		return "votre " + label
+		return c.T("ev.paper.typed", label)
 	case title != "":
-		if en {
-			return "your paper “" + title + "”"
-		}
-		return "votre papier « " + title + " »"
+		return c.T("ev.paper.titled", title)
 	}
-	if en {
-		return "one of your papers"
-	}
-	return "un de vos papiers"
+	return c.T("notify.paper.none")
 }
 
-// docNeutral names a document for a worker, by its type only.
-func docNeutral(docType string, en bool) string {
-	if dt, ok := vault.DocTypeByID(docType); ok && docType != "other" {
-		if en {
-			return "a paper (" + dt.Label["en"] + ")"
-		}
-		return "un papier (" + dt.Label["fr"] + ")"
+// docNeutral names a paper for a worker, by its type only.
+func docNeutral(c *i18n.Catalogue, docType string) string {
+	if label := typeLabel(c, docType); label != "" {
+		return c.T("notify.neutral.typed", label)
 	}
-	if en {
-		return "a paper"
-	}
-	return "un papier"
+	return c.T("ev.paper.none")
 }
 
-func actorName(name, org string, en bool) string {
+func actorName(c *i18n.Catalogue, name, org string) string {
 	name, org = clean(name), clean(org)
 	switch {
 	case name != "" && org != "":
-		return org + " — " + name
+		return c.T("ev.actor.named", org, name)
 	case name+org != "":
 		return name + org
-	case en:
-		return "A social worker"
 	}
-	return "Un travailleur social"
+	return c.T("ev.actor.worker")
 }
 
-func granteeText(g string, en bool) string {
+func granteeText(c *i18n.Catalogue, g string) string {
 	if g = clean(g); g != "" {
 		return g
 	}
-	if en {
-		return "a social worker"
-	}
-	return "un travailleur social"
+	return c.T("ev.someworker")
 }
 
 // clean drops control characters (no header or line injection through a
@@ -237,30 +207,17 @@ func capital(s string) string {
 	return string(r)
 }
 
-var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-	"septembre", "octobre", "novembre", "décembre"}
-
-// dateText is a calendar date in Paris: "12 juin 2026" / "12 June 2026".
-func dateText(t time.Time, en bool) string {
-	lt := t.In(paris)
-	if en {
-		return lt.Format("2 January 2006")
+// onDay is "aujourd'hui" for a time of now's day (Paris), else "le 3
+// mars".
+func onDay(c *i18n.Catalogue, at, now time.Time) string {
+	if dayKey(at) == dayKey(now) {
+		return c.T("notify.today")
 	}
-	d := fmt.Sprint(lt.Day())
-	if lt.Day() == 1 {
-		d = "1er"
-	}
-	return fmt.Sprintf("%s %s %d", d, monthsFR[lt.Month()-1], lt.Year())
+	return c.T("notify.onday", c.When(at, now))
 }
 
-// whenText is a date and time in Paris: "3 mars à 14 h 02" / "3 March at 14:02".
-func whenText(t time.Time, en bool) string {
-	lt := t.In(paris)
-	if en {
-		return lt.Format("2 January at 15:04")
-	}
-	return fmt.Sprintf("%d %s à %d h %02d", lt.Day(), monthsFR[lt.Month()-1], lt.Hour(), lt.Minute())
-}
+// dayKey is the Paris date of t (YYYY-MM-DD).
+func dayKey(t time.Time) string { return t.In(paris).Format("2006-01-02") }
 
 // daysUntil counts whole days from now to t, rounded up (0 when past).
 func daysUntil(now, t time.Time) int {
@@ -271,18 +228,12 @@ func daysUntil(now, t time.Time) int {
 	return int(math.Ceil(d))
 }
 
-func inDays(n int, en bool) string {
+func inDays(c *i18n.Catalogue, n int) string {
 	switch {
-	case n <= 0 && en:
-		return "today"
 	case n <= 0:
-		return "aujourd'hui"
-	case n == 1 && en:
-		return "tomorrow"
+		return c.T("notify.today")
 	case n == 1:
-		return "demain"
-	case en:
-		return fmt.Sprintf("in %d days", n)
+		return c.T("notify.tomorrow")
 	}
-	return fmt.Sprintf("dans %d jours", n)
+	return c.T("notify.indays", n)
 }

@@ -102,16 +102,16 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 		kinds[it.Subject]++
 	}
 	wantSubjects := []string{
-		"Votre titre de séjour arrive à expiration", "Un de vos papiers a été consulté",
-		"Un papier est arrivé dans votre coffre", "Une autorisation que vous avez donnée prend fin bientôt",
-		"Une autorisation que vous avez donnée a pris fin",
+		"Votre titre de séjour arrive bientôt à sa date de fin", "Quelqu'un a consulté un de vos papiers",
+		"Un papier est arrivé dans votre coffre", "Un partage que vous avez fait prend bientôt fin",
+		"Un partage que vous avez fait a pris fin",
 	}
 	for _, s := range wantSubjects {
 		if kinds[s] == 0 {
 			t.Errorf("no %q in the owner's inbox (%v)", s, kinds)
 		}
 	}
-	if kinds["Un de vos papiers a été consulté"] != 2 {
+	if kinds["Quelqu'un a consulté un de vos papiers"] != 2 {
 		t.Errorf("want 2 read alerts, got %v", kinds)
 	}
 	wm := w.mailsTo(workerEmail)
@@ -161,7 +161,7 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 	in.round(t)
 	var last mailMsg
 	for _, m := range w.mailsTo(o.email) {
-		if m.Subject == "Un de vos papiers a été consulté" {
+		if m.Subject == "Quelqu'un a consulté un de vos papiers" {
 			last = m
 		}
 	}

@@ -288,7 +288,7 @@ func TestContactsSettingsInbox(t *testing.T) {
 		t.Fatalf("(inbox, mail, push) = %v, want inbox only", c)
 	}
 	items := in.inbox(t, o.p)
-	if items[0].Subject != "Votre passeport arrive à expiration" || !items[0].Read.IsZero() {
+	if items[0].Subject != "Votre passeport arrive bientôt à sa date de fin" || !items[0].Read.IsZero() {
 		t.Fatalf("inbox %+v", items[0])
 	}
 	if err := in.n.MarkRead(ctx, other.p, items[0].ID); !errors.Is(err, notify.ErrNotFound) {

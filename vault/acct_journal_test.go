@@ -72,7 +72,7 @@ func TestAccountJournal(t *testing.T) {
 			continue
 		}
 		kinds = append(kinds, e.Kind)
-		texts = append(texts, e.Text("fr"))
+		texts = append(texts, eventFacts(e))
 	}
 	want := []string{vault.EventSignup, vault.EventRecoveryCodeWithheld, vault.EventLogin, vault.EventRecoveryCodeRenewed,
 		vault.EventLoginLocked, vault.EventRecovery,

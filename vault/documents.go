@@ -488,8 +488,10 @@ func viewAll(accs []meta.Access, ids []age.Identity, keep func(meta.Document) bo
 }
 
 // Rename changes the title of one of the owner's documents (sealed to the
-// document key like the original). Journaled. Errors: ErrInvalid (not an
-// owner, title too long), ErrNotFound.
+// document key like the original). Journaled as a rename, and only when the
+// title changes: the same title again changes and journals nothing (a form
+// that sends the title with a new date is not a rename). Errors:
+// ErrInvalid (not an owner, title too long), ErrNotFound.
 func (s *Service) Rename(ctx context.Context, owner *Principal, docID, title string) error {
 	if len(title) > MaxTitleLen || !utf8.ValidString(title) {
 		return fmt.Errorf("%w: title too long or not UTF-8", ErrInvalid)
@@ -497,6 +499,11 @@ func (s *Service) Rename(ctx context.Context, owner *Principal, docID, title str
 	acc, err := s.ownedAccess(ctx, owner, docID)
 	if err != nil {
 		return err
+	}
+	if cur, err := s.ownedView(owner, acc); err != nil {
+		return err
+	} else if cur.Title == title {
+		return nil
 	}
 	ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, owner.identity)
 	if err != nil {
@@ -516,8 +523,10 @@ func (s *Service) Rename(ctx context.Context, owner *Principal, docID, title str
 }
 
 // SetExpiry sets the validity end of one of the owner's papers (an ID
-// card's expiry date); the zero time clears it. Journaled. Errors:
-// ErrInvalid (not an owner), ErrNotFound.
+// card's expiry date); the zero time clears it. Journaled as a date change
+// (the new date, YYYY-MM-DD, in the event's Detail; "" when cleared), and
+// only when the date changes. Errors: ErrInvalid (not an owner),
+// ErrNotFound.
 func (s *Service) SetExpiry(ctx context.Context, owner *Principal, docID string, expires time.Time) error {
 	acc, err := s.ownedAccess(ctx, owner, docID)
 	if err != nil {
@@ -526,6 +535,9 @@ func (s *Service) SetExpiry(ctx context.Context, owner *Principal, docID string,
 	if !expires.IsZero() {
 		expires = expires.UTC()
 	}
+	if acc.Document.Expires.Equal(expires) {
+		return nil
+	}
 	if err := s.meta.SetDocumentExpiry(ctx, docID, owner.id, expires); err != nil {
 		return mapMeta("set expiry", err)
 	}
@@ -533,8 +545,12 @@ func (s *Service) SetExpiry(ctx context.Context, owner *Principal, docID string,
 	if err != nil {
 		return err
 	}
+	day := ""
+	if !expires.IsZero() {
+		day = expires.Format("2006-01-02")
+	}
 	return s.record(ctx, owner.id, Event{
 		Kind: EventDocumentExpiry, ActorKind: ActorOwner, ActorID: owner.id,
-		DocumentID: docID, DocumentType: d.Type, DocumentTitle: d.Title,
+		DocumentID: docID, DocumentType: d.Type, DocumentTitle: d.Title, Detail: day,
 	})
 }

@@ -17,7 +17,10 @@ import (
 )
 
 // Event kinds recorded in an owner's journal. Parts of the service that
-// record events use these constants; Event.Text knows how to say each one.
+// record events use these constants (named Event…); the vault records
+// codes and names, never sentences: the edge says each kind from the
+// catalogue ("ev.<kind>", package api), and a test there fails for a kind
+// without its words.
 const (
 	EventSignup           = "signup"
 	EventLogin            = "login"
@@ -71,12 +74,13 @@ type Event struct {
 	Target string
 	// DocumentID is the document concerned, if any.
 	DocumentID string
-	// DocumentType is the catalogue type of the document, if known: Text
-	// names the document by its type when it has one.
+	// DocumentType is the catalogue type of the document, if known: the
+	// journal names the document by its type when it has one.
 	DocumentType string
 	// DocumentTitle is the document's title when the recorder knows it.
 	DocumentTitle string
-	// Detail is free text (a drop link's label, a consent's purpose).
+	// Detail is free text (a drop link's label, a consent's purpose) or a
+	// value (an expiry date as YYYY-MM-DD, "" when cleared).
 	Detail string
 	// Grantee and ShownName are for the event sink only, never journaled:
 	// the grantee of a consent that ended, and the name the owner showed

@@ -197,7 +197,7 @@ func testRotation(t *testing.T, d *acctDir, in1, in2 *instance, ms vault.MetaSto
 	// Each owner whose shares were re-wrapped is told once, in plain words.
 	for i, o := range []*vault.Principal{o1, o2} {
 		texts := journalTexts(t, in1, o)
-		if n := countContaining(texts, "CCAS de Roubaix a changé sa clé"); n != 1 {
+		if n := countContaining(texts, vault.EventOrgKeyRotated+": CCAS de Roubaix"); n != 1 {
 			t.Fatalf("owner %d told %d times:\n%s", i+1, n, strings.Join(texts, "\n"))
 		}
 	}

@@ -54,14 +54,6 @@ func lookupBlock(n int) time.Duration {
 // own date).
 const EventRequestWaited = "request-waited"
 
-func init() {
-	journalPhrases[EventRequestWaited] = journalPhrase{
-		"%[1]s vous a demandé des documents (%[3]s) avec votre identifiant",
-		"%[1]s vous a demandé des documents (%[3]s) avec votre identifiant",
-		"%[1]s asked you for documents (%[3]s) using your identifier",
-		"%[1]s asked you for documents (%[3]s) using your identifier"}
-}
-
 // CreateRequestByIdentifier sends a request to the person known by
 // identifier (see the top of this file): the answer is the same whether
 // or not a vault has that identifier. Errors: ErrInvalid (not a worker,

@@ -2,7 +2,6 @@ package vault
 
 import (
 	"crypto/rand"
-	_ "embed"
 	"errors"
 	"fmt"
 	"math/big"
@@ -13,8 +12,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// ErrWeakSecret: the secret is too easy to guess. SecretAdvice explains why
-// in the person's language.
+// ErrWeakSecret: the secret is too easy to guess. WeakSecretReason says
+// why, as a code.
 var ErrWeakSecret = errors.New("vault: secret too weak")
 
 // Secret rules.
@@ -39,42 +38,30 @@ const (
 	weakCommon
 )
 
+// weakCodes are the stable codes of the reasons (WeakSecretReason).
+var weakCodes = map[weakReason]string{
+	weakShort: "short", weakRepeated: "repeated", weakDigits: "digits",
+	weakSequence: "sequence", weakCommon: "common",
+}
+
 // weakSecretError is CheckSecret's error: errors.Is(err, ErrWeakSecret).
 type weakSecretError struct{ reason weakReason }
 
 func (e *weakSecretError) Error() string {
-	return "vault: secret too weak: " + secretAdvice[e.reason][1]
+	return "vault: secret too weak: " + weakCodes[e.reason]
 }
 
 func (e *weakSecretError) Is(target error) bool { return target == ErrWeakSecret }
 
-// secretAdvice holds each reason in French then English.
-var secretAdvice = map[weakReason][2]string{
-	weakShort: {
-		"Ce secret est trop court : utilisez au moins 10 caractères, ou au moins 4 mots.",
-		"This secret is too short: use at least 10 characters, or 4 words or more.",
-	},
-	weakRepeated: {
-		"Ce secret répète trop les mêmes caractères.",
-		"This secret repeats the same characters too much.",
-	},
-	weakDigits: {
-		"Un secret fait seulement de chiffres se devine facilement : ajoutez des mots.",
-		"A secret made only of digits is easy to guess: add words.",
-	},
-	weakSequence: {
-		"Évitez les suites comme azerty, abcdef ou 123456.",
-		"Avoid sequences such as qwerty, abcdef or 123456.",
-	},
-	weakCommon: {
-		"Ce secret fait partie des plus utilisés : choisissez-en un autre.",
-		"This secret is among the most used ones: choose another.",
-	},
-}
-
-var secretTip = [2]string{
-	"Astuce : quatre mots pris au hasard, comme ceux proposés, se retiennent facilement.",
-	"Tip: four random words, like the suggested ones, are easy to remember.",
+// WeakSecretReason is the code of why CheckSecret refused a secret —
+// "short", "repeated", "digits", "sequence" or "common" — for the edge to
+// explain it in the person's language; "" for any other error.
+func WeakSecretReason(err error) string {
+	var w *weakSecretError
+	if errors.As(err, &w) {
+		return weakCodes[w.reason]
+	}
+	return ""
 }
 
 // CheckSecret refuses secrets that are easy to guess: fewer than 10
@@ -82,7 +69,7 @@ var secretTip = [2]string{
 // characters), fewer than 4 different characters, digits only, alphabet or
 // keyboard sequences (also followed or preceded by digits), and the most
 // common passwords (also with digits around). The error wraps
-// ErrWeakSecret; SecretAdvice explains it. A secret over MaxSecretBytes is
+// ErrWeakSecret; WeakSecretReason says why. A secret over MaxSecretBytes is
 // ErrInvalid.
 func CheckSecret(secret []byte) error {
 	if len(secret) > MaxSecretBytes {
@@ -242,37 +229,11 @@ var commonOnce = sync.OnceValue(func() map[string]bool {
 
 func commonSecrets() map[string]bool { return commonOnce() }
 
-// SecretAdvice turns a CheckSecret error into sentences for the person, in
-// lang ("en", otherwise French), ending with a tip. "" for nil; a generic
-// sentence for other errors.
-func SecretAdvice(err error, lang string) string {
-	if err == nil {
-		return ""
-	}
-	i := 0
-	if strings.HasPrefix(strings.ToLower(lang), "en") {
-		i = 1
-	}
-	var w *weakSecretError
-	if !errors.As(err, &w) {
-		return [2]string{"Ce secret ne peut pas être utilisé.", "This secret cannot be used."}[i]
-	}
-	return secretAdvice[w.reason][i] + " " + secretTip[i]
-}
-
-// wordsFR is a hand-made list of common French words written without
-// accents (each checked against Debian's wfrench dictionary), one a line.
-//
-//go:embed words_fr.txt
-var wordsFRText string
-
-var wordsFR = sync.OnceValue(func() []string { return strings.Fields(wordsFRText) })
-
-// SuggestPassphrase proposes four French words drawn uniformly with
-// crypto/rand from an embedded list of more than 2048 common words (over
-// 44 bits), separated by spaces: easy to type on a phone and to remember.
-func SuggestPassphrase() (string, error) {
-	words := wordsFR()
+// SuggestPassphrase proposes four words drawn uniformly with crypto/rand
+// from words (a list of more than 2048 common words, over 44 bits: the
+// catalogue's list for the person's language, i18n.Catalogue.Words),
+// separated by spaces: easy to type on a phone and to remember.
+func SuggestPassphrase(words []string) (string, error) {
 	if len(words) < 2048 {
 		return "", fmt.Errorf("vault: word list too short (%d)", len(words))
 	}

@@ -12,53 +12,23 @@ import (
 	"github.com/coffre/coffre/vault/seal"
 )
 
-// sheetText is the recovery sheet's wording, French then English.
-var sheetText = map[string][2]string{
-	"title": {"Coffre — feuille de secours", "Coffre — recovery sheet"},
-	"intro": {
-		"Gardez cette feuille chez vous, en lieu sûr et à l'abri des regards. Elle seule permet de rouvrir votre coffre si vous oubliez votre secret.",
-		"Keep this sheet at home, somewhere safe and out of sight. It alone lets you open your vault again if you forget your secret.",
-	},
-	"identifier": {"Votre identifiant :", "Your identifier:"},
-	"code":       {"Votre code de secours :", "Your recovery code:"},
-	"qr":         {"Le même code, à scanner :", "The same code, to scan:"},
-	"how":        {"Si vous avez oublié votre secret :", "If you have forgotten your secret:"},
-	"step1": {
-		"1. Sur la page de connexion de Coffre, touchez « J'ai oublié mon secret ».",
-		"1. On Coffre's login page, tap \"I forgot my secret\".",
-	},
-	"step2": {
-		"2. Saisissez votre identifiant, puis ce code (ou scannez le QR code). Les tirets et les majuscules ne comptent pas.",
-		"2. Type your identifier, then this code (or scan the QR code). Dashes and capitals do not matter.",
-	},
-	"step3": {
-		"3. Choisissez un nouveau secret. Tous vos documents sont conservés.",
-		"3. Choose a new secret. All your documents are kept.",
-	},
-	"keep": {
-		"Ce code ne sert qu'une fois : après usage, Coffre vous donne aussitôt un nouveau code, et cette feuille ne marche plus. Si vous la perdez, connectez-vous et demandez une nouvelle feuille : l'ancienne ne marchera plus.",
-		"This code works once: after use, Coffre gives you a new code at once, and this sheet stops working. If you lose it, log in and ask for a new sheet: the old one will stop working.",
-	},
-	"never": {
-		"Ne donnez jamais ce code à personne, même à quelqu'un qui dit travailler pour Coffre ou pour une administration.",
-		"Never give this code to anyone, even someone who says they work for Coffre or for an administration.",
-	},
+// SheetText is the recovery sheet's wording, in the owner's language: the
+// edge (package api) takes it from the catalogue ("sheetpdf.*"); the vault
+// only lays it out.
+type SheetText struct {
+	Title, Intro, Identifier, Code, QR, How string
+	// Steps and Notes are paragraphs, in order.
+	Steps, Notes []string
 }
 
 // RecoverySheet writes the one-page (A4) recovery sheet PDF: title, the
-// identifier, the recovery code in groups and as a QR code, and plain
-// instructions in lang ("en", otherwise French). Letters outside Windows-1252
-// (some pseudonyms) print as '?'. Nothing else is written: no date, no
-// metadata.
-func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, lang string) error {
+// identifier (as the owner typed it), the recovery code in groups and as a
+// QR code, and the instructions of t. Letters outside Windows-1252 (some
+// pseudonyms) print as '?'. Nothing else is written: no date, no metadata.
+func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, t SheetText) error {
 	if code.IsZero() {
 		return fmt.Errorf("%w: recovery sheet: empty code", ErrInvalid)
 	}
-	l := 0
-	if strings.HasPrefix(strings.ToLower(lang), "en") {
-		l = 1
-	}
-	t := func(k string) string { return sheetText[k][l] }
 	qr, err := qrcode.New(code.String(), qrcode.Medium)
 	if err != nil {
 		return fmt.Errorf("vault: recovery sheet: qr code: %w", err)
@@ -67,21 +37,21 @@ func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, lang 
 	p := &pdfPage{}
 	const left = 56.0
 	y := 780.0
-	p.text("F2", 22, left, y, t("title"))
+	p.text("F2", 22, left, y, t.Title)
 	y -= 34
-	for _, line := range wrapText(t("intro"), 88) {
+	for _, line := range wrapText(t.Intro, 88) {
 		p.text("F1", 11, left, y, line)
 		y -= 15
 	}
 	y -= 12
-	p.text("F1", 12, left, y, t("identifier"))
+	p.text("F1", 12, left, y, t.Identifier)
 	p.text("F2", 16, left+140, y, displayIdentifier(identifier))
 	y -= 34
-	p.text("F1", 12, left, y, t("code"))
+	p.text("F1", 12, left, y, t.Code)
 	y -= 30
 	p.text("F3", 19, left, y, code.String())
 	y -= 24
-	p.text("F1", 11, left, y, t("qr"))
+	p.text("F1", 11, left, y, t.QR)
 	// The QR code: one filled square per dark module.
 	bm := qr.Bitmap()
 	const module = 4.5
@@ -94,18 +64,18 @@ func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, lang 
 		}
 	}
 	y = top - float64(len(bm))*module - 30
-	p.text("F2", 13, left, y, t("how"))
+	p.text("F2", 13, left, y, t.How)
 	y -= 20
-	for _, k := range []string{"step1", "step2", "step3"} {
-		for _, line := range wrapText(t(k), 86) {
+	for _, step := range t.Steps {
+		for _, line := range wrapText(step, 86) {
 			p.text("F1", 11, left, y, line)
 			y -= 15
 		}
 		y -= 4
 	}
 	y -= 10
-	for _, k := range []string{"keep", "never"} {
-		for _, line := range wrapText(t(k), 86) {
+	for _, note := range t.Notes {
+		for _, line := range wrapText(note, 86) {
 			p.text("F1", 11, left, y, line)
 			y -= 15
 		}
@@ -114,7 +84,8 @@ func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, lang 
 	return p.write(w)
 }
 
-// displayIdentifier writes a +33 phone number the French way.
+// displayIdentifier writes a +33 phone number the French way (accounts
+// made before the identifier was kept as typed hold the canonical form).
 func displayIdentifier(id string) string {
 	if strings.HasPrefix(id, "+33") && len(id) == 12 {
 		d := "0" + id[3:]

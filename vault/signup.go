@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/text/unicode/norm"
 	"strings"
 	"unicode/utf8"
 
@@ -41,7 +42,9 @@ const MaxDisplayName = 100
 
 // NewOwner describes a vault being created.
 type NewOwner struct {
-	// Identifier is a pseudonym or a French phone number (NormalizeIdentifier).
+	// Identifier is a pseudonym or a French phone number as the person typed
+	// it: the account is found by its canonical form (NormalizeIdentifier),
+	// and the owner is shown it as typed ("06 12 34 56 78", "Élodie.M").
 	Identifier string
 	// Secret is typed by the person (never by a worker); CheckSecret applies.
 	Secret []byte
@@ -54,13 +57,18 @@ type NewOwner struct {
 	AssistedRecoveryOrg string
 }
 
-// Profile is what an owner sees of their own account.
+// Profile is what an owner sees of their own account. Identifier is as
+// the owner typed it at sign-up (the canonical form for older accounts).
 type Profile struct {
 	Identifier, DisplayName, Lang string
 	// AssistedRecoveryOrg is the organisation allowed to reset the secret
 	// ("" for none) and AssistedRecoveryOrgName its name.
 	AssistedRecoveryOrg, AssistedRecoveryOrgName string
 }
+
+// shownIdentifier is the identifier as the person typed it, without the
+// spaces around it (NFC, as NormalizeIdentifier reads it).
+func shownIdentifier(s string) string { return strings.TrimSpace(norm.NFC.String(s)) }
 
 func normLang(lang string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(lang)) {
@@ -175,7 +183,7 @@ func (s *Service) SignUp(ctx context.Context, nw NewOwner, by *Principal) (strin
 	}
 	acct := meta.OwnerAccount{IdentifierHash: hash, Lang: lang, AssistedOrgID: nw.AssistedRecoveryOrg}
 	me := identity.Recipient()
-	if acct.IdentifierSealed, err = seal.SealString(ident, me); err != nil {
+	if acct.IdentifierSealed, err = seal.SealString(shownIdentifier(nw.Identifier), me); err != nil {
 		return "", none, fmt.Errorf("vault: sign up: %w", err)
 	}
 	if name != "" {

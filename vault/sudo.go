@@ -100,8 +100,11 @@ func (s *Service) CheckProof(ctx context.Context, owner *Principal, proof Proof,
 	// and at the login page add up.
 	account := owner.id
 	if len(a.IdentifierSealed) > 0 {
-		if ident, err := seal.OpenString(a.IdentifierSealed, owner.identity); err == nil {
-			account = ident
+		if shown, err := seal.OpenString(a.IdentifierSealed, owner.identity); err == nil {
+			// Kept as typed: the login counter is the canonical form's.
+			if ident, err := NormalizeIdentifier(shown); err == nil {
+				account = ident
+			}
 		}
 	}
 	if rp, ok := proof.(RecoveryCodeProof); ok { // a typo is not an attempt

@@ -24,29 +24,6 @@ const (
 	EventOrgKeyRotated  = "org-key-rotated"
 )
 
-func init() {
-	journalPhrases[EventWorkerDisabled] = journalPhrase{
-		"Le compte de %[4]s a été suspendu : cette personne ne peut plus rien lire de vos papiers",
-		"Le compte de %[4]s a été suspendu : cette personne ne peut plus rien lire de vos papiers",
-		"The account of %[4]s was suspended: this person can no longer read any of your papers",
-		"The account of %[4]s was suspended: this person can no longer read any of your papers"}
-	journalPhrases[EventWorkerEnabled] = journalPhrase{
-		"Le compte de %[4]s a été rétabli : cette personne peut de nouveau lire ce que vous lui avez autorisé",
-		"Le compte de %[4]s a été rétabli : cette personne peut de nouveau lire ce que vous lui avez autorisé",
-		"The account of %[4]s was restored: this person can again read what you allowed",
-		"The account of %[4]s was restored: this person can again read what you allowed"}
-	journalPhrases[EventMemberRemoved] = journalPhrase{
-		"%[4]s ne fait plus partie de %[3]s : cette personne ne peut plus rien lire de vos papiers, et les autorisations données à son nom ont pris fin",
-		"%[4]s ne fait plus partie de %[3]s : cette personne ne peut plus rien lire de vos papiers, et les autorisations données à son nom ont pris fin",
-		"%[4]s no longer belongs to %[3]s: this person can no longer read any of your papers, and the permissions given in their name have ended",
-		"%[4]s no longer belongs to %[3]s: this person can no longer read any of your papers, and the permissions given in their name have ended"}
-	journalPhrases[EventOrgKeyRotated] = journalPhrase{
-		"%[4]s a changé sa clé : ce que vous partagez avec %[4]s reste partagé, l'ancienne clé n'ouvre plus rien",
-		"%[4]s a changé sa clé : ce que vous partagez avec %[4]s reste partagé, l'ancienne clé n'ouvre plus rien",
-		"%[4]s changed its key: what you share with %[4]s stays shared, the old key opens nothing any more",
-		"%[4]s changed its key: what you share with %[4]s stays shared, the old key opens nothing any more"}
-}
-
 // WorkerAdminStore is what worker and organisation administration needs
 // from the metadata store (*meta.SQLite and *meta.Postgres provide it).
 // Contracts: SetWorkerDisabled, RemoveMember, MarkRotationOwnerJournaled,

@@ -8,7 +8,9 @@ import (
 	"github.com/coffre/coffre/vault"
 )
 
-// journalTexts is the owner's journal in French plain words.
+// journalTexts is the owner's journal as the vault records it: each
+// entry's kind and facts ("worker-disabled: Mme Morel"); the edge says
+// them in words (package api).
 func journalTexts(t *testing.T, in *instance, owner *vault.Principal) []string {
 	t.Helper()
 	evs, err := in.svc.Journal(testCtx(t), owner)
@@ -17,9 +19,22 @@ func journalTexts(t *testing.T, in *instance, owner *vault.Principal) []string {
 	}
 	out := make([]string, len(evs))
 	for i, e := range evs {
-		out[i] = e.Text("fr")
+		out[i] = eventFacts(e)
 	}
 	return out
+}
+
+// eventFacts is "kind: org — actor | paper type | title | detail | target"
+// with the empty parts left out.
+func eventFacts(e vault.Event) string {
+	var parts []string
+	who := strings.TrimPrefix(strings.Join([]string{e.OrgName, e.ActorName}, " — "), " — ")
+	for _, s := range []string{strings.TrimSuffix(who, " — "), e.DocumentType, e.DocumentTitle, e.Detail, e.Target} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return e.Kind + ": " + strings.Join(parts, " | ")
 }
 
 func countContaining(texts []string, sub string) int {
@@ -76,7 +91,7 @@ func TestDisabledWorkerRefusedOnEveryInstance(t *testing.T) {
 	if _, err := in2.svc.UnlockWorker(ctx, w.ID(), []byte(goodSecret)); !errors.Is(err, vault.ErrWrongSecret) {
 		t.Fatalf("instance 2, unlock of the disabled worker: %v, want ErrWrongSecret", err)
 	}
-	if n := countContaining(journalTexts(t, in2, owner), "Mme Morel a été suspendu"); n != 1 {
+	if n := countContaining(journalTexts(t, in2, owner), vault.EventWorkerDisabled+": Mme Morel"); n != 1 {
 		t.Fatalf("owner's journal tells of the suspension %d times:\n%s", n, strings.Join(journalTexts(t, in2, owner), "\n"))
 	}
 	ws, err := in2.svc.Workers(ctx, "")
@@ -151,7 +166,7 @@ func TestRemovedMemberReadsNothing(t *testing.T) {
 	}
 	in2.mustRead(t, other, shared, "pour le CCAS")
 	texts := journalTexts(t, in1, owner)
-	if n := countContaining(texts, "Mme Morel ne fait plus partie de CCAS de Roubaix"); n != 1 {
+	if n := countContaining(texts, vault.EventMemberRemoved+": CCAS de Roubaix | Mme Morel"); n != 1 {
 		t.Fatalf("owner's journal tells of the removal %d times:\n%s", n, strings.Join(texts, "\n"))
 	}
 }

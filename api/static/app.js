@@ -1,6 +1,21 @@
 // Coffre: small enhancements shared by every page. The pages work without it.
 (function () {
   'use strict';
+  // Plural forms as the server says them: the catalogue gives the forms of a
+  // message by CLDR category (a JSON object, data-plural…), the browser's
+  // Intl.PluralRules picks the category of n for the page's language, with
+  // the same CLDR rules the server uses. {0} is the count.
+  window.coffrePlural = function (forms, n) {
+    if (typeof forms === 'string') {
+      try { forms = JSON.parse(forms); } catch (e) { forms = {}; }
+    }
+    forms = forms || {};
+    var cat = 'other';
+    try {
+      cat = new Intl.PluralRules(document.documentElement.lang || 'fr').select(n);
+    } catch (e) { cat = 'other'; }
+    return (forms[cat] || forms.other || '').split('{0}').join(String(n));
+  };
   // "Listen": the browser reads the page aloud in the page's language.
   var listen = document.querySelector('[data-listen]');
   if (listen && 'speechSynthesis' in window && window.SpeechSynthesisUtterance) {
@@ -24,13 +39,12 @@
   }
   // How many pages were chosen in a form with file inputs.
   document.querySelectorAll('form').forEach(function (form) {
-    var out = form.querySelector('[data-chosen][data-msg]');
+    var out = form.querySelector('[data-chosen][data-plural]');
     if (!out || form.id === 'drop') return;
     form.addEventListener('change', function () {
       var n = 0;
       form.querySelectorAll('input[type=file]').forEach(function (i) { n += i.files.length; });
-      var one = (out.getAttribute('data-singular') || '1').split(',').indexOf(String(n)) >= 0;
-      out.textContent = out.getAttribute(one ? 'data-msg-one' : 'data-msg').replace('{0}', n);
+      out.textContent = window.coffrePlural(out.getAttribute('data-plural'), n);
     });
   });
   // Copy or share a link.

@@ -28,11 +28,9 @@
   var next = 1, busy = false, wantSend = false, retakeAt = -1, delay = 1000, finished = false, sending = false;
   var thumbs = {};
 
-  var ones = (ds.singular || '1').split(',');
-  function isOne(n) { return ones.indexOf(String(n)) >= 0; }
   function msg(name, arg) {
-    var m = (isOne(arg) && ds['msg' + name + 'One']) || ds['msg' + name] || '';
-    return m.replace('{0}', arg);
+    if (ds['plural' + name]) return window.coffrePlural(ds['plural' + name], arg);
+    return (ds['msg' + name] || '').replace('{0}', arg);
   }
   function b64url(bytes) {
     var s = '';
@@ -273,8 +271,7 @@
     if (pages.length) box.appendChild(list);
     form.hidden = true;
     var t = box.querySelector('[data-receipt-text]');
-    var tpl = t.getAttribute(isOne(rc.pages) ? 'data-template-one' : 'data-template');
-    t.textContent = tpl.replace('{0}', rc.pages).replace('{1}', rc.label);
+    t.textContent = window.coffrePlural(t.getAttribute('data-plural'), rc.pages).replace('{1}', rc.label);
     box.hidden = false;
     box.focus();
   }

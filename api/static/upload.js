@@ -19,7 +19,6 @@
   var pages = []; // {file, url}, in the order shown
   var retakeAt = -1;
 
-  var ones = (chosen.getAttribute('data-singular') || '1').split(',');
   function msg(name, n) { return (ds['msg' + name] || '').replace('{0}', n); }
   function newKey() {
     var b = new Uint8Array(16);
@@ -85,7 +84,7 @@
     list.hidden = pages.length === 0;
     var n = pages.length;
     chosen.textContent = n === 0 ? chosen.getAttribute('data-empty') :
-      chosen.getAttribute(ones.indexOf(String(n)) >= 0 ? 'data-msg-one' : 'data-msg').replace('{0}', n);
+      window.coffrePlural(chosen.getAttribute('data-plural'), n);
     cameraLabel.textContent = cameraLabel.getAttribute(n === 0 ? 'data-first' : 'data-next');
   }
   chosen.setAttribute('data-empty', chosen.textContent);

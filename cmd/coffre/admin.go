@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffre/coffre/api"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -247,7 +248,7 @@ func adminAddWorker(ctx context.Context, open opener, args []string, stdin io.Re
 	id, uri, err := v.AddWorker(ctx, org, email, name, secret, totp)
 	if err != nil {
 		if errors.Is(err, vault.ErrWeakSecret) {
-			return errors.New(vault.SecretAdvice(err, "en"))
+			return errors.New(api.ExplainSecret(err, "en"))
 		}
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/coffre/coffre/api"
 	"github.com/coffre/coffre/converter"
 )
 
@@ -83,7 +84,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		pages, err := conv.Check(ctx, []converter.Input{in}, converter.Options{Profile: *profile})
 		if err != nil {
-			fmt.Fprintf(stderr, "coffre check: %v\n%s\n", err, converter.Message(err, *lang))
+			fmt.Fprintf(stderr, "coffre check: %v\n%s\n", err, api.ExplainConversion(err, *lang))
 			code = max(code, exitCode(err))
 			if ctx.Err() != nil {
 				break
@@ -97,6 +98,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if !*asJSON {
 			for _, p := range pages {
 				fmt.Fprintf(stdout, "%s page %d: %s%s\n", p.File, p.Page, p.Verdict, describeFindings(p.Findings))
+				for _, f := range p.Findings {
+					fmt.Fprintf(stdout, "  %s\n", api.ExplainCheck(f.Code, *lang))
+				}
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffre/coffre/api"
 	"github.com/coffre/coffre/converter"
 )
 
@@ -113,7 +114,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	start := time.Now()
 	res, err := conv.Convert(ctx, inputs, opts, &buf)
 	if err != nil {
-		fmt.Fprintf(stderr, "coffre convert: %v\n%s\n", err, converter.Message(err, *lang))
+		fmt.Fprintf(stderr, "coffre convert: %v\n%s\n", err, api.ExplainConversion(err, *lang))
 		return exitCode(err)
 	}
 	if *out == "-" {

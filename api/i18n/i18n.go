@@ -1,0 +1,418 @@
+// Package i18n is Coffre's one message catalogue: every word a person
+// reads — pages, API error messages, the journal, notifications in every
+// channel, the recovery sheet, portal names and the word lists of the
+// suggested secret — comes from the files of this folder, one JSON file per
+// language (fr.json is the default and the reference) and one word list per
+// language (words_<code>.txt). Domain packages (vault, notify's queue,
+// converter) return codes and parameters; the edge (package api, notify's
+// renderer, the command line) says them with a Catalogue.
+//
+// # Format
+//
+// A catalogue is a flat JSON object of keys to messages, so that branches
+// adding keys merge line by line. "_name" is the language's own name,
+// "_dir" "ltr" or "rtl". Placeholders are positional: {0}, {1}, … A key
+// missing from a catalogue falls back to French.
+//
+// # Plurals
+//
+// A message that depends on a count has its CLDR plural forms as sibling
+// keys: the bare key is the "other" form, "<key>.zero", "<key>.one",
+// "<key>.two", "<key>.few" and "<key>.many" the others, each language
+// giving the forms its CLDR rules use ("papers.pages.one": "{0} page",
+// "papers.pages": "{0} pages"; Arabic or Ukrainian give more). T picks the
+// form from its first argument when that is an integer. The choice of form
+// is never made here by hand: it is CLDR's, through
+// github.com/nicksnyder/go-i18n/v2, chosen over golang.org/x/text/feature/plural
+// because its rules are generated from a current CLDR (x/text's tables are
+// CLDR 32, from 2017, without French "many" for instance), the same
+// generation the browsers' Intl.PluralRules follow, which the pages'
+// scripts use with the forms the server gives them (Forms): the server
+// and the scripts choose alike. go-i18n is used only to choose the form;
+// its message format is not, so the catalogues stay flat with {0}.
+//
+// # Word lists
+//
+// words_fr.txt is a hand-made list of common French words without accents
+// (each checked against Debian's wfrench). words_en.txt holds the words of
+// the Electronic Frontier Foundation's large wordlist for passphrases
+// (https://www.eff.org/dice, CC BY 3.0 US) that SCOWL (Kevin Atkinson,
+// sizes 10 to 35) counts as common English, less words that could distress
+// the people Coffre serves (violence, illness, police, money, borders…),
+// chosen by hand; Words falls back to French for a language without a list.
+package i18n
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"github.com/nicksnyder/go-i18n/v2/i18n/template"
+	"golang.org/x/text/language"
+)
+
+//go:embed *.json words_*.txt
+var files embed.FS
+
+// Default is the language when nothing else decides, and the reference
+// catalogue every other one is checked against.
+const Default = "fr"
+
+// PluralCategories are CLDR's plural categories, "other" last: the bare key.
+var PluralCategories = []string{"zero", "one", "two", "few", "many", "other"}
+
+// Catalogue is one language's messages.
+type Catalogue struct {
+	// Code is the catalogue's file name ("fr", "en").
+	Code string
+	// Name is the language's own name ("Français").
+	Name string
+	// Dir is "ltr" or "rtl".
+	Dir string
+
+	msgs      map[string]string
+	words     []string
+	localizer *goi18n.Localizer
+}
+
+var (
+	all   map[string]*Catalogue
+	codes []string
+)
+
+func init() {
+	cats, err := load(files)
+	if err != nil {
+		panic(err)
+	}
+	all = cats
+	for code := range cats {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+}
+
+// load reads every catalogue and word list of fsys.
+func load(fsys fs.FS) (map[string]*Catalogue, error) {
+	names, err := fs.Glob(fsys, "*.json")
+	if err != nil {
+		return nil, err
+	}
+	bundle := goi18n.NewBundle(language.Make(Default))
+	cats := map[string]*Catalogue{}
+	for _, f := range names {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
+		}
+		code := strings.TrimSuffix(path.Base(f), ".json")
+		tag, err := language.Parse(code)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
+		}
+		c := &Catalogue{Code: code, Name: m["_name"], Dir: m["_dir"], msgs: m}
+		if c.Dir != "rtl" {
+			c.Dir = "ltr"
+		}
+		if c.Name == "" {
+			c.Name = code
+		}
+		if w, err := fs.ReadFile(fsys, "words_"+code+".txt"); err == nil {
+			c.words = strings.Fields(string(w))
+		}
+		// The probe message names each form by its CLDR category: asking
+		// for it with a count gives the category CLDR chooses.
+		if err := bundle.AddMessages(tag, &goi18n.Message{ID: probeID,
+			Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"}); err != nil {
+			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
+		}
+		c.localizer = goi18n.NewLocalizer(bundle, tag.String())
+		cats[code] = c
+	}
+	if cats[Default] == nil {
+		return nil, fmt.Errorf("i18n: no %s catalogue", Default)
+	}
+	return cats, nil
+}
+
+const probeID = "plural-category"
+
+// Get is the catalogue of code ("fr", "en"), nil when there is none.
+func Get(code string) *Catalogue { return all[code] }
+
+// Lang is the catalogue of code, or the default one.
+func Lang(code string) *Catalogue {
+	if c := all[code]; c != nil {
+		return c
+	}
+	return all[Default]
+}
+
+// For maps a language tag as people and browsers write it ("fr",
+// "fr-FR", "EN", "en_GB") to a catalogue, nil if none.
+func For(tag string) *Catalogue {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if tag == "" || len(tag) > 35 {
+		return nil
+	}
+	if c := all[tag]; c != nil {
+		return c
+	}
+	base, _, _ := strings.Cut(strings.ReplaceAll(tag, "_", "-"), "-")
+	return all[base]
+}
+
+// Codes lists every catalogue's code, sorted.
+func Codes() []string { return append([]string(nil), codes...) }
+
+// T returns the message for key with {0}, {1}, … replaced by args. When
+// the first argument is an integer, the plural form CLDR gives that count
+// in this language is used ("<key>.one", "<key>.few", … or the bare key).
+// A key missing everywhere shows as the key itself (tests catch it).
+func (c *Catalogue) T(key string, args ...any) string {
+	if len(args) > 0 {
+		if n, ok := count(args[0]); ok {
+			if s, ok := c.plural(key, n); ok {
+				return fill(s, args)
+			}
+		}
+	}
+	s, ok := c.Lookup(key)
+	if !ok {
+		return key
+	}
+	return fill(s, args)
+}
+
+// Has reports whether key has a message here or in French.
+func (c *Catalogue) Has(key string) bool {
+	_, ok := c.Lookup(key)
+	return ok
+}
+
+// Lookup is the raw message of key (placeholders left in), falling back to
+// French.
+func (c *Catalogue) Lookup(key string) (string, bool) {
+	if s, ok := c.msgs[key]; ok {
+		return s, true
+	}
+	s, ok := all[Default].msgs[key]
+	return s, ok
+}
+
+// Own is the raw message of key in this catalogue only (no fallback).
+func (c *Catalogue) Own(key string) (string, bool) {
+	s, ok := c.msgs[key]
+	return s, ok
+}
+
+// Keys lists this catalogue's own keys, sorted.
+func (c *Catalogue) Keys() []string {
+	out := make([]string, 0, len(c.msgs))
+	for k := range c.msgs {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// plural is the form of key for n: the catalogue that has key chooses it
+// with its own CLDR rules.
+func (c *Catalogue) plural(key string, n int64) (string, bool) {
+	cat := c
+	if _, ok := c.msgs[key]; !ok {
+		cat = all[Default]
+		if _, ok := cat.msgs[key]; !ok {
+			return "", false
+		}
+	}
+	if form := cat.Category(n); form != "other" {
+		if s, ok := cat.msgs[key+"."+form]; ok {
+			return s, true
+		}
+	}
+	return cat.msgs[key], true
+}
+
+// Category is the CLDR plural category of the integer n in this language:
+// "zero", "one", "two", "few", "many" or "other".
+func (c *Catalogue) Category(n int64) string {
+	if n >= 0 && n < int64(len(c.smallCats())) {
+		return c.smallCats()[n]
+	}
+	return c.category(n)
+}
+
+func (c *Catalogue) category(n int64) string {
+	s, err := c.localizer.Localize(&goi18n.LocalizeConfig{
+		MessageID: probeID, PluralCount: n, TemplateParser: template.IdentityParser{},
+	})
+	if err != nil || s == "" {
+		return "other"
+	}
+	return s
+}
+
+// smallCats caches the categories of 0…999 (every count a page shows).
+var smallCache sync.Map // code → []string
+
+func (c *Catalogue) smallCats() []string {
+	if v, ok := smallCache.Load(c.Code); ok {
+		return v.([]string)
+	}
+	out := make([]string, 1000)
+	for i := range out {
+		out[i] = c.category(int64(i))
+	}
+	smallCache.Store(c.Code, out)
+	return out
+}
+
+// Forms gives a script what it needs to say key for any count: the
+// message of each plural category this language has for key, "other"
+// being the bare key. The script picks the category with the browser's
+// Intl.PluralRules for the page's language (CLDR, like Category).
+func (c *Catalogue) Forms(key string) map[string]string {
+	cat := c
+	if _, ok := c.msgs[key]; !ok {
+		cat = all[Default]
+	}
+	out := map[string]string{}
+	for _, form := range PluralCategories {
+		k := key
+		if form != "other" {
+			k += "." + form
+		}
+		if s, ok := cat.msgs[k]; ok {
+			out[form] = s
+		}
+	}
+	return out
+}
+
+// FormsJSON is Forms as JSON, for a data- attribute.
+func (c *Catalogue) FormsJSON(key string) string {
+	b, _ := json.Marshal(c.Forms(key))
+	return string(b)
+}
+
+// NeededForms is the set of plural categories CLDR gives to whole counts
+// in this language (0 to 9 999: every count Coffre shows stays far below;
+// past it, a missing form falls back to the bare "other" key).
+func (c *Catalogue) NeededForms() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range c.smallCats() {
+		out[f] = true
+	}
+	for n := int64(1000); n < 10000; n++ {
+		out[c.category(n)] = true
+	}
+	return out
+}
+
+// PluralKeys lists the keys of the reference catalogue that have plural
+// forms (a sibling "<key>.<category>"), sorted.
+func PluralKeys() []string {
+	seen := map[string]bool{}
+	for k := range all[Default].msgs {
+		if base, form, ok := splitForm(k); ok && form != "" {
+			seen[base] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// splitForm splits "x.one" into "x" and "one"; form is "" for a key
+// without a category suffix.
+func splitForm(k string) (base, form string, ok bool) {
+	i := strings.LastIndexByte(k, '.')
+	if i < 0 {
+		return k, "", true
+	}
+	for _, f := range PluralCategories[:len(PluralCategories)-1] {
+		if k[i+1:] == f {
+			return k[:i], f, true
+		}
+	}
+	return k, "", true
+}
+
+// IsForm reports whether key is a plural form of another key ("x.one").
+func IsForm(key string) bool {
+	_, form, _ := splitForm(key)
+	return form != ""
+}
+
+// Words is this language's word list for suggested secrets (French when
+// the language has none).
+func (c *Catalogue) Words() []string {
+	if len(c.words) > 0 {
+		return c.words
+	}
+	return all[Default].words
+}
+
+// count reads an integer argument.
+func count(a any) (int64, bool) {
+	switch n := a.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int32:
+		return int64(n), true
+	case uint:
+		return int64(n), true // #nosec G115 -- counts are small
+	case uint32:
+		return int64(n), true
+	case uint64:
+		return int64(n), true // #nosec G115 -- counts are small
+	}
+	return 0, false
+}
+
+// fill replaces {0}, {1}, … in one pass, so that an argument holding
+// "{1}" (a name someone typed) is never filled in turn.
+func fill(s string, args []any) string {
+	if len(args) == 0 || !strings.Contains(s, "{") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		n, err := strconv.Atoi(s[i+1 : i+j])
+		if err != nil || n < 0 || n >= len(args) || s[i+1] == '+' || s[i+1] == '-' {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		fmt.Fprint(&b, args[n])
+		s = s[i+j+1:]
+	}
+}

@@ -1,0 +1,193 @@
+package i18n
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// Every plural message has, in every language, each form CLDR's rules use
+// for that language's whole counts, and no form the language never uses.
+func TestPluralFormsComplete(t *testing.T) {
+	keys := PluralKeys()
+	if len(keys) < 8 {
+		t.Fatalf("only %d plural keys found: %v", len(keys), keys)
+	}
+	for _, code := range Codes() {
+		c := Get(code)
+		need := c.NeededForms()
+		for _, k := range keys {
+			if _, ok := c.Own(k); !ok {
+				t.Errorf("%s: plural message %q missing", code, k)
+				continue
+			}
+			for form := range need {
+				if form == "other" {
+					continue
+				}
+				if _, ok := c.Own(k + "." + form); !ok {
+					t.Errorf("%s: %q has no %q form (CLDR uses it for %s)", code, k, form, examples(c, form))
+				}
+			}
+			for _, form := range PluralCategories[:5] {
+				if _, ok := c.Own(k + "." + form); ok && !need[form] {
+					t.Errorf("%s: %q has a %q form, which %s never uses", code, k, form, code)
+				}
+			}
+		}
+	}
+}
+
+func examples(c *Catalogue, form string) string {
+	var out []string
+	for n := int64(0); n < 200 && len(out) < 4; n++ {
+		if c.Category(n) == form {
+			out = append(out, strconv.FormatInt(n, 10))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// The counts people see: "1 minute", "2 minutes" in French and English,
+// and French 0 is singular (CLDR: i = 0,1).
+func TestPluralCounts(t *testing.T) {
+	for _, tc := range []struct {
+		lang, key string
+		n         int
+		want      string
+	}{
+		{"fr", "error.throttled", 1, "Réessayez dans 1 minute."},
+		{"fr", "error.throttled", 2, "Réessayez dans 2 minutes."},
+		{"en", "error.throttled", 1, "Try again in 1 minute."},
+		{"en", "error.throttled", 2, "Try again in 2 minutes."},
+		{"en", "error.throttled", 0, "Try again in 0 minutes."},
+		{"fr", "papers.pages", 0, "0 page"},
+		{"fr", "papers.pages", 1, "1 page"},
+		{"fr", "papers.pages", 21, "21 pages"},
+		{"en", "papers.pages", 1, "1 page"},
+		{"en", "papers.pages", 3, "3 pages"},
+	} {
+		if got := Get(tc.lang).T(tc.key, tc.n); !strings.Contains(got, tc.want) {
+			t.Errorf("%s %s(%d) = %q, want it to contain %q", tc.lang, tc.key, tc.n, got, tc.want)
+		}
+	}
+}
+
+// A language with more forms is written with more keys and gets them:
+// Arabic (zero, one, two, few, many, other) and Ukrainian (one, few, many).
+func TestPluralManyForms(t *testing.T) {
+	fsys := fstest.MapFS{
+		"fr.json": {Data: []byte(`{"_name":"Français","_dir":"ltr","n":"{0} pages","n.one":"{0} page"}`)},
+		"ar.json": {Data: []byte(`{"_name":"العربية","_dir":"rtl","n":"other {0}","n.zero":"zero {0}","n.one":"one {0}","n.two":"two {0}","n.few":"few {0}","n.many":"many {0}"}`)},
+		"uk.json": {Data: []byte(`{"_name":"Українська","_dir":"ltr","n":"other {0}","n.one":"one {0}","n.few":"few {0}","n.many":"many {0}"}`)},
+	}
+	cats, err := load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := all
+	all = cats
+	defer func() { all = saved }()
+	for _, tc := range []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{"ar", 0, "zero 0"}, {"ar", 1, "one 1"}, {"ar", 2, "two 2"}, {"ar", 3, "few 3"}, {"ar", 10, "few 10"},
+		{"ar", 11, "many 11"}, {"ar", 99, "many 99"}, {"ar", 100, "other 100"}, {"ar", 103, "few 103"},
+		{"uk", 1, "one 1"}, {"uk", 21, "one 21"}, {"uk", 2, "few 2"}, {"uk", 24, "few 24"}, {"uk", 5, "many 5"},
+		{"uk", 11, "many 11"}, {"uk", 12, "many 12"},
+		{"fr", 0, "0 page"}, {"fr", 2, "2 pages"},
+	} {
+		if got := cats[tc.lang].T("n", tc.n); got != tc.want {
+			t.Errorf("%s n(%d) = %q, want %q", tc.lang, tc.n, got, tc.want)
+		}
+	}
+	need := cats["ar"].NeededForms()
+	var forms []string
+	for f := range need {
+		forms = append(forms, f)
+	}
+	sort.Strings(forms)
+	if strings.Join(forms, ",") != "few,many,one,other,two,zero" {
+		t.Errorf("Arabic needs %v", forms)
+	}
+	if f := cats["uk"].Forms("n"); len(f) != 4 || f["few"] != "few {0}" {
+		t.Errorf("Ukrainian forms for scripts: %v", f)
+	}
+}
+
+// No message says "1 minutes": every message filled with the count 1
+// reads in the singular (a plural noun right after "1" is a missing
+// ".one" form). A heuristic: "fois" and "mois" are the same in both
+// numbers, and a few verbs and pronouns ending in s follow a {0} that is a
+// name, not a count ("{0} asks you", "{0} vous demande").
+func TestNoOnePlural(t *testing.T) {
+	onePlural := regexp.MustCompile(`(^|[^0-9,.])1 ([\p{L}]+[sx])\b`)
+	invariable := map[string]bool{"fois": true, "mois": true, "is": true, "has": true, "was": true,
+		"asks": true, "ends": true, "expires": true, "vous": true}
+	for _, code := range Codes() {
+		c := Get(code)
+		for _, k := range c.Keys() {
+			if strings.HasPrefix(k, "_") || IsForm(k) {
+				continue
+			}
+			s := c.T(k, 1, "X", "Y", "Z", "W")
+			for _, m := range onePlural.FindAllStringSubmatch(s, -1) {
+				if !invariable[strings.ToLower(m[2])] {
+					t.Errorf("%s: %q with 1 reads %q", code, k, s)
+				}
+			}
+		}
+	}
+}
+
+// Arguments are filled in one pass: a name holding "{1}" stays as typed.
+func TestFillOnePass(t *testing.T) {
+	if got := fill("{0} et {1}", []any{"{1}", "Awa"}); got != "{1} et Awa" {
+		t.Fatalf("fill = %q", got)
+	}
+	if got := fill("{0} {9} {x} {", []any{"a"}); got != "a {9} {x} {" {
+		t.Fatalf("fill = %q", got)
+	}
+}
+
+// Each language has its own word list for suggested secrets, in its own
+// words: English words for English.
+func TestWordLists(t *testing.T) {
+	fr, en := Get("fr").Words(), Get("en").Words()
+	if len(fr) < 2048 || len(en) < 2048 {
+		t.Fatalf("word lists: fr %d, en %d words (at least 2048 each)", len(fr), len(en))
+	}
+	inFR := map[string]bool{}
+	for _, w := range fr {
+		inFR[w] = true
+	}
+	shared := 0
+	seen := map[string]bool{}
+	for _, w := range en {
+		if seen[w] {
+			t.Errorf("en: %q twice", w)
+		}
+		seen[w] = true
+		if !regexp.MustCompile(`^[a-z]{3,9}$`).MatchString(w) {
+			t.Errorf("en: %q is not 3 to 9 lower-case letters", w)
+		}
+		if inFR[w] {
+			shared++
+		}
+	}
+	// Words such as "table" or "piano" are both; a list of French words
+	// would share most.
+	if shared > len(en)/10 {
+		t.Errorf("%d of the %d English words are in the French list", shared, len(en))
+	}
+	for _, w := range []string{"apple", "garden", "water", "kitten"} {
+		if !seen[w] {
+			t.Errorf("en: common word %q missing", w)
+		}
+	}
+}

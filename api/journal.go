@@ -121,7 +121,7 @@ func (s *server) export(c *gin.Context) {
 		h.Set("Content-Type", "application/zip")
 		h.Set("Content-Disposition", attachment("coffre-export-"+string(format)+".zip"))
 	}}
-	err := s.v.Export(c.Request.Context(), principal(c), lw, format)
+	err := s.v.Export(c.Request.Context(), principal(c), lw, format, apiLoc(c).T("export.readme"))
 	if err != nil && !lw.started {
 		writeError(c, s.log, err)
 		return

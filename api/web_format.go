@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -80,9 +81,17 @@ func (l loc) CategoryIcon(id string) string {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// DocTitle is a paper's title; a title that is only its type's name (as
-// a helper's deposit is titled) is said in the reader's language.
+// DocTitle is a paper's title; a title Coffre gave (its type's name, as a
+// helper's paper is titled, or a generic title) is said in the reader's
+// language.
 func (l loc) DocTitle(d vault.Document) string {
+	for _, key := range []string{"drop.untypedtitle", "api.defaulttitle"} {
+		for _, code := range catalogueCodes {
+			if s, ok := i18n.Get(code).Own(key); ok && s == d.Title {
+				return l.T(key)
+			}
+		}
+	}
 	if t, ok := vault.DocTypeByID(d.Type); ok {
 		for _, lab := range t.Label {
 			if strings.EqualFold(lab, d.Title) {

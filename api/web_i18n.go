@@ -61,6 +61,18 @@ func (l loc) domainLang() string {
 	return langEN
 }
 
+// AccountLangs are the languages an account's messages can be in, each
+// named in itself (from its catalogue's "_name").
+func (l loc) AccountLangs() []*catalogue {
+	var out []*catalogue
+	for _, code := range catalogueCodes {
+		if k, ok := knownLang(code); ok && k == code {
+			out = append(out, i18n.Get(code))
+		}
+	}
+	return out
+}
+
 // Other languages, for the switch.
 func (l loc) Others() []*catalogue {
 	var out []*catalogue

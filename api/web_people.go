@@ -14,8 +14,9 @@ import (
 // a helper is shown of a link, the pictograms of document types.
 
 // untypedDropTitle titles a helper's paper of no known type (in the
-// service's default language, like typed titles).
-const untypedDropTitle = "Papier reçu par un lien d'envoi"
+// service's default language, like typed titles; DocTitle says it in the
+// reader's).
+var untypedDropTitle = locFor(webDefaultLang).T("drop.untypedtitle")
 
 // TypeCategory is the category of a document type ("other" if unknown).
 func (l loc) TypeCategory(id string) string {

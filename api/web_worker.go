@@ -218,7 +218,7 @@ func (s *server) webDossier(c *gin.Context) {
 	}
 	lw := &lazyWriter{c: c, header: func(h http.Header) {
 		h.Set("Content-Type", "application/pdf")
-		h.Set("Content-Disposition", attachment(safeFilename("dossier "+who.Name+" "+profile, ".pdf")))
+		h.Set("Content-Disposition", attachment(safeFilename(webLang(c).T("person.dossierfile", who.Name, profile), ".pdf")))
 	}}
 	_, err = s.convert(ctx, "download", inputs, converter.Options{Profile: profile}, lw)
 	if err != nil && !lw.started {

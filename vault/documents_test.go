@@ -139,7 +139,7 @@ func TestOpenDamagedPayload(t *testing.T) {
 		t.Fatalf("flipped byte: %v, want seal.ErrPayload", err)
 	}
 	var buf bytes.Buffer
-	if err := e.svc.Export(ctx, owner, &buf, vault.ExportPDF); !errors.Is(err, vault.ErrCorrupt) {
+	if err := e.svc.Export(ctx, owner, &buf, vault.ExportPDF, "README"); !errors.Is(err, vault.ErrCorrupt) {
 		t.Fatalf("export of damaged payload: %v, want ErrCorrupt", err)
 	}
 	if err := e.blobs.Put(ctx, key, bytes.NewReader(stored[:len(stored)-70000]), -1); err != nil {
@@ -154,7 +154,7 @@ func TestOpenDamagedPayload(t *testing.T) {
 	if _, err := readDoc(t, e.svc, owner, d.ID); !errors.Is(err, vault.ErrCorrupt) || !errors.Is(err, blob.ErrNotExist) {
 		t.Fatalf("missing payload: %v, want ErrCorrupt", err)
 	}
-	if err := e.svc.Export(ctx, owner, io.Discard, vault.ExportAge); !errors.Is(err, vault.ErrCorrupt) {
+	if err := e.svc.Export(ctx, owner, io.Discard, vault.ExportAge, "README"); !errors.Is(err, vault.ErrCorrupt) {
 		t.Fatalf("export with missing payload: %v", err)
 	}
 }
@@ -163,13 +163,13 @@ func TestExportInvalid(t *testing.T) {
 	e := newEnv(t, localBackend, nil, nil)
 	ctx := testCtx(t)
 	owner, w := e.owner(t), e.worker(t)
-	if err := e.svc.Export(ctx, owner, io.Discard, "tar"); !errors.Is(err, vault.ErrInvalid) {
+	if err := e.svc.Export(ctx, owner, io.Discard, "tar", "README"); !errors.Is(err, vault.ErrInvalid) {
 		t.Fatalf("bad format: %v", err)
 	}
-	if err := e.svc.Export(ctx, w, io.Discard, vault.ExportPDF); !errors.Is(err, vault.ErrInvalid) {
+	if err := e.svc.Export(ctx, w, io.Discard, vault.ExportPDF, "README"); !errors.Is(err, vault.ErrInvalid) {
 		t.Fatalf("worker export: %v", err)
 	}
-	if err := e.svc.Export(ctx, nil, io.Discard, vault.ExportPDF); !errors.Is(err, vault.ErrInvalid) {
+	if err := e.svc.Export(ctx, nil, io.Discard, vault.ExportPDF, "README"); !errors.Is(err, vault.ErrInvalid) {
 		t.Fatalf("nil principal: %v", err)
 	}
 	if _, err := e.svc.List(ctx, nil); !errors.Is(err, vault.ErrInvalid) {

@@ -66,27 +66,14 @@ type ManifestEntry struct {
 	AgeSHA256 string `json:"age_sha256,omitempty"`
 }
 
-const exportReadme = `Coffre export — fichiers chiffrés age / age-encrypted files
-
-Chaque document est un fichier age standard. Pour le déchiffrer avec l'outil
-age (https://age-encryption.org) :
-Each document is a standard age file. To decrypt it with the age tool:
-
-    age -d -i identity.txt -o document.pdf documents/<fichier>.pdf.age
-
-identity.txt contient votre clé et la clé de chaque document : gardez-le
-secret. identity.txt holds your key and every document key: keep it secret.
-manifest.json liste les documents (titre, catégorie, empreinte SHA-256).
-journal-checkpoint.txt est la preuve signée de votre journal à cette date.
-journal-checkpoint.txt is the signed proof of your journal at this date.
-`
 
 // Export writes all of the owner's documents to w as a zip archive, streamed
-// with bounded memory. If it fails midway the archive is incomplete and the
+// with bounded memory, with readme (how to open the archive, in the owner's
+// words: the edge gives it) as README.txt of an age export. If it fails midway the archive is incomplete and the
 // error says why. Errors: ErrInvalid (not an owner, unknown format),
 // ErrCorrupt (a payload missing or damaged), ErrConfirmRequired (the age
 // format, which holds the owner's identity, for an unconfirmed owner).
-func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, format ExportFormat) error {
+func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, format ExportFormat, readme string) error {
 	if err := requireOwner(owner); err != nil {
 		return err
 	}
@@ -149,7 +136,7 @@ func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, for
 		if err := writeSmall(zw, "identity.txt", []byte(strings.Join(keys, "\n")+"\n"), m.Exported); err != nil {
 			return err
 		}
-		if err := writeSmall(zw, "README.txt", []byte(exportReadme), m.Exported); err != nil {
+		if err := writeSmall(zw, "README.txt", []byte(readme), m.Exported); err != nil {
 			return err
 		}
 	}

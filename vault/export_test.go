@@ -60,7 +60,7 @@ func exportFor(t *testing.T, mk backend, format vault.ExportFormat) *exportFixtu
 	e.add(t, e.owner(t).ID(), "not mine", []byte("other"))
 
 	var buf bytes.Buffer
-	if err := e.svc.Export(ctx, f.owner, &buf, format); err != nil {
+	if err := e.svc.Export(ctx, f.owner, &buf, format, "README"); err != nil {
 		t.Fatalf("Export: %v", err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))

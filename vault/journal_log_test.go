@@ -450,7 +450,7 @@ func TestJournalCheckpointInExport(t *testing.T) {
 	jo := newJournalOwner(t)
 	ctx := testCtx(t)
 	var buf bytes.Buffer
-	if err := jo.in.svc.Export(ctx, jo.owner, &buf, vault.ExportPDF); err != nil {
+	if err := jo.in.svc.Export(ctx, jo.owner, &buf, vault.ExportPDF, "README"); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))

@@ -95,7 +95,7 @@ func TestJournalStory(t *testing.T) {
 	}
 	in.mustRead(t, owner, tax, "avis")
 	step()
-	if err := in.svc.Export(ctx, owner, io.Discard, vault.ExportPDF); err != nil {
+	if err := in.svc.Export(ctx, owner, io.Discard, vault.ExportPDF, "README"); err != nil {
 		t.Fatal(err)
 	}
 	step()

@@ -25,7 +25,7 @@ import (
 func ownerIdentity(t *testing.T, svc *vault.Service, p *vault.Principal) *age.X25519Identity {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := svc.Export(testCtx(t), p, &buf, vault.ExportAge); err != nil {
+	if err := svc.Export(testCtx(t), p, &buf, vault.ExportAge, "README"); err != nil {
 		t.Fatalf("Export age: %v", err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))

@@ -236,7 +236,7 @@ func testStorageRoundTrip(t *testing.T, mk backend, srv *testenv.MinIOServer) {
 
 	// Export reads through the bucket too.
 	var zip bytes.Buffer
-	if err := e.svc.Export(ctx, owner, &zip, vault.ExportPDF); err != nil {
+	if err := e.svc.Export(ctx, owner, &zip, vault.ExportPDF, "README"); err != nil {
 		t.Fatalf("Export: %v", err)
 	}
 

@@ -42,7 +42,7 @@ func TestStolenSessionNeedsConfirmation(t *testing.T) {
 	}
 	refused := map[string]func() error{
 		"new recovery code": func() error { _, err := in.svc.NewRecoveryCode(ctx, p); return err },
-		"export age":        func() error { return in.svc.Export(ctx, p, io.Discard, vault.ExportAge) },
+		"export age":        func() error { return in.svc.Export(ctx, p, io.Discard, vault.ExportAge, "README") },
 		"delete account":    func() error { return in.svc.DeleteAccount(ctx, p) },
 		"assisted recovery": func() error { return in.svc.SetAssistedRecovery(ctx, p, org.ID) },
 		"set storage":       func() error { _, err := in.svc.SetOwnerStorage(ctx, p, vault.StorageSettings{}); return err },
@@ -56,7 +56,7 @@ func TestStolenSessionNeedsConfirmation(t *testing.T) {
 		}
 	}
 	// What the session may always do: its own papers, the plain export.
-	if err := in.svc.Export(ctx, p, io.Discard, vault.ExportPDF); err != nil {
+	if err := in.svc.Export(ctx, p, io.Discard, vault.ExportPDF, "README"); err != nil {
 		t.Fatalf("PDF export: %v", err)
 	}
 	if _, err := in.svc.Login(ctx, "sudo.owner", []byte(goodSecret), ""); err != nil {
@@ -89,14 +89,14 @@ func TestStolenSessionNeedsConfirmation(t *testing.T) {
 	if !p.IsConfirmed() {
 		t.Fatal("confirmed session not seen as confirmed")
 	}
-	if err := in.svc.Export(ctx, p, io.Discard, vault.ExportAge); err != nil {
+	if err := in.svc.Export(ctx, p, io.Discard, vault.ExportAge, "README"); err != nil {
 		t.Fatalf("age export once confirmed: %v", err)
 	}
 	d.clock.Add(vault.ConfirmWindow)
 	if p = stolen(); p.IsConfirmed() {
 		t.Fatal("confirmation outlived its 5 minutes")
 	}
-	if err := in.svc.Export(ctx, p, io.Discard, vault.ExportAge); !errors.Is(err, vault.ErrConfirmRequired) {
+	if err := in.svc.Export(ctx, p, io.Discard, vault.ExportAge, "README"); !errors.Is(err, vault.ErrConfirmRequired) {
 		t.Fatalf("age export 5 minutes later = %v", err)
 	}
 	// Another owner's session is not confirmed by this one.

@@ -61,7 +61,7 @@ func exportFixture(t *testing.T, dir string) (string, map[string][]byte) {
 		t.Fatal(err)
 	}
 	var zbuf bytes.Buffer
-	if err := v.Export(ctx, p, &zbuf, vault.ExportAge); err != nil {
+	if err := v.Export(ctx, p, &zbuf, vault.ExportAge, "README"); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := zip.NewReader(bytes.NewReader(zbuf.Bytes()), int64(zbuf.Len()))

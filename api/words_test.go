@@ -1,0 +1,118 @@
+package api
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffre/coffre/api/i18n"
+	"github.com/coffre/coffre/vault"
+)
+
+// One vocabulary: the words the catalogues retired for a paper, an upload
+// link and sharing. French says "papier", "lien d'envoi", "partage"; English
+// "paper", "upload link", "sharing".
+var retiredWords = map[string]*regexp.Regexp{
+	"fr": regexp.MustCompile(`(?i)\bdocuments?\b|lien de dépôt|\bdépôts?\b|\bdépos|\bconsentements?\b|\bautorisations?\b`),
+	"en": regexp.MustCompile(`(?i)\bdocuments?\b|\bdrop links?\b|\bdeposit|\bdropped\b|\bconsents?\b|\bpermissions?\b`),
+}
+
+// Contractions a message built from parts gets wrong: "de le", "à les",
+// "de un", "de Amina"; "a upload" (the same check as notify's).
+var missingContraction = map[string]*regexp.Regexp{
+	"fr": regexp.MustCompile(`(?i)(?:^|\s)(?:(?:de|à) (?:le|les)\b|de (?:un|une)\b|(?:de|que|je|ne|se|me|te|le|la) [aeiouyàâäéèêëîïôöûü])`),
+	"en": regexp.MustCompile(`(?i)(?:^|\s)a [aeio]`),
+}
+
+// No catalogue message uses a retired word (the zip folder "documents/" of
+// an export is a name, not a word).
+func TestRetiredWords(t *testing.T) {
+	for code, re := range retiredWords {
+		c := i18n.Get(code)
+		for _, k := range c.Keys() {
+			v, _ := c.Own(k)
+			if m := re.FindString(strings.ReplaceAll(v, "documents/", "")); m != "" {
+				t.Errorf("%s: %q says %q: %q", code, k, m, v)
+			}
+		}
+	}
+}
+
+// journalFixtures are events of every kind, by every kind of actor, with
+// names and titles that start with a vowel or an article.
+func journalFixtures(t *testing.T, at time.Time) []vault.Event {
+	var out []vault.Event
+	for _, kind := range journalKinds(t) {
+		for _, e := range []vault.Event{
+			{ActorKind: vault.ActorOwner},
+			{ActorKind: vault.ActorWorker, ActorName: "Amina", OrgName: "Emmaüs Connect", Target: "Le Relais",
+				DocumentType: "acte-naissance", DocumentTitle: "Acte 1990", Detail: "Aide au logement"},
+			{ActorKind: vault.ActorWorker, DocumentType: "avis-impot"},
+			{ActorKind: vault.ActorHelper, DocumentTitle: "Attestation", Detail: "Emploi"},
+			{ActorKind: vault.ActorSystem, Target: "Élodie"},
+			{ActorKind: vault.ActorOwner, DocumentType: "carte-identite", Detail: "2031-05-04"},
+		} {
+			e.Kind, e.At = kind, at
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Every journal line, in every language, is a sentence of the catalogue:
+// no key, no placeholder left, no missing contraction, no retired word,
+// and French and English differ.
+func TestJournalWords(t *testing.T) {
+	now := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
+	for _, e := range journalFixtures(t, now.Add(-time.Hour)) {
+		fr, en := locFor("fr").EventText(e, now), locFor("en").EventText(e, now)
+		if fr == en {
+			t.Errorf("%s: the same in French and English: %q", e.Kind, fr)
+		}
+		for lang, s := range map[string]string{"fr": fr, "en": en} {
+			if strings.Contains(s, "{") || strings.Contains(s, "ev.") || (strings.Contains(e.Kind, "-") && strings.Contains(s, e.Kind)) {
+				t.Errorf("%s %s: unfinished line %q", lang, e.Kind, s)
+			}
+			if m := missingContraction[lang].FindString(s); m != "" {
+				t.Errorf("%s %s: %q in %q", lang, e.Kind, m, s)
+			}
+			if m := retiredWords[lang].FindString(s); m != "" {
+				t.Errorf("%s %s: retired word %q in %q", lang, e.Kind, m, s)
+			}
+		}
+	}
+}
+
+// What the journal says, word for word, for a few events.
+func TestEventText(t *testing.T) {
+	now := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 3, 3, 13, 2, 0, 0, time.UTC) // 14 h 02 in Paris
+	viewed := vault.Event{At: at, Kind: vault.EventDocumentViewed, ActorKind: vault.ActorWorker, ActorName: "Mme Morel",
+		OrgName: "CCAS de Roubaix", DocumentType: "avis-impot"}
+	for _, c := range []struct {
+		e          vault.Event
+		lang, want string
+	}{
+		{viewed, "fr", "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt, le 3 mars à 14 h 02"},
+		{viewed, "en", "CCAS de Roubaix — Mme Morel opened your tax notice, on March 3 at 14:02"},
+		{vault.Event{At: time.Date(2025, 8, 1, 6, 5, 0, 0, time.UTC), Kind: vault.EventLogin, ActorKind: vault.ActorOwner}, "fr",
+			"Vous vous êtes connecté, le 1er août 2025 à 8 h 05"},
+		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "en",
+			"Someone sent your paper “Photos” through the upload link “CAF”, on March 3 at 14:02"},
+		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "fr",
+			"Quelqu'un a envoyé votre papier « Photos » par le lien d'envoi « CAF », le 3 mars à 14 h 02"},
+		{vault.Event{At: at, Kind: vault.EventDocumentExpiry, ActorKind: vault.ActorOwner, DocumentType: "carte-identite",
+			DocumentTitle: "Carte d'identité", Detail: "2031-05-04"}, "fr",
+			"Vous avez changé la date de fin de validité pour votre carte d'identité : 4 mai 2031, le 3 mars à 14 h 02"},
+		{vault.Event{At: at, Kind: vault.EventDocumentExpiry, ActorKind: vault.ActorOwner, DocumentType: "carte-identite"}, "en",
+			"You changed the end-of-validity date of your identity card: no date, on March 3 at 14:02"},
+		{vault.Event{At: at, Kind: vault.EventRequestAccepted, ActorKind: vault.ActorOwner}, "fr",
+			"Vous avez accepté la demande envoyée par un travailleur social, le 3 mars à 14 h 02"},
+		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars à 14 h 02"},
+	} {
+		if got := locFor(c.lang).EventText(c.e, now); got != c.want {
+			t.Errorf("%s %s =\n %q\nwant\n %q", c.lang, c.e.Kind, got, c.want)
+		}
+	}
+}

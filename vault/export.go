@@ -66,7 +66,6 @@ type ManifestEntry struct {
 	AgeSHA256 string `json:"age_sha256,omitempty"`
 }
 
-
 // Export writes all of the owner's documents to w as a zip archive, streamed
 // with bounded memory, with readme (how to open the archive, in the owner's
 // words: the edge gives it) as README.txt of an age export. If it fails midway the archive is incomplete and the

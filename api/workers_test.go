@@ -249,7 +249,7 @@ func TestRequestByIdentifierTellsNothing(t *testing.T) {
 	}
 	var j struct{ Events []struct{ Text string } }
 	want(t, owner.get(t, "/api/v1/journal"), 200, "journal").json(t, &j)
-	said := "CCAS de Roubaix — Mme Morel vous a demandé des documents (Dossier RSA) avec votre identifiant"
+	said := "CCAS de Roubaix — Mme Morel vous a demandé des papiers (Dossier RSA) avec votre identifiant"
 	if n := countTexts(j.Events, said); n != 1 {
 		t.Fatalf("journal of the new vault says %q %d times: %+v", said, n, j.Events)
 	}

@@ -1,13 +1,20 @@
 package api
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coffre/coffre/api/i18n"
+	"github.com/coffre/coffre/converter"
+	"github.com/coffre/coffre/internal/testenv"
 	"github.com/coffre/coffre/vault"
+	"github.com/coffre/coffre/vault/seal"
 )
 
 // One vocabulary: the words the catalogues retired for a paper, an upload
@@ -114,5 +121,76 @@ func TestEventText(t *testing.T) {
 		if got := locFor(c.lang).EventText(c.e, now); got != c.want {
 			t.Errorf("%s %s =\n %q\nwant\n %q", c.lang, c.e.Kind, got, c.want)
 		}
+	}
+}
+
+// The recovery sheet is written in the person's language, with the
+// identifier as she typed it (pdftotext reads it back).
+func TestRecoverySheetWords(t *testing.T) {
+	tool := testenv.Tool(t, "pdftotext")
+	code, err := seal.NewRecoveryCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lang, want := range map[string][]string{
+		"fr": {"Coffre — feuille de secours", "Votre identifiant :", "Tous vos papiers sont gardés."},
+		"en": {"Coffre — recovery sheet", "Your identifier:", "All your papers are kept."},
+	} {
+		var buf bytes.Buffer
+		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "sheet.pdf")
+		if err := os.WriteFile(f, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(tool, "-layout", f, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		text := string(out)
+		for _, w := range append(want, "06 12 34 56 78", code.String()) {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s sheet lacks %q:\n%s", lang, w, text)
+			}
+		}
+	}
+}
+
+// The suggested secret and the portal names follow the page's language.
+func TestSuggestionAndPortalsFollowLanguage(t *testing.T) {
+	for _, code := range []string{"fr", "en"} {
+		l := locFor(code)
+		list := map[string]bool{}
+		for _, w := range l.c.Words() {
+			list[w] = true
+		}
+		other := map[string]bool{}
+		for _, w := range locFor(map[string]string{"fr": "en", "en": "fr"}[code]).c.Words() {
+			other[w] = !list[w]
+		}
+		foreign := 0
+		for range 20 {
+			for _, w := range strings.Fields(l.suggestion()) {
+				if !list[w] {
+					t.Fatalf("%s: suggested word %q is not in the %s list", code, w, code)
+				}
+				if other[w] {
+					foreign++
+				}
+			}
+		}
+		if foreign > 0 {
+			t.Errorf("%s: %d suggested words of the other language", code, foreign)
+		}
+	}
+	for _, p := range converter.Profiles() {
+		fr, en := locFor("fr").Portal(p), locFor("en").Portal(p)
+		if fr == "" || en == "" || (p.ID == "generic" && fr == en) {
+			t.Errorf("portal %s: %q / %q", p.ID, fr, en)
+		}
+	}
+	if got := locFor("en").Portal(converter.Profiles()[0]); !strings.HasPrefix(got, "Any site") {
+		t.Errorf("the generic portal in English: %q", got)
 	}
 }

@@ -481,12 +481,12 @@ func TestWorkerJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	worker.open(srv.URL + "/pro")
-	// The request says so, and a message (in the worker's account language,
-	// French here) tells it.
+	// The request says so, and a message (in the language of the page the
+	// worker reads it on, English here) tells it.
 	if got := worker.text("main"); !strings.Contains(got, "sharing stopped on") {
 		t.Errorf("the request does not say the share ended: %q", got)
 	}
-	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-message]')].map(e => e.innerText).join('|')`); !strings.Contains(got, "a arrêté de partager ses papiers avec vous le") {
+	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-message]')].map(e => e.innerText).join('|')`); !strings.Contains(got, "stopped sharing papers with you on") {
 		t.Errorf("the worker has no message about the share ending: %q", got)
 	}
 	worker.check("journey-worker-told", true) // README: docs/screenshots/worker.png

@@ -238,6 +238,11 @@ func TestOwnerWords(t *testing.T) {
 	if got := w.text("main p strong"); got != "06 12 34 56 78" {
 		t.Errorf("the sheet shows the identifier as %q, typed 06 12 34 56 78", got)
 	}
+	// Kept as typed: the account page says it so too.
+	w.open(srv.URL + "/account")
+	if got := w.text("main p strong"); got != "06 12 34 56 78" {
+		t.Errorf("the account page shows the identifier as %q, typed 06 12 34 56 78", got)
+	}
 	w.open(srv.URL + "/papers/add")
 	w.photo(`label[for=camera]`, photos[0])
 	w.tap("details summary")
@@ -255,7 +260,7 @@ func TestOwnerWords(t *testing.T) {
 			t.Errorf("journal says %q: %s", bad, got)
 		}
 	}
-	if !strings.Contains(got, "Vous avez changé la date de fin de validité pour le papier « Mon contrat »") {
+	if !strings.Contains(got, "Vous avez changé la date de fin de validité pour votre papier « Mon contrat » : 31 mai 2031") {
 		t.Errorf("journal does not tell the new date: %s", got)
 	}
 }

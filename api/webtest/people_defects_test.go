@@ -171,7 +171,7 @@ func TestWorkerStaleDownload(t *testing.T) {
 	if got := worker.seen(); !strings.Contains(got, "sharing stopped on") {
 		t.Errorf("the request does not say the share ended: %q", got)
 	}
-	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-message]')].map(e => e.innerText).join('|')`); !strings.Contains(got, "a arrêté de partager ses papiers avec vous le") {
+	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-message]')].map(e => e.innerText).join('|')`); !strings.Contains(got, "stopped sharing papers with you on") {
 		t.Errorf("the worker has no message about the share ending: %q", got)
 	}
 

@@ -20,7 +20,12 @@
 // No message holds document content or a token (drop links are never
 // linked), and a document's title only when its owner allowed titles
 // (Settings.AllowTitles); otherwise documents are named by their type.
-// Messages are in the owner's language (French or English).
+// Messages are said from the catalogue (package api/i18n, keys "notify.*")
+// in the recipient's language (the settings', else the account's); the
+// inbox keeps the facts and says them again in the language of the page
+// that shows them (InboxIn). A worker's reads of one paper in one (Paris)
+// day are one message: the inbox shows them as one ("3 fois aujourd'hui"),
+// e-mail and push send the first only.
 //
 // # Channels
 //

@@ -131,17 +131,3 @@ func cloneLabels(m map[string]string) map[string]string {
 	}
 	return out
 }
-
-// docTypeLabel is a type's label in lang (French by default), or "".
-func docTypeLabel(id, lang string) string {
-	_, types := catalogue()
-	for _, t := range types {
-		if t.ID == id {
-			if l := t.Label[lang]; l != "" {
-				return l
-			}
-			return t.Label["fr"]
-		}
-	}
-	return ""
-}

@@ -378,11 +378,11 @@ func count(a any) (int64, bool) {
 	case int32:
 		return int64(n), true
 	case uint:
-		return int64(n), true // #nosec G115 -- counts are small
+		return int64(n), true
 	case uint32:
 		return int64(n), true
 	case uint64:
-		return int64(n), true // #nosec G115 -- counts are small
+		return int64(n), true
 	}
 	return 0, false
 }

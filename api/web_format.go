@@ -49,11 +49,11 @@ func (l loc) DocType(id string) string {
 	return id
 }
 
-// Size says a byte count ("350 Ko").
+// Size says a byte count ("350 Ko", "1,5 Mo").
 func (l loc) Size(n int64) string {
 	switch {
 	case n >= 1<<20:
-		return l.T("fmt.mb", strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64))
+		return l.T("fmt.mb", strings.Replace(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".", l.T("fmt.decimal"), 1))
 	case n >= 1<<10:
 		return l.T("fmt.kb", n>>10)
 	}

@@ -26,7 +26,7 @@
   // A message that counts comes as its plural forms (JSON): the form for
   // the first argument is chosen as the server would (app.js).
   function fill(s, args) {
-    if (s && s.charAt(0) === '{' && window.coffrePlural) s = window.coffrePlural(s, args[0]);
+    if (s && s.slice(0, 2) === '{"' && window.coffrePlural) s = window.coffrePlural(s, args[0]);
     for (var i = 0; i < args.length; i++) s = s.split('{' + i + '}').join(String(args[i]));
     return s;
   }

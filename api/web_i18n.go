@@ -49,8 +49,9 @@ func (l loc) Lang() string { return l.c.Code }
 // Dir is "ltr" or "rtl".
 func (l loc) Dir() string { return l.c.Dir }
 
-// domainLang is the language the vault and the converter speak to this
-// person: they know French and English.
+// domainLang is the language of the data the vault still holds in two
+// languages (the names of paper types and categories, vault/catalogue.json)
+// and of an owner's account: French or English, English for any other.
 func (l loc) domainLang() string {
 	if l.c.Code == langEN {
 		return langEN

@@ -91,7 +91,7 @@ func TestDisabledWorkerRefusedOnEveryInstance(t *testing.T) {
 	if _, err := in2.svc.UnlockWorker(ctx, w.ID(), []byte(goodSecret)); !errors.Is(err, vault.ErrWrongSecret) {
 		t.Fatalf("instance 2, unlock of the disabled worker: %v, want ErrWrongSecret", err)
 	}
-	if n := countContaining(journalTexts(t, in2, owner), vault.EventWorkerDisabled+": Mme Morel"); n != 1 {
+	if n := countContaining(journalTexts(t, in2, owner), vault.EventWorkerDisabled+": CCAS de Roubaix — Mme Morel"); n != 1 {
 		t.Fatalf("owner's journal tells of the suspension %d times:\n%s", n, strings.Join(journalTexts(t, in2, owner), "\n"))
 	}
 	ws, err := in2.svc.Workers(ctx, "")
@@ -166,7 +166,7 @@ func TestRemovedMemberReadsNothing(t *testing.T) {
 	}
 	in2.mustRead(t, other, shared, "pour le CCAS")
 	texts := journalTexts(t, in1, owner)
-	if n := countContaining(texts, vault.EventMemberRemoved+": CCAS de Roubaix | Mme Morel"); n != 1 {
+	if n := countContaining(texts, vault.EventMemberRemoved+": CCAS de Roubaix | CCAS de Roubaix — Mme Morel"); n != 1 {
 		t.Fatalf("owner's journal tells of the removal %d times:\n%s", n, strings.Join(texts, "\n"))
 	}
 }

@@ -28,7 +28,7 @@ func openPostgres(t testing.TB) *meta.Postgres {
 
 func openPostgresURL(t testing.TB, url string) *meta.Postgres {
 	t.Helper()
-	s, err := meta.OpenPostgres(context.Background(), url)
+	s, err := meta.OpenPostgres(context.Background(), url, meta.WithRowKey(testRowKey))
 	if err != nil {
 		t.Fatalf("OpenPostgres: %v", err)
 	}
@@ -74,7 +74,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = meta.OpenPostgres(ctx, url) })
+		wg.Go(func() { stores[i], errs[i] = meta.OpenPostgres(ctx, url, meta.WithRowKey(testRowKey)) })
 	}
 	wg.Wait()
 	for i := range n {

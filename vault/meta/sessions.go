@@ -27,35 +27,31 @@ type Session struct {
 	ConfirmedAt time.Time
 }
 
-// CreateSession inserts a session. A duplicate token hash is ErrConflict.
-func (o *ops) CreateSession(ctx context.Context, s Session) error {
-	if s.TokenHash == "" || s.PrincipalID == "" || len(s.IdentityWrap) == 0 {
-		return errors.New("meta: create session: missing field")
-	}
-	if s.Kind != RecipientOwner && s.Kind != RecipientWorker {
-		return fmt.Errorf("meta: create session: bad kind %q", s.Kind)
-	}
-	_, err := o.exec(ctx, "create session",
-		`INSERT INTO sessions (token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
-			created_at, last_seen, idle_expires, absolute_expires, confirmed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.TokenHash, string(s.Kind), s.PrincipalID, s.IdentityWrap, s.OrgIdentityWrap,
-		toDB(s.Created), toDB(s.LastSeen), toDB(s.IdleExpires), toDB(s.AbsoluteExpires), confirmedDB(s.ConfirmedAt))
-	return err
+// macInput: a session's decisive fields are who it is for, its identity
+// wraps, and its times (idle and absolute expiry, confirmation);
+// last_seen decides nothing.
+func (s Session) macInput(m macw) {
+	m.str(s.TokenHash)
+	m.str(string(s.Kind))
+	m.str(s.PrincipalID)
+	m.bytes(s.IdentityWrap)
+	m.bytes(s.OrgIdentityWrap)
+	m.time(s.Created)
+	m.time(s.IdleExpires)
+	m.time(s.AbsoluteExpires)
+	m.time(s.ConfirmedAt)
 }
 
-// Session returns a session by token hash (expired or not), or ErrNotFound.
-func (o *ops) Session(ctx context.Context, tokenHash string) (Session, error) {
+const sessionColumns = `token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
+	created_at, last_seen, idle_expires, absolute_expires, confirmed_at`
+
+func scanSession(sc scanner, extra ...any) (Session, error) {
 	var s Session
 	var kind string
 	var created, seen, idle, abs, confirmed int64
-	err := o.queryRow(ctx,
-		`SELECT token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
-			created_at, last_seen, idle_expires, absolute_expires, confirmed_at
-		FROM sessions WHERE token_hash = ?`, tokenHash).
-		Scan(&s.TokenHash, &kind, &s.PrincipalID, &s.IdentityWrap, &s.OrgIdentityWrap, &created, &seen, &idle, &abs, &confirmed)
-	if err != nil {
-		return Session{}, o.wrap("session", err)
+	if err := sc.Scan(append([]any{&s.TokenHash, &kind, &s.PrincipalID, &s.IdentityWrap, &s.OrgIdentityWrap,
+		&created, &seen, &idle, &abs, &confirmed}, extra...)...); err != nil {
+		return Session{}, err
 	}
 	s.Kind = RecipientKind(kind)
 	s.Created, s.LastSeen, s.IdleExpires, s.AbsoluteExpires = fromDB(created), fromDB(seen), fromDB(idle), fromDB(abs)
@@ -65,24 +61,73 @@ func (o *ops) Session(ctx context.Context, tokenHash string) (Session, error) {
 	return s, nil
 }
 
+var sessionSeal = &sealSpec{table: "sessions", key: "token_hash = ?", cols: sessionColumns,
+	load: func(sc scanner) ([]any, macInput, error) {
+		s, err := scanSession(sc)
+		return []any{s.TokenHash}, s.macInput, err
+	}}
+
+// CreateSession inserts a session. A duplicate token hash is ErrConflict.
+func (o *ops) CreateSession(ctx context.Context, s Session) error {
+	if s.TokenHash == "" || s.PrincipalID == "" || len(s.IdentityWrap) == 0 {
+		return errors.New("meta: create session: missing field")
+	}
+	if s.Kind != RecipientOwner && s.Kind != RecipientWorker {
+		return fmt.Errorf("meta: create session: bad kind %q", s.Kind)
+	}
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "create session",
+			`INSERT INTO sessions (token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
+			created_at, last_seen, idle_expires, absolute_expires, confirmed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.TokenHash, string(s.Kind), s.PrincipalID, s.IdentityWrap, s.OrgIdentityWrap,
+			toDB(s.Created), toDB(s.LastSeen), toDB(s.IdleExpires), toDB(s.AbsoluteExpires), confirmedDB(s.ConfirmedAt)); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, sessionSeal, s.TokenHash)
+	})
+}
+
+// Session returns a session by token hash (expired or not), or ErrNotFound
+// (ErrTampered for a row that fails its integrity check).
+func (o *ops) Session(ctx context.Context, tokenHash string) (Session, error) {
+	var mac []byte
+	s, err := scanSession(o.queryRow(ctx, `SELECT `+sessionColumns+`, mac FROM sessions WHERE token_hash = ?`, tokenHash), &mac)
+	if err != nil {
+		return Session{}, o.wrap("session", err)
+	}
+	if err := o.check("sessions", "session", s.macInput, mac); err != nil {
+		return Session{}, err
+	}
+	return s, nil
+}
+
+// lockedSession locks a session's row and reads it through its check.
+func (tx *Tx) lockedSession(ctx context.Context, tokenHash string) (Session, error) {
+	if err := tx.lockRow(ctx, "sessions", "token_hash", tokenHash); err != nil {
+		return Session{}, err
+	}
+	return tx.Session(ctx, tokenHash)
+}
+
 // TouchSession moves a session's last-seen time and idle expiry forward
-// (never backward). ErrNotFound for a missing session.
+// (never backward). ErrNotFound for a missing session (or one failing its
+// integrity check: it is not touched).
 func (o *ops) TouchSession(ctx context.Context, tokenHash string, lastSeen, idleExpires time.Time) error {
 	return o.atomic(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, "touch session",
-			`UPDATE sessions SET last_seen = ?, idle_expires = ? WHERE token_hash = ? AND last_seen <= ? AND idle_expires <= ?`,
-			toDB(lastSeen), toDB(idleExpires), tokenHash, toDB(lastSeen), toDB(idleExpires))
+		s, err := tx.lockedSession(ctx, tokenHash)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("meta: touch session: %w", err)
-		} else if n == 0 {
-			// Missing, or already touched later by another request.
-			_, err := tx.Session(ctx, tokenHash)
+		if toDB(s.LastSeen) > toDB(lastSeen) || toDB(s.IdleExpires) > toDB(idleExpires) {
+			return nil // already touched later by another request
+		}
+		if err := tx.execOne(ctx, "touch session",
+			`UPDATE sessions SET last_seen = ?, idle_expires = ? WHERE token_hash = ?`,
+			toDB(lastSeen), toDB(idleExpires), tokenHash); err != nil {
 			return err
 		}
-		return nil
+		return tx.reseal(ctx, sessionSeal, tokenHash)
 	})
 }
 
@@ -125,8 +170,16 @@ func confirmedDB(t time.Time) int64 {
 // at, that they hold their secret (or recovery code). ErrNotFound for a
 // missing session.
 func (o *ops) ConfirmSession(ctx context.Context, tokenHash string, at time.Time) error {
-	return o.execOne(ctx, "confirm session",
-		`UPDATE sessions SET confirmed_at = ? WHERE token_hash = ?`, confirmedDB(at), tokenHash)
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.lockedSession(ctx, tokenHash); err != nil {
+			return err
+		}
+		if err := tx.execOne(ctx, "confirm session",
+			`UPDATE sessions SET confirmed_at = ? WHERE token_hash = ?`, confirmedDB(at), tokenHash); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, sessionSeal, tokenHash)
+	})
 }
 
 // DeleteOtherSessions removes every session of a principal but the one

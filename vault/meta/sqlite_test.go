@@ -1,6 +1,7 @@
 package meta_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -11,9 +12,13 @@ import (
 	"github.com/coffre/coffre/vault/meta/metatest"
 )
 
+// testRowKey is the row key of every store of these tests: they write and
+// check row macs (integrity.go) like the vault does.
+var testRowKey = bytes.Repeat([]byte{0x5a}, meta.RowKeySize)
+
 func openSQLite(t *testing.T, path string) *meta.SQLite {
 	t.Helper()
-	s, err := meta.OpenSQLite(context.Background(), path)
+	s, err := meta.OpenSQLite(context.Background(), path, meta.WithRowKey(testRowKey))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}

@@ -105,7 +105,7 @@ func TestStolenSessionCannotTakeVault(t *testing.T) {
 // its bucket): what a load balancer puts next to the first.
 func secondInstance(t *testing.T, e *env) *env {
 	t.Helper()
-	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(e.dataDir, "coffre.db"))
+	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(e.dataDir, "coffre.db"), vault.RowKeyOption(testPepper))
 	if err != nil {
 		t.Fatal(err)
 	}

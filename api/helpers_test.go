@@ -127,13 +127,13 @@ func newEnv(t *testing.T, o envOptions) *env {
 	dataDir := t.TempDir()
 	var ms *meta.DB
 	if o.postgres {
-		pg, err := meta.OpenPostgres(ctx, testenv.Postgres(t).NewDatabase(t))
+		pg, err := meta.OpenPostgres(ctx, testenv.Postgres(t).NewDatabase(t), vault.RowKeyOption(testPepper))
 		if err != nil {
 			t.Fatalf("OpenPostgres: %v", err)
 		}
 		ms = pg.DB
 	} else {
-		sq, err := meta.OpenSQLite(ctx, filepath.Join(dataDir, "coffre.db"))
+		sq, err := meta.OpenSQLite(ctx, filepath.Join(dataDir, "coffre.db"), vault.RowKeyOption(testPepper))
 		if err != nil {
 			t.Fatalf("OpenSQLite: %v", err)
 		}

@@ -111,7 +111,8 @@ const (
 
 // Config wires a Service.
 type Config struct {
-	// Meta is the metadata store (required).
+	// Meta is the metadata store (required), opened with
+	// meta.WithRowKey(RowKey(Pepper)).
 	Meta MetaStore
 	// Blobs is the payload store (required).
 	Blobs blob.Store
@@ -165,6 +166,13 @@ func New(cfg Config) (*Service, error) {
 	}
 	if err := cfg.Scrypt.Validate(); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
+	}
+	rk, err := RowKey(cfg.Pepper)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Meta.RowKeyed(rk) {
+		return nil, fmt.Errorf("%w: the metadata store must be opened with this pepper's row key (meta.WithRowKey(vault.RowKey(pepper)))", ErrInvalid)
 	}
 	n := cfg.MaxKDF
 	if n <= 0 {

@@ -41,6 +41,8 @@ type DB struct {
 	// optErr is an invalid option; sealErr what sealing rows at open
 	// reported without failing the open (SealStatus).
 	optErr, sealErr error
+	// sealedAtOpen counts the rows sealed at open (SealedAtOpen).
+	sealedAtOpen int
 }
 
 // Option configures a DB.
@@ -80,6 +82,10 @@ func New(ctx context.Context, writer, reader *sql.DB, d *Dialect, opts ...Option
 // failing the open: ErrSealRecord when its record was removed or altered
 // (rows without a mac then stay refused). nil otherwise.
 func (db *DB) SealStatus() error { return db.sealErr }
+
+// SealedAtOpen is how many rows written before migration 12 this open gave
+// their mac (0 once they all have one).
+func (db *DB) SealedAtOpen() int { return db.sealedAtOpen }
 
 // Tx runs fn in one write transaction, committed if fn returns nil and
 // rolled back otherwise. When the engine reports a transient conflict (lock

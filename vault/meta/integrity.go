@@ -346,6 +346,10 @@ type macScanner struct {
 
 func (m macScanner) Scan(dest ...any) error { return m.s.Scan(append(dest, m.mac)...) }
 
+// sealBatchHook, set by tests only, runs after each committed batch of
+// sealTable; an error stops the sealing there (a simulated crash).
+var sealBatchHook func(table string) error
+
 // sealTable seals a table's rows without a mac, sealBatch per transaction.
 func (db *DB) sealTable(ctx context.Context, sp *sealSpec) error {
 	for {
@@ -385,6 +389,12 @@ func (db *DB) sealTable(ctx context.Context, sp *sealSpec) error {
 		})
 		if err != nil {
 			return err
+		}
+		db.sealedAtOpen += n
+		if sealBatchHook != nil {
+			if err := sealBatchHook(sp.table); err != nil {
+				return err
+			}
 		}
 		if n < sealBatch {
 			return nil

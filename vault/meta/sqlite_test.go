@@ -3,6 +3,7 @@ package meta_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -131,3 +132,49 @@ func TestOpenSQLiteBadPath(t *testing.T) {
 		})
 	}
 }
+
+func sqliteIntegrityEnv(t *testing.T) metatest.IntegrityEnv {
+	path := filepath.Join(t.TempDir(), "coffre.db")
+	raw, err := sql.Open("sqlite", path+"?_busy_timeout=5000&_foreign_keys=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	t.Cleanup(func() { _ = raw.Close() })
+	return metatest.IntegrityEnv{
+		Open: func(t *testing.T, keyed bool) metatest.IntegrityStore {
+			var opts []meta.Option
+			if keyed {
+				opts = append(opts, meta.WithRowKey(testRowKey))
+			}
+			s, err := meta.OpenSQLite(context.Background(), path, opts...)
+			if err != nil {
+				t.Fatalf("OpenSQLite: %v", err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+		Exec: func(t *testing.T, q string, args ...any) {
+			t.Helper()
+			if _, err := raw.Exec(q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		},
+		Blob: func(t *testing.T, q string, args ...any) []byte {
+			t.Helper()
+			var b []byte
+			if err := raw.QueryRow(q, args...).Scan(&b); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			return b
+		},
+	}
+}
+
+// TestSQLiteIntegrity: someone who writes the SQLite file but lacks the
+// pepper edits rows; the store refuses each one (metatest.RunIntegrity).
+func TestSQLiteIntegrity(t *testing.T) { metatest.RunIntegrity(t, sqliteIntegrityEnv) }
+
+// TestSQLiteSealing: a database of the release before migration 12 gets
+// its macs once, at the first open with the key.
+func TestSQLiteSealing(t *testing.T) { metatest.RunSealing(t, sqliteIntegrityEnv) }

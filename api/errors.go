@@ -92,6 +92,12 @@ var (
 	errConfirmRequired = newErr(http.StatusForbidden, "reauth_required",
 		"To protect your vault, confirm with your secret first.",
 		"Pour protéger votre coffre, confirmez d'abord avec votre secret.")
+	// errSecretChangeRequired: a worker saw the owner's secret typed (a
+	// vault a worker created, an assisted recovery); her session may only
+	// change it (POST /api/v1/secret) or end (secret_gate.go).
+	errSecretChangeRequired = newErr(http.StatusForbidden, "secret_change_required",
+		"Your secret was typed in front of someone: choose a new one before anything else.",
+		"Votre secret a été tapé devant quelqu'un : choisissez-en un nouveau avant toute chose.")
 	errNotFound    = &apiError{status: http.StatusNotFound, code: "not_found", m: msgNotFound}
 	errNoPages     = newErr(http.StatusUnprocessableEntity, "no_pages", "Add at least one page.", "Ajoutez au moins une page.")
 	errTooManyPage = newErr(http.StatusRequestEntityTooLarge, "too_many_pages",
@@ -174,6 +180,10 @@ func classify(err error) *apiError {
 		return fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu.")
 	case isConverterErr(err):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "conversion", m: msgInvalid}
+	case errors.Is(err, vault.ErrSameSecret):
+		e := fieldErr("new_secret", "Choose a secret different from the current one.", "Choisissez un secret différent de l'actuel.")
+		e.code = "same_secret"
+		return e
 	case errors.Is(err, vault.ErrNothingChosen):
 		return fieldErr("documents", "Tick the papers to share, or choose to share the papers you add later.",
 			"Cochez les papiers à partager, ou choisissez de partager ceux que vous ajouterez.")

@@ -25,6 +25,9 @@ type Session struct {
 	// ConfirmedAt is when the owner last proved, in this session, that they
 	// hold the secret or the recovery code (migration 8); zero for never.
 	ConfirmedAt time.Time
+	// SecretDue: the owner must change her secret before anything else (a
+	// worker saw it typed; migration 13).
+	SecretDue bool
 }
 
 // macInput: a session's decisive fields are who it is for, its identity
@@ -40,19 +43,23 @@ func (s Session) macInput(m macw) {
 	m.time(s.IdleExpires)
 	m.time(s.AbsoluteExpires)
 	m.time(s.ConfirmedAt)
+	if s.SecretDue { // written only when set: macs made before migration 13 still verify
+		m.str("secret-due")
+	}
 }
 
 const sessionColumns = `token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
-	created_at, last_seen, idle_expires, absolute_expires, confirmed_at`
+	created_at, last_seen, idle_expires, absolute_expires, confirmed_at, secret_due`
 
 func scanSession(sc scanner, extra ...any) (Session, error) {
 	var s Session
 	var kind string
-	var created, seen, idle, abs, confirmed int64
+	var created, seen, idle, abs, confirmed, due int64
 	if err := sc.Scan(append([]any{&s.TokenHash, &kind, &s.PrincipalID, &s.IdentityWrap, &s.OrgIdentityWrap,
-		&created, &seen, &idle, &abs, &confirmed}, extra...)...); err != nil {
+		&created, &seen, &idle, &abs, &confirmed, &due}, extra...)...); err != nil {
 		return Session{}, err
 	}
+	s.SecretDue = due != 0
 	s.Kind = RecipientKind(kind)
 	s.Created, s.LastSeen, s.IdleExpires, s.AbsoluteExpires = fromDB(created), fromDB(seen), fromDB(idle), fromDB(abs)
 	if confirmed != 0 {
@@ -78,10 +85,10 @@ func (o *ops) CreateSession(ctx context.Context, s Session) error {
 	return o.atomic(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, "create session",
 			`INSERT INTO sessions (token_hash, principal_kind, principal_id, identity_wrap, org_identity_wrap,
-			created_at, last_seen, idle_expires, absolute_expires, confirmed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			created_at, last_seen, idle_expires, absolute_expires, confirmed_at, secret_due)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			s.TokenHash, string(s.Kind), s.PrincipalID, s.IdentityWrap, s.OrgIdentityWrap,
-			toDB(s.Created), toDB(s.LastSeen), toDB(s.IdleExpires), toDB(s.AbsoluteExpires), confirmedDB(s.ConfirmedAt)); err != nil {
+			toDB(s.Created), toDB(s.LastSeen), toDB(s.IdleExpires), toDB(s.AbsoluteExpires), confirmedDB(s.ConfirmedAt), boolParam(s.SecretDue)); err != nil {
 			return err
 		}
 		return tx.reseal(ctx, sessionSeal, s.TokenHash)
@@ -176,6 +183,21 @@ func (o *ops) ConfirmSession(ctx context.Context, tokenHash string, at time.Time
 		}
 		if err := tx.execOne(ctx, "confirm session",
 			`UPDATE sessions SET confirmed_at = ? WHERE token_hash = ?`, confirmedDB(at), tokenHash); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, sessionSeal, tokenHash)
+	})
+}
+
+// ClearSessionSecretDue records that the session's owner changed her
+// secret: the session may do everything again. ErrNotFound for a missing
+// session (or one failing its integrity check: not rewritten).
+func (o *ops) ClearSessionSecretDue(ctx context.Context, tokenHash string) error {
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.lockedSession(ctx, tokenHash); err != nil {
+			return err
+		}
+		if err := tx.execOne(ctx, "clear secret due", `UPDATE sessions SET secret_due = 0 WHERE token_hash = ?`, tokenHash); err != nil {
 			return err
 		}
 		return tx.reseal(ctx, sessionSeal, tokenHash)

@@ -21,6 +21,7 @@ type IntegrityStore interface {
 	PasskeyByCredential(ctx context.Context, credentialID []byte) (meta.Passkey, error)
 	Passkeys(ctx context.Context, ownerID string) ([]meta.Passkey, error)
 	UsePasskey(ctx context.Context, id string, count uint32, at time.Time) error
+	ClearSessionSecretDue(ctx context.Context, tokenHash string) error
 	Tampered() map[string]int64
 	SealStatus() error
 	SealedAtOpen() int
@@ -129,7 +130,26 @@ func testTamperSession(t *testing.T, e IntegrityEnv, s IntegrityStore) {
 	e.Exec(t, `UPDATE sessions SET mac = ? WHERE token_hash = 'forged'`, macBefore)
 	_, err = s.Session(ctx, "forged")
 	wantTampered(t, "Session with another session's mac", err)
-	wantCounted(t, s, "sessions", 5)
+	// The mark "change the secret first" cleared (migration 13).
+	due := meta.Session{TokenHash: uniq("tok"), Kind: meta.RecipientOwner, PrincipalID: o.ID, IdentityWrap: []byte("wrap"),
+		Created: at, LastSeen: at, IdleExpires: at.Add(30 * time.Minute), AbsoluteExpires: at.Add(12 * time.Hour), SecretDue: true}
+	if err := s.CreateSession(ctx, due); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Session(ctx, due.TokenHash); err != nil || !got.SecretDue {
+		t.Fatalf("session with a secret due = %+v, %v", got, err)
+	}
+	e.Exec(t, `UPDATE sessions SET secret_due = 0 WHERE token_hash = ?`, due.TokenHash)
+	_, err = s.Session(ctx, due.TokenHash)
+	wantTampered(t, "Session with its secret-due mark cleared", err)
+	e.Exec(t, `UPDATE sessions SET secret_due = 1 WHERE token_hash = ?`, due.TokenHash)
+	if err := s.ClearSessionSecretDue(ctx, due.TokenHash); err != nil {
+		t.Fatalf("ClearSessionSecretDue: %v", err)
+	}
+	if got, err := s.Session(ctx, due.TokenHash); err != nil || got.SecretDue {
+		t.Fatalf("session after ClearSessionSecretDue = %+v, %v", got, err)
+	}
+	wantCounted(t, s, "sessions", 6)
 }
 
 func testTamperSwap(t *testing.T, e IntegrityEnv, s IntegrityStore) {

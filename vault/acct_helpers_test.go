@@ -105,13 +105,3 @@ func (in *instance) signUp(t testing.TB, ident string) (*vault.Principal, string
 	}
 	return p, code.String()
 }
-
-// svc2Blobs opens another blob store on the directory.
-func (in *instance) svc2Blobs(t testing.TB, d *acctDir) *local.Store {
-	t.Helper()
-	bs, err := local.New(filepath.Join(d.dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bs
-}

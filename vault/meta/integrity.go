@@ -135,14 +135,6 @@ func (m macw) time(t time.Time) {
 	m.int(toDB(t))
 }
 
-// strs writes a list of text fields.
-func (m macw) strs(ss []string) {
-	m.tag('l', uint64(len(ss)))
-	for _, s := range ss {
-		m.str(s)
-	}
-}
-
 // macInput writes a row's decisive fields (its key first).
 type macInput func(m macw)
 
@@ -153,14 +145,6 @@ func (k *rowKey) sum(table string, in macInput) []byte {
 	m.str(table)
 	in(m)
 	return h.Sum(nil)
-}
-
-// sealed is the mac of a row (nil for a store without a row key).
-func (o *ops) sealed(table string, in macInput) []byte {
-	if o.rk == nil {
-		return nil
-	}
-	return o.rk.sum(table, in)
 }
 
 // intact reports whether mac is the row's mac; a failure is counted. A

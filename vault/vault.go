@@ -42,6 +42,11 @@
 // owner's kept checkpoint while changing what it covers. Journal details are
 // sealed to the owner.
 //
+// Someone who can write the database but lacks the pepper cannot grant
+// anything by editing rows: the metadata store must be opened with the
+// pepper's row key (RowKey, RowKeyOption), and a row changed without it
+// reads as absent (vault/meta/integrity.go).
+//
 // Consistency of AddDocument: the metadata row is written first as pending
 // (invisible), then the payload, then one transaction commits the row and
 // inserts its wraps. A crash at any point leaves nothing visible; what it

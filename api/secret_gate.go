@@ -23,10 +23,7 @@ var secretDueRoutes = map[string]bool{
 	"POST /api/v1/logout":            true,
 	"POST /api/v1/logout-everywhere": true,
 	"POST /api/v1/secret":            true,
-	"GET /api/v1/openapi.yaml":       true,
-	"POST /api/v1/recovery-sheet":    true,
-	"GET /api/v1/catalogue":          true,
-	"GET /api/v1/passphrase":         true,
+	"POST /api/v1/recovery-sheet":    true, // renders a code the client already holds
 }
 
 // secretGate refuses every other JSON route to an owner whose secret

@@ -31,6 +31,9 @@ type sessionJSON struct {
 	// ConfirmedUntil: the session may do what needs confirmation until
 	// then (absent when it may not; POST /reauth).
 	ConfirmedUntil *time.Time `json:"confirmed_until,omitempty"`
+	// SecretChangeDue: a worker saw the owner's secret typed; the session
+	// may only change it (POST /secret) or end (secret_gate.go).
+	SecretChangeDue bool `json:"secret_change_due,omitempty"`
 }
 
 func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Session) sessionJSON {
@@ -46,6 +49,7 @@ func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Sessi
 	case vault.KindOwner:
 		// Best effort: a failed look-up only delays the reminder.
 		out.RecoverySheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), p)
+		out.SecretChangeDue = p.SecretChangeDue()
 		if until := p.ConfirmedUntil(); !until.IsZero() {
 			u := until.UTC()
 			out.ConfirmedUntil = &u

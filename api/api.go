@@ -277,7 +277,7 @@ func (s *server) routes(g *gin.RouterGroup) {
 	g.POST("/signup", s.limit(s.login), s.optionalSession(), s.csrf(), s.signUp)
 
 	// Everything else needs a session.
-	a := g.Group("", s.noCrossSite(), s.requireSession(), s.csrf())
+	a := g.Group("", s.noCrossSite(), s.requireSession(), s.csrf(), s.secretGate()) // secret_gate.go
 	a.GET("/session", s.sessionInfo)
 	a.POST("/logout", s.logout)
 	a.POST("/logout-everywhere", s.logoutEverywhere)

@@ -105,7 +105,7 @@ func TestStolenSessionCannotTakeVault(t *testing.T) {
 // its bucket): what a load balancer puts next to the first.
 func secondInstance(t *testing.T, e *env) *env {
 	t.Helper()
-	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(e.dataDir, "coffre.db"))
+	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(e.dataDir, "coffre.db"), vault.RowKeyOption(testPepper))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,10 +188,18 @@ func TestWorkerCreatedVaultHidesRecoveryCode(t *testing.T) {
 	if !s.RecoverySheetDue {
 		t.Fatal("recovery_sheet_due is not set at first sign-in")
 	}
+	// On the pages: a new secret first (the worker saw this one typed:
+	// secret_gate_test.go), then the sheet.
 	browser := e.client()
 	r := browser.postForm(t, "/login", url.Values{"identifier": {"cree.par.agent2"}, "secret": {"pomme radis ballon hibou"}})
-	if r.status != http.StatusOK || !strings.Contains(string(r.body), `id="sheet-due"`) {
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `id="secret-due"`) {
 		t.Fatalf("first sign-in page: %d %s", r.status, truncate(r.body))
+	}
+	browser.csrf = csrfOf(t, string(r.body))
+	r = browser.postForm(t, "/account/secret", url.Values{"current": {"pomme radis ballon hibou"},
+		"secret": {"citron balcon otarie fanfare"}, "secret2": {"citron balcon otarie fanfare"}})
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `id="sheet-due"`) {
+		t.Fatalf("after the new secret: %d %s", r.status, truncate(r.body))
 	}
 }
 

@@ -82,9 +82,13 @@ var (
 	// errConfirmRequired: a sensitive action needs the secret (or the
 	// recovery code) again, through POST /api/v1/reauth (confirm.go).
 	errConfirmRequired = newErr(http.StatusForbidden, "reauth_required", "api.reauth_required.protect_vault_confirm")
-	errNotFound        = &apiError{status: http.StatusNotFound, code: "not_found", key: msgNotFound}
-	errNoPages         = newErr(http.StatusUnprocessableEntity, "no_pages", "api.no_pages.add_least_one")
-	errTooManyPage     = newErr(http.StatusRequestEntityTooLarge, "too_many_pages", "api.too_many_pages.too_many_pages")
+	// errSecretChangeRequired: a worker saw the owner's secret typed (a
+	// vault a worker created, an assisted recovery); her session may only
+	// change it (POST /api/v1/secret) or end (secret_gate.go).
+	errSecretChangeRequired = newErr(http.StatusForbidden, "secret_change_required", "api.secret_change_required.typed_in_front")
+	errNotFound             = &apiError{status: http.StatusNotFound, code: "not_found", key: msgNotFound}
+	errNoPages              = newErr(http.StatusUnprocessableEntity, "no_pages", "api.no_pages.add_least_one")
+	errTooManyPage          = newErr(http.StatusRequestEntityTooLarge, "too_many_pages", "api.too_many_pages.too_many_pages")
 )
 
 // writeError is the one place where errors become HTTP responses. Domain
@@ -157,6 +161,10 @@ func classify(err error) *apiError {
 		return fieldErr("profile", "api.profile.unknown_portal_profile")
 	case isConverterErr(err):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "conversion", key: msgInvalid}
+	case errors.Is(err, vault.ErrSameSecret):
+		e := fieldErr("new_secret", "api.same_secret.choose_different")
+		e.code = "same_secret"
+		return e
 	case errors.Is(err, vault.ErrNothingChosen):
 		return fieldErr("documents", "api.documents.tick_papers_share")
 	case errors.Is(err, vault.ErrInvalid):

@@ -93,6 +93,10 @@ type env struct {
 	notify *notify.Service
 	// mio is the MinIO server behind blobs.
 	mio *testenv.MinIOServer
+	// meta is the metadata store; pgURL its PostgreSQL database ("" on
+	// SQLite, whose file is dataDir/coffre.db).
+	meta  *meta.DB
+	pgURL string
 }
 
 type envOptions struct {
@@ -126,14 +130,16 @@ func newEnv(t *testing.T, o envOptions) *env {
 	ctx := testCtx(t)
 	dataDir := t.TempDir()
 	var ms *meta.DB
+	pgURL := ""
 	if o.postgres {
-		pg, err := meta.OpenPostgres(ctx, testenv.Postgres(t).NewDatabase(t))
+		pgURL = testenv.Postgres(t).NewDatabase(t)
+		pg, err := meta.OpenPostgres(ctx, pgURL, vault.RowKeyOption(testPepper))
 		if err != nil {
 			t.Fatalf("OpenPostgres: %v", err)
 		}
 		ms = pg.DB
 	} else {
-		sq, err := meta.OpenSQLite(ctx, filepath.Join(dataDir, "coffre.db"))
+		sq, err := meta.OpenSQLite(ctx, filepath.Join(dataDir, "coffre.db"), vault.RowKeyOption(testPepper))
 		if err != nil {
 			t.Fatalf("OpenSQLite: %v", err)
 		}
@@ -182,7 +188,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if err != nil {
 		t.Fatalf("CreateOrganisation: %v", err)
 	}
-	return &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir, org: org, orgKey: key, notify: ns, mio: mio}
+	return &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir, org: org, orgKey: key, notify: ns, mio: mio,
+		meta: ms, pgURL: pgURL}
 }
 
 // highLimits keeps the per-IP rate limits out of the way of tests that are

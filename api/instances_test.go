@@ -22,7 +22,7 @@ import (
 func secondInstanceClient(t *testing.T, e *env, c *client) *client {
 	t.Helper()
 	ctx := testCtx(t)
-	ms, err := meta.OpenSQLite(ctx, filepath.Join(e.dataDir, "coffre.db"))
+	ms, err := meta.OpenSQLite(ctx, filepath.Join(e.dataDir, "coffre.db"), vault.RowKeyOption(testPepper))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,9 @@ func TestAssistedRecoveryAsksOwnerForNewSheet(t *testing.T) {
 	// The worker saw no code: the person makes the sheet at first sign-in.
 	first := e.client()
 	first.loginOwner(t, "aidee.ccas", "pomme radis ballon hibou")
-	want(t, first.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "pomme radis ballon hibou"}), 200, "reauth")
+	// The worker saw that secret typed: she chooses her own first.
+	want(t, first.do(t, "POST", "/api/v1/secret", map[string]string{"current_secret": "pomme radis ballon hibou", "new_secret": "lanterne prairie corail mouette"}), 204, "her own secret")
+	want(t, first.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "lanterne prairie corail mouette"}), 200, "reauth")
 	want(t, first.do(t, "POST", "/api/v1/recovery-code", nil), 200, "first sheet").json(t, &su)
 	const s2 = "citron balcon otarie fanfare"
 	r := want(t, pro.do(t, "POST", "/api/v1/assisted-recovery", map[string]string{
@@ -195,24 +197,32 @@ func TestAssistedRecoveryAsksOwnerForNewSheet(t *testing.T) {
 		"identifier": "aidee.ccas", "recovery_code": su.RecoveryCode, "new_secret": "grenier cobalt loutre vanille",
 	}), 401, "old sheet after assisted recovery")
 
+	// The worker saw the new secret too (typed on the worker's device):
+	// the owner changes it first, on the web (then the account page says
+	// why a new sheet is due) and through the API.
+	web := e.client()
+	first2 := want(t, web.postForm(t, "/login", url.Values{"identifier": {"aidee.ccas"}, "secret": {s2}}), 200, "web login")
+	if !strings.Contains(string(first2.body), `id="secret-due"`) {
+		t.Fatalf("web login does not ask for a new secret:\n%s", truncate(first2.body))
+	}
+	web.csrf = csrfOf(t, string(first2.body))
+	const s3 = "horloge pivoine basalte renard"
+	acc := want(t, web.postForm(t, "/account/secret", url.Values{"current": {s2}, "secret": {s3}, "secret2": {s3}}), 200, "web new secret")
+	if !strings.Contains(string(acc.body), `id="sheet-due"`) {
+		t.Fatalf("web login does not show the sheet reminder:\n%s", truncate(acc.body))
+	}
 	owner := e.client()
 	var s recoverAnswer
-	want(t, owner.do(t, "POST", "/api/v1/login", map[string]string{"identifier": "aidee.ccas", "secret": s2}), 200, "login").json(t, &s)
+	want(t, owner.do(t, "POST", "/api/v1/login", map[string]string{"identifier": "aidee.ccas", "secret": s3}), 200, "login").json(t, &s)
 	if !s.RecoverySheetDue {
 		t.Fatalf("login answer does not ask for a new sheet: %+v", s)
 	}
 	owner.csrf = s.CSRFToken
-	// The web login leads to the account page, which says why.
-	web := e.client()
-	acc := want(t, web.postForm(t, "/login", url.Values{"identifier": {"aidee.ccas"}, "secret": {s2}}), 200, "web login")
-	if !strings.Contains(string(acc.body), `id="sheet-due"`) {
-		t.Fatalf("web login does not show the sheet reminder:\n%s", truncate(acc.body))
-	}
 	// A worker cannot fetch the owner's new code.
 	want(t, pro.do(t, "POST", "/api/v1/recovery-code", nil), 403, "worker asks for a recovery code")
 	want(t, e.client().do(t, "POST", "/api/v1/recovery-code", nil), 401, "anonymous asks for a recovery code")
 	var nc recoverAnswer
-	want(t, owner.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": s2}), 200, "the secret again")
+	want(t, owner.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": s3}), 200, "the secret again")
 	want(t, owner.do(t, "POST", "/api/v1/recovery-code", nil), 200, "new recovery code").json(t, &nc)
 	if nc.Identifier != "aidee.ccas" || nc.RecoveryCode == "" || nc.RecoveryCode == su.RecoveryCode || nc.RecoverySheet.URL != "/api/v1/recovery-sheet" {
 		t.Fatalf("new recovery code answer = %+v", nc)

@@ -55,6 +55,7 @@ func TestStoryEndToEnd(t *testing.T) {
 		phoneNorm    = "+33612345678"
 		personName   = "Awa Diallo"
 		ownerSecret  = "girafe orange bateau lumière"
+		ownSecret    = "lanterne prairie corail mouette"
 		newSecret    = "moulin violet fromage tempête"
 		linkLabel    = "Bulletins de paie pour la CAF"
 		taxTitle     = "Avis d'impôt 2025 de Awa"
@@ -63,7 +64,7 @@ func TestStoryEndToEnd(t *testing.T) {
 	secrets := map[string]string{
 		"worker email": workerEmail, "worker name": workerName, "worker secret": workerSecret,
 		"phone": phone, "normalized phone": phoneNorm, "person name": personName,
-		"owner secret": ownerSecret, "new secret": newSecret, "link label": linkLabel, "tax title": taxTitle,
+		"owner secret": ownerSecret, "own secret": ownSecret, "new secret": newSecret, "link label": linkLabel, "tax title": taxTitle,
 		"org recovery key": e.orgKey,
 	}
 
@@ -110,7 +111,10 @@ func TestStoryEndToEnd(t *testing.T) {
 	if !due.RecoverySheetDue {
 		t.Fatal("the person is not asked to make the recovery sheet")
 	}
-	want(t, owner.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": ownerSecret}), 200, "the secret again")
+	// The worker was there when the secret was typed: a new one first.
+	checkErr(t, owner.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": ownerSecret}), 403, "secret_change_required", "anything before a new secret")
+	want(t, owner.do(t, "POST", "/api/v1/secret", map[string]string{"current_secret": ownerSecret, "new_secret": ownSecret}), 204, "her own secret")
+	want(t, owner.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": ownSecret}), 200, "the secret again")
 	want(t, owner.do(t, "POST", "/api/v1/recovery-code", nil), 200, "the person's recovery code").json(t, &su)
 	if su.RecoveryCode == "" {
 		t.Fatal("no recovery code for the person")
@@ -359,7 +363,7 @@ func TestStoryEndToEnd(t *testing.T) {
 	if !bytes.Equal(again.body, pdf1.body) {
 		t.Fatal("the document changed across recovery")
 	}
-	want(t, e.client().do(t, "POST", "/api/v1/login", map[string]string{"identifier": phone, "secret": ownerSecret}), 401, "old secret")
+	want(t, e.client().do(t, "POST", "/api/v1/login", map[string]string{"identifier": phone, "secret": ownSecret}), 401, "old secret")
 	want(t, owner.get(t, "/api/v1/documents"), 401, "a session opened before recovery")
 	other := e.client()
 	other.loginOwner(t, phoneNorm, newSecret)

@@ -262,7 +262,7 @@ func (s *server) registerPages(r *gin.Engine) {
 	p.GET("/pro/login", s.webWorkerLoginForm)
 	p.POST("/pro/login", s.limit(s.login), s.webWorkerLogin)
 
-	o := p.Group("", s.webRequire(vault.KindOwner))
+	o := p.Group("", s.webRequire(vault.KindOwner), s.webSecretGate()) // secret_gate.go
 	s.ownerPages(o)
 	w := p.Group("/pro", s.webRequire(vault.KindWorker))
 	s.workerPages(w)

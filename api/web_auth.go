@@ -63,6 +63,11 @@ func (s *server) webLogin(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
+	if out.SecretChangeDue {
+		// A worker saw the secret typed: a new one first (secret_gate.go).
+		c.Redirect(http.StatusSeeOther, secretDuePath)
+		return
+	}
 	if out.RecoverySheetDue {
 		// An assisted recovery cancelled the sheet: make a new one first.
 		c.Redirect(http.StatusSeeOther, "/account")

@@ -39,6 +39,8 @@ func (s *server) accountPages(g *gin.RouterGroup) {
 	g.POST("/account/keys", s.webRotateKeys) // confirmed
 	g.GET("/account/delete", s.webDeleteAccountForm)
 	g.POST("/account/delete", s.webDeleteAccount) // confirmed
+	g.GET(secretDuePath, s.webSecretForm)         // secret_gate.go
+	g.POST(secretDuePath, s.webChangeSecret)      // confirmed by the current secret
 }
 
 // consentRow is a consent as the owner's list shows it.

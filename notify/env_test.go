@@ -124,9 +124,9 @@ func (w *world) open(t testing.TB, opts ...option) *inst {
 	var db metaDB
 	var err error
 	if w.pg != "" {
-		db, err = meta.OpenPostgres(ctx, w.pg)
+		db, err = meta.OpenPostgres(ctx, w.pg, vault.RowKeyOption(testPepper))
 	} else {
-		db, err = meta.OpenSQLite(ctx, filepath.Join(w.dir, "coffre.db"))
+		db, err = meta.OpenSQLite(ctx, filepath.Join(w.dir, "coffre.db"), vault.RowKeyOption(testPepper))
 	}
 	if err != nil {
 		t.Fatalf("open metadata: %v", err)

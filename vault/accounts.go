@@ -42,7 +42,15 @@ type Principal struct {
 	// orgNext is the organisation's next identity while a key rotation is
 	// under way (org_rotate.go).
 	orgNext *age.X25519Identity
+	// secretDue: an owner whose secret a worker saw typed (SecretChangeDue).
+	secretDue bool
 }
+
+// SecretChangeDue reports whether an owner must choose a new secret before
+// anything else: a worker created her vault, or reset its secret in an
+// assisted recovery, so the worker saw the secret typed; until the owner
+// changes it, her sessions may only change it (ChangeSecret) or end.
+func (p *Principal) SecretChangeDue() bool { return p != nil && p.secretDue }
 
 // OrgID returns a worker's organisation id ("" for owners and workers
 // without one).

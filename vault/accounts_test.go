@@ -3,9 +3,12 @@ package vault_test
 import (
 	"bytes"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/coffre/coffre/vault"
+	"github.com/coffre/coffre/vault/blob/local"
+	"github.com/coffre/coffre/vault/meta"
 	"github.com/coffre/coffre/vault/seal"
 )
 
@@ -26,6 +29,43 @@ func TestNewConfig(t *testing.T) {
 				t.Fatal("New accepted a bad config")
 			}
 		})
+	}
+}
+
+// The vault refuses a metadata store that does not check row macs, or
+// checks them under another pepper's key: its rows would be open to a
+// database writer, or unreadable.
+func TestNewRefusesStoreWithoutRowKey(t *testing.T) {
+	dir := t.TempDir()
+	bs, err := local.New(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := meta.OpenSQLite(testCtx(t), filepath.Join(dir, "bad.db"), vault.RowKeyOption([]byte("short"))); err == nil {
+		t.Fatal("a store opened with the row key of a bad pepper")
+	}
+	for name, opts := range map[string][]meta.Option{
+		"no row key":           nil,
+		"another pepper's key": {vault.RowKeyOption(bytes.Repeat([]byte{1}, 32))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(t.TempDir(), "coffre.db"), opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ms.Close()
+			if _, err := vault.New(vault.Config{Meta: ms, Blobs: bs, Pepper: testPepper, Scrypt: weakScrypt}); !errors.Is(err, vault.ErrInvalid) {
+				t.Fatalf("New = %v, want ErrInvalid", err)
+			}
+		})
+	}
+	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(dir, "coffre.db"), vault.RowKeyOption(testPepper))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ms.Close()
+	if _, err := vault.New(vault.Config{Meta: ms, Blobs: bs, Pepper: testPepper, Scrypt: weakScrypt}); err != nil {
+		t.Fatalf("New with the pepper's row key: %v", err)
 	}
 }
 

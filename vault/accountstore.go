@@ -60,6 +60,9 @@ type SessionStore interface {
 	// ConfirmSession records a fresh proof of the secret (sudo.go);
 	// meta.ErrNotFound for a missing session.
 	ConfirmSession(ctx context.Context, tokenHash string, at time.Time) error
+	// ClearSessionSecretDue: the session's owner changed her secret;
+	// meta.ErrNotFound for a missing session.
+	ClearSessionSecretDue(ctx context.Context, tokenHash string) error
 	// DeleteOtherSessions ends every session of a principal but keep.
 	DeleteOtherSessions(ctx context.Context, kind meta.RecipientKind, principalID, keep string) (int, error)
 }

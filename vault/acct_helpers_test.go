@@ -50,7 +50,7 @@ func newAcctDir(t testing.TB) *acctDir { return &acctDir{dir: t.TempDir(), clock
 // open starts an instance on the directory (same DB file, same pepper).
 func (d *acctDir) open(t testing.TB) *instance {
 	t.Helper()
-	ms, err := meta.OpenSQLite(context.Background(), filepath.Join(d.dir, "coffre.db"))
+	ms, err := meta.OpenSQLite(context.Background(), filepath.Join(d.dir, "coffre.db"), vault.RowKeyOption(testPepper))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
@@ -64,6 +64,26 @@ func (d *acctDir) open(t testing.TB) *instance {
 		t.Fatalf("vault.New: %v", err)
 	}
 	return &instance{svc: svc, meta: ms}
+}
+
+// openOther starts an instance of another deployment on the directory:
+// the same database, another pepper (its row key included).
+func (d *acctDir) openOther(t testing.TB, pepper []byte) *vault.Service {
+	t.Helper()
+	ms, err := meta.OpenSQLite(context.Background(), filepath.Join(d.dir, "coffre.db"), vault.RowKeyOption(pepper))
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	t.Cleanup(func() { _ = ms.Close() })
+	bs, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := vault.New(vault.Config{Meta: ms, Blobs: bs, Pepper: pepper, Scrypt: weakScrypt, Now: d.clock.Now})
+	if err != nil {
+		t.Fatalf("vault.New: %v", err)
+	}
+	return svc
 }
 
 const goodSecret = "jardin violon tempete cerise"
@@ -84,14 +104,4 @@ func (in *instance) signUp(t testing.TB, ident string) (*vault.Principal, string
 		t.Fatalf("Login id = %s, want %s", p.ID(), id)
 	}
 	return p, code.String()
-}
-
-// svc2Blobs opens another blob store on the directory.
-func (in *instance) svc2Blobs(t testing.TB, d *acctDir) *local.Store {
-	t.Helper()
-	bs, err := local.New(filepath.Join(d.dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bs
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"filippo.io/age"
+
+	"github.com/coffre/coffre/vault/meta"
+	"github.com/coffre/coffre/vault/seal"
 )
 
 // Keys derived from the server pepper with HKDF-SHA256, one per purpose
@@ -20,7 +23,30 @@ const (
 	infoDevice         = "coffre/vault/v1/device-cookie"
 	infoSessionKey     = "coffre/vault/v1/session-identity"
 	infoSessionCSRF    = "coffre/vault/v1/session-csrf"
+	infoRowMAC         = "coffre/vault/v1/row-mac"
 )
+
+// RowKey derives from the pepper the key of the metadata store's row macs
+// (meta.WithRowKey): open the store with it, then give the same pepper to
+// New, which refuses a store keyed otherwise. Someone who can write the
+// database but lacks the pepper cannot make a row that passes its check.
+func RowKey(pepper []byte) ([]byte, error) {
+	if len(pepper) != seal.PepperSize {
+		return nil, fmt.Errorf("vault: %w", seal.ErrBadPepper)
+	}
+	return hkdf.Key(sha256.New, pepper, nil, infoRowMAC, meta.RowKeySize)
+}
+
+// RowKeyOption is meta.WithRowKey(RowKey(pepper)): how to open the
+// metadata store of a Service with this pepper. A bad pepper makes the
+// open fail.
+func RowKeyOption(pepper []byte) meta.Option {
+	k, err := RowKey(pepper)
+	if err != nil {
+		return meta.WithRowKey(nil)
+	}
+	return meta.WithRowKey(k)
+}
 
 // pepperKey derives a 32-byte key for one purpose from the pepper.
 func (s *Service) pepperKey(info string) []byte {

@@ -238,14 +238,7 @@ func TestJournalConsistencyProofs(t *testing.T) {
 		t.Fatalf("after rollback: %+v", p)
 	}
 	// Checkpoints of another pepper are refused.
-	bs, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := vault.New(vault.Config{Meta: jo.in.meta, Blobs: bs, Pepper: make([]byte, 32), Scrypt: weakScrypt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := jo.dir.openOther(t, make([]byte, 32))
 	if _, err := other.VerifyJournalCheckpoint(ctx, now.Note); !errors.Is(err, vault.ErrCheckpoint) {
 		t.Fatalf("checkpoint of another key: %v", err)
 	}
@@ -375,7 +368,7 @@ func TestJournalAppendsTwoServicesPostgres(t *testing.T) {
 	url := pg.NewDatabase(t)
 	clk := newClock()
 	open := func() *vault.Service {
-		s, err := meta.OpenPostgres(testCtx(t), url)
+		s, err := meta.OpenPostgres(testCtx(t), url, vault.RowKeyOption(testPepper))
 		if err != nil {
 			t.Fatal(err)
 		}

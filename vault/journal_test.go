@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/coffre/coffre/vault"
-	"github.com/coffre/coffre/vault/blob/local"
 )
 
 // TestJournalStory walks the story of issue 3 through the service and
@@ -254,14 +253,7 @@ func TestJournalKeyedByPepper(t *testing.T) {
 	dir := newAcctDir(t)
 	in := dir.open(t)
 	owner, _ := in.signUp(t, "pepper")
-	bs, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := vault.New(vault.Config{Meta: in.meta, Blobs: bs, Pepper: make([]byte, 32), Scrypt: weakScrypt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := dir.openOther(t, make([]byte, 32))
 	rep, err := other.VerifyJournal(testCtx(t), owner.ID())
 	if err != nil || rep.OK() {
 		t.Fatalf("journal verified under another pepper: %+v, %v", rep, err)

@@ -65,7 +65,7 @@ func TestMigrateFromPreviousRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t)
-	ms, err := meta.OpenSQLite(ctx, filepath.Join(dir, "coffre.db"))
+	ms, err := meta.OpenSQLite(ctx, filepath.Join(dir, "coffre.db"), vault.RowKeyOption(testPepper))
 	if err != nil {
 		t.Fatalf("opening the previous release's database: %v", err)
 	}

@@ -49,7 +49,7 @@ func TestRotateOrganisationKeyResumable(t *testing.T) {
 		d := newAcctDir(t)
 		var first vault.MetaStore
 		open := func() *instance {
-			ms, err := meta.OpenPostgres(testCtx(t), url)
+			ms, err := meta.OpenPostgres(testCtx(t), url, vault.RowKeyOption(testPepper))
 			if err != nil {
 				t.Fatalf("OpenPostgres: %v", err)
 			}

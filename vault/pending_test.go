@@ -32,7 +32,7 @@ func newPendingEnv(t *testing.T, uses int) *pendingEnv {
 	pe.now.Store(time.Now().UnixMicro())
 	clock := func() time.Time { return time.UnixMicro(pe.now.Load()) }
 	dataDir := t.TempDir()
-	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(dataDir, "coffre.db"))
+	ms, err := meta.OpenSQLite(testCtx(t), filepath.Join(dataDir, "coffre.db"), vault.RowKeyOption(testPepper))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
@@ -267,7 +267,7 @@ func TestPendingUploadsExpire(t *testing.T) {
 func TestPendingUploadAcrossInstances(t *testing.T) {
 	pe := newPendingEnv(t, 1)
 	ctx := testCtx(t)
-	ms2, err := meta.OpenSQLite(ctx, filepath.Join(pe.dirs[0], "coffre.db"))
+	ms2, err := meta.OpenSQLite(ctx, filepath.Join(pe.dirs[0], "coffre.db"), vault.RowKeyOption(testPepper))
 	if err != nil {
 		t.Fatal(err)
 	}

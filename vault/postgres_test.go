@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/coffre/coffre/internal/testenv"
+	"github.com/coffre/coffre/vault"
 	"github.com/coffre/coffre/vault/blob"
 	"github.com/coffre/coffre/vault/meta"
 )
@@ -44,13 +45,13 @@ func openMeta(t testing.TB, dataDir string) *meta.DB {
 	t.Helper()
 	var db *meta.DB
 	if url, ok := pgURLs.LoadAndDelete(t); ok {
-		s, err := meta.OpenPostgres(testCtx(t), url.(string))
+		s, err := meta.OpenPostgres(testCtx(t), url.(string), vault.RowKeyOption(testPepper))
 		if err != nil {
 			t.Fatalf("OpenPostgres: %v", err)
 		}
 		db = s.DB
 	} else {
-		s, err := meta.OpenSQLite(testCtx(t), filepath.Join(dataDir, "coffre.db"))
+		s, err := meta.OpenSQLite(testCtx(t), filepath.Join(dataDir, "coffre.db"), vault.RowKeyOption(testPepper))
 		if err != nil {
 			t.Fatalf("OpenSQLite: %v", err)
 		}

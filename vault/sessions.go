@@ -51,6 +51,9 @@ type Session struct {
 	// ConfirmedAt is when the owner last proved the secret or recovery
 	// code in this session (zero: never); see Confirmed.
 	ConfirmedAt time.Time
+	// SecretChangeDue: the owner must change her secret before anything
+	// else in this session (Principal.SecretChangeDue).
+	SecretChangeDue bool
 }
 
 // sessionKeys derives what a token gives: the lookup hash, the identity
@@ -112,6 +115,14 @@ func (s *Service) StartSession(ctx context.Context, p *Principal) (string, Sessi
 	// No copy of the organisation identity goes into the session: it is
 	// opened from the member's row at every request (ResumeSession), so
 	// that removing a member or rotating the key holds at once.
+	if p.kind == KindOwner {
+		due, err := s.secretChangeDue(ctx, p.id)
+		if err != nil {
+			return "", Session{}, err
+		}
+		p.secretDue = due
+	}
+	row.SecretDue = p.secretDue
 	now := s.now().UTC().Truncate(time.Microsecond)
 	row.Created, row.LastSeen = now, now
 	row.AbsoluteExpires = now.Add(s.acct.sessionMax)
@@ -126,7 +137,7 @@ func sessionOf(row meta.Session, csrf string) Session {
 	return Session{
 		Kind: row.Kind, PrincipalID: row.PrincipalID, CSRF: csrf,
 		Created: row.Created, LastSeen: row.LastSeen, IdleExpires: row.IdleExpires, AbsoluteExpires: row.AbsoluteExpires,
-		ConfirmedAt: row.ConfirmedAt,
+		ConfirmedAt: row.ConfirmedAt, SecretChangeDue: row.SecretDue,
 	}
 }
 
@@ -168,7 +179,8 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 	if err != nil {
 		return nil, Session{}, fmt.Errorf("vault: resume session: identity: %w (%w)", ErrNoSession, err)
 	}
-	p := &Principal{kind: row.Kind, id: row.PrincipalID, identity: identity, session: keys.hash, sessionKey: keys.identity.Recipient()}
+	p := &Principal{kind: row.Kind, id: row.PrincipalID, identity: identity, session: keys.hash, sessionKey: keys.identity.Recipient(),
+		secretDue: row.SecretDue}
 	var publicKey string
 	switch row.Kind {
 	case KindOwner:

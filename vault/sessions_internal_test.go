@@ -21,7 +21,7 @@ import (
 
 func internalService(t *testing.T, dir string) *Service {
 	t.Helper()
-	ms, err := meta.OpenSQLite(context.Background(), filepath.Join(dir, "coffre.db"))
+	ms, err := meta.OpenSQLite(context.Background(), filepath.Join(dir, "coffre.db"), RowKeyOption(bytes.Repeat([]byte{7}, 32)))
 	if err != nil {
 		t.Fatal(err)
 	}

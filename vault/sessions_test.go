@@ -56,10 +56,7 @@ func TestSessionAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := vault.New(vault.Config{Meta: b.meta, Blobs: a.svc2Blobs(t, d), Pepper: bytes.Repeat([]byte{1}, 32), Scrypt: weakScrypt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := d.openOther(t, bytes.Repeat([]byte{1}, 32))
 	if _, _, err := other.ResumeSession(ctx, tok3); !errors.Is(err, vault.ErrNoSession) {
 		t.Fatalf("resume with another pepper: %v", err)
 	}

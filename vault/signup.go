@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/text/unicode/norm"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"filippo.io/age"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/coffre/coffre/vault/meta"
 	"github.com/coffre/coffre/vault/seal"
@@ -484,6 +485,29 @@ func (s *Service) RecoverySheetDue(ctx context.Context, owner *Principal) (bool,
 	return k == EventRecoveryCodeRevoked || k == EventRecoveryCodeWithheld, nil
 }
 
+// secretDueKinds are the journal events after which a worker knows the
+// owner's secret (she typed it in front of them), and secretOwnKinds those
+// after which she chose one alone. The latest of them decides.
+var (
+	secretDueKinds = []string{EventRecoveryCodeWithheld, EventAssistedRecovery}
+	secretOwnKinds = []string{EventSecretChanged, EventRecoveryCodeReissued, EventKeysRotated}
+)
+
+// secretChangeDue reports whether the owner's secret was last set with a
+// worker present (a vault a worker created, an assisted recovery) and not
+// changed by her since: her sessions must then change it first
+// (Principal.SecretChangeDue).
+func (s *Service) secretChangeDue(ctx context.Context, ownerID string) (bool, error) {
+	k, err := s.meta.LastJournalKind(ctx, ownerID, append(append([]string(nil), secretDueKinds...), secretOwnKinds...)...)
+	if err != nil {
+		return false, mapMeta("secret change due", err)
+	}
+	return slices.Contains(secretDueKinds, k), nil
+}
+
+// ErrSameSecret: the new secret is the current one (also ErrInvalid).
+var ErrSameSecret = fmt.Errorf("vault: the new secret is the current one: %w", ErrInvalid)
+
 // recoveryDecoy is a recovery-code wrap nobody can open (its code is
 // discarded), for unknown identifiers.
 func (s *Service) recoveryDecoy() []byte {
@@ -503,9 +527,13 @@ func (s *Service) recoveryDecoy() []byte {
 
 // ChangeSecret replaces the secret of an unlocked owner or worker
 // (CheckSecret applies). An owner must be confirmed (a session alone is
-// not enough: ConfirmSession). Every other session of the principal ends,
-// on every instance; the session p came from stays. Errors: ErrInvalid,
-// ErrConfirmRequired, ErrWeakSecret, ErrNotFound. Journaled for owners.
+// not enough: ConfirmSession), and her new secret must differ from the
+// current one (ErrSameSecret): when a worker saw the current one typed,
+// keeping it would keep the worker's access. Every other session of the
+// principal ends, on every instance; the session p came from stays, and
+// may do everything again (SecretChangeDue). Errors: ErrInvalid,
+// ErrConfirmRequired, ErrWeakSecret, ErrSameSecret, ErrNotFound.
+// Journaled for owners.
 func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []byte) error {
 	if !p.valid() {
 		return fmt.Errorf("%w: change secret: not logged in", ErrInvalid)
@@ -519,6 +547,23 @@ func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []by
 	newSecret, err := normSecret(newSecret)
 	if err != nil {
 		return err
+	}
+	if p.kind == KindOwner {
+		o, err := s.meta.Owner(ctx, p.id)
+		if err != nil {
+			return mapMeta("change secret", err)
+		}
+		same := false
+		if err := s.derive(ctx, func() error {
+			_, err := seal.UnwrapWithSecret(o.IdentityBySecret, newSecret, s.pepper)
+			same = err == nil
+			return nil
+		}); err != nil {
+			return fmt.Errorf("vault: change secret: %w", err)
+		}
+		if same {
+			return ErrSameSecret
+		}
 	}
 	var bySecret []byte
 	err = s.derive(ctx, func() error {
@@ -537,6 +582,12 @@ func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []by
 		if err := s.record(ctx, p.id, Event{Kind: EventSecretChanged, ActorKind: ActorOwner, ActorID: p.id}); err != nil {
 			return fmt.Errorf("vault: change secret: journal: %w", err)
 		}
+		if p.session != "" && p.secretDue {
+			if err := s.meta.ClearSessionSecretDue(ctx, p.session); err != nil && !errors.Is(err, meta.ErrNotFound) {
+				return mapMeta("change secret", err)
+			}
+		}
+		p.secretDue = false
 	case KindWorker:
 		if err := s.meta.SetWorkerIdentityBySecret(ctx, p.id, bySecret); err != nil {
 			return mapMeta("change secret", err)

@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -93,18 +94,33 @@ func TestStorageSettingsRefused(t *testing.T) {
 // TestStorageKeysSealedInDatabase: the bucket keys are nowhere in clear in
 // the database files (the DB alone opens nothing).
 func TestStorageKeysSealedInDatabase(t *testing.T) {
-	testStorageKeysSealed(t, localBackend, "coffre.db")
+	testStorageKeysSealed(t, localBackend, "coffre.db", nil)
 }
 
 // TestStorageKeysSealedInPostgres: nor anywhere in the PostgreSQL cluster's
 // files (tables and WAL).
 func TestStorageKeysSealedInPostgres(t *testing.T) {
-	testStorageKeysSealed(t, withPostgres(testenv.Postgres(t), localBackend), "")
+	pg := testenv.Postgres(t)
+	// The test server commits without waiting for the WAL
+	// (synchronous_commit off): a checkpoint puts the tables and the WAL
+	// on disk before the scan.
+	checkpoint := func() {
+		db, err := sql.Open("pgx", pg.URL("postgres"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(testCtx(t), `CHECKPOINT`); err != nil {
+			t.Fatalf("checkpoint: %v", err)
+		}
+	}
+	testStorageKeysSealed(t, withPostgres(pg, localBackend), "", checkpoint)
 }
 
 // testStorageKeysSealed scans the files of the env's directories whose
-// name contains file ("" for all).
-func testStorageKeysSealed(t *testing.T, mk backend, file string) {
+// name contains file ("" for all), after flush (nil: none) has written
+// them out.
+func testStorageKeysSealed(t *testing.T, mk backend, file string, flush func()) {
 	ctx := testCtx(t)
 	srv := testenv.MinIO(t)
 	e := newStorageEnv(t, mk, srv, true)
@@ -117,6 +133,9 @@ func testStorageKeysSealed(t *testing.T, mk backend, file string) {
 	e.add(t, owner.ID(), "payslip", randomBytes(t, 5000))
 	if err := e.meta.Close(); err != nil { // flush the WAL into the files
 		t.Fatal(err)
+	}
+	if flush != nil {
+		flush()
 	}
 	needles := [][]byte{[]byte(st.SecretKey), []byte(st.AccessKey), []byte(st.Bucket)}
 	scanned, sawID := 0, false

@@ -59,6 +59,9 @@ type MetaStore interface {
 	KeyRotationStore
 	WorkerAdminStore
 	PasskeyStore
+	// RowKeyed reports whether the store writes and checks row macs under
+	// key (meta.WithRowKey); New requires the key of its pepper (RowKey).
+	RowKeyed(key []byte) bool
 }
 
 // PasskeyStore keeps owners' WebAuthn credentials and their PRF wraps.

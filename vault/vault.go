@@ -42,6 +42,11 @@
 // owner's kept checkpoint while changing what it covers. Journal details are
 // sealed to the owner.
 //
+// Someone who can write the database but lacks the pepper cannot grant
+// anything by editing rows: the metadata store must be opened with the
+// pepper's row key (RowKey, RowKeyOption), and a row changed without it
+// reads as absent (vault/meta/integrity.go).
+//
 // Consistency of AddDocument: the metadata row is written first as pending
 // (invisible), then the payload, then one transaction commits the row and
 // inserts its wraps. A crash at any point leaves nothing visible; what it
@@ -111,7 +116,8 @@ const (
 
 // Config wires a Service.
 type Config struct {
-	// Meta is the metadata store (required).
+	// Meta is the metadata store (required), opened with
+	// meta.WithRowKey(RowKey(Pepper)).
 	Meta MetaStore
 	// Blobs is the payload store (required).
 	Blobs blob.Store
@@ -165,6 +171,13 @@ func New(cfg Config) (*Service, error) {
 	}
 	if err := cfg.Scrypt.Validate(); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
+	}
+	rk, err := RowKey(cfg.Pepper)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Meta.RowKeyed(rk) {
+		return nil, fmt.Errorf("%w: the metadata store must be opened with this pepper's row key (meta.WithRowKey(vault.RowKey(pepper)))", ErrInvalid)
 	}
 	n := cfg.MaxKDF
 	if n <= 0 {

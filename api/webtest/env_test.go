@@ -57,7 +57,8 @@ func newServer(t *testing.T) *server {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	ms, err := meta.OpenSQLite(ctx, filepath.Join(dir, "coffre.db"))
+	pepper := bytes.Repeat([]byte{7}, 32)
+	ms, err := meta.OpenSQLite(ctx, filepath.Join(dir, "coffre.db"), vault.RowKeyOption(pepper))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
@@ -68,7 +69,7 @@ func newServer(t *testing.T) *server {
 		t.Fatalf("local.New: %v", err)
 	}
 	v, err := vault.New(vault.Config{
-		Meta: ms, Blobs: blobs, Pepper: bytes.Repeat([]byte{7}, 32),
+		Meta: ms, Blobs: blobs, Pepper: pepper,
 		Scrypt: seal.ScryptParams{LogN: 10, AllowWeak: true},
 	})
 	if err != nil {

@@ -277,6 +277,25 @@ func TestWebFlows(t *testing.T) {
 		t.Errorf("the worker's page after creating a vault: %q", got)
 	}
 	worker.check("worker-created", false)
+	// The person signs in on her own phone: the worker saw her secret
+	// typed, so she chooses a new one first (in both languages), then
+	// makes her recovery sheet.
+	amina := b.person("amina")
+	amina.open(srv.URL + "/lang?to=fr&back=/login")
+	amina.fill("#identifier", "amina.k")
+	amina.fill("#secret", "piano lune tortue cerise")
+	amina.submit("form.form button[type=submit]")
+	if got := amina.text("#secret-due"); !strings.Contains(got, "Avant toute chose") {
+		t.Fatalf("first sign-in after a worker-created vault: %q", amina.text("main"))
+	}
+	amina.check("owner-secret-due", true)
+	amina.fill("#current", "piano lune tortue cerise")
+	amina.fill("#secret", "citron balcon otarie fanfare")
+	amina.fill("#secret2", "citron balcon otarie fanfare")
+	amina.submit("form.form button[type=submit]")
+	if amina.text("#sheet-due") == "" {
+		t.Fatalf("after the new secret: %q", amina.text("main"))
+	}
 	// The worker asks the owner for two papers; the owner gives the one
 	// she has; the worker sees the progress.
 	worker.open(srv.URL + "/pro/requests/new")

@@ -27,7 +27,9 @@ import (
 func exportFixture(t *testing.T, dir string) (string, map[string][]byte) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := meta.OpenSQLite(ctx, filepath.Join(t.TempDir(), "coffre.db"))
+	pepper := make([]byte, seal.PepperSize)
+	rand.Read(pepper)
+	db, err := meta.OpenSQLite(ctx, filepath.Join(t.TempDir(), "coffre.db"), vault.RowKeyOption(pepper))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +38,6 @@ func exportFixture(t *testing.T, dir string) (string, map[string][]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pepper := make([]byte, seal.PepperSize)
-	rand.Read(pepper)
 	v, err := vault.New(vault.Config{Meta: db, Blobs: blobs, Pepper: pepper, Scrypt: seal.ScryptParams{LogN: 10, AllowWeak: true}})
 	if err != nil {
 		t.Fatal(err)

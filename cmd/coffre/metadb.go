@@ -15,6 +15,11 @@ type metaStore interface {
 	vault.MetaStore
 	Ping(ctx context.Context) error
 	Close() error
+	// Row integrity (meta.WithRowKey): failures per table, and what the
+	// sealing of older rows did at open.
+	Tampered() map[string]int64
+	SealStatus() error
+	SealedAtOpen() int
 }
 
 var (
@@ -25,17 +30,18 @@ var (
 // openMeta opens the metadata store named by --database-url: sqlite:PATH
 // (embedded, one instance) or postgres://… / postgresql://… (any number of
 // instances sharing the database). Pending migrations are applied; instances
-// starting together on PostgreSQL migrate once.
-func openMeta(ctx context.Context, databaseURL string) (metaStore, error) {
+// starting together on PostgreSQL migrate once. The vault's stores are
+// opened with the row key of the pepper (vault.RowKeyOption).
+func openMeta(ctx context.Context, databaseURL string, opts ...meta.Option) (metaStore, error) {
 	if path, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
-		db, err := meta.OpenSQLite(ctx, path)
+		db, err := meta.OpenSQLite(ctx, path, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("metadata database: %w", err)
 		}
 		return db, nil
 	}
 	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
-		db, err := meta.OpenPostgres(ctx, databaseURL)
+		db, err := meta.OpenPostgres(ctx, databaseURL, opts...)
 		if err != nil {
 			// meta's errors never quote the URL (it may hold a password).
 			return nil, fmt.Errorf("metadata database: %w", err)

@@ -21,7 +21,7 @@ import (
 // returns nil metrics (the API drops them) and a no-op stop. stop closes the
 // listener; call it after the main server has drained, so that the last
 // requests are still visible to a final scrape.
-func startMetrics(cfg *serveConfig, log *slog.Logger, stdout io.Writer) (m api.Metrics, stop func(), err error) {
+func startMetrics(cfg *serveConfig, log *slog.Logger, stdout io.Writer, tampered func() map[string]int64) (m api.Metrics, stop func(), err error) {
 	if cfg.MetricsAddr == "" {
 		return nil, func() {}, nil
 	}
@@ -30,6 +30,7 @@ func startMetrics(cfg *serveConfig, log *slog.Logger, stdout io.Writer) (m api.M
 		return nil, nil, fmt.Errorf("metrics listen: %w", err)
 	}
 	reg := metrics.New()
+	reg.WatchTampered(tampered)
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", reg)
 	srv := &http.Server{

@@ -49,6 +49,15 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	if w.PepperCreated {
 		log.Warn("created a new server pepper: back it up apart from the database", "file", cfg.PepperFile)
 	}
+	// Row integrity (vault/meta/integrity.go): rows written before it get
+	// their mac once; a record of that sealing removed or altered is an
+	// attack on the database, reported here and in the metrics.
+	if err := w.Meta.SealStatus(); err != nil {
+		log.Error("row integrity: the database was changed without the pepper; rows without a mac stay refused", "err", err)
+	}
+	if n := w.Meta.SealedAtOpen(); n > 0 {
+		log.Warn("row integrity: rows written before version 12 sealed with the pepper's key (this happens once; a second time means someone reset the database)", "rows", n)
+	}
 	// Journals of the hash-chain era become logs (once; every instance may
 	// try, the conversion is serialised per owner in the database).
 	if n, rep, err := w.Vault.ConvertJournals(ctx); err != nil {
@@ -77,7 +86,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	}
 	defer func() { cancelNotify(); stopNotify() }()
 
-	mtr, stopMetrics, err := startMetrics(cfg, log, stdout) // metrics.go: a listener of its own
+	mtr, stopMetrics, err := startMetrics(cfg, log, stdout, w.Meta.Tampered) // metrics.go: a listener of its own
 	if err != nil {
 		return err
 	}

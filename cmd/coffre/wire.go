@@ -47,7 +47,7 @@ func openVault(ctx context.Context, cfg *serveConfig) (*wired, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openMeta(ctx, cfg.DatabaseURL)
+	db, err := openMeta(ctx, cfg.DatabaseURL, vault.RowKeyOption(pepper))
 	if err != nil {
 		return nil, err
 	}

@@ -112,11 +112,6 @@ func scanFor(t *testing.T, marker string, dirs ...string) int {
 func (s *stack) openVault(t *testing.T) *vault.Service {
 	t.Helper()
 	ctx := context.Background()
-	ms, err := meta.OpenSQLite(ctx, filepath.Join(s.dataDir, "coffre.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ms.Close() })
 	bl, err := s3.New(ctx, s3.Config{Endpoint: s.mio.Endpoint, AccessKey: s.mio.AccessKey, SecretKey: s.mio.SecretKey, Bucket: s.bucket})
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +124,11 @@ func (s *stack) openVault(t *testing.T) *vault.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ms, err := meta.OpenSQLite(ctx, filepath.Join(s.dataDir, "coffre.db"), vault.RowKeyOption(pepper))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ms.Close() })
 	v, err := vault.New(vault.Config{Meta: ms, Blobs: bl, Pepper: pepper, Scrypt: seal.ScryptParams{LogN: 15},
 		Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
 	if err != nil {

@@ -81,6 +81,31 @@ func New() *Registry {
 	return r
 }
 
+// WatchTampered exposes coffre_row_integrity_failures_total{table}: the
+// rows of each table that failed their integrity check (a mac the
+// pepper's key did not make) since the process started, as counted by
+// tampered (the metadata store's Tampered). Any non-zero value means
+// someone changed the database without the pepper. nil: nothing.
+func (r *Registry) WatchTampered(tampered func() map[string]int64) {
+	if tampered == nil {
+		return
+	}
+	r.reg.MustRegister(tamperedCollector{f: tampered})
+}
+
+var tamperedDesc = prometheus.NewDesc("coffre_row_integrity_failures_total",
+	"Database rows that failed their integrity check (changed without the pepper), by table.", []string{"table"}, nil)
+
+type tamperedCollector struct{ f func() map[string]int64 }
+
+func (c tamperedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- tamperedDesc }
+
+func (c tamperedCollector) Collect(ch chan<- prometheus.Metric) {
+	for table, n := range c.f() {
+		ch <- prometheus.MustNewConstMetric(tamperedDesc, prometheus.CounterValue, float64(n), table)
+	}
+}
+
 // Request records one answered request.
 func (r *Registry) Request(method, route string, status int, d time.Duration) {
 	r.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()

@@ -46,14 +46,14 @@ func BenchmarkHotQueries(b *testing.B) {
 		open func(b *testing.B) benchStore
 	}{
 		{"sqlite", func(b *testing.B) benchStore {
-			s, err := meta.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "coffre.db"))
+			s, err := meta.OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "coffre.db"), meta.WithRowKey(testRowKey))
 			if err != nil {
 				b.Fatal(err)
 			}
 			return s
 		}},
 		{"postgres", func(b *testing.B) benchStore {
-			s, err := meta.OpenPostgres(context.Background(), testenv.Postgres(b).NewDatabase(b))
+			s, err := meta.OpenPostgres(context.Background(), testenv.Postgres(b).NewDatabase(b), meta.WithRowKey(testRowKey))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -11,7 +12,10 @@ import (
 // restored here: the caller wraps again. ErrNotFound when there is no such
 // consent of this owner revoked within the window.
 func (o *ops) UnrevokeConsent(ctx context.Context, id, ownerID string, since time.Time) error {
-	return o.execOne(ctx, "unrevoke consent",
-		`UPDATE consents SET revoked_at = NULL WHERE id = ? AND owner_id = ? AND revoked_at IS NOT NULL AND revoked_at >= ?`,
-		id, ownerID, toDB(since))
+	return o.updateConsent(ctx, id, func(tx *Tx, c Consent) error {
+		if c.OwnerID != ownerID || c.Revoked.IsZero() || toDB(c.Revoked) < toDB(since) {
+			return fmt.Errorf("meta: unrevoke consent %s: %w", id, ErrNotFound)
+		}
+		return tx.execOne(ctx, "unrevoke consent", `UPDATE consents SET revoked_at = NULL WHERE id = ?`, id)
+	})
 }

@@ -86,13 +86,13 @@ func (c Consent) Covers(d Document) bool {
 const consentColumns = `c.id, c.owner_id, c.grantee_kind, c.grantee_id, c.grantee_public_key, c.details_sealed,
 	c.days, c.created_at, c.expires_at, c.revoked_at, c.swept_at`
 
-func scanConsent(s scanner) (Consent, error) {
+func scanConsent(s scanner, extra ...any) (Consent, error) {
 	var c Consent
 	var kind string
 	var created, expires int64
 	var revoked, swept sql.NullInt64
-	if err := s.Scan(&c.ID, &c.OwnerID, &kind, &c.GranteeID, &c.GranteePublicKey, &c.DetailsSealed,
-		&c.Days, &created, &expires, &revoked, &swept); err != nil {
+	if err := s.Scan(append([]any{&c.ID, &c.OwnerID, &kind, &c.GranteeID, &c.GranteePublicKey, &c.DetailsSealed,
+		&c.Days, &created, &expires, &revoked, &swept}, extra...)...); err != nil {
 		return Consent{}, err
 	}
 	c.GranteeKind = RecipientKind(kind)
@@ -100,6 +100,56 @@ func scanConsent(s scanner) (Consent, error) {
 	c.Revoked, c.Swept = fromOptTime(revoked), fromOptTime(swept)
 	return c, nil
 }
+
+// macInput: a consent's decisive fields are whose it is, to whom (and the
+// key documents added later are wrapped to), what it says (purpose and
+// shown name, sealed), its duration, times and revocation. Its scope is
+// one row per paper, type or category, each under its own mac
+// (scopeMACInput), so that a paper deleted later (its row goes with it)
+// leaves the consent intact while a paper added without the pepper fails.
+// swept_at decides nothing (the sweeper's bookkeeping).
+func (c Consent) macInput(m macw) {
+	m.str(c.ID)
+	m.str(c.OwnerID)
+	m.str(string(c.GranteeKind))
+	m.str(c.GranteeID)
+	m.str(c.GranteePublicKey)
+	m.bytes(c.DetailsSealed)
+	m.int(int64(c.Days))
+	m.time(c.Created)
+	m.time(c.Expires)
+	m.time(c.Revoked)
+}
+
+const consentSealColumns = `id, owner_id, grantee_kind, grantee_id, grantee_public_key, details_sealed,
+	days, created_at, expires_at, revoked_at, swept_at`
+
+var consentSeal = &sealSpec{table: "consents", key: "id = ?", cols: consentSealColumns,
+	load: func(sc scanner) ([]any, macInput, error) {
+		c, err := scanConsent(sc)
+		return []any{c.ID}, c.macInput, err
+	}}
+
+// scopeMACInput is the mac input of a scope row: the consent and the
+// paper, type or category it adds.
+func scopeMACInput(consentID, item string) macInput {
+	return func(m macw) { m.str(consentID); m.str(item) }
+}
+
+func scopeSeal(table, col string) *sealSpec {
+	return &sealSpec{table: table, key: "consent_id = ? AND " + col + " = ?", cols: "consent_id, " + col,
+		load: func(sc scanner) ([]any, macInput, error) {
+			var id, item string
+			err := sc.Scan(&id, &item)
+			return []any{id, item}, scopeMACInput(id, item), err
+		}}
+}
+
+var (
+	consentDocSeal  = scopeSeal("consent_documents", "document_id")
+	consentTypeSeal = scopeSeal("consent_types", "doc_type")
+	consentCatSeal  = scopeSeal("consent_categories", "category")
+)
 
 // InsertConsent stores a consent with its scope. Every document of the
 // scope must be a committed document of the owner (else ErrNotFound); a
@@ -120,6 +170,9 @@ func (o *ops) InsertConsent(ctx context.Context, c Consent) error {
 			c.Days, toDB(c.Created), toDB(c.Expires), optTime(c.Revoked), optTime(c.Swept)); err != nil {
 			return err
 		}
+		if err := tx.reseal(ctx, consentSeal, c.ID); err != nil {
+			return err
+		}
 		for _, id := range dedupSorted(c.Documents) {
 			res, err := tx.exec(ctx, "insert consent document",
 				`INSERT INTO consent_documents (consent_id, document_id)
@@ -133,6 +186,9 @@ func (o *ops) InsertConsent(ctx context.Context, c Consent) error {
 			} else if n == 0 {
 				return fmt.Errorf("meta: insert consent: document %s: %w", id, ErrNotFound)
 			}
+			if err := tx.reseal(ctx, consentDocSeal, c.ID, id); err != nil {
+				return err
+			}
 		}
 		for _, typ := range dedupSorted(c.Types) {
 			if !Scoped(typ) {
@@ -142,10 +198,16 @@ func (o *ops) InsertConsent(ctx context.Context, c Consent) error {
 				`INSERT INTO consent_types (consent_id, doc_type) VALUES (?, ?)`, c.ID, typ); err != nil {
 				return err
 			}
+			if err := tx.reseal(ctx, consentTypeSeal, c.ID, typ); err != nil {
+				return err
+			}
 		}
 		for _, cat := range dedupSorted(c.Categories) {
 			if _, err := tx.exec(ctx, "insert consent category",
 				`INSERT INTO consent_categories (consent_id, category) VALUES (?, ?)`, c.ID, cat); err != nil {
+				return err
+			}
+			if err := tx.reseal(ctx, consentCatSeal, c.ID, cat); err != nil {
 				return err
 			}
 		}
@@ -157,26 +219,31 @@ func (o *ops) InsertConsent(ctx context.Context, c Consent) error {
 // its scope (a deposit answering a request). Adding it twice is a no-op.
 // ErrNotFound when the consent or the document is missing.
 func (o *ops) AddConsentDocument(ctx context.Context, consentID, docID string) error {
-	res, err := o.exec(ctx, "add consent document",
-		`INSERT INTO consent_documents (consent_id, document_id)
-		SELECT c.id, d.id FROM consents c JOIN documents d ON d.owner_id = c.owner_id
-		WHERE c.id = ? AND d.id = ? AND d.state = ?
-		ON CONFLICT (consent_id, document_id) DO NOTHING`,
-		consentID, docID, string(StateCommitted))
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("meta: add consent document: %w", err)
-	} else if n == 0 {
-		if _, err := o.consentOnly(ctx, consentID); err != nil {
+	return o.atomic(ctx, func(tx *Tx) error {
+		c, err := tx.consentOnly(ctx, consentID)
+		if err != nil {
 			return err
 		}
-		if _, err := o.Document(ctx, docID); err != nil {
+		d, err := tx.Document(ctx, docID)
+		if err != nil {
 			return err
 		}
-	}
-	return nil
+		if d.OwnerID != c.OwnerID || d.State != StateCommitted {
+			return fmt.Errorf("meta: add consent document %s: %w", docID, ErrNotFound)
+		}
+		res, err := tx.exec(ctx, "add consent document",
+			`INSERT INTO consent_documents (consent_id, document_id) VALUES (?, ?)
+			ON CONFLICT (consent_id, document_id) DO NOTHING`, consentID, docID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("meta: add consent document: %w", err)
+		} else if n == 0 {
+			return nil // already there (its mac is checked where it is read)
+		}
+		return tx.reseal(ctx, consentDocSeal, consentID, docID)
+	})
 }
 
 func dedupSorted(ss []string) []string {
@@ -192,15 +259,22 @@ func dedupSorted(ss []string) []string {
 	return out[:j]
 }
 
+// consentOnly reads a consent row (without its scope) through its check.
 func (o *ops) consentOnly(ctx context.Context, id string) (Consent, error) {
-	c, err := scanConsent(o.queryRow(ctx, `SELECT `+consentColumns+` FROM consents c WHERE c.id = ?`, id))
+	var mac []byte
+	c, err := scanConsent(o.queryRow(ctx, `SELECT `+consentColumns+`, c.mac FROM consents c WHERE c.id = ?`, id), &mac)
 	if err != nil {
 		return Consent{}, o.wrap("consent", err)
+	}
+	if err := o.check("consents", "consent", c.macInput, mac); err != nil {
+		return Consent{}, err
 	}
 	return c, nil
 }
 
-// Consent returns a consent with its scope, or ErrNotFound.
+// Consent returns a consent with its scope, or ErrNotFound (ErrTampered
+// for a consent row failing its integrity check; scope rows failing theirs
+// are left out of the scope).
 func (o *ops) Consent(ctx context.Context, id string) (Consent, error) {
 	c, err := o.consentOnly(ctx, id)
 	if err != nil {
@@ -213,18 +287,24 @@ func (o *ops) Consent(ctx context.Context, id string) (Consent, error) {
 	return cs[0], nil
 }
 
-// queryConsents runs a consent query and loads the scopes.
-func (o *ops) queryConsents(ctx context.Context, what, where string, args ...any) ([]Consent, error) {
-	rows, err := o.query(ctx, `SELECT `+consentColumns+` FROM consents c WHERE `+where, args...)
+// queryConsents runs a consent query and loads the scopes. checked: the
+// consents failing their integrity check are left out (every query that
+// may grant something); unchecked queries only serve bookkeeping.
+func (o *ops) queryConsents(ctx context.Context, what string, checked bool, where string, args ...any) ([]Consent, error) {
+	rows, err := o.query(ctx, `SELECT `+consentColumns+`, c.mac FROM consents c WHERE `+where, args...)
 	if err != nil {
 		return nil, o.wrap(what, err)
 	}
 	var out []Consent
 	for rows.Next() {
-		c, err := scanConsent(rows)
+		var mac []byte
+		c, err := scanConsent(rows, &mac)
 		if err != nil {
 			rows.Close()
 			return nil, o.wrap(what, err)
+		}
+		if checked && !o.intact("consents", c.macInput, mac) {
+			continue
 		}
 		out = append(out, c)
 	}
@@ -239,27 +319,50 @@ func (o *ops) queryConsents(ctx context.Context, what, where string, args ...any
 	return out, nil
 }
 
-// loadScopes fills Documents, Types and Categories (sorted).
+// loadScopes fills Documents, Types and Categories (sorted), leaving out
+// the rows that fail their integrity check.
 func (o *ops) loadScopes(ctx context.Context, cs []Consent) error {
 	for i := range cs {
-		docs, err := o.queryStrings(ctx, "consent documents",
-			`SELECT document_id FROM consent_documents WHERE consent_id = ? ORDER BY document_id`, cs[i].ID)
+		docs, err := o.scopeItems(ctx, "consent_documents", "document_id", cs[i].ID)
 		if err != nil {
 			return err
 		}
-		cats, err := o.queryStrings(ctx, "consent categories",
-			`SELECT category FROM consent_categories WHERE consent_id = ? ORDER BY category`, cs[i].ID)
+		cats, err := o.scopeItems(ctx, "consent_categories", "category", cs[i].ID)
 		if err != nil {
 			return err
 		}
-		types, err := o.queryStrings(ctx, "consent types",
-			`SELECT doc_type FROM consent_types WHERE consent_id = ? ORDER BY doc_type`, cs[i].ID)
+		types, err := o.scopeItems(ctx, "consent_types", "doc_type", cs[i].ID)
 		if err != nil {
 			return err
 		}
 		cs[i].Documents, cs[i].Types, cs[i].Categories = docs, types, cats
 	}
 	return nil
+}
+
+// scopeItems reads one consent's rows of a scope table through their
+// check. table and col are constants of this package.
+func (o *ops) scopeItems(ctx context.Context, table, col, consentID string) ([]string, error) {
+	rows, err := o.query(ctx, `SELECT `+col+`, mac FROM `+table+` WHERE consent_id = ? ORDER BY `+col, consentID)
+	if err != nil {
+		return nil, o.wrap(table, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var item string
+		var mac []byte
+		if err := rows.Scan(&item, &mac); err != nil {
+			return nil, o.wrap(table, err)
+		}
+		if o.intact(table, scopeMACInput(consentID, item), mac) {
+			out = append(out, item)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, o.wrap(table, err)
+	}
+	return out, nil
 }
 
 // queryStrings runs a query returning one text column.
@@ -285,12 +388,12 @@ func (o *ops) queryStrings(ctx context.Context, what, q string, args ...any) ([]
 
 // ConsentsOfOwner returns all of an owner's consents, newest first.
 func (o *ops) ConsentsOfOwner(ctx context.Context, ownerID string) ([]Consent, error) {
-	return o.queryConsents(ctx, "consents of owner", `c.owner_id = ? ORDER BY c.created_at DESC, c.id`, ownerID)
+	return o.queryConsents(ctx, "consents of owner", true, `c.owner_id = ? ORDER BY c.created_at DESC, c.id`, ownerID)
 }
 
 // LiveConsentsOfOwner returns an owner's consents live at now.
 func (o *ops) LiveConsentsOfOwner(ctx context.Context, ownerID string, now time.Time) ([]Consent, error) {
-	return o.queryConsents(ctx, "live consents of owner",
+	return o.queryConsents(ctx, "live consents of owner", true,
 		`c.owner_id = ? AND c.revoked_at IS NULL AND c.expires_at > ? ORDER BY c.created_at DESC, c.id`,
 		ownerID, toDB(now))
 }
@@ -298,7 +401,7 @@ func (o *ops) LiveConsentsOfOwner(ctx context.Context, ownerID string, now time.
 // LiveConsentsFor returns the consents granted to a grantee and live at
 // now, newest first.
 func (o *ops) LiveConsentsFor(ctx context.Context, kind RecipientKind, granteeID string, now time.Time) ([]Consent, error) {
-	return o.queryConsents(ctx, "live consents for grantee",
+	return o.queryConsents(ctx, "live consents for grantee", true,
 		`c.grantee_kind = ? AND c.grantee_id = ? AND c.revoked_at IS NULL AND c.expires_at > ? ORDER BY c.created_at DESC, c.id`,
 		string(kind), granteeID, toDB(now))
 }
@@ -321,16 +424,35 @@ func coveredByLive(d, k, g string) string {
 }
 
 // LiveConsentCovers reports whether a consent live at now covers the
-// document for the grantee: the check made at every grantee read.
+// document for the grantee: the check made at every grantee read. It is
+// made here, in Go, on rows that passed their integrity check (the
+// document, the consents and each scope row): a consent whose expiry was
+// pushed later, or a paper or type added to it, without the pepper,
+// covers nothing. Keep in step with coveredByLive (the sweeper's SQL).
 func (o *ops) LiveConsentCovers(ctx context.Context, docID string, kind RecipientKind, granteeID string, now time.Time) (bool, error) {
-	var n int
-	err := o.queryRow(ctx,
-		`SELECT COUNT(*) FROM documents d WHERE d.id = ? AND `+coveredByLive("d", "?", "?"),
-		docID, string(kind), granteeID, toDB(now)).Scan(&n)
+	var mac []byte
+	d, err := scanDocument(o.queryRow(ctx, `SELECT `+docColumns+` FROM documents d WHERE d.id = ?`, docID), &mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
 		return false, o.wrap("consent covers", err)
 	}
-	return n > 0, nil
+	if !o.intact("documents", d.macInput, mac) {
+		return false, nil
+	}
+	cs, err := o.queryConsents(ctx, "consent covers", true,
+		`c.owner_id = ? AND c.grantee_kind = ? AND c.grantee_id = ? AND c.revoked_at IS NULL AND c.expires_at > ?`,
+		d.OwnerID, string(kind), granteeID, toDB(now))
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cs {
+		if c.LiveAt(now) && c.Covers(d) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // deleteUncovered removes grantee wraps that no consent live at now covers.
@@ -358,14 +480,7 @@ func (tx *Tx) deleteUncovered(ctx context.Context, now time.Time, extra string, 
 // ErrNotFound: no such consent of this owner; ErrConflict: already revoked.
 func (o *ops) RevokeConsent(ctx context.Context, id, ownerID string, now time.Time) (int64, error) {
 	var n int64
-	err := o.atomic(ctx, func(tx *Tx) error {
-		if err := tx.lockRow(ctx, "consents", "id", id); err != nil {
-			return err
-		}
-		c, err := tx.consentOnly(ctx, id)
-		if err != nil {
-			return err
-		}
+	err := o.updateConsent(ctx, id, func(tx *Tx, c Consent) error {
 		if c.OwnerID != ownerID {
 			return fmt.Errorf("meta: revoke consent %s: %w", id, ErrNotFound)
 		}
@@ -376,12 +491,32 @@ func (o *ops) RevokeConsent(ctx context.Context, id, ownerID string, now time.Ti
 			`UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, toDB(now), id); err != nil {
 			return err
 		}
+		var err error
 		n, err = tx.deleteUncovered(ctx, now,
 			`AND recipient_kind = ? AND recipient_id = ? AND document_id IN (SELECT id FROM documents WHERE owner_id = ?)`,
 			string(c.GranteeKind), c.GranteeID, ownerID)
 		return err
 	})
 	return n, err
+}
+
+// updateConsent runs change on a consent's row, in one transaction: the
+// row is locked and read through its check first (ErrTampered: nothing
+// changes), and its mac is computed again after.
+func (o *ops) updateConsent(ctx context.Context, id string, change func(tx *Tx, c Consent) error) error {
+	return o.atomic(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "consents", "id", id); err != nil {
+			return err
+		}
+		c, err := tx.consentOnly(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, c); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, consentSeal, id)
+	})
 }
 
 // DeleteUncoveredWraps removes every grantee wrap (any owner) created
@@ -404,7 +539,7 @@ func (o *ops) ExpiredUnswept(ctx context.Context, now time.Time, limit int) ([]C
 	if limit <= 0 {
 		limit = 100
 	}
-	return o.queryConsents(ctx, "expired consents",
+	return o.queryConsents(ctx, "expired consents", false,
 		`c.expires_at <= ? AND c.revoked_at IS NULL AND c.swept_at IS NULL ORDER BY c.expires_at, c.id LIMIT `+fmt.Sprint(limit),
 		toDB(now))
 }

@@ -21,6 +21,8 @@ type ops struct {
 	r, w querier
 	d    *Dialect
 	now  func() time.Time
+	// rk computes and checks row macs (integrity.go); nil: none.
+	rk *rowKey
 	// atomic runs fn in one transaction: a new one for DB, the current one for Tx.
 	atomic func(ctx context.Context, fn func(*Tx) error) error
 }
@@ -36,6 +38,11 @@ type DB struct {
 	writer, reader *sql.DB
 	dialect        *Dialect
 	retries        int
+	// optErr is an invalid option; sealErr what sealing rows at open
+	// reported without failing the open (SealStatus).
+	optErr, sealErr error
+	// sealedAtOpen counts the rows sealed at open (SealedAtOpen).
+	sealedAtOpen int
 }
 
 // Option configures a DB.
@@ -53,6 +60,9 @@ func New(ctx context.Context, writer, reader *sql.DB, d *Dialect, opts ...Option
 	for _, o := range opts {
 		o(db)
 	}
+	if db.optErr != nil {
+		return nil, db.optErr
+	}
 	ms, err := Migrations(d.Name)
 	if err != nil {
 		return nil, err
@@ -60,8 +70,22 @@ func New(ctx context.Context, writer, reader *sql.DB, d *Dialect, opts ...Option
 	if _, err := migrate(ctx, writer, d, ms, db.now); err != nil {
 		return nil, err
 	}
+	if err := db.sealRows(ctx); errors.Is(err, ErrSealRecord) {
+		db.sealErr = err
+	} else if err != nil {
+		return nil, err
+	}
 	return db, nil
 }
+
+// SealStatus reports what sealing the rows at open found wrong without
+// failing the open: ErrSealRecord when its record was removed or altered
+// (rows without a mac then stay refused). nil otherwise.
+func (db *DB) SealStatus() error { return db.sealErr }
+
+// SealedAtOpen is how many rows written before migration 12 this open gave
+// their mac (0 once they all have one).
+func (db *DB) SealedAtOpen() int { return db.sealedAtOpen }
 
 // Tx runs fn in one write transaction, committed if fn returns nil and
 // rolled back otherwise. When the engine reports a transient conflict (lock
@@ -97,7 +121,7 @@ func (db *DB) tx1(ctx context.Context, fn func(*Tx) error) (err error) {
 		return fmt.Errorf("meta: begin: %w", err)
 	}
 	tx := &Tx{}
-	tx.ops = ops{r: stx, w: stx, d: db.dialect, now: db.now}
+	tx.ops = ops{r: stx, w: stx, d: db.dialect, now: db.now, rk: db.rk}
 	tx.atomic = func(_ context.Context, fn func(*Tx) error) error { return fn(tx) }
 	defer func() {
 		if p := recover(); p != nil {

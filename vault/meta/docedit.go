@@ -36,7 +36,7 @@ func (o *ops) DocumentsOfOwner(ctx context.Context, ownerID string) ([]Document,
 	defer rows.Close()
 	var out []Document
 	for rows.Next() {
-		d, err := scanDocument(rows)
+		d, err := scanDocument(rows, nil)
 		if err != nil {
 			return nil, o.wrap("documents of owner", err)
 		}

@@ -10,21 +10,27 @@ import (
 
 const docColumns = `d.id, d.owner_id, d.category, d.title_sealed, d.media_type, d.pages, d.size, d.profile,
 	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at, d.doc_type,
-	d.store_id, d.move_state, d.move_store, d.move_since`
+	d.store_id, d.move_state, d.move_store, d.move_since, d.mac`
 
 const wrapColumns = `w.document_id, w.recipient_kind, w.recipient_id, w.wrapped_key, w.created_at`
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanDocument(s scanner, extra ...any) (Document, error) {
+// scanDocument scans docColumns (then extra); mac receives the row's mac
+// (nil: ignored).
+func scanDocument(s scanner, mac *[]byte, extra ...any) (Document, error) {
 	var d Document
 	var state string
 	var since, created int64
 	var expires sql.NullInt64
 	var mv storeMoveScan
+	var ignored []byte
+	if mac == nil {
+		mac = &ignored
+	}
 	dest := append([]any{&d.ID, &d.OwnerID, &d.Category, &d.TitleSealed, &d.MediaType, &d.Pages, &d.Size, &d.Profile,
 		&d.BlobKey, &state, &since, &created, &expires, &d.DocType,
-		&mv.store, &mv.state, &mv.other, &mv.since}, extra...)
+		&mv.store, &mv.state, &mv.other, &mv.since, mac}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return Document{}, err
 	}
@@ -35,6 +41,28 @@ func scanDocument(s scanner, extra ...any) (Document, error) {
 	d.Expires = fromOptTime(expires)
 	return d, nil
 }
+
+// macInput: a document's decisive fields are those that decide which
+// consents cover it: its owner, category, type and creation time (a type
+// scope covers papers added after the consent). Its state, size, title,
+// expiry and store decide nothing anyone reads: a document key wrap is
+// still needed to read it, and no mac can make one.
+func (d Document) macInput(m macw) {
+	m.str(d.ID)
+	m.str(d.OwnerID)
+	m.str(d.Category)
+	m.str(d.DocType)
+	m.time(d.Created)
+}
+
+var documentSeal = &sealSpec{table: "documents", key: "id = ?", cols: `id, owner_id, category, doc_type, created_at`,
+	load: func(sc scanner) ([]any, macInput, error) {
+		var d Document
+		var created int64
+		err := sc.Scan(&d.ID, &d.OwnerID, &d.Category, &d.DocType, &created)
+		d.Created = fromDB(created)
+		return []any{d.ID}, d.macInput, err
+	}}
 
 // wrapScan holds the scan targets of wrapColumns.
 type wrapScan struct {
@@ -66,13 +94,17 @@ func (o *ops) InsertDocument(ctx context.Context, d Document) error {
 	default:
 		return fmt.Errorf("meta: insert document: bad state %q", d.State)
 	}
-	_, err := o.exec(ctx, "insert document",
-		`INSERT INTO documents (id, owner_id, category, title_sealed, media_type, pages, size, profile,
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "insert document",
+			`INSERT INTO documents (id, owner_id, category, title_sealed, media_type, pages, size, profile,
 			blob_key, state, state_since, created_at, expires_at, doc_type, store_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
-		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires), d.DocType, optString(d.StoreID))
-	return err
+			d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
+			d.BlobKey, string(d.State), toDB(tx.now()), toDB(d.Created), optTime(d.Expires), d.DocType, optString(d.StoreID)); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, documentSeal, d.ID)
+	})
 }
 
 // CommitDocument atomically turns a pending document into a committed one
@@ -115,9 +147,11 @@ func (o *ops) CommitDocument(ctx context.Context, id string, size int64, wraps [
 	})
 }
 
-// Document returns a document in any state, or ErrNotFound.
+// Document returns a document in any state, or ErrNotFound. It does not
+// check the row's mac: it grants nothing (DocumentAccess and ListAccess,
+// which come with a wrap, do).
 func (o *ops) Document(ctx context.Context, id string) (Document, error) {
-	d, err := scanDocument(o.queryRow(ctx, `SELECT `+docColumns+` FROM documents d WHERE d.id = ?`, id))
+	d, err := scanDocument(o.queryRow(ctx, `SELECT `+docColumns+` FROM documents d WHERE d.id = ?`, id), nil)
 	if err != nil {
 		return Document{}, o.wrap("document", err)
 	}
@@ -127,7 +161,7 @@ func (o *ops) Document(ctx context.Context, id string) (Document, error) {
 // DocumentByBlobKey returns the document (any state) whose payload is under
 // key, or ErrNotFound.
 func (o *ops) DocumentByBlobKey(ctx context.Context, key string) (Document, error) {
-	d, err := scanDocument(o.queryRow(ctx, `SELECT `+docColumns+` FROM documents d WHERE d.blob_key = ?`, key))
+	d, err := scanDocument(o.queryRow(ctx, `SELECT `+docColumns+` FROM documents d WHERE d.blob_key = ?`, key), nil)
 	if err != nil {
 		return Document{}, o.wrap("document by blob key", err)
 	}
@@ -136,22 +170,28 @@ func (o *ops) DocumentByBlobKey(ctx context.Context, key string) (Document, erro
 
 // DocumentAccess returns a committed document with the recipient's wrap of
 // its key. ErrNotFound when the document is missing, not committed, or the
-// recipient holds no wrap: the three are deliberately indistinguishable.
+// recipient holds no wrap: the three are deliberately indistinguishable;
+// ErrTampered when the document row fails its integrity check.
 func (o *ops) DocumentAccess(ctx context.Context, docID string, kind RecipientKind, recipientID string) (Access, error) {
 	var ws wrapScan
+	var mac []byte
 	d, err := scanDocument(o.queryRow(ctx,
 		`SELECT `+docColumns+`, `+wrapColumns+`
 		FROM documents d JOIN document_wraps w ON w.document_id = d.id
 		WHERE d.id = ? AND d.state = ? AND w.recipient_kind = ? AND w.recipient_id = ?`,
-		docID, string(StateCommitted), string(kind), recipientID), ws.dest()...)
+		docID, string(StateCommitted), string(kind), recipientID), &mac, ws.dest()...)
 	if err != nil {
 		return Access{}, o.wrap("document access", err)
+	}
+	if err := o.check("documents", "document access", d.macInput, mac); err != nil {
+		return Access{}, err
 	}
 	return Access{Document: d, Wrap: ws.wrap()}, nil
 }
 
 // ListAccess returns every committed document the recipient holds a wrap
-// for, oldest first (ties by id).
+// for, oldest first (ties by id); a document row failing its integrity
+// check is left out.
 func (o *ops) ListAccess(ctx context.Context, kind RecipientKind, recipientID string) ([]Access, error) {
 	rows, err := o.query(ctx,
 		`SELECT `+docColumns+`, `+wrapColumns+`
@@ -166,9 +206,13 @@ func (o *ops) ListAccess(ctx context.Context, kind RecipientKind, recipientID st
 	var out []Access
 	for rows.Next() {
 		var ws wrapScan
-		d, err := scanDocument(rows, ws.dest()...)
+		var mac []byte
+		d, err := scanDocument(rows, &mac, ws.dest()...)
 		if err != nil {
 			return nil, o.wrap("list access", err)
+		}
+		if !o.intact("documents", d.macInput, mac) {
+			continue
 		}
 		out = append(out, Access{Document: d, Wrap: ws.wrap()})
 	}
@@ -191,7 +235,7 @@ func (o *ops) StaleDocuments(ctx context.Context, before time.Time) ([]Document,
 	defer rows.Close()
 	var out []Document
 	for rows.Next() {
-		d, err := scanDocument(rows)
+		d, err := scanDocument(rows, nil)
 		if err != nil {
 			return nil, o.wrap("stale documents", err)
 		}

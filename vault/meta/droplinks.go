@@ -36,34 +36,92 @@ type DropLink struct {
 	Revoked time.Time
 }
 
-// linkSelect reads links with the liveness of the consent they were made
-// under.
+// linkSelect reads links; the liveness of the consent a link was made
+// under is read after, through the consent's own check (withConsent).
 const linkSelect = `SELECT l.id, l.owner_id, l.token_hash, l.public_sealed, l.details_sealed, l.created_by_kind,
 	l.created_by_id, l.request_id, l.created_at, l.expires_at, l.max_uses, l.uses, l.revoked_at,
-	l.consent_id, lc.expires_at, lc.revoked_at
-	FROM drop_links l LEFT JOIN consents lc ON lc.id = l.consent_id`
+	l.consent_id, l.mac
+	FROM drop_links l`
 
-func scanLink(s scanner) (DropLink, error) {
+// scanLink scans a link's columns, then extra (linkSelect: the mac).
+func scanLink(s scanner, extra ...any) (DropLink, error) {
 	var l DropLink
 	var kind string
 	var req, consent sql.NullString
 	var created, expires int64
-	var revoked, cExpires, cRevoked sql.NullInt64
-	if err := s.Scan(&l.ID, &l.OwnerID, &l.TokenHash, &l.PublicSealed, &l.DetailsSealed, &kind,
+	var revoked sql.NullInt64
+	if err := s.Scan(append([]any{&l.ID, &l.OwnerID, &l.TokenHash, &l.PublicSealed, &l.DetailsSealed, &kind,
 		&l.CreatedByID, &req, &created, &expires, &l.MaxUses, &l.Uses, &revoked,
-		&consent, &cExpires, &cRevoked); err != nil {
+		&consent}, extra...)...); err != nil {
 		return DropLink{}, err
 	}
 	l.CreatedByKind = RecipientKind(kind)
 	l.RequestID, l.ConsentID = req.String, consent.String
 	l.Created, l.Expires, l.Revoked = fromDB(created), fromDB(expires), fromOptTime(revoked)
-	l.ConsentExpires, l.ConsentRevoked = fromOptTime(cExpires), fromOptTime(cRevoked)
+	return l, nil
+}
+
+// macInput: a drop link's decisive fields are whose vault it fills, its
+// token's hash, who made it and under which request and consent (a
+// deposit answering a request is wrapped to the requesting worker), its
+// expiry, uses and revocation. The sealed label decides nothing.
+func (l DropLink) macInput(m macw) {
+	m.str(l.ID)
+	m.str(l.OwnerID)
+	m.str(l.TokenHash)
+	m.str(string(l.CreatedByKind))
+	m.str(l.CreatedByID)
+	m.str(l.RequestID)
+	m.str(l.ConsentID)
+	m.time(l.Created)
+	m.time(l.Expires)
+	m.int(int64(l.MaxUses))
+	m.int(int64(l.Uses))
+	m.time(l.Revoked)
+}
+
+var dropLinkSeal = &sealSpec{table: "drop_links", key: "id = ?",
+	cols: `id, owner_id, token_hash, public_sealed, details_sealed, created_by_kind,
+	created_by_id, request_id, created_at, expires_at, max_uses, uses, revoked_at, consent_id`,
+	load: func(sc scanner) ([]any, macInput, error) {
+		l, err := scanLink(sc)
+		return []any{l.ID}, l.macInput, err
+	}}
+
+// link reads one link through its check, with its consent's liveness.
+func (o *ops) link(ctx context.Context, where string, arg any) (DropLink, error) {
+	var mac []byte
+	l, err := scanLink(o.queryRow(ctx, linkSelect+` WHERE `+where, arg), &mac)
+	if err != nil {
+		return DropLink{}, o.wrap("drop link", err)
+	}
+	if err := o.check("drop_links", "drop link", l.macInput, mac); err != nil {
+		return DropLink{}, err
+	}
+	return o.withConsent(ctx, l)
+}
+
+// withConsent fills ConsentExpires and ConsentRevoked from the consent the
+// link was made under, read through its check: a consent that fails it (or
+// is gone) leaves them zero, and the link unusable.
+func (o *ops) withConsent(ctx context.Context, l DropLink) (DropLink, error) {
+	if l.ConsentID == "" {
+		return l, nil
+	}
+	c, err := o.consentOnly(ctx, l.ConsentID)
+	if errors.Is(err, ErrNotFound) {
+		return l, nil
+	}
+	if err != nil {
+		return DropLink{}, err
+	}
+	l.ConsentExpires, l.ConsentRevoked = c.Expires, c.Revoked
 	return l, nil
 }
 
 // UsableAt reports whether the link takes a deposit at now: not revoked,
 // unexpired, uses left and, for a worker's link, the consent it was made
-// under live. Keep in step with linkUsable.
+// under live.
 func (l DropLink) UsableAt(now time.Time) bool {
 	if !l.Revoked.IsZero() || !now.Before(l.Expires) || l.Uses >= l.MaxUses {
 		return false
@@ -73,11 +131,6 @@ func (l DropLink) UsableAt(now time.Time) bool {
 	}
 	return l.ConsentID != "" && l.ConsentRevoked.IsZero() && now.Before(l.ConsentExpires)
 }
-
-// linkUsable is UsableAt as SQL on drop_links (two ? for now).
-const linkUsable = `drop_links.uses < drop_links.max_uses AND drop_links.expires_at > ? AND drop_links.revoked_at IS NULL
-	AND (drop_links.created_by_kind = 'owner' OR EXISTS (SELECT 1 FROM consents uc WHERE uc.id = drop_links.consent_id
-		AND uc.revoked_at IS NULL AND uc.expires_at > ?))`
 
 // InsertDropLink stores a new link. ErrConflict on a duplicate id or token
 // hash; ErrNotFound when the owner (or the request) is missing.
@@ -92,92 +145,125 @@ func (o *ops) InsertDropLink(ctx context.Context, l DropLink) error {
 	if (l.CreatedByKind == RecipientWorker) != (l.ConsentID != "") {
 		return errors.New("meta: insert drop link: a worker's link, and only it, names its consent")
 	}
-	_, err := o.exec(ctx, "insert drop link",
-		`INSERT INTO drop_links (id, owner_id, token_hash, public_sealed, details_sealed, created_by_kind,
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "insert drop link",
+			`INSERT INTO drop_links (id, owner_id, token_hash, public_sealed, details_sealed, created_by_kind,
 			created_by_id, request_id, created_at, expires_at, max_uses, uses, revoked_at, consent_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)`,
-		l.ID, l.OwnerID, l.TokenHash, l.PublicSealed, l.DetailsSealed, string(l.CreatedByKind),
-		l.CreatedByID, sql.NullString{String: l.RequestID, Valid: l.RequestID != ""}, toDB(l.Created), toDB(l.Expires), l.MaxUses,
-		sql.NullString{String: l.ConsentID, Valid: l.ConsentID != ""})
-	return err
+			l.ID, l.OwnerID, l.TokenHash, l.PublicSealed, l.DetailsSealed, string(l.CreatedByKind),
+			l.CreatedByID, sql.NullString{String: l.RequestID, Valid: l.RequestID != ""}, toDB(l.Created), toDB(l.Expires), l.MaxUses,
+			sql.NullString{String: l.ConsentID, Valid: l.ConsentID != ""}); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, dropLinkSeal, l.ID)
+	})
 }
 
-// DropLink returns a link by id, or ErrNotFound.
+// DropLink returns a link by id, or ErrNotFound (ErrTampered for a row
+// failing its integrity check).
 func (o *ops) DropLink(ctx context.Context, id string) (DropLink, error) {
-	l, err := scanLink(o.queryRow(ctx, linkSelect+` WHERE l.id = ?`, id))
-	if err != nil {
-		return DropLink{}, o.wrap("drop link", err)
-	}
-	return l, nil
+	return o.link(ctx, `l.id = ?`, id)
 }
 
 // DropLinkByTokenHash returns a link (whatever its state) by token hash, or
-// ErrNotFound.
+// ErrNotFound (ErrTampered for a row failing its integrity check).
 func (o *ops) DropLinkByTokenHash(ctx context.Context, tokenHash string) (DropLink, error) {
-	l, err := scanLink(o.queryRow(ctx, linkSelect+` WHERE l.token_hash = ?`, tokenHash))
-	if err != nil {
-		return DropLink{}, o.wrap("drop link", err)
-	}
-	return l, nil
+	return o.link(ctx, `l.token_hash = ?`, tokenHash)
 }
 
-// DropLinksOfOwner returns an owner's links, newest first.
+// DropLinksOfOwner returns an owner's links, newest first (rows failing
+// their integrity check are left out).
 func (o *ops) DropLinksOfOwner(ctx context.Context, ownerID string) ([]DropLink, error) {
 	rows, err := o.query(ctx, linkSelect+` WHERE l.owner_id = ? ORDER BY l.created_at DESC, l.id`, ownerID)
 	if err != nil {
 		return nil, o.wrap("drop links", err)
 	}
-	defer rows.Close()
 	var out []DropLink
 	for rows.Next() {
-		l, err := scanLink(rows)
+		var mac []byte
+		l, err := scanLink(rows, &mac)
 		if err != nil {
+			rows.Close()
 			return nil, o.wrap("drop links", err)
 		}
-		out = append(out, l)
+		if o.intact("drop_links", l.macInput, mac) {
+			out = append(out, l)
+		}
 	}
-	if err := rows.Err(); err != nil {
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
 		return nil, o.wrap("drop links", err)
+	}
+	for i := range out {
+		if out[i], err = o.withConsent(ctx, out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
-// RedeemDropLink takes one use of the link with this token hash, atomically:
-// it succeeds only while the link is usable at now (DropLink.UsableAt:
-// unrevoked, unexpired, uses left, a worker's consent live), so of N concurrent redemptions of a single-use link exactly one
-// wins. It returns the link after the redemption; ErrNotFound otherwise.
-func (o *ops) RedeemDropLink(ctx context.Context, tokenHash string, now time.Time) (DropLink, error) {
-	var l DropLink
-	err := o.atomic(ctx, func(tx *Tx) error {
-		if err := tx.execOne(ctx, "redeem drop link",
-			`UPDATE drop_links SET uses = uses + 1 WHERE token_hash = ? AND `+linkUsable,
-			tokenHash, toDB(now), toDB(now)); err != nil {
+// updateLink runs change on a link's row (named by where), in one
+// transaction: the row is locked and read through its check first
+// (ErrTampered: nothing changes), and its mac is computed again after.
+func (o *ops) updateLink(ctx context.Context, col, key string, change func(tx *Tx, l DropLink) error) error {
+	return o.atomic(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "drop_links", col, key); err != nil {
 			return err
 		}
-		var err error
-		l, err = scanLink(tx.queryRow(ctx, linkSelect+` WHERE l.token_hash = ?`, tokenHash))
+		l, err := tx.link(ctx, `l.`+col+` = ?`, key)
 		if err != nil {
-			return tx.wrap("redeem drop link", err)
+			return err
 		}
+		if err := change(tx, l); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, dropLinkSeal, l.ID)
+	})
+}
+
+// RedeemDropLink takes one use of the link with this token hash, atomically:
+// it succeeds only while the link is usable at now (DropLink.UsableAt:
+// unrevoked, unexpired, uses left, a worker's consent live, the link and
+// the consent passing their integrity check), so of N concurrent
+// redemptions of a single-use link exactly one wins (the row is locked
+// for the read-check-write). It returns the link after the redemption;
+// ErrNotFound otherwise.
+func (o *ops) RedeemDropLink(ctx context.Context, tokenHash string, now time.Time) (DropLink, error) {
+	var out DropLink
+	err := o.updateLink(ctx, "token_hash", tokenHash, func(tx *Tx, l DropLink) error {
+		if !l.UsableAt(now) {
+			return fmt.Errorf("meta: redeem drop link: %w", ErrNotFound)
+		}
+		if err := tx.execOne(ctx, "redeem drop link",
+			`UPDATE drop_links SET uses = uses + 1 WHERE id = ? AND uses = ?`, l.ID, l.Uses); err != nil {
+			return err
+		}
+		l.Uses++
+		out = l
 		return nil
 	})
-	return l, err
+	return out, err
 }
 
 // ReleaseDropLinkUse gives back one use (a deposit that failed after
 // redemption). ErrNotFound when the link is gone or has no use to give back.
 func (o *ops) ReleaseDropLinkUse(ctx context.Context, id string) error {
-	return o.execOne(ctx, "release drop link use",
-		`UPDATE drop_links SET uses = uses - 1 WHERE id = ? AND uses > 0`, id)
+	return o.updateLink(ctx, "id", id, func(tx *Tx, l DropLink) error {
+		if l.Uses <= 0 {
+			return fmt.Errorf("meta: release drop link use: %w", ErrNotFound)
+		}
+		return tx.execOne(ctx, "release drop link use", `UPDATE drop_links SET uses = uses - 1 WHERE id = ?`, id)
+	})
 }
 
 // RevokeDropLink marks a link revoked at now. ErrNotFound when there is no
 // such link; revoking twice keeps the first time.
 func (o *ops) RevokeDropLink(ctx context.Context, id string, now time.Time) error {
-	if _, err := o.DropLink(ctx, id); err != nil {
-		return err
-	}
-	_, err := o.exec(ctx, "revoke drop link",
-		`UPDATE drop_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, toDB(now), id)
-	return err
+	return o.updateLink(ctx, "id", id, func(tx *Tx, l DropLink) error {
+		if !l.Revoked.IsZero() {
+			return nil
+		}
+		return tx.execOne(ctx, "revoke drop link", `UPDATE drop_links SET revoked_at = ? WHERE id = ?`, toDB(now), id)
+	})
 }

@@ -39,26 +39,57 @@ func (o *ops) BeginKeyRotation(ctx context.Context, r KeyRotation) error {
 		if _, err := tx.Owner(ctx, r.OwnerID); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, "begin key rotation",
+		if _, err := tx.exec(ctx, "begin key rotation",
 			`INSERT INTO owner_key_rotations (owner_id, old_public_key, new_public_key, carried_identity_wrap, phase, started_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
-			r.OwnerID, r.OldPublicKey, r.NewPublicKey, r.CarriedIdentityWrap, RotationAdding, toDB(r.Started))
-		return err
+			r.OwnerID, r.OldPublicKey, r.NewPublicKey, r.CarriedIdentityWrap, RotationAdding, toDB(r.Started)); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, rotationSeal, r.OwnerID)
 	})
 }
 
-// KeyRotation returns the owner's rotation in progress, or ErrNotFound.
-func (o *ops) KeyRotation(ctx context.Context, ownerID string) (KeyRotation, error) {
+// macInput: every column of a rotation decides something: a rotation
+// planted without the pepper would hand the owner's papers to a key its
+// planter holds when she next rotates.
+func (r KeyRotation) macInput(m macw) {
+	m.str(r.OwnerID)
+	m.str(r.OldPublicKey)
+	m.str(r.NewPublicKey)
+	m.bytes(r.CarriedIdentityWrap)
+	m.str(r.Phase)
+	m.time(r.Started)
+}
+
+const rotationColumns = `owner_id, old_public_key, new_public_key, carried_identity_wrap, phase, started_at`
+
+func scanRotation(sc scanner, extra ...any) (KeyRotation, error) {
 	var r KeyRotation
 	var started int64
-	err := o.queryRow(ctx,
-		`SELECT owner_id, old_public_key, new_public_key, carried_identity_wrap, phase, started_at
-		FROM owner_key_rotations WHERE owner_id = ?`, ownerID).
-		Scan(&r.OwnerID, &r.OldPublicKey, &r.NewPublicKey, &r.CarriedIdentityWrap, &r.Phase, &started)
+	if err := sc.Scan(append([]any{&r.OwnerID, &r.OldPublicKey, &r.NewPublicKey, &r.CarriedIdentityWrap, &r.Phase, &started}, extra...)...); err != nil {
+		return KeyRotation{}, err
+	}
+	r.Started = fromDB(started)
+	return r, nil
+}
+
+var rotationSeal = &sealSpec{table: "owner_key_rotations", key: "owner_id = ?", cols: rotationColumns,
+	load: func(sc scanner) ([]any, macInput, error) {
+		r, err := scanRotation(sc)
+		return []any{r.OwnerID}, r.macInput, err
+	}}
+
+// KeyRotation returns the owner's rotation in progress, or ErrNotFound
+// (ErrTampered for a row failing its integrity check).
+func (o *ops) KeyRotation(ctx context.Context, ownerID string) (KeyRotation, error) {
+	var mac []byte
+	r, err := scanRotation(o.queryRow(ctx, `SELECT `+rotationColumns+`, mac FROM owner_key_rotations WHERE owner_id = ?`, ownerID), &mac)
 	if err != nil {
 		return KeyRotation{}, o.wrap("key rotation", err)
 	}
-	r.Started = fromDB(started)
+	if err := o.check("owner_key_rotations", "key rotation", r.macInput, mac); err != nil {
+		return KeyRotation{}, err
+	}
 	return r, nil
 }
 
@@ -106,7 +137,7 @@ func (o *ops) SwitchOwnerKeys(ctx context.Context, sw OwnerKeySwitch) error {
 		len(sw.OldIdentityWrap) == 0 {
 		return errors.New("meta: switch owner keys: missing field")
 	}
-	return o.atomic(ctx, func(tx *Tx) error {
+	return o.updateOwner(ctx, sw.OwnerID, func(tx *Tx) error {
 		res, err := tx.exec(ctx, "switch owner keys",
 			`UPDATE owners SET public_key = ?, identity_by_secret = ?, identity_by_recovery = ?,
 				identifier_sealed = ?, name_sealed = ?, identity_by_org = ?, retired_identities = ?
@@ -119,14 +150,22 @@ func (o *ops) SwitchOwnerKeys(ctx context.Context, sw OwnerKeySwitch) error {
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("meta: switch owner keys: %w", err)
 		} else if n == 0 {
-			if _, err := tx.Owner(ctx, sw.OwnerID); err != nil {
-				return err
-			}
 			return fmt.Errorf("meta: switch owner keys: key changed meanwhile: %w", ErrConflict)
+		}
+		if err := tx.lockRow(ctx, "owner_key_rotations", "owner_id", sw.OwnerID); err != nil {
+			return err
+		}
+		if r, err := tx.KeyRotation(ctx, sw.OwnerID); err != nil {
+			return err
+		} else if r.Phase != RotationAdding {
+			return fmt.Errorf("meta: switch owner keys: rotation: %w", ErrNotFound)
 		}
 		if err := tx.execOne(ctx, "switch owner keys: rotation",
 			`UPDATE owner_key_rotations SET phase = ?, carried_identity_wrap = ? WHERE owner_id = ? AND phase = ?`,
 			RotationRemoving, sw.OldIdentityWrap, sw.OwnerID, RotationAdding); err != nil {
+			return err
+		}
+		if err := tx.reseal(ctx, rotationSeal, sw.OwnerID); err != nil {
 			return err
 		}
 		if _, err := tx.DeleteOtherSessions(ctx, RecipientOwner, sw.OwnerID, sw.KeepSession); err != nil {
@@ -135,10 +174,19 @@ func (o *ops) SwitchOwnerKeys(ctx context.Context, sw OwnerKeySwitch) error {
 		if sw.KeepSession == "" {
 			return nil
 		}
-		_, err = tx.exec(ctx, "switch owner keys: session",
-			`UPDATE sessions SET identity_wrap = ?, confirmed_at = ? WHERE token_hash = ? AND principal_id = ?`,
-			sw.SessionIdentityWrap, confirmedDB(sw.ConfirmedAt), sw.KeepSession, sw.OwnerID)
-		return err
+		s, err := tx.lockedSession(ctx, sw.KeepSession)
+		if errors.Is(err, ErrNotFound) || err == nil && s.PrincipalID != sw.OwnerID {
+			return nil // ended meanwhile (or not the owner's): nothing to carry over
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.execOne(ctx, "switch owner keys: session",
+			`UPDATE sessions SET identity_wrap = ?, confirmed_at = ? WHERE token_hash = ?`,
+			sw.SessionIdentityWrap, confirmedDB(sw.ConfirmedAt), sw.KeepSession); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, sessionSeal, sw.KeepSession)
 	})
 }
 
@@ -179,6 +227,26 @@ func (o *ops) SetDetailsSealed(ctx context.Context, what, id, ownerID string, se
 	if len(sealed) == 0 {
 		return errors.New("meta: set sealed details: empty")
 	}
-	return o.execOne(ctx, "set sealed details",
-		`UPDATE `+what+` SET details_sealed = ? WHERE id = ? AND owner_id = ?`, sealed, id, ownerID)
+	set := func(x *ops) error {
+		return x.execOne(ctx, "set sealed details",
+			`UPDATE `+what+` SET details_sealed = ? WHERE id = ? AND owner_id = ?`, sealed, id, ownerID)
+	}
+	switch what {
+	case DetailsConsent: // the details are in the consent's mac
+		return o.updateConsent(ctx, id, func(tx *Tx, _ Consent) error { return set(&tx.ops) })
+	case DetailsRequest: // and in the request's
+		return o.atomic(ctx, func(tx *Tx) error {
+			if err := tx.lockRow(ctx, "requests", "id", id); err != nil {
+				return err
+			}
+			if _, err := tx.Request(ctx, id); err != nil {
+				return err
+			}
+			if err := set(&tx.ops); err != nil {
+				return err
+			}
+			return tx.reseal(ctx, requestSeal, id)
+		})
+	}
+	return set(o) // a drop link's details are not in its mac
 }

@@ -17,8 +17,14 @@
 // its own transaction and recorded in schema_migrations; opening an
 // up-to-date database applies nothing.
 //
-// Errors: ErrNotFound and ErrConflict are sentinels wrapped with context;
-// test them with errors.Is.
+// Row integrity (integrity.go, migration 12): the rows that decide access
+// carry a MAC under a key derived from the pepper (WithRowKey), checked by
+// every read that grants anything and recomputed, in the same transaction,
+// by every write; a row that fails it is treated as absent (ErrTampered)
+// and counted (Tampered), never rewritten.
+//
+// Errors: ErrNotFound and ErrConflict are sentinels wrapped with context
+// (ErrTampered also matches ErrNotFound); test them with errors.Is.
 package meta
 
 import (

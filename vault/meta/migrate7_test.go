@@ -101,10 +101,11 @@ func TestMigration7FromVersion6(t *testing.T) {
 				}
 			}
 
-			// The current release opens it.
-			applied, err := migrate(ctx, raw, db.dialect, ms[:7], time.Now)
-			if err != nil || !slices.Equal(applied, []int{7}) {
-				t.Fatalf("migrate to 7 = %v, %v", applied, err)
+			// The current release opens it (the reads below use columns
+			// of later versions too).
+			applied, err := migrate(ctx, raw, db.dialect, ms, time.Now)
+			if err != nil || len(applied) != len(ms)-6 || applied[0] != 7 {
+				t.Fatalf("migrate to %d = %v, %v", len(ms), applied, err)
 			}
 			c, err := db.Consent(ctx, live.ID)
 			if err != nil || !slices.Equal(c.Documents, []string{ticked.ID}) || !slices.Equal(c.Categories, []string{"income"}) || len(c.Types) != 0 {

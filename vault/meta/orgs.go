@@ -55,49 +55,82 @@ func (o *ops) CreateOrganisation(ctx context.Context, org Organisation) error {
 	if org.ID == "" || len(org.NameSealed) == 0 || org.PublicKey == "" || len(org.IdentityByRecovery) == 0 || org.RecoveryPublicKey == "" {
 		return errors.New("meta: create organisation: missing field")
 	}
-	_, err := o.exec(ctx, "create organisation",
-		`INSERT INTO organisations (id, name_sealed, public_key, identity_by_recovery, recovery_public_key, created_at)
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "create organisation",
+			`INSERT INTO organisations (id, name_sealed, public_key, identity_by_recovery, recovery_public_key, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
-		org.ID, org.NameSealed, org.PublicKey, org.IdentityByRecovery, org.RecoveryPublicKey, toDB(org.Created))
-	return err
+			org.ID, org.NameSealed, org.PublicKey, org.IdentityByRecovery, org.RecoveryPublicKey, toDB(org.Created)); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, orgSeal, org.ID)
+	})
 }
 
 const orgColumns = `id, name_sealed, public_key, identity_by_recovery, recovery_public_key, created_at,
 	next_public_key, next_identity_by_recovery`
 
-func scanOrganisation(s scanner) (Organisation, error) {
+func scanOrganisation(s scanner, extra ...any) (Organisation, error) {
 	var org Organisation
 	var created int64
 	var next sql.NullString
-	if err := s.Scan(&org.ID, &org.NameSealed, &org.PublicKey, &org.IdentityByRecovery, &org.RecoveryPublicKey, &created,
-		&next, &org.NextIdentityByRecovery); err != nil {
+	if err := s.Scan(append([]any{&org.ID, &org.NameSealed, &org.PublicKey, &org.IdentityByRecovery, &org.RecoveryPublicKey, &created,
+		&next, &org.NextIdentityByRecovery}, extra...)...); err != nil {
 		return Organisation{}, err
 	}
 	org.Created, org.NextPublicKey = fromDB(created), next.String
 	return org, nil
 }
 
-// Organisation returns an organisation, or ErrNotFound.
+// macInput: every column of an organisation decides something (its name
+// is what owners grant to; its keys receive their papers).
+func (org Organisation) macInput(m macw) {
+	m.str(org.ID)
+	m.bytes(org.NameSealed)
+	m.str(org.PublicKey)
+	m.bytes(org.IdentityByRecovery)
+	m.str(org.RecoveryPublicKey)
+	m.time(org.Created)
+	m.str(org.NextPublicKey)
+	m.bytes(org.NextIdentityByRecovery)
+}
+
+var orgSeal = &sealSpec{table: "organisations", key: "id = ?", cols: orgColumns,
+	load: func(sc scanner) ([]any, macInput, error) {
+		org, err := scanOrganisation(sc)
+		return []any{org.ID}, org.macInput, err
+	}}
+
+// Organisation returns an organisation, or ErrNotFound (ErrTampered for a
+// row that fails its integrity check).
 func (o *ops) Organisation(ctx context.Context, id string) (Organisation, error) {
-	org, err := scanOrganisation(o.queryRow(ctx, `SELECT `+orgColumns+` FROM organisations WHERE id = ?`, id))
+	var mac []byte
+	org, err := scanOrganisation(o.queryRow(ctx, `SELECT `+orgColumns+`, mac FROM organisations WHERE id = ?`, id), &mac)
 	if err != nil {
 		return Organisation{}, o.wrap("organisation", err)
+	}
+	if err := o.check("organisations", "organisation", org.macInput, mac); err != nil {
+		return Organisation{}, err
 	}
 	return org, nil
 }
 
-// Organisations returns every organisation, oldest first.
+// Organisations returns every organisation, oldest first (those failing
+// their integrity check are left out).
 func (o *ops) Organisations(ctx context.Context) ([]Organisation, error) {
-	rows, err := o.query(ctx, `SELECT `+orgColumns+` FROM organisations ORDER BY created_at, id`)
+	rows, err := o.query(ctx, `SELECT `+orgColumns+`, mac FROM organisations ORDER BY created_at, id`)
 	if err != nil {
 		return nil, o.wrap("organisations", err)
 	}
 	defer rows.Close()
 	var out []Organisation
 	for rows.Next() {
-		org, err := scanOrganisation(rows)
+		var mac []byte
+		org, err := scanOrganisation(rows, &mac)
 		if err != nil {
 			return nil, o.wrap("organisations", err)
+		}
+		if !o.intact("organisations", org.macInput, mac) {
+			continue
 		}
 		out = append(out, org)
 	}
@@ -114,28 +147,32 @@ func (o *ops) CreateWorkerAccount(ctx context.Context, w Worker, a WorkerAccount
 	if w.ID == "" || w.PublicKey == "" || len(w.IdentityBySecret) == 0 || a.EmailHash == "" {
 		return errors.New("meta: create worker account: missing field")
 	}
-	_, err := o.exec(ctx, "create worker account",
-		`INSERT INTO workers (id, public_key, identity_by_secret, created_at,
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "create worker account",
+			`INSERT INTO workers (id, public_key, identity_by_secret, created_at,
 			org_id, email_hash, email_sealed, name_sealed, org_identity_wrap, totp_sealed, totp_last_step)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.ID, w.PublicKey, w.IdentityBySecret, toDB(w.Created),
-		optString(a.OrgID), a.EmailHash, a.EmailSealed, a.NameSealed, a.OrgIdentityWrap, a.TOTPSealed, a.TOTPLastStep)
-	return err
+			w.ID, w.PublicKey, w.IdentityBySecret, toDB(w.Created),
+			optString(a.OrgID), a.EmailHash, a.EmailSealed, a.NameSealed, a.OrgIdentityWrap, a.TOTPSealed, a.TOTPLastStep); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, workerSeal, w.ID)
+	})
 }
 
 const workerAccountColumns = `id, public_key, identity_by_secret, created_at,
 	org_id, email_hash, email_sealed, name_sealed, org_identity_wrap, totp_sealed, totp_last_step,
 	disabled_at, next_org_identity_wrap`
 
-func scanWorkerAccount(s scanner) (Worker, WorkerAccount, error) {
+func scanWorkerAccount(s scanner, extra ...any) (Worker, WorkerAccount, error) {
 	var w Worker
 	var a WorkerAccount
 	var created int64
 	var org, email sql.NullString
 	var disabled sql.NullInt64
-	if err := s.Scan(&w.ID, &w.PublicKey, &w.IdentityBySecret, &created,
+	if err := s.Scan(append([]any{&w.ID, &w.PublicKey, &w.IdentityBySecret, &created,
 		&org, &email, &a.EmailSealed, &a.NameSealed, &a.OrgIdentityWrap, &a.TOTPSealed, &a.TOTPLastStep,
-		&disabled, &a.NextOrgIdentityWrap); err != nil {
+		&disabled, &a.NextOrgIdentityWrap}, extra...)...); err != nil {
 		return Worker{}, WorkerAccount{}, err
 	}
 	w.Created, a.Disabled = fromDB(created), fromOptTime(disabled)
@@ -143,49 +180,119 @@ func scanWorkerAccount(s scanner) (Worker, WorkerAccount, error) {
 	return w, a, nil
 }
 
-// WorkerAccount returns a worker with its account columns, or ErrNotFound.
-func (o *ops) WorkerAccount(ctx context.Context, id string) (Worker, WorkerAccount, error) {
-	w, a, err := scanWorkerAccount(o.queryRow(ctx, `SELECT `+workerAccountColumns+` FROM workers WHERE id = ?`, id))
+// workerMACInput: every column of a worker decides something: its keys and
+// wraps, its e-mail (login), name (what owners grant to), organisation
+// and its wraps, TOTP secret and last step (replays), and disabled_at (a
+// disabled worker cleared back to active breaks the mac).
+func workerMACInput(w Worker, a WorkerAccount) macInput {
+	return func(m macw) {
+		m.str(w.ID)
+		m.str(w.PublicKey)
+		m.bytes(w.IdentityBySecret)
+		m.time(w.Created)
+		m.str(a.OrgID)
+		m.str(a.EmailHash)
+		m.bytes(a.EmailSealed)
+		m.bytes(a.NameSealed)
+		m.bytes(a.OrgIdentityWrap)
+		m.bytes(a.TOTPSealed)
+		m.int(a.TOTPLastStep)
+		m.time(a.Disabled)
+		m.bytes(a.NextOrgIdentityWrap)
+	}
+}
+
+var workerSeal = &sealSpec{table: "workers", key: "id = ?", cols: workerAccountColumns,
+	load: func(sc scanner) ([]any, macInput, error) {
+		w, a, err := scanWorkerAccount(sc)
+		return []any{w.ID}, workerMACInput(w, a), err
+	}}
+
+// queryWorkers reads worker rows through their check; rows failing it are
+// left out.
+func (o *ops) queryWorkers(ctx context.Context, what, where string, args ...any) ([]WorkerRow, error) {
+	rows, err := o.query(ctx, `SELECT `+workerAccountColumns+`, mac FROM workers WHERE `+where, args...)
 	if err != nil {
-		return Worker{}, WorkerAccount{}, o.wrap("worker account", err)
+		return nil, o.wrap(what, err)
+	}
+	defer rows.Close()
+	var out []WorkerRow
+	for rows.Next() {
+		var mac []byte
+		w, a, err := scanWorkerAccount(rows, &mac)
+		if err != nil {
+			return nil, o.wrap(what, err)
+		}
+		if !o.intact("workers", workerMACInput(w, a), mac) {
+			continue
+		}
+		out = append(out, WorkerRow{Worker: w, Account: a})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, o.wrap(what, err)
+	}
+	return out, nil
+}
+
+// workerRow reads one worker row through its check.
+func (o *ops) workerRow(ctx context.Context, what, where string, arg any) (Worker, WorkerAccount, error) {
+	var mac []byte
+	w, a, err := scanWorkerAccount(o.queryRow(ctx, `SELECT `+workerAccountColumns+`, mac FROM workers WHERE `+where, arg), &mac)
+	if err != nil {
+		return Worker{}, WorkerAccount{}, o.wrap(what, err)
+	}
+	if err := o.check("workers", what, workerMACInput(w, a), mac); err != nil {
+		return Worker{}, WorkerAccount{}, err
 	}
 	return w, a, nil
 }
 
-// WorkerAccountByEmail finds a worker by e-mail hash, or ErrNotFound.
+// WorkerAccount returns a worker with its account columns, or ErrNotFound
+// (ErrTampered for a row that fails its integrity check).
+func (o *ops) WorkerAccount(ctx context.Context, id string) (Worker, WorkerAccount, error) {
+	return o.workerRow(ctx, "worker account", "id = ?", id)
+}
+
+// WorkerAccountByEmail finds a worker by e-mail hash, or ErrNotFound
+// (ErrTampered for a row that fails its integrity check).
 func (o *ops) WorkerAccountByEmail(ctx context.Context, emailHash string) (Worker, WorkerAccount, error) {
 	if emailHash == "" {
 		return Worker{}, WorkerAccount{}, fmt.Errorf("meta: worker by email: %w", ErrNotFound)
 	}
-	w, a, err := scanWorkerAccount(o.queryRow(ctx, `SELECT `+workerAccountColumns+` FROM workers WHERE email_hash = ?`, emailHash))
-	if err != nil {
-		return Worker{}, WorkerAccount{}, o.wrap("worker by email", err)
-	}
-	return w, a, nil
+	return o.workerRow(ctx, "worker by email", "email_hash = ?", emailHash)
+}
+
+// updateWorker runs change on a worker's row, in one transaction: the row
+// is locked and read through its check first (ErrTampered: nothing
+// changes), and its mac is computed again after.
+func (o *ops) updateWorker(ctx context.Context, id string, change func(tx *Tx, w Worker, a WorkerAccount) error) error {
+	return o.atomic(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "workers", "id", id); err != nil {
+			return err
+		}
+		w, a, err := tx.WorkerAccount(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, w, a); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, workerSeal, id)
+	})
 }
 
 // PendingMembers returns the workers of an organisation who do not hold its
-// identity yet.
+// identity yet (a row failing its integrity check is left out: nobody
+// gets the organisation's identity through a forged membership).
 func (o *ops) PendingMembers(ctx context.Context, orgID string) ([]Worker, error) {
-	rows, err := o.query(ctx,
-		`SELECT id, public_key, identity_by_secret, created_at FROM workers
-		WHERE org_id = ? AND org_identity_wrap IS NULL ORDER BY created_at, id`, orgID)
+	rows, err := o.queryWorkers(ctx, "pending members",
+		`org_id = ? AND org_identity_wrap IS NULL ORDER BY created_at, id`, orgID)
 	if err != nil {
-		return nil, o.wrap("pending members", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Worker
-	for rows.Next() {
-		var w Worker
-		var created int64
-		if err := rows.Scan(&w.ID, &w.PublicKey, &w.IdentityBySecret, &created); err != nil {
-			return nil, o.wrap("pending members", err)
-		}
-		w.Created = fromDB(created)
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, o.wrap("pending members", err)
+	out := make([]Worker, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.Worker)
 	}
 	return out, nil
 }
@@ -196,30 +303,24 @@ func (o *ops) SetMemberOrgIdentity(ctx context.Context, workerID, orgID string, 
 	if len(wrapped) == 0 {
 		return errors.New("meta: set member org identity: empty wrap")
 	}
-	return o.execOne(ctx, "set member org identity",
-		`UPDATE workers SET org_identity_wrap = ? WHERE id = ? AND org_id = ? AND org_identity_wrap IS NULL`,
-		wrapped, workerID, orgID)
+	return o.updateWorker(ctx, workerID, func(tx *Tx, _ Worker, a WorkerAccount) error {
+		if a.OrgID != orgID || len(a.OrgIdentityWrap) != 0 {
+			return fmt.Errorf("meta: set member org identity: %w", ErrNotFound)
+		}
+		return tx.execOne(ctx, "set member org identity",
+			`UPDATE workers SET org_identity_wrap = ? WHERE id = ?`, wrapped, workerID)
+	})
 }
 
 // UseTOTPStep records step as the worker's last accepted TOTP step. It is
 // ErrConflict when step is not newer than the last one (a replayed code),
 // ErrNotFound for a missing worker.
 func (o *ops) UseTOTPStep(ctx context.Context, workerID string, step int64) error {
-	return o.atomic(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, "use totp step",
-			`UPDATE workers SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, workerID, step)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("meta: use totp step: %w", err)
-		} else if n == 0 {
-			if _, _, err := tx.WorkerAccount(ctx, workerID); err != nil {
-				return err
-			}
+	return o.updateWorker(ctx, workerID, func(tx *Tx, _ Worker, a WorkerAccount) error {
+		if a.TOTPLastStep >= step {
 			return fmt.Errorf("meta: use totp step: code already used: %w", ErrConflict)
 		}
-		return nil
+		return tx.execOne(ctx, "use totp step", `UPDATE workers SET totp_last_step = ? WHERE id = ?`, step, workerID)
 	})
 }
 
@@ -229,6 +330,7 @@ func (o *ops) SetWorkerIdentityBySecret(ctx context.Context, id string, wrapped 
 	if len(wrapped) == 0 {
 		return errors.New("meta: set worker identity: empty wrap")
 	}
-	return o.execOne(ctx, "set worker identity",
-		`UPDATE workers SET identity_by_secret = ? WHERE id = ?`, wrapped, id)
+	return o.updateWorker(ctx, id, func(tx *Tx, _ Worker, _ WorkerAccount) error {
+		return tx.execOne(ctx, "set worker identity", `UPDATE workers SET identity_by_secret = ? WHERE id = ?`, wrapped, id)
+	})
 }

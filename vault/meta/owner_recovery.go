@@ -17,16 +17,15 @@ func (o *ops) ReplaceOwnerRecovery(ctx context.Context, id string, oldRecovery, 
 	if len(oldRecovery) == 0 || len(bySecret) == 0 || len(byRecovery) == 0 {
 		return errors.New("meta: replace owner recovery: empty wrap")
 	}
-	err := o.execOne(ctx, "replace owner recovery",
-		`UPDATE owners SET identity_by_secret = ?, identity_by_recovery = ? WHERE id = ? AND identity_by_recovery = ?`,
-		bySecret, byRecovery, id, oldRecovery)
-	if !errors.Is(err, ErrNotFound) {
+	return o.updateOwner(ctx, id, func(tx *Tx) error {
+		err := tx.execOne(ctx, "replace owner recovery",
+			`UPDATE owners SET identity_by_secret = ?, identity_by_recovery = ? WHERE id = ? AND identity_by_recovery = ?`,
+			bySecret, byRecovery, id, oldRecovery)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("meta: replace owner recovery: recovery wrap changed meanwhile: %w", ErrConflict)
+		}
 		return err
-	}
-	if _, err := o.Owner(ctx, id); err != nil {
-		return err
-	}
-	return fmt.Errorf("meta: replace owner recovery: recovery wrap changed meanwhile: %w", ErrConflict)
+	})
 }
 
 // LastJournalKind returns the kind of the latest entry of ownerID's journal

@@ -28,18 +28,56 @@ type OwnerAccount struct {
 const ownerAccountColumns = `id, public_key, identity_by_secret, identity_by_recovery, created_at,
 	identifier_hash, identifier_sealed, name_sealed, lang, assisted_org_id, identity_by_org, retired_identities`
 
-func scanOwnerAccount(s scanner) (Owner, OwnerAccount, error) {
+func scanOwnerAccount(s scanner, extra ...any) (Owner, OwnerAccount, error) {
 	var o Owner
 	var a OwnerAccount
 	var created int64
 	var idHash, assisted sql.NullString
-	if err := s.Scan(&o.ID, &o.PublicKey, &o.IdentityBySecret, &o.IdentityByRecovery, &created,
-		&idHash, &a.IdentifierSealed, &a.NameSealed, &a.Lang, &assisted, &a.IdentityByOrg, &o.RetiredIdentities); err != nil {
+	var lang sql.NullString
+	if err := s.Scan(append([]any{&o.ID, &o.PublicKey, &o.IdentityBySecret, &o.IdentityByRecovery, &created,
+		&idHash, &a.IdentifierSealed, &a.NameSealed, &lang, &assisted, &a.IdentityByOrg, &o.RetiredIdentities}, extra...)...); err != nil {
 		return Owner{}, OwnerAccount{}, err
 	}
 	o.Created = fromDB(created)
-	a.IdentifierHash, a.AssistedOrgID = idHash.String, assisted.String
+	a.IdentifierHash, a.AssistedOrgID, a.Lang = idHash.String, assisted.String, lang.String
 	return o, a, nil
+}
+
+// ownerMACInput: an owner's decisive fields are its key and identity
+// wraps, its identifier hash (how it is found at login) and its
+// assisted-recovery organisation with its wrap. The sealed identifier and
+// name, the language and the retired identities decide nothing (sealed to
+// the owner herself, or shown to her only).
+func ownerMACInput(o Owner, a OwnerAccount) macInput {
+	return func(m macw) {
+		m.str(o.ID)
+		m.str(o.PublicKey)
+		m.bytes(o.IdentityBySecret)
+		m.bytes(o.IdentityByRecovery)
+		m.time(o.Created)
+		m.str(a.IdentifierHash)
+		m.str(a.AssistedOrgID)
+		m.bytes(a.IdentityByOrg)
+	}
+}
+
+var ownerSeal = &sealSpec{table: "owners", key: "id = ?", cols: ownerAccountColumns,
+	load: func(sc scanner) ([]any, macInput, error) {
+		o, a, err := scanOwnerAccount(sc)
+		return []any{o.ID}, ownerMACInput(o, a), err
+	}}
+
+// ownerRow reads one owner row through its check.
+func (o *ops) ownerRow(ctx context.Context, what, where string, arg any) (Owner, OwnerAccount, error) {
+	var mac []byte
+	ow, a, err := scanOwnerAccount(o.queryRow(ctx, `SELECT `+ownerAccountColumns+`, mac FROM owners WHERE `+where, arg), &mac)
+	if err != nil {
+		return Owner{}, OwnerAccount{}, o.wrap(what, err)
+	}
+	if err := o.check("owners", what, ownerMACInput(ow, a), mac); err != nil {
+		return Owner{}, OwnerAccount{}, err
+	}
+	return ow, a, nil
 }
 
 // CreateOwnerAccount inserts an owner together with its account columns.
@@ -53,36 +91,33 @@ func (o *ops) CreateOwnerAccount(ctx context.Context, ow Owner, a OwnerAccount) 
 	if (a.AssistedOrgID == "") != (len(a.IdentityByOrg) == 0) {
 		return errors.New("meta: create owner account: assisted organisation without its wrap, or the reverse")
 	}
-	_, err := o.exec(ctx, "create owner account",
-		`INSERT INTO owners (id, public_key, identity_by_secret, identity_by_recovery, created_at,
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "create owner account",
+			`INSERT INTO owners (id, public_key, identity_by_secret, identity_by_recovery, created_at,
 			identifier_hash, identifier_sealed, name_sealed, lang, assisted_org_id, identity_by_org)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ow.ID, ow.PublicKey, ow.IdentityBySecret, ow.IdentityByRecovery, toDB(ow.Created),
-		a.IdentifierHash, a.IdentifierSealed, a.NameSealed, a.Lang, optString(a.AssistedOrgID), a.IdentityByOrg)
-	return err
+			ow.ID, ow.PublicKey, ow.IdentityBySecret, ow.IdentityByRecovery, toDB(ow.Created),
+			a.IdentifierHash, a.IdentifierSealed, a.NameSealed, a.Lang, optString(a.AssistedOrgID), a.IdentityByOrg); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, ownerSeal, ow.ID)
+	})
 }
 
-// OwnerAccount returns an owner with its account columns, or ErrNotFound.
-// Owners created without an account have an empty IdentifierHash.
+// OwnerAccount returns an owner with its account columns, or ErrNotFound
+// (ErrTampered for a row that fails its integrity check). Owners created
+// without an account have an empty IdentifierHash.
 func (o *ops) OwnerAccount(ctx context.Context, id string) (Owner, OwnerAccount, error) {
-	ow, a, err := scanOwnerAccount(o.queryRow(ctx, `SELECT `+ownerAccountColumns+` FROM owners WHERE id = ?`, id))
-	if err != nil {
-		return Owner{}, OwnerAccount{}, o.wrap("owner account", err)
-	}
-	return ow, a, nil
+	return o.ownerRow(ctx, "owner account", "id = ?", id)
 }
 
-// OwnerAccountByIdentifier finds an owner by identifier hash, or ErrNotFound.
+// OwnerAccountByIdentifier finds an owner by identifier hash, or ErrNotFound
+// (ErrTampered for a row that fails its integrity check).
 func (o *ops) OwnerAccountByIdentifier(ctx context.Context, identifierHash string) (Owner, OwnerAccount, error) {
 	if identifierHash == "" {
 		return Owner{}, OwnerAccount{}, fmt.Errorf("meta: owner by identifier: %w", ErrNotFound)
 	}
-	ow, a, err := scanOwnerAccount(o.queryRow(ctx,
-		`SELECT `+ownerAccountColumns+` FROM owners WHERE identifier_hash = ?`, identifierHash))
-	if err != nil {
-		return Owner{}, OwnerAccount{}, o.wrap("owner by identifier", err)
-	}
-	return ow, a, nil
+	return o.ownerRow(ctx, "owner by identifier", "identifier_hash = ?", identifierHash)
 }
 
 // SetOwnerIdentityByRecovery replaces the recovery-code wrap (a new
@@ -91,8 +126,9 @@ func (o *ops) SetOwnerIdentityByRecovery(ctx context.Context, id string, wrapped
 	if len(wrapped) == 0 {
 		return errors.New("meta: set owner recovery wrap: empty wrap")
 	}
-	return o.execOne(ctx, "set owner recovery wrap",
-		`UPDATE owners SET identity_by_recovery = ? WHERE id = ?`, wrapped, id)
+	return o.updateOwner(ctx, id, func(tx *Tx) error {
+		return tx.execOne(ctx, "set owner recovery wrap", `UPDATE owners SET identity_by_recovery = ? WHERE id = ?`, wrapped, id)
+	})
 }
 
 // SetOwnerAssistedRecovery sets (orgID and its wrap) or clears ("" and nil)
@@ -102,8 +138,10 @@ func (o *ops) SetOwnerAssistedRecovery(ctx context.Context, id, orgID string, wr
 	if (orgID == "") != (len(wrapped) == 0) {
 		return errors.New("meta: set assisted recovery: organisation without its wrap, or the reverse")
 	}
-	return o.execOne(ctx, "set assisted recovery",
-		`UPDATE owners SET assisted_org_id = ?, identity_by_org = ? WHERE id = ?`, optString(orgID), wrapped, id)
+	return o.updateOwner(ctx, id, func(tx *Tx) error {
+		return tx.execOne(ctx, "set assisted recovery",
+			`UPDATE owners SET assisted_org_id = ?, identity_by_org = ? WHERE id = ?`, optString(orgID), wrapped, id)
+	})
 }
 
 // SetOwnerProfile replaces the owner's sealed display name and language.

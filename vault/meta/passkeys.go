@@ -34,16 +34,39 @@ func (o *ops) AddPasskey(ctx context.Context, p Passkey) error {
 	if p.ID == "" || p.OwnerID == "" || len(p.CredentialID) == 0 || len(p.PublicKey) == 0 || p.Name == "" {
 		return errors.New("meta: add passkey: missing field")
 	}
-	_, err := o.exec(ctx, "add passkey",
-		`INSERT INTO owner_passkeys (`+passkeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
-		p.ID, p.OwnerID, p.CredentialID, p.PublicKey, int64(p.SignCount), p.Name, p.IdentityByPRF, toDB(p.Created))
-	return err
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "add passkey",
+			`INSERT INTO owner_passkeys (`+passkeyCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+			p.ID, p.OwnerID, p.CredentialID, p.PublicKey, int64(p.SignCount), p.Name, p.IdentityByPRF, toDB(p.Created)); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, passkeySeal, p.ID)
+	})
 }
 
-func scanPasskey(sc interface{ Scan(...any) error }) (Passkey, error) {
+// macInput: a passkey's decisive fields are whose it is, the credential
+// and its public key (what signs in), its counter (clones and replays),
+// and its wrap of the owner's identity. The name decides nothing.
+func (p Passkey) macInput(m macw) {
+	m.str(p.ID)
+	m.str(p.OwnerID)
+	m.bytes(p.CredentialID)
+	m.bytes(p.PublicKey)
+	m.int(int64(p.SignCount))
+	m.bytes(p.IdentityByPRF)
+	m.time(p.Created)
+}
+
+var passkeySeal = &sealSpec{table: "owner_passkeys", key: "id = ?", cols: passkeyCols,
+	load: func(sc scanner) ([]any, macInput, error) {
+		p, err := scanPasskey(sc)
+		return []any{p.ID}, p.macInput, err
+	}}
+
+func scanPasskey(sc scanner, extra ...any) (Passkey, error) {
 	var p Passkey
 	var count, created, used int64
-	if err := sc.Scan(&p.ID, &p.OwnerID, &p.CredentialID, &p.PublicKey, &count, &p.Name, &p.IdentityByPRF, &created, &used); err != nil {
+	if err := sc.Scan(append([]any{&p.ID, &p.OwnerID, &p.CredentialID, &p.PublicKey, &count, &p.Name, &p.IdentityByPRF, &created, &used}, extra...)...); err != nil {
 		return Passkey{}, err
 	}
 	p.SignCount, p.Created = uint32(count), fromDB(created)
@@ -53,27 +76,43 @@ func scanPasskey(sc interface{ Scan(...any) error }) (Passkey, error) {
 	return p, nil
 }
 
-// PasskeyByCredential returns the passkey of a credential id, or ErrNotFound.
-func (o *ops) PasskeyByCredential(ctx context.Context, credentialID []byte) (Passkey, error) {
-	p, err := scanPasskey(o.queryRow(ctx, `SELECT `+passkeyCols+` FROM owner_passkeys WHERE credential_id = ?`, credentialID))
+// passkey reads one passkey through its check.
+func (o *ops) passkey(ctx context.Context, where string, arg any) (Passkey, error) {
+	var mac []byte
+	p, err := scanPasskey(o.queryRow(ctx, `SELECT `+passkeyCols+`, mac FROM owner_passkeys WHERE `+where, arg), &mac)
 	if err != nil {
 		return Passkey{}, o.wrap("passkey", err)
+	}
+	if err := o.check("owner_passkeys", "passkey", p.macInput, mac); err != nil {
+		return Passkey{}, err
 	}
 	return p, nil
 }
 
-// Passkeys lists an owner's passkeys, oldest first.
+// PasskeyByCredential returns the passkey of a credential id, or
+// ErrNotFound (ErrTampered for a row failing its integrity check: a
+// passkey planted without the pepper signs nobody in).
+func (o *ops) PasskeyByCredential(ctx context.Context, credentialID []byte) (Passkey, error) {
+	return o.passkey(ctx, "credential_id = ?", credentialID)
+}
+
+// Passkeys lists an owner's passkeys, oldest first (rows failing their
+// integrity check are left out).
 func (o *ops) Passkeys(ctx context.Context, ownerID string) ([]Passkey, error) {
-	rows, err := o.query(ctx, `SELECT `+passkeyCols+` FROM owner_passkeys WHERE owner_id = ? ORDER BY created_at, id`, ownerID)
+	rows, err := o.query(ctx, `SELECT `+passkeyCols+`, mac FROM owner_passkeys WHERE owner_id = ? ORDER BY created_at, id`, ownerID)
 	if err != nil {
 		return nil, o.wrap("passkeys", err)
 	}
 	defer rows.Close()
 	var out []Passkey
 	for rows.Next() {
-		p, err := scanPasskey(rows)
+		var mac []byte
+		p, err := scanPasskey(rows, &mac)
 		if err != nil {
 			return nil, o.wrap("passkeys", err)
+		}
+		if !o.intact("owner_passkeys", p.macInput, mac) {
+			continue
 		}
 		out = append(out, p)
 	}
@@ -93,15 +132,22 @@ func (o *ops) wrap2(what string, err error) error {
 // ErrCounterBack and nothing changes. ErrNotFound for an unknown id.
 func (o *ops) UsePasskey(ctx context.Context, id string, count uint32, at time.Time) error {
 	return o.atomic(ctx, func(tx *Tx) error {
-		var stored int64
-		if err := tx.queryRow(ctx, `SELECT sign_count FROM owner_passkeys WHERE id = ?`, id).Scan(&stored); err != nil {
-			return tx.wrap("use passkey", err)
+		if err := tx.lockRow(ctx, "owner_passkeys", "id", id); err != nil {
+			return err
 		}
+		p, err := tx.passkey(ctx, "id = ?", id)
+		if err != nil {
+			return err
+		}
+		stored := int64(p.SignCount)
 		if (count != 0 || stored != 0) && int64(count) <= stored {
 			return fmt.Errorf("meta: use passkey: %w (stored %d, presented %d)", ErrCounterBack, stored, count)
 		}
-		return tx.execOne(ctx, "use passkey",
-			`UPDATE owner_passkeys SET sign_count = ?, last_used_at = ? WHERE id = ?`, int64(count), toDB(at), id)
+		if err := tx.execOne(ctx, "use passkey",
+			`UPDATE owner_passkeys SET sign_count = ?, last_used_at = ? WHERE id = ?`, int64(count), toDB(at), id); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, passkeySeal, id)
 	})
 }
 

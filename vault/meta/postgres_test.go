@@ -2,6 +2,7 @@ package meta_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"regexp"
@@ -28,7 +29,7 @@ func openPostgres(t testing.TB) *meta.Postgres {
 
 func openPostgresURL(t testing.TB, url string) *meta.Postgres {
 	t.Helper()
-	s, err := meta.OpenPostgres(context.Background(), url)
+	s, err := meta.OpenPostgres(context.Background(), url, meta.WithRowKey(testRowKey))
 	if err != nil {
 		t.Fatalf("OpenPostgres: %v", err)
 	}
@@ -74,7 +75,7 @@ func TestPostgresConcurrentMigrations(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { stores[i], errs[i] = meta.OpenPostgres(ctx, url) })
+		wg.Go(func() { stores[i], errs[i] = meta.OpenPostgres(ctx, url, meta.WithRowKey(testRowKey)) })
 	}
 	wg.Wait()
 	for i := range n {
@@ -210,3 +211,47 @@ var (
 func normalizeSQL(s string) string {
 	return strings.TrimSpace(sqlSpace.ReplaceAllString(sqlComment.ReplaceAllString(s, ""), " "))
 }
+
+func postgresIntegrityEnv(t *testing.T) metatest.IntegrityEnv {
+	url := testenv.Postgres(t).NewDatabase(t)
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = raw.Close() })
+	return metatest.IntegrityEnv{
+		Open: func(t *testing.T, keyed bool) metatest.IntegrityStore {
+			var opts []meta.Option
+			if keyed {
+				opts = append(opts, meta.WithRowKey(testRowKey))
+			}
+			s, err := meta.OpenPostgres(context.Background(), url, opts...)
+			if err != nil {
+				t.Fatalf("OpenPostgres: %v", err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+		Exec: func(t *testing.T, q string, args ...any) {
+			t.Helper()
+			if _, err := raw.Exec(meta.PostgresDialect.Rebind(q), args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		},
+		Blob: func(t *testing.T, q string, args ...any) []byte {
+			t.Helper()
+			var b []byte
+			if err := raw.QueryRow(meta.PostgresDialect.Rebind(q), args...).Scan(&b); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			return b
+		},
+	}
+}
+
+// TestPostgresIntegrity: the same edits made with SQL on PostgreSQL.
+func TestPostgresIntegrity(t *testing.T) { metatest.RunIntegrity(t, postgresIntegrityEnv) }
+
+// TestPostgresSealing: a PostgreSQL database of the release before
+// migration 12 gets its macs once.
+func TestPostgresSealing(t *testing.T) { metatest.RunSealing(t, postgresIntegrityEnv) }

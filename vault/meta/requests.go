@@ -34,14 +34,14 @@ type Request struct {
 const requestColumns = `r.id, r.owner_id, r.worker_id, r.details_sealed, r.types, r.days, r.status,
 	r.consent_id, r.created_at, r.decided_at`
 
-func scanRequest(s scanner) (Request, error) {
+func scanRequest(s scanner, extra ...any) (Request, error) {
 	var r Request
 	var types string
 	var consent sql.NullString
 	var created int64
 	var decided sql.NullInt64
-	if err := s.Scan(&r.ID, &r.OwnerID, &r.WorkerID, &r.DetailsSealed, &types, &r.Days, &r.Status,
-		&consent, &created, &decided); err != nil {
+	if err := s.Scan(append([]any{&r.ID, &r.OwnerID, &r.WorkerID, &r.DetailsSealed, &types, &r.Days, &r.Status,
+		&consent, &created, &decided}, extra...)...); err != nil {
 		return Request{}, err
 	}
 	r.Types = splitTypes(types)
@@ -49,6 +49,30 @@ func scanRequest(s scanner) (Request, error) {
 	r.Created, r.Decided = fromDB(created), fromOptTime(decided)
 	return r, nil
 }
+
+// macInput: every column of a request decides something: to whom and from
+// whom, what it asks for (types, duration, purpose) — what the owner
+// accepts is what she reads in it —, its status and the consent its
+// acceptance made.
+func (r Request) macInput(m macw) {
+	m.str(r.ID)
+	m.str(r.OwnerID)
+	m.str(r.WorkerID)
+	m.bytes(r.DetailsSealed)
+	m.str(joinTypes(r.Types))
+	m.int(int64(r.Days))
+	m.str(r.Status)
+	m.str(r.ConsentID)
+	m.time(r.Created)
+	m.time(r.Decided)
+}
+
+var requestSeal = &sealSpec{table: "requests", key: "id = ?",
+	cols: `id, owner_id, worker_id, details_sealed, types, days, status, consent_id, created_at, decided_at`,
+	load: func(sc scanner) ([]any, macInput, error) {
+		r, err := scanRequest(sc)
+		return []any{r.ID}, r.macInput, err
+	}}
 
 // InsertRequest stores a pending request. ErrNotFound when the owner or
 // worker is missing; ErrConflict on a duplicate id.
@@ -61,11 +85,15 @@ func (o *ops) InsertRequest(ctx context.Context, r Request) error {
 			return fmt.Errorf("meta: insert request: bad type %q", t)
 		}
 	}
-	_, err := o.exec(ctx, "insert request",
-		`INSERT INTO requests (id, owner_id, worker_id, details_sealed, types, days, status, consent_id, created_at, decided_at)
+	return o.atomic(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "insert request",
+			`INSERT INTO requests (id, owner_id, worker_id, details_sealed, types, days, status, consent_id, created_at, decided_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)`,
-		r.ID, r.OwnerID, r.WorkerID, r.DetailsSealed, joinTypes(r.Types), r.Days, RequestPending, toDB(r.Created))
-	return err
+			r.ID, r.OwnerID, r.WorkerID, r.DetailsSealed, joinTypes(r.Types), r.Days, RequestPending, toDB(r.Created)); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, requestSeal, r.ID)
+	})
 }
 
 func containsComma(s string) bool {
@@ -77,26 +105,37 @@ func containsComma(s string) bool {
 	return false
 }
 
-// Request returns a request, or ErrNotFound.
+// Request returns a request, or ErrNotFound (ErrTampered for a row
+// failing its integrity check).
 func (o *ops) Request(ctx context.Context, id string) (Request, error) {
-	r, err := scanRequest(o.queryRow(ctx, `SELECT `+requestColumns+` FROM requests r WHERE r.id = ?`, id))
+	var mac []byte
+	r, err := scanRequest(o.queryRow(ctx, `SELECT `+requestColumns+`, r.mac FROM requests r WHERE r.id = ?`, id), &mac)
 	if err != nil {
 		return Request{}, o.wrap("request", err)
+	}
+	if err := o.check("requests", "request", r.macInput, mac); err != nil {
+		return Request{}, err
 	}
 	return r, nil
 }
 
+// queryRequests reads requests through their check (failing rows are left
+// out).
 func (o *ops) queryRequests(ctx context.Context, what, where string, args ...any) ([]Request, error) {
-	rows, err := o.query(ctx, `SELECT `+requestColumns+` FROM requests r WHERE `+where, args...)
+	rows, err := o.query(ctx, `SELECT `+requestColumns+`, r.mac FROM requests r WHERE `+where, args...)
 	if err != nil {
 		return nil, o.wrap(what, err)
 	}
 	defer rows.Close()
 	var out []Request
 	for rows.Next() {
-		r, err := scanRequest(rows)
+		var mac []byte
+		r, err := scanRequest(rows, &mac)
 		if err != nil {
 			return nil, o.wrap(what, err)
+		}
+		if !o.intact("requests", r.macInput, mac) {
+			continue
 		}
 		out = append(out, r)
 	}
@@ -127,7 +166,10 @@ func (o *ops) AcceptRequest(ctx context.Context, id, ownerID string, c Consent, 
 		if err := tx.InsertConsent(ctx, c); err != nil {
 			return err
 		}
-		return tx.execOne(ctx, "accept request", `UPDATE requests SET consent_id = ? WHERE id = ?`, c.ID, id)
+		if err := tx.execOne(ctx, "accept request", `UPDATE requests SET consent_id = ? WHERE id = ?`, c.ID, id); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, requestSeal, id)
 	})
 }
 
@@ -151,6 +193,9 @@ func (tx *Tx) decide(ctx context.Context, id, ownerID, status string, now time.T
 	if r.Status != RequestPending {
 		return fmt.Errorf("meta: request %s is %s: %w", id, r.Status, ErrConflict)
 	}
-	return tx.execOne(ctx, "decide request",
-		`UPDATE requests SET status = ?, decided_at = ? WHERE id = ? AND status = ?`, status, toDB(now), id, RequestPending)
+	if err := tx.execOne(ctx, "decide request",
+		`UPDATE requests SET status = ?, decided_at = ? WHERE id = ? AND status = ?`, status, toDB(now), id, RequestPending); err != nil {
+		return err
+	}
+	return tx.reseal(ctx, requestSeal, id)
 }

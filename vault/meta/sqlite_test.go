@@ -1,7 +1,9 @@
 package meta_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -11,9 +13,13 @@ import (
 	"github.com/coffre/coffre/vault/meta/metatest"
 )
 
+// testRowKey is the row key of every store of these tests: they write and
+// check row macs (integrity.go) like the vault does.
+var testRowKey = bytes.Repeat([]byte{0x5a}, meta.RowKeySize)
+
 func openSQLite(t *testing.T, path string) *meta.SQLite {
 	t.Helper()
-	s, err := meta.OpenSQLite(context.Background(), path)
+	s, err := meta.OpenSQLite(context.Background(), path, meta.WithRowKey(testRowKey))
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
@@ -126,3 +132,49 @@ func TestOpenSQLiteBadPath(t *testing.T) {
 		})
 	}
 }
+
+func sqliteIntegrityEnv(t *testing.T) metatest.IntegrityEnv {
+	path := filepath.Join(t.TempDir(), "coffre.db")
+	raw, err := sql.Open("sqlite", path+"?_busy_timeout=5000&_foreign_keys=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.SetMaxOpenConns(1)
+	t.Cleanup(func() { _ = raw.Close() })
+	return metatest.IntegrityEnv{
+		Open: func(t *testing.T, keyed bool) metatest.IntegrityStore {
+			var opts []meta.Option
+			if keyed {
+				opts = append(opts, meta.WithRowKey(testRowKey))
+			}
+			s, err := meta.OpenSQLite(context.Background(), path, opts...)
+			if err != nil {
+				t.Fatalf("OpenSQLite: %v", err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+		Exec: func(t *testing.T, q string, args ...any) {
+			t.Helper()
+			if _, err := raw.Exec(q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		},
+		Blob: func(t *testing.T, q string, args ...any) []byte {
+			t.Helper()
+			var b []byte
+			if err := raw.QueryRow(q, args...).Scan(&b); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			return b
+		},
+	}
+}
+
+// TestSQLiteIntegrity: someone who writes the SQLite file but lacks the
+// pepper edits rows; the store refuses each one (metatest.RunIntegrity).
+func TestSQLiteIntegrity(t *testing.T) { metatest.RunIntegrity(t, sqliteIntegrityEnv) }
+
+// TestSQLiteSealing: a database of the release before migration 12 gets
+// its macs once, at the first open with the key.
+func TestSQLiteSealing(t *testing.T) { metatest.RunSealing(t, sqliteIntegrityEnv) }

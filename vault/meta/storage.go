@@ -63,15 +63,100 @@ type StorageTarget struct {
 
 const targetColumns = `id, scope, scope_id, config_sealed, created_at, retired_at`
 
-func scanTarget(s scanner) (StorageTarget, error) {
+func scanTarget(s scanner, extra ...any) (StorageTarget, error) {
 	var t StorageTarget
 	var created int64
 	var retired sql.NullInt64
-	if err := s.Scan(&t.ID, &t.Scope, &t.ScopeID, &t.ConfigSealed, &created, &retired); err != nil {
+	if err := s.Scan(append([]any{&t.ID, &t.Scope, &t.ScopeID, &t.ConfigSealed, &created, &retired}, extra...)...); err != nil {
 		return StorageTarget{}, err
 	}
 	t.Created, t.Retired = fromDB(created), fromOptTime(retired)
 	return t, nil
+}
+
+// macInput: every column of a storage target decides where someone's
+// papers go.
+func (t StorageTarget) macInput(m macw) {
+	m.str(t.ID)
+	m.str(t.Scope)
+	m.str(t.ScopeID)
+	m.bytes(t.ConfigSealed)
+	m.time(t.Created)
+	m.time(t.Retired)
+}
+
+var targetSeal = &sealSpec{table: "storage_targets", key: "id = ?", cols: targetColumns,
+	load: func(sc scanner) ([]any, macInput, error) {
+		t, err := scanTarget(sc)
+		return []any{t.ID}, t.macInput, err
+	}}
+
+// queryTargets reads targets through their check (failing rows are left
+// out).
+func (o *ops) queryTargets(ctx context.Context, what, where string, args ...any) ([]StorageTarget, error) {
+	rows, err := o.query(ctx, `SELECT `+targetColumns+`, mac FROM storage_targets WHERE `+where, args...)
+	if err != nil {
+		return nil, o.wrap(what, err)
+	}
+	defer rows.Close()
+	var out []StorageTarget
+	for rows.Next() {
+		var mac []byte
+		t, err := scanTarget(rows, &mac)
+		if err != nil {
+			return nil, o.wrap(what, err)
+		}
+		if !o.intact("storage_targets", t.macInput, mac) {
+			continue
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, o.wrap(what, err)
+	}
+	return out, nil
+}
+
+// retireTargets retires the active targets of a scope and returns how
+// many. A target failing its integrity check is retired too (it must not
+// stay active) but keeps failing it: it is never sealed again.
+func (tx *Tx) retireTargets(ctx context.Context, scope, scopeID string) (int, error) {
+	rows, err := tx.query(ctx, `SELECT `+targetColumns+`, mac FROM storage_targets WHERE scope = ? AND scope_id = ? AND retired_at IS NULL`,
+		scope, scopeID)
+	if err != nil {
+		return 0, tx.wrap("retire storage target", err)
+	}
+	type active struct {
+		id     string
+		intact bool
+	}
+	var all []active
+	for rows.Next() {
+		var mac []byte
+		t, err := scanTarget(rows, &mac)
+		if err != nil {
+			rows.Close()
+			return 0, tx.wrap("retire storage target", err)
+		}
+		all = append(all, active{t.ID, tx.intact("storage_targets", t.macInput, mac)})
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return 0, tx.wrap("retire storage target", err)
+	}
+	for _, a := range all {
+		if err := tx.execOne(ctx, "retire storage target",
+			`UPDATE storage_targets SET retired_at = ? WHERE id = ?`, toDB(tx.now()), a.id); err != nil {
+			return 0, err
+		}
+		if a.intact {
+			if err := tx.reseal(ctx, targetSeal, a.id); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(all), nil
 }
 
 // SetStorageTarget makes t the active target of its scope, retiring the
@@ -81,64 +166,61 @@ func (o *ops) SetStorageTarget(ctx context.Context, t StorageTarget) error {
 		return errors.New("meta: set storage target: missing field or bad scope")
 	}
 	return o.atomic(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, "set storage target: retire",
-			`UPDATE storage_targets SET retired_at = ? WHERE scope = ? AND scope_id = ? AND retired_at IS NULL`,
-			toDB(tx.now()), t.Scope, t.ScopeID); err != nil {
+		if _, err := tx.retireTargets(ctx, t.Scope, t.ScopeID); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, "set storage target",
+		if _, err := tx.exec(ctx, "set storage target",
 			`INSERT INTO storage_targets (id, scope, scope_id, config_sealed, created_at) VALUES (?, ?, ?, ?, ?)`,
-			t.ID, t.Scope, t.ScopeID, t.ConfigSealed, toDB(t.Created))
-		return err
+			t.ID, t.Scope, t.ScopeID, t.ConfigSealed, toDB(t.Created)); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, targetSeal, t.ID)
 	})
 }
 
-// StorageTarget returns a target, active or retired, or ErrNotFound.
+// StorageTarget returns a target, active or retired, or ErrNotFound
+// (ErrTampered for a row failing its integrity check).
 func (o *ops) StorageTarget(ctx context.Context, id string) (StorageTarget, error) {
-	t, err := scanTarget(o.queryRow(ctx, `SELECT `+targetColumns+` FROM storage_targets WHERE id = ?`, id))
+	var mac []byte
+	t, err := scanTarget(o.queryRow(ctx, `SELECT `+targetColumns+`, mac FROM storage_targets WHERE id = ?`, id), &mac)
 	if err != nil {
 		return StorageTarget{}, o.wrap("storage target", err)
 	}
+	if err := o.check("storage_targets", "storage target", t.macInput, mac); err != nil {
+		return StorageTarget{}, err
+	}
 	return t, nil
 }
 
-// ActiveStorageTarget returns the active target of a scope, or ErrNotFound.
+// ActiveStorageTarget returns the active target of a scope, or
+// ErrNotFound (a target failing its integrity check counts as none).
 func (o *ops) ActiveStorageTarget(ctx context.Context, scope, scopeID string) (StorageTarget, error) {
-	t, err := scanTarget(o.queryRow(ctx,
-		`SELECT `+targetColumns+` FROM storage_targets WHERE scope = ? AND scope_id = ? AND retired_at IS NULL`, scope, scopeID))
+	ts, err := o.queryTargets(ctx, "active storage target", `scope = ? AND scope_id = ? AND retired_at IS NULL`, scope, scopeID)
 	if err != nil {
-		return StorageTarget{}, o.wrap("active storage target", err)
+		return StorageTarget{}, err
 	}
-	return t, nil
+	if len(ts) == 0 {
+		return StorageTarget{}, fmt.Errorf("meta: active storage target: %w", ErrNotFound)
+	}
+	return ts[0], nil
 }
 
-// StorageTargets returns every target, active and retired, oldest first.
+// StorageTargets returns every target, active and retired, oldest first
+// (those failing their integrity check are left out).
 func (o *ops) StorageTargets(ctx context.Context) ([]StorageTarget, error) {
-	rows, err := o.query(ctx, `SELECT `+targetColumns+` FROM storage_targets ORDER BY created_at, id`)
-	if err != nil {
-		return nil, o.wrap("storage targets", err)
-	}
-	defer rows.Close()
-	var out []StorageTarget
-	for rows.Next() {
-		t, err := scanTarget(rows)
-		if err != nil {
-			return nil, o.wrap("storage targets", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, o.wrap("storage targets", err)
-	}
-	return out, nil
+	return o.queryTargets(ctx, "storage targets", `1 = 1 ORDER BY created_at, id`)
 }
 
 // RetireStorageTarget retires the active target of a scope (its documents
 // then move back). ErrNotFound when the scope has none.
 func (o *ops) RetireStorageTarget(ctx context.Context, scope, scopeID string) error {
-	return o.execOne(ctx, "retire storage target",
-		`UPDATE storage_targets SET retired_at = ? WHERE scope = ? AND scope_id = ? AND retired_at IS NULL`,
-		toDB(o.now()), scope, scopeID)
+	return o.atomic(ctx, func(tx *Tx) error {
+		n, err := tx.retireTargets(ctx, scope, scopeID)
+		if err == nil && n == 0 {
+			err = fmt.Errorf("meta: retire storage target: %w", ErrNotFound)
+		}
+		return err
+	})
 }
 
 // PurgeStorageTargets deletes the retired targets no document row refers
@@ -175,15 +257,33 @@ func boolParam(b bool) int {
 }
 
 // EffectiveStore returns the store new documents of an owner go to: "" for
-// the default store, else a target id (see effectiveStore). ErrNotFound for
-// a missing owner.
+// the default store, else a target id (as effectiveStore), read through
+// the integrity checks of the owner and the targets. ErrNotFound for a
+// missing owner.
 func (o *ops) EffectiveStore(ctx context.Context, ownerID string, ownerBuckets bool) (string, error) {
-	var id string
-	err := o.queryRow(ctx, `SELECT `+effectiveStore+` FROM owners o WHERE o.id = ?`, boolParam(ownerBuckets), ownerID).Scan(&id)
+	_, a, err := o.OwnerAccount(ctx, ownerID)
 	if err != nil {
-		return "", o.wrap("effective store", err)
+		return "", err
 	}
-	return id, nil
+	if ownerBuckets {
+		t, err := o.ActiveStorageTarget(ctx, ScopeOwner, ownerID)
+		if err == nil {
+			return t.ID, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+	}
+	if a.AssistedOrgID != "" {
+		t, err := o.ActiveStorageTarget(ctx, ScopeOrganisation, a.AssistedOrgID)
+		if err == nil {
+			return t.ID, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return "", err
+		}
+	}
+	return "", nil
 }
 
 // MoveScope selects the documents a move or a progress query covers: one
@@ -231,7 +331,7 @@ func (o *ops) DocumentsToMove(ctx context.Context, scope MoveScope, limit int) (
 	var out []ToMove
 	for rows.Next() {
 		var tm ToMove
-		if tm.Document, err = scanDocument(rows, &tm.Target); err != nil {
+		if tm.Document, err = scanDocument(rows, nil, &tm.Target); err != nil {
 			return nil, o.wrap("documents to move", err)
 		}
 		out = append(out, tm)

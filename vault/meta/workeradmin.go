@@ -19,35 +19,21 @@ type WorkerRow struct {
 // WorkerAccounts lists workers, oldest first: those of orgID, or every
 // worker when orgID is "".
 func (o *ops) WorkerAccounts(ctx context.Context, orgID string) ([]WorkerRow, error) {
-	q := `SELECT ` + workerAccountColumns + ` FROM workers WHERE email_hash IS NOT NULL`
+	where := `email_hash IS NOT NULL`
 	var args []any
 	if orgID != "" {
-		q += ` AND org_id = ?`
+		where += ` AND org_id = ?`
 		args = append(args, orgID)
 	}
-	rows, err := o.query(ctx, q+` ORDER BY created_at, id`, args...)
-	if err != nil {
-		return nil, o.wrap("worker accounts", err)
-	}
-	defer rows.Close()
-	var out []WorkerRow
-	for rows.Next() {
-		w, a, err := scanWorkerAccount(rows)
-		if err != nil {
-			return nil, o.wrap("worker accounts", err)
-		}
-		out = append(out, WorkerRow{Worker: w, Account: a})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, o.wrap("worker accounts", err)
-	}
-	return out, nil
+	return o.queryWorkers(ctx, "worker accounts", where+` ORDER BY created_at, id`, args...)
 }
 
 // SetWorkerDisabled disables a worker since at, or enables them again when
 // at is zero. ErrNotFound for a missing worker.
 func (o *ops) SetWorkerDisabled(ctx context.Context, id string, at time.Time) error {
-	return o.execOne(ctx, "set worker disabled", `UPDATE workers SET disabled_at = ? WHERE id = ?`, optTime(at), id)
+	return o.updateWorker(ctx, id, func(tx *Tx, _ Worker, _ WorkerAccount) error {
+		return tx.execOne(ctx, "set worker disabled", `UPDATE workers SET disabled_at = ? WHERE id = ?`, optTime(at), id)
+	})
 }
 
 // RemoveMember takes a worker out of organisation orgID and drops their
@@ -56,9 +42,32 @@ func (o *ops) RemoveMember(ctx context.Context, workerID, orgID string) error {
 	if orgID == "" {
 		return fmt.Errorf("meta: remove member: %w", ErrNotFound)
 	}
-	return o.execOne(ctx, "remove member",
-		`UPDATE workers SET org_id = NULL, org_identity_wrap = NULL, next_org_identity_wrap = NULL WHERE id = ? AND org_id = ?`,
-		workerID, orgID)
+	return o.updateWorker(ctx, workerID, func(tx *Tx, _ Worker, a WorkerAccount) error {
+		if a.OrgID != orgID {
+			return fmt.Errorf("meta: remove member: %w", ErrNotFound)
+		}
+		return tx.execOne(ctx, "remove member",
+			`UPDATE workers SET org_id = NULL, org_identity_wrap = NULL, next_org_identity_wrap = NULL WHERE id = ?`, workerID)
+	})
+}
+
+// updateOrg runs change on an organisation's row, in one transaction: the
+// row is locked and read through its check first, and its mac is
+// computed again after.
+func (o *ops) updateOrg(ctx context.Context, id string, change func(tx *Tx, org Organisation) error) error {
+	return o.atomic(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "organisations", "id", id); err != nil {
+			return err
+		}
+		org, err := tx.Organisation(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, org); err != nil {
+			return err
+		}
+		return tx.reseal(ctx, orgSeal, id)
+	})
 }
 
 // BeginOrgRotation records the next grantee key of an organisation whose
@@ -69,20 +78,14 @@ func (o *ops) BeginOrgRotation(ctx context.Context, orgID, currentPublic, nextPu
 	if nextPublic == "" || len(nextByRecovery) == 0 {
 		return errors.New("meta: begin org rotation: missing field")
 	}
-	return o.atomic(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, "begin org rotation",
-			`UPDATE organisations SET next_public_key = ?, next_identity_by_recovery = ?
-			WHERE id = ? AND public_key = ? AND next_public_key IS NULL`, nextPublic, nextByRecovery, orgID, currentPublic)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("meta: begin org rotation: %w", err)
-		} else if n == 0 {
-			if _, err := tx.Organisation(ctx, orgID); err != nil {
-				return err
-			}
+	return o.updateOrg(ctx, orgID, func(tx *Tx, org Organisation) error {
+		if org.PublicKey != currentPublic || org.NextPublicKey != "" {
 			return fmt.Errorf("meta: begin org rotation: already under way: %w", ErrConflict)
+		}
+		if err := tx.execOne(ctx, "begin org rotation",
+			`UPDATE organisations SET next_public_key = ?, next_identity_by_recovery = ? WHERE id = ?`,
+			nextPublic, nextByRecovery, orgID); err != nil {
+			return err
 		}
 		for _, id := range ownerIDs {
 			if err := tx.AddRotationOwner(ctx, orgID, id); err != nil {
@@ -132,27 +135,17 @@ func (o *ops) MarkRotationOwnerJournaled(ctx context.Context, orgID, ownerID str
 }
 
 // MembersWithoutNext lists the active members of orgID who do not hold the
-// next identity of the rotation under way.
+// next identity of the rotation under way (rows failing their integrity
+// check are left out).
 func (o *ops) MembersWithoutNext(ctx context.Context, orgID string) ([]Worker, error) {
-	rows, err := o.query(ctx,
-		`SELECT id, public_key, identity_by_secret, created_at FROM workers
-		WHERE org_id = ? AND org_identity_wrap IS NOT NULL AND next_org_identity_wrap IS NULL ORDER BY created_at, id`, orgID)
+	rows, err := o.queryWorkers(ctx, "members without next",
+		`org_id = ? AND org_identity_wrap IS NOT NULL AND next_org_identity_wrap IS NULL ORDER BY created_at, id`, orgID)
 	if err != nil {
-		return nil, o.wrap("members without next", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []Worker
-	for rows.Next() {
-		var w Worker
-		var created int64
-		if err := rows.Scan(&w.ID, &w.PublicKey, &w.IdentityBySecret, &created); err != nil {
-			return nil, o.wrap("members without next", err)
-		}
-		w.Created = fromDB(created)
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, o.wrap("members without next", err)
+	out := make([]Worker, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.Worker)
 	}
 	return out, nil
 }
@@ -164,10 +157,13 @@ func (o *ops) SetMemberNextOrgIdentity(ctx context.Context, workerID, orgID stri
 	if len(wrapped) == 0 {
 		return errors.New("meta: set member next org identity: empty wrap")
 	}
-	return o.execOne(ctx, "set member next org identity",
-		`UPDATE workers SET next_org_identity_wrap = ?
-		WHERE id = ? AND org_id = ? AND org_identity_wrap IS NOT NULL AND next_org_identity_wrap IS NULL`,
-		wrapped, workerID, orgID)
+	return o.updateWorker(ctx, workerID, func(tx *Tx, _ Worker, a WorkerAccount) error {
+		if a.OrgID != orgID || len(a.OrgIdentityWrap) == 0 || len(a.NextOrgIdentityWrap) != 0 {
+			return fmt.Errorf("meta: set member next org identity: %w", ErrNotFound)
+		}
+		return tx.execOne(ctx, "set member next org identity",
+			`UPDATE workers SET next_org_identity_wrap = ? WHERE id = ?`, wrapped, workerID)
+	})
 }
 
 // ReplaceWrap overwrites a document-key wrap that still holds old.
@@ -188,9 +184,13 @@ func (o *ops) RekeyConsent(ctx context.Context, id, oldPublic, newPublic string,
 	if newPublic == "" || len(details) == 0 {
 		return errors.New("meta: rekey consent: missing field")
 	}
-	return o.execOne(ctx, "rekey consent",
-		`UPDATE consents SET grantee_public_key = ?, details_sealed = ? WHERE id = ? AND grantee_public_key = ?`,
-		newPublic, details, id, oldPublic)
+	return o.updateConsent(ctx, id, func(tx *Tx, c Consent) error {
+		if c.GranteePublicKey != oldPublic {
+			return fmt.Errorf("meta: rekey consent: %w", ErrNotFound)
+		}
+		return tx.execOne(ctx, "rekey consent",
+			`UPDATE consents SET grantee_public_key = ?, details_sealed = ? WHERE id = ?`, newPublic, details, id)
+	})
 }
 
 // FinishOrgRotation makes the next key of orgID its key, in one
@@ -198,24 +198,41 @@ func (o *ops) RekeyConsent(ctx context.Context, id, oldPublic, newPublic string,
 // identity, members who do not (activated during the rotation) become
 // pending again, the old wraps are overwritten, and the rotation's owner
 // list is dropped. ErrNotFound unless nextPublic is the rotation under way.
+// Members whose row fails its integrity check are left as they are (and
+// keep failing it).
 func (o *ops) FinishOrgRotation(ctx context.Context, orgID, nextPublic string) error {
-	return o.atomic(ctx, func(tx *Tx) error {
+	return o.updateOrg(ctx, orgID, func(tx *Tx, org Organisation) error {
+		if org.NextPublicKey != nextPublic {
+			return fmt.Errorf("meta: finish org rotation: %w", ErrNotFound)
+		}
 		if err := tx.execOne(ctx, "finish org rotation",
 			`UPDATE organisations SET public_key = next_public_key, identity_by_recovery = next_identity_by_recovery,
 				next_public_key = NULL, next_identity_by_recovery = NULL
-			WHERE id = ? AND next_public_key = ?`, orgID, nextPublic); err != nil {
+			WHERE id = ?`, orgID); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, "finish org rotation",
-			`UPDATE workers SET org_identity_wrap = NULL WHERE org_id = ? AND next_org_identity_wrap IS NULL`, orgID); err != nil {
+		members, err := tx.queryWorkers(ctx, "finish org rotation", `org_id = ? ORDER BY id`, orgID)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, "finish org rotation",
-			`UPDATE workers SET org_identity_wrap = next_org_identity_wrap, next_org_identity_wrap = NULL
-			WHERE org_id = ? AND next_org_identity_wrap IS NOT NULL`, orgID); err != nil {
-			return err
+		for _, m := range members {
+			if err := tx.lockRow(ctx, "workers", "id", m.ID); err != nil {
+				return err
+			}
+			if len(m.Account.NextOrgIdentityWrap) == 0 {
+				if err := tx.execOne(ctx, "finish org rotation",
+					`UPDATE workers SET org_identity_wrap = NULL WHERE id = ?`, m.ID); err != nil {
+					return err
+				}
+			} else if err := tx.execOne(ctx, "finish org rotation",
+				`UPDATE workers SET org_identity_wrap = next_org_identity_wrap, next_org_identity_wrap = NULL WHERE id = ?`, m.ID); err != nil {
+				return err
+			}
+			if err := tx.reseal(ctx, workerSeal, m.ID); err != nil {
+				return err
+			}
 		}
-		_, err := tx.exec(ctx, "finish org rotation", `DELETE FROM org_rotation_owners WHERE org_id = ?`, orgID)
+		_, err = tx.exec(ctx, "finish org rotation", `DELETE FROM org_rotation_owners WHERE org_id = ?`, orgID)
 		return err
 	})
 }

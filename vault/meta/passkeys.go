@@ -219,16 +219,17 @@ func (o *ops) PutChallenge(ctx context.Context, ch Challenge) error {
 		return errors.New("meta: put challenge: missing field")
 	}
 	return o.atomic(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, "put challenge",
-			`INSERT INTO webauthn_challenges (challenge_hash, binding, purpose, data, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			ch.Hash, ch.Binding, ch.Purpose, ch.Data, toDB(ch.Expires)); err != nil {
-			return err
-		}
-		_, err := tx.exec(ctx, "put challenge: trim",
+		// Room for the new one first, so that it is never the one dropped.
+		if _, err := tx.exec(ctx, "put challenge: trim",
 			`DELETE FROM webauthn_challenges WHERE binding = ? AND purpose = ? AND challenge_hash NOT IN (
 				SELECT challenge_hash FROM webauthn_challenges WHERE binding = ? AND purpose = ?
 				ORDER BY expires_at DESC, challenge_hash LIMIT ?)`,
-			ch.Binding, ch.Purpose, ch.Binding, ch.Purpose, maxChallengesPerBinding)
+			ch.Binding, ch.Purpose, ch.Binding, ch.Purpose, maxChallengesPerBinding-1); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, "put challenge",
+			`INSERT INTO webauthn_challenges (challenge_hash, binding, purpose, data, expires_at) VALUES (?, ?, ?, ?, ?)`,
+			ch.Hash, ch.Binding, ch.Purpose, ch.Data, toDB(ch.Expires))
 		return err
 	})
 }

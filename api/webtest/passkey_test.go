@@ -117,6 +117,7 @@ func TestPasskeyOpensTheVault(t *testing.T) {
 	h.noPasskeyAutofill()
 
 	h.signUpByForm(srv.URL, "awa.passkey", awaSecret)
+	h.axe("sheet-passkey")
 	if got := h.addPasskeyOnSheet("Téléphone d'Awa"); got != "C'est fait : ce téléphone ouvre maintenant votre coffre, sans secret à taper." {
 		t.Fatalf("after adding the passkey the sheet says %q", got)
 	}
@@ -171,6 +172,7 @@ func TestPasskeyOpensTheVault(t *testing.T) {
 	// It no longer opens.
 	h.openWithPhone(srv.URL, true)
 	h.poll(`!document.getElementById('passkey-error').hidden`, time.Minute)
+	h.axe("login-passkey-error")
 	if got := h.text("#passkey-error"); got != "Cette clé d'accès n'est pas (ou plus) enregistrée dans Coffre. Ouvrez avec votre secret." {
 		t.Errorf("removed passkey: %q", got)
 	}
@@ -199,6 +201,7 @@ func TestPasskeyWithoutPRF(t *testing.T) {
 	// The browser's autofill offers the passkey (conditional mediation).
 	h.openWithPhone(srv.URL, false)
 	h.poll(`!document.getElementById('passkey-secret').hidden`, time.Minute)
+	h.axe("login-passkey-secret")
 	if got := h.text("#passkey-secret-why"); got != "Votre téléphone vous a reconnu. Il ne sait pas ouvrir le coffre tout seul : tapez votre secret, une fois." {
 		t.Errorf("the page says %q", got)
 	}

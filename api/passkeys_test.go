@@ -403,7 +403,9 @@ func TestPasskeyHostileCeremonies(t *testing.T) {
 		{"wrong origin", func(sp *softPasskey, _ *options, _ map[string]any) { sp.origin = "https://evil.example" }, 400, "passkey_refused", false},
 		{"wrong RP ID", func(sp *softPasskey, _ *options, _ map[string]any) { sp.rpID = "evil.example" }, 400, "passkey_refused", false},
 		{"no user verification", func(sp *softPasskey, _ *options, _ map[string]any) { sp.noUV = true }, 400, "passkey_refused", false},
-		{"unknown challenge", func(_ *softPasskey, o *options, _ map[string]any) { o.PublicKey.Challenge = b64.EncodeToString(randBytes(32)) }, 400, "passkey_expired", false},
+		{"unknown challenge", func(_ *softPasskey, o *options, _ map[string]any) {
+			o.PublicKey.Challenge = b64.EncodeToString(randBytes(32))
+		}, 400, "passkey_expired", false},
 		{"oversized credential id", func(sp *softPasskey, _ *options, _ map[string]any) { sp.id = randBytes(1100) }, 400, "passkey_refused", false},
 		{"oversized body", func(_ *softPasskey, _ *options, body map[string]any) {
 			body["credential"] = map[string]any{"id": strings.Repeat("A", 70<<10)}

@@ -60,7 +60,7 @@ const (
 	EventPasskeyReenrolled = "passkey-reenrolled"
 	// EventPasskeysToReenrol: a key rotation made the passkeys' wraps
 	// useless; each will ask the new secret once (detail: their names).
-	EventPasskeysToReenrol = "passkeys-to-reenrol"
+	EventPasskeysToReenrol = "passkeys-to-reenrol" // #nosec G101 -- a journal event kind, not a credential
 	// EventPasskeysKept: after a recovery the passkeys still open the
 	// vault (detail: their names).
 	EventPasskeysKept = "passkeys-kept"

@@ -292,7 +292,6 @@ func TestPasskeyAfterRotationAndRecovery(t *testing.T) {
 	in := d.open(t)
 	ctx := testCtx(t)
 	owner, code := in.signUp(t, "passkey.rotate")
-	owner, code = in.signUpCode(t, owner)
 	doc := in.addTyped(t, owner.ID(), "avis-impot", "Avis", "avis après rotation")
 	out := prf(t)
 	if _, err := in.svc.AddPasskey(ctx, owner, vault.NewPasskey{CredentialID: cred("r"), PublicKey: []byte("k"), Name: "Téléphone d'Awa", PRF: out}); err != nil {

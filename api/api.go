@@ -11,7 +11,9 @@
 // session, the session's CSRF token (X-CSRF-Token header, or a `csrf` form
 // field). Uploads are streamed from the multipart body into memory only
 // (never gin's temp-file form parsing), converted, and piped into the vault,
-// which encrypts as it stores.
+// which encrypts as it stores. Passkeys (WebAuthn with go-webauthn; the
+// relying party is the base URL's host) are in passkeys.go: their
+// challenges live in the database, their PRF outputs only pass through.
 package api
 
 import (
@@ -252,6 +254,9 @@ func newServer(cfg Config) (*server, error) {
 	s.ceremonies = newRateLimiter(6*cfg.RateLimits.LoginPerMinute, 3*cfg.RateLimits.LoginBurst)
 	if s.wa, err = newWebAuthn(cfg.BaseURL); err != nil {
 		return nil, fmt.Errorf("api: passkeys: %w", err)
+	}
+	if s.wa == nil {
+		cfg.Logger.Info("passkeys off: the base URL's host is an address, and WebAuthn needs a host name")
 	}
 	s.cookie = "coffre"
 	if s.secure {

@@ -43,6 +43,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-webauthn/webauthn/protocol"
@@ -573,7 +574,7 @@ func (s *server) addPasskey(c *gin.Context) {
 		return
 	}
 	name := strings.TrimSpace(req.Name)
-	if name == "" || len([]rune(name)) > vault.MaxPasskeyName {
+	if name == "" || len([]rune(name)) > vault.MaxPasskeyName || strings.ContainsFunc(name, unicode.IsControl) {
 		writeError(c, s.log, errPasskeyName)
 		return
 	}

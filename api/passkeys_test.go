@@ -413,6 +413,7 @@ func TestPasskeyHostileCeremonies(t *testing.T) {
 		{"malformed credential", func(_ *softPasskey, _ *options, body map[string]any) { body["credential"] = map[string]any{"id": 3} }, 400, "passkey_refused", false},
 		{"no name", func(_ *softPasskey, _ *options, body map[string]any) { body["name"] = " " }, 422, "invalid", false},
 		{"overlong name", func(_ *softPasskey, _ *options, body map[string]any) { body["name"] = strings.Repeat("é", 65) }, 422, "invalid", false},
+		{"control character in name", func(_ *softPasskey, _ *options, body map[string]any) { body["name"] = "Télé\x1b[31mphone" }, 422, "invalid", false},
 	}
 	for _, tc := range regCases {
 		checkErrResp(t, reg(tc.mut), tc.status, tc.code, "registration: "+tc.name)

@@ -50,10 +50,10 @@ func (s *server) sessionOut(c *gin.Context, p *vault.Principal, sess vault.Sessi
 		// Best effort: a failed look-up only delays the reminder.
 		out.RecoverySheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), p)
 		out.SecretChangeDue = p.SecretChangeDue()
-		if until := p.ConfirmedUntil(); !until.IsZero() {
-			u := until.UTC()
-			out.ConfirmedUntil = &u
-		}
+	}
+	if until := p.ConfirmedUntil(); !until.IsZero() {
+		u := until.UTC()
+		out.ConfirmedUntil = &u
 	}
 	return out
 }

@@ -11,7 +11,9 @@
 // session, the session's CSRF token (X-CSRF-Token header, or a `csrf` form
 // field). Uploads are streamed from the multipart body into memory only
 // (never gin's temp-file form parsing), converted, and piped into the vault,
-// which encrypts as it stores.
+// which encrypts as it stores. Passkeys (WebAuthn with go-webauthn; the
+// relying party is the base URL's host) are in passkeys.go: their
+// challenges live in the database, their PRF outputs only pass through.
 package api
 
 import (
@@ -27,6 +29,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/coffre/coffre/converter"
@@ -160,10 +163,16 @@ type server struct {
 	pagePuts *inFlight           // page-by-page uploads in progress
 	waiting  atomic.Int64        // uploads waiting for a slot
 	login    *rateLimiter
-	drop     *rateLimiter
-	dropPost *rateLimiter
-	metrics  Metrics
-	notify   Notifications
+	// ceremonies limits the WebAuthn options handed out (a sign-in page
+	// asks for them as it opens).
+	ceremonies *rateLimiter
+	drop       *rateLimiter
+	dropPost   *rateLimiter
+	metrics    Metrics
+	notify     Notifications
+	// wa is the WebAuthn relying party of the base URL (passkeys.go); nil
+	// when the base URL's host is an address: no passkeys then.
+	wa *webauthn.WebAuthn
 }
 
 // New returns the HTTP handler for the whole service.
@@ -241,6 +250,13 @@ func newServer(cfg Config) (*server, error) {
 		metrics:  cfg.Metrics,
 		notify:   cfg.Notify,
 	}
+	s.ceremonies = newRateLimiter(6*cfg.RateLimits.LoginPerMinute, 3*cfg.RateLimits.LoginBurst)
+	if s.wa, err = newWebAuthn(cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("api: passkeys: %w", err)
+	}
+	if s.wa == nil {
+		cfg.Logger.Info("passkeys off: the base URL's host is an address, and WebAuthn needs a host name")
+	}
 	s.cookie = "coffre"
 	if s.secure {
 		s.cookie = "__Host-coffre"
@@ -292,10 +308,14 @@ func (s *server) routes(g *gin.RouterGroup) {
 	a.POST("/droplinks", s.createDropLink)
 	a.DELETE("/droplinks/:id", s.revokeDropLink)
 
-	o := a.Group("", s.requireKind(vault.KindOwner))
 	// Confirmation (confirm.go): the routes marked "confirmed" answer 403
-	// reauth_required unless the session proved the secret within minutes.
-	o.POST("/reauth", s.limit(s.login), s.reauth)
+	// reauth_required unless the session proved the secret (or a passkey)
+	// within minutes. Owners and workers.
+	a.POST("/reauth", s.limit(s.login), s.reauth)
+	// Passkeys (passkeys.go): signing in (anonymous), managing (a session).
+	s.passkeyRoutes(g, a)
+
+	o := a.Group("", s.requireKind(vault.KindOwner))
 	o.POST("/keys/rotate", s.rotateKeys)               // confirmed
 	o.POST("/secret", s.changeSecret)                  // confirmed by current_secret
 	o.PUT("/assisted-recovery", s.setAssistedRecovery) // confirmed to opt in

@@ -3,11 +3,13 @@ package api
 // Confirmation ("sudo mode"): a session alone — cookie and CSRF token —
 // cannot mint a recovery code, export the keys, delete the account, opt
 // into assisted recovery, change storage, change the secret, rotate the
-// keys, grant a consent or accept a request. The vault refuses those with vault.ErrConfirmRequired (403
-// reauth_required) unless the owner proved the secret or the recovery code
-// in this session within vault.ConfirmWindow: POST /api/v1/reauth, or the
-// `confirm_secret` field of the web forms. Checked through the login
-// throttle.
+// keys, grant a consent, accept a request, or add or remove a passkey
+// (owners and workers). The vault refuses those with
+// vault.ErrConfirmRequired (403 reauth_required) unless the person proved
+// the secret, the recovery code (owners) or a passkey in this session
+// within vault.ConfirmWindow: POST /api/v1/reauth, POST
+// /api/v1/reauth/passkey (passkeys.go), or the `confirm_secret` field of
+// the web forms. Checked through the login throttle.
 
 import (
 	"net/http"
@@ -28,8 +30,9 @@ type reauthResp struct {
 	ConfirmedUntil time.Time `json:"confirmed_until"`
 }
 
-// reauth: the owner types the secret (or the recovery code) again; for
-// the next minutes this session may do what needs confirmation.
+// reauth: the owner or worker types the secret again (an owner may give the
+// recovery code instead); for the next minutes this session may do what
+// needs confirmation.
 func (s *server) reauth(c *gin.Context) {
 	var req reauthReq
 	if err := decodeJSON(c, &req); err != nil {
@@ -58,9 +61,9 @@ func (s *server) reauth(c *gin.Context) {
 	c.JSON(http.StatusOK, reauthResp{ConfirmedUntil: principal(c).ConfirmedUntil().UTC()})
 }
 
-// confirm checks proof for the request's owner and marks the session
-// confirmed. This is the one place the API confirms: a passkey assertion
-// will be one more vault.Proof.
+// confirm checks proof for the request's owner or worker and marks the
+// session confirmed. This is the one place the API confirms (a passkey
+// assertion is one more vault.Proof).
 func (s *server) confirm(c *gin.Context, proof vault.Proof) error {
 	return s.v.ConfirmSession(c.Request.Context(), principal(c), proof, c.ClientIP())
 }

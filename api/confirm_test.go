@@ -118,6 +118,7 @@ func secondInstance(t *testing.T, e *env) *env {
 	e2 := *e
 	var h http.Handler = http.NotFoundHandler()
 	e2.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	e2.base = e2.srv.URL
 	t.Cleanup(e2.srv.Close)
 	h, err = api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Vault: v, Converter: &converter.Converter{MaxConcurrent: 1},
 		BaseURL: e2.srv.URL, RateLimits: highLimits})
@@ -277,11 +278,14 @@ func TestHostileReauth(t *testing.T) {
 		checkErr(t, owner.do(t, "POST", "/api/v1/reauth", c.body), c.status, c.code, c.name)
 	}
 	checkErr(t, owner.do(t, "POST", "/api/v1/recovery-code", nil), 403, "reauth_required", "after the hostile confirmations")
-	// A worker has nothing to confirm here.
+	// A worker confirms with their own secret (adding a passkey needs it,
+	// issue 18), never with a recovery code, and a wrong secret is 401.
 	e.worker("agent@ccas.example", "Agent", "secret de l'agent assez long")
 	w := e.client()
 	w.loginWorker(t, "agent@ccas.example", "secret de l'agent assez long")
-	checkErr(t, w.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "secret de l'agent assez long"}), 403, "forbidden", "worker reauth")
+	checkErr(t, w.do(t, "POST", "/api/v1/reauth", map[string]string{"recovery_code": mustCode(t)}), 422, "invalid", "worker recovery code")
+	checkErr(t, w.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "pas le secret de l'agent"}), 401, "wrong_secret", "worker wrong secret")
+	want(t, w.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "secret de l'agent assez long"}), 200, "worker reauth")
 }
 
 func mustCode(t *testing.T) string {

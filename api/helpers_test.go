@@ -97,6 +97,8 @@ type env struct {
 	// SQLite, whose file is dataDir/coffre.db).
 	meta  *meta.DB
 	pgURL string
+	// base is the public URL (BaseURL): the server's own origin.
+	base string
 }
 
 type envOptions struct {
@@ -115,6 +117,9 @@ type envOptions struct {
 	// scryptLogN, when set, replaces the tests' cheap scrypt cost (10):
 	// timing tests need the secret derivation to dominate.
 	scryptLogN int
+	// named makes the public URL http://localhost:<port> (a host name:
+	// WebAuthn needs one; passkeys are off on an address).
+	named bool
 }
 
 var testPepper = bytes.Repeat([]byte{0x5a}, 32)
@@ -175,10 +180,14 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.trustProxy {
 		proxies = []string{"127.0.0.1"}
 	}
+	base := srv.URL
+	if o.named {
+		base = strings.Replace(srv.URL, "//127.0.0.1:", "//localhost:", 1)
+	}
 	h, err = api.New(api.Config{
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Vault:  v, Converter: &converter.Converter{MaxConcurrent: 2},
-		BaseURL: srv.URL, Limits: o.limits, RateLimits: o.rateLimits,
+		BaseURL: base, Limits: o.limits, RateLimits: o.rateLimits,
 		TrustedProxies: proxies, Notify: ns,
 	})
 	if err != nil {
@@ -189,7 +198,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatalf("CreateOrganisation: %v", err)
 	}
 	return &env{blobs: blobs, t: t, handler: h, srv: srv, v: v, clock: clk, logs: logs, dataDir: dataDir, org: org, orgKey: key, notify: ns, mio: mio,
-		meta: ms, pgURL: pgURL}
+		meta: ms, pgURL: pgURL, base: base}
 }
 
 // highLimits keeps the per-IP rate limits out of the way of tests that are
@@ -224,7 +233,7 @@ type client struct {
 
 func (e *env) client() *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{e: e, hc: &http.Client{Jar: jar, Timeout: 3 * time.Minute}, origin: e.srv.URL}
+	return &client{e: e, hc: &http.Client{Jar: jar, Timeout: 3 * time.Minute}, origin: e.base}
 }
 
 // resp is a response read whole.

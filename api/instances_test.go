@@ -40,7 +40,7 @@ func secondInstanceClient(t *testing.T, e *env, c *client) *client {
 		t.Fatal(err)
 	}
 	e2 := *e
-	e2.srv = srv
+	e2.srv, e2.base = srv, srv.URL
 	return &client{e: &e2, hc: c.hc, csrf: c.csrf, origin: srv.URL}
 }
 

@@ -15,7 +15,7 @@ import (
 // Every api test server (newEnv) watches its own traffic: each secret or
 // personal value that crosses it — session and CSRF tokens, drop-link and
 // recovery tokens, identifiers, secrets, phone numbers, e-mail addresses,
-// names, document titles and labels — is remembered, and when the test ends
+// names, document titles and labels, passkeys' PRF outputs — is remembered, and when the test ends
 // the captured server log is scanned for every one of them. So the log
 // check covers every flow the api tests drive (hostile input, the
 // authorization matrix, errors, panics), not only the end-to-end story.
@@ -28,6 +28,9 @@ var sensitiveKeys = map[string]bool{
 	"password": true, "purpose": true, "message": true, "url": true, "link": true,
 	"drop_url": true, "recovery_key": true, "org_recovery_key": true, "endpoint": true,
 	"access_key": true, "secret_key": true, "contact": true, "address": true,
+	// Passkeys: the PRF output (results.first in an answer, prf with the
+	// secret), the PRF salt, the second step's ticket, the challenges.
+	"prf": true, "first": true, "ticket": true, "challenge": true,
 }
 
 // tokenSegment matches path segments that are bearer tokens (drop links).

@@ -45,7 +45,7 @@ type matrixWorld struct {
 // documents never contain a document id, title or byte, and a refusal about
 // a real document is byte for byte the refusal about a made-up one.
 func TestAuthorizationMatrix(t *testing.T) {
-	e := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true})
+	e := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true, named: true})
 	w := &matrixWorld{e: e, ids: map[string]string{}, leaks: map[string]string{}}
 	w.setup(t)
 
@@ -65,6 +65,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		ok  = 200
 		crt = 201
 		nc  = 204
+		br  = 400
 		un  = 401
 		fb  = 403
 		nf  = 404
@@ -147,12 +148,39 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
 		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{w.ids["doc"]}} },
 			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		// Passkeys. Signing in is open to anyone; an answer that is no
+		// browser's, or a ticket no passkey gave, opens nothing.
+		{method: "POST", path: "/api/v1/passkeys/login/options", want: all(ok)},
+		{method: "POST", path: "/api/v1/passkeys/login", body: func(int) any { return map[string]any{"credential": map[string]any{}} }, want: all(br)},
+		{method: "POST", path: "/api/v1/passkeys/login/secret", body: func(a int) any {
+			return map[string]string{"ticket": randomToken(), "secret": "pas le bon secret du tout"}
+		}, want: all(br)},
+		// Each signed-in person sees only their own passkeys; adding and
+		// removing one needs confirmation (owners and workers alike).
+		{method: "GET", path: "/api/v1/passkeys", want: sess(ok, ok, ok, ok, ok)},
+		{method: "POST", path: "/api/v1/passkeys/options", want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "POST", path: "/api/v1/passkeys", body: func(int) any { return map[string]any{"name": "Téléphone", "credential": map[string]any{}} },
+			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "DELETE", path: "/api/v1/passkeys/{pk}", want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
+		{method: "POST", path: "/api/v1/passkeys/{pk}/unlock/options", want: sess(nf, nf, nf, nf, ok)},
+		{method: "POST", path: "/api/v1/passkeys/{pk}/unlock", body: func(int) any { return map[string]any{"credential": map[string]any{}} },
+			want: sess(br, br, br, br, br)},
+		{method: "POST", path: "/api/v1/reauth/passkey/options", want: sess(nf, nf, nf, nf, ok)},
+		{method: "POST", path: "/api/v1/reauth/passkey", body: func(int) any { return map[string]any{"credential": map[string]any{}} },
+			want: sess(br, br, br, br, br)},
+		// Owners and workers confirm with their own secret.
 		{method: "POST", path: "/api/v1/reauth", body: func(a int) any {
-			if a == owner || a == otherOwner {
+			if a == owner || a == otherOwner || a == workerNone || a == workerExpired {
 				return map[string]string{"secret": w.creds[a][1]}
 			}
 			return map[string]string{"secret": "pas le bon secret du tout"}
-		}, want: sess(ok, fb, fb, fb, ok)},
+		}, want: sess(ok, ok, ok, un, ok)},
+		// Confirmed, each may start adding a passkey; an answer that is no
+		// browser's adds none.
+		{method: "POST", path: "/api/v1/passkeys/options", want: sess(ok, ok, ok, fb, ok), confirm: true},
+		{method: "POST", path: "/api/v1/passkeys", body: func(int) any { return map[string]any{"name": "Téléphone", "credential": map[string]any{}} },
+			want: sess(br, br, br, fb, br), confirm: true},
+		{method: "DELETE", path: "/api/v1/passkeys/{pk}", want: sess(nf, nf, nf, fb, nc), confirm: true},
 		// Confirmed (the row above), each owner may, on their own vault.
 		{method: "POST", path: "/api/v1/recovery-code", want: sess(ok, fb, fb, fb, ok)},
 		{method: "GET", path: "/api/v1/export?format=age", want: sess(ok, fb, fb, fb, ok)},
@@ -337,6 +365,8 @@ func (w *matrixWorld) setup(t *testing.T) {
 	w.ids["wx"] = e.worker("wx@ccas.example", "Agent wx", "secret de wx assez long")
 	w.login(t)
 	own := w.clients[owner]
+	// The owner's phone holds a passkey (PRF: it opens her vault).
+	w.ids["pk"] = own.addPasskey(t, newSoftPasskey(t, e, true), w.creds[owner][1], "Téléphone d'Alice")
 
 	upload := func(title string, seed uint64) (string, []byte) {
 		var up struct {

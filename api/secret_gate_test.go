@@ -123,7 +123,7 @@ func checkWall(t *testing.T, e *env, c *client) {
 
 // needsSession reports whether a JSON route is behind the session check.
 func needsSession(path string) bool {
-	for _, pub := range []string{"/api/v1/drop/", "/api/v1/login", "/api/v1/workers/login", "/api/v1/recover", "/api/v1/signup",
+	for _, pub := range []string{"/api/v1/drop/", "/api/v1/login", "/api/v1/workers/login", "/api/v1/passkeys/login", "/api/v1/recover", "/api/v1/signup",
 		"/api/v1/catalogue", "/api/v1/profiles", "/api/v1/passphrase", "/api/v1/openapi.yaml"} {
 		if strings.HasPrefix(path, pub) {
 			return false

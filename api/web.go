@@ -154,18 +154,27 @@ type page struct {
 	// Confirmed: the owner proved her secret in this session within
 	// vault.ConfirmWindow, so forms that need it do not ask it again.
 	Confirmed bool
+	// Passkeys: the server offers passkeys (its public URL has a host
+	// name); HasPasskeys: the signed-in person has at least one, so the
+	// forms that need confirmation offer it by passkey too.
+	Passkeys, HasPasskeys bool
 }
 
 // newPage starts the template data of a page.
 func (s *server) newPage(c *gin.Context, titleKey string) *page {
 	l := webLang(c)
 	p := &page{L: l, Title: l.T(titleKey), Path: c.Request.URL.Path}
+	p.Passkeys = s.wa != nil
 	if pr := principal(c); pr != nil {
 		p.Kind = string(pr.Kind())
 		p.CSRF = session(c).CSRF
+		p.Confirmed = pr.IsConfirmed()
 		if pr.Kind() == vault.KindOwner {
 			p.Asks, _ = s.v.PendingRequests(c.Request.Context(), pr)
-			p.Confirmed = pr.IsConfirmed()
+		}
+		if p.Passkeys {
+			creds, _ := s.v.PasskeyCredentials(c.Request.Context(), pr)
+			p.HasPasskeys = len(creds) > 0
 		}
 	}
 	if q := c.Request.URL.RawQuery; q != "" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {

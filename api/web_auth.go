@@ -17,6 +17,9 @@ import (
 // an error (never the secret).
 type authForm struct {
 	Identifier, Name, Next string
+	// Kind is who signs in on the page ("owner", "worker"): where a
+	// passkey sign-in goes next.
+	Kind string
 	// Suggestion is a passphrase idea for sign-up.
 	Suggestion string
 	// Orgs are the organisations a person may allow to help with recovery.
@@ -37,7 +40,7 @@ func nextPath(c *gin.Context, def string) string {
 
 func (s *server) webLoginForm(c *gin.Context) {
 	p := s.newPage(c, "login.title")
-	p.Data = authForm{Next: localPath(c.Query("next"))}
+	p.Data = authForm{Next: localPath(c.Query("next")), Kind: string(vault.KindOwner)}
 	s.render(c, http.StatusOK, "login", p)
 }
 
@@ -46,7 +49,7 @@ func (s *server) webLogin(c *gin.Context) {
 	ident, secret := strings.TrimSpace(c.PostForm("identifier")), []byte(c.PostForm("secret"))
 	defer wipe(secret)
 	p := s.newPage(c, "login.title")
-	p.Data = authForm{Identifier: ident, Next: c.PostForm("next")}
+	p.Data = authForm{Identifier: ident, Next: localPath(c.PostForm("next")), Kind: string(vault.KindOwner)}
 	if ident == "" || len(secret) == 0 {
 		p.Error = p.L.T("login.missing")
 		s.render(c, http.StatusUnprocessableEntity, "login", p)
@@ -78,7 +81,7 @@ func (s *server) webLogin(c *gin.Context) {
 
 func (s *server) webWorkerLoginForm(c *gin.Context) {
 	p := s.newPage(c, "prologin.title")
-	p.Data = authForm{Next: localPath(c.Query("next"))}
+	p.Data = authForm{Next: localPath(c.Query("next")), Kind: string(vault.KindWorker)}
 	s.render(c, http.StatusOK, "prologin", p)
 }
 
@@ -88,7 +91,7 @@ func (s *server) webWorkerLogin(c *gin.Context) {
 	email, secret := strings.TrimSpace(c.PostForm("email")), []byte(c.PostForm("secret"))
 	defer wipe(secret)
 	p := s.newPage(c, "prologin.title")
-	p.Data = authForm{Identifier: email, Next: c.PostForm("next")}
+	p.Data = authForm{Identifier: email, Next: localPath(c.PostForm("next")), Kind: string(vault.KindWorker)}
 	if email == "" || len(secret) == 0 {
 		p.Error = p.L.T("prologin.missing")
 		s.render(c, http.StatusUnprocessableEntity, "prologin", p)

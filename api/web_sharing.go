@@ -38,9 +38,10 @@ func (s *server) accountPages(g *gin.RouterGroup) {
 	g.GET("/account/keys", s.webKeysForm)
 	g.POST("/account/keys", s.webRotateKeys) // confirmed
 	g.GET("/account/delete", s.webDeleteAccountForm)
-	g.POST("/account/delete", s.webDeleteAccount) // confirmed
-	g.GET(secretDuePath, s.webSecretForm)         // secret_gate.go
-	g.POST(secretDuePath, s.webChangeSecret)      // confirmed by the current secret
+	g.POST("/account/delete", s.webDeleteAccount)              // confirmed
+	g.GET(secretDuePath, s.webSecretForm)                      // secret_gate.go
+	g.POST(secretDuePath, s.webChangeSecret)                   // confirmed by the current secret
+	g.POST("/account/passkeys/:id/delete", s.webRemovePasskey) // confirmed (web_passkeys.go)
 }
 
 // consentRow is a consent as the owner's list shows it.
@@ -369,6 +370,8 @@ type journalData struct {
 type accountData struct {
 	vault.Profile
 	SheetDue bool
+	// PasskeyList is the owner's passkeys (web_passkeys.go).
+	PasskeyList []vault.Passkey
 }
 
 func (s *server) webAccount(c *gin.Context) {
@@ -382,11 +385,14 @@ func (s *server) renderAccount(c *gin.Context, status int, err error) {
 		p.Error = s.errorText(p.L, err)
 	}
 	p.Nav = "account"
-	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
-		d := accountData{Profile: prof}
-		d.SheetDue, _ = s.v.RecoverySheetDue(c.Request.Context(), principal(c))
-		p.Data = d
+	ctx, pr := c.Request.Context(), principal(c)
+	var d accountData
+	if prof, err := s.v.OwnerProfile(ctx, pr); err == nil {
+		d.Profile = prof
+		d.SheetDue, _ = s.v.RecoverySheetDue(ctx, pr)
 	}
+	d.PasskeyList, _ = s.v.Passkeys(ctx, pr) // best effort: the page still shows the rest
+	p.Data = d
 	s.render(c, status, "account", p)
 }
 

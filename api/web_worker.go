@@ -31,6 +31,8 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.POST("/links", s.webCreateLink)
 	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
+	g.GET("/account", s.webProAccount)                         // web_passkeys.go
+	g.POST("/account/passkeys/:id/delete", s.webRemovePasskey) // confirmed
 }
 
 // person is someone who consented to the worker (or their organisation).

@@ -26,8 +26,10 @@ import (
 //     owner wrap becomes a wrap to O and N (either opens it);
 //  2. switch (one transaction): the owner's public key, secret, recovery
 //     and assisted-recovery wraps and sealed fields move to N, O is kept
-//     wrapped to N, every other session ends, the asking session carries
-//     N;
+//     wrapped to N, every other session ends, the passkeys' PRF wraps (of
+//     O) are destroyed — each passkey asks the new secret once at its
+//     next sign-in, then opens the vault again —, the asking session
+//     carries N;
 //  3. removing: each owner wrap becomes a wrap to N alone (a document
 //     stored meanwhile for O is re-wrapped too), details are resealed to N
 //     and their other reader, and the rotation row (with O) is deleted.
@@ -109,6 +111,11 @@ func (s *Service) RotateKeys(ctx context.Context, owner *Principal, newSecret []
 	}
 	if err := s.record(ctx, owner.id, Event{Kind: EventKeysRotated, ActorKind: ActorOwner, ActorID: owner.id}); err != nil {
 		return none, fmt.Errorf("vault: rotate keys: journal: %w", err)
+	}
+	// The passkeys' wraps went with the old identity (SwitchOwnerKeys):
+	// each will ask the new secret once, and the journal names them.
+	if err := s.passkeysJournal(ctx, owner, EventPasskeysToReenrol); err != nil {
+		return none, fmt.Errorf("vault: rotate keys: %w", err)
 	}
 	return code, nil
 }

@@ -71,8 +71,9 @@ func scan(t *testing.T, dirs []string, forms map[string][]byte) (files int, hits
 }
 
 // testMarker stores a document whose content and title hold a unique marker,
-// then reads every byte the stores keep on disk (SQLite db, -wal, -shm, blob
-// directory or MinIO's data dir) and finds no trace of it.
+// and opens the vault with a passkey whose PRF output is another, then
+// reads every byte the stores keep on disk (SQLite db, -wal, -shm, blob
+// directory or MinIO's data dir) and finds no trace of either.
 func testMarker(t *testing.T, mk backend) {
 	e := newEnv(t, mk, nil, nil)
 	ctx := testCtx(t)
@@ -109,6 +110,20 @@ func testMarker(t *testing.T, mk backend) {
 	if l, err := e.svc.List(ctx, owner); err != nil || len(l) != 2 || l[0].Title != "Passeport "+marker {
 		t.Fatalf("List = %+v, %v", l, err)
 	}
+	// A passkey's PRF output (issue 18) is an argument, never at rest:
+	// enrol one and open the vault with it, then look for the output too.
+	prfOut := []byte("PRF-" + hex.EncodeToString(rb[:]) + "-PRF")
+	credID := append([]byte("cred-"), rb[:]...)
+	if _, err := e.svc.AddPasskey(ctx, owner, vault.NewPasskey{CredentialID: credID, PublicKey: []byte("cose-key"), Name: "Téléphone", PRF: prfOut}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.LoginWithPasskey(ctx, vault.PasskeyAssertion{CredentialID: credID, SignCount: 1, PRF: prfOut}, vault.Client{}); err != nil {
+		t.Fatal(err)
+	}
+	for k, f := range markerForms(string(prfOut)) {
+		forms["prf-"+k] = f
+	}
+	forms["prf-hex"] = []byte(hex.EncodeToString(prfOut))
 	// The test must be able to see the marker if it were there: check the
 	// detector on a plaintext canary file in a scratch directory.
 	canary := t.TempDir()

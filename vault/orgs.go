@@ -238,7 +238,9 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 	if secret, err = normSecret(secret); err != nil {
 		return nil, err
 	}
-	att, err := s.beginAttempt(ctx, scopeWorkerLogin, em, clientIP)
+	// The counter of the e-mail's keyed hash, which a passkey sign-in and
+	// a confirmation count on too.
+	att, err := s.beginAttempt(ctx, scopeWorkerLogin, s.emailHash(em), clientIP)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +287,8 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 	if !a.Disabled.IsZero() { // disabled: the same answer as a wrong secret
 		return nil, fmt.Errorf("vault: worker login: disabled: %w", ErrWrongSecret)
 	}
-	p := &Principal{kind: KindWorker, id: w.ID, identity: identity}
+	// Confirmed for this request: the secret was just typed (sudo.go).
+	p := &Principal{kind: KindWorker, id: w.ID, identity: identity, confirmed: true}
 	if err := s.loadOrgIdentities(ctx, p, a, identity); err != nil {
 		return nil, fmt.Errorf("vault: worker login: %w", err)
 	}

@@ -18,12 +18,8 @@ import (
 // Journal event kinds recorded by the account code besides those of
 // journal.go.
 const (
-	EventLoginLocked      = "login-locked"
-	EventLogoutEverywhere = "logout-everywhere"
-	// EventPasskeyAdded / EventPasskeyRemoved: a passkey was enrolled or
-	// removed (with its wrap).
-	EventPasskeyAdded        = "passkey-added"
-	EventPasskeyRemoved      = "passkey-removed"
+	EventLoginLocked         = "login-locked"
+	EventLogoutEverywhere    = "logout-everywhere"
 	EventRecoveryCodeRenewed = "recovery-code-renewed"
 	// EventRecoveryCodeReissued: a recovery by code replaced the code used.
 	EventRecoveryCodeReissued = "recovery-code-reissued"
@@ -283,7 +279,10 @@ func (s *Service) LoginFrom(ctx context.Context, identifier string, secret []byt
 	if secret, err = normSecret(secret); err != nil {
 		return nil, "", err
 	}
-	att, err := s.beginDeviceAttempt(ctx, scopeOwnerLogin, ident, cl)
+	// The counter (and the device tokens) of the identifier's keyed hash,
+	// which a passkey sign-in and a confirmation count on too.
+	account := s.identifierHash(ident)
+	att, err := s.beginDeviceAttempt(ctx, scopeOwnerLogin, account, cl)
 	if err != nil {
 		return nil, "", err
 	}
@@ -291,7 +290,7 @@ func (s *Service) LoginFrom(ctx context.Context, identifier string, secret []byt
 	if err != nil {
 		return nil, "", err
 	}
-	return p, s.newDeviceToken(scopeOwnerLogin, ident), nil
+	return p, s.newDeviceToken(scopeOwnerLogin, account), nil
 }
 
 // login checks an owner's secret for an attempt already counted.
@@ -465,6 +464,11 @@ func (s *Service) finishRecovery(ctx context.Context, r recoveryOutcome) (*Princ
 	p := &Principal{kind: KindOwner, id: r.ownerID, identity: r.identity, confirmed: true}
 	if o, err := s.meta.Owner(ctx, r.ownerID); err == nil {
 		p.retired = o.RetiredIdentities
+	}
+	// The identity is the same: the passkeys that opened the vault still
+	// do; the journal names them, so that a lost phone is noticed.
+	if err := s.passkeysJournal(ctx, p, EventPasskeysKept); err != nil {
+		return nil, fmt.Errorf("vault: recover: %w", err)
 	}
 	return p, nil
 }

@@ -64,14 +64,22 @@ type MetaStore interface {
 	RowKeyed(key []byte) bool
 }
 
-// PasskeyStore keeps owners' WebAuthn credentials and their PRF wraps.
+// PasskeyStore keeps the WebAuthn credentials of owners and workers, their
+// PRF wraps, and the challenges of ceremonies in progress.
 type PasskeyStore interface {
 	// AddPasskey: ErrConflict for a credential id already enrolled.
 	AddPasskey(ctx context.Context, p meta.Passkey) error
 	// PasskeyByCredential: ErrNotFound for an unknown credential.
 	PasskeyByCredential(ctx context.Context, credentialID []byte) (meta.Passkey, error)
-	Passkeys(ctx context.Context, ownerID string) ([]meta.Passkey, error)
+	Passkeys(ctx context.Context, kind meta.RecipientKind, principalID string) ([]meta.Passkey, error)
 	// UsePasskey: meta.ErrCounterBack when the counter did not advance.
 	UsePasskey(ctx context.Context, id string, count uint32, at time.Time) error
-	DeletePasskey(ctx context.Context, ownerID, id string) error
+	// SetPasskeyWrap and DeletePasskey: ErrNotFound when the principal has
+	// no such passkey.
+	SetPasskeyWrap(ctx context.Context, kind meta.RecipientKind, principalID, id string, wrap []byte) error
+	DeletePasskey(ctx context.Context, kind meta.RecipientKind, principalID, id string) error
+	PutChallenge(ctx context.Context, ch meta.Challenge) error
+	// TakeChallenge: ErrNotFound when absent, taken or expired.
+	TakeChallenge(ctx context.Context, hash, binding, purpose string, now time.Time) ([]byte, error)
+	SweepChallenges(ctx context.Context, now time.Time) (int, error)
 }

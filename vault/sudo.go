@@ -16,39 +16,54 @@ import (
 // which a thief may copy — must not be able to take the vault. Minting a
 // recovery code, exporting keys, deleting the account, opting into
 // assisted recovery, changing storage, rotating keys, granting a consent
-// and accepting a request (either widens who reads) need the owner to
-// have proved again, within ConfirmWindow and in this very session, that
-// they hold the secret or the recovery code. The proof goes through the
-// same database throttle as logging in (same counters), so a thief cannot
-// use a session to guess the secret faster than at the login page.
+// and accepting a request (either widens who reads), and adding or
+// removing a passkey (owners and workers) need the person to have proved
+// again, within ConfirmWindow and in this very session, that they hold
+// the secret, the recovery code or one of their passkeys (a fresh
+// assertion). The proof goes through the same database throttle as
+// logging in (same counters), so a thief cannot use a session to guess
+// the secret faster than at the login page.
 
 // ConfirmWindow is how long one proof lets a session do sensitive things.
 const ConfirmWindow = 5 * time.Minute
 
 // ErrConfirmRequired: the action needs a recent proof of the secret (or of
-// the recovery code) in this session; see ConfirmSession.
+// the recovery code, or a passkey) in this session; see ConfirmSession.
 var ErrConfirmRequired = errors.New("vault: confirm with your secret first")
 
 // EventSessionsEnded: the owner's other sessions ended because the secret
 // or the recovery code changed.
 const EventSessionsEnded = "other-sessions-ended"
 
-// Proof is what an owner presents again to confirm a sensitive action.
-// SecretProof and RecoveryCodeProof exist today; a passkey assertion can
-// become another Proof without changing any caller.
+// Proof is what an owner or a worker presents again to confirm a
+// sensitive action: SecretProof, RecoveryCodeProof (owners) or
+// PasskeyProof (passkeys.go).
 type Proof interface {
-	// verify checks the proof against the owner's stored account and
-	// returns the identity it opened; scope names the throttle counter.
-	verify(ctx context.Context, s *Service, o meta.Owner) (*age.X25519Identity, error)
-	scope() string
+	// verify checks the proof against the stored account and returns the
+	// identity it opened (nil for a passkey that proves presence without
+	// opening anything); scope names the throttle counter.
+	verify(ctx context.Context, s *Service, a proofAccount) (*age.X25519Identity, error)
+	scope(kind RecipientKind) string
 }
 
-// SecretProof is the owner's current secret.
+// proofAccount is the stored account a proof is checked against.
+type proofAccount struct {
+	kind                 RecipientKind
+	id, publicKey        string
+	bySecret, byRecovery []byte
+}
+
+// SecretProof is the current secret.
 type SecretProof []byte
 
-func (SecretProof) scope() string { return scopeOwnerLogin }
+func (SecretProof) scope(kind RecipientKind) string {
+	if kind == KindWorker {
+		return scopeWorkerLogin
+	}
+	return scopeOwnerLogin
+}
 
-func (p SecretProof) verify(ctx context.Context, s *Service, o meta.Owner) (*age.X25519Identity, error) {
+func (p SecretProof) verify(ctx context.Context, s *Service, a proofAccount) (*age.X25519Identity, error) {
 	secret, err := normSecret(p)
 	if err != nil {
 		return nil, err
@@ -56,7 +71,7 @@ func (p SecretProof) verify(ctx context.Context, s *Service, o meta.Owner) (*age
 	var id *age.X25519Identity
 	err = s.derive(ctx, func() error {
 		var err error
-		id, err = seal.UnwrapWithSecret(o.IdentityBySecret, secret, s.pepper)
+		id, err = seal.UnwrapWithSecret(a.bySecret, secret, s.pepper)
 		return err
 	})
 	return id, err
@@ -65,9 +80,12 @@ func (p SecretProof) verify(ctx context.Context, s *Service, o meta.Owner) (*age
 // RecoveryCodeProof is the owner's current recovery code (as printed).
 type RecoveryCodeProof string
 
-func (RecoveryCodeProof) scope() string { return scopeOwnerRecovery }
+func (RecoveryCodeProof) scope(RecipientKind) string { return scopeOwnerRecovery }
 
-func (p RecoveryCodeProof) verify(ctx context.Context, s *Service, o meta.Owner) (*age.X25519Identity, error) {
+func (p RecoveryCodeProof) verify(ctx context.Context, s *Service, a proofAccount) (*age.X25519Identity, error) {
+	if a.kind != KindOwner {
+		return nil, fmt.Errorf("%w: only owners have a recovery code", ErrInvalid)
+	}
 	rc, err := seal.ParseRecoveryCode(string(p))
 	if err != nil {
 		return nil, fmt.Errorf("%w: recovery code: %w", ErrInvalid, err)
@@ -75,71 +93,105 @@ func (p RecoveryCodeProof) verify(ctx context.Context, s *Service, o meta.Owner)
 	var id *age.X25519Identity
 	err = s.derive(ctx, func() error {
 		var err error
-		id, err = seal.UnwrapWithRecoveryCode(o.IdentityByRecovery, rc)
+		id, err = seal.UnwrapWithRecoveryCode(a.byRecovery, rc)
 		return err
 	})
 	return id, err
 }
 
-// CheckProof verifies an owner's proof through the login throttle, without
-// touching any session. Errors: ErrInvalid (not an owner, empty or
-// malformed proof: not counted), ErrWrongSecret or ErrWrongRecoveryCode
-// (counted), *ThrottledError, ErrCorrupt.
-func (s *Service) CheckProof(ctx context.Context, owner *Principal, proof Proof, clientIP string) error {
-	if err := requireOwner(owner); err != nil {
-		return err
+// proofTarget loads the account p's proof is checked against and the
+// account its throttle counter counts on for scope: the very counter of
+// the logins (an owner's identifier, a worker's e-mail) or, for the
+// recovery code, of the recoveries.
+func (s *Service) proofTarget(ctx context.Context, p *Principal, scope string) (proofAccount, string, error) {
+	if p.kind == KindWorker {
+		w, wa, err := s.meta.WorkerAccount(ctx, p.id)
+		if err != nil {
+			return proofAccount{}, "", mapMeta("confirm", err)
+		}
+		return proofAccount{kind: KindWorker, id: w.ID, publicKey: w.PublicKey, bySecret: w.IdentityBySecret}, workerCounter(wa, w.ID), nil
 	}
-	if proof == nil {
-		return fmt.Errorf("%w: no proof", ErrInvalid)
-	}
-	o, a, err := s.meta.OwnerAccount(ctx, owner.id)
+	o, a, err := s.meta.OwnerAccount(ctx, p.id)
 	if err != nil {
-		return mapMeta("confirm", err)
+		return proofAccount{}, "", mapMeta("confirm", err)
 	}
-	// The login counter of this identifier: guesses made through a session
-	// and at the login page add up.
-	account := owner.id
+	pa := proofAccount{kind: KindOwner, id: o.ID, publicKey: o.PublicKey, bySecret: o.IdentityBySecret, byRecovery: o.IdentityByRecovery}
+	if scope != scopeOwnerRecovery {
+		return pa, ownerCounter(a, o.ID), nil
+	}
+	// The recoveries' counter of this identifier: guesses made through a
+	// session and at the recovery page add up.
+	account := p.id
 	if len(a.IdentifierSealed) > 0 {
-		if shown, err := seal.OpenString(a.IdentifierSealed, owner.identity); err == nil {
-			// Kept as typed: the login counter is the canonical form's.
+		if shown, err := seal.OpenString(a.IdentifierSealed, p.identity); err == nil {
+			// Kept as typed: the counter is the canonical form's.
 			if ident, err := NormalizeIdentifier(shown); err == nil {
 				account = ident
 			}
 		}
 	}
-	if rp, ok := proof.(RecoveryCodeProof); ok { // a typo is not an attempt
-		if _, err := seal.ParseRecoveryCode(string(rp)); err != nil {
+	return pa, account, nil
+}
+
+// CheckProof verifies the proof of an owner or a worker through the login
+// throttle, without touching any session. Errors: ErrInvalid (not signed
+// in, empty or malformed proof: not counted; a recovery code from a
+// worker; another account's passkey), ErrWrongSecret or
+// ErrWrongRecoveryCode (counted), ErrPasskeyReplay (counted),
+// *ThrottledError, ErrCorrupt.
+func (s *Service) CheckProof(ctx context.Context, p *Principal, proof Proof, clientIP string) error {
+	if err := requireSignedIn(p); err != nil {
+		return err
+	}
+	if proof == nil {
+		return fmt.Errorf("%w: no proof", ErrInvalid)
+	}
+	switch pr := proof.(type) {
+	case RecoveryCodeProof: // a typo is not an attempt
+		if p.kind != KindOwner {
+			return fmt.Errorf("%w: only owners have a recovery code", ErrInvalid)
+		}
+		if _, err := seal.ParseRecoveryCode(string(pr)); err != nil {
 			return fmt.Errorf("%w: recovery code: %w", ErrInvalid, err)
 		}
-	}
-	if sp, ok := proof.(SecretProof); ok {
-		if _, err := normSecret(sp); err != nil {
+	case SecretProof:
+		if _, err := normSecret(pr); err != nil {
+			return err
+		}
+	case PasskeyProof:
+		if err := checkCredentialID(pr.CredentialID); err != nil {
 			return err
 		}
 	}
-	att, err := s.beginAttempt(ctx, proof.scope(), account, clientIP)
+	scope := proof.scope(p.kind)
+	acct, account, err := s.proofTarget(ctx, p, scope)
 	if err != nil {
 		return err
 	}
-	id, err := proof.verify(ctx, s, o)
+	att, err := s.beginAttempt(ctx, scope, account, clientIP)
 	if err != nil {
-		if (errors.Is(err, seal.ErrWrongSecret) || errors.Is(err, seal.ErrWrongRecoveryCode)) && att.locked(ctx) {
-			if jerr := s.record(ctx, o.ID, Event{Kind: EventLoginLocked, ActorKind: ActorSystem}); jerr != nil {
+		return err
+	}
+	id, err := proof.verify(ctx, s, acct)
+	if err != nil {
+		counted := errors.Is(err, seal.ErrWrongSecret) || errors.Is(err, seal.ErrWrongRecoveryCode) || errors.Is(err, ErrPasskeyReplay)
+		if counted && p.kind == KindOwner && att.locked(ctx) {
+			if jerr := s.record(ctx, p.id, Event{Kind: EventLoginLocked, ActorKind: ActorSystem}); jerr != nil {
 				return fmt.Errorf("vault: confirm: %w (journal: %v)", err, jerr)
 			}
 		}
 		return fmt.Errorf("vault: confirm: %w", err)
 	}
-	if id.Recipient().String() != o.PublicKey || o.PublicKey != owner.PublicKey() {
+	if (id != nil && id.Recipient().String() != acct.publicKey) || acct.publicKey != p.PublicKey() {
 		return fmt.Errorf("vault: confirm: identity does not match public key: %w", ErrCorrupt)
 	}
 	return att.succeeded(ctx)
 }
 
-// ConfirmSession checks the owner's proof (CheckProof) and marks the
-// session owner was resumed from as confirmed now: for ConfirmWindow that
-// session may do what needs confirmation, and owner counts as confirmed
-// for the rest of this request. Errors: those of CheckProof, ErrNoSession
+// ConfirmSession checks the proof of an owner or a worker (CheckProof)
+// and marks the session owner was resumed from as confirmed now: for
+// ConfirmWindow that session may do what needs confirmation, and owner
+// counts as confirmed for the rest of this request. Errors: those of CheckProof, ErrNoSession
 // (owner was not resumed from a live session).
 func (s *Service) ConfirmSession(ctx context.Context, owner *Principal, proof Proof, clientIP string) error {
 	if err := s.CheckProof(ctx, owner, proof, clientIP); err != nil {

@@ -156,8 +156,9 @@ func clientNet(clientIP string) string {
 	return p.String()
 }
 
-// SweepAccounts removes expired sessions and stale throttle counters; run
-// it now and then (the API's janitor). It returns how many rows went.
+// SweepAccounts removes expired sessions, stale throttle counters and
+// WebAuthn ceremonies never answered; run it now and then (the API's
+// janitor). It returns how many sessions and counters went.
 func (s *Service) SweepAccounts(ctx context.Context) (sessions, counters int, err error) {
 	now := s.now()
 	if sessions, err = s.meta.DeleteExpiredSessions(ctx, now); err != nil {
@@ -171,6 +172,9 @@ func (s *Service) SweepAccounts(ctx context.Context) (sessions, counters int, er
 	}
 	if _, err = s.meta.DeleteExpiredWaitingRequests(ctx, now); err != nil {
 		return sessions, counters, fmt.Errorf("vault: sweep waiting requests: %w", err)
+	}
+	if _, err = s.meta.SweepChallenges(ctx, now); err != nil {
+		return sessions, counters, fmt.Errorf("vault: sweep ceremonies: %w", err)
 	}
 	return sessions, counters, nil
 }

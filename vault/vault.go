@@ -19,7 +19,11 @@
 // so throttling and lock-outs hold across instances. A session row holds the
 // unlocked identity only wrapped to a key derived from the cookie token and
 // the pepper: the database alone opens nothing, and any instance sharing the
-// database and pepper resumes the session.
+// database and pepper resumes the session. Owners and workers may also sign
+// in with passkeys (passkeys.go): with the WebAuthn PRF extension the
+// identity has one more wrap, keyed by the credential's PRF output through
+// the secret's KDF and the pepper, so the passkey opens the vault with no
+// secret; the ceremonies' challenges wait in the database (ceremony.go).
 //
 // Consents cover chosen documents or whole categories for 1, 31, 182 or 365
 // days; a worker's every read checks a live consent at that moment, so expiry

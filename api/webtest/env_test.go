@@ -53,7 +53,12 @@ const (
 	workerSecret = "violon cerise tempete orange"
 )
 
-func newServer(t *testing.T) *server {
+func newServer(t *testing.T) *server { return newServerNamed(t, "") }
+
+// newServerNamed is newServer whose public URL names the host (e.g.
+// "localhost": WebAuthn needs a domain, not an address); "" keeps the
+// address.
+func newServerNamed(t *testing.T, host string) *server {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -81,6 +86,9 @@ func newServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	url := "http://" + ln.Addr().String()
+	if host != "" {
+		url = "http://" + net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+	}
 	h, err := api.New(api.Config{
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Vault: v, BaseURL: url,
 		RateLimits: api.RateLimits{LoginPerMinute: 600, LoginBurst: 100, DropPerMinute: 600, DropBurst: 200,

@@ -130,7 +130,8 @@ type OwnerKeySwitch struct {
 // SwitchOwnerKeys installs the new identity: the owner's public key and
 // wraps change only if the public key is still OldPublicKey (else
 // ErrConflict), the rotation moves to the removing phase, every other
-// session of the owner ends and the asking session carries the new
+// session of the owner ends, the passkeys' PRF wraps (of the old
+// identity) are destroyed and the asking session carries the new
 // identity. All or nothing.
 func (o *ops) SwitchOwnerKeys(ctx context.Context, sw OwnerKeySwitch) error {
 	if sw.OwnerID == "" || sw.NewPublicKey == "" || len(sw.IdentityBySecret) == 0 || len(sw.IdentityByRecovery) == 0 ||
@@ -169,6 +170,11 @@ func (o *ops) SwitchOwnerKeys(ctx context.Context, sw OwnerKeySwitch) error {
 			return err
 		}
 		if _, err := tx.DeleteOtherSessions(ctx, RecipientOwner, sw.OwnerID, sw.KeepSession); err != nil {
+			return err
+		}
+		// The passkeys' PRF wraps hold the old identity: gone with it; each
+		// passkey waits for its next use to wrap the new one.
+		if _, err := tx.dropOwnerPasskeyWraps(ctx, sw.OwnerID, sw.ConfirmedAt); err != nil {
 			return err
 		}
 		if sw.KeepSession == "" {

@@ -33,6 +33,7 @@ func (o *ops) DeleteOwnerData(ctx context.Context, ownerID string) error {
 			`DELETE FROM requests WHERE owner_id = ?`,
 			`DELETE FROM consents WHERE owner_id = ?`,
 			`DELETE FROM storage_targets WHERE scope = 'owner' AND scope_id = ?`,
+			`DELETE FROM passkeys WHERE owner_id = ?`,
 		} {
 			if _, err := tx.exec(ctx, "delete owner data", q, ownerID); err != nil {
 				return err

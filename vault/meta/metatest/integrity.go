@@ -19,7 +19,7 @@ type IntegrityStore interface {
 	StorageStore
 	AddPasskey(ctx context.Context, p meta.Passkey) error
 	PasskeyByCredential(ctx context.Context, credentialID []byte) (meta.Passkey, error)
-	Passkeys(ctx context.Context, ownerID string) ([]meta.Passkey, error)
+	Passkeys(ctx context.Context, kind meta.RecipientKind, principalID string) ([]meta.Passkey, error)
 	UsePasskey(ctx context.Context, id string, count uint32, at time.Time) error
 	ClearSessionSecretDue(ctx context.Context, tokenHash string) error
 	Tampered() map[string]int64
@@ -521,7 +521,8 @@ func testTamperRequests(t *testing.T, e IntegrityEnv, s IntegrityStore) {
 func testTamperPasskey(t *testing.T, e IntegrityEnv, s IntegrityStore) {
 	ctx := context.Background()
 	victim, thief := newOwner(t, s), newOwner(t, s)
-	p := meta.Passkey{ID: uniq("pk"), OwnerID: thief.ID, CredentialID: []byte(uniq("cred")), PublicKey: []byte("thief-key"), Name: "phone", Created: at}
+	p := meta.Passkey{ID: uniq("pk"), Kind: meta.RecipientOwner, PrincipalID: thief.ID, CredentialID: []byte(uniq("cred")), PublicKey: []byte("thief-key"),
+		NameSealed: []byte("phone"), Created: at}
 	if err := s.AddPasskey(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -530,15 +531,15 @@ func testTamperPasskey(t *testing.T, e IntegrityEnv, s IntegrityStore) {
 	}
 	// The thief's passkey moved to the victim (to confirm her stolen
 	// session with the thief's own phone), or its counter moved back.
-	e.Exec(t, `UPDATE owner_passkeys SET owner_id = ? WHERE id = ?`, victim.ID, p.ID)
+	e.Exec(t, `UPDATE passkeys SET owner_id = ? WHERE id = ?`, victim.ID, p.ID)
 	_, err := s.PasskeyByCredential(ctx, p.CredentialID)
 	wantTampered(t, "PasskeyByCredential", err)
-	if ps, err := s.Passkeys(ctx, victim.ID); err != nil || len(ps) != 0 {
+	if ps, err := s.Passkeys(ctx, meta.RecipientOwner, victim.ID); err != nil || len(ps) != 0 {
 		t.Fatalf("Passkeys(victim) = %+v, %v", ps, err)
 	}
-	e.Exec(t, `UPDATE owner_passkeys SET owner_id = ?, sign_count = 1 WHERE id = ?`, thief.ID, p.ID)
+	e.Exec(t, `UPDATE passkeys SET owner_id = ?, sign_count = 1 WHERE id = ?`, thief.ID, p.ID)
 	wantTampered(t, "UsePasskey with its counter moved back", s.UsePasskey(ctx, p.ID, 2, at))
-	wantCounted(t, s, "owner_passkeys", 3)
+	wantCounted(t, s, "passkeys", 3)
 }
 
 func testTamperStorageRotation(t *testing.T, e IntegrityEnv, s IntegrityStore) {

@@ -88,6 +88,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"MoveClaimRace", storage(testMoveClaimRace)},
 		{"WorkerAdmin", workerAdmin(testWorkerAdmin)},
 		{"WaitingRequests", workerAdmin(testWaitingRequests)},
+		{"Passkeys", testPasskeys},
+		{"Challenges", testChallenges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -85,34 +84,13 @@ func (s *server) grantConsent(c *gin.Context) {
 		return
 	}
 	kind := vault.RecipientKind(req.Grantee.Kind)
-	switch {
-	case kind != vault.KindWorker && kind != vault.KindOrganisation || req.Grantee.ID == "":
+	if kind != vault.KindWorker && kind != vault.KindOrganisation || req.Grantee.ID == "" {
 		writeError(c, s.log, fieldErr("grantee", "Choose a worker or an organisation.", "Choisissez un travailleur social ou une structure."))
 		return
-	case !slices.Contains(vault.ConsentDays, req.Days):
-		writeError(c, s.log, fieldErr("days", "A consent lasts 1, 31, 182 or 365 days.", "Un consentement dure 1, 31, 182 ou 365 jours."))
-		return
-	case len(req.Scope.Categories) > 0:
-		writeError(c, s.log, fieldErr("scope",
-			"A whole category can no longer be shared: choose papers, or types whose papers you add later.",
-			"Une catégorie entière ne se partage plus : choisissez des papiers, ou des types de papiers que vous ajouterez."))
-		return
-	case len(req.Scope.Documents) == 0 && len(req.Scope.Types) == 0:
-		writeError(c, s.log, fieldErr("scope", "Choose documents or types to share.", "Choisissez des documents ou des types à partager."))
-		return
-	case strings.TrimSpace(req.Purpose) == "" || len(req.Purpose) > maxPurposeLen:
-		writeError(c, s.log, fieldErr("purpose", "Say what the access is for (500 characters at most).", "Indiquez à quoi sert l'accès (500 caractères au plus)."))
-		return
-	case len(req.ShowName) > maxPurposeLen:
-		writeError(c, s.log, fieldErr("show_name", "The name is too long.", "Le nom est trop long."))
-		return
 	}
-	for _, t := range req.Scope.Types {
-		if _, ok := vault.DocTypeByID(t); !ok || t == "other" {
-			writeError(c, s.log, fieldErr("scope", "Papers of this type cannot be shared by type: choose them one by one.",
-				"Les papiers de ce type ne se partagent pas par type : choisissez-les un par un."))
-			return
-		}
+	if err := checkGrant(req.Scope, req.Purpose, req.Days, req.ShowName); err != nil {
+		writeError(c, s.log, err)
+		return
 	}
 	k, err := s.v.GrantConsent(c.Request.Context(), principal(c), vault.NewConsent{
 		Grantee: vault.Grantee{Kind: kind, ID: req.Grantee.ID},

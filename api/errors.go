@@ -174,6 +174,15 @@ func classify(err error) *apiError {
 		return fieldErr("profile", "Unknown portal profile.", "Profil de portail inconnu.")
 	case isConverterErr(err):
 		return &apiError{status: http.StatusUnprocessableEntity, code: "conversion", m: msgInvalid}
+	case errors.Is(err, vault.ErrNoShareCode):
+		// Unknown, expired, used, or its worker disabled: one answer.
+		return &apiError{status: http.StatusNotFound, code: "no_share_code", m: catMsg("error.nosharecode")}
+	case errors.Is(err, vault.ErrShareCodeMalformed):
+		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", field: "code", m: catMsg("error.sharecodeform")}
+	case errors.Is(err, vault.ErrShareCodeUsed):
+		return &apiError{status: http.StatusConflict, code: "already_shared", m: catMsg("error.sharecodeused")}
+	case errors.Is(err, vault.ErrNoOrganisation):
+		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", field: "organisation", m: catMsg("error.noorg")}
 	case errors.Is(err, vault.ErrNothingChosen):
 		return fieldErr("documents", "Tick the papers to share, or choose to share the papers you add later.",
 			"Cochez les papiers à partager, ou choisissez de partager ceux que vous ajouterez.")
@@ -183,6 +192,12 @@ func classify(err error) *apiError {
 		return &apiError{status: http.StatusServiceUnavailable, code: "unavailable", m: msgInternal}
 	}
 	return &apiError{status: http.StatusInternalServerError, code: "internal", m: msgInternal}
+}
+
+// catMsg is a message of the catalogues (i18n/*.json), in English and
+// French, for errors that pages and the JSON API say alike.
+func catMsg(key string) msg {
+	return msg{en: catalogues[langEN].msgs[key], fr: catalogues[langFR].msgs[key]}
 }
 
 var converterErrors = []error{

@@ -31,6 +31,7 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.POST("/links", s.webCreateLink)
 	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
+	g.POST("/code", s.webNewShareCode) // web_sharecode.go
 }
 
 // person is someone who consented to the worker (or their organisation).
@@ -97,6 +98,8 @@ type proData struct {
 	// Messages are the worker's unread messages (a person stopped
 	// sharing, papers arrived).
 	Messages []inboxRow
+	// Code is the worker's share code while it works (web_sharecode.go).
+	Code *codeView
 }
 
 func (s *server) webPro(c *gin.Context) {
@@ -125,6 +128,7 @@ func (s *server) webPro(c *gin.Context) {
 		d.Name, d.Org = info.Name, info.OrgName
 	}
 	d.Messages = s.unreadMessages(c)
+	d.Code = s.liveCode(c)
 	p := s.newPage(c, "pro.title")
 	p.Nav = "pro"
 	p.Data = d

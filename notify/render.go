@@ -16,6 +16,7 @@ const (
 	subjectConsentEnding  = "consent-ending"
 	subjectDocsArrived    = "documents-arrived"
 	subjectSharingStopped = "sharing-stopped"
+	subjectSharingStarted = "sharing-started"
 )
 
 // payload is what a queued notification holds (sealed to the server's
@@ -115,6 +116,18 @@ func (s *Service) render(p payload, lang string, now time.Time) text {
 		t.body = say(
 			fmt.Sprintf("%s stopped sharing papers with you on %s: you no longer see them.", name, whenText(p.At, true)),
 			fmt.Sprintf("%s a arrêté de partager ses papiers avec vous le %s : vous ne les voyez plus.", name, whenText(p.At, false)))
+		if base != "" {
+			t.link = base + "/pro"
+		}
+	case subjectSharingStarted:
+		name := clean(p.Actor)
+		if name == "" {
+			name = say("A person", "Une personne")
+		}
+		t.subject = say("A person shared papers with you", "Une personne a partagé des papiers avec vous")
+		t.body = say(
+			fmt.Sprintf("%s shared papers with you on %s: open Coffre to see them.", name, whenText(p.At, true)),
+			fmt.Sprintf("%s a partagé des papiers avec vous le %s : ouvrez Coffre pour les voir.", name, whenText(p.At, false)))
 		if base != "" {
 			t.link = base + "/pro"
 		}

@@ -118,6 +118,10 @@ func (e Event) Text(lang string) string {
 		"%[1]s", e.actorText(en), "%[2]s", e.documentText(en),
 		"%[3]s", e.detailText(en), "%[4]s", e.targetText(en),
 	).Replace(tmpl)
+	if n := strings.TrimSpace(e.ShownName); n != "" && e.Kind == EventConsentGranted {
+		// The name the worker sees her by, as she chose it.
+		s += inLang(en, ", under the name “"+n+"”", ", sous le nom « "+n+" »")
+	}
 	return s + ", " + whenText(e.At, time.Now(), en)
 }
 

@@ -59,6 +59,7 @@ type MetaStore interface {
 	KeyRotationStore
 	WorkerAdminStore
 	PasskeyStore
+	ShareCodeStore
 }
 
 // PasskeyStore keeps owners' WebAuthn credentials and their PRF wraps.

@@ -172,5 +172,8 @@ func (s *Service) SweepAccounts(ctx context.Context) (sessions, counters int, er
 	if _, err = s.meta.DeleteExpiredWaitingRequests(ctx, now); err != nil {
 		return sessions, counters, fmt.Errorf("vault: sweep waiting requests: %w", err)
 	}
+	if _, err = s.meta.DeleteExpiredShareCodes(ctx, now.Add(-shareCodeKeep)); err != nil {
+		return sessions, counters, fmt.Errorf("vault: sweep share codes: %w", err)
+	}
 	return sessions, counters, nil
 }

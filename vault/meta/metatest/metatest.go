@@ -88,6 +88,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"MoveClaimRace", storage(testMoveClaimRace)},
 		{"WorkerAdmin", workerAdmin(testWorkerAdmin)},
 		{"WaitingRequests", workerAdmin(testWaitingRequests)},
+		{"ShareCodes", shareCodes(testShareCodes)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

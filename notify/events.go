@@ -104,14 +104,14 @@ func (s *Service) sharingStopped(ctx context.Context, e vault.Event, eventID str
 	}
 }
 
-// sharingStarted tells the worker an owner shared papers with them, by the
-// name she chose to show (a consent to an organisation tells no one, as
-// when it ends).
+// sharingStarted tells the worker someone shared papers with them, naming
+// no one (their page says who); a consent to an organisation tells no one,
+// as when it ends.
 func (s *Service) sharingStarted(ctx context.Context, e vault.Event, eventID string) {
 	if e.Grantee.Kind != vault.KindWorker || e.Grantee.ID == "" {
 		return
 	}
-	p := payload{Subject: subjectSharingStarted, Actor: e.ShownName, At: e.At}
+	p := payload{Subject: subjectSharingStarted, At: e.At}
 	n := notice{to: Recipient{Kind: vault.KindWorker, ID: e.Grantee.ID}, kind: KindRequest, key: "shared:" + eventID, p: p}
 	if _, err := s.queue(ctx, n); err != nil {
 		s.report(err)

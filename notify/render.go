@@ -120,14 +120,11 @@ func (s *Service) render(p payload, lang string, now time.Time) text {
 			t.link = base + "/pro"
 		}
 	case subjectSharingStarted:
-		name := clean(p.Actor)
-		if name == "" {
-			name = say("A person", "Une personne")
-		}
+		// No name: a message may travel by e-mail; Coffre shows who.
 		t.subject = say("A person shared papers with you", "Une personne a partagé des papiers avec vous")
 		t.body = say(
-			fmt.Sprintf("%s shared papers with you on %s: open Coffre to see them.", name, whenText(p.At, true)),
-			fmt.Sprintf("%s a partagé des papiers avec vous le %s : ouvrez Coffre pour les voir.", name, whenText(p.At, false)))
+			fmt.Sprintf("A person shared papers with you on %s: open Coffre to see who and what.", whenText(p.At, true)),
+			fmt.Sprintf("Une personne a partagé des papiers avec vous le %s : ouvrez Coffre pour voir qui et quoi.", whenText(p.At, false)))
 		if base != "" {
 			t.link = base + "/pro"
 		}

@@ -367,7 +367,7 @@ type CodeShare struct {
 // alone cannot hand papers to whoever shows it a code. The code is used up
 // by the share (one share per code); a share that fails gives it back.
 // Journaled with the name the worker sees; the worker is told (through the
-// event sink). Errors: ErrInvalid (not an owner, bad scope or duration,
+// event sink, naming no one). Errors: ErrInvalid (not an owner, bad scope or duration,
 // ErrNoOrganisation), ErrConfirmRequired, ErrShareCodeMalformed, a
 // *ThrottledError, ErrNoShareCode, ErrShareCodeUsed (she already shared
 // with it: her share is made), ErrNotFound (a paper not hers).

@@ -258,10 +258,13 @@ func TestShareCodeHostile(t *testing.T) {
 			}
 			r = owner.do(t, "POST", "/api/v1/share-codes/"+bad+"/consents", shareWith(map[string]any{"documents": []string{up.Document.ID}}, false))
 			checkErr(t, r, 422, "invalid", "share "+bad)
-			// The page: the code field again, with the message.
-			r = owner.get(t, "/share/code?code="+bad)
-			if body := string(r.body); r.status != 422 || !strings.Contains(body, l.msg) || !strings.Contains(body, `id="code"`) {
-				t.Errorf("page for %.30s (%s): %d %s", bad, l.lang, r.status, truncate(r.body))
+			// The pages (typed, or the address opened): the code field
+			// again, with the message.
+			for _, p := range []string{"/share/code?code=" + bad, "/s/" + bad} {
+				r = owner.get(t, p)
+				if body := string(r.body); r.status != 422 || !strings.Contains(body, l.msg) || !strings.Contains(body, `id="code"`) {
+					t.Errorf("page %.40s (%s): %d %s", p, l.lang, r.status, truncate(r.body))
+				}
 			}
 		}
 	}

@@ -325,6 +325,8 @@ func (s *server) routes(g *gin.RouterGroup) {
 	o.DELETE("/documents/:id", s.deleteDocument)
 	o.POST("/consents", s.grantConsent)
 	o.DELETE("/consents/:id", s.revokeConsent)
+	o.GET("/share-codes/:code", s.limit(s.login), s.lookupShareCode)         // counted per owner and address
+	o.POST("/share-codes/:code/consents", s.limit(s.login), s.shareWithCode) // confirmed
 	o.POST("/requests/:id/accept", s.acceptRequest)
 	o.POST("/requests/:id/decline", s.declineRequest)
 	o.GET("/journal", s.journal)
@@ -336,6 +338,7 @@ func (s *server) routes(g *gin.RouterGroup) {
 
 	w := a.Group("", s.requireKind(vault.KindWorker))
 	w.POST("/requests", s.createRequest)
+	w.POST("/share-codes", s.createShareCode)
 	w.POST("/assisted-recovery", s.assistedRecover)
 
 	s.notifyRoutes(a) // notifications.go: owners and workers

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -85,31 +84,13 @@ func (s *server) grantConsent(c *gin.Context) {
 		return
 	}
 	kind := vault.RecipientKind(req.Grantee.Kind)
-	switch {
-	case kind != vault.KindWorker && kind != vault.KindOrganisation || req.Grantee.ID == "":
+	if kind != vault.KindWorker && kind != vault.KindOrganisation || req.Grantee.ID == "" {
 		writeError(c, s.log, fieldErr("grantee", "api.grantee.choose_worker_organisation"))
 		return
-	case !slices.Contains(vault.ConsentDays, req.Days):
-		writeError(c, s.log, fieldErr("days", "api.days.sharing_lasts"))
-		return
-	case len(req.Scope.Categories) > 0:
-		writeError(c, s.log, fieldErr("scope", "api.scope.whole_category_longer"))
-		return
-	case len(req.Scope.Documents) == 0 && len(req.Scope.Types) == 0:
-		writeError(c, s.log, fieldErr("scope", "api.scope.choose_papers_types"))
-		return
-	case strings.TrimSpace(req.Purpose) == "" || len(req.Purpose) > maxPurposeLen:
-		writeError(c, s.log, fieldErr("purpose", "api.purpose.say_what_sharing"))
-		return
-	case len(req.ShowName) > maxPurposeLen:
-		writeError(c, s.log, fieldErr("show_name", "api.show_name.name_too_long"))
-		return
 	}
-	for _, t := range req.Scope.Types {
-		if _, ok := vault.DocTypeByID(t); !ok || t == "other" {
-			writeError(c, s.log, fieldErr("scope", "api.scope.papers_type_shared"))
-			return
-		}
+	if err := checkGrant(req.Scope, req.Purpose, req.Days, req.ShowName); err != nil {
+		writeError(c, s.log, err)
+		return
 	}
 	k, err := s.v.GrantConsent(c.Request.Context(), principal(c), vault.NewConsent{
 		Grantee: vault.Grantee{Kind: kind, ID: req.Grantee.ID},

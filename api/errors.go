@@ -165,6 +165,15 @@ func classify(err error) *apiError {
 		e := fieldErr("new_secret", "api.same_secret.choose_different")
 		e.code = "same_secret"
 		return e
+	case errors.Is(err, vault.ErrNoShareCode):
+		// Unknown, expired, used, or its worker disabled: one answer.
+		return &apiError{status: http.StatusNotFound, code: "no_share_code", key: "error.nosharecode"}
+	case errors.Is(err, vault.ErrShareCodeMalformed):
+		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", field: "code", key: "error.sharecodeform"}
+	case errors.Is(err, vault.ErrShareCodeUsed):
+		return &apiError{status: http.StatusConflict, code: "already_shared", key: "error.sharecodeused"}
+	case errors.Is(err, vault.ErrNoOrganisation):
+		return &apiError{status: http.StatusUnprocessableEntity, code: "invalid", field: "organisation", key: "error.noorg"}
 	case errors.Is(err, vault.ErrNothingChosen):
 		return fieldErr("documents", "api.documents.tick_papers_share")
 	case errors.Is(err, vault.ErrInvalid):

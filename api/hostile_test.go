@@ -141,6 +141,7 @@ func TestHostileInput(t *testing.T) {
 		{"POST", "/api/v1/requests", w.worker, `{"owner_id":"x","purpose":"p","types":["rib"],"days":31}`},
 		{"POST", "/api/v1/requests", w.worker, `{"owner_identifier":"x.y.z","purpose":"p","types":["rib"],"days":31}`},
 		{"POST", "/api/v1/requests/x/accept", w.owner, `{"documents":[]}`},
+		{"POST", "/api/v1/share-codes/K7QM2XPD/consents", w.owner, `{"scope":{"documents":["x"]},"purpose":"p","days":31}`},
 		{"POST", "/api/v1/droplinks", w.owner, `{"label":"l"}`},
 		{"DELETE", "/api/v1/account", w.owner, `{"confirm":false}`},
 		{"PUT", "/api/v1/notifications/settings", w.owner, `{"quiet":{"start":1500,"end":0}}`},

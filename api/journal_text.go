@@ -29,6 +29,10 @@ func (l loc) EventText(e vault.Event, now time.Time) string {
 		key += ".you"
 	}
 	s := l.T(key, l.eventActor(e), l.eventPaper(e), l.eventDetail(e), l.eventTarget(e))
+	if n := strings.TrimSpace(e.ShownName); n != "" && e.Kind == vault.EventConsentGranted {
+		// The name the worker sees her by, as she chose it.
+		s = l.T("ev.shownname", s, n)
+	}
 	return l.T("journal.line", s, l.c.When(e.At, now))
 }
 

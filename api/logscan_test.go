@@ -77,8 +77,10 @@ func (w *secretWatch) addJSON(where string, body []byte) {
 			switch {
 			case key == "url" || key == "link" || key == "drop_url":
 				// Only the tokens in a URL are secret, not its route.
-				for _, seg := range strings.FieldsFunc(x, func(r rune) bool { return strings.ContainsRune("/?&=#", r) }) {
-					if tokenSegment.MatchString(seg) {
+				segs := strings.FieldsFunc(x, func(r rune) bool { return strings.ContainsRune("/?&=#", r) })
+				for i, seg := range segs {
+					// A share code's address: /s/<code>.
+					if tokenSegment.MatchString(seg) || i > 0 && segs[i-1] == "s" {
 						w.add(where+" "+key, seg)
 					}
 				}

@@ -169,6 +169,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/reauth/passkey", body: func(int) any { return map[string]any{"credential": map[string]any{}} },
 			want: sess(br, br, br, br, br)},
 		// Owners and workers confirm with their own secret.
+		// Nor share with whoever shows it a code.
+		{method: "POST", path: "/api/v1/share-codes/{scode}/consents", body: w.codeShare,
+			want: sess(fb, fb, fb, fb, fb), ownerCode: "reauth_required"},
 		{method: "POST", path: "/api/v1/reauth", body: func(a int) any {
 			if a == owner || a == otherOwner || a == workerNone || a == workerExpired {
 				return map[string]string{"secret": w.creds[a][1]}
@@ -223,6 +226,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{w.ids["doc"]}} },
 			want: sess(nf, fb, fb, fb, crt), confirm: true},
 		{method: "POST", path: "/api/v1/requests/{req2}/decline", want: sess(nf, fb, fb, fb, nc)},
+		// Share codes: workers make them; owners look them up and share
+		// (confirmed), each with the code shown to them.
+		{method: "POST", path: "/api/v1/share-codes", want: sess(fb, crt, crt, crt, fb)},
+		{method: "GET", path: "/api/v1/share-codes/{scode}", want: sess(ok, fb, fb, fb, ok)},
+		{method: "POST", path: "/api/v1/share-codes/{scode}/consents", body: w.codeShare,
+			want: sess(crt, fb, fb, fb, crt), confirm: true},
 		{method: "POST", path: "/api/v1/droplinks", body: func(int) any {
 			return map[string]any{"owner_id": w.ids["ownerID"], "label": "Pour le dossier"}
 		}, want: sess(nf, nf, nf, crt, crt)},
@@ -438,6 +447,21 @@ func (w *matrixWorld) setup(t *testing.T) {
 	want(t, own.do(t, "POST", "/api/v1/notifications/contacts", map[string]string{"channel": "email", "address": "alice@example.org"}), 201, "contact").json(t, &contact)
 	w.ids["contact"] = contact.ID
 	w.leaks["e-mail address"] = "alice@example.org"
+	// Two workers outside the actors each show a share code: one to the
+	// owner, one to the other owner (fill).
+	for key, who := range map[string]string{"scode": "wx", "scode2": "wy"} {
+		email, secret := who+"@ccas.example", "secret de "+who+" assez long"
+		if who == "wy" {
+			e.worker(email, "Agent wy", secret)
+		}
+		wc := e.client()
+		wc.loginWorker(t, email, secret)
+		var sc struct {
+			Code string `json:"code"`
+		}
+		want(t, wc.do(t, "POST", "/api/v1/share-codes", nil), 201, "share code").json(t, &sc)
+		w.ids[key] = strings.ReplaceAll(sc.Code, "-", "")
+	}
 	for _, k := range []string{"req1", "req2"} {
 		var rq struct {
 			ID string `json:"id"`
@@ -447,6 +471,16 @@ func (w *matrixWorld) setup(t *testing.T) {
 		}), 201, "request").json(t, &rq)
 		w.ids[k] = rq.ID
 	}
+}
+
+// codeShare is the body of a share through a code: the owner shares her
+// paper; the other owner, the papers of a type he adds later.
+func (w *matrixWorld) codeShare(a int) any {
+	scope := map[string]any{"documents": []string{w.ids["doc"]}}
+	if a != owner {
+		scope = map[string]any{"types": []string{"rib"}}
+	}
+	return map[string]any{"scope": scope, "purpose": "Dossier", "days": 31, "show_name": "Alice"}
 }
 
 // login (re)opens the session of every actor that has an account.
@@ -472,6 +506,9 @@ func (w *matrixWorld) fill(path string, a int) string {
 		if k == "token" && a != helper {
 			v = randomToken()
 		}
+		if k == "scode" && a == otherOwner {
+			v = w.ids["scode2"]
+		}
 		path = strings.ReplaceAll(path, "{"+k+"}", v)
 	}
 	return path
@@ -480,7 +517,11 @@ func (w *matrixWorld) fill(path string, a int) string {
 // fakeIDs replaces the placeholders with well-formed ids of nothing.
 func (w *matrixWorld) fakeIDs(path string) string {
 	for k := range w.ids {
-		path = strings.ReplaceAll(path, "{"+k+"}", "aaaaaaaaaaaaaaaaaaaaaaaaaa")
+		fake := "aaaaaaaaaaaaaaaaaaaaaaaaaa"
+		if k == "scode" {
+			fake = "ZZZZZZZZ" // a well-formed code of nobody
+		}
+		path = strings.ReplaceAll(path, "{"+k+"}", fake)
 	}
 	return path
 }

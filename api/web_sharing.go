@@ -29,6 +29,7 @@ func (s *server) sharingPages(g *gin.RouterGroup) {
 	g.POST("/requests/:id/accept", s.webAcceptRequest)
 	g.POST("/requests/:id/decline", s.webDeclineRequest)
 	g.GET("/journal", s.webJournal)
+	s.shareCodePages(g) // web_sharecode.go
 }
 
 func (s *server) accountPages(g *gin.RouterGroup) {

@@ -33,6 +33,7 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.POST("/links/:id/revoke", s.webRevokeLink)
 	g.GET("/account", s.webProAccount)                         // web_passkeys.go
 	g.POST("/account/passkeys/:id/delete", s.webRemovePasskey) // confirmed
+	g.POST("/code", s.webNewShareCode)                         // web_sharecode.go
 }
 
 // person is someone who consented to the worker (or their organisation).
@@ -99,6 +100,8 @@ type proData struct {
 	// Messages are the worker's unread messages (a person stopped
 	// sharing, papers arrived).
 	Messages []inboxRow
+	// Code is the worker's share code while it works (web_sharecode.go).
+	Code *codeView
 }
 
 func (s *server) webPro(c *gin.Context) {
@@ -127,6 +130,7 @@ func (s *server) webPro(c *gin.Context) {
 		d.Name, d.Org = info.Name, info.OrgName
 	}
 	d.Messages = s.unreadMessages(c)
+	d.Code = s.liveCode(c)
 	p := s.newPage(c, "pro.title")
 	p.Nav = "pro"
 	p.Data = d

@@ -14,6 +14,8 @@ var _ vault.EventSink = (*Service)(nil)
 //   - a drop link was used → the owner (access);
 //   - a consent ended → the owner (access);
 //   - a worker's request arrived → the owner (access);
+//   - the owner shared papers with a worker (accepting a request, of her
+//     own accord, or taking a stop back) → that worker (request);
 //   - the owner stopped sharing with a worker → that worker (request);
 //   - access restored by assisted recovery → the owner (access);
 //   - a document arrived (by link or added) that workers may read under a
@@ -54,6 +56,8 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		p.DocType, p.Title = "", ""
 	case vault.EventConsentRevoked:
 		s.sharingStopped(ctx, e, eventID)
+	case vault.EventConsentGranted:
+		s.sharingStarted(ctx, e, eventID)
 	}
 	if toOwner {
 		p.Journal = e.Checkpoint
@@ -86,7 +90,7 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 var alertKinds = []string{
 	vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
 	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
-	vault.EventRequestReceived, vault.EventRequestWaited, vault.EventConsentRevoked,
+	vault.EventRequestReceived, vault.EventRequestWaited, vault.EventConsentRevoked, vault.EventConsentGranted,
 }
 
 // sharingStopped tells the worker an owner stopped sharing with (a consent
@@ -97,6 +101,20 @@ func (s *Service) sharingStopped(ctx context.Context, e vault.Event, eventID str
 	}
 	p := payload{Subject: subjectSharingStopped, Actor: e.ShownName, At: e.At}
 	n := notice{to: Recipient{Kind: vault.KindWorker, ID: e.Grantee.ID}, kind: KindRequest, key: "stopped:" + eventID, p: p}
+	if _, err := s.queue(ctx, n); err != nil {
+		s.report(err)
+	}
+}
+
+// sharingStarted tells the worker someone shared papers with them, naming
+// no one (their page says who); a consent to an organisation tells no one,
+// as when it ends.
+func (s *Service) sharingStarted(ctx context.Context, e vault.Event, eventID string) {
+	if e.Grantee.Kind != vault.KindWorker || e.Grantee.ID == "" {
+		return
+	}
+	p := payload{Subject: subjectSharingStarted, At: e.At}
+	n := notice{to: Recipient{Kind: vault.KindWorker, ID: e.Grantee.ID}, kind: KindRequest, key: "shared:" + eventID, p: p}
 	if _, err := s.queue(ctx, n); err != nil {
 		s.report(err)
 	}

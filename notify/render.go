@@ -16,6 +16,7 @@ const (
 	subjectConsentEnding  = "consent-ending"
 	subjectDocsArrived    = "documents-arrived"
 	subjectSharingStopped = "sharing-stopped"
+	subjectSharingStarted = "sharing-started"
 )
 
 // payload is what a queued notification holds (sealed to the server's
@@ -104,6 +105,13 @@ func (s *Service) render(p payload, lang string, now time.Time, count int) text 
 		}
 		t.subject = c.T("notify.stopped.subject")
 		t.body = c.T("notify.stopped.body", name, c.When(p.At, now))
+		if base != "" {
+			t.link = base + "/pro"
+		}
+	case subjectSharingStarted:
+		// No name: a message may travel by e-mail; Coffre shows who.
+		t.subject = c.T("notify.started.subject")
+		t.body = c.T("notify.started.body", c.When(p.At, now))
 		if base != "" {
 			t.link = base + "/pro"
 		}

@@ -114,9 +114,19 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 	if kinds["Quelqu'un a consulté un de vos papiers"] != 2 {
 		t.Errorf("want 2 read alerts, got %v", kinds)
 	}
+	// The worker: told of the share (naming no one), then of the receipt.
 	wm := w.mailsTo(workerEmail)
-	if len(wm) != 1 || !strings.Contains(wm[0].Body, "récépissé") {
-		t.Errorf("worker e-mails (documents arrived): %d %+v", len(wm), wm)
+	shared, arrived := 0, 0
+	for _, m := range wm {
+		if m.Subject == "Une personne a partagé des papiers avec vous" {
+			shared++
+		}
+		if strings.Contains(m.Body, "récépissé") {
+			arrived++
+		}
+	}
+	if len(wm) != 2 || shared != 1 || arrived != 1 {
+		t.Errorf("worker e-mails (shared, documents arrived): %d %+v", len(wm), wm)
 	}
 	if n := len(all); n < 27 { // 6 owner notifications × (mail raw+decoded, push, inbox), worker mail×2 + inbox
 		t.Errorf("only %d messages scanned", n)

@@ -210,6 +210,7 @@ func (s *Service) finishGrant(ctx context.Context, owner *Principal, c meta.Cons
 	target := s.granteeName(ctx, nc.Grantee)
 	err := s.record(ctx, owner.id, Event{
 		Kind: EventConsentGranted, ActorKind: ActorOwner, ActorID: owner.id, Target: target, Detail: nc.Purpose,
+		Grantee: nc.Grantee, ShownName: nc.ShowName,
 	})
 	if err != nil {
 		s.undoConsent(ctx, c)

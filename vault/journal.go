@@ -82,10 +82,12 @@ type Event struct {
 	// Detail is free text (a drop link's label, a consent's purpose) or a
 	// value (an expiry date as YYYY-MM-DD, "" when cleared).
 	Detail string
-	// Grantee and ShownName are for the event sink only, never journaled:
-	// the grantee of a consent that ended, and the name the owner showed
-	// them, so that they can be told (EventConsentRevoked).
-	Grantee   Grantee
+	// Grantee is for the event sink only, never journaled: the grantee of
+	// a consent granted or ended, so that they can be told
+	// (EventConsentGranted, EventConsentRevoked).
+	Grantee Grantee
+	// ShownName is the name the owner let the grantee see: journaled
+	// (sealed to her, like every name), and told to the grantee.
 	ShownName string
 	// Checkpoint is the signed checkpoint of the log just after this
 	// event, set by record for the notifications hook (not stored).
@@ -141,6 +143,7 @@ type journalPayload struct {
 	DocumentType  string `json:"dt,omitempty"`
 	DocumentTitle string `json:"ti,omitempty"`
 	Detail        string `json:"de,omitempty"`
+	ShownName     string `json:"sn,omitempty"`
 }
 
 // journalAppendTries bounds retries of an append that lost a race.
@@ -165,7 +168,7 @@ func (s *Service) record(ctx context.Context, ownerID string, e Event) error {
 	}
 	pj, err := json.Marshal(journalPayload{
 		ActorName: e.ActorName, OrgName: e.OrgName, Target: e.Target,
-		DocumentType: e.DocumentType, DocumentTitle: e.DocumentTitle, Detail: e.Detail,
+		DocumentType: e.DocumentType, DocumentTitle: e.DocumentTitle, Detail: e.Detail, ShownName: e.ShownName,
 	})
 	if err != nil {
 		return fmt.Errorf("vault: journal: %w", err)
@@ -273,7 +276,7 @@ func (s *Service) Journal(ctx context.Context, owner *Principal) ([]Event, error
 		out = append(out, Event{
 			Seq: je.Seq, At: je.At, Kind: je.Kind, ActorKind: je.ActorKind, ActorID: je.ActorID,
 			ActorName: p.ActorName, OrgName: p.OrgName, Target: p.Target, DocumentID: je.DocumentID,
-			DocumentType: p.DocumentType, DocumentTitle: p.DocumentTitle, Detail: p.Detail,
+			DocumentType: p.DocumentType, DocumentTitle: p.DocumentTitle, Detail: p.Detail, ShownName: p.ShownName,
 		})
 	}
 	return out, nil

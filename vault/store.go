@@ -62,6 +62,7 @@ type MetaStore interface {
 	// RowKeyed reports whether the store writes and checks row macs under
 	// key (meta.WithRowKey); New requires the key of its pepper (RowKey).
 	RowKeyed(key []byte) bool
+	ShareCodeStore
 }
 
 // PasskeyStore keeps the WebAuthn credentials of owners and workers, their

@@ -176,5 +176,8 @@ func (s *Service) SweepAccounts(ctx context.Context) (sessions, counters int, er
 	if _, err = s.meta.SweepChallenges(ctx, now); err != nil {
 		return sessions, counters, fmt.Errorf("vault: sweep ceremonies: %w", err)
 	}
+	if _, err = s.meta.DeleteExpiredShareCodes(ctx, now.Add(-shareCodeKeep)); err != nil {
+		return sessions, counters, fmt.Errorf("vault: sweep share codes: %w", err)
+	}
 	return sessions, counters, nil
 }

@@ -25,10 +25,14 @@
 // the secret's KDF and the pepper, so the passkey opens the vault with no
 // secret; the ceremonies' challenges wait in the database (ceremony.go).
 //
-// Consents cover chosen documents or whole categories for 1, 31, 182 or 365
-// days; a worker's every read checks a live consent at that moment, so expiry
-// and revocation take effect on the next request. Drop links store only the
-// SHA-256 of their token and redeem atomically.
+// Consents cover chosen documents and, by explicit choice, the papers of
+// named types added later (whole categories only on consents from before
+// version 7), for 1, 31, 182 or 365 days; a worker's every read checks a
+// live consent at that moment, so expiry and revocation take effect on the
+// next request. The owner grants one by answering a request, or of her own
+// accord with the short code a worker shows (share_codes.go: only
+// pepper-keyed HMACs of codes are stored, lookups are throttled). Drop links
+// store only the SHA-256 of their token and redeem atomically.
 //
 // The journal (journal.go, journal_log.go, journal_verify.go) is, per owner,
 // a verifiable log in the manner of the Go checksum database: entries are

@@ -123,6 +123,18 @@ func (o *ops) ForgiveAttempt(ctx context.Context, key string) error {
 	return err
 }
 
+// ForgiveAttemptAt takes back one attempt counted at at, and lifts the
+// block that attempt set (an attempt passes only when no block is in
+// force, so a block whose last attempt is at was set by it). A later
+// attempt's block stays: it moved last_attempt on.
+func (o *ops) ForgiveAttemptAt(ctx context.Context, key string, at time.Time) error {
+	_, err := o.exec(ctx, "forgive attempt",
+		`UPDATE login_throttle SET failures = failures - 1,
+		blocked_until = CASE WHEN last_attempt = ? THEN 0 ELSE blocked_until END
+		WHERE throttle_key = ? AND failures > 0`, toDB(at), key)
+	return err
+}
+
 // Throttle returns a counter, or ErrNotFound.
 func (o *ops) Throttle(ctx context.Context, key string) (ThrottleState, error) {
 	st := ThrottleState{Key: key}

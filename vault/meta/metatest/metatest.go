@@ -90,6 +90,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"WaitingRequests", workerAdmin(testWaitingRequests)},
 		{"Passkeys", testPasskeys},
 		{"Challenges", testChallenges},
+		{"ShareCodes", shareCodes(testShareCodes)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,6 +47,8 @@ var journalPhrases = map[string]journalPhrase{
 		"%[1]s renamed %[2]s", "You renamed %[2]s"},
 	EventDocumentExpiry: {"%[1]s a changé la date de fin de validité pour %[2]s", "Vous avez changé la date de fin de validité pour %[2]s",
 		"%[1]s changed the expiry date of %[2]s", "You changed the expiry date of %[2]s"},
+	EventDocumentFiled: {"%[1]s a classé %[2]s", "Vous avez classé %[2]s",
+		"%[1]s filed %[2]s", "You filed %[2]s"},
 	EventDocumentDeleted: {"%[1]s a supprimé %[2]s", "Vous avez supprimé %[2]s",
 		"%[1]s deleted %[2]s", "You deleted %[2]s"},
 	EventConsentGranted: {"%[1]s a autorisé %[4]s à consulter des papiers (%[3]s)", "Vous avez autorisé %[4]s à consulter vos papiers (%[3]s)",

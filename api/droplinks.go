@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -268,18 +267,10 @@ func (s *server) dropUpload(c *gin.Context) {
 	if token, info, ok = s.liveLink(c); !ok {
 		return
 	}
-	l := lang(c)
-	nd := vault.NewDocument{Type: up.fields["type"], Title: info.Label, Profile: converter.GenericProfileID}
-	if nd.Type != "" {
-		t, ok := vault.DocTypeByID(nd.Type)
-		if !ok || (len(info.Requested) > 0 && !contains(info.Requested, nd.Type)) {
-			writeError(c, s.log, fieldErr("type", "This document type was not requested.", "Ce type de document n'a pas été demandé."))
-			return
-		}
-		nd.Category = t.Category
-		nd.Title = capitalize(t.Label[l])
-	} else {
-		nd.Category = "other"
+	nd, err := dropDocument(info, up.fields["type"])
+	if err != nil {
+		writeError(c, s.log, err)
+		return
 	}
 	opts, err := conversionOptions(map[string]string{"mode": up.fields["mode"], "card_pairs": up.fields["card_pairs"]})
 	if err != nil {

@@ -110,6 +110,21 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 // DocTitle is a paper's title; a title that is only its type's name (as
 // a helper's deposit is titled) is said in the reader's language.
 func (l loc) DocTitle(d vault.Document) string {
+	// The title the server gives a paper of no known type, in any
+	// language, reads in the reader's.
+	for _, code := range catalogueCodes {
+		if strings.EqualFold(d.Title, untypedTitle(loc{catalogues[code]})) {
+			return untypedTitle(l)
+		}
+	}
+	if unfiled(d.Type) {
+		return d.Title
+	}
+	for _, code := range catalogueCodes {
+		if strings.EqualFold(d.Title, loc{catalogues[code]}.DocType(d.Type)) {
+			return l.DocType(d.Type)
+		}
+	}
 	if t, ok := vault.DocTypeByID(d.Type); ok {
 		for _, lab := range t.Label {
 			if strings.EqualFold(lab, d.Title) {

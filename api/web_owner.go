@@ -102,7 +102,13 @@ type typeGroup struct {
 	Types []string
 }
 
-func typeGroups() []typeGroup {
+func typeGroups() []typeGroup { return typeGroupsOf(false) }
+
+// typeGroupsOf lists the catalogue's types by category; the type "other"
+// ("another paper") only with withOther: choosers that have their own
+// "another paper" or "I don't know" leave it out, so it is never listed
+// twice. A worker's request may ask for "another paper".
+func typeGroupsOf(withOther bool) []typeGroup {
 	var out []typeGroup
 	idx := map[string]int{}
 	for _, cat := range vault.Categories() {
@@ -111,7 +117,7 @@ func typeGroups() []typeGroup {
 	}
 	for _, t := range vault.DocTypes() {
 		// "other" reads like the choosers' own "another paper": never twice.
-		if unfiled(t.ID) {
+		if unfiled(t.ID) && !withOther {
 			continue
 		}
 		if i, ok := idx[t.Category]; ok {

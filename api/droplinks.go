@@ -246,8 +246,7 @@ type receiptJSON struct {
 // into one PDF, encrypted to the owner (and the requesting worker) as they
 // stream, and the helper gets a receipt: no content, no id.
 func (s *server) dropUpload(c *gin.Context) {
-	token, info, ok := s.liveLink(c)
-	if !ok {
+	if _, _, ok := s.liveLink(c); !ok {
 		return
 	}
 	ctx := c.Request.Context()
@@ -264,7 +263,8 @@ func (s *server) dropUpload(c *gin.Context) {
 	defer release()
 	// The link may have been used up while this upload waited: no
 	// conversion for nothing.
-	if token, info, ok = s.liveLink(c); !ok {
+	token, info, ok := s.liveLink(c)
+	if !ok {
 		return
 	}
 	nd, err := dropDocument(info, up.fields["type"])

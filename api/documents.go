@@ -29,6 +29,10 @@ type documentJSON struct {
 	Created   time.Time `json:"created"`
 	// Expires is the paper's validity end (YYYY-MM-DD), absent when none.
 	Expires string `json:"expires,omitempty"`
+	// New: arrived from someone else, not opened yet (owner only); Hints:
+	// the types the link asked for when the helper could not say.
+	New   bool     `json:"new,omitempty"`
+	Hints []string `json:"hints,omitempty"`
 }
 
 const dateLayout = "2006-01-02"
@@ -37,6 +41,7 @@ func documentOut(d vault.Document) documentJSON {
 	out := documentJSON{
 		ID: d.ID, OwnerID: d.OwnerID, Category: d.Category, Type: d.Type, Title: d.Title,
 		MediaType: d.MediaType, Pages: d.Pages, Size: d.Size, Profile: d.Profile, Created: d.Created.UTC(),
+		New: d.New, Hints: d.Hints,
 	}
 	if !d.Expires.IsZero() {
 		out.Expires = d.Expires.UTC().Format(dateLayout)
@@ -290,18 +295,33 @@ func capitalize(s string) string {
 type editReq struct {
 	Title   *string `json:"title"`
 	Expires *string `json:"expires"`
+	// Type files the paper under a catalogue type ("" for none); New false
+	// marks it opened (it cannot be made new again).
+	Type *string `json:"type"`
+	New  *bool   `json:"new"`
 }
 
-// editDocument renames a document and/or sets its expiry date ("" clears).
+// editDocument renames a document, sets its expiry date ("" clears), files
+// it under a type and/or marks it opened.
 func (s *server) editDocument(c *gin.Context) {
 	var req editReq
 	if err := decodeJSON(c, &req); err != nil {
 		writeError(c, s.log, err)
 		return
 	}
-	if req.Title == nil && req.Expires == nil {
+	if req.Title == nil && req.Expires == nil && req.Type == nil && req.New == nil {
 		writeError(c, s.log, fieldErr("title", "api.title.nothing_change"))
 		return
+	}
+	if req.New != nil && *req.New {
+		writeError(c, s.log, fieldErr("new", "api.new.only_opened"))
+		return
+	}
+	if req.Type != nil && *req.Type != "" {
+		if _, ok := vault.DocTypeByID(*req.Type); !ok {
+			writeError(c, s.log, fieldErr("type", "api.type.unknown_paper_type"))
+			return
+		}
 	}
 	ctx, p, id := c.Request.Context(), principal(c), c.Param("id")
 	var exp time.Time
@@ -329,6 +349,18 @@ func (s *server) editDocument(c *gin.Context) {
 	}
 	if req.Expires != nil {
 		if err := s.v.SetExpiry(ctx, p, id, exp); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	if req.Type != nil {
+		if err := s.v.FileDocument(ctx, p, id, *req.Type, ""); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	if req.New != nil {
+		if err := s.v.MarkOpened(ctx, p, id); err != nil {
 			writeError(c, s.log, err)
 			return
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -247,8 +246,7 @@ type receiptJSON struct {
 // into one PDF, encrypted to the owner (and the requesting worker) as they
 // stream, and the helper gets a receipt: no content, no id.
 func (s *server) dropUpload(c *gin.Context) {
-	token, info, ok := s.liveLink(c)
-	if !ok {
+	if _, _, ok := s.liveLink(c); !ok {
 		return
 	}
 	ctx := c.Request.Context()
@@ -265,21 +263,14 @@ func (s *server) dropUpload(c *gin.Context) {
 	defer release()
 	// The link may have been used up while this upload waited: no
 	// conversion for nothing.
-	if token, info, ok = s.liveLink(c); !ok {
+	token, info, ok := s.liveLink(c)
+	if !ok {
 		return
 	}
-	l := lang(c)
-	nd := vault.NewDocument{Type: up.fields["type"], Title: info.Label, Profile: converter.GenericProfileID}
-	if nd.Type != "" {
-		t, ok := vault.DocTypeByID(nd.Type)
-		if !ok || (len(info.Requested) > 0 && !contains(info.Requested, nd.Type)) {
-			writeError(c, s.log, fieldErr("type", "api.type.paper_type_not_requested"))
-			return
-		}
-		nd.Category = t.Category
-		nd.Title = capitalize(t.Label[l])
-	} else {
-		nd.Category = "other"
+	nd, err := dropDocument(info, up.fields["type"])
+	if err != nil {
+		writeError(c, s.log, err)
+		return
 	}
 	opts, err := conversionOptions(map[string]string{"mode": up.fields["mode"], "card_pairs": up.fields["card_pairs"]})
 	if err != nil {

@@ -205,6 +205,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/documents", upload: true, want: sess(crt, fb, fb, fb, crt)},
 		{method: "PATCH", path: "/api/v1/documents/{doc}", body: func(int) any { return map[string]string{"expires": "2031-01-31"} },
 			want: sess(nf, fb, fb, fb, ok)},
+		// Filing a paper and marking it opened: the owner's alone.
+		{method: "PATCH", path: "/api/v1/documents/{doc}", body: func(int) any { return map[string]any{"type": "avis-impot", "new": false} },
+			want: sess(nf, fb, fb, fb, ok)},
 		{method: "DELETE", path: "/api/v1/documents/{del}", want: sess(nf, fb, fb, fb, nc)},
 		// Consents, requests, links.
 		{method: "POST", path: "/api/v1/consents", body: func(int) any {

@@ -23,6 +23,9 @@ type docJSON struct {
 	Pages    int    `json:"pages"`
 	Size     int64  `json:"size"`
 	Expires  string `json:"expires"`
+	// New and Hints: arrived from a helper, not opened yet (kinds_test.go).
+	New   bool     `json:"new"`
+	Hints []string `json:"hints"`
 }
 
 type docList struct {

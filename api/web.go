@@ -106,7 +106,7 @@ func icon(name string) template.HTML {
 var pageTemplates = mustParsePages()
 
 func mustParsePages() map[string]*template.Template {
-	funcs := template.FuncMap{"asset": assetURL, "icon": icon}
+	funcs := template.FuncMap{"asset": assetURL, "icon": icon, "kindArgs": newKindArgs}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templatesFS, "templates/layout.html"))
 	names, err := fs.Glob(templatesFS, "templates/*.html")
 	if err != nil {
@@ -151,6 +151,10 @@ type page struct {
 	// AskList holds them where she looks first ("Mes papiers").
 	Asks    int
 	AskList []vault.Request
+	// New counts the owner's papers not opened yet (a badge on her menu);
+	// Filed is the note of a filing just done, with its undo.
+	New   int
+	Filed *filedNote
 	// Confirmed: the owner proved her secret in this session within
 	// vault.ConfirmWindow, so forms that need it do not ask it again.
 	Confirmed bool
@@ -171,6 +175,7 @@ func (s *server) newPage(c *gin.Context, titleKey string) *page {
 		p.Confirmed = pr.IsConfirmed()
 		if pr.Kind() == vault.KindOwner {
 			p.Asks, _ = s.v.PendingRequests(c.Request.Context(), pr)
+			p.New, _ = s.v.NewPapers(c.Request.Context(), pr)
 		}
 		if p.Passkeys {
 			creds, _ := s.v.PasskeyCredentials(c.Request.Context(), pr)

@@ -98,10 +98,16 @@ func (s *server) dropError(c *gin.Context, err error) {
 }
 
 // dropDocument describes what the helper sends, from the chosen type.
+// Its title is the server's, so it speaks the vault owner's language (her
+// account's, info.Lang), never the helper's: the type's name, or for a
+// paper of no known type a neutral title — never the owner's own message
+// to the helper, which is not the paper's name.
 func dropDocument(info vault.DropLinkPublic, typ string) (vault.NewDocument, error) {
-	// A paper of no known type is titled neutrally, never with the
-	// owner's own message to the helper (which is not the paper's name).
-	nd := vault.NewDocument{Type: typ, Title: untypedDropTitle, Profile: converter.GenericProfileID, Category: "other"}
+	ol := locFor(webDefaultLang)
+	if cat := catalogueFor(info.Lang); cat != nil {
+		ol = loc{cat}
+	}
+	nd := vault.NewDocument{Type: typ, Title: untypedTitle(ol), Profile: converter.GenericProfileID, Category: "other"}
 	if typ == "" {
 		if len(info.Requested) == 1 {
 			nd.Type = info.Requested[0]
@@ -114,9 +120,8 @@ func dropDocument(info vault.DropLinkPublic, typ string) (vault.NewDocument, err
 		return nd, fieldErr("type", "api.type.paper_type_not_requested")
 	}
 	nd.Category = t.Category
-	// Titled in the service's default language, not the helper's: the
-	// pages show a type's name in each reader's language (loc.DocTitle).
-	nd.Title = capitalize(t.Label[langFR])
+	// The pages show a type's name in each reader's language (DocTitle).
+	nd.Title = ol.DocType(nd.Type)
 	return nd, nil
 }
 

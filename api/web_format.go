@@ -87,9 +87,17 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 func (l loc) DocTitle(d vault.Document) string {
 	for _, key := range []string{"drop.untypedtitle", "api.defaulttitle"} {
 		for _, code := range catalogueCodes {
-			if s, ok := i18n.Get(code).Own(key); ok && s == d.Title {
+			if s, ok := i18n.Get(code).Own(key); ok && strings.EqualFold(s, d.Title) {
 				return l.T(key)
 			}
+		}
+	}
+	if unfiled(d.Type) {
+		return d.Title
+	}
+	for _, code := range catalogueCodes {
+		if strings.EqualFold(d.Title, locFor(code).DocType(d.Type)) {
+			return l.DocType(d.Type)
 		}
 	}
 	if t, ok := vault.DocTypeByID(d.Type); ok {

@@ -28,6 +28,7 @@ func (s *server) ownerPages(g *gin.RouterGroup) {
 	g.GET("/papers/:id/pages/:n", s.webPageImage) // web_preview.go
 	g.GET("/papers/:id/file", s.downloadDocument)
 	g.POST("/papers/:id/edit", s.webEdit)
+	g.POST("/papers/:id/kind", s.webFile) // web_kinds.go
 	g.GET("/papers/:id/delete", s.webDeleteForm)
 	g.POST("/papers/:id/delete", s.webDelete)
 	g.GET("/papers/:id/share", s.webShareForm)
@@ -43,10 +44,12 @@ type docRow struct {
 	Soon, Expired bool
 	// RenewalURL is the official page to renew it, when known.
 	RenewalURL string
+	// Suggest are the likely types of an unfiled paper (web_kinds.go).
+	Suggest []string
 }
 
 func (s *server) docRow(d vault.Document) docRow {
-	r := docRow{Document: d}
+	r := docRow{Document: d, Suggest: suggestions(d)}
 	if d.Expires.IsZero() {
 		return r
 	}
@@ -87,6 +90,7 @@ func (s *server) webPapers(c *gin.Context) {
 	}
 	p := s.newPage(c, "papers.title")
 	p.Nav = "papers"
+	p.Filed = s.filedFrom(c)
 	p.AskList = s.pendingAsks(c, p.Asks)
 	p.Data = groups
 	s.render(c, http.StatusOK, "papers", p)
@@ -98,7 +102,13 @@ type typeGroup struct {
 	Types []string
 }
 
-func typeGroups() []typeGroup {
+func typeGroups() []typeGroup { return typeGroupsOf(false) }
+
+// typeGroupsOf lists the catalogue's types by category; the type "other"
+// ("another paper") only with withOther: choosers that have their own
+// "another paper" or "I don't know" leave it out, so it is never listed
+// twice. A worker's request may ask for "another paper".
+func typeGroupsOf(withOther bool) []typeGroup {
 	var out []typeGroup
 	idx := map[string]int{}
 	for _, cat := range vault.Categories() {
@@ -106,11 +116,15 @@ func typeGroups() []typeGroup {
 		out = append(out, typeGroup{ID: cat.ID})
 	}
 	for _, t := range vault.DocTypes() {
+		// "other" reads like the choosers' own "another paper": never twice.
+		if unfiled(t.ID) && !withOther {
+			continue
+		}
 		if i, ok := idx[t.Category]; ok {
 			out[i].Types = append(out[i].Types, t.ID)
 		}
 	}
-	return out
+	return slices.DeleteFunc(out, func(g typeGroup) bool { return len(g.Types) == 0 })
 }
 
 type addForm struct {
@@ -186,24 +200,34 @@ func (s *server) webAdd(c *gin.Context) {
 
 type paperData struct {
 	Doc      docRow
+	Groups   []typeGroup
 	Profiles []converter.Profile
 	// PageNums numbers the pages, for their previews.
 	PageNums []int
 }
 
 func (s *server) webPaper(c *gin.Context) {
-	d, err := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
+	ctx := c.Request.Context()
+	d, err := s.v.Document(ctx, principal(c), c.Param("id"))
 	if err != nil {
 		s.webError(c, err)
 		return
 	}
+	// She opened it: no longer new (this page still says it was).
+	if d.New {
+		if err := s.v.MarkOpened(ctx, principal(c), d.ID); err != nil {
+			s.webError(c, err)
+			return
+		}
+	}
 	p := s.newPage(c, "paper.title")
 	p.Nav = "papers"
+	p.Filed = s.filedFrom(c)
 	nums := make([]int, min(max(d.Pages, 1), maxPreviewPages))
 	for i := range nums {
 		nums[i] = i + 1
 	}
-	p.Data = paperData{Doc: s.docRow(d), Profiles: converter.Profiles(), PageNums: nums}
+	p.Data = paperData{Doc: s.docRow(d), Groups: typeGroups(), Profiles: converter.Profiles(), PageNums: nums}
 	s.render(c, http.StatusOK, "paper", p)
 }
 
@@ -215,6 +239,9 @@ func (s *server) webView(c *gin.Context) {
 		return
 	}
 	defer rc.Close()
+	if d.New {
+		_ = s.v.MarkOpened(c.Request.Context(), principal(c), d.ID) // best effort: she is reading it
+	}
 	h := c.Writer.Header()
 	h.Set("Content-Type", d.MediaType)
 	h.Set("Content-Disposition", strings.Replace(attachment(safeFilename(d.Title, ".pdf")), "attachment", "inline", 1))

@@ -13,11 +13,6 @@ import (
 // Helpers of the helper's and the social worker's journeys (issue 15): what
 // a helper is shown of a link, the pictograms of document types.
 
-// untypedDropTitle titles a helper's paper of no known type (in the
-// service's default language, like typed titles; DocTitle says it in the
-// reader's).
-var untypedDropTitle = locFor(webDefaultLang).T("drop.untypedtitle")
-
 // TypeCategory is the category of a document type ("other" if unknown).
 func (l loc) TypeCategory(id string) string {
 	if t, ok := vault.DocTypeByID(id); ok {

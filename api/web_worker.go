@@ -245,7 +245,7 @@ type requestForm struct {
 func (s *server) webRequestForm(c *gin.Context) {
 	p := s.newPage(c, "newrequest.title")
 	p.Nav = "pro"
-	p.Data = requestForm{Groups: typeGroups(), Days: vault.ConsentDays}
+	p.Data = requestForm{Groups: typeGroupsOf(true), Days: vault.ConsentDays}
 	s.render(c, http.StatusOK, "newrequest", p)
 }
 
@@ -256,7 +256,7 @@ func (s *server) webCreateRequest(c *gin.Context) {
 	p := s.newPage(c, "newrequest.title")
 	p.Nav = "pro"
 	ident := strings.TrimSpace(c.PostForm("identifier"))
-	p.Data = requestForm{Groups: typeGroups(), Days: vault.ConsentDays, Identifier: ident}
+	p.Data = requestForm{Groups: typeGroupsOf(true), Days: vault.ConsentDays, Identifier: ident}
 	fail := func(status int, msg string) {
 		p.Error = msg
 		s.render(c, status, "newrequest", p)

@@ -57,6 +57,12 @@ type NewDocument struct {
 	// second attempt fails with ErrConflict (Submission then tells what
 	// became of the first).
 	Key string
+
+	// arrived: sent by someone else (a helper's link); the paper is new
+	// until the owner opens it. hints: the types the link asked for, when
+	// the helper could not name the paper (sealed like the title).
+	arrived bool
+	hints   []string
 }
 
 // Document is a document's metadata as its readers see it.
@@ -74,6 +80,12 @@ type Document struct {
 	Profile string
 	Created time.Time
 	Expires time.Time
+	// New: the paper arrived from someone else and the owner has not
+	// opened it yet. Only the owner is told (false for every grantee).
+	New bool
+	// Hints are the types the link asked for when the helper could not
+	// name the paper (owner only; nil otherwise): likely types to file it.
+	Hints []string
 }
 
 // validCode reports whether s is 1..maxLen of [a-z0-9_-], plus '.' if dot.
@@ -201,6 +213,12 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	if err != nil {
 		return Document{}, fmt.Errorf("vault: add document: seal title: %w", err)
 	}
+	var hints []byte
+	if len(nd.hints) > 0 {
+		if hints, err = seal.SealString(strings.Join(nd.hints, ","), docRcpt); err != nil {
+			return Document{}, fmt.Errorf("vault: add document: seal hints: %w", err)
+		}
+	}
 	wraps := make([]meta.Wrap, 0, 1+len(grantees))
 	w, err := seal.WrapIdentity(docIdent, ownerRcpt)
 	if err != nil {
@@ -218,7 +236,7 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	row := meta.Document{
 		ID: id, OwnerID: o.ID, Category: nd.Category, DocType: nd.Type, TitleSealed: title, MediaType: nd.MediaType,
 		Pages: nd.Pages, Profile: nd.Profile, BlobKey: blobKey(id), State: meta.StatePending,
-		Created: now, Expires: nd.Expires.UTC(),
+		Created: now, Expires: nd.Expires.UTC(), Unread: nd.arrived, HintsSealed: hints,
 	}
 	// The payload goes straight to the owner's effective store (storage.go).
 	store, err := s.newDocumentStore(ctx, &row)
@@ -267,7 +285,8 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	s.wrapLateConsents(ctx, row, docIdent, grantees)
 	return Document{
 		ID: id, OwnerID: o.ID, Category: nd.Category, Type: nd.Type, Title: nd.Title, MediaType: nd.MediaType,
-		Pages: nd.Pages, Size: er.n, Profile: nd.Profile, Created: now, Expires: row.Expires,
+		Pages: nd.Pages, Size: er.n, Profile: nd.Profile, Created: now, Expires: row.Expires, New: nd.arrived,
+		Hints: slices.Clone(nd.hints),
 	}, nil
 }
 
@@ -331,10 +350,30 @@ func view(d meta.Document, docIdent *age.X25519Identity) (Document, error) {
 	if err != nil {
 		return Document{}, fmt.Errorf("vault: title: %w: %w", ErrCorrupt, err)
 	}
-	return Document{
+	out := Document{
 		ID: d.ID, OwnerID: d.OwnerID, Category: d.Category, Type: d.DocType, Title: title, MediaType: d.MediaType,
 		Pages: d.Pages, Size: d.Size, Profile: d.Profile, Created: d.Created, Expires: d.Expires,
-	}, nil
+		New: d.Unread,
+	}
+	if len(d.HintsSealed) > 0 {
+		h, err := seal.OpenString(d.HintsSealed, docIdent)
+		if err != nil {
+			return Document{}, fmt.Errorf("vault: hints: %w: %w", ErrCorrupt, err)
+		}
+		for _, id := range strings.Split(h, ",") {
+			if _, ok := DocTypeByID(id); ok && !slices.Contains(out.Hints, id) {
+				out.Hints = append(out.Hints, id)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ownerOnly clears what only the owner is told of her paper.
+func ownerOnly(d *Document, p *Principal) {
+	if p.kind != KindOwner {
+		d.New, d.Hints = false, nil
+	}
 }
 
 // Document returns a document's metadata for the owner, or for a grantee
@@ -344,7 +383,9 @@ func (s *Service) Document(ctx context.Context, p *Principal, docID string) (Doc
 	if err != nil {
 		return Document{}, err
 	}
-	return view(acc.Document, ident)
+	d, err := view(acc.Document, ident)
+	ownerOnly(&d, p)
+	return d, err
 }
 
 // OpenDocument streams a document's plaintext to the owner, or to a grantee
@@ -377,6 +418,7 @@ func (s *Service) openDocument(ctx context.Context, p *Principal, docID, kind st
 	if err != nil {
 		return nil, Document{}, err
 	}
+	ownerOnly(&d, p)
 	if p.kind != KindOwner {
 		if err := s.recordRead(ctx, p, d, kind); err != nil {
 			return nil, Document{}, err
@@ -455,6 +497,9 @@ func (s *Service) List(ctx context.Context, p *Principal) ([]Document, error) {
 		})
 		if err != nil {
 			return nil, err
+		}
+		for i := range ds {
+			ownerOnly(&ds[i], p)
 		}
 		out = append(out, ds...)
 	}

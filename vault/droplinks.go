@@ -67,6 +67,10 @@ type DropLink struct {
 // DropLinkPublic is all a token holder learns about a link.
 type DropLinkPublic struct {
 	Label string
+	// Lang is the vault owner's language ("fr", "en"): what the server
+	// writes into her vault (a paper's title) speaks it. Never shown to
+	// the helper.
+	Lang string
 	// From is the name the owner chose to show the helper ("" if none).
 	From      string
 	Requested []string
@@ -307,7 +311,14 @@ func (s *Service) DropLinkInfo(ctx context.Context, token string) (DropLinkPubli
 	if err != nil {
 		return DropLinkPublic{}, err
 	}
-	return DropLinkPublic{Label: d.Label, From: d.From, Requested: d.Requested, Expires: l.Expires, UsesLeft: l.MaxUses - l.Uses}, nil
+	lang := "fr"
+	if _, a, err := s.meta.OwnerAccount(ctx, l.OwnerID); err == nil && a.Lang != "" {
+		lang = a.Lang
+	} else if err != nil && !errors.Is(err, meta.ErrNotFound) {
+		return DropLinkPublic{}, mapMeta("drop link", err)
+	}
+	return DropLinkPublic{Label: d.Label, From: d.From, Requested: d.Requested, Expires: l.Expires,
+		UsesLeft: l.MaxUses - l.Uses, Lang: lang}, nil
 }
 
 func openPublic(l meta.DropLink, raw []byte) (linkDetails, error) {
@@ -352,6 +363,10 @@ func (s *Service) Deposit(ctx context.Context, token string, nd NewDocument, pla
 	if err != nil {
 		release()
 		return Receipt{}, err
+	}
+	nd.arrived = true // new until the owner opens it
+	if nd.Type == "" {
+		nd.hints = d.Requested
 	}
 	doc, err := s.AddDocument(ctx, l.OwnerID, nd, plaintext)
 	if err != nil {

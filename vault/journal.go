@@ -33,6 +33,7 @@ const (
 	EventDocumentDownload = "document-downloaded"
 	EventDocumentRenamed  = "document-renamed"
 	EventDocumentExpiry   = "document-expiry-set"
+	EventDocumentFiled    = "document-filed"
 	EventDocumentDeleted  = "document-deleted"
 	EventConsentGranted   = "consent-granted"
 	EventConsentRevoked   = "consent-revoked"

@@ -22,6 +22,11 @@ type SharingStore interface {
 	// consents, links, requests, journal and row once no document is left.
 	SetDocumentTitle(ctx context.Context, id, ownerID string, titleSealed []byte) error
 	SetDocumentExpiry(ctx context.Context, id, ownerID string, expires time.Time) error
+	// SetDocumentType, SetDocumentUnread and CountUnread: filing a paper
+	// and its "new" mark (unread.go).
+	SetDocumentType(ctx context.Context, id, ownerID, category, docType string, titleSealed []byte) error
+	SetDocumentUnread(ctx context.Context, id, ownerID string, unread bool) error
+	CountUnread(ctx context.Context, ownerID string) (int, error)
 	DocumentsOfOwner(ctx context.Context, ownerID string) ([]meta.Document, error)
 	DeleteOwnerData(ctx context.Context, ownerID string) error
 }

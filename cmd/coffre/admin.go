@@ -152,11 +152,25 @@ func verbFlags(name string, args []string, bind func(fs *flag.FlagSet)) ([]strin
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		if fs.NArg() == 0 {
-			return pos, nil
+			break
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	// A flag given with an empty or blank value (--org "", often an unset
+	// shell variable) is a mistake, never "the default": say which.
+	var blank []string
+	fs.Visit(func(f *flag.Flag) {
+		if g, ok := f.Value.(flag.Getter); ok {
+			if v, ok := g.Get().(string); ok && strings.TrimSpace(v) == "" {
+				blank = append(blank, "--"+f.Name)
+			}
+		}
+	})
+	if len(blank) > 0 {
+		return nil, fmt.Errorf("%w: %s given empty: give a value, or leave the flag out", errUsage, strings.Join(blank, ", "))
+	}
+	return pos, nil
 }
 
 // readLine reads one line from r (a secret or a key), without its newline.

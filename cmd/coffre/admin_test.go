@@ -104,3 +104,39 @@ func TestAdminVerbs(t *testing.T) {
 		t.Errorf("unknown COFFRE_ variable: exit %d", code)
 	}
 }
+
+// TestAdminBlankFlags: a flag given with an empty or blank value (an unset
+// shell variable) is refused before anything is opened or created, with a
+// message that names it; nothing is created.
+func TestAdminBlankFlags(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	const secret = "jardin violon tempete cerise\n"
+	for _, c := range []struct {
+		name string
+		args []string
+		flag string
+	}{
+		{"empty org", []string{"add-worker", "--org", "", "--email", "x@y.fr", "--name", "X"}, "--org"},
+		{"blank org", []string{"add-worker", "--org=  ", "--email", "x@y.fr", "--name", "X"}, "--org"},
+		{"blank name", []string{"add-worker", "--email", "x@y.fr", "--name", " "}, "--name"},
+		{"empty email", []string{"add-worker", "--email=", "--name", "X"}, "--email"},
+		{"empty org to activate", []string{"activate-members", "--org", ""}, "--org"},
+		{"empty worker", []string{"disable-worker", "--worker", ""}, "--worker"},
+	} {
+		code, out, errs := admin(t, dir, secret, c.args...)
+		if code != 2 {
+			t.Errorf("%s: exit %d, want 2 (usage)\n%s%s", c.name, code, out, errs)
+		}
+		if !strings.Contains(errs, c.flag+" given empty") {
+			t.Errorf("%s: the message does not name %s: %q", c.name, c.flag, errs)
+		}
+	}
+	// Nothing was created: the data directory was never even opened.
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused command touched the data directory: %v", err)
+	}
+	// The flag left out is still fine (a worker with no organisation).
+	if code, out, errs := admin(t, dir, secret, "add-worker", "--email", "x@y.fr", "--name", "X"); code != 0 {
+		t.Errorf("add-worker without --org = %d\n%s%s", code, out, errs)
+	}
+}

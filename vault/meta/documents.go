@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
 const docColumns = `d.id, d.owner_id, d.category, d.title_sealed, d.media_type, d.pages, d.size, d.profile,
 	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at, d.doc_type,
-	d.store_id, d.move_state, d.move_store, d.move_since, d.mac`
+	d.store_id, d.move_state, d.move_store, d.move_since, d.unread, d.hints_sealed, d.mac`
 
 const wrapColumns = `w.document_id, w.recipient_kind, w.recipient_id, w.wrapped_key, w.created_at`
 
@@ -24,17 +25,19 @@ func scanDocument(s scanner, mac *[]byte, extra ...any) (Document, error) {
 	var since, created int64
 	var expires sql.NullInt64
 	var mv storeMoveScan
+	var unread int
 	var ignored []byte
 	if mac == nil {
 		mac = &ignored
 	}
 	dest := append([]any{&d.ID, &d.OwnerID, &d.Category, &d.TitleSealed, &d.MediaType, &d.Pages, &d.Size, &d.Profile,
 		&d.BlobKey, &state, &since, &created, &expires, &d.DocType,
-		&mv.store, &mv.state, &mv.other, &mv.since, mac}, extra...)
+		&mv.store, &mv.state, &mv.other, &mv.since, &unread, &d.HintsSealed, mac}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return Document{}, err
 	}
 	mv.apply(&d)
+	d.Unread = unread != 0
 	d.State = State(state)
 	d.StateSince = fromDB(since)
 	d.Created = fromDB(created)
@@ -94,13 +97,22 @@ func (o *ops) InsertDocument(ctx context.Context, d Document) error {
 	default:
 		return fmt.Errorf("meta: insert document: bad state %q", d.State)
 	}
+	cols := `id, owner_id, category, title_sealed, media_type, pages, size, profile,
+			blob_key, state, state_since, created_at, expires_at, doc_type, store_id`
+	args := []any{d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
+		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires), d.DocType, optString(d.StoreID)}
+	// The columns of migration 16 only when set (their defaults otherwise).
+	if d.Unread {
+		cols += ", unread"
+		args = append(args, 1)
+	}
+	if len(d.HintsSealed) > 0 {
+		cols += ", hints_sealed"
+		args = append(args, d.HintsSealed)
+	}
 	return o.atomic(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, "insert document",
-			`INSERT INTO documents (id, owner_id, category, title_sealed, media_type, pages, size, profile,
-			blob_key, state, state_since, created_at, expires_at, doc_type, store_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
-			d.BlobKey, string(d.State), toDB(tx.now()), toDB(d.Created), optTime(d.Expires), d.DocType, optString(d.StoreID)); err != nil {
+			`INSERT INTO documents (`+cols+`) VALUES (?`+strings.Repeat(", ?", len(args)-1)+`)`, args...); err != nil {
 			return err
 		}
 		return tx.reseal(ctx, documentSeal, d.ID)

@@ -113,6 +113,12 @@ type Document struct {
 	// storage.go).
 	StoreID string
 	Move    Move
+	// Unread: the paper arrived from someone else (a helper's link) and
+	// the owner has not opened it yet (migration 16).
+	Unread bool
+	// HintsSealed is, for a paper the helper could not name, the types the
+	// link asked for, sealed to the document key (nil: none; migration 16).
+	HintsSealed []byte
 }
 
 // RecipientKind says whose key wraps a document key.

@@ -80,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Requests", sharing(testRequests)},
 		{"Journal", sharing(testJournal)},
 		{"DocumentEdits", sharing(testDocumentEdits)},
+		{"UnreadAndFiling", sharing(testUnreadAndFiling)},
 		{"DeleteOwnerData", sharing(testDeleteOwnerData)},
 		{"PendingUploads", pending(testPendingUploads)},
 		{"StorageTargets", storage(testStorageTargets)},

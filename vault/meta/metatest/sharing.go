@@ -19,6 +19,9 @@ type SharingStore interface {
 	Store
 	SetDocumentTitle(ctx context.Context, id, ownerID string, titleSealed []byte) error
 	SetDocumentExpiry(ctx context.Context, id, ownerID string, expires time.Time) error
+	SetDocumentType(ctx context.Context, id, ownerID, category, docType string, titleSealed []byte) error
+	SetDocumentUnread(ctx context.Context, id, ownerID string, unread bool) error
+	CountUnread(ctx context.Context, ownerID string) (int, error)
 	DocumentsOfOwner(ctx context.Context, ownerID string) ([]meta.Document, error)
 	DeleteOwnerData(ctx context.Context, ownerID string) error
 

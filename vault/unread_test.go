@@ -1,0 +1,174 @@
+package vault_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// TestArrivalsNewUntilOpened: a paper a helper sends is new for the owner
+// (never for a worker) until she opens it; her own papers never are; the
+// count follows; the link's types come back as hints when the helper could
+// not name the paper.
+func TestArrivalsNewUntilOpened(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "arrivals")
+	stranger, _ := in.signUp(t, "arrivals2")
+	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
+
+	own, err := in.svc.AddOwnDocument(ctx, owner, vault.NewDocument{Type: "rib", Title: "RIB"}, strings.NewReader("%PDF rib"))
+	if err != nil || own.New {
+		t.Fatalf("her own paper: %+v, %v", own, err)
+	}
+	token, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), vault.NewDropLink{
+		Label: "Papiers", Requested: []string{"bulletin-paie", "avis-impot"}, MaxUses: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Category: "other", Title: "Papier"}, strings.NewReader("%PDF ?")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Type: "avis-impot", Title: "Avis d'impôt"}, strings.NewReader("%PDF avis")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := in.svc.NewPapers(ctx, owner); err != nil || n != 2 {
+		t.Fatalf("NewPapers = %d, %v; want 2", n, err)
+	}
+	docs, err := in.svc.List(ctx, owner)
+	if err != nil || len(docs) != 3 {
+		t.Fatalf("List = %+v, %v", docs, err)
+	}
+	var untyped, typed vault.Document
+	for _, d := range docs {
+		switch d.Type {
+		case "rib":
+			if d.New {
+				t.Fatal("her own paper is new")
+			}
+		case "":
+			untyped = d
+		case "avis-impot":
+			typed = d
+		}
+	}
+	if !untyped.New || !typed.New {
+		t.Fatalf("new flags: %v %v", untyped.New, typed.New)
+	}
+	if !slices.Equal(untyped.Hints, []string{"bulletin-paie", "avis-impot"}) || typed.Hints != nil {
+		t.Fatalf("hints: %v / %v", untyped.Hints, typed.Hints)
+	}
+	// The worker, even with access, is never told whether she opened it.
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Documents: []string{untyped.ID}}, Days: 31}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := in.svc.Document(ctx, w, untyped.ID); err != nil || d.New || d.Hints != nil {
+		t.Fatalf("the worker sees %+v, %v", d, err)
+	}
+	if ds, err := in.svc.List(ctx, w); err != nil || len(ds) != 1 || ds[0].New || ds[0].Hints != nil {
+		t.Fatalf("the worker lists %+v, %v", ds, err)
+	}
+	// Opening: only hers, and it is then no longer new.
+	if err := in.svc.MarkOpened(ctx, stranger, untyped.ID); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("a stranger marks it opened: %v", err)
+	}
+	if err := in.svc.MarkOpened(ctx, w, untyped.ID); !errors.Is(err, vault.ErrInvalid) {
+		t.Fatalf("a worker marks it opened: %v", err)
+	}
+	if err := in.svc.MarkOpened(ctx, owner, "../x"); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("a malformed id: %v", err)
+	}
+	if err := in.svc.MarkOpened(ctx, owner, untyped.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := in.svc.Document(ctx, owner, untyped.ID); d.New {
+		t.Fatal("still new after opening")
+	}
+	if n, _ := in.svc.NewPapers(ctx, owner); n != 1 {
+		t.Fatalf("NewPapers after opening one = %d", n)
+	}
+	if _, err := in.svc.NewPapers(ctx, w); !errors.Is(err, vault.ErrInvalid) {
+		t.Fatalf("a worker counts new papers: %v", err)
+	}
+}
+
+// TestFileDocument: filing sets type, category and (when given) the title,
+// is journaled, can be undone, never gives a grantee a key, and refuses
+// unknown types, long titles and other people's papers.
+func TestFileDocument(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "filer")
+	stranger, _ := in.signUp(t, "filer2")
+	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
+	// A live consent on every tax notice she adds from now on.
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Types: []string{"avis-impot"}}, Days: 31}); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), vault.NewDropLink{Label: "Papiers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Category: "other", Title: "Papier reçu"}, strings.NewReader("%PDF ?")); err != nil {
+		t.Fatal(err)
+	}
+	docs, _ := in.svc.List(ctx, owner)
+	d := docs[0]
+	for _, c := range []struct {
+		name       string
+		p          *vault.Principal
+		typ, title string
+		want       error
+	}{
+		{"unknown type", owner, "no-such", "", vault.ErrInvalid},
+		{"long title", owner, "avis-impot", strings.Repeat("é", vault.MaxTitleLen), vault.ErrInvalid},
+		{"bad UTF-8", owner, "avis-impot", "\xff", vault.ErrInvalid},
+		{"a stranger", stranger, "avis-impot", "", vault.ErrNotFound},
+		{"a worker", w, "avis-impot", "", vault.ErrInvalid},
+	} {
+		if err := in.svc.FileDocument(ctx, c.p, d.ID, c.typ, c.title); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	if err := in.svc.FileDocument(ctx, owner, d.ID, "avis-impot", "Avis d'impôt"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := in.svc.Document(ctx, owner, d.ID)
+	if got.Type != "avis-impot" || got.Category != "tax" || got.Title != "Avis d'impôt" || !got.New {
+		t.Fatalf("filed: %+v", got)
+	}
+	// Filing gave the worker no key: the type consent covers papers added
+	// as tax notices, not papers filed as such later.
+	in.mustNotRead(t, w, got)
+	// Undo: back to no type, the title given back; "" keeps a title.
+	if err := in.svc.FileDocument(ctx, owner, d.ID, "", "Papier reçu"); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.svc.FileDocument(ctx, owner, d.ID, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = in.svc.Document(ctx, owner, d.ID)
+	if got.Type != "" || got.Category != "other" || got.Title != "Papier reçu" {
+		t.Fatalf("after undo: %+v", got)
+	}
+	evs, err := in.svc.Journal(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filed []string
+	for _, e := range evs {
+		if e.Kind == vault.EventDocumentFiled {
+			filed = append(filed, e.DocumentType+"|"+e.DocumentTitle)
+		}
+	}
+	// The facts the journal's words are made of (the api says them).
+	if len(filed) != 3 || !strings.HasPrefix(filed[0], "avis-impot|") || !strings.HasPrefix(filed[1], "|Papier reçu") {
+		t.Fatalf("journal: %q", filed)
+	}
+}

@@ -230,6 +230,15 @@ func (s *Service) undoConsent(ctx context.Context, c meta.Consent) {
 // wrapCovered wraps every committed document of the owner that c covers to
 // the grantee (skipping those already wrapped).
 func (s *Service) wrapCovered(ctx context.Context, owner *Principal, c meta.Consent) error {
+	return s.wrapCoveredAmong(ctx, owner, c, nil)
+}
+
+// wrapCoveredAmong is wrapCovered limited to the papers among only (nil:
+// every paper; empty: none).
+func (s *Service) wrapCoveredAmong(ctx context.Context, owner *Principal, c meta.Consent, only []string) error {
+	if only != nil && len(only) == 0 {
+		return nil
+	}
 	rcpt, err := seal.ParseRecipient(c.GranteePublicKey)
 	if err != nil {
 		return fmt.Errorf("vault: consent: grantee key: %w: %w", ErrCorrupt, err)
@@ -239,7 +248,7 @@ func (s *Service) wrapCovered(ctx context.Context, owner *Principal, c meta.Cons
 		return mapMeta("consent", err)
 	}
 	for _, acc := range accs {
-		if !c.Covers(acc.Document) {
+		if !c.Covers(acc.Document) || only != nil && !slices.Contains(only, acc.Document.ID) {
 			continue
 		}
 		ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, owner.identity)

@@ -93,7 +93,7 @@ const UndoWindow = time.Minute
 
 // consentUndoer is the store's ability to take back a revocation.
 type consentUndoer interface {
-	UnrevokeConsent(ctx context.Context, id, ownerID string, since time.Time) error
+	UnrevokeConsent(ctx context.Context, id, ownerID string, since time.Time) ([]string, error)
 }
 
 // UndoRevoke takes back a consent the owner stopped less than UndoWindow
@@ -112,14 +112,18 @@ func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID st
 	if !ok || !validID(consentID) {
 		return fmt.Errorf("vault: undo revoke: %w", ErrNotFound)
 	}
-	if err := u.UnrevokeConsent(ctx, consentID, owner.id, s.now().UTC().Add(-UndoWindow)); err != nil {
+	held, err := u.UnrevokeConsent(ctx, consentID, owner.id, s.now().UTC().Add(-UndoWindow))
+	if err != nil {
 		return mapMeta("undo revoke", err)
 	}
 	c, err := s.meta.Consent(ctx, consentID)
 	if err != nil {
 		return mapMeta("undo revoke", err)
 	}
-	if err := s.wrapCovered(ctx, owner, c); err != nil {
+	// Only what the grantee held when she stopped: a paper filed under one
+	// of the consent's types since it was added is not handed over by a
+	// stop and its undo (filing never widens a share).
+	if err := s.wrapCoveredAmong(ctx, owner, c, held); err != nil {
 		s.undoConsent(ctx, c)
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coffre/coffre/vault"
 )
@@ -171,4 +172,49 @@ func TestFileDocument(t *testing.T) {
 	if len(filed) != 3 || !strings.HasPrefix(filed[0], "avis-impot|") || !strings.HasPrefix(filed[1], "|Papier reçu") {
 		t.Fatalf("journal: %q", filed)
 	}
+}
+
+// Stopping a share and taking the stop back gives the worker exactly what
+// they held: a paper that arrived unnamed and was filed since under one of
+// the share's types is not handed over by the stop and its undo (found by
+// an attacker's review: the undo wrapped every paper the share covers
+// now, so that a stolen session, by filing then stop and undo, gave the
+// worker a paper they never had). A paper added under the type after the
+// share, which they held, comes back.
+func TestUndoStopGivesBackOnlyWhatWasHeld(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "undoer")
+	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
+	k, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Types: []string{"bulletin-paie"}}, Days: 31})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir.clock.Add(time.Second)
+	payslip := in.addTyped(t, owner.ID(), "bulletin-paie", "Paie mars", "paie")
+	in.mustRead(t, w, payslip, "paie")
+	unnamed, err := in.svc.AddDocument(ctx, owner.ID(), vault.NewDocument{Category: "other", Title: "Papier reçu", Pages: 1}, strings.NewReader("privé"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.svc.FileDocument(ctx, owner, unnamed.ID, "bulletin-paie", ""); err != nil {
+		t.Fatal(err)
+	}
+	in.mustNotRead(t, w, unnamed)
+	for round := range 2 { // a second stop and undo keeps the same answer
+		if err := in.svc.RevokeConsent(ctx, owner, k.ID); err != nil {
+			t.Fatalf("round %d: revoke: %v", round, err)
+		}
+		in.mustNotRead(t, w, payslip)
+		dir.clock.Add(10 * time.Second)
+		if err := in.svc.UndoRevoke(ctx, owner, k.ID); err != nil {
+			t.Fatalf("round %d: undo: %v", round, err)
+		}
+		in.mustRead(t, w, payslip, "paie")
+		in.mustNotRead(t, w, unnamed)
+	}
+	// A payslip added after the undo is shared as the share says.
+	later := in.addTyped(t, owner.ID(), "bulletin-paie", "Paie avril", "avril")
+	in.mustRead(t, w, later, "avril")
 }

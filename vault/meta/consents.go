@@ -476,7 +476,8 @@ func (tx *Tx) deleteUncovered(ctx context.Context, now time.Time, extra string, 
 
 // RevokeConsent marks a consent of ownerID revoked at now and, in the same
 // transaction, deletes the grantee's wraps of that owner's documents that
-// no other live consent covers. It returns how many wraps went.
+// no other live consent covers, after listing the papers the grantee held
+// a wrap of (consent_undo_wraps, for UnrevokeConsent). It returns how many wraps went.
 // ErrNotFound: no such consent of this owner; ErrConflict: already revoked.
 func (o *ops) RevokeConsent(ctx context.Context, id, ownerID string, now time.Time) (int64, error) {
 	var n int64
@@ -489,6 +490,9 @@ func (o *ops) RevokeConsent(ctx context.Context, id, ownerID string, now time.Ti
 		}
 		if err := tx.execOne(ctx, "revoke consent",
 			`UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, toDB(now), id); err != nil {
+			return err
+		}
+		if err := tx.keepUndoList(ctx, c); err != nil {
 			return err
 		}
 		var err error

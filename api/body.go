@@ -30,12 +30,14 @@ var errSlowBody = newErr(http.StatusRequestTimeout, "too_slow", "api.too_slow.co
 // the bytes received: grace + received/minRate after the first read.
 type pacedBody struct {
 	r       io.ReadCloser
+	w       http.ResponseWriter
 	rc      *http.ResponseController
 	start   time.Time
 	grace   time.Duration
 	minRate float64 // bytes per second
 	n       int64
 	noDL    bool // the connection takes no deadline (HTTP/2 over a test transport…)
+	eof     bool // the whole body was read
 	slow    atomic.Bool
 }
 
@@ -55,13 +57,13 @@ func slowBodyErr(c *gin.Context, err error) error {
 }
 
 func newPacedBody(w http.ResponseWriter, r io.ReadCloser, grace time.Duration, minRate int64) *pacedBody {
-	return &pacedBody{r: r, rc: http.NewResponseController(w), start: time.Now(), grace: grace, minRate: float64(minRate)}
+	return &pacedBody{r: r, w: w, rc: http.NewResponseController(w), start: time.Now(), grace: grace, minRate: float64(minRate)}
 }
 
 func (p *pacedBody) Read(b []byte) (int, error) {
 	dl := p.start.Add(p.grace + time.Duration(float64(p.n)/p.minRate*float64(time.Second)))
 	if !time.Now().Before(dl) {
-		p.slow.Store(true)
+		p.fellBehind()
 		return 0, errSlowBody
 	}
 	if !p.noDL {
@@ -75,24 +77,45 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 		// The body is in: lift the deadline before net/http's background
 		// read (which watches for the client going away) could hit it and
 		// cancel the request.
+		p.eof = true
 		p.done()
 	}
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-		p.slow.Store(true)
+		p.fellBehind()
 		return k, errSlowBody
 	}
 	return k, err
 }
 
+// fellBehind marks the body too slow and the connection to be closed
+// after the answer: otherwise net/http, before answering, would wait for
+// the rest of the body the client never sends (with no deadline once the
+// handler is through), and the client would get no answer at all.
+func (p *pacedBody) fellBehind() {
+	p.slow.Store(true)
+	p.w.Header().Set("Connection", "close")
+}
+
 func (p *pacedBody) Close() error { return p.r.Close() }
 
 // done lifts the deadline once the handler is through with the body (the
-// response may take longer than the body's allowance).
+// response may take longer than the body's allowance). A body the handler
+// left unread (it needed none, or refused it early) gets a short deadline
+// instead: before answering, net/http reads what is left of it, and a
+// client that never sends it would otherwise get no answer at all.
 func (p *pacedBody) done() {
-	if !p.noDL {
+	switch {
+	case p.noDL || p.slow.Load():
+	case p.eof:
 		_ = p.rc.SetReadDeadline(time.Time{})
+	default:
+		_ = p.rc.SetReadDeadline(time.Now().Add(unreadBodyWait))
 	}
 }
+
+// unreadBodyWait is how long net/http may read the rest of a body the
+// handler did not read before answering (then it answers and closes).
+const unreadBodyWait = 2 * time.Second
 
 // budgetChunk is how much of the memory budget a read takes at a time.
 const budgetChunk = 64 << 10

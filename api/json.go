@@ -53,6 +53,8 @@ func jsonError(err error) error {
 	var mbe *http.MaxBytesError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, errSlowBody):
+		return errSlowBody
 	case errors.As(err, &mbe):
 		return errTooLarge
 	case errors.As(err, &te):

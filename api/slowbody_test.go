@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -304,5 +305,50 @@ func TestConcurrentSlowPagePutsBoundedMemory(t *testing.T) {
 	}
 	if growth > bound {
 		t.Fatalf("RSS grew by %d MiB during 300 slow page PUTs, want < %d MiB", growth>>20, bound>>20)
+	}
+}
+
+// A JSON body that stops after its first byte gets its 408 too_slow once
+// the grace is over, and the connection is closed: before, the server
+// answered 400 to itself and then, waiting for the rest of the announced
+// body with no deadline, never sent it, keeping the socket open (found by
+// an attacker's review; the forms answered).
+func TestStalledJSONBodyIsAnswered(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits, limits: api.Limits{BodyGrace: time.Second, BodyMinRate: 1 << 10}})
+	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	for _, path := range []string{"/api/v1/login", "/api/v1/passkeys/login/options", "/login"} {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct := "application/json"
+		if !strings.HasPrefix(path, "/api/") {
+			ct = "application/x-www-form-urlencoded"
+		}
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 1000\r\nSec-Fetch-Site: same-origin\r\n\r\n{", path, addr, ct)
+		start := time.Now()
+		_ = conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Errorf("%s: no answer after %s: %v", path, time.Since(start).Round(time.Millisecond), err)
+			conn.Close()
+			continue
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !res.Close {
+			t.Errorf("%s: %d without closing: %s", path, res.StatusCode, body)
+		}
+		// A route that reads the body says it was too slow; one that needs
+		// none (passkeys are off on this IP address) answers as usual.
+		if path == "/api/v1/login" && (res.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"too_slow"`)) {
+			t.Errorf("%s: %d %s, want 408 too_slow", path, res.StatusCode, body)
+		}
+		// The server closed its side: a read ends at once.
+		_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		if n, err := conn.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%s: connection still open after the answer (%d, %v)", path, n, err)
+		}
+		conn.Close()
 	}
 }

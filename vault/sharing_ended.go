@@ -75,6 +75,10 @@ func (s *Service) PendingRequests(ctx context.Context, owner *Principal) (int, e
 	if err := requireOwner(owner); err != nil {
 		return 0, err
 	}
+	// A request a worker addressed to her identifier (phone number,
+	// e-mail) since she signed in reaches her here too: the count on top
+	// of her papers and in the menu is the list's.
+	s.deliverWaitingFor(ctx, owner.id)
 	rs, err := s.meta.RequestsOfOwner(ctx, owner.id)
 	if err != nil {
 		return 0, mapMeta("pending requests", err)

@@ -218,3 +218,29 @@ func TestUndoStopGivesBackOnlyWhatWasHeld(t *testing.T) {
 	later := in.addTyped(t, owner.ID(), "bulletin-paie", "Paie avril", "avril")
 	in.mustRead(t, w, later, "avril")
 }
+
+// A request a worker sends to an owner's identifier while she is signed
+// in is counted at once (the count on top of her papers and on the menu),
+// and the count equals the list: before, the count only saw requests
+// already delivered, which only listing the requests did (found by a
+// newcomer's walk: nothing on "Mes papiers" until she opened "Demandes").
+func TestPendingRequestsCountsRequestsByIdentifier(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "0612345678")
+	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
+	for i := 1; i <= 2; i++ {
+		if _, err := in.svc.CreateRequestByIdentifier(ctx, w, "06 12 34 56 78", vault.NewRequest{Types: []string{"avis-impot"}, Days: 31, Purpose: "RSA"}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := in.svc.PendingRequests(ctx, owner)
+		if err != nil || n != i {
+			t.Fatalf("after request %d: PendingRequests = %d, %v", i, n, err)
+		}
+	}
+	rs, err := in.svc.Requests(ctx, owner)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("Requests = %d, %v", len(rs), err)
+	}
+}

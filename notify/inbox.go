@@ -136,7 +136,7 @@ func (s *Service) InboxIn(ctx context.Context, p *vault.Principal, limit int, la
 			continue
 		}
 		r := s.render(*facts[i], lang, now, out[i].Count)
-		out[i].Subject, out[i].Body = r.subject, r.body
+		out[i].Subject, out[i].Body = r.subject, r.inbox
 		if r.link != "" {
 			out[i].Link = r.link
 		}

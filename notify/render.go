@@ -42,8 +42,11 @@ type payload struct {
 	Group string `json:"gk,omitempty"`
 }
 
-// text is a rendered message.
-type text struct{ subject, body, link string }
+// text is a rendered message. inbox is the body as the in-app inbox shows
+// it: without the journal's proof (kept outside Coffre only, by e-mail or
+// push, where the server cannot change it) and without the footers that
+// point back to Coffre, where the person already is.
+type text struct{ subject, body, link, inbox string }
 
 // render says p in lang (a catalogue code: "fr", "en", …) at now, from the
 // catalogue (package i18n, keys "notify.*"). count is how many events the
@@ -122,6 +125,7 @@ func (s *Service) render(p payload, lang string, now time.Time, count int) text 
 		t.subject = c.T("notify.default.subject")
 		t.body = c.T("notify.default.body")
 	}
+	t.inbox = t.body
 	if n, fp, ok := vault.CheckpointSummary(p.Journal); ok {
 		t.body += "\n\n" + c.T("notify.checkpoint", n, fp) + "\n" + strings.TrimRight(p.Journal, "\n")
 	}

@@ -60,6 +60,17 @@ func TestDownloadsGroupedByDay(t *testing.T) {
 	if n := len(w.mailsTo(o.email)); n != 1 {
 		t.Errorf("%d e-mails for 3 downloads in a day, want 1", n)
 	}
+	// The inbox, read inside Coffre, carries neither the journal's proof
+	// (kept outside, by e-mail) nor the footers pointing to Coffre; the
+	// e-mail has both.
+	for _, it := range items {
+		if strings.Contains(it.Body, "coffre.journal/") || strings.Contains(it.Body, "empreinte") || strings.Contains(it.Body, "réglages") {
+			t.Errorf("inbox message with the e-mail's proof or footer:\n%s", it.Body)
+		}
+	}
+	if m := w.mailsTo(o.email)[0]; !strings.Contains(m.Body, "coffre.journal/") {
+		t.Errorf("the e-mail lost the journal's proof:\n%s", m.Body)
+	}
 	if n := len(w.pushesTo(o.subID)); n != 1 {
 		t.Errorf("%d push messages for 3 downloads in a day, want 1", n)
 	}

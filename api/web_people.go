@@ -63,14 +63,21 @@ func (s *server) unreadMessages(c *gin.Context) []inboxRow {
 
 // undoable is the consent just stopped (?undo=id) while it can still be
 // taken back, "" otherwise.
-func undoable(c *gin.Context, past []consentRow) string {
+func undoable(c *gin.Context, past []consentRow) *undoOffer {
 	id := c.Query("undo")
 	for _, r := range past {
-		if r.ID == id && !r.Revoked.IsZero() && time.Since(r.Revoked) < vault.UndoWindow {
-			return id
+		if left := vault.UndoWindow - time.Since(r.Revoked); r.ID == id && !r.Revoked.IsZero() && left > 0 {
+			return &undoOffer{ID: id, LeftMS: left.Milliseconds()}
 		}
 	}
-	return ""
+	return nil
+}
+
+// undoOffer is the "take the stop back" button: which share, and for how
+// many more milliseconds (the page's script removes the button then).
+type undoOffer struct {
+	ID     string
+	LeftMS int64
 }
 
 // webUndoRevoke takes back a share stopped less than a minute ago.

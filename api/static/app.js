@@ -47,6 +47,11 @@
       out.textContent = window.coffrePlural(out.getAttribute('data-plural'), n);
     });
   });
+  // A button that takes a stop back goes when its minute is over (the
+  // server would answer "too late").
+  document.querySelectorAll('[data-undo-left]').forEach(function (f) {
+    setTimeout(function () { f.remove(); }, Math.max(0, +f.getAttribute('data-undo-left') || 0));
+  });
   // Copy or share a link.
   var src = document.querySelector('[data-copy-source]');
   var copy = document.querySelector('[data-copy]');

@@ -172,6 +172,12 @@ func TestArrivalNewAndFiledInOneTap(t *testing.T) {
 	if got := owner.text("[data-filed] p"); got != "Filed as “Tax notice”." {
 		t.Errorf("after the tap: %q", got)
 	}
+	// The page goes to the paper, and the undo stays in sight (before, it
+	// was left 400 px above the screen).
+	if inView := eval[bool](owner.person, `(() => { const r = document.querySelector('[data-filed] button[data-undo]').getBoundingClientRect();
+		return r.top >= 0 && r.bottom <= innerHeight; })()`); !inView {
+		t.Errorf("after filing, the undo button is off the screen (scrollY %v)", eval[float64](owner.person, `scrollY`))
+	}
 	if got := owner.text("#cat-tax + .cards .card .title"); !strings.HasPrefix(got, "Tax notice") {
 		t.Errorf("the filed paper reads %q under %q", got, owner.seen())
 	}

@@ -82,6 +82,7 @@
       list.appendChild(li);
     });
     list.hidden = pages.length === 0;
+    form.classList.toggle('has-pages', pages.length > 0); // "Save" kept in sight
     var n = pages.length;
     chosen.textContent = n === 0 ? chosen.getAttribute('data-empty') :
       window.coffrePlural(chosen.getAttribute('data-plural'), n);

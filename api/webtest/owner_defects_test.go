@@ -66,6 +66,13 @@ func TestOwnerCameraKeepsEveryPage(t *testing.T) {
 		t.Errorf("moving page 3 up: %v, then %v", order, moved)
 	}
 	w.axe("owner-add-pages")
+	// With three pages the form is longer than the screen: "Enregistrer"
+	// stays at the bottom of it without scrolling.
+	eval[bool](w.person, `(() => { scrollTo(0, 0); return true; })()`)
+	if inView := eval[bool](w.person, `(() => { const r = document.querySelector('form[data-upload] button[type=submit]').getBoundingClientRect();
+		return r.top >= 0 && r.bottom <= innerHeight; })()`); !inView {
+		t.Errorf("with 3 pages, the save button is below the screen")
+	}
 	w.tap("form[data-upload] button[type=submit]")
 	w.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 3*time.Minute)
 	if got := w.text(".facts"); !strings.Contains(got, "3 pages") {

@@ -212,7 +212,7 @@ func New(cfg Config) (http.Handler, error) {
 		c.String(http.StatusOK, "ready\n")
 	})
 	if cfg.Vault == nil {
-		return r, nil
+		return headAsGet(r), nil
 	}
 	s, err := newServer(cfg)
 	if err != nil {
@@ -221,7 +221,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Use(s.crossOrigin(), s.bodyPolicy()) // edge.go: before any route's own checks
 	s.routes(r.Group("/api/v1"))
 	s.registerPages(r) // web pages (web.go)
-	return r, nil
+	return headAsGet(r), nil
 }
 
 func newServer(cfg Config) (*server, error) {
@@ -393,3 +393,30 @@ func securityHeaders(httpsOrigin bool) gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// headAsGet answers HEAD like GET, without the body, on every route: gin
+// serves only the methods a route registers, so a link preview's or a
+// monitor's HEAD got 405. net/http itself drops the body of a HEAD
+// answer; the writer drops it here too. The engine stays reachable
+// (Routes, for the tests that list them).
+func headAsGet(e *gin.Engine) http.Handler { return headHandler{e} }
+
+type headHandler struct{ *gin.Engine }
+
+func (h headHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodHead {
+		h.Engine.ServeHTTP(w, r)
+		return
+	}
+	g := r.Clone(r.Context())
+	g.Method = http.MethodGet
+	h.Engine.ServeHTTP(headWriter{w}, g)
+}
+
+// headWriter is a ResponseWriter that sends no body.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w headWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -503,7 +503,7 @@ func mustURL(s string) *url.URL {
 // the health checks.
 func (e *env) apiRoutes() []string {
 	var out []string
-	for _, r := range e.handler.(*gin.Engine).Routes() {
+	for _, r := range e.handler.(interface{ Routes() gin.RoutesInfo }).Routes() {
 		if strings.HasPrefix(r.Path, "/api/v1/") || r.Path == "/healthz" || r.Path == "/readyz" {
 			out = append(out, r.Method+" "+r.Path)
 		}

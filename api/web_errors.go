@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/coffre/coffre/vault"
 	"net/http"
 	"strings"
 
@@ -58,6 +59,12 @@ func (s *server) sharingStopped(c *gin.Context, ownerID string) bool {
 	if err != nil {
 		return false
 	}
+	s.stoppedPage(c, end)
+	return true
+}
+
+// stoppedPage says when and how the sharing ended.
+func (s *server) stoppedPage(c *gin.Context, end vault.SharingEnd) {
 	p := s.newPage(c, "stopped.title")
 	p.Nav = "pro"
 	l := p.L
@@ -74,17 +81,17 @@ func (s *server) sharingStopped(c *gin.Context, ownerID string) bool {
 	c.Set(ctxErrorCode, "sharing_stopped")
 	s.render(c, http.StatusGone, "error", p)
 	c.Abort()
-	return true
 }
 
 // stoppedData tells the error page to offer a worker's ways forward.
 type stoppedData struct{ Stopped bool }
 
 // workerDownload is the worker's "Télécharger": the paper, or a page that
-// says why not (the person stopped sharing).
+// says why not (the person stopped sharing it).
 func (s *server) workerDownload(c *gin.Context) {
-	if _, err := s.v.SharingEnded(c.Request.Context(), principal(c), c.Param("owner")); err == nil {
-		s.sharingStopped(c, c.Param("owner"))
+	// This paper's sharing ended (even if she shares others still).
+	if end, err := s.v.PaperSharingEnded(c.Request.Context(), principal(c), c.Param("owner"), c.Param("id")); err == nil {
+		s.stoppedPage(c, end)
 		return
 	}
 	s.downloadDocument(c)

@@ -68,6 +68,59 @@ func (s *Service) SharingEnded(ctx context.Context, p *Principal, ownerID string
 	return out, nil
 }
 
+// PaperSharingEnded tells a worker when the sharing of one of an owner's
+// papers with them ended: the latest end of the consents (theirs or their
+// organisation's) that covered it, once none that covers it is live, so
+// that a stale "Télécharger" says "this person stopped sharing on …" even
+// while she still shares other papers. Errors: ErrInvalid (not a worker),
+// ErrNotFound (no such paper of hers, no consent ever covered it, or one
+// covering it is still live).
+func (s *Service) PaperSharingEnded(ctx context.Context, p *Principal, ownerID, docID string) (SharingEnd, error) {
+	if !p.valid() || p.kind != KindWorker {
+		return SharingEnd{}, fmt.Errorf("%w: worker required", ErrInvalid)
+	}
+	if !validID(ownerID) || !validID(docID) {
+		return SharingEnd{}, fmt.Errorf("vault: paper sharing ended: %w", ErrNotFound)
+	}
+	d, err := s.meta.Document(ctx, docID)
+	if err != nil || d.OwnerID != ownerID {
+		return SharingEnd{}, fmt.Errorf("vault: paper sharing ended: %w", ErrNotFound)
+	}
+	cs, err := s.meta.ConsentsOfOwner(ctx, ownerID)
+	if err != nil {
+		return SharingEnd{}, mapMeta("paper sharing ended", err)
+	}
+	now := s.now()
+	var out SharingEnd
+	found := false
+	for _, c := range cs {
+		if !c.Covers(d) {
+			continue
+		}
+		for _, g := range p.granteeSelves() {
+			if c.GranteeKind != g.kind || c.GranteeID != g.id {
+				continue
+			}
+			if c.LiveAt(now) {
+				return SharingEnd{}, fmt.Errorf("vault: paper sharing ended: still shared: %w", ErrNotFound)
+			}
+			at, revoked := consentEnd(c.Revoked, c.Expires)
+			if found && !at.After(out.At) {
+				continue
+			}
+			found = true
+			out = SharingEnd{At: at, Revoked: revoked}
+			if dt, err := openConsent(c, g.ids...); err == nil {
+				out.OwnerName = dt.ShowName
+			}
+		}
+	}
+	if !found {
+		return SharingEnd{}, fmt.Errorf("vault: paper sharing ended: %w", ErrNotFound)
+	}
+	return out, nil
+}
+
 // PendingRequests counts the requests an owner has not answered yet (for
 // the badge on her menu); no sealed detail is opened. ErrInvalid when p is
 // not an owner.

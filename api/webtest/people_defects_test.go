@@ -3,6 +3,7 @@ package webtest
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -152,6 +153,16 @@ func TestWorkerStaleDownload(t *testing.T) {
 	if err != nil || len(ks) != 1 {
 		t.Fatalf("consents: %v %v", ks, err)
 	}
+	// She still shares another paper with the same worker: the stopped
+	// paper's download says it stopped all the same (before, "not found").
+	other, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "avis-impot", Title: "Avis", Pages: 1}, bytes.NewReader(realPaper(t, photos[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.v.GrantConsent(ctx, owner, vault.NewConsent{Grantee: ks[0].Grantee, Scope: vault.Scope{Documents: []string{other.ID}},
+		Purpose: "RSA", Days: 31}); err != nil {
+		t.Fatal(err)
+	}
 	if err := srv.v.RevokeConsent(ctx, owner, ks[0].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -190,13 +201,22 @@ func TestWorkerStaleDownload(t *testing.T) {
 	if got := eval[string](o.person, `document.body.innerText`); !strings.Contains(got, "Cette demande ne vient pas de la page de Coffre") || strings.Contains(got, `"error"`) {
 		t.Errorf("a stale form answers %q", got)
 	}
-	resp, err := http.Head(srv.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-		t.Errorf("HEAD /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	// HEAD answers like GET, with no body, on every page.
+	for _, path := range []string{"/", "/login", "/papers", "/pro/login", "/papiers-perdus"} {
+		resp, err := http.Head(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		get, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		get.Body.Close()
+		if resp.StatusCode != get.StatusCode || len(body) != 0 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("HEAD %s: %d (GET %d) %s, %d bytes", path, resp.StatusCode, get.StatusCode, resp.Header.Get("Content-Type"), len(body))
+		}
 	}
 }
 

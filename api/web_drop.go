@@ -91,6 +91,16 @@ func (s *server) dropError(c *gin.Context, err error) {
 	if e.status >= 500 {
 		s.log.Error("request failed", "route", routeOf(c), "err", err.Error())
 	}
+	if errors.Is(err, vault.ErrLinkUsedUp) {
+		// A reload of the thank-you page, or the link opened again: what
+		// was sent arrived; only a new link sends more.
+		p := s.dropPage(c, "drop.usedtitle")
+		p.Notice = p.L.T("drop.usedup")
+		c.Set(ctxErrorCode, "link_used")
+		s.render(c, http.StatusGone, "error", p)
+		c.Abort()
+		return
+	}
 	p := s.dropPage(c, "error.title")
 	p.Error = s.errorText(p.L, err)
 	s.render(c, e.status, "error", p)

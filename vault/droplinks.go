@@ -19,6 +19,10 @@ import (
 // malformed. One error for all, so that no detail leaks to the holder.
 var ErrNoLink = errors.New("vault: no such drop link")
 
+// ErrLinkUsedUp: the link served all its uses (and is otherwise live): the
+// helper's papers arrived. It is also ErrNoLink.
+var ErrLinkUsedUp = fmt.Errorf("%w: used up", ErrNoLink)
+
 // Drop link limits.
 const (
 	DefaultLinkTTL  = 24 * time.Hour
@@ -294,13 +298,23 @@ func openLink(sealed []byte, ids ...age.Identity) (linkDetails, error) {
 func linkLive(l meta.DropLink, now time.Time) bool { return l.UsableAt(now) }
 
 // DropLinkInfo tells a token holder what the link is for. ErrNoLink for
-// anything but a live link.
+// anything but a live link (ErrLinkUsedUp, which is also ErrNoLink, when
+// only its uses are over).
 func (s *Service) DropLinkInfo(ctx context.Context, token string) (DropLinkPublic, error) {
 	raw, hash, err := parseLinkToken(token)
 	if err != nil {
 		return DropLinkPublic{}, err
 	}
 	l, err := s.meta.DropLinkByTokenHash(ctx, hash)
+	if err == nil && l.MaxUses > 0 && l.Uses >= l.MaxUses {
+		more := l
+		more.Uses = 0
+		if linkLive(more, s.now()) {
+			// Only its uses are over: what the helper sent arrived (a
+			// reload of the thank-you page says so, not "broken link").
+			return DropLinkPublic{}, fmt.Errorf("vault: drop link: %w", ErrLinkUsedUp)
+		}
+	}
 	if errors.Is(err, meta.ErrNotFound) || err == nil && !linkLive(l, s.now()) {
 		return DropLinkPublic{}, fmt.Errorf("vault: drop link: %w", ErrNoLink)
 	}

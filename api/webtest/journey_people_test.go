@@ -320,6 +320,13 @@ func TestHelperJourney(t *testing.T) {
 		t.Errorf("after the receipt the pages say %q", st)
 	}
 	helper.check("journey-helper-receipt", false)
+	// Reloaded, the thank-you page says the papers arrived (before: "this
+	// link does not work, ask for a new one").
+	helper.do(chromedp.Reload())
+	helper.waitFor(`document.readyState === 'complete' && !!document.querySelector('main h1')`, time.Minute)
+	if h1, got := helper.text("main h1"), helper.seen(); h1 != "Papiers bien reçus" || !strings.Contains(got, "bien arrivé dans le coffre") || strings.Contains(got, "ne marche pas") {
+		t.Errorf("the receipt reloaded reads %q: %q", h1, got)
+	}
 	created, _, cuts := srv.cut.counts()
 	for n := 1; n <= 3; n++ {
 		if created[n] != 1 {

@@ -115,7 +115,10 @@
     var waiting = null, ticket = '', prf = { value: '' };
     login.hidden = false;
     var show = function (e) {
-      err.textContent = message(e);
+      // Signing in, "not confirmed" is most often a phone with no passkey
+      // for Coffre yet: say what to do instead of "try again".
+      var cancelled = e && (e.name === 'NotAllowedError' || e.name === 'AbortError');
+      err.textContent = cancelled && login.dataset.nokey ? login.dataset.nokey : message(e);
       err.hidden = false;
     };
     var signedIn = function (res) {

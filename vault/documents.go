@@ -423,10 +423,14 @@ func (s *Service) openDocument(ctx context.Context, p *Principal, docID, kind st
 		if err := s.recordRead(ctx, p, d, kind); err != nil {
 			return nil, Document{}, err
 		}
+	} else if key := p.session + "|" + d.ID; kind == EventDocumentViewed && p.session != "" && s.views.seen(key, s.now()) {
+		// Her own view, already journaled in this session moments ago
+		// (another page of the same paper's preview): views.go.
 	} else if err := s.record(ctx, d.OwnerID, Event{
 		Kind: kind, ActorKind: ActorOwner, ActorID: p.id,
 		DocumentID: d.ID, DocumentType: d.Type, DocumentTitle: d.Title,
 	}); err != nil {
+		s.views.forget(key)
 		return nil, Document{}, err // every read is journaled, the owner's too
 	}
 	rc, err := s.getPayload(ctx, acc.Document)

@@ -244,3 +244,66 @@ func TestPendingRequestsCountsRequestsByIdentifier(t *testing.T) {
 		t.Fatalf("Requests = %d, %v", len(rs), err)
 	}
 }
+
+// An owner's view of her paper is journaled once per session and paper
+// within a couple of minutes (the paper's page opens it once per page
+// preview: three identical lines a second before); a view from another
+// session, a later one, and a download are journaled each.
+func TestOwnerViewsJournaledOnce(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "viewer")
+	d := in.addTyped(t, owner.ID(), "rib", "RIB", "rib")
+	token, _, err := in.svc.StartSession(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, _, err := in.svc.ResumeSession(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	views := func() int {
+		evs, err := in.svc.Journal(ctx, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Kind == vault.EventDocumentViewed {
+				n++
+			}
+		}
+		return n
+	}
+	open := func(p *vault.Principal) {
+		rc, _, err := in.svc.OpenDocument(ctx, p, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
+	for range 3 { // three page previews
+		open(sess)
+	}
+	if n := views(); n != 1 {
+		t.Fatalf("%d views journaled for three previews in a session, want 1", n)
+	}
+	dir.clock.Add(3 * time.Minute)
+	open(sess)
+	if n := views(); n != 2 {
+		t.Fatalf("%d views journaled after a later look, want 2", n)
+	}
+	other, _, err := in.svc.StartSession(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess2, _, err := in.svc.ResumeSession(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open(sess2)
+	if n := views(); n != 3 {
+		t.Fatalf("%d views journaled after another session's look, want 3", n)
+	}
+}

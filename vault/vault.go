@@ -164,6 +164,8 @@ type Service struct {
 	openStore    StoreOpener
 	ownerBuckets bool
 	targets      storeCache
+	// views remembers the owner's recent views (views.go).
+	views recentViews
 	// testRotationHook, set by tests only, stops a key rotation at a named
 	// step by returning an error (a simulated crash; org_rotate.go).
 	testRotationHook func(step string) error

@@ -23,6 +23,7 @@ func (s *server) ownerPages(g *gin.RouterGroup) {
 	g.GET("/papers", s.webPapers)
 	g.GET("/papers/add", s.webAddForm)
 	g.POST("/papers/add", s.webAdd)
+	g.POST("/papers/check", s.limit(s.drop), s.webCheckPage) // capture.go: counted like the helper's pages
 	g.GET("/papers/:id", s.webPaper)
 	g.GET("/papers/:id/view", s.webView)
 	g.GET("/papers/:id/pages/:n", s.webPageImage) // web_preview.go
@@ -138,7 +139,7 @@ type addForm struct {
 func (s *server) webAddForm(c *gin.Context) {
 	p := s.newPage(c, "add.title")
 	p.Nav = "add"
-	p.Scripts = []string{"shrink.js", "upload.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "upload.js"}
 	p.Data = addForm{Groups: typeGroups(), Type: c.Query("type"), Key: newSubmissionKey()}
 	s.render(c, http.StatusOK, "add", p)
 }
@@ -149,7 +150,7 @@ func (s *server) webAdd(c *gin.Context) {
 	ctx := c.Request.Context()
 	up, err := s.readUpload(c, "type", "title", "expires", "next", "key") // the body first: a slot only once it is in
 	p := s.newPage(c, "add.title")
-	p.Nav, p.Scripts = "add", []string{"shrink.js", "upload.js"}
+	p.Nav, p.Scripts = "add", []string{"shrink.js", "verdict.js", "upload.js"}
 	p.Data = addForm{Groups: typeGroups(), Key: newSubmissionKey()}
 	var release func()
 	if err == nil {

@@ -33,6 +33,7 @@ func (s *server) ownerPages(g *gin.RouterGroup) {
 	g.GET("/papers/:id/delete", s.webDeleteForm)
 	g.POST("/papers/:id/delete", s.webDelete)
 	g.GET("/papers/:id/share", s.webShareForm)
+	g.POST("/redos/:id/forward", s.webForwardRedo) // redos.go
 	s.sharingPages(g)
 	s.accountPages(g)
 	s.notifyPages(g) // web_notify.go
@@ -93,6 +94,7 @@ func (s *server) webPapers(c *gin.Context) {
 	p.Nav = "papers"
 	p.Filed = s.filedFrom(c)
 	p.AskList = s.pendingAsks(c, p.Asks)
+	p.RedoList = s.openRedos(c)
 	p.Data = groups
 	s.render(c, http.StatusOK, "papers", p)
 }

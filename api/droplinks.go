@@ -103,15 +103,20 @@ func (s *server) createDropLink(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	c.JSON(http.StatusCreated, s.createdLink(token, dl))
+}
+
+// createdLink is the answer to a link made: the token appears here only.
+func (s *server) createdLink(token string, dl vault.DropLink) gin.H {
 	api := "/api/v1/drop/" + token
-	c.JSON(http.StatusCreated, gin.H{
+	return gin.H{
 		"link":   dropLinkOut(dl),
 		"token":  token,
 		"url":    s.baseURL + dropPath + token,
 		"api":    api,
 		"qr_png": api + "/qr.png",
 		"qr_svg": api + "/qr.svg",
-	})
+	}
 }
 
 // listDropLinks lists the owner's links (?owner= for a worker: the links of

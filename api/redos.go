@@ -121,7 +121,7 @@ func (s *server) forwardRedo(c *gin.Context) {
 		writeError(c, s.log, redoErr(err))
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"token": token, "url": s.baseURL + dropPath + token, "link": dropLinkOut(dl)})
+	c.JSON(http.StatusCreated, s.createdLink(token, dl))
 }
 
 // forwardRedoAs forwards the redo of the route's id for the signed-in owner.

@@ -53,14 +53,14 @@ func (s *server) checkPage(ctx context.Context, l loc, data []byte) (*pageCheckJ
 		return nil, err
 	}
 	if f == converter.FormatPDF {
-		return nil, nil //nolint:nilnil // nothing to check
+		return nil, nil // a PDF: nothing to check
 	}
 	release, err := s.acquireUpload(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, nil //nolint:nilnil // busy: unchecked
+		return nil, nil // busy: unchecked
 	}
 	defer release()
 	pcs, err := s.conv.Check(ctx, []converter.Input{{Name: "page", Data: data}}, converter.Options{Thumbnail: thumbSide})
@@ -68,7 +68,7 @@ func (s *server) checkPage(ctx context.Context, l loc, data []byte) (*pageCheckJ
 		return nil, err
 	}
 	if len(pcs) != 1 {
-		return nil, nil //nolint:nilnil // not a photo
+		return nil, nil // not a photo
 	}
 	pc := pcs[0]
 	out := &pageCheckJSON{Verdict: pc.Verdict, Findings: make([]findingJSON, 0, len(pc.Findings))}

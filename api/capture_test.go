@@ -210,3 +210,45 @@ func TestCaptureCheckOwner(t *testing.T) {
 		t.Errorf("checking stored %d papers", len(docs.Documents))
 	}
 }
+
+// TestCaptureCheckAPIUploads: the JSON API's uploads answer with each
+// photographed page's check, in `coffre check --json`'s shape: the owner's
+// upload in its conversion, the helper's in the receipt.
+func TestCaptureCheckAPIUploads(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "capture.api", "pomme radis ballon hibou")
+	clean, blurred := capturePhotos(t)
+	type check struct {
+		File     string `json:"file"`
+		Page     int    `json:"page"`
+		Verdict  string `json:"verdict"`
+		Findings []struct {
+			Code  string  `json:"code"`
+			Score float64 `json:"score"`
+		} `json:"findings"`
+	}
+	var up struct {
+		Conversion struct {
+			Checks []check `json:"checks"`
+		} `json:"conversion"`
+	}
+	want(t, owner.upload(t, "/api/v1/documents", field("type", "rib"), page(blurred), page(clean)), 201, "owner upload").json(t, &up)
+	cs := up.Conversion.Checks
+	if len(cs) != 2 || cs[0].Verdict != "retake" || len(cs[0].Findings) == 0 || cs[0].Findings[0].Code != "blurry" ||
+		cs[1].Verdict != "ok" || cs[1].Findings == nil || len(cs[1].Findings) != 0 || cs[0].Page != 1 || cs[0].File != "page 1" {
+		t.Fatalf("owner upload checks = %+v", cs)
+	}
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Photos"}), 201, "link").json(t, &link)
+	var rc struct {
+		Pages  int     `json:"pages"`
+		Checks []check `json:"checks"`
+	}
+	want(t, e.client().upload(t, "/api/v1/drop/"+link.Token+"/pages", page(blurred)), 201, "helper upload").json(t, &rc)
+	if rc.Pages != 1 || len(rc.Checks) != 1 || rc.Checks[0].Verdict != "retake" || rc.Checks[0].Findings[0].Code != "blurry" {
+		t.Fatalf("helper receipt checks = %+v", rc)
+	}
+}

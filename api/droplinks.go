@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -245,6 +246,9 @@ type receiptJSON struct {
 	Received time.Time `json:"received"`
 	Pages    int       `json:"pages"`
 	Size     int64     `json:"size"`
+	// Checks is the readability check of each photographed page (the
+	// JSON API's upload only).
+	Checks []converter.PageCheck `json:"checks,omitempty"`
 }
 
 // dropUpload: a helper sends pages through the link. They are converted
@@ -284,7 +288,7 @@ func (s *server) dropUpload(c *gin.Context) {
 	}
 	opts.Kind = pdfKind(nd.Category)
 	var rc vault.Receipt
-	_, err = s.convertAndStore(ctx, up.pages, opts, nd, func(nd vault.NewDocument, r io.Reader) error {
+	res, err := s.convertAndStore(ctx, up.pages, opts, nd, func(nd vault.NewDocument, r io.Reader) error {
 		var err error
 		rc, err = s.v.Deposit(ctx, token, nd, r)
 		return err
@@ -293,5 +297,5 @@ func (s *server) dropUpload(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, receiptJSON{Label: rc.Label, Received: rc.Received.UTC(), Pages: rc.Pages, Size: rc.Size})
+	c.JSON(http.StatusCreated, receiptJSON{Label: rc.Label, Received: rc.Received.UTC(), Pages: rc.Pages, Size: rc.Size, Checks: checksOut(res)})
 }

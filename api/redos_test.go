@@ -312,3 +312,51 @@ func TestRedoRefused(t *testing.T) {
 		t.Errorf("the note is not escaped on the owner's page")
 	}
 }
+
+// TestRedoWebForms: the pages' forms refuse what the API refuses, with the
+// message in a page: an unknown reason, "other" without words, no CSRF
+// token, a made-up redo to forward; a good one goes back to the person's
+// page, whose paper then says it waits.
+func TestRedoWebForms(t *testing.T) {
+	w := newRedoWorld(t)
+	form := "/pro/people/" + w.ownerID + "/papers/" + w.docID + "/redo"
+	for _, tc := range []struct {
+		name   string
+		v      url.Values
+		status int
+		msg    string
+	}{
+		{"unknown reason", url.Values{"request": {w.reqID}, "reason": {"ugly"}}, 422, "Choisissez une raison"},
+		{"other without words", url.Values{"request": {w.reqID}, "reason": {"other"}}, 422, "Dites en quelques mots"},
+		{"another request", url.Values{"request": {strings.Repeat("d", 32)}, "reason": {"expired"}}, 404, "Introuvable"},
+	} {
+		res := w.worker.postForm(t, form, tc.v)
+		if res.status != tc.status || !strings.Contains(string(res.body), tc.msg) {
+			t.Errorf("%s: %d, want %d with %q", tc.name, res.status, tc.status, tc.msg)
+		}
+	}
+	noCSRF := w.worker.send(t, request{method: "POST", path: form, body: strings.NewReader("reason=expired&request=" + w.reqID),
+		contentType: "application/x-www-form-urlencoded", noCSRF: true})
+	if noCSRF.status != http.StatusForbidden {
+		t.Errorf("without the CSRF token: %d", noCSRF.status)
+	}
+	if rs := w.redos(t, w.worker); len(rs) != 0 {
+		t.Fatalf("refused forms recorded %+v", rs)
+	}
+	ok := w.worker.postForm(t, form, url.Values{"request": {w.reqID}, "reason": {"wrong_period"}})
+	if ok.status != 200 || !strings.Contains(string(ok.body), "La personne verra votre demande") || !strings.Contains(string(ok.body), "À refaire (pas la bonne période)") {
+		t.Errorf("a good redo: %d %s", ok.status, truncate(ok.body))
+	}
+	if res := w.owner.postForm(t, "/redos/"+strings.Repeat("e", 32)+"/forward", url.Values{}); res.status != http.StatusNotFound {
+		t.Errorf("forwarding a made-up redo: %d", res.status)
+	}
+	rs := w.redos(t, w.owner)
+	if len(rs) != 1 {
+		t.Fatalf("owner's redos = %+v", rs)
+	}
+	// The owner's button: the new link's page, as for any link she makes.
+	res := w.owner.postForm(t, "/redos/"+rs[0].ID+"/forward", url.Values{})
+	if res.status != 200 || !strings.Contains(string(res.body), "À refaire : Avis d&#39;impôt (pas la bonne période)") || !strings.Contains(string(res.body), `id="url"`) {
+		t.Errorf("forwarding from the page: %d %s", res.status, truncate(res.body))
+	}
+}

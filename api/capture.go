@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,11 +22,16 @@ import (
 // owner's "add a paper" form, which keeps its pages in the browser until
 // Save, asks for it page by page (POST /papers/check). The page is held in
 // memory only, counted against the upload memory budget (budgetBody), and
-// the check takes an upload slot (acquireUpload): past capacity the page
-// is still stored and simply comes back unchecked. Nothing of it is kept.
+// the check takes an upload slot (the ones acquireUpload hands out, waited
+// for at most checkSlotWait): past capacity the page is still stored and
+// simply comes back unchecked. Nothing of it is kept.
 
 // thumbSide is the long side, in pixels, of the cleaned page sent back.
 const thumbSide = 320
+
+// checkSlotWait is how long a check waits for an upload slot before the
+// page's answer goes without it.
+const checkSlotWait = 2 * time.Second
 
 // findingJSON is one finding as the capture pages show it: the code, its
 // score and the sentence for the person, in her language.
@@ -55,14 +61,18 @@ func (s *server) checkPage(ctx context.Context, l loc, data []byte) (*pageCheckJ
 	if f == converter.FormatPDF {
 		return nil, nil // a PDF: nothing to check
 	}
-	release, err := s.acquireUpload(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	// An upload slot, waited for briefly only: the page is already in,
+	// and its answer should not wait behind other people's conversions.
+	t := time.NewTimer(checkSlotWait)
+	defer t.Stop()
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-t.C:
 		return nil, nil // busy: unchecked
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	defer release()
 	pcs, err := s.conv.Check(ctx, []converter.Input{{Name: "page", Data: data}}, converter.Options{Thumbnail: thumbSide})
 	if err != nil {
 		return nil, err

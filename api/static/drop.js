@@ -243,6 +243,7 @@
     checks[p.n] = { check: { verdict: j.check.verdict, findings: j.check.findings || [] }, kept: false };
     save();
     render();
+    window.coffreVerdictSay(form, pages.indexOf(p) + 1, j.check);
   }
   // undecided is the index of the first page to retake that was neither
   // retaken nor kept, or -1.

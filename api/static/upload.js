@@ -142,7 +142,10 @@
         p.check = j.check;
         if (j.check.thumbnail) { URL.revokeObjectURL(p.url); p.url = j.check.thumbnail; }
       }
-      if (pages.indexOf(p) >= 0) render();
+      if (pages.indexOf(p) >= 0) {
+        render();
+        window.coffreVerdictSay(form, pages.indexOf(p) + 1, p.check);
+      }
     }).catch(function () {
       p.checking = false;
       if (pages.indexOf(p) >= 0) render();

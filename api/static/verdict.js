@@ -40,3 +40,12 @@ window.coffreVerdict = function (form, check, onRetake, onKeep) {
   box.appendChild(btn('check', ds.msgCaptureKeep, 'keep', onKeep));
   return box;
 };
+
+// coffreVerdictSay tells screen readers, once, as the check arrives, that
+// page n is to retake and why (the form's polite live region).
+window.coffreVerdictSay = function (form, n, check) {
+  'use strict';
+  var live = form.querySelector('[data-verdict-live]');
+  if (!live || !check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return;
+  live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', check.findings[0].message);
+};

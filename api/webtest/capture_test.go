@@ -73,6 +73,9 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "Trop flou : tenez le téléphone immobile") {
 		t.Errorf("the blurred page says %q", got)
 	}
+	if got := eval[string](helper.person, `document.querySelector('[data-verdict-live]').textContent`); !strings.HasPrefix(got, "Page 1 à reprendre : Trop flou") {
+		t.Errorf("screen readers are told %q", got)
+	}
 	if got := eval[string](helper.person, `document.querySelector('#pages .verdict p use').getAttribute('href')`); !strings.HasSuffix(got, "#c-blurry") {
 		t.Errorf("the blurred page's pictogram is %q", got)
 	}
@@ -124,6 +127,9 @@ func TestCaptureVerdict(t *testing.T) {
 	owner.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
 	if got := owner.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "Trop flou : tenez le téléphone immobile") {
 		t.Errorf("the owner's blurred page says %q", got)
+	}
+	if got := eval[string](owner.person, `document.querySelector('[data-verdict-live]').textContent`); !strings.HasPrefix(got, "Page 1 à reprendre : Trop flou") {
+		t.Errorf("screen readers on the owner's form are told %q", got)
 	}
 	if got := eval[string](owner.person, `document.querySelector('#pages li img').src.slice(0, 23)`); got != "data:image/jpeg;base64," {
 		t.Errorf("the owner's page shows %q, want the cleaned thumbnail", got)

@@ -304,6 +304,7 @@ func (s *server) routes(g *gin.RouterGroup) {
 	a.GET("/documents/:id/content", s.downloadDocument)
 	a.GET("/consents", s.listConsents)
 	a.GET("/requests", s.listRequests)
+	a.GET("/redos", s.listRedos) // redos.go
 	a.GET("/droplinks", s.listDropLinks)
 	a.POST("/droplinks", s.createDropLink)
 	a.DELETE("/droplinks/:id", s.revokeDropLink)
@@ -329,6 +330,7 @@ func (s *server) routes(g *gin.RouterGroup) {
 	o.POST("/share-codes/:code/consents", s.limit(s.login), s.shareWithCode) // confirmed
 	o.POST("/requests/:id/accept", s.acceptRequest)
 	o.POST("/requests/:id/decline", s.declineRequest)
+	o.POST("/redos/:id/forward", s.forwardRedo)
 	o.GET("/journal", s.journal)
 	o.GET("/journal/checkpoint", s.journalCheckpoint)
 	o.GET("/journal/proof", s.journalProof)
@@ -338,6 +340,7 @@ func (s *server) routes(g *gin.RouterGroup) {
 
 	w := a.Group("", s.requireKind(vault.KindWorker))
 	w.POST("/requests", s.createRequest)
+	w.POST("/requests/:id/redos", s.askRedo)
 	w.POST("/share-codes", s.createShareCode)
 	w.POST("/assisted-recovery", s.assistedRecover)
 

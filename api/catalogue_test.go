@@ -231,6 +231,9 @@ func families(t *testing.T, u usage) map[string][]string {
 		"api.storage.":      storageFields,
 		"check.": {converter.CheckNoPage, converter.CheckCutOff, converter.CheckBlurry, converter.CheckGlare,
 			converter.CheckDark, converter.CheckBlank, converter.CheckSmallText},
+		"redo.reason.": vault.RedoReasons,
+		"redo.why.":    vault.RedoReasons,
+		"redo.status.": {vault.RedoOpen, vault.RedoForwarded, vault.RedoClosed},
 	}
 }
 

@@ -236,10 +236,33 @@ type conversionJSON struct {
 	Pages   int    `json:"pages"`
 	Bytes   int64  `json:"bytes"`
 	Shrunk  bool   `json:"shrunk"`
+	// Checks is the readability check of each photographed page.
+	Checks []converter.PageCheck `json:"checks"`
 }
 
 func conversionOut(r converter.Result) conversionJSON {
-	return conversionJSON{Profile: r.Profile, Pages: r.Pages, Bytes: r.Bytes, Shrunk: r.Shrunk}
+	return conversionJSON{Profile: r.Profile, Pages: r.Pages, Bytes: r.Bytes, Shrunk: r.Shrunk, Checks: checksOut(r)}
+}
+
+// checksOut is the readability check of each photographed input, in the
+// shape `coffre check --json` prints (a PDF input has none).
+func checksOut(r converter.Result) []converter.PageCheck {
+	out := []converter.PageCheck{}
+	for _, pi := range r.Inputs {
+		if pi.Format == converter.FormatPDF {
+			continue
+		}
+		f := pi.Findings
+		if f == nil {
+			f = []converter.Finding{}
+		}
+		v := converter.VerdictOK
+		if len(f) > 0 {
+			v = converter.VerdictRetake
+		}
+		out = append(out, converter.PageCheck{File: pi.Name, Page: 1, Verdict: v, Findings: f})
+	}
+	return out
 }
 
 // newDocumentFields checks the descriptive fields of an upload.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coffre/coffre/converter"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -103,15 +104,20 @@ func (s *server) createDropLink(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	c.JSON(http.StatusCreated, s.createdLink(token, dl))
+}
+
+// createdLink is the answer to a link made: the token appears here only.
+func (s *server) createdLink(token string, dl vault.DropLink) gin.H {
 	api := "/api/v1/drop/" + token
-	c.JSON(http.StatusCreated, gin.H{
+	return gin.H{
 		"link":   dropLinkOut(dl),
 		"token":  token,
 		"url":    s.baseURL + dropPath + token,
 		"api":    api,
 		"qr_png": api + "/qr.png",
 		"qr_svg": api + "/qr.svg",
-	})
+	}
 }
 
 // listDropLinks lists the owner's links (?owner= for a worker: the links of
@@ -240,6 +246,9 @@ type receiptJSON struct {
 	Received time.Time `json:"received"`
 	Pages    int       `json:"pages"`
 	Size     int64     `json:"size"`
+	// Checks is the readability check of each photographed page (the
+	// JSON API's upload only).
+	Checks []converter.PageCheck `json:"checks,omitempty"`
 }
 
 // dropUpload: a helper sends pages through the link. They are converted
@@ -279,7 +288,7 @@ func (s *server) dropUpload(c *gin.Context) {
 	}
 	opts.Kind = pdfKind(nd.Category)
 	var rc vault.Receipt
-	_, err = s.convertAndStore(ctx, up.pages, opts, nd, func(nd vault.NewDocument, r io.Reader) error {
+	res, err := s.convertAndStore(ctx, up.pages, opts, nd, func(nd vault.NewDocument, r io.Reader) error {
 		var err error
 		rc, err = s.v.Deposit(ctx, token, nd, r)
 		return err
@@ -288,5 +297,5 @@ func (s *server) dropUpload(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, receiptJSON{Label: rc.Label, Received: rc.Received.UTC(), Pages: rc.Pages, Size: rc.Size})
+	c.JSON(http.StatusCreated, receiptJSON{Label: rc.Label, Received: rc.Received.UTC(), Pages: rc.Pages, Size: rc.Size, Checks: checksOut(res)})
 }

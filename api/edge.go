@@ -39,6 +39,7 @@ var uploadRoutes = map[string]uploadRoute{
 	"POST /api/v1/drop/:token/pages":      {multipart: true},
 	"POST " + dropPath + ":token":         {multipart: true},
 	"PUT " + dropPath + ":token/pages/:n": {}, // one page, raw, capped by the handler
+	"POST /papers/check":                  {}, // one page, raw, capped by the handler (capture.go)
 }
 
 // routeKey is the uploadRoutes key of the request's route.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,13 @@ func (l loc) eventDetail(e vault.Event) string {
 			return l.Date(t)
 		}
 		return l.T("ev.nodate")
+	}
+	switch e.Kind {
+	case vault.EventRedoAsked, vault.EventRedoForwarded, vault.EventRedoClosed, vault.EventRedoFailed:
+		// The reason's code, in words.
+		if slices.Contains(vault.RedoReasons, d) {
+			return l.T("redo.reason." + d)
+		}
 	}
 	if d != "" {
 		return d

@@ -35,7 +35,7 @@ type matrixWorld struct {
 	clients [nActors]*client
 	creds   [nActors][2]string // identifier/email, secret
 	ips     [nActors]string
-	ids     map[string]string // placeholders: doc, del, kx, req1, req2, ldel, ownerID, orgID, token
+	ids     map[string]string // placeholders: doc, del, kx, req1, req2, req3, redo, ldel, ownerID, orgID, token
 	leaks   map[string]string // what no unentitled body may contain
 	seq     int
 }
@@ -229,6 +229,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/v1/requests/{req1}/accept", body: func(int) any { return map[string]any{"documents": []string{w.ids["doc"]}} },
 			want: sess(nf, fb, fb, fb, crt), confirm: true},
 		{method: "POST", path: "/api/v1/requests/{req2}/decline", want: sess(nf, fb, fb, fb, nc)},
+		// Redos: the request's worker asks (the paper is by now an
+		// avis-impot, also asked); the owner forwards; each sees their own.
+		{method: "GET", path: "/api/v1/redos", want: sess(ok, ok, ok, ok, ok)},
+		{method: "POST", path: "/api/v1/requests/{req3}/redos", body: func(int) any {
+			return map[string]any{"document_id": w.ids["doc"], "reason": "expired"}
+		}, want: sess(fb, nf, nf, crt, fb)},
+		{method: "POST", path: "/api/v1/redos/{redo}/forward", body: func(int) any { return map[string]any{} },
+			want: sess(nf, fb, fb, fb, crt)},
 		// Share codes: workers make them; owners look them up and share
 		// (confirmed), each with the code shown to them.
 		{method: "POST", path: "/api/v1/share-codes", want: sess(fb, crt, crt, crt, fb)},
@@ -474,6 +482,23 @@ func (w *matrixWorld) setup(t *testing.T) {
 		}), 201, "request").json(t, &rq)
 		w.ids[k] = rq.ID
 	}
+	// A request the owner accepted, and a paper of it the worker asked her
+	// to redo (redos.go).
+	var rq struct {
+		ID string `json:"id"`
+	}
+	wok := w.clients[workerConsent]
+	want(t, wok.do(t, "POST", "/api/v1/requests", map[string]any{
+		"owner_id": w.ids["ownerID"], "purpose": "Dossier RSA", "types": []string{"rib", "avis-impot"}, "days": 31,
+	}), 201, "request").json(t, &rq)
+	w.ids["req3"] = rq.ID
+	want(t, own.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": w.creds[owner][1]}), 200, "reauth")
+	want(t, own.do(t, "POST", "/api/v1/requests/"+rq.ID+"/accept", map[string]any{"documents": []string{doc}}), 201, "accept")
+	var redo struct {
+		ID string `json:"id"`
+	}
+	want(t, wok.do(t, "POST", "/api/v1/requests/"+rq.ID+"/redos", map[string]any{"document_id": doc, "reason": "page_missing"}), 201, "redo").json(t, &redo)
+	w.ids["redo"] = redo.ID
 }
 
 // codeShare is the body of a share through a code: the owner shares her

@@ -212,10 +212,14 @@ func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, o
 		err error
 	}
 	done := make(chan outcome, 1)
+	unreadable := false
 	go func() {
 		total, seen := 0, 0
 		opts.Progress = func(pi converter.PageInfo) {
 			total += pi.Pages
+			// The readability check's findings, kept anyway: a paper sent
+			// for a redo does not close it (vault.NewDocument.Unreadable).
+			unreadable = unreadable || len(pi.Findings) > 0
 			if seen++; seen == len(pages) {
 				ready <- total
 			}
@@ -226,7 +230,7 @@ func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, o
 	}()
 	select {
 	case n := <-ready:
-		nd.Pages = n
+		nd.Pages, nd.Unreadable = n, unreadable
 	case o := <-done:
 		_ = pr.Close()
 		if o.err == nil {

@@ -151,6 +151,8 @@ type page struct {
 	// AskList holds them where she looks first ("Mes papiers").
 	Asks    int
 	AskList []vault.Request
+	// RedoList holds the papers a worker asked her to redo, not done yet.
+	RedoList []vault.Redo
 	// New counts the owner's papers not opened yet (a badge on her menu);
 	// Filed is the note of a filing just done, with its undo.
 	New   int

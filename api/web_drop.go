@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -60,7 +61,7 @@ func (s *server) webDrop(c *gin.Context) {
 		return
 	}
 	p := s.dropPage(c, "drop.title")
-	p.Scripts = []string{"shrink.js", "drop.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "drop.js"}
 	p.Data = dropData{
 		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
 		Groups:   typeGroups(),
@@ -230,8 +231,9 @@ func (s *server) webDropStatus(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// webDropPage stores one page (its body is the image) of a pending upload.
-// Sending the same page again is harmless: it is stored once.
+// webDropPage stores one page (its body is the image) of a pending upload
+// and answers with its readability check ("check", capture.go) when it is
+// a photo. Sending the same page again is harmless: it is stored once.
 func (s *server) webDropPage(c *gin.Context) {
 	key, err := uploadKey(c, "")
 	if err != nil {
@@ -247,20 +249,32 @@ func (s *server) webDropPage(c *gin.Context) {
 		s.dropJSONError(c, errTooLarge)
 		return
 	}
+	ctx := c.Request.Context()
+	// A dead link reads no body.
+	if !wellFormedToken(c.Param("token")) {
+		s.dropJSONError(c, vault.ErrNoLink)
+		return
+	}
+	if _, err := s.v.DropLinkInfo(ctx, c.Param("token")); err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
 	release, ok := s.pagePuts.acquire("link:"+c.Param("token"), "ip:"+clientKey(c.ClientIP()))
 	if !ok {
 		s.dropJSONError(c, errBusy())
 		return
 	}
 	defer release()
-	body := &countingReader{r: http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.PageBytes)}
-	defer func() { s.metrics.UploadBytes(routeOf(c), body.n) }()
-	stored, err := s.v.PutPendingPage(c.Request.Context(), c.Param("token"), key, n, body)
+	// The page is read into memory (counted against the upload budget) so
+	// that, once stored encrypted, it is checked (capture.go).
+	data, done, err := s.readPageBody(c)
+	defer done()
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			err = errTooLarge
-		}
+		s.dropJSONError(c, err)
+		return
+	}
+	stored, err := s.v.PutPendingPage(ctx, c.Param("token"), key, n, bytes.NewReader(data))
+	if err != nil {
 		s.dropJSONError(c, slowBodyErr(c, err))
 		return
 	}
@@ -268,7 +282,13 @@ func (s *server) webDropPage(c *gin.Context) {
 	if !stored {
 		status = http.StatusOK
 	}
-	c.JSON(status, gin.H{"page": n, "stored": stored})
+	out := gin.H{"page": n, "stored": stored}
+	// The check only advises: a page it cannot read stays stored, and
+	// sending it says what is wrong.
+	if chk, err := s.checkPage(ctx, webLang(c), data); err == nil && chk != nil {
+		out["check"] = chk
+	}
+	c.JSON(status, out)
 }
 
 type dropSendReq struct {

@@ -82,7 +82,7 @@ func TestLocalPath(t *testing.T) {
 // Every static asset is served under its hash, with a long cache, and the
 // pages never carry inline scripts or styles (the CSP forbids them).
 func TestAssetsAndNoInline(t *testing.T) {
-	for _, name := range []string{"app.css", "app.js", "drop.js", "shrink.js", "upload.js", "icons.svg"} {
+	for _, name := range []string{"app.css", "app.js", "drop.js", "shrink.js", "upload.js", "verdict.js", "icons.svg"} {
 		if _, ok := assets[name]; !ok {
 			t.Errorf("asset %s missing", name)
 		}

@@ -23,6 +23,7 @@ func (s *server) ownerPages(g *gin.RouterGroup) {
 	g.GET("/papers", s.webPapers)
 	g.GET("/papers/add", s.webAddForm)
 	g.POST("/papers/add", s.webAdd)
+	g.POST("/papers/check", s.limit(s.drop), s.webCheckPage) // capture.go: counted like the helper's pages
 	g.GET("/papers/:id", s.webPaper)
 	g.GET("/papers/:id/view", s.webView)
 	g.GET("/papers/:id/pages/:n", s.webPageImage) // web_preview.go
@@ -32,6 +33,7 @@ func (s *server) ownerPages(g *gin.RouterGroup) {
 	g.GET("/papers/:id/delete", s.webDeleteForm)
 	g.POST("/papers/:id/delete", s.webDelete)
 	g.GET("/papers/:id/share", s.webShareForm)
+	g.POST("/redos/:id/forward", s.webForwardRedo) // redos.go
 	s.sharingPages(g)
 	s.accountPages(g)
 	s.notifyPages(g) // web_notify.go
@@ -92,6 +94,7 @@ func (s *server) webPapers(c *gin.Context) {
 	p.Nav = "papers"
 	p.Filed = s.filedFrom(c)
 	p.AskList = s.pendingAsks(c, p.Asks)
+	p.RedoList = s.openRedos(c)
 	p.Data = groups
 	s.render(c, http.StatusOK, "papers", p)
 }
@@ -138,7 +141,7 @@ type addForm struct {
 func (s *server) webAddForm(c *gin.Context) {
 	p := s.newPage(c, "add.title")
 	p.Nav = "add"
-	p.Scripts = []string{"shrink.js", "upload.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "upload.js"}
 	p.Data = addForm{Groups: typeGroups(), Type: c.Query("type"), Key: newSubmissionKey()}
 	s.render(c, http.StatusOK, "add", p)
 }
@@ -149,7 +152,7 @@ func (s *server) webAdd(c *gin.Context) {
 	ctx := c.Request.Context()
 	up, err := s.readUpload(c, "type", "title", "expires", "next", "key") // the body first: a slot only once it is in
 	p := s.newPage(c, "add.title")
-	p.Nav, p.Scripts = "add", []string{"shrink.js", "upload.js"}
+	p.Nav, p.Scripts = "add", []string{"shrink.js", "verdict.js", "upload.js"}
 	p.Data = addForm{Groups: typeGroups(), Key: newSubmissionKey()}
 	var release func()
 	if err == nil {

@@ -29,6 +29,7 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.GET("/signup", s.webProSignupForm)
 	g.POST("/signup", s.limit(s.login), s.webSignup)
 	g.POST("/links", s.webCreateLink)
+	g.POST("/people/:owner/papers/:id/redo", s.webAskRedo) // redos.go
 	g.GET("/links/new", s.webNewLink)
 	g.POST("/links/:id/revoke", s.webRevokeLink)
 	g.GET("/account", s.webProAccount)                         // web_passkeys.go
@@ -141,6 +142,10 @@ type personData struct {
 	Person   *person
 	Profiles []converter.Profile
 	Groups   []typeGroup
+	// Redo says, per paper id, whether a redo may be asked and how the
+	// latest stands (redos.go); Reasons are the reasons to choose from.
+	Redo    map[string]redoItem
+	Reasons []string
 }
 
 // findPerson returns the consenting person, or a 404 that says nothing of
@@ -170,7 +175,7 @@ func (s *server) webPerson(c *gin.Context) {
 	}
 	p := s.newPage(c, "person.title")
 	p.Nav = "pro"
-	p.Data = personData{Person: who, Profiles: converter.Profiles(), Groups: typeGroups()}
+	p.Data = personData{Person: who, Profiles: converter.Profiles(), Groups: typeGroups(), Redo: s.redoItems(c, who), Reasons: vault.RedoReasons}
 	s.render(c, http.StatusOK, "person", p)
 }
 

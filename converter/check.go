@@ -1,7 +1,10 @@
 package converter
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/jpeg"
 	"math"
 
 	"github.com/coffre/coffre/converter/scan"
@@ -42,6 +45,30 @@ type PageCheck struct {
 	Page     int       `json:"page"`
 	Verdict  string    `json:"verdict"`
 	Findings []Finding `json:"findings"`
+	// Thumbnail is a small JPEG of the cleaned page (Options.Thumbnail),
+	// nil when not asked for. It is never part of the JSON output.
+	Thumbnail []byte `json:"-"`
+}
+
+// maxThumbnail bounds Options.Thumbnail.
+const maxThumbnail = 640
+
+// thumbnail scales the cleaned page down to long pixels on its long side
+// and encodes it as a JPEG, in memory.
+func thumbnail(img image.Image, long int) []byte {
+	b := img.Bounds()
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil
+	}
+	s := float64(min(long, maxThumbnail)) / float64(max(b.Dx(), b.Dy()))
+	if s < 1 {
+		img = resize(img, s)
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70}); err != nil {
+		return nil
+	}
+	return buf.Bytes()
 }
 
 // CheckThresholds are the scores at or above which a finding is reported,
@@ -146,7 +173,8 @@ func verdict(f []Finding) string {
 // Check runs the readability check on every photographed input, under
 // opts.Profile's resolution, and returns one PageCheck per photo, in input
 // order. PDF inputs are validated but not checked (they are not photos) and
-// yield no PageCheck. Errors are those of Convert's intake and decoding
+// yield no PageCheck. With opts.Thumbnail each PageCheck carries a small
+// JPEG of the cleaned page. Errors are those of Convert's intake and decoding
 // (*InputError for a bad input); when ctx ends Check returns ctx.Err().
 func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]PageCheck, error) {
 	c.setup()
@@ -163,6 +191,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 	}
 	tw, th := a4Pixels(prof.DPI)
 	found := make([][]Finding, len(items))
+	thumbs := make([][]byte, len(items))
 	jobs := make([]func(context.Context, *item) error, len(items))
 	for i, it := range items {
 		if it.format == FormatPDF {
@@ -185,6 +214,9 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 				return err
 			}
 			found[it.index] = assess(res)
+			if opts.Thumbnail > 0 {
+				thumbs[it.index] = thumbnail(res.Image, opts.Thumbnail)
+			}
 			return nil
 		}
 	}
@@ -200,7 +232,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 		if f == nil {
 			f = []Finding{}
 		}
-		out = append(out, PageCheck{File: it.in.Name, Page: 1, Verdict: verdict(f), Findings: f})
+		out = append(out, PageCheck{File: it.in.Name, Page: 1, Verdict: verdict(f), Findings: f, Thumbnail: thumbs[i]})
 	}
 	return out, nil
 }

@@ -80,6 +80,10 @@ type Options struct {
 	// the goroutine that called Convert, as soon as that input and all
 	// before it are converted (before any fit-to-size step).
 	Progress func(PageInfo)
+	// Thumbnail, for Check only: when > 0, each PageCheck carries a JPEG
+	// of the cleaned page (straightened, grey) whose long side is this
+	// many pixels (at most 640), made in memory from the scan's own copy.
+	Thumbnail int
 
 	// profile replaces the named profile (tests only).
 	profile *Profile

@@ -19,7 +19,10 @@ var _ vault.EventSink = (*Service)(nil)
 //   - the owner stopped sharing with a worker → that worker (request);
 //   - access restored by assisted recovery → the owner (access);
 //   - a document arrived (by link or added) that workers may read under a
-//     consent → each of those workers (request).
+//     consent → each of those workers (request);
+//   - a worker asked her to redo a paper, or its replacement is still
+//     unreadable → the owner (access); the redo forwarded to her helper,
+//     or its replacement arrived → the worker who asked (request).
 //
 // It only queues (one small transaction) and wakes the scheduler; failures
 // go to OnError and never to the vault.
@@ -54,6 +57,13 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		toOwner = true
 		p.Actor, p.Org = e.ActorName, e.OrgName
 		p.DocType, p.Title = "", ""
+	case vault.EventRedoAsked, vault.EventRedoFailed:
+		// A worker asks her to redo a paper, or what came back for it is
+		// still unreadable: where she looks, as a request does.
+		toOwner = true
+		p.Actor, p.Org, p.Title = e.ActorName, e.OrgName, ""
+	case vault.EventRedoForwarded, vault.EventRedoClosed:
+		s.redoMoved(ctx, e, eventID)
 	case vault.EventConsentRevoked:
 		s.sharingStopped(ctx, e, eventID)
 	case vault.EventConsentGranted:
@@ -86,11 +96,27 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 	}
 }
 
+// redoMoved tells the worker who asked for a redo that it is on its way
+// (the owner forwarded it to her helper) or done (the replacement
+// arrived), naming no one and only the paper's type (a message may travel
+// by e-mail).
+func (s *Service) redoMoved(ctx context.Context, e vault.Event, eventID string) {
+	if e.Grantee.Kind != vault.KindWorker || e.Grantee.ID == "" {
+		return
+	}
+	p := payload{Subject: e.Kind, DocType: e.DocumentType, At: e.At}
+	n := notice{to: Recipient{Kind: vault.KindWorker, ID: e.Grantee.ID}, kind: KindRequest, key: "redo:" + eventID, p: p}
+	if _, err := s.queue(ctx, n); err != nil {
+		s.report(err)
+	}
+}
+
 // alertKinds lists the journal kinds that alert someone (for docs and tests).
 var alertKinds = []string{
 	vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
 	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
 	vault.EventRequestReceived, vault.EventRequestWaited, vault.EventConsentRevoked, vault.EventConsentGranted,
+	vault.EventRedoAsked, vault.EventRedoFailed, vault.EventRedoForwarded, vault.EventRedoClosed,
 }
 
 // sharingStopped tells the worker an owner stopped sharing with (a consent

@@ -118,6 +118,30 @@ func (s *Service) render(p payload, lang string, now time.Time, count int) text 
 		if base != "" {
 			t.link = base + "/pro"
 		}
+	case vault.EventRedoAsked:
+		t.subject = c.T("notify.redo.subject")
+		t.body = c.T("notify.redo.body", who, docNeutral(c, p.DocType), c.When(p.At, now))
+		if base != "" {
+			t.link = base + "/papers"
+		}
+	case vault.EventRedoFailed:
+		t.subject = c.T("notify.redofail.subject")
+		t.body = c.T("notify.redofail.body", capital(docNeutral(c, p.DocType)), c.When(p.At, now))
+		if base != "" {
+			t.link = base + "/papers"
+		}
+	case vault.EventRedoForwarded:
+		t.subject = c.T("notify.redofwd.subject")
+		t.body = c.T("notify.redofwd.body", docNeutral(c, p.DocType), c.When(p.At, now))
+		if base != "" {
+			t.link = base + "/pro"
+		}
+	case vault.EventRedoClosed:
+		t.subject = c.T("notify.redodone.subject")
+		t.body = c.T("notify.redodone.body", capital(docNeutral(c, p.DocType)), c.When(p.At, now))
+		if base != "" {
+			t.link = base + "/pro"
+		}
 	case subjectDocsArrived:
 		t.subject = c.T("notify.arrived.subject")
 		t.body = c.T("notify.arrived.body", capital(docNeutral(c, p.DocType)), c.When(p.At, now))

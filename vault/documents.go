@@ -57,6 +57,10 @@ type NewDocument struct {
 	// second attempt fails with ErrConflict (Submission then tells what
 	// became of the first).
 	Key string
+	// Unreadable: the readability check asked for some page to be taken
+	// again (the person kept it anyway). A paper sent for a redo closes it
+	// only when readable (redos.go).
+	Unreadable bool
 
 	// arrived: sent by someone else (a helper's link); the paper is new
 	// until the owner opens it. hints: the types the link asked for, when

@@ -392,7 +392,8 @@ func (s *Service) Deposit(ctx context.Context, token string, nd NewDocument, pla
 		Kind: EventUploadViaLink, ActorKind: ActorHelper, DocumentID: doc.ID,
 		DocumentType: doc.Type, DocumentTitle: doc.Title, Detail: d.Label,
 	})
-	return rc, err
+	// A link forwarded for a redo closes it (redos.go).
+	return rc, errors.Join(err, s.redoArrived(ctx, l.ID, doc, nd.Unreadable))
 }
 
 // DropLinks lists ownerID's drop links, newest first: all of them for the

@@ -63,6 +63,7 @@ type MetaStore interface {
 	// key (meta.WithRowKey); New requires the key of its pepper (RowKey).
 	RowKeyed(key []byte) bool
 	ShareCodeStore
+	RedoStore
 }
 
 // PasskeyStore keeps the WebAuthn credentials of owners and workers, their

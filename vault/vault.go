@@ -1,6 +1,6 @@
 // Package vault is Coffre's domain service: accounts (owners, workers,
 // organisations), sessions, documents (encrypted payloads in a blob store,
-// metadata in a SQL store), consents, drop links, requests, the per-owner
+// metadata in a SQL store), consents, drop links, requests and redos, the per-owner
 // journal, export and deletion, and the consistency checks behind
 // `coffre admin fsck`.
 //
@@ -32,7 +32,10 @@
 // next request. The owner grants one by answering a request, or of her own
 // accord with the short code a worker shows (share_codes.go: only
 // pepper-keyed HMACs of codes are stored, lookups are throttled). Drop links
-// store only the SHA-256 of their token and redeem atomically.
+// store only the SHA-256 of their token and redeem atomically. A worker who
+// cannot use a paper received for a request asks to redo it (redos.go); the
+// owner forwards it to her helper as a one-item link, and a readable
+// replacement arriving through it closes it.
 //
 // The journal (journal.go, journal_log.go, journal_verify.go) is, per owner,
 // a verifiable log in the manner of the Go checksum database: entries are

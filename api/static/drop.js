@@ -10,10 +10,14 @@
 // sessionStorage, for a reload), so a dropped connection loses at most the
 // page in flight: it is sent again, the others are not. "Send" asks the
 // server to put the pages, in the order shown, into the vault as one paper.
+// The server's answer to each page carries its readability check: the
+// cleaned thumbnail replaces the photo's, and a page to retake shows why
+// with "retake" and "keep anyway" (verdict.js); Send waits until each such
+// page is retaken or kept.
 (function () {
   'use strict';
   var form = document.getElementById('drop');
-  if (!form || !window.fetch || !window.crypto || !crypto.getRandomValues || !window.coffreShrink) return;
+  if (!form || !window.fetch || !window.crypto || !crypto.getRandomValues || !window.coffreShrink || !window.coffreVerdict) return;
   var ds = form.dataset;
   var base = '/d/' + ds.token;
   var list = document.getElementById('pages');
@@ -27,6 +31,7 @@
   var pages = []; // in the order shown: {n, url, state, li, bar, text}
   var next = 1, busy = false, wantSend = false, retakeAt = -1, delay = 1000, finished = false, sending = false;
   var thumbs = {};
+  var checks = {}; // by page number: {check (without its thumbnail), kept}
 
   function msg(name, arg) {
     if (ds['plural' + name]) return window.coffrePlural(ds['plural' + name], arg);
@@ -40,6 +45,7 @@
   var saved = null;
   try { saved = JSON.parse(sessionStorage.getItem(storeKey) || 'null'); } catch (e) { saved = null; }
   try { thumbs = JSON.parse(sessionStorage.getItem(storeKey + '.t') || '{}') || {}; } catch (e) { thumbs = {}; }
+  try { checks = JSON.parse(sessionStorage.getItem(storeKey + '.c') || '{}') || {}; } catch (e) { checks = {}; }
   var key = saved && saved.key;
   if (!key) {
     var raw = new Uint8Array(32);
@@ -50,6 +56,7 @@
     try {
       sessionStorage.setItem(storeKey, JSON.stringify({ key: key, next: next, order: pages.map(function (p) { return p.n; }) }));
       sessionStorage.setItem(storeKey + '.t', JSON.stringify(thumbs));
+      sessionStorage.setItem(storeKey + '.c', JSON.stringify(checks));
     } catch (e) { /* private mode: no resume after a reload */ }
   }
   // thumb makes a small, blurry-enough picture of a page (160 px long side)
@@ -99,7 +106,7 @@
       btns.appendChild(button('up', msg('Left', i + 1), function () { move(i, -1); }));
       btns.appendChild(button('down', msg('Right', i + 1), function () { move(i, 1); }));
       btns.appendChild(button('camera', msg('Retake', i + 1), function () { retakeAt = i; camera.click(); }));
-      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; pages.splice(i, 1); save(); render(); }));
+      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; delete checks[p.n]; pages.splice(i, 1); save(); render(); }));
       var info = document.createElement('div');
       info.appendChild(title);
       info.appendChild(document.createElement('br'));
@@ -108,6 +115,13 @@
       li.appendChild(img);
       li.appendChild(info);
       li.appendChild(btns);
+      var c = checks[p.n];
+      li.setAttribute('data-verdict', !c ? '' : c.kept ? 'kept' : c.check.verdict);
+      if (c && !c.kept) {
+        var box = window.coffreVerdict(form, c.check, function () { retakeAt = pages.indexOf(p); camera.click(); },
+          function () { c.kept = true; save(); render(); });
+        if (box) li.appendChild(box);
+      }
       list.appendChild(li);
       p.bar = bar;
       p.text = text;
@@ -170,7 +184,7 @@
     Promise.all(list2.map(window.coffreShrink)).then(function (blobs) {
       blobs.forEach(function (b, k) {
         var p = { n: next++, blob: b, url: URL.createObjectURL(b), state: 'queued', progress: 0 };
-        if (at >= 0 && k === 0) { delete thumbs[pages[at].n]; pages.splice(at, 1, p); } else pages.push(p);
+        if (at >= 0 && k === 0 && pages[at]) { delete thumbs[pages[at].n]; delete checks[pages[at].n]; pages.splice(at, 1, p); } else pages.push(p);
         thumb(p);
       });
       save();
@@ -205,6 +219,7 @@
       if (xhr.status === 200 || xhr.status === 201) {
         p.state = 'sent';
         delay = 1000;
+        verdict(p, xhr.responseText);
         show(p);
         pump();
       } else if (xhr.status === 429 || xhr.status >= 500) {
@@ -218,6 +233,26 @@
     };
     xhr.onerror = xhr.ontimeout = function () { busy = false; retry(p); };
     xhr.send(p.blob);
+  }
+  // verdict keeps the page's check from the server's answer and shows it.
+  function verdict(p, text) {
+    var j = null;
+    try { j = JSON.parse(text); } catch (e) { return; }
+    if (!j || !j.check || pages.indexOf(p) < 0) return;
+    if (j.check.thumbnail) { p.url = j.check.thumbnail; thumbs[p.n] = j.check.thumbnail; }
+    checks[p.n] = { check: { verdict: j.check.verdict, findings: j.check.findings || [] }, kept: false };
+    save();
+    render();
+    window.coffreVerdictSay(form, pages.indexOf(p) + 1, j.check);
+  }
+  // undecided is the index of the first page to retake that was neither
+  // retaken nor kept, or -1.
+  function undecided() {
+    for (var i = 0; i < pages.length; i++) {
+      var c = checks[pages[i].n];
+      if (c && !c.kept && c.check.verdict === 'retake') return i;
+    }
+    return -1;
   }
   function retry(p) {
     p.state = 'retry';
@@ -234,6 +269,13 @@
     wantSend = false;
     var ready = pages.filter(function (p) { return p.state === 'sent'; });
     if (!pages.length) { status.textContent = msg('Count', 0); return; }
+    var u = undecided();
+    if (u >= 0) {
+      status.textContent = msg('CaptureDecide', u + 1);
+      var keep = list.children[u] && list.children[u].querySelector('.verdict .keep');
+      if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
+      return;
+    }
     if (ready.length !== pages.length) {
       if (pages.some(function (p) { return p.state === 'failed'; })) { status.textContent = msg('Failed'); return; }
       wantSend = true;
@@ -263,11 +305,11 @@
   }
   function done(rc) {
     finished = true;
-    try { sessionStorage.removeItem(storeKey); sessionStorage.removeItem(storeKey + '.t'); } catch (e) { /* nothing */ }
+    try { sessionStorage.removeItem(storeKey); sessionStorage.removeItem(storeKey + '.t'); sessionStorage.removeItem(storeKey + '.c'); } catch (e) { /* nothing */ }
     var box = document.getElementById('receipt');
     // The pages stay in sight, each "received by the vault".
     pages.forEach(function (p) { p.state = 'received'; show(p); });
-    Array.prototype.forEach.call(list.querySelectorAll('.pbtns, progress'), function (el) { el.remove(); });
+    Array.prototype.forEach.call(list.querySelectorAll('.pbtns, progress, .verdict'), function (el) { el.remove(); });
     if (pages.length) box.appendChild(list);
     form.hidden = true;
     var t = box.querySelector('[data-receipt-text]');

@@ -4,10 +4,14 @@
 // order shown, with a progress bar. Each set of pages carries its own
 // idempotency key: sent again after a lost connection, it never makes a
 // second paper. Without this script the form posts the files as they are.
+// Each photo, made smaller, is checked by the server as soon as it is added
+// (POST /papers/check; nothing is stored): the cleaned thumbnail replaces
+// the photo's, and a page to retake shows why with "retake" and "keep
+// anyway" (verdict.js). Save waits until each such page is retaken or kept.
 (function () {
   'use strict';
   var form = document.querySelector('form[data-upload]');
-  if (!form || !window.FormData || !window.coffreShrink || !window.crypto || !crypto.getRandomValues) return;
+  if (!form || !window.FormData || !window.coffreShrink || !window.coffreVerdict || !window.crypto || !crypto.getRandomValues) return;
   var ds = form.dataset;
   var bar = form.querySelector('[data-progress]');
   var button = form.querySelector('button[type=submit]');
@@ -16,7 +20,7 @@
   var status = document.getElementById('add-status');
   var camera = document.getElementById('camera');
   var cameraLabel = form.querySelector('label[for=camera] span');
-  var pages = []; // {file, url}, in the order shown
+  var pages = []; // {file, url, blob (smaller), check, kept, checking}, in the order shown
   var retakeAt = -1;
 
   function msg(name, n) { return (ds['msg' + name] || '').replace('{0}', n); }
@@ -66,6 +70,12 @@
       img.src = p.url;
       var title = document.createElement('strong');
       title.textContent = msg('Page', i + 1);
+      var state = document.createElement('span');
+      state.className = 'pstate';
+      var verdict = p.check ? (p.kept ? 'kept' : p.check.verdict) : '';
+      li.setAttribute('data-verdict', verdict);
+      state.textContent = p.checking ? ds.msgCaptureChecking : verdict === 'ok' ? ds.msgCaptureOk : verdict === 'kept' ? ds.msgCaptureKept : '';
+      if (verdict === 'ok') state.className += ' ok';
       var btns = document.createElement('div');
       btns.className = 'pbtns';
       btns.appendChild(iconButton('up', msg('Left', i + 1), function () { move(i, -1); }));
@@ -76,9 +86,18 @@
         pages.splice(i, 1);
         changed();
       }));
+      var info = document.createElement('div');
+      info.appendChild(title);
+      info.appendChild(document.createElement('br'));
+      info.appendChild(state);
       li.appendChild(img);
-      li.appendChild(title);
+      li.appendChild(info);
       li.appendChild(btns);
+      if (p.check && !p.kept) {
+        var box = window.coffreVerdict(form, p.check, function () { retakeAt = pages.indexOf(p); camera.click(); },
+          function () { p.kept = true; render(); });
+        if (box) li.appendChild(box);
+      }
       list.appendChild(li);
     });
     list.hidden = pages.length === 0;
@@ -95,7 +114,7 @@
       var files = Array.prototype.slice.call(input.files);
       input.value = '';
       if (!files.length) return;
-      var added = files.map(function (f) { return { file: f, url: URL.createObjectURL(f) }; });
+      var added = files.map(function (f) { return { file: f, url: URL.createObjectURL(f), checking: /^image\//.test(f.type) }; });
       if (retakeAt >= 0 && retakeAt < pages.length) {
         URL.revokeObjectURL(pages[retakeAt].url);
         pages.splice.apply(pages, [retakeAt, 1].concat(added.slice(0, 1)));
@@ -104,17 +123,59 @@
       }
       retakeAt = -1;
       changed();
+      added.forEach(check);
     });
   });
+  // check makes the page smaller (kept for Save) and asks the server
+  // whether it will be readable. Without an answer (offline, busy) the
+  // page simply stays unchecked.
+  function check(p) {
+    if (!p.checking) return;
+    window.coffreShrink(p.file).then(function (b) {
+      p.blob = b;
+      return fetch('/papers/check', {
+        method: 'POST', credentials: 'same-origin', body: b,
+        headers: { 'Content-Type': b.type || 'application/octet-stream', 'X-CSRF-Token': form.elements.csrf.value }
+      });
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
+      p.checking = false;
+      if (j && j.check) {
+        p.check = j.check;
+        if (j.check.thumbnail) { URL.revokeObjectURL(p.url); p.url = j.check.thumbnail; }
+      }
+      if (pages.indexOf(p) >= 0) {
+        render();
+        window.coffreVerdictSay(form, pages.indexOf(p) + 1, p.check);
+      }
+    }).catch(function () {
+      p.checking = false;
+      if (pages.indexOf(p) >= 0) render();
+    });
+  }
+  // undecided is the index of the first page to retake that was neither
+  // retaken nor kept, or -1.
+  function undecided() {
+    for (var i = 0; i < pages.length; i++) {
+      if (pages[i].check && pages[i].check.verdict === 'retake' && !pages[i].kept) return i;
+    }
+    return -1;
+  }
   // Back to this page from the paper (history): a new paper, a new key.
   window.addEventListener('pageshow', function (ev) { if (ev.persisted) { pages = []; changed(); } });
 
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
     if (!pages.length) { say(ds.msgNopage); return; }
+    var u = undecided();
+    if (u >= 0) {
+      say(msg('CaptureDecide', u + 1));
+      var keep = list.children[u] && list.children[u].querySelector('.verdict .keep');
+      if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
+      return;
+    }
     button.disabled = true;
     say('');
-    Promise.all(pages.map(function (p) { return window.coffreShrink(p.file); })).then(function (blobs) {
+    Promise.all(pages.map(function (p) { return p.blob ? Promise.resolve(p.blob) : window.coffreShrink(p.file); })).then(function (blobs) {
       var fd = new FormData();
       fd.append('csrf', form.elements.csrf.value); // first part, as the server wants
       ['key', 'type', 'title', 'expires'].forEach(function (n) { if (form.elements[n]) fd.append(n, form.elements[n].value); });

@@ -6,7 +6,7 @@ import (
 )
 
 // DeleteOwnerData removes, in one transaction, everything of an owner that
-// part [B] keeps — journal, drop links, requests, consents — and then the
+// part [B] keeps — journal, drop links, redos, requests, consents — and then the
 // owner row. Documents must be deleted first (their payloads live in the
 // blob store): a remaining document makes it fail with ErrConflict.
 // ErrNotFound when the owner does not exist.
@@ -30,6 +30,7 @@ func (o *ops) DeleteOwnerData(ctx context.Context, ownerID string) error {
 			`DELETE FROM journal_heads WHERE owner_id = ?`,
 			`DELETE FROM journal_hashes WHERE owner_id = ?`,
 			`DELETE FROM drop_links WHERE owner_id = ?`,
+			`DELETE FROM redos WHERE owner_id = ?`,
 			`DELETE FROM requests WHERE owner_id = ?`,
 			`DELETE FROM consents WHERE owner_id = ?`,
 			`DELETE FROM storage_targets WHERE scope = 'owner' AND scope_id = ?`,

@@ -22,6 +22,7 @@ type IntegrityStore interface {
 	Passkeys(ctx context.Context, kind meta.RecipientKind, principalID string) ([]meta.Passkey, error)
 	UsePasskey(ctx context.Context, id string, count uint32, at time.Time) error
 	ClearSessionSecretDue(ctx context.Context, tokenHash string) error
+	RedoStore
 	Tampered() map[string]int64
 	SealStatus() error
 	SealedAtOpen() int
@@ -61,6 +62,7 @@ func RunIntegrity(t *testing.T, newEnv func(t *testing.T) IntegrityEnv) {
 		{"DropLinkUses", testTamperDropLink},
 		{"RequestsAndWaiting", testTamperRequests},
 		{"PasskeyPlanted", testTamperPasskey},
+		{"RedoRedirected", testTamperRedo},
 		{"StorageAndRotation", testTamperStorageRotation},
 		{"SealingAtOpen", testSealingAtOpen},
 	} {
@@ -516,6 +518,87 @@ func testTamperRequests(t *testing.T, e IntegrityEnv, s IntegrityStore) {
 	wantErr(t, "DeliverWaitingRequest", err, meta.ErrNotFound)
 	wantCounted(t, s, "requests", 3)
 	wantCounted(t, s, "waiting_requests", 2)
+}
+
+// RedoStore keeps the redos of issue 17 (migration 17).
+type RedoStore interface {
+	InsertRedo(ctx context.Context, r meta.Redo) error
+	Redo(ctx context.Context, id string) (meta.Redo, error)
+	RedosOfOwner(ctx context.Context, ownerID string) ([]meta.Redo, error)
+	RedosOfWorker(ctx context.Context, workerID string) ([]meta.Redo, error)
+	RedoByLink(ctx context.Context, linkID string) (meta.Redo, error)
+	ForwardRedo(ctx context.Context, id, linkID string, now time.Time) error
+	CloseRedo(ctx context.Context, id, replacementID string, now time.Time) error
+	ReopenRedo(ctx context.Context, id string) error
+}
+
+// testTamperRedo: a redo goes open → forwarded → (reopened →) closed, one
+// not closed per request and type; a redo edited without the pepper
+// (pointed at another link or paper, closed, its reason changed) is
+// absent, counted, and never moved on.
+func testTamperRedo(t *testing.T, e IntegrityEnv, s IntegrityStore) {
+	ctx := context.Background()
+	o := newOwner(t, s)
+	w := newWorkerAccount(t, s, "")
+	r := meta.Request{ID: uniq("req"), OwnerID: o.ID, WorkerID: w, DetailsSealed: []byte("d"), Types: []string{"avis-impot"}, Days: 31, Created: at}
+	if err := s.InsertRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	rd := meta.Redo{ID: uniq("redo"), OwnerID: o.ID, RequestID: r.ID, WorkerID: w, DocumentID: uniq("doc"), DocType: "avis-impot",
+		Reason: "page_missing", NoteSealed: []byte("n"), Created: at}
+	if err := s.InsertRedo(ctx, rd); err != nil {
+		t.Fatal(err)
+	}
+	second := rd
+	second.ID = uniq("redo")
+	wantErr(t, "a second redo not closed", s.InsertRedo(ctx, second), meta.ErrConflict)
+	wantErr(t, "CloseRedo while open", s.CloseRedo(ctx, rd.ID, uniq("doc"), at), meta.ErrConflict)
+	link := uniq("link")
+	if err := s.ForwardRedo(ctx, rd.ID, link, at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.RedoByLink(ctx, link)
+	if err != nil || got.ID != rd.ID || got.Status != meta.RedoForwarded || !got.Forwarded.Equal(at) || !bytes.Equal(got.NoteSealed, rd.NoteSealed) {
+		t.Fatalf("RedoByLink = %+v, %v", got, err)
+	}
+	if err := s.ReopenRedo(ctx, rd.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RedoByLink(ctx, link); !errors.Is(err, meta.ErrNotFound) {
+		t.Fatalf("a reopened redo still found by its link: %v", err)
+	}
+	if err := s.ForwardRedo(ctx, rd.ID, link, at); err != nil {
+		t.Fatal(err)
+	}
+	repl := uniq("doc")
+	if err := s.CloseRedo(ctx, rd.ID, repl, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Redo(ctx, rd.ID); err != nil || got.Status != meta.RedoClosed || got.ReplacementID != repl {
+		t.Fatalf("closed redo = %+v, %v", got, err)
+	}
+	wantErr(t, "ForwardRedo once closed", s.ForwardRedo(ctx, rd.ID, uniq("link"), at), meta.ErrConflict)
+	if err := s.InsertRedo(ctx, second); err != nil {
+		t.Fatalf("a new redo once the first is closed: %v", err)
+	}
+	if rs, err := s.RedosOfWorker(ctx, w); err != nil || len(rs) != 2 {
+		t.Fatalf("RedosOfWorker = %+v, %v", rs, err)
+	}
+	// Pointed at another link (a deposit through it would close it) and
+	// shown as closed with another reason: absent.
+	e.Exec(t, `UPDATE redos SET link_id = ?, reason = 'wrong_person' WHERE id = ?`, "planted", second.ID)
+	_, err = s.Redo(ctx, second.ID)
+	wantTampered(t, "Redo", err)
+	if rs, err := s.RedosOfOwner(ctx, o.ID); err != nil || len(rs) != 1 || rs[0].ID != rd.ID {
+		t.Fatalf("RedosOfOwner = %+v, %v", rs, err)
+	}
+	if _, err := s.RedoByLink(ctx, "planted"); !errors.Is(err, meta.ErrNotFound) {
+		t.Fatalf("RedoByLink found a tampered redo: %v", err)
+	}
+	wantTampered(t, "ForwardRedo", s.ForwardRedo(ctx, second.ID, uniq("link"), at))
+	e.Exec(t, `UPDATE redos SET status = 'forwarded' WHERE id = ?`, rd.ID)
+	wantTampered(t, "CloseRedo", s.CloseRedo(ctx, rd.ID, uniq("doc"), at))
+	wantCounted(t, s, "redos", 4)
 }
 
 func testTamperPasskey(t *testing.T, e IntegrityEnv, s IntegrityStore) {

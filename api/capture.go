@@ -1,0 +1,137 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/converter"
+)
+
+// The readability check at capture (issue 17): as soon as a page reaches
+// the server, the converter's check (converter.Converter.Check, on the
+// copies its scan makes) says whether it will be readable, and a small
+// picture of the cleaned page comes back with it. The helper's page gets
+// it in the answer to each page it sends (PUT /d/{token}/pages/{n}); the
+// owner's "add a paper" form, which keeps its pages in the browser until
+// Save, asks for it page by page (POST /papers/check). The page is held in
+// memory only, counted against the upload memory budget (budgetBody), and
+// the check takes an upload slot (the ones acquireUpload hands out, waited
+// for at most checkSlotWait): past capacity the page is still stored and
+// simply comes back unchecked. Nothing of it is kept.
+
+// thumbSide is the long side, in pixels, of the cleaned page sent back.
+const thumbSide = 320
+
+// checkSlotWait is how long a check waits for an upload slot before the
+// page's answer goes without it.
+const checkSlotWait = 2 * time.Second
+
+// findingJSON is one finding as the capture pages show it: the code, its
+// score and the sentence for the person, in her language.
+type findingJSON struct {
+	Code    string  `json:"code"`
+	Score   float64 `json:"score"`
+	Message string  `json:"message"`
+}
+
+// pageCheckJSON is the check of one page.
+type pageCheckJSON struct {
+	Verdict  string        `json:"verdict"`
+	Findings []findingJSON `json:"findings"`
+	// Thumbnail is the cleaned page, a data: URL of a small JPEG.
+	Thumbnail string `json:"thumbnail,omitempty"`
+}
+
+// checkPage checks one page held in memory. It answers nil without error
+// for a PDF (not a photo: not checked) and when the server is too busy to
+// check now: the check advises, it never holds a page back. A file of no
+// known type is the converter's error.
+func (s *server) checkPage(ctx context.Context, l loc, data []byte) (*pageCheckJSON, error) {
+	f, err := converter.Sniff(data)
+	if err != nil {
+		return nil, err
+	}
+	if f == converter.FormatPDF {
+		return nil, nil // a PDF: nothing to check
+	}
+	// An upload slot, waited for briefly only: the page is already in,
+	// and its answer should not wait behind other people's conversions.
+	t := time.NewTimer(checkSlotWait)
+	defer t.Stop()
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	case <-t.C:
+		return nil, nil // busy: unchecked
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	pcs, err := s.conv.Check(ctx, []converter.Input{{Name: "page", Data: data}}, converter.Options{Thumbnail: thumbSide})
+	if err != nil {
+		return nil, err
+	}
+	if len(pcs) != 1 {
+		return nil, nil // not a photo
+	}
+	pc := pcs[0]
+	out := &pageCheckJSON{Verdict: pc.Verdict, Findings: make([]findingJSON, 0, len(pc.Findings))}
+	for _, f := range pc.Findings {
+		out.Findings = append(out.Findings, findingJSON{Code: f.Code, Score: f.Score, Message: l.T("check." + f.Code)})
+	}
+	if len(pc.Thumbnail) > 0 {
+		out.Thumbnail = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(pc.Thumbnail)
+	}
+	return out, nil
+}
+
+// readPageBody reads a raw one-page body into memory: at most
+// Limits.PageBytes, counted against the upload memory budget until release.
+func (s *server) readPageBody(c *gin.Context) (data []byte, release func(), err error) {
+	if c.Request.ContentLength > s.limits.PageBytes {
+		return nil, func() {}, errTooLarge
+	}
+	bb := &budgetBody{r: http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.PageBytes), ctx: c.Request.Context(), sem: s.bodyMem, wait: s.limits.QueueWait}
+	body := &countingReader{r: bb}
+	defer func() { s.metrics.UploadBytes(routeOf(c), body.n) }()
+	var buf bytes.Buffer
+	if c.Request.ContentLength > 0 {
+		buf.Grow(int(c.Request.ContentLength))
+	}
+	if _, err := io.Copy(&buf, body); err != nil {
+		bb.release()
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			err = errTooLarge
+		}
+		return nil, func() {}, slowBodyErr(c, err)
+	}
+	if buf.Len() == 0 {
+		bb.release()
+		return nil, func() {}, errNoPages
+	}
+	return buf.Bytes(), bb.release, nil
+}
+
+// webCheckPage checks one page of the owner's "add a paper" form (the body
+// is the image, as the form made it smaller); nothing is stored.
+func (s *server) webCheckPage(c *gin.Context) {
+	data, release, err := s.readPageBody(c)
+	defer release()
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	chk, err := s.checkPage(c.Request.Context(), webLang(c), data)
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"check": chk})
+}

@@ -1,0 +1,254 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"image/jpeg"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/coffre/coffre/api"
+	"github.com/coffre/coffre/internal/photogen"
+)
+
+// capturePhotos are a clean and a blurred photo of the same paper, drawn
+// by the repository's generator (deterministic).
+func capturePhotos(t *testing.T) (clean, blurred []byte) {
+	t.Helper()
+	o := photogen.Options{Width: 1200, Height: 1600, Seed: 17, Angle: 2}
+	doc := photogen.Documents()[0]
+	clean, err := photogen.Photo(doc, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Blur = 6
+	blurred, err = photogen.Photo(doc, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clean, blurred
+}
+
+// captureCheck is the check in an answer.
+type captureCheck struct {
+	Check *struct {
+		Verdict  string `json:"verdict"`
+		Findings []struct {
+			Code    string  `json:"code"`
+			Score   float64 `json:"score"`
+			Message string  `json:"message"`
+		} `json:"findings"`
+		Thumbnail string `json:"thumbnail"`
+	} `json:"check"`
+	Stored *bool `json:"stored"`
+}
+
+// thumbOK fails unless the thumbnail is a small JPEG data URL of an upright page.
+func thumbOK(t *testing.T, what, u string) {
+	t.Helper()
+	b64, ok := strings.CutPrefix(u, "data:image/jpeg;base64,")
+	if !ok {
+		t.Fatalf("%s: thumbnail %.40q is not a JPEG data URL", what, u)
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw))
+	if err != nil || cfg.Height != 320 || cfg.Width >= cfg.Height {
+		t.Fatalf("%s: thumbnail %dx%d (%v), want an upright page 320 px tall", what, cfg.Width, cfg.Height, err)
+	}
+}
+
+// TestCaptureCheckHelper: each page the helper's page sends comes back with
+// its check: a blurred photo "retake" with the catalogue's sentence in the
+// helper's language and the cleaned thumbnail, a clean photo "ok"; the
+// page is stored either way (the check advises), a PDF is not checked, a
+// file of no known type is stored unchecked; a dead link reads no page.
+func TestCaptureCheckHelper(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "capture.aide", "pomme radis ballon hibou")
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Photos", "max_uses": 5}), 201, "link").json(t, &link)
+	clean, blurred := capturePhotos(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	k := base64.RawURLEncoding.EncodeToString(key)
+	put := func(c *client, n string, body []byte) resp {
+		return c.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/" + n, body: bytes.NewReader(body),
+			contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": k}})
+	}
+	helper := e.client()
+	helper.lang = "fr"
+	var got captureCheck
+	want(t, put(helper, "1", blurred), 201, "blurred page").json(t, &got)
+	if got.Check == nil || got.Check.Verdict != "retake" || len(got.Check.Findings) == 0 || got.Check.Findings[0].Code != "blurry" {
+		t.Fatalf("blurred page: %+v", got.Check)
+	}
+	if m := got.Check.Findings[0].Message; !strings.HasPrefix(m, "Trop flou : tenez le téléphone immobile") {
+		t.Errorf("blurred page says %q", m)
+	}
+	thumbOK(t, "blurred page", got.Check.Thumbnail)
+	// Sent again (a lost answer): stored once, checked again.
+	got = captureCheck{}
+	want(t, put(helper, "1", blurred), 200, "blurred page again").json(t, &got)
+	if got.Check == nil || got.Check.Verdict != "retake" || got.Stored == nil || *got.Stored {
+		t.Errorf("blurred page sent again: %+v stored %v", got.Check, got.Stored)
+	}
+	en := e.client()
+	en.lang = "en"
+	got = captureCheck{}
+	want(t, put(en, "2", blurred), 201, "blurred page, English").json(t, &got)
+	if got.Check == nil || !strings.HasPrefix(got.Check.Findings[0].Message, "Too blurred") {
+		t.Errorf("blurred page in English: %+v", got.Check)
+	}
+	got = captureCheck{}
+	want(t, put(helper, "3", clean), 201, "clean page").json(t, &got)
+	if got.Check == nil || got.Check.Verdict != "ok" || len(got.Check.Findings) != 0 {
+		t.Fatalf("clean page: %+v", got.Check)
+	}
+	thumbOK(t, "clean page", got.Check.Thumbnail)
+	got = captureCheck{}
+	want(t, put(helper, "4", []byte("%PDF-1.4\n%âãÏÓ\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")), 201, "PDF page").json(t, &got)
+	if got.Check != nil {
+		t.Errorf("a PDF was checked: %+v", got.Check)
+	}
+	got = captureCheck{}
+	want(t, put(helper, "5", bytes.Repeat([]byte("pas une image "), 50)), 201, "text page").json(t, &got)
+	if got.Check != nil {
+		t.Errorf("a text file was checked: %+v", got.Check)
+	}
+	if n := e.pendingCount(t); n != 5 {
+		t.Errorf("%d pending pages, want 5", n)
+	}
+	// The kept blurred page is sent like any other.
+	r := want(t, helper.do(t, "POST", "/d/"+link.Token+"/send", map[string]any{"key": k, "pages": []int{1, 3}}), 201, "send")
+	var rc struct {
+		Pages int `json:"pages"`
+	}
+	r.json(t, &rc)
+	if rc.Pages != 2 {
+		t.Errorf("sent %d pages, want 2", rc.Pages)
+	}
+	// A made-up link reads no page and checks nothing.
+	bad := e.client()
+	res := bad.send(t, request{method: "PUT", path: "/d/" + strings.Repeat("A", len(link.Token)) + "/pages/1", body: bytes.NewReader(blurred),
+		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": k}})
+	if res.status != http.StatusNotFound || strings.Contains(string(res.body), "verdict") {
+		t.Errorf("made-up link: %d %s", res.status, truncate(res.body))
+	}
+}
+
+// TestCaptureCheckOwner: the owner's form asks for the check of one page
+// (nothing stored): the same verdicts and sentences; without the CSRF
+// token, without a session, as a worker, empty, oversized or not an image:
+// refused with a clear message, nothing stored.
+func TestCaptureCheckOwner(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits, limits: api.Limits{PageBytes: 1 << 20}})
+	owner := e.client()
+	owner.lang = "fr"
+	signUpOwner(t, owner, "capture.titulaire", "pomme radis ballon hibou")
+	clean, blurred := capturePhotos(t)
+	check := func(c *client, body []byte, noCSRF bool) resp {
+		return c.send(t, request{method: "POST", path: "/papers/check", body: bytes.NewReader(body), contentType: "image/jpeg", noCSRF: noCSRF})
+	}
+	var got captureCheck
+	want(t, check(owner, blurred, false), 200, "blurred").json(t, &got)
+	if got.Check == nil || got.Check.Verdict != "retake" || got.Check.Findings[0].Code != "blurry" ||
+		!strings.HasPrefix(got.Check.Findings[0].Message, "Trop flou : tenez le téléphone immobile") {
+		t.Fatalf("blurred: %+v", got.Check)
+	}
+	thumbOK(t, "blurred", got.Check.Thumbnail)
+	got = captureCheck{}
+	want(t, check(owner, clean, false), 200, "clean").json(t, &got)
+	if got.Check == nil || got.Check.Verdict != "ok" {
+		t.Fatalf("clean: %+v", got.Check)
+	}
+	if r := check(owner, blurred, true); r.status != http.StatusForbidden || strings.Contains(string(r.body), "verdict") {
+		t.Errorf("without the CSRF token: %d %s", r.status, truncate(r.body))
+	}
+	anon := e.client()
+	// Sent to the sign-in page (the client follows the redirect).
+	if r := check(anon, blurred, false); strings.Contains(string(r.body), "verdict") || !strings.Contains(string(r.body), `id="identifier"`) {
+		t.Errorf("without a session: %d %s", r.status, truncate(r.body))
+	}
+	worker := e.client()
+	e.worker("capture@example.org", "Léa", "tulipe mouette sirop gravier")
+	worker.loginWorker(t, "capture@example.org", "tulipe mouette sirop gravier")
+	if r := check(worker, blurred, false); strings.Contains(string(r.body), "verdict") || !strings.Contains(string(r.body), `id="identifier"`) {
+		t.Errorf("a worker: %d %s", r.status, truncate(r.body))
+	}
+	for _, tc := range []struct {
+		name   string
+		body   []byte
+		status int
+	}{
+		{"empty", nil, http.StatusUnprocessableEntity},
+		{"oversized", bytes.Repeat([]byte{0xff}, 2<<20), http.StatusRequestEntityTooLarge},
+		{"not an image", bytes.Repeat([]byte("<script>alert(1)</script>"), 20), http.StatusUnprocessableEntity},
+		{"truncated JPEG", blurred[:2000], 0},
+	} {
+		r := check(owner, tc.body, false)
+		if (tc.status != 0 && r.status != tc.status) || r.status < 400 || r.status >= 500 {
+			t.Errorf("%s: status %d, want %d; %s", tc.name, r.status, tc.status, truncate(r.body))
+			continue
+		}
+		if m := r.errMessage(t); len(m) < 10 || strings.Contains(m, "<script") {
+			t.Errorf("%s: message %q", tc.name, m)
+		}
+	}
+	var docs struct {
+		Documents []any `json:"documents"`
+	}
+	want(t, owner.get(t, "/api/v1/documents"), 200, "documents").json(t, &docs)
+	if len(docs.Documents) != 0 {
+		t.Errorf("checking stored %d papers", len(docs.Documents))
+	}
+}
+
+// TestCaptureCheckAPIUploads: the JSON API's uploads answer with each
+// photographed page's check, in `coffre check --json`'s shape: the owner's
+// upload in its conversion, the helper's in the receipt.
+func TestCaptureCheckAPIUploads(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "capture.api", "pomme radis ballon hibou")
+	clean, blurred := capturePhotos(t)
+	type check struct {
+		File     string `json:"file"`
+		Page     int    `json:"page"`
+		Verdict  string `json:"verdict"`
+		Findings []struct {
+			Code  string  `json:"code"`
+			Score float64 `json:"score"`
+		} `json:"findings"`
+	}
+	var up struct {
+		Conversion struct {
+			Checks []check `json:"checks"`
+		} `json:"conversion"`
+	}
+	want(t, owner.upload(t, "/api/v1/documents", field("type", "rib"), page(blurred), page(clean)), 201, "owner upload").json(t, &up)
+	cs := up.Conversion.Checks
+	if len(cs) != 2 || cs[0].Verdict != "retake" || len(cs[0].Findings) == 0 || cs[0].Findings[0].Code != "blurry" ||
+		cs[1].Verdict != "ok" || cs[1].Findings == nil || len(cs[1].Findings) != 0 || cs[0].Page != 1 || cs[0].File != "page 1" {
+		t.Fatalf("owner upload checks = %+v", cs)
+	}
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Photos"}), 201, "link").json(t, &link)
+	var rc struct {
+		Pages  int     `json:"pages"`
+		Checks []check `json:"checks"`
+	}
+	want(t, e.client().upload(t, "/api/v1/drop/"+link.Token+"/pages", page(blurred)), 201, "helper upload").json(t, &rc)
+	if rc.Pages != 1 || len(rc.Checks) != 1 || rc.Checks[0].Verdict != "retake" || rc.Checks[0].Findings[0].Code != "blurry" {
+		t.Fatalf("helper receipt checks = %+v", rc)
+	}
+}

@@ -1,0 +1,51 @@
+// Coffre: the readability verdict of one page, shared by the helper's page
+// (drop.js) and the owner's "add a paper" form (upload.js). The server
+// checks each page as soon as it receives it and answers with the cleaned
+// thumbnail and, for "retake", its findings, each with a sentence in the
+// person's language. This shows the first finding's sentence with its
+// pictogram and two buttons: retake, or keep anyway. The words come from
+// the form's data attributes (data-msg-capture-*), never from here.
+window.coffreVerdict = function (form, check, onRetake, onKeep) {
+  'use strict';
+  if (!check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return null;
+  var ds = form.dataset;
+  var f = check.findings[0];
+  function svg(name) {
+    var s = form.querySelector('.i').cloneNode(true);
+    var use = s.querySelector('use');
+    use.setAttribute('href', use.getAttribute('href').replace(/#.*/, '#' + name));
+    return s;
+  }
+  function btn(icon, label, cls, fn) {
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn ' + cls;
+    b.appendChild(svg(icon));
+    var t = document.createElement('span');
+    t.textContent = label;
+    b.appendChild(t);
+    b.addEventListener('click', fn);
+    return b;
+  }
+  var box = document.createElement('div');
+  box.className = 'verdict';
+  box.setAttribute('data-finding', f.code);
+  var p = document.createElement('p');
+  p.appendChild(svg('c-' + f.code));
+  var t = document.createElement('span');
+  t.textContent = f.message;
+  p.appendChild(t);
+  box.appendChild(p);
+  box.appendChild(btn('camera', ds.msgCaptureRetake, 'primary retake', onRetake));
+  box.appendChild(btn('check', ds.msgCaptureKeep, 'keep', onKeep));
+  return box;
+};
+
+// coffreVerdictSay tells screen readers, once, as the check arrives, that
+// page n is to retake and why (the form's polite live region).
+window.coffreVerdictSay = function (form, n, check) {
+  'use strict';
+  var live = form.querySelector('[data-verdict-live]');
+  if (!live || !check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return;
+  live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', check.findings[0].message);
+};

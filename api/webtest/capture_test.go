@@ -1,0 +1,175 @@
+package webtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffre/coffre/internal/photogen"
+	"github.com/coffre/coffre/vault"
+)
+
+// capturePhotos writes a clean and a blurred photo of the same paper,
+// drawn by the repository's generator (deterministic: the blur is a box
+// blur of 6 px beyond the lens), and a second clean one.
+func capturePhotos(t *testing.T) (clean, blurred, clean2 string) {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name string, doc photogen.Document, o photogen.Options) string {
+		b, err := photogen.Photo(doc, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	docs := photogen.Documents()
+	o := photogen.Options{Width: 1500, Height: 2000, Seed: 17, Angle: 2}
+	clean = write("clean.jpg", docs[0], o)
+	o.Blur = 6
+	blurred = write("blurred.jpg", docs[0], o)
+	clean2 = write("clean2.jpg", docs[1], photogen.Options{Width: 1500, Height: 2000, Seed: 18, Angle: -3})
+	return clean, blurred, clean2
+}
+
+// verdicts are the pages' verdicts as shown (data-verdict), in order.
+func (h *hand) verdicts() []string {
+	return eval[[]string](h.person, `[...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict') || '')`)
+}
+
+// TestCaptureVerdict (issue 17): a blurred photo gets "retake" with its
+// sentence and pictogram, on the helper's page and on the owner's form, as
+// soon as it is received, with the cleaned thumbnail; Send/Save waits for a
+// decision; "keep anyway" sends it; "retake" replaces it; a clean photo
+// shows no warning. Taps are counted (BENCHMARKS.md).
+func TestCaptureVerdict(t *testing.T) {
+	clean, blurred, clean2 := capturePhotos(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0633445566", "girafe velo soleil cartable"
+	if _, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Awa"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	owner := b.hand("owner")
+	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	owner.open(srv.URL + "/links")
+	owner.fill("#label", "Mes fiches de paie")
+	owner.submit("form.form button[type=submit]")
+	linkURL := eval[string](owner.person, `document.getElementById('url').value`)
+
+	// The helper: a blurred photo.
+	helper := b.hand("helper")
+	helper.open(linkURL)
+	helper.taps = 0
+	helper.pick(`label[for=camera]`, blurred)
+	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
+	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "Trop flou : tenez le téléphone immobile") {
+		t.Errorf("the blurred page says %q", got)
+	}
+	if got := eval[string](helper.person, `document.querySelector('[data-verdict-live]').textContent`); !strings.HasPrefix(got, "Page 1 à reprendre : Trop flou") {
+		t.Errorf("screen readers are told %q", got)
+	}
+	if got := eval[string](helper.person, `document.querySelector('#pages .verdict p use').getAttribute('href')`); !strings.HasSuffix(got, "#c-blurry") {
+		t.Errorf("the blurred page's pictogram is %q", got)
+	}
+	if got := eval[string](helper.person, `document.querySelector('#pages li img').src.slice(0, 23)`); got != "data:image/jpeg;base64," {
+		t.Errorf("the page shows %q, want the cleaned thumbnail", got)
+	}
+	if got := helper.text("#pages .verdict .retake") + "|" + helper.text("#pages .verdict .keep"); got != "Reprendre|Garder quand même" {
+		t.Errorf("the verdict's buttons say %q", got)
+	}
+	eval[bool](helper.person, `document.querySelector('#pages li').scrollIntoView({block: 'center'}); true`)
+	helper.check("capture-helper-retake", false)
+	// Send waits for a decision.
+	helper.tap("#send")
+	if got := helper.text("#status"); got != "Page 1 : reprenez-la ou gardez-la quand même." {
+		t.Errorf("Send with an undecided page says %q", got)
+	}
+	if !eval[bool](helper.person, `document.getElementById('receipt').hidden`) {
+		t.Fatal("sent with an undecided page")
+	}
+	// Keep anyway: the warning goes, the page stays.
+	helper.taps = 0
+	helper.tap("#pages li:nth-child(1) .verdict .keep")
+	keepTaps := helper.taps
+	if v := helper.verdicts(); len(v) != 1 || v[0] != "kept" || eval[int](helper.person, `document.querySelectorAll('#pages .verdict').length`) != 0 {
+		t.Errorf("after keep anyway: verdicts %q", v)
+	}
+	// A second blurred photo, retaken: replaced by a clean one, no warning.
+	helper.pick(`label[for=camera]`, blurred)
+	helper.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 1`, 2*time.Minute)
+	helper.taps = 0
+	helper.pick("#pages li:nth-child(2) .verdict .retake", clean)
+	retakeTaps := helper.taps
+	helper.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 2 && v[1] === 'ok'; })()`, 2*time.Minute)
+	if n := eval[int](helper.person, `document.querySelectorAll('#pages .verdict').length`); n != 0 {
+		t.Errorf("%d warnings after the retake", n)
+	}
+	helper.check("capture-helper-retaken", false)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	if got := helper.text("#receipt [data-receipt-text]"); !strings.Contains(got, "2 pages reçues par le coffre") {
+		t.Errorf("receipt %q", got)
+	}
+	t.Logf("helper: keep anyway %d tap(s), retake %d tap(s) (the button, then the camera)", keepTaps, retakeTaps)
+
+	// The owner's form: the same, page by page, before Save.
+	owner.open(srv.URL + "/papers/add")
+	owner.taps = 0
+	owner.pick(`label[for=camera]`, blurred)
+	owner.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
+	if got := owner.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "Trop flou : tenez le téléphone immobile") {
+		t.Errorf("the owner's blurred page says %q", got)
+	}
+	if got := eval[string](owner.person, `document.querySelector('[data-verdict-live]').textContent`); !strings.HasPrefix(got, "Page 1 à reprendre : Trop flou") {
+		t.Errorf("screen readers on the owner's form are told %q", got)
+	}
+	if got := eval[string](owner.person, `document.querySelector('#pages li img').src.slice(0, 23)`); got != "data:image/jpeg;base64," {
+		t.Errorf("the owner's page shows %q, want the cleaned thumbnail", got)
+	}
+	eval[bool](owner.person, `document.querySelector('#pages li').scrollIntoView({block: 'center'}); true`)
+	owner.check("capture-owner-retake", false)
+	owner.tap("form.form button[type=submit]")
+	if got := owner.text("#add-status"); got != "Page 1 : reprenez-la ou gardez-la quand même." {
+		t.Errorf("Save with an undecided page says %q", got)
+	}
+	owner.taps = 0
+	owner.tap("#pages li:nth-child(1) .verdict .keep")
+	ownerKeep := owner.taps
+	if got := owner.text("#pages li:nth-child(1) .pstate"); got != "Gardée telle quelle" {
+		t.Errorf("the kept page says %q", got)
+	}
+	// A clean photo: "readable", no warning.
+	owner.pick(`label[for=camera]`, clean2)
+	owner.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 2 && v[1] === 'ok'; })()`, 2*time.Minute)
+	if got := owner.text("#pages li:nth-child(2) .pstate"); got != "Page lisible" {
+		t.Errorf("the clean page says %q", got)
+	}
+	// A blurred one retaken.
+	owner.pick(`label[for=camera]`, blurred)
+	owner.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 1`, 2*time.Minute)
+	owner.taps = 0
+	owner.pick("#pages li:nth-child(3) .verdict .retake", clean)
+	ownerRetake := owner.taps
+	owner.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 3 && v[2] === 'ok'; })()`, 2*time.Minute)
+	if v := owner.verdicts(); strings.Join(v, ",") != "kept,ok,ok" {
+		t.Errorf("the owner's pages: %q", v)
+	}
+	owner.check("capture-owner-pages", false)
+	owner.tap("form.form button[type=submit]")
+	owner.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 2*time.Minute)
+	if got := owner.seen(); !strings.Contains(got, "3 page") {
+		t.Errorf("the saved paper: %q", got)
+	}
+	t.Logf("owner: keep anyway %d tap(s), retake %d tap(s)", ownerKeep, ownerRetake)
+	if keepTaps != 1 || ownerKeep != 1 || retakeTaps != 2 || ownerRetake != 2 {
+		t.Errorf("taps: keep %d/%d, retake %d/%d; want 1 and 2", keepTaps, ownerKeep, retakeTaps, ownerRetake)
+	}
+}

@@ -200,7 +200,7 @@ func sealSpecs() []*sealSpec {
 		ownerSeal, workerSeal, orgSeal, sessionSeal, documentSeal,
 		consentSeal, consentDocSeal, consentTypeSeal, consentCatSeal,
 		dropLinkSeal, requestSeal, waitingSeal, passkeySeal, targetSeal, rotationSeal,
-		redoSeal, // migration 17: every row is sealed as it is written
+		redoSeal, // migration 18: every row is sealed as it is written
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Redo statuses (migration 17).
+// Redo statuses (migration 18).
 const (
 	RedoOpen      = "open"
 	RedoForwarded = "forwarded"

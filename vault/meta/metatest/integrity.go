@@ -520,7 +520,7 @@ func testTamperRequests(t *testing.T, e IntegrityEnv, s IntegrityStore) {
 	wantCounted(t, s, "waiting_requests", 2)
 }
 
-// RedoStore keeps the redos of issue 17 (migration 17).
+// RedoStore keeps the redos of issue 17 (migration 18).
 type RedoStore interface {
 	InsertRedo(ctx context.Context, r meta.Redo) error
 	Redo(ctx context.Context, id string) (meta.Redo, error)

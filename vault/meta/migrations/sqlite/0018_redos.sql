@@ -1,7 +1,4 @@
--- PostgreSQL mirror of migrations/sqlite/0017_redos.sql (kept
--- equivalent: same table, columns, keys and indexes).
---
--- Coffre metadata, version 17: "redo this one, because…" (issue 17). A
+-- Coffre metadata, version 18: "redo this one, because…" (issue 17). A
 -- worker marks a paper received for one of their requests as to be redone,
 -- with a reason code (unreadable, page_missing, wrong_period, expired,
 -- wrong_person, other) and, sealed to the owner and the worker like a
@@ -24,14 +21,14 @@ CREATE TABLE redos (
 	document_id TEXT NOT NULL,
 	doc_type TEXT NOT NULL,
 	reason TEXT NOT NULL CHECK (reason IN ('unreadable', 'page_missing', 'wrong_period', 'expired', 'wrong_person', 'other')),
-	note_sealed BYTEA,
+	note_sealed BLOB,
 	status TEXT NOT NULL CHECK (status IN ('open', 'forwarded', 'closed')),
 	link_id TEXT,
 	replacement_id TEXT,
 	created_at BIGINT NOT NULL,
 	forwarded_at BIGINT,
 	closed_at BIGINT,
-	mac BYTEA
+	mac BLOB
 );
 
 CREATE INDEX redos_owner_idx ON redos (owner_id, created_at);

@@ -143,19 +143,25 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 	// A helper's page, through another link.
 	helper := e.client()
 	helper.ip = "198.51.100.200"
-	start := time.Now()
-	want(t, helper.send(t, request{method: "PUT", path: "/d/" + newLink() + "/pages/1", body: bytes.NewReader(img),
-		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": key()}}), 201, "a helper's page beside 50 slow ones")
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("a helper's page took %v beside 50 slow ones, want < 2 s", d)
-	} else {
-		t.Logf("helper's page beside 50 slow-loris connections: %v", d)
+	putPage := func(what string) time.Duration {
+		start := time.Now()
+		want(t, helper.send(t, request{method: "PUT", path: "/d/" + newLink() + "/pages/1", body: bytes.NewReader(img),
+			contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": key()}}), 201, what)
+		return time.Since(start)
 	}
+	pageTook := putPage("a helper's page beside 50 slow ones")
 
 	// Every slow connection is cut at the minimum rate: after the grace,
 	// 1 byte per 300 ms is far below 1 KiB/s.
 	wg.Wait()
 	alone := upload("the same upload alone")
+	// The page is checked as it arrives (its verdict, issue 17): compare
+	// with the same page alone, on a machine shared with other work.
+	pageAlone := putPage("a helper's page alone")
+	t.Logf("helper's page beside 50 slow-loris connections: %v (alone: %v)", pageTook, pageAlone)
+	if pageTook > max(2*time.Second, pageAlone+1500*time.Millisecond) {
+		t.Errorf("a helper's page took %v beside 50 slow ones (%v alone), want < 2 s", pageTook, pageAlone)
+	}
 	t.Logf("normal upload beside 50 slow-loris connections: %v (alone: %v)", took, alone)
 	if took > max(2*time.Second, alone+1500*time.Millisecond) {
 		t.Errorf("a normal upload took %v beside 50 slow ones (%v alone), want < 2 s", took, alone)

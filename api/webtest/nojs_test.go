@@ -107,8 +107,9 @@ func TestWebWithoutJavaScript(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || !strings.Contains(page, "1 page reçue par le coffre") {
 		t.Fatalf("helper form post: %d %.300s", resp.StatusCode, page)
 	}
-	if resp, _ := helper.get("/d/" + token); resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("used-up link answers %d", resp.StatusCode)
+	// Opened again, the used-up link says the papers arrived.
+	if resp, page := helper.get("/d/" + token); resp.StatusCode != http.StatusGone || !strings.Contains(page, "Papiers bien reçus") {
+		t.Fatalf("used-up link answers %d %.300s", resp.StatusCode, page)
 	}
 
 	// The owner signs in with the form and finds the paper.

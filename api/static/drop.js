@@ -268,7 +268,7 @@
   function send() {
     wantSend = false;
     var ready = pages.filter(function (p) { return p.state === 'sent'; });
-    if (!pages.length) { status.textContent = msg('Count', 0); return; }
+    if (!pages.length) { status.textContent = msg('Nopage'); return; }
     var u = undecided();
     if (u >= 0) {
       status.textContent = msg('CaptureDecide', u + 1);

@@ -51,12 +51,12 @@ func (l loc) Dir() string { return l.c.Dir }
 
 // domainLang is the language of the data the vault still holds in two
 // languages (the names of paper types and categories, vault/catalogue.json)
-// and of an owner's account: French or English, English for any other.
+// and of an owner's account: French for French and easy-read French,
+// English for any other (a catalogue names types in its own words with
+// "type.<id>" and "cat.<id>" keys, which loc.DocType and loc.Category
+// prefer).
 func (l loc) domainLang() string {
-	if l.c.Code == langEN {
-		return langEN
-	}
-	if l.c.Code == langFR {
+	if l.c.Code == langFR || strings.HasPrefix(l.c.Code, langFR+"-") {
 		return langFR
 	}
 	return langEN
@@ -70,6 +70,18 @@ func (l loc) AccountLangs() []*catalogue {
 		if k, ok := knownLang(code); ok && k == code {
 			out = append(out, i18n.Get(code))
 		}
+	}
+	return out
+}
+
+// Name is the language's own name ("العربية").
+func (l loc) Name() string { return l.c.Name }
+
+// Langs is every language, for the menu, each named in itself.
+func (l loc) Langs() []*catalogue {
+	out := make([]*catalogue, 0, len(catalogueCodes))
+	for _, code := range catalogueCodes {
+		out = append(out, i18n.Get(code))
 	}
 	return out
 }

@@ -10,9 +10,50 @@
 // # Format
 //
 // A catalogue is a flat JSON object of keys to messages, so that branches
-// adding keys merge line by line. "_name" is the language's own name,
-// "_dir" "ltr" or "rtl". Placeholders are positional: {0}, {1}, … A key
-// missing from a catalogue falls back to French.
+// adding keys merge line by line. Three metadata keys start with "_":
+// "_name" is the language's own name in its own script (the language menu
+// shows it), "_dir" is "ltr" or "rtl", and "_status" says who checked the
+// words ("reference", "draft (machine translation, not reviewed)",
+// "reviewed by a native speaker"…). Placeholders are positional: {0}, {1},
+// … A key missing from a catalogue falls back to French, and Missing lists
+// it: the catalogue tests require every shipped catalogue to be complete.
+//
+// # Languages and their codes
+//
+// A catalogue's file name is its BCP 47 tag, which is also the page's
+// lang="…": fr (the reference), en, ar (Arabic, right to left), fa-AF
+// (Dari, right to left) and fr-x-falc (easy-read French). Dari is "fa-AF",
+// not its ISO 639-3 code "prs": golang.org/x/text/language matches "fa",
+// "fa-IR" and "fa-AF" to fa-AF but does not know "prs" (it matches nothing),
+// and browsers, screen readers and speech voices know Dari as fa-AF; "prs"
+// and "prs-AF" are mapped to it by hand (Alias). Easy-read French is a
+// private-use variant of French, so that "fr" and "fr-FR" choose plain
+// French and only an explicit choice (the menu, ?lang=fr-x-falc) chooses it.
+// Plural forms follow the base language's CLDR rules (fr for fr-x-falc, fa
+// for fa-AF).
+//
+// # Easy-read French (FALC)
+//
+// fr-x-falc is written after Inclusion Europe's European standards for
+// making information easy to read and understand ("Information for all",
+// 2009) and their French version ("L'information pour tous", Facile à lire
+// et à comprendre). The rules applied to every message:
+//
+//   - one idea per sentence, short sentences (about 15 words at most);
+//   - everyday words; a hard word that must stay (secret, code) is said the
+//     same way everywhere;
+//   - speak to the person directly ("vous"), in the active voice, in the
+//     present tense where possible;
+//   - positive sentences; no double negation, no passive, no subjunctive
+//     where a plain form exists;
+//   - no abbreviation and no percentage; numbers written as digits;
+//   - the same word for the same thing on every page (papier, lien d'envoi,
+//     partage: the retired words are refused as in French);
+//   - instructions as a list of steps, in the order of doing them;
+//   - no special characters such as ";" or "…" in sentences.
+//
+// The pictograms on every action come from the pages (an icon per button)
+// and are the same in every language.
 //
 // # Plurals
 //
@@ -76,6 +117,8 @@ type Catalogue struct {
 	Name string
 	// Dir is "ltr" or "rtl".
 	Dir string
+	// Status is the catalogue's review status ("_status").
+	Status string
 
 	msgs      map[string]string
 	words     []string
@@ -84,17 +127,31 @@ type Catalogue struct {
 
 var (
 	all   map[string]*Catalogue
+	lower map[string]*Catalogue // by lower-case code
 	codes []string
 )
+
+// Alias maps tags that golang.org/x/text/language does not match to a
+// catalogue's code: Dari's ISO 639-3 code, and plain Persian (Farsi, close
+// enough to Dari to be read).
+var Alias = map[string]string{"prs": "fa-AF", "prs-af": "fa-AF", "fa": "fa-AF"}
 
 func init() {
 	cats, err := load(files)
 	if err != nil {
 		panic(err)
 	}
+	use(cats)
+}
+
+// use makes cats the catalogues.
+func use(cats map[string]*Catalogue) {
 	all = cats
-	for code := range cats {
+	lower = map[string]*Catalogue{}
+	codes = nil
+	for code, c := range cats {
 		codes = append(codes, code)
+		lower[strings.ToLower(code)] = c
 	}
 	sort.Strings(codes)
 }
@@ -121,7 +178,7 @@ func load(fsys fs.FS) (map[string]*Catalogue, error) {
 		if err != nil {
 			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
 		}
-		c := &Catalogue{Code: code, Name: m["_name"], Dir: m["_dir"], msgs: m}
+		c := &Catalogue{Code: code, Name: m["_name"], Dir: m["_dir"], Status: m["_status"], msgs: m}
 		if c.Dir != "rtl" {
 			c.Dir = "ltr"
 		}
@@ -133,11 +190,14 @@ func load(fsys fs.FS) (map[string]*Catalogue, error) {
 		}
 		// The probe message names each form by its CLDR category: asking
 		// for it with a count gives the category CLDR chooses.
-		if err := bundle.AddMessages(tag, &goi18n.Message{ID: probeID,
+		// Plural rules are the base language's (fr-x-falc counts as fr).
+		base, _ := tag.Base()
+		ptag := language.Make(base.String())
+		if err := bundle.AddMessages(ptag, &goi18n.Message{ID: probeID,
 			Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"}); err != nil {
 			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
 		}
-		c.localizer = goi18n.NewLocalizer(bundle, tag.String())
+		c.localizer = goi18n.NewLocalizer(bundle, ptag.String())
 		cats[code] = c
 	}
 	if cats[Default] == nil {
@@ -160,17 +220,44 @@ func Lang(code string) *Catalogue {
 }
 
 // For maps a language tag as people and browsers write it ("fr",
-// "fr-FR", "EN", "en_GB") to a catalogue, nil if none.
+// "fr-FR", "EN", "en_GB", "fa-af", "prs") to a catalogue, nil if none: the
+// catalogue of that exact code, else of an alias, else of its base
+// language.
 func For(tag string) *Catalogue {
-	tag = strings.ToLower(strings.TrimSpace(tag))
+	tag = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-")
 	if tag == "" || len(tag) > 35 {
 		return nil
 	}
-	if c := all[tag]; c != nil {
+	if c := lower[tag]; c != nil {
 		return c
 	}
-	base, _, _ := strings.Cut(strings.ReplaceAll(tag, "_", "-"), "-")
-	return all[base]
+	if a, ok := Alias[tag]; ok && all[a] != nil {
+		return all[a]
+	}
+	base, _, _ := strings.Cut(tag, "-")
+	if c := lower[base]; c != nil {
+		return c
+	}
+	if a, ok := Alias[base]; ok {
+		return all[a]
+	}
+	return nil
+}
+
+// Missing lists the keys of the reference catalogue that this one lacks
+// (plural forms aside: TestPluralFormsComplete checks those), sorted. They
+// show in French.
+func (c *Catalogue) Missing() []string {
+	var out []string
+	for _, k := range all[Default].Keys() {
+		if IsForm(k) {
+			continue
+		}
+		if _, ok := c.msgs[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Codes lists every catalogue's code, sorted.

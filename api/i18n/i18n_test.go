@@ -191,3 +191,52 @@ func TestWordLists(t *testing.T) {
 		}
 	}
 }
+
+// Tags as browsers and people write them reach the right catalogue: Dari
+// by fa-AF, fa, prs or prs-AF; easy-read French only by its own tag; a
+// catalogue's missing keys are listed (and shown in French).
+func TestForAndMissing(t *testing.T) {
+	fsys := fstest.MapFS{
+		"fr.json":        {Data: []byte(`{"_name":"Français","_dir":"ltr","_status":"reference","a":"A","b":"B {0}","n":"{0} pages","n.one":"{0} page"}`)},
+		"fa-AF.json":     {Data: []byte(`{"_name":"دری","_dir":"rtl","_status":"draft","a":"آ","n":"{0} صفحه","n.one":"{0} صفحه"}`)},
+		"fr-x-falc.json": {Data: []byte(`{"_name":"Français facile","_dir":"ltr","_status":"draft","a":"A","b":"B {0}","n":"{0} pages","n.one":"{0} page"}`)},
+	}
+	cats, err := load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := all
+	use(cats)
+	defer use(saved)
+	for in, want := range map[string]string{"fa-AF": "fa-AF", "fa-af": "fa-AF", "FA_AF": "fa-AF", "prs": "fa-AF",
+		"prs-AF": "fa-AF", "fa": "fa-AF", "fa-IR": "fa-AF", "fr-x-falc": "fr-x-falc", "FR-X-FALC": "fr-x-falc",
+		"fr": "fr", "fr-FR": "fr", "fr-CA": "fr"} {
+		c := For(in)
+		if c == nil || c.Code != want {
+			t.Errorf("For(%q) = %v, want %s", in, c, want)
+		}
+	}
+	if c := For("ps"); c != nil {
+		t.Errorf("For(ps) = %s, want none", c.Code)
+	}
+	dari := Get("fa-AF")
+	if got := strings.Join(dari.Missing(), ","); got != "b" {
+		t.Errorf("fa-AF missing %q, want b", got)
+	}
+	if got := dari.T("b", "x"); got != "B x" {
+		t.Errorf("a missing key in fa-AF = %q, want the French", got)
+	}
+	if dari.Dir != "rtl" || dari.Status != "draft" || dari.Name != "دری" {
+		t.Errorf("fa-AF metadata %q %q %q", dari.Dir, dari.Status, dari.Name)
+	}
+	// Easy-read French counts as French (0 and 1 singular), Dari as Persian.
+	if got := Get("fr-x-falc").T("n", 0); got != "0 page" {
+		t.Errorf("fr-x-falc n(0) = %q", got)
+	}
+	if got := Get("fr-x-falc").Category(1); got != "one" {
+		t.Errorf("fr-x-falc 1 is %q", got)
+	}
+	if got := dari.Category(2); got != "other" {
+		t.Errorf("fa-AF 2 is %q", got)
+	}
+}

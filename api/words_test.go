@@ -22,6 +22,8 @@ import (
 // "paper", "upload link", "sharing".
 var retiredWords = map[string]*regexp.Regexp{
 	"fr": regexp.MustCompile(`(?i)\bdocuments?\b|lien de dépôt|\bdépôts?\b|\bdépos|\bconsentements?\b|\bautorisations?\b`),
+	// Easy-read French keeps the French vocabulary.
+	"fr-x-falc": regexp.MustCompile(`(?i)\bdocuments?\b|lien de dépôt|\bdépôts?\b|\bdépos|\bconsentements?\b|\bautorisations?\b`),
 	"en": regexp.MustCompile(`(?i)\bdocuments?\b|\bdrop links?\b|\bdeposit|\bdropped\b|\bconsents?\b|\bpermissions?\b`),
 }
 
@@ -77,15 +79,27 @@ func TestJournalWords(t *testing.T) {
 		if fr == en {
 			t.Errorf("%s: the same in French and English: %q", e.Kind, fr)
 		}
-		for lang, s := range map[string]string{"fr": fr, "en": en} {
+		lines := map[string]string{"fr": fr, "en": en}
+		for _, code := range i18n.Codes() {
+			lines[code] = locFor(code).EventText(e, now)
+		}
+		for lang, s := range lines {
 			if strings.Contains(s, "{") || strings.Contains(s, "ev.") || (strings.Contains(e.Kind, "-") && strings.Contains(s, e.Kind)) {
 				t.Errorf("%s %s: unfinished line %q", lang, e.Kind, s)
 			}
-			if m := missingContraction[lang].FindString(s); m != "" {
-				t.Errorf("%s %s: %q in %q", lang, e.Kind, m, s)
+			if re := missingContraction[lang]; re != nil {
+				if m := re.FindString(s); m != "" {
+					t.Errorf("%s %s: %q in %q", lang, e.Kind, m, s)
+				}
 			}
-			if m := retiredWords[lang].FindString(s); m != "" {
-				t.Errorf("%s %s: retired word %q in %q", lang, e.Kind, m, s)
+			if re := retiredWords[lang]; re != nil {
+				if m := re.FindString(s); m != "" {
+					t.Errorf("%s %s: retired word %q in %q", lang, e.Kind, m, s)
+				}
+			}
+			// Arabic and Dari name the paper type in their own words.
+			if i18n.Get(lang).Dir == "rtl" && e.DocumentType != "" && strings.Contains(s, "birth certificate") {
+				t.Errorf("%s %s: English type name in %q", lang, e.Kind, s)
 			}
 		}
 	}
@@ -117,6 +131,8 @@ func TestEventText(t *testing.T) {
 		{vault.Event{At: at, Kind: vault.EventRequestAccepted, ActorKind: vault.ActorOwner}, "fr",
 			"Vous avez accepté la demande envoyée par un travailleur social, le 3 mars à 14 h 02"},
 		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars à 14 h 02"},
+		{viewed, "ar", "فتح CCAS de Roubaix — Mme Morel ورقتك (الإشعار الضريبي)، في 3 مارس، الساعة 14:02"},
+		{viewed, "fa-AF", "CCAS de Roubaix — Mme Morel اطلاعیهٔ مالیات شما را باز کرد، در 3 مارچ، ساعت 14:02"},
 	} {
 		if got := locFor(c.lang).EventText(c.e, now); got != c.want {
 			t.Errorf("%s %s =\n %q\nwant\n %q", c.lang, c.e.Kind, got, c.want)

@@ -240,3 +240,51 @@ func TestForAndMissing(t *testing.T) {
 		t.Errorf("fa-AF 2 is %q", got)
 	}
 }
+
+// easyReadFaults lists the messages of c that break the measurable rules
+// of easy-read French (package doc): a sentence longer than 15 words, a
+// semicolon or an ellipsis.
+func easyReadFaults(c *Catalogue) []string {
+	split := regexp.MustCompile(`[.!?:]\s+|\n`)
+	var out []string
+	for _, k := range c.Keys() {
+		if strings.HasPrefix(k, "_") || k == "export.readme" {
+			continue
+		}
+		v, _ := c.Own(k)
+		if strings.ContainsAny(v, ";…") {
+			out = append(out, k+": "+v)
+			continue
+		}
+		for _, s := range split.Split(v, -1) {
+			if n := len(strings.Fields(s)); n > 15 {
+				out = append(out, k+": "+strconv.Itoa(n)+" words: "+s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Easy-read French keeps its measurable rules in every message; plain
+// French, which the check must catch, does not.
+func TestEasyReadRules(t *testing.T) {
+	falc := Get("fr-x-falc")
+	if falc == nil {
+		t.Fatal("no easy-read French catalogue (fr-x-falc)")
+	}
+	for _, f := range easyReadFaults(falc) {
+		t.Errorf("fr-x-falc: %s", f)
+	}
+	if n := len(easyReadFaults(Get("fr"))); n < 10 {
+		t.Errorf("the check finds only %d faults in plain French: it is broken", n)
+	}
+	// Easy-read French is its own text where plain French is hard.
+	for _, k := range []string{"home.lead", "signup.lead", "sheet.lead", "add.lead", "sheetpdf.intro", "links.lead", "secret.why"} {
+		a, _ := falc.Own(k)
+		b, _ := Get("fr").Own(k)
+		if a == b {
+			t.Errorf("fr-x-falc %q is the plain French text", k)
+		}
+	}
+}

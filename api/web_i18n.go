@@ -63,16 +63,8 @@ func (l loc) domainLang() string {
 }
 
 // AccountLangs are the languages an account's messages can be in, each
-// named in itself (from its catalogue's "_name").
-func (l loc) AccountLangs() []*catalogue {
-	var out []*catalogue
-	for _, code := range catalogueCodes {
-		if k, ok := knownLang(code); ok && k == code {
-			out = append(out, i18n.Get(code))
-		}
-	}
-	return out
-}
+// named in itself (from its catalogue's "_name"): every catalogue's.
+func (l loc) AccountLangs() []*catalogue { return l.Langs() }
 
 // Name is the language's own name ("العربية").
 func (l loc) Name() string { return l.c.Name }

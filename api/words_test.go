@@ -24,7 +24,7 @@ var retiredWords = map[string]*regexp.Regexp{
 	"fr": regexp.MustCompile(`(?i)\bdocuments?\b|lien de dépôt|\bdépôts?\b|\bdépos|\bconsentements?\b|\bautorisations?\b`),
 	// Easy-read French keeps the French vocabulary.
 	"fr-x-falc": regexp.MustCompile(`(?i)\bdocuments?\b|lien de dépôt|\bdépôts?\b|\bdépos|\bconsentements?\b|\bautorisations?\b`),
-	"en": regexp.MustCompile(`(?i)\bdocuments?\b|\bdrop links?\b|\bdeposit|\bdropped\b|\bconsents?\b|\bpermissions?\b`),
+	"en":        regexp.MustCompile(`(?i)\bdocuments?\b|\bdrop links?\b|\bdeposit|\bdropped\b|\bconsents?\b|\bpermissions?\b`),
 }
 
 // Contractions a message built from parts gets wrong: "de le", "à les",

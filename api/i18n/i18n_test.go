@@ -84,13 +84,13 @@ func TestPluralManyForms(t *testing.T) {
 		"ar.json": {Data: []byte(`{"_name":"العربية","_dir":"rtl","n":"other {0}","n.zero":"zero {0}","n.one":"one {0}","n.two":"two {0}","n.few":"few {0}","n.many":"many {0}"}`)},
 		"uk.json": {Data: []byte(`{"_name":"Українська","_dir":"ltr","n":"other {0}","n.one":"one {0}","n.few":"few {0}","n.many":"many {0}"}`)},
 	}
-	cats, err := load(fsys)
+	saved := cats().all
+	loaded, err := load(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := all
-	all = cats
-	defer func() { all = saved }()
+	use(loaded)
+	defer use(saved)
 	for _, tc := range []struct {
 		lang string
 		n    int
@@ -102,11 +102,11 @@ func TestPluralManyForms(t *testing.T) {
 		{"uk", 11, "many 11"}, {"uk", 12, "many 12"},
 		{"fr", 0, "0 page"}, {"fr", 2, "2 pages"},
 	} {
-		if got := cats[tc.lang].T("n", tc.n); got != tc.want {
+		if got := loaded[tc.lang].T("n", tc.n); got != tc.want {
 			t.Errorf("%s n(%d) = %q, want %q", tc.lang, tc.n, got, tc.want)
 		}
 	}
-	need := cats["ar"].NeededForms()
+	need := loaded["ar"].NeededForms()
 	var forms []string
 	for f := range need {
 		forms = append(forms, f)
@@ -115,7 +115,7 @@ func TestPluralManyForms(t *testing.T) {
 	if strings.Join(forms, ",") != "few,many,one,other,two,zero" {
 		t.Errorf("Arabic needs %v", forms)
 	}
-	if f := cats["uk"].Forms("n"); len(f) != 4 || f["few"] != "few {0}" {
+	if f := loaded["uk"].Forms("n"); len(f) != 4 || f["few"] != "few {0}" {
 		t.Errorf("Ukrainian forms for scripts: %v", f)
 	}
 }
@@ -201,12 +201,12 @@ func TestForAndMissing(t *testing.T) {
 		"fa-AF.json":     {Data: []byte(`{"_name":"دری","_dir":"rtl","_status":"draft","a":"آ","n":"{0} صفحه","n.one":"{0} صفحه"}`)},
 		"fr-x-falc.json": {Data: []byte(`{"_name":"Français facile","_dir":"ltr","_status":"draft","a":"A","b":"B {0}","n":"{0} pages","n.one":"{0} page"}`)},
 	}
-	cats, err := load(fsys)
+	loaded, err := load(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := all
-	use(cats)
+	saved := cats().all
+	use(loaded)
 	defer use(saved)
 	for in, want := range map[string]string{"fa-AF": "fa-AF", "fa-af": "fa-AF", "FA_AF": "fa-AF", "prs": "fa-AF",
 		"prs-AF": "fa-AF", "fa": "fa-AF", "fa-IR": "fa-AF", "fr-x-falc": "fr-x-falc", "FR-X-FALC": "fr-x-falc",
@@ -286,5 +286,25 @@ func TestEasyReadRules(t *testing.T) {
 		if a == b {
 			t.Errorf("fr-x-falc %q is the plain French text", k)
 		}
+	}
+}
+
+// A catalogue made at run time (the tests' pseudo-locale) is found by its
+// tag and counts with its base language's rules; a code taken is refused.
+func TestRegister(t *testing.T) {
+	saved := cats().all
+	defer use(saved)
+	if err := Register("fr", map[string]string{"a": "b"}); err == nil {
+		t.Error("Register(fr) replaced French")
+	}
+	if err := Register("not a tag!", map[string]string{"a": "b"}); err == nil {
+		t.Error("Register accepted a malformed tag")
+	}
+	if err := Register("fr-x-pseudo", map[string]string{"_name": "Pseudo", "n": "{0} págéés", "n.one": "{0} págé"}); err != nil {
+		t.Fatal(err)
+	}
+	c := For("FR-X-PSEUDO")
+	if c == nil || c.T("n", 0) != "0 págé" || c.T("n", 2) != "2 págéés" || c.T("home.title") != Get("fr").T("home.title") {
+		t.Fatalf("pseudo-locale: %v", c)
 	}
 }

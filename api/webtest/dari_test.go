@@ -187,3 +187,39 @@ func TestDariWalk(t *testing.T) {
 		t.Errorf("the French page shows only %d foreign fragments: %v", len(f), f)
 	}
 }
+
+// TestListenVoice: "Listen" reads the page with a voice of its language
+// (Persian for Dari when the phone has no Dari voice), and when the phone
+// has none, says so in the page's language instead of reading Dari with a
+// French voice. The phone's voices are stubbed: headless Chromium has none.
+func TestListenVoice(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("listener")
+	stub := func(voices string) {
+		eval[bool](w.person, `(() => { speechSynthesis.getVoices = () => `+voices+`; window.__spoken = [];
+			window.SpeechSynthesisUtterance = function (text) { this.text = text; };
+			speechSynthesis.speak = u => window.__spoken.push(u.voice.name + ' ' + u.lang); return true; })()`)
+	}
+	for _, c := range []struct {
+		lang, voices, spoken string
+	}{
+		{"fa-AF", `[{lang: 'fr-FR', name: 'Amélie'}, {lang: 'en-GB', name: 'Kate'}]`, ""},
+		{"fa-AF", `[{lang: 'fr-FR', name: 'Amélie'}, {lang: 'fa-IR', name: 'Dariush'}]`, "Dariush fa-IR"},
+		{"ar", `[{lang: 'ar_SA', name: 'Maged'}]`, "Maged ar_SA"},
+		{"fr-x-falc", `[{lang: 'en-US', name: 'Samantha'}, {lang: 'fr-CA', name: 'Amélie'}, {lang: 'fr-FR', name: 'Thomas'}]`, "Amélie fr-CA"},
+		{"fr", `[]`, ""},
+	} {
+		w.open(srv.URL + "/?lang=" + c.lang)
+		stub(c.voices)
+		w.tap("[data-listen]")
+		spoken := strings.Join(eval[[]string](w.person, `window.__spoken`), ",")
+		status := eval[string](w.person, `(() => { const s = document.getElementById('listen-status'); return s.hidden ? '' : s.textContent; })()`)
+		if spoken != c.spoken {
+			t.Errorf("%s with %s: spoken by %q, want %q", c.lang, c.voices, spoken, c.spoken)
+		}
+		if want := i18n.Get(c.lang).T("a11y.novoice"); (c.spoken == "") != (status == want) {
+			t.Errorf("%s with %s: status %q", c.lang, c.voices, status)
+		}
+	}
+}

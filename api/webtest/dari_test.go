@@ -123,11 +123,11 @@ func TestDariWalk(t *testing.T) {
 	if w.lang() != "fr" {
 		t.Fatalf("home page in %q", w.lang())
 	}
-	w.tap(`header details.langs summary`)
-	if got := w.text(`header a[hreflang="fa-AF"]`); got != "دری" {
+	w.tap(`header a[href="#langs"]`)
+	if got := w.text(`#langs a[hreflang="fa-AF"]`); got != "دری" {
 		t.Fatalf("the menu names Dari %q", got)
 	}
-	w.tapGo(`header a[hreflang="fa-AF"]`)
+	w.tapGo(`#langs a[hreflang="fa-AF"]`)
 	screen("home")
 
 	// Sign-up and the recovery sheet.

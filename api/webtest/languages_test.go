@@ -268,7 +268,7 @@ func TestLanguagesLayout(t *testing.T) {
 			}
 			// The language menu names every other language in itself.
 			owner.open(srv.URL + "/papers")
-			names := eval[[]string](owner, `[...document.querySelectorAll('header details.langs a[hreflang]')].map(a => a.getAttribute('lang') + '=' + a.textContent)`)
+			names := eval[[]string](owner, `[...document.querySelectorAll('#langs a[hreflang]')].map(a => a.getAttribute('lang') + '=' + a.textContent)`)
 			want := len(i18n.Codes()) - 2 // all but the page's and the pseudo-locale
 			if lang == pseudoCode {
 				want++

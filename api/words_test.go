@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/converter"
@@ -169,6 +170,46 @@ func TestRecoverySheetWords(t *testing.T) {
 			if !strings.Contains(text, w) {
 				t.Errorf("%s sheet lacks %q:\n%s", lang, w, text)
 			}
+		}
+	}
+	// Arabic and Dari: the letters are shaped and laid out right to left
+	// with an embedded font, and pdftotext reads every phrase back (the
+	// sheet prints without the optional vowel marks, vault.SheetSpelling).
+	bidi := strings.NewReplacer("\u202a", "", "\u202b", "", "\u202c", "", "\u202d", "", "\u202e", "", "\u200e", "", "\u200f", "")
+	for _, lang := range []string{"ar", "fa-AF"} {
+		var buf bytes.Buffer
+		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "sheet.pdf")
+		if err := os.WriteFile(f, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(tool, f, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		text := strings.Join(strings.Fields(bidi.Replace(string(out))), " ")
+		if strings.Contains(text, "?") || !strings.Contains(text, code.String()) || !strings.Contains(text, "06 12 34 56 78") {
+			t.Errorf("%s sheet: %s", lang, text)
+		}
+		phrases := 0
+		for _, m := range locFor(lang).sheetText().All() {
+			// Phrases of Arabic script between Latin words, digits and
+			// punctuation.
+			for _, ph := range regexp.MustCompile(`[^\p{Arabic}\s]+`).Split(vault.SheetSpelling(m), -1) {
+				ph = strings.Join(strings.Fields(ph), " ")
+				if utf8.RuneCountInString(ph) < 2 {
+					continue
+				}
+				phrases++
+				if !strings.Contains(text, ph) {
+					t.Errorf("%s sheet: %q not read back from:\n%s", lang, ph, text)
+				}
+			}
+		}
+		if phrases < 20 {
+			t.Errorf("%s sheet: only %d phrases checked", lang, phrases)
 		}
 	}
 }

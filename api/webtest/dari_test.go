@@ -1,6 +1,11 @@
 package webtest
 
 import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/coffre/coffre/api/i18n"
+	"github.com/coffre/coffre/internal/testenv"
+	"github.com/coffre/coffre/vault"
 )
 
 // visibleJS is everything a person reads or hears on the page: the title,
@@ -91,7 +98,8 @@ func foreignOn(text string, foreign map[string]string) []string {
 // sharing. On every screen the page is lang="fa-AF" dir="rtl", axe-core
 // finds no serious or critical violation, and no message of the French,
 // English, easy-read French or Arabic catalogues is visible or said to a
-// screen reader. The check finds French on a French page.
+// screen reader; the recovery sheet PDF she saves reads in Dari
+// (pdftotext). The check finds French on a French page.
 func TestDariWalk(t *testing.T) {
 	photos := samples(t)
 	srv := newServer(t)
@@ -145,6 +153,28 @@ func TestDariWalk(t *testing.T) {
 	screen("sheet")
 	if got := eval[string](w.person, `getComputedStyle(document.querySelector('.code')).direction`); got != "ltr" {
 		t.Errorf("the recovery code reads %s", got)
+	}
+	// The sheet she saves: Dari, shaped, and nothing else (pdftotext).
+	pdf := eval[string](w.person, `fetch('/sheet/pdf', {credentials: 'same-origin'}).then(r => r.arrayBuffer())
+		.then(b => { let s = ''; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`)
+	raw, err := base64.StdEncoding.DecodeString(pdf)
+	if err != nil || !bytes.HasPrefix(raw, []byte("%PDF")) {
+		t.Fatalf("the sheet PDF: %v %.20q", err, raw)
+	}
+	file := filepath.Join(t.TempDir(), "sheet.pdf")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(testenv.Tool(t, "pdftotext"), file, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	sheet := string(out)
+	if f := foreignOn(sheet, foreign); len(f) > 0 {
+		t.Errorf("the sheet PDF: not in Dari: %s", strings.Join(f, ", "))
+	}
+	if strings.Contains(sheet, "?") || !strings.Contains(sheet, vault.SheetSpelling("ورق بازیابی")) || !strings.Contains(sheet, "0677889900") {
+		t.Errorf("the sheet PDF reads:\n%s", sheet)
 	}
 	w.keepSheet()
 	screen("papers-empty")

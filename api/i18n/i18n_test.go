@@ -128,7 +128,8 @@ func TestPluralManyForms(t *testing.T) {
 func TestNoOnePlural(t *testing.T) {
 	onePlural := regexp.MustCompile(`(^|[^0-9,.])1 ([\p{L}]+[sx])\b`)
 	invariable := map[string]bool{"fois": true, "mois": true, "is": true, "has": true, "was": true,
-		"asks": true, "ends": true, "expires": true, "vous": true}
+		"asks": true, "ends": true, "expires": true, "vous": true,
+		"es": true, "mes": true, "más": true} // Spanish "is", "month", "more"
 	for _, code := range Codes() {
 		c := Get(code)
 		for _, k := range c.Keys() {

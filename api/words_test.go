@@ -172,11 +172,12 @@ func TestRecoverySheetWords(t *testing.T) {
 			}
 		}
 	}
-	// Arabic and Dari: the letters are shaped and laid out right to left
-	// with an embedded font, and pdftotext reads every phrase back (the
-	// sheet prints without the optional vowel marks, vault.SheetSpelling).
+	// Arabic, Dari and Ukrainian: the letters are drawn with an embedded
+	// font (Arabic script shaped and laid out right to left), and pdftotext
+	// reads every phrase back (the sheet prints without the optional vowel
+	// marks, vault.SheetSpelling).
 	bidi := strings.NewReplacer("\u202a", "", "\u202b", "", "\u202c", "", "\u202d", "", "\u202e", "", "\u200e", "", "\u200f", "")
-	for _, lang := range []string{"ar", "fa-AF"} {
+	for _, lang := range []string{"ar", "fa-AF", "uk"} {
 		var buf bytes.Buffer
 		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {
 			t.Fatal(err)
@@ -195,9 +196,9 @@ func TestRecoverySheetWords(t *testing.T) {
 		}
 		phrases := 0
 		for _, m := range locFor(lang).sheetText().All() {
-			// Phrases of Arabic script between Latin words, digits and
-			// punctuation.
-			for _, ph := range regexp.MustCompile(`[^\p{Arabic}\s]+`).Split(vault.SheetSpelling(m), -1) {
+			// Phrases of Arabic or Cyrillic script between Latin words,
+			// digits and punctuation.
+			for _, ph := range regexp.MustCompile(`[^\p{Arabic}\p{Cyrillic}'\s]+`).Split(vault.SheetSpelling(m), -1) {
 				ph = strings.Join(strings.Fields(ph), " ")
 				if utf8.RuneCountInString(ph) < 2 {
 					continue

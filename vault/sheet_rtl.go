@@ -14,6 +14,7 @@ import (
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/coffre/coffre/vault/seal"
 )
@@ -45,9 +46,19 @@ func loadSheetFont() (*sfnt.Font, error) {
 	return sheetFont, sheetFontErr
 }
 
-// needsEmbeddedFont reports whether the sheet's words are in Arabic
-// script, which the standard fonts lack.
+// needsEmbeddedFont reports whether the sheet's words have letters the
+// standard fonts lack (outside Windows-1252: Arabic script, Cyrillic…).
 func (t SheetText) needsEmbeddedFont() bool {
+	for _, s := range t.All() {
+		if strings.ContainsFunc(s, func(r rune) bool { _, ok := charmap.Windows1252.EncodeRune(r); return !ok }) {
+			return true
+		}
+	}
+	return false
+}
+
+// rtl reports whether the sheet's words are in Arabic script.
+func (t SheetText) rtl() bool {
 	for _, s := range t.All() {
 		if strings.ContainsFunc(s, isArabic) {
 			return true
@@ -261,6 +272,8 @@ func visual(line string) glyphRun {
 // embeddedText draws text with the embedded font, keeping the glyphs used
 // and the letters each stands for (the ToUnicode map).
 type embeddedText struct {
+	// rtl lays lines out from the right margin.
+	rtl    bool
 	f      *sfnt.Font
 	buf    sfnt.Buffer
 	widths map[sfnt.GlyphIndex]int    // advance in 1/1000 em
@@ -312,9 +325,23 @@ func (e *embeddedText) glyphs(g glyphRun) ([]sfnt.GlyphIndex, int) {
 	return ids, total
 }
 
+// layout is a line's glyph order: right to left with visual in Arabic
+// script, as written otherwise.
+func (e *embeddedText) layout(line string) glyphRun {
+	if e.rtl {
+		return visual(line)
+	}
+	var g glyphRun
+	for _, r := range line {
+		g.chars = append(g.chars, r)
+		g.text = append(g.text, string(r))
+	}
+	return g
+}
+
 // width is a logical line's width at size points.
 func (e *embeddedText) width(line string, size float64) float64 {
-	_, w := e.glyphs(visual(line))
+	_, w := e.glyphs(e.layout(line))
 	return float64(w) * size / 1000
 }
 
@@ -339,15 +366,19 @@ func (e *embeddedText) wrap(s string, size, max float64) []string {
 	return lines
 }
 
-// show writes the PDF operators that draw a logical line ending at x
-// (right-aligned) with the embedded font F4.
-func (e *embeddedText) show(p *pdfPage, size, right, y float64, line string) {
-	ids, w := e.glyphs(visual(line))
+// show writes the PDF operators that draw a logical line with the
+// embedded font F4, ending at x in right-to-left text (right-aligned),
+// starting at x otherwise.
+func (e *embeddedText) show(p *pdfPage, size, x, y float64, line string) {
+	ids, w := e.glyphs(e.layout(line))
 	var hex strings.Builder
 	for _, id := range ids {
 		fmt.Fprintf(&hex, "%04X", uint16(id))
 	}
-	fmt.Fprintf(&p.content, "BT /F4 %.1f Tf %.2f %.2f Td <%s> Tj ET\n", size, right-float64(w)*size/1000, y, hex.String())
+	if e.rtl {
+		x -= float64(w) * size / 1000
+	}
+	fmt.Fprintf(&p.content, "BT /F4 %.1f Tf %.2f %.2f Td <%s> Tj ET\n", size, x, y, hex.String())
 }
 
 // objects are the PDF objects of the embedded font, numbered from first:
@@ -419,16 +450,23 @@ func utf16(r rune) []uint16 {
 	return []uint16{uint16(0xD800 + (r >> 10)), uint16(0xDC00 + (r & 0x3FF))}
 }
 
-// recoverySheetEmbedded is RecoverySheet for words in Arabic script: the
-// same sheet, mirrored (text and QR code at the right), the words in the
-// embedded font; the identifier and the code still read left to right.
+// recoverySheetEmbedded is RecoverySheet for words the standard fonts
+// cannot print: the words in the embedded font; in Arabic script the sheet
+// is mirrored (text and QR code at the right) while the identifier and the
+// code still read left to right.
 func recoverySheetEmbedded(w io.Writer, identifier string, code seal.RecoveryCode, t SheetText, bm [][]bool) error {
 	e, err := newEmbeddedText()
 	if err != nil {
 		return fmt.Errorf("vault: recovery sheet: font: %w", err)
 	}
+	e.rtl = t.rtl()
 	p := &pdfPage{embedded: e}
-	const right, width = 539.0, 483.0
+	const left, width = 56.0, 483.0
+	// right is where lines start: the right margin in right-to-left text.
+	right := left
+	if e.rtl {
+		right = left + width
+	}
 	y := 780.0
 	e.show(p, 22, right, y, t.Title)
 	y -= 34
@@ -438,17 +476,28 @@ func recoverySheetEmbedded(w io.Writer, identifier string, code seal.RecoveryCod
 	}
 	y -= 12
 	e.show(p, 12, right, y, t.Identifier)
-	e.show(p, 16, right-e.width(t.Identifier, 12)-16, y, displayIdentifier(identifier))
+	if e.rtl {
+		e.show(p, 16, right-e.width(t.Identifier, 12)-16, y, displayIdentifier(identifier))
+	} else {
+		e.show(p, 16, left+max(140, e.width(t.Identifier, 12)+16), y, displayIdentifier(identifier))
+	}
 	y -= 34
 	e.show(p, 12, right, y, t.Code)
 	y -= 30
 	c := code.String()
-	p.text("F3", 19, right-float64(len(c))*19*0.6, y, c)
+	if e.rtl {
+		p.text("F3", 19, right-float64(len(c))*19*0.6, y, c)
+	} else {
+		p.text("F3", 19, left, y, c)
+	}
 	y -= 24
 	e.show(p, 11, right, y, t.QR)
 	const module = 4.5
 	top := y - 10
-	x0 := right - float64(len(bm))*module
+	x0 := left
+	if e.rtl {
+		x0 = right - float64(len(bm))*module
+	}
 	for r, row := range bm {
 		for col, dark := range row {
 			if dark {

@@ -21,8 +21,8 @@
 // # Languages and their codes
 //
 // A catalogue's file name is its BCP 47 tag, which is also the page's
-// lang="…": fr (the reference), en, es, ar (Arabic, right to left), fa-AF
-// (Dari, right to left) and fr-x-falc (easy-read French). Dari is "fa-AF",
+// lang="…": fr (the reference), en, es, uk, ar (Arabic, right to left),
+// fa-AF (Dari, right to left) and fr-x-falc (easy-read French). Dari is "fa-AF",
 // not its ISO 639-3 code "prs": golang.org/x/text/language matches "fa",
 // "fa-IR" and "fa-AF" to fa-AF but does not know "prs" (it matches nothing),
 // and browsers, screen readers and speech voices know Dari as fa-AF; "prs"

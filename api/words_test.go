@@ -152,6 +152,9 @@ func TestRecoverySheetWords(t *testing.T) {
 	for lang, want := range map[string][]string{
 		"fr": {"Coffre — feuille de secours", "Votre identifiant :", "Tous vos papiers sont gardés."},
 		"en": {"Coffre — recovery sheet", "Your identifier:", "All your papers are kept."},
+		"es": {"Coffre — hoja de rescate", "Su identificador:", "Todos sus papeles se conservan."},
+		// Turkish letters (ş, ğ, ı) are outside Windows-1252: the font is embedded.
+		"tr": {"Coffre — kurtarma sayfası", "Kimliğiniz:", "Tüm belgeleriniz korunur."},
 	} {
 		var buf bytes.Buffer
 		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {

@@ -155,6 +155,7 @@ func TestRecoverySheetWords(t *testing.T) {
 		"es": {"Coffre — hoja de rescate", "Su identificador:", "Todos sus papeles se conservan."},
 		// Turkish letters (ş, ğ, ı) are outside Windows-1252: the font is embedded.
 		"tr": {"Coffre — kurtarma sayfası", "Kimliğiniz:", "Tüm belgeleriniz korunur."},
+		"ro": {"Coffre — foaie de salvare", "Codul dumneavoastră de salvare:", "Toate actele sunt păstrate."},
 	} {
 		var buf bytes.Buffer
 		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {

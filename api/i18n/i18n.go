@@ -21,7 +21,7 @@
 // # Languages and their codes
 //
 // A catalogue's file name is its BCP 47 tag, which is also the page's
-// lang="…": fr (the reference), en, es, uk, tr, ar (Arabic, right to left),
+// lang="…": fr (the reference), en, es, uk, tr, ro, ar (Arabic, right to left),
 // fa-AF (Dari, right to left) and fr-x-falc (easy-read French). Dari is "fa-AF",
 // not its ISO 639-3 code "prs": golang.org/x/text/language matches "fa",
 // "fa-IR" and "fa-AF" to fa-AF but does not know "prs" (it matches nothing),

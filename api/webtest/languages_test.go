@@ -156,7 +156,7 @@ func paper2(t *testing.T, photos []string) []byte {
 
 // TestLanguagesLayout opens the main pages of the owner, the helper and the
 // worker at 360×740 in the pseudo-locale (French 40 % longer, accented),
-// Arabic, Dari, easy-read French, Spanish, Ukrainian and Turkish: no horizontal scroll, no control
+// Arabic, Dari, easy-read French, Spanish, Ukrainian, Turkish and Romanian: no horizontal scroll, no control
 // outside the screen, clipped or overlapping another; lang and dir right
 // on every page; in Arabic and Dari, axe-core finds no serious or critical
 // violation and the layout is mirrored (the brand at the right, the menu
@@ -219,7 +219,7 @@ func TestLanguagesLayout(t *testing.T) {
 		{worker, "/pro"}, {worker, strings.TrimPrefix(personURL, srv.URL)}, {worker, "/pro/requests/new"}, {worker, "/pro/account"},
 		{visitor, "/"}, {visitor, "/signup"}, {visitor, "/login"}, {visitor, "/recover"}, {visitor, "/pro/login"},
 	}
-	for _, lang := range []string{pseudoCode, "ar", "fa-AF", "fr-x-falc", "es", "uk", "tr"} {
+	for _, lang := range []string{pseudoCode, "ar", "fa-AF", "fr-x-falc", "es", "uk", "tr", "ro"} {
 		t.Run(lang, func(t *testing.T) {
 			parent := b.t
 			b.t = t

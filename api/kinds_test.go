@@ -77,10 +77,10 @@ func TestHelperPapersNewAndFiled(t *testing.T) {
 				status int
 				says   string
 			}{
-				{"unknown type", owner, d.ID, url.Values{"type": {"no-such"}}, 422, "Unknown document type."},
+				{"unknown type", owner, d.ID, url.Values{"type": {"no-such"}}, 422, "Unknown type of paper."},
 				{"huge form", owner, d.ID, url.Values{"type": {strings.Repeat("a", 100_000)}}, 413, "What you sent is too large."},
-				{"long type", owner, d.ID, url.Values{"type": {strings.Repeat("a", 5_000)}}, 422, "Unknown document type."},
-				{"hostile type", owner, d.ID, url.Values{"type": {`"><script>alert(1)</script>`}}, 422, "Unknown document type."},
+				{"long type", owner, d.ID, url.Values{"type": {strings.Repeat("a", 5_000)}}, 422, "Unknown type of paper."},
+				{"hostile type", owner, d.ID, url.Values{"type": {`"><script>alert(1)</script>`}}, 422, "Unknown type of paper."},
 				{"malformed id", owner, "..%2Fx", url.Values{"type": {"avis-impot"}}, 404, ""},
 				{"made-up id", owner, "0123456789abcdef0123456789abcdef", url.Values{"type": {"avis-impot"}}, 404, ""},
 				{"another owner", stranger, d.ID, url.Values{"type": {"avis-impot"}}, 404, ""},

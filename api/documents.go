@@ -277,7 +277,7 @@ func newDocumentFields(f map[string]string, l loc) (vault.NewDocument, error) {
 			nd.Category = t.Category
 		}
 		if nd.Title == "" {
-			nd.Title = capitalize(t.Label[l.domainLang()])
+			nd.Title = l.DocType(t.ID)
 		}
 	}
 	if nd.Category == "" {

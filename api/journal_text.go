@@ -112,6 +112,9 @@ func (l loc) typeLabel(id string) string {
 	if id == "" {
 		return ""
 	}
+	if s, ok := l.c.Own("type." + id); ok {
+		return s
+	}
 	if t, ok := vault.DocTypeByID(id); ok {
 		return t.Label[l.domainLang()]
 	}

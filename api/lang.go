@@ -53,17 +53,12 @@ func lang(c *gin.Context) string {
 // apiLoc is the catalogue of this request's language.
 func apiLoc(c *gin.Context) loc { return locFor(lang(c)) }
 
-// knownLang maps "fr", "fr-FR", "EN", … to a language an owner's account
-// can have (the vault keeps fr or en: their e-mails and messages follow it).
+// knownLang maps "fr", "fr-FR", "EN", "prs", … to a language an owner's
+// account can have: any catalogue's (her e-mails, messages and the pages of
+// her upload links follow it).
 func knownLang(s string) (string, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	base, _, _ := strings.Cut(s, "-")
-	base, _, _ = strings.Cut(base, "_")
-	switch base {
-	case langFR:
-		return langFR, true
-	case langEN:
-		return langEN, true
+	if c := i18n.For(s); c != nil {
+		return c.Code, true
 	}
 	return "", false
 }
@@ -106,6 +101,14 @@ func acceptedLang(header string) (string, bool) {
 	tags, _, err := language.ParseAcceptLanguage(header)
 	if err != nil || len(tags) == 0 {
 		return "", false
+	}
+	// Dari's own code, which x/text does not match: its catalogue's tag.
+	for i, t := range tags {
+		if a, ok := i18n.Alias[strings.ToLower(t.String())]; ok {
+			tags[i] = language.Make(a)
+		} else if b, _ := t.Base(); b.String() == "prs" {
+			tags[i] = language.Make(i18n.Alias["prs"])
+		}
 	}
 	_, i, conf := langMatcher.Match(tags...)
 	if conf == language.No {

@@ -54,3 +54,33 @@ func TestPagesAndAPIAgreeOnLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguageMatcherDari: Dari arrives as fa-AF, fa, prs or prs-AF and
+// reaches the fa-AF catalogue; Arabic from anywhere reaches ar; plain
+// French never chooses easy-read French, which only its own tag chooses.
+func TestLanguageMatcherDari(t *testing.T) {
+	codes, m := newLangMatcher([]string{"ar", "en", "fa-AF", "fr", "fr-x-falc"})
+	saved, savedCodes := langMatcher, langCodes
+	langMatcher, langCodes = m, codes
+	defer func() { langMatcher, langCodes = saved, savedCodes }()
+	for h, want := range map[string]string{
+		"fa-AF":          "fa-AF",
+		"fa":             "fa-AF",
+		"prs":            "fa-AF",
+		"prs-AF,en;q=.5": "fa-AF",
+		"ar-MA":          "ar",
+		"ar-SY,fr;q=0.5": "ar",
+		"fr-FR":          "fr",
+		"fr":             "fr",
+		"fr-x-falc":      "fr", // chosen in the menu, not by a header
+		"de":             "",
+	} {
+		got, ok := acceptedLang(h)
+		if !ok {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("Accept-Language %q: %q, want %q", h, got, want)
+		}
+	}
+}

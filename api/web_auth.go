@@ -195,7 +195,7 @@ func (s *server) webSignup(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	ownerID, code, err := s.v.SignUp(ctx, vault.NewOwner{
-		Identifier: ident, Secret: secret, Lang: p.L.domainLang(), DisplayName: name, AssistedRecoveryOrg: org,
+		Identifier: ident, Secret: secret, Lang: p.L.Lang(), DisplayName: name, AssistedRecoveryOrg: org,
 	}, by)
 	if err != nil {
 		fail(classify(err).status, s.errorText(p.L, err))

@@ -51,25 +51,29 @@ func (l loc) Dir() string { return l.c.Dir }
 
 // domainLang is the language of the data the vault still holds in two
 // languages (the names of paper types and categories, vault/catalogue.json)
-// and of an owner's account: French or English, English for any other.
+// and of an owner's account: French for French and easy-read French,
+// English for any other (a catalogue names types in its own words with
+// "type.<id>" and "cat.<id>" keys, which loc.DocType and loc.Category
+// prefer).
 func (l loc) domainLang() string {
-	if l.c.Code == langEN {
-		return langEN
-	}
-	if l.c.Code == langFR {
+	if l.c.Code == langFR || strings.HasPrefix(l.c.Code, langFR+"-") {
 		return langFR
 	}
 	return langEN
 }
 
 // AccountLangs are the languages an account's messages can be in, each
-// named in itself (from its catalogue's "_name").
-func (l loc) AccountLangs() []*catalogue {
-	var out []*catalogue
+// named in itself (from its catalogue's "_name"): every catalogue's.
+func (l loc) AccountLangs() []*catalogue { return l.Langs() }
+
+// Name is the language's own name ("العربية").
+func (l loc) Name() string { return l.c.Name }
+
+// Langs is every language, for the menu, each named in itself.
+func (l loc) Langs() []*catalogue {
+	out := make([]*catalogue, 0, len(catalogueCodes))
 	for _, code := range catalogueCodes {
-		if k, ok := knownLang(code); ok && k == code {
-			out = append(out, i18n.Get(code))
-		}
+		out = append(out, i18n.Get(code))
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/converter"
@@ -22,7 +23,9 @@ import (
 // "paper", "upload link", "sharing".
 var retiredWords = map[string]*regexp.Regexp{
 	"fr": regexp.MustCompile(`(?i)\bdocuments?\b|lien de dépôt|\bdépôts?\b|\bdépos|\bconsentements?\b|\bautorisations?\b`),
-	"en": regexp.MustCompile(`(?i)\bdocuments?\b|\bdrop links?\b|\bdeposit|\bdropped\b|\bconsents?\b|\bpermissions?\b`),
+	// Easy-read French keeps the French vocabulary.
+	"fr-x-falc": regexp.MustCompile(`(?i)\bdocuments?\b|lien de dépôt|\bdépôts?\b|\bdépos|\bconsentements?\b|\bautorisations?\b`),
+	"en":        regexp.MustCompile(`(?i)\bdocuments?\b|\bdrop links?\b|\bdeposit|\bdropped\b|\bconsents?\b|\bpermissions?\b`),
 }
 
 // Contractions a message built from parts gets wrong: "de le", "à les",
@@ -77,15 +80,27 @@ func TestJournalWords(t *testing.T) {
 		if fr == en {
 			t.Errorf("%s: the same in French and English: %q", e.Kind, fr)
 		}
-		for lang, s := range map[string]string{"fr": fr, "en": en} {
+		lines := map[string]string{"fr": fr, "en": en}
+		for _, code := range i18n.Codes() {
+			lines[code] = locFor(code).EventText(e, now)
+		}
+		for lang, s := range lines {
 			if strings.Contains(s, "{") || strings.Contains(s, "ev.") || (strings.Contains(e.Kind, "-") && strings.Contains(s, e.Kind)) {
 				t.Errorf("%s %s: unfinished line %q", lang, e.Kind, s)
 			}
-			if m := missingContraction[lang].FindString(s); m != "" {
-				t.Errorf("%s %s: %q in %q", lang, e.Kind, m, s)
+			if re := missingContraction[lang]; re != nil {
+				if m := re.FindString(s); m != "" {
+					t.Errorf("%s %s: %q in %q", lang, e.Kind, m, s)
+				}
 			}
-			if m := retiredWords[lang].FindString(s); m != "" {
-				t.Errorf("%s %s: retired word %q in %q", lang, e.Kind, m, s)
+			if re := retiredWords[lang]; re != nil {
+				if m := re.FindString(s); m != "" {
+					t.Errorf("%s %s: retired word %q in %q", lang, e.Kind, m, s)
+				}
+			}
+			// Arabic and Dari name the paper type in their own words.
+			if i18n.Get(lang).Dir == "rtl" && e.DocumentType != "" && strings.Contains(s, "birth certificate") {
+				t.Errorf("%s %s: English type name in %q", lang, e.Kind, s)
 			}
 		}
 	}
@@ -117,6 +132,8 @@ func TestEventText(t *testing.T) {
 		{vault.Event{At: at, Kind: vault.EventRequestAccepted, ActorKind: vault.ActorOwner}, "fr",
 			"Vous avez accepté la demande envoyée par un travailleur social, le 3 mars à 14 h 02"},
 		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars à 14 h 02"},
+		{viewed, "ar", "فتح CCAS de Roubaix — Mme Morel ورقتك (الإشعار الضريبي)، في 3 مارس، الساعة 14:02"},
+		{viewed, "fa-AF", "CCAS de Roubaix — Mme Morel اطلاعیهٔ مالیات شما را باز کرد، در 3 مارچ، ساعت 14:02"},
 	} {
 		if got := locFor(c.lang).EventText(c.e, now); got != c.want {
 			t.Errorf("%s %s =\n %q\nwant\n %q", c.lang, c.e.Kind, got, c.want)
@@ -135,6 +152,10 @@ func TestRecoverySheetWords(t *testing.T) {
 	for lang, want := range map[string][]string{
 		"fr": {"Coffre — feuille de secours", "Votre identifiant :", "Tous vos papiers sont gardés."},
 		"en": {"Coffre — recovery sheet", "Your identifier:", "All your papers are kept."},
+		"es": {"Coffre — hoja de rescate", "Su identificador:", "Todos sus papeles se conservan."},
+		// Turkish letters (ş, ğ, ı) are outside Windows-1252: the font is embedded.
+		"tr": {"Coffre — kurtarma sayfası", "Kimliğiniz:", "Tüm belgeleriniz korunur."},
+		"ro": {"Coffre — foaie de salvare", "Codul dumneavoastră de salvare:", "Toate actele sunt păstrate."},
 	} {
 		var buf bytes.Buffer
 		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {
@@ -153,6 +174,47 @@ func TestRecoverySheetWords(t *testing.T) {
 			if !strings.Contains(text, w) {
 				t.Errorf("%s sheet lacks %q:\n%s", lang, w, text)
 			}
+		}
+	}
+	// Arabic, Dari and Ukrainian: the letters are drawn with an embedded
+	// font (Arabic script shaped and laid out right to left), and pdftotext
+	// reads every phrase back (the sheet prints without the optional vowel
+	// marks, vault.SheetSpelling).
+	bidi := strings.NewReplacer("\u202a", "", "\u202b", "", "\u202c", "", "\u202d", "", "\u202e", "", "\u200e", "", "\u200f", "")
+	for _, lang := range []string{"ar", "fa-AF", "uk"} {
+		var buf bytes.Buffer
+		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "sheet.pdf")
+		if err := os.WriteFile(f, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(tool, f, "-").Output()
+		if err != nil {
+			t.Fatalf("pdftotext: %v", err)
+		}
+		text := strings.Join(strings.Fields(bidi.Replace(string(out))), " ")
+		if strings.Contains(text, "?") || !strings.Contains(text, code.String()) || !strings.Contains(text, "06 12 34 56 78") {
+			t.Errorf("%s sheet: %s", lang, text)
+		}
+		phrases := 0
+		for _, m := range locFor(lang).sheetText().All() {
+			// Phrases of Arabic or Cyrillic script between Latin words,
+			// digits and punctuation.
+			for _, ph := range regexp.MustCompile(`[^\p{Arabic}\p{Cyrillic}'\s]+`).Split(vault.SheetSpelling(m), -1) {
+				ph = strings.Join(strings.Fields(ph), " ")
+				if utf8.RuneCountInString(ph) < 2 {
+					continue
+				}
+				phrases++
+				if !strings.Contains(text, ph) {
+					t.Errorf("%s sheet: %q not read back from:\n%s", lang, ph, text)
+				}
+			}
+		}
+		if phrases < 20 {
+			t.Errorf("%s sheet: only %d phrases checked", lang, phrases)
 		}
 	}
 }

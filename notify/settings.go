@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 	"github.com/coffre/coffre/vault/meta"
 	"github.com/coffre/coffre/vault/seal"
@@ -27,7 +28,8 @@ type Settings struct {
 	// AllowTitles lets messages name a document by the title its owner
 	// gave it; otherwise only by its type ("your residence permit").
 	AllowTitles bool `json:"titles,omitempty"`
-	// Lang is "fr" or "en"; "" follows the account's language.
+	// Lang is a catalogue code ("fr", "ar", "fa-AF"…); "" follows the
+	// account's language.
 	Lang string `json:"lang,omitempty"`
 }
 
@@ -74,7 +76,7 @@ func (st Settings) Validate() error {
 	if _, err := q.location(); err != nil {
 		return fmt.Errorf("%w: quiet hours zone: %v", ErrInvalid, err)
 	}
-	if st.Lang != "" && st.Lang != "fr" && st.Lang != "en" {
+	if st.Lang != "" && i18n.Get(st.Lang) == nil {
 		return fmt.Errorf("%w: language %q", ErrInvalid, st.Lang)
 	}
 	return nil

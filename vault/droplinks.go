@@ -71,7 +71,7 @@ type DropLink struct {
 // DropLinkPublic is all a token holder learns about a link.
 type DropLinkPublic struct {
 	Label string
-	// Lang is the vault owner's language ("fr", "en"): what the server
+	// Lang is the vault owner's language ("fr", "ar", "fa-AF"…): what the server
 	// writes into her vault (a paper's title) speaks it. Never shown to
 	// the helper.
 	Lang string

@@ -63,7 +63,8 @@ type Addressee struct {
 	ID   string
 	// PublicKey is the age recipient ("age1…").
 	PublicKey string
-	// Lang is "fr" or "en": the owner's choice; workers get "fr".
+	// Lang is the owner's choice, a catalogue code ("fr", "en", "ar",
+	// "fa-AF"…); workers get "fr".
 	Lang string
 	// Email is a worker's account e-mail ("" for owners, whose identifier
 	// is sealed to themselves).

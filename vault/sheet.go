@@ -21,10 +21,17 @@ type SheetText struct {
 	Steps, Notes []string
 }
 
+// All is every piece of the sheet's wording, in order.
+func (t SheetText) All() []string {
+	return append(append([]string{t.Title, t.Intro, t.Identifier, t.Code, t.QR, t.How}, t.Steps...), t.Notes...)
+}
+
 // RecoverySheet writes the one-page (A4) recovery sheet PDF: title, the
 // identifier (as the owner typed it), the recovery code in groups and as a
-// QR code, and the instructions of t. Letters outside Windows-1252 (some
-// pseudonyms) print as '?'. Nothing else is written: no date, no metadata.
+// QR code, and the instructions of t. Words in letters outside
+// Windows-1252 (Arabic, Dari) are drawn right to left with an embedded font
+// (sheet_rtl.go); otherwise letters outside Windows-1252 (some pseudonyms)
+// print as '?'. Nothing else is written: no date, no metadata.
 func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, t SheetText) error {
 	if code.IsZero() {
 		return fmt.Errorf("%w: recovery sheet: empty code", ErrInvalid)
@@ -34,6 +41,9 @@ func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, t She
 		return fmt.Errorf("vault: recovery sheet: qr code: %w", err)
 	}
 	qr.DisableBorder = true
+	if t.needsEmbeddedFont() {
+		return recoverySheetEmbedded(w, identifier, code, t, qr.Bitmap())
+	}
 	p := &pdfPage{}
 	const left = 56.0
 	y := 780.0
@@ -120,7 +130,11 @@ func wrapText(s string, n int) []string {
 // pdfPage is a minimal one-page PDF writer: text in the standard fonts
 // (Helvetica, Helvetica-Bold, Courier-Bold with WinAnsiEncoding) and filled
 // rectangles. Enough for the sheet; every viewer opens it.
-type pdfPage struct{ content bytes.Buffer }
+type pdfPage struct {
+	content bytes.Buffer
+	// embedded, when set, is the font F4 (sheet_rtl.go).
+	embedded *embeddedText
+}
 
 func (p *pdfPage) text(font string, size, x, y float64, s string) {
 	fmt.Fprintf(&p.content, "BT /%s %.1f Tf %.2f %.2f Td (%s) Tj ET\n", font, size, x, y, pdfString(s))
@@ -158,13 +172,24 @@ func (p *pdfPage) write(w io.Writer) error {
 	font := func(base string) string {
 		return "<< /Type /Font /Subtype /Type1 /BaseFont /" + base + " /Encoding /WinAnsiEncoding >>"
 	}
+	f4 := ""
+	if p.embedded != nil {
+		f4 = " /F4 8 0 R"
+	}
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R " +
-			"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R >> >> >>",
+			"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R" + f4 + " >> >> >>",
 		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", p.content.Len(), p.content.String()),
 		font("Helvetica"), font("Helvetica-Bold"), font("Courier-Bold"),
+	}
+	if p.embedded != nil {
+		more, err := p.embedded.objects(len(objs) + 1)
+		if err != nil {
+			return fmt.Errorf("vault: recovery sheet: %w", err)
+		}
+		objs = append(objs, more...)
 	}
 	var out bytes.Buffer
 	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

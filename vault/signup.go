@@ -11,6 +11,7 @@ import (
 	"filippo.io/age"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault/meta"
 	"github.com/coffre/coffre/vault/seal"
 )
@@ -67,14 +68,17 @@ type Profile struct {
 // spaces around it (NFC, as NormalizeIdentifier reads it).
 func shownIdentifier(s string) string { return strings.TrimSpace(norm.NFC.String(s)) }
 
+// normLang is the catalogue code of an account's language ("fr" when
+// none): a language Coffre has a catalogue for (package api/i18n), which
+// its messages and the pages its upload links open are said in.
 func normLang(lang string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(lang)) {
-	case "", "fr":
-		return "fr", nil
-	case "en":
-		return "en", nil
+	if strings.TrimSpace(lang) == "" {
+		return i18n.Default, nil
 	}
-	return "", fmt.Errorf("%w: language %q (fr or en)", ErrInvalid, lang)
+	if c := i18n.For(lang); c != nil {
+		return c.Code, nil
+	}
+	return "", fmt.Errorf("%w: language %q (one of %s)", ErrInvalid, lang, strings.Join(i18n.Codes(), ", "))
 }
 
 func cleanName(name string) (string, error) {

@@ -164,6 +164,19 @@ func TestSignUpLoginRecover(t *testing.T) {
 	if prof, err := in.svc.OwnerProfile(ctx, p2); err != nil || prof.DisplayName != "Awa" || prof.Lang != "en" {
 		t.Fatalf("profile after SetProfile = %+v, %v", prof, err)
 	}
+	// Any language with a catalogue, written as people write it: Dari's
+	// ISO 639-3 code is its catalogue's fa-AF.
+	for in_, want := range map[string]string{"prs": "fa-AF", "ar-MA": "ar", "fr-x-falc": "fr-x-falc"} {
+		if err := in.svc.SetProfile(ctx, p2, "Awa", in_); err != nil {
+			t.Fatalf("SetProfile(%s) = %v", in_, err)
+		}
+		if prof, err := in.svc.OwnerProfile(ctx, p2); err != nil || prof.Lang != want {
+			t.Fatalf("language %s kept as %q, %v; want %s", in_, prof.Lang, err, want)
+		}
+	}
+	if err := in.svc.SetProfile(ctx, p2, "Awa", "de"); !errors.Is(err, vault.ErrInvalid) {
+		t.Fatalf("SetProfile(de) = %v, want ErrInvalid", err)
+	}
 }
 
 // mustCode returns a fresh valid recovery code that opens nothing.

@@ -10,9 +10,50 @@
 // # Format
 //
 // A catalogue is a flat JSON object of keys to messages, so that branches
-// adding keys merge line by line. "_name" is the language's own name,
-// "_dir" "ltr" or "rtl". Placeholders are positional: {0}, {1}, … A key
-// missing from a catalogue falls back to French.
+// adding keys merge line by line. Three metadata keys start with "_":
+// "_name" is the language's own name in its own script (the language menu
+// shows it), "_dir" is "ltr" or "rtl", and "_status" says who checked the
+// words ("reference", "draft (machine translation, not reviewed)",
+// "reviewed by a native speaker"…). Placeholders are positional: {0}, {1},
+// … A key missing from a catalogue falls back to French, and Missing lists
+// it: the catalogue tests require every shipped catalogue to be complete.
+//
+// # Languages and their codes
+//
+// A catalogue's file name is its BCP 47 tag, which is also the page's
+// lang="…": fr (the reference), en, es, uk, tr, ro, ar (Arabic, right to left),
+// fa-AF (Dari, right to left) and fr-x-falc (easy-read French). Dari is "fa-AF",
+// not its ISO 639-3 code "prs": golang.org/x/text/language matches "fa",
+// "fa-IR" and "fa-AF" to fa-AF but does not know "prs" (it matches nothing),
+// and browsers, screen readers and speech voices know Dari as fa-AF; "prs"
+// and "prs-AF" are mapped to it by hand (Alias). Easy-read French is a
+// private-use variant of French, so that "fr" and "fr-FR" choose plain
+// French and only an explicit choice (the menu, ?lang=fr-x-falc) chooses it.
+// Plural forms follow the base language's CLDR rules (fr for fr-x-falc, fa
+// for fa-AF).
+//
+// # Easy-read French (FALC)
+//
+// fr-x-falc is written after Inclusion Europe's European standards for
+// making information easy to read and understand ("Information for all",
+// 2009) and their French version ("L'information pour tous", Facile à lire
+// et à comprendre). The rules applied to every message:
+//
+//   - one idea per sentence, short sentences (about 15 words at most);
+//   - everyday words; a hard word that must stay (secret, code) is said the
+//     same way everywhere;
+//   - speak to the person directly ("vous"), in the active voice, in the
+//     present tense where possible;
+//   - positive sentences; no double negation, no passive, no subjunctive
+//     where a plain form exists;
+//   - no abbreviation and no percentage; numbers written as digits;
+//   - the same word for the same thing on every page (papier, lien d'envoi,
+//     partage: the retired words are refused as in French);
+//   - instructions as a list of steps, in the order of doing them;
+//   - no special characters such as ";" or "…" in sentences.
+//
+// The pictograms on every action come from the pages (an icon per button)
+// and are the same in every language.
 //
 // # Plurals
 //
@@ -52,6 +93,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/nicksnyder/go-i18n/v2/i18n/template"
@@ -76,27 +118,49 @@ type Catalogue struct {
 	Name string
 	// Dir is "ltr" or "rtl".
 	Dir string
+	// Status is the catalogue's review status ("_status").
+	Status string
 
 	msgs      map[string]string
 	words     []string
 	localizer *goi18n.Localizer
 }
 
-var (
+// set is every catalogue, replaced whole (Register) and read without
+// locks.
+type set struct {
 	all   map[string]*Catalogue
+	lower map[string]*Catalogue // by lower-case code
 	codes []string
-)
+}
+
+var current atomic.Pointer[set]
+
+// cats is the current set of catalogues.
+func cats() *set { return current.Load() }
+
+// Alias maps tags that golang.org/x/text/language does not match to a
+// catalogue's code: Dari's ISO 639-3 code, and plain Persian (Farsi, close
+// enough to Dari to be read).
+var Alias = map[string]string{"prs": "fa-AF", "prs-af": "fa-AF", "fa": "fa-AF"}
 
 func init() {
-	cats, err := load(files)
+	m, err := load(files)
 	if err != nil {
 		panic(err)
 	}
-	all = cats
-	for code := range cats {
-		codes = append(codes, code)
+	use(m)
+}
+
+// use makes m the catalogues.
+func use(m map[string]*Catalogue) {
+	s := &set{all: m, lower: map[string]*Catalogue{}}
+	for code, c := range m {
+		s.codes = append(s.codes, code)
+		s.lower[strings.ToLower(code)] = c
 	}
-	sort.Strings(codes)
+	sort.Strings(s.codes)
+	current.Store(s)
 }
 
 // load reads every catalogue and word list of fsys.
@@ -106,7 +170,7 @@ func load(fsys fs.FS) (map[string]*Catalogue, error) {
 		return nil, err
 	}
 	bundle := goi18n.NewBundle(language.Make(Default))
-	cats := map[string]*Catalogue{}
+	out := map[string]*Catalogue{}
 	for _, f := range names {
 		b, err := fs.ReadFile(fsys, f)
 		if err != nil {
@@ -117,64 +181,130 @@ func load(fsys fs.FS) (map[string]*Catalogue, error) {
 			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
 		}
 		code := strings.TrimSuffix(path.Base(f), ".json")
-		tag, err := language.Parse(code)
+		c, err := build(bundle, code, m)
 		if err != nil {
 			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
-		}
-		c := &Catalogue{Code: code, Name: m["_name"], Dir: m["_dir"], msgs: m}
-		if c.Dir != "rtl" {
-			c.Dir = "ltr"
-		}
-		if c.Name == "" {
-			c.Name = code
 		}
 		if w, err := fs.ReadFile(fsys, "words_"+code+".txt"); err == nil {
 			c.words = strings.Fields(string(w))
 		}
-		// The probe message names each form by its CLDR category: asking
-		// for it with a count gives the category CLDR chooses.
-		if err := bundle.AddMessages(tag, &goi18n.Message{ID: probeID,
-			Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"}); err != nil {
-			return nil, fmt.Errorf("i18n: catalogue %s: %w", f, err)
-		}
-		c.localizer = goi18n.NewLocalizer(bundle, tag.String())
-		cats[code] = c
+		out[code] = c
 	}
-	if cats[Default] == nil {
+	if out[Default] == nil {
 		return nil, fmt.Errorf("i18n: no %s catalogue", Default)
 	}
-	return cats, nil
+	return out, nil
+}
+
+// build makes the catalogue of code from its messages.
+func build(bundle *goi18n.Bundle, code string, m map[string]string) (*Catalogue, error) {
+	tag, err := language.Parse(code)
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalogue{Code: code, Name: m["_name"], Dir: m["_dir"], Status: m["_status"], msgs: m}
+	if c.Dir != "rtl" {
+		c.Dir = "ltr"
+	}
+	if c.Name == "" {
+		c.Name = code
+	}
+	// The probe message names each form by its CLDR category: asking for
+	// it with a count gives the category CLDR chooses. Plural rules are
+	// the base language's (fr-x-falc counts as fr).
+	base, _ := tag.Base()
+	ptag := language.Make(base.String())
+	if err := bundle.AddMessages(ptag, &goi18n.Message{ID: probeID,
+		Zero: "zero", One: "one", Two: "two", Few: "few", Many: "many", Other: "other"}); err != nil {
+		return nil, err
+	}
+	c.localizer = goi18n.NewLocalizer(bundle, ptag.String())
+	return c, nil
+}
+
+// Register adds a catalogue made at run time: the tests' pseudo-locale
+// (French 40 % longer, with accents) that shows overflow before
+// translators do. It must be called before any message is asked for
+// (catalogues are read without locks); its code must be new and its tag
+// valid (a private-use one, "fr-x-pseudo", keeps it out of
+// Accept-Language matching).
+func Register(code string, msgs map[string]string) error {
+	if cats().all[code] != nil || cats().lower[strings.ToLower(code)] != nil {
+		return fmt.Errorf("i18n: catalogue %s exists", code)
+	}
+	m := make(map[string]string, len(msgs))
+	for k, v := range msgs {
+		m[k] = v
+	}
+	c, err := build(goi18n.NewBundle(language.Make(Default)), code, m)
+	if err != nil {
+		return fmt.Errorf("i18n: catalogue %s: %w", code, err)
+	}
+	next := make(map[string]*Catalogue, len(cats().all)+1)
+	for k, v := range cats().all {
+		next[k] = v
+	}
+	next[code] = c
+	use(next)
+	return nil
 }
 
 const probeID = "plural-category"
 
 // Get is the catalogue of code ("fr", "en"), nil when there is none.
-func Get(code string) *Catalogue { return all[code] }
+func Get(code string) *Catalogue { return cats().all[code] }
 
 // Lang is the catalogue of code, or the default one.
 func Lang(code string) *Catalogue {
-	if c := all[code]; c != nil {
+	if c := cats().all[code]; c != nil {
 		return c
 	}
-	return all[Default]
+	return cats().all[Default]
 }
 
 // For maps a language tag as people and browsers write it ("fr",
-// "fr-FR", "EN", "en_GB") to a catalogue, nil if none.
+// "fr-FR", "EN", "en_GB", "fa-af", "prs") to a catalogue, nil if none: the
+// catalogue of that exact code, else of an alias, else of its base
+// language.
 func For(tag string) *Catalogue {
-	tag = strings.ToLower(strings.TrimSpace(tag))
+	tag = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(tag)), "_", "-")
 	if tag == "" || len(tag) > 35 {
 		return nil
 	}
-	if c := all[tag]; c != nil {
+	if c := cats().lower[tag]; c != nil {
 		return c
 	}
-	base, _, _ := strings.Cut(strings.ReplaceAll(tag, "_", "-"), "-")
-	return all[base]
+	if a, ok := Alias[tag]; ok && cats().all[a] != nil {
+		return cats().all[a]
+	}
+	base, _, _ := strings.Cut(tag, "-")
+	if c := cats().lower[base]; c != nil {
+		return c
+	}
+	if a, ok := Alias[base]; ok {
+		return cats().all[a]
+	}
+	return nil
+}
+
+// Missing lists the keys of the reference catalogue that this one lacks
+// (plural forms aside: TestPluralFormsComplete checks those), sorted. They
+// show in French.
+func (c *Catalogue) Missing() []string {
+	var out []string
+	for _, k := range cats().all[Default].Keys() {
+		if IsForm(k) {
+			continue
+		}
+		if _, ok := c.msgs[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Codes lists every catalogue's code, sorted.
-func Codes() []string { return append([]string(nil), codes...) }
+func Codes() []string { return append([]string(nil), cats().codes...) }
 
 // T returns the message for key with {0}, {1}, … replaced by args. When
 // the first argument is an integer, the plural form CLDR gives that count
@@ -207,7 +337,7 @@ func (c *Catalogue) Lookup(key string) (string, bool) {
 	if s, ok := c.msgs[key]; ok {
 		return s, true
 	}
-	s, ok := all[Default].msgs[key]
+	s, ok := cats().all[Default].msgs[key]
 	return s, ok
 }
 
@@ -232,7 +362,7 @@ func (c *Catalogue) Keys() []string {
 func (c *Catalogue) plural(key string, n int64) (string, bool) {
 	cat := c
 	if _, ok := c.msgs[key]; !ok {
-		cat = all[Default]
+		cat = cats().all[Default]
 		if _, ok := cat.msgs[key]; !ok {
 			return "", false
 		}
@@ -286,7 +416,7 @@ func (c *Catalogue) smallCats() []string {
 func (c *Catalogue) Forms(key string) map[string]string {
 	cat := c
 	if _, ok := c.msgs[key]; !ok {
-		cat = all[Default]
+		cat = cats().all[Default]
 	}
 	out := map[string]string{}
 	for _, form := range PluralCategories {
@@ -325,7 +455,7 @@ func (c *Catalogue) NeededForms() map[string]bool {
 // forms (a sibling "<key>.<category>"), sorted.
 func PluralKeys() []string {
 	seen := map[string]bool{}
-	for k := range all[Default].msgs {
+	for k := range cats().all[Default].msgs {
 		if base, form, ok := splitForm(k); ok && form != "" {
 			seen[base] = true
 		}
@@ -365,7 +495,7 @@ func (c *Catalogue) Words() []string {
 	if len(c.words) > 0 {
 		return c.words
 	}
-	return all[Default].words
+	return cats().all[Default].words
 }
 
 // count reads an integer argument.

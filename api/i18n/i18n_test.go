@@ -84,13 +84,13 @@ func TestPluralManyForms(t *testing.T) {
 		"ar.json": {Data: []byte(`{"_name":"العربية","_dir":"rtl","n":"other {0}","n.zero":"zero {0}","n.one":"one {0}","n.two":"two {0}","n.few":"few {0}","n.many":"many {0}"}`)},
 		"uk.json": {Data: []byte(`{"_name":"Українська","_dir":"ltr","n":"other {0}","n.one":"one {0}","n.few":"few {0}","n.many":"many {0}"}`)},
 	}
-	cats, err := load(fsys)
+	saved := cats().all
+	loaded, err := load(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	saved := all
-	all = cats
-	defer func() { all = saved }()
+	use(loaded)
+	defer use(saved)
 	for _, tc := range []struct {
 		lang string
 		n    int
@@ -102,11 +102,11 @@ func TestPluralManyForms(t *testing.T) {
 		{"uk", 11, "many 11"}, {"uk", 12, "many 12"},
 		{"fr", 0, "0 page"}, {"fr", 2, "2 pages"},
 	} {
-		if got := cats[tc.lang].T("n", tc.n); got != tc.want {
+		if got := loaded[tc.lang].T("n", tc.n); got != tc.want {
 			t.Errorf("%s n(%d) = %q, want %q", tc.lang, tc.n, got, tc.want)
 		}
 	}
-	need := cats["ar"].NeededForms()
+	need := loaded["ar"].NeededForms()
 	var forms []string
 	for f := range need {
 		forms = append(forms, f)
@@ -115,7 +115,7 @@ func TestPluralManyForms(t *testing.T) {
 	if strings.Join(forms, ",") != "few,many,one,other,two,zero" {
 		t.Errorf("Arabic needs %v", forms)
 	}
-	if f := cats["uk"].Forms("n"); len(f) != 4 || f["few"] != "few {0}" {
+	if f := loaded["uk"].Forms("n"); len(f) != 4 || f["few"] != "few {0}" {
 		t.Errorf("Ukrainian forms for scripts: %v", f)
 	}
 }
@@ -128,7 +128,8 @@ func TestPluralManyForms(t *testing.T) {
 func TestNoOnePlural(t *testing.T) {
 	onePlural := regexp.MustCompile(`(^|[^0-9,.])1 ([\p{L}]+[sx])\b`)
 	invariable := map[string]bool{"fois": true, "mois": true, "is": true, "has": true, "was": true,
-		"asks": true, "ends": true, "expires": true, "vous": true}
+		"asks": true, "ends": true, "expires": true, "vous": true,
+		"es": true, "mes": true, "más": true} // Spanish "is", "month", "more"
 	for _, code := range Codes() {
 		c := Get(code)
 		for _, k := range c.Keys() {
@@ -189,5 +190,122 @@ func TestWordLists(t *testing.T) {
 		if !seen[w] {
 			t.Errorf("en: common word %q missing", w)
 		}
+	}
+}
+
+// Tags as browsers and people write them reach the right catalogue: Dari
+// by fa-AF, fa, prs or prs-AF; easy-read French only by its own tag; a
+// catalogue's missing keys are listed (and shown in French).
+func TestForAndMissing(t *testing.T) {
+	fsys := fstest.MapFS{
+		"fr.json":        {Data: []byte(`{"_name":"Français","_dir":"ltr","_status":"reference","a":"A","b":"B {0}","n":"{0} pages","n.one":"{0} page"}`)},
+		"fa-AF.json":     {Data: []byte(`{"_name":"دری","_dir":"rtl","_status":"draft","a":"آ","n":"{0} صفحه","n.one":"{0} صفحه"}`)},
+		"fr-x-falc.json": {Data: []byte(`{"_name":"Français facile","_dir":"ltr","_status":"draft","a":"A","b":"B {0}","n":"{0} pages","n.one":"{0} page"}`)},
+	}
+	loaded, err := load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := cats().all
+	use(loaded)
+	defer use(saved)
+	for in, want := range map[string]string{"fa-AF": "fa-AF", "fa-af": "fa-AF", "FA_AF": "fa-AF", "prs": "fa-AF",
+		"prs-AF": "fa-AF", "fa": "fa-AF", "fa-IR": "fa-AF", "fr-x-falc": "fr-x-falc", "FR-X-FALC": "fr-x-falc",
+		"fr": "fr", "fr-FR": "fr", "fr-CA": "fr"} {
+		c := For(in)
+		if c == nil || c.Code != want {
+			t.Errorf("For(%q) = %v, want %s", in, c, want)
+		}
+	}
+	if c := For("ps"); c != nil {
+		t.Errorf("For(ps) = %s, want none", c.Code)
+	}
+	dari := Get("fa-AF")
+	if got := strings.Join(dari.Missing(), ","); got != "b" {
+		t.Errorf("fa-AF missing %q, want b", got)
+	}
+	if got := dari.T("b", "x"); got != "B x" {
+		t.Errorf("a missing key in fa-AF = %q, want the French", got)
+	}
+	if dari.Dir != "rtl" || dari.Status != "draft" || dari.Name != "دری" {
+		t.Errorf("fa-AF metadata %q %q %q", dari.Dir, dari.Status, dari.Name)
+	}
+	// Easy-read French counts as French (0 and 1 singular), Dari as Persian.
+	if got := Get("fr-x-falc").T("n", 0); got != "0 page" {
+		t.Errorf("fr-x-falc n(0) = %q", got)
+	}
+	if got := Get("fr-x-falc").Category(1); got != "one" {
+		t.Errorf("fr-x-falc 1 is %q", got)
+	}
+	if got := dari.Category(2); got != "other" {
+		t.Errorf("fa-AF 2 is %q", got)
+	}
+}
+
+// easyReadFaults lists the messages of c that break the measurable rules
+// of easy-read French (package doc): a sentence longer than 15 words, a
+// semicolon or an ellipsis.
+func easyReadFaults(c *Catalogue) []string {
+	split := regexp.MustCompile(`[.!?:]\s+|\n`)
+	var out []string
+	for _, k := range c.Keys() {
+		if strings.HasPrefix(k, "_") || k == "export.readme" {
+			continue
+		}
+		v, _ := c.Own(k)
+		if strings.ContainsAny(v, ";…") {
+			out = append(out, k+": "+v)
+			continue
+		}
+		for _, s := range split.Split(v, -1) {
+			if n := len(strings.Fields(s)); n > 15 {
+				out = append(out, k+": "+strconv.Itoa(n)+" words: "+s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Easy-read French keeps its measurable rules in every message; plain
+// French, which the check must catch, does not.
+func TestEasyReadRules(t *testing.T) {
+	falc := Get("fr-x-falc")
+	if falc == nil {
+		t.Fatal("no easy-read French catalogue (fr-x-falc)")
+	}
+	for _, f := range easyReadFaults(falc) {
+		t.Errorf("fr-x-falc: %s", f)
+	}
+	if n := len(easyReadFaults(Get("fr"))); n < 10 {
+		t.Errorf("the check finds only %d faults in plain French: it is broken", n)
+	}
+	// Easy-read French is its own text where plain French is hard.
+	for _, k := range []string{"home.lead", "signup.lead", "sheet.lead", "add.lead", "sheetpdf.intro", "links.lead", "secret.why"} {
+		a, _ := falc.Own(k)
+		b, _ := Get("fr").Own(k)
+		if a == b {
+			t.Errorf("fr-x-falc %q is the plain French text", k)
+		}
+	}
+}
+
+// A catalogue made at run time (the tests' pseudo-locale) is found by its
+// tag and counts with its base language's rules; a code taken is refused.
+func TestRegister(t *testing.T) {
+	saved := cats().all
+	defer use(saved)
+	if err := Register("fr", map[string]string{"a": "b"}); err == nil {
+		t.Error("Register(fr) replaced French")
+	}
+	if err := Register("not a tag!", map[string]string{"a": "b"}); err == nil {
+		t.Error("Register accepted a malformed tag")
+	}
+	if err := Register("fr-x-pseudo", map[string]string{"_name": "Pseudo", "n": "{0} págéés", "n.one": "{0} págé"}); err != nil {
+		t.Fatal(err)
+	}
+	c := For("FR-X-PSEUDO")
+	if c == nil || c.T("n", 0) != "0 págé" || c.T("n", 2) != "2 págéés" || c.T("home.title") != Get("fr").T("home.title") {
+		t.Fatalf("pseudo-locale: %v", c)
 	}
 }

@@ -21,6 +21,7 @@
   if (listen && 'speechSynthesis' in window && window.SpeechSynthesisUtterance) {
     var label = listen.querySelector('span');
     var idle = label.textContent;
+    window.speechSynthesis.getVoices(); // starts loading the voices
     listen.hidden = false;
     listen.addEventListener('click', function () {
       var synth = window.speechSynthesis;
@@ -28,9 +29,29 @@
         synth.cancel();
         return;
       }
+      // A voice of the page's language, else of its base language (a
+      // Persian voice for Dari, a French one for easy-read French); none:
+      // the page says so, in its language.
+      var want = (document.documentElement.lang || '').toLowerCase(), base = want.split('-')[0], voice = null, near = null;
+      synth.getVoices().forEach(function (v) {
+        var l = (v.lang || '').toLowerCase().replace('_', '-');
+        if (l === want) voice = voice || v;
+        else if (l.split('-')[0] === base) near = near || v;
+      });
+      voice = voice || near;
+      var status = document.getElementById('listen-status');
+      if (!voice) {
+        if (status) {
+          status.textContent = listen.getAttribute('data-novoice');
+          status.hidden = false;
+        }
+        return;
+      }
+      if (status) status.hidden = true;
       var main = document.getElementById('main');
       var u = new SpeechSynthesisUtterance(main ? main.innerText : document.body.innerText);
-      u.lang = document.documentElement.lang;
+      u.voice = voice;
+      u.lang = voice.lang;
       u.rate = 0.9;
       u.onend = u.onerror = function () { label.textContent = idle; };
       label.textContent = listen.getAttribute('data-stop');

@@ -281,7 +281,7 @@ func TestHelperJourney(t *testing.T) {
 	// Leaving with unsent pages asks first; staying keeps everything.
 	helper.stay.Store(true)
 	asked := helper.leaveAsked.Load()
-	helper.tap(`header a[hreflang=en]`)
+	helper.tap(`#langs a[hreflang=en]`)
 	deadline := time.Now().Add(10 * time.Second)
 	for helper.leaveAsked.Load() == asked && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)

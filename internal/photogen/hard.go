@@ -48,6 +48,7 @@ func HardCorpus() []Hard {
 	add("shadow", "hard-vertical", Options{Shadow: 0.6, Hand: &Hand{X: 0.5, Y: 0.2, Angle: 10}})
 	add("shadow", "soft-diagonal", Options{Shadow: 0.55, Hand: &Hand{X: 0.45, Y: 0.25, Angle: 130, Soft: 0.03}})
 	add("shadow", "hand-fingers", Options{Shadow: 0.45, Hand: &Hand{X: 0.55, Y: 0.4, Angle: 80, Fingers: true}})
+	add("shadow", "thin-fingers", Options{Shadow: 0.5, Hand: &Hand{X: 0.6, Y: 0.38, Angle: 100, Fingers: true, Finger: 0.035}})
 	add("shadow", "hard-strong", Options{Shadow: 0.7, Hand: &Hand{X: 0.3, Y: 0.25, Angle: 30}})
 	add("shadow", "corner", Options{Shadow: 0.4})
 	// Small print: cap height 0.7 em over an A4 page's 297 mm.
@@ -55,6 +56,7 @@ func HardCorpus() []Hard {
 	for _, pt := range []float64{7, 8, 9} {
 		add("small", fmt.Sprintf("%gpt", pt), Options{CapHeight: capHeightOf(pt), Fill: 0.7})
 	}
+	add("small", "8pt-3MP", Options{CapHeight: capHeightOf(8), Width: 1500, Height: 2000, Quality: 60})
 	// Old phones: 1, 2 and 3 MP, strong JPEG, more noise and a softer lens.
 	add("oldphone", "1MP-q35", Options{Width: 870, Height: 1160, Quality: 35, Noise: 6})
 	add("oldphone", "2MP-q40", Options{Width: 1200, Height: 1600, Quality: 40, Noise: 6, Blur: 1})

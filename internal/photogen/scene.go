@@ -18,8 +18,9 @@ type Hand struct {
 	// (0: a hard edge, as a phone's flash or a lamp close by casts).
 	Soft float64
 	// Fingers adds four fingers, each up to a quarter of the photo's width
-	// long and a twentieth wide.
+	// long and Finger wide (fractions of the photo's width; 0 is 0.05).
 	Fingers bool
+	Finger  float64
 }
 
 // shade returns how much of the shadow falls on (x, y): 0 to 1.
@@ -30,7 +31,12 @@ func (h *Hand) shade(x, y float64, w, ht int) float64 {
 	if h.Fingers {
 		// Along the edge t; fingers reach back (d < 0) up to 0.25 W.
 		t := -(x-ox)*s + (y-oy)*c
-		fw, gap, l := 0.05*float64(w), 0.065*float64(w), 0.25*float64(w)
+		fw := h.Finger
+		if fw == 0 {
+			fw = 0.05
+		}
+		fw *= float64(w)
+		gap, l := fw+0.015*float64(w), 0.25*float64(w)
 		for k := -1.5; k <= 1.5; k++ {
 			ft := k * gap
 			length := l * (1 - 0.15*math.Abs(k))

@@ -535,3 +535,59 @@ func floor32(v float32) float32 {
 	}
 	return i
 }
+
+// unsharp sharpens p in place: v + amount·(v − box blur of radius r), the
+// blur a box filter applied twice (close to a Gaussian of σ ≈ 0.8r).
+func unsharp(ctx context.Context, p plane, r int, amount float32) error {
+	if r < 1 || amount <= 0 {
+		return nil
+	}
+	blur := make([]byte, p.w*p.h)
+	for y := range p.h {
+		copy(blur[y*p.w:(y+1)*p.w], p.pix[y*p.s:y*p.s+p.w])
+	}
+	for range 2 {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		boxBlur(blur, p.w, p.h, r)
+	}
+	for y := range p.h {
+		row := p.pix[y*p.s : y*p.s+p.w]
+		b := blur[y*p.w : (y+1)*p.w]
+		for x, v := range row {
+			d := float32(v) - float32(b[x])
+			row[x] = clamp8(int32(float32(v) + amount*d + 0.5*sign32(d)))
+		}
+	}
+	return nil
+}
+
+// boxBlur blurs a w×h plane (stride w) in place with a (2r+1)² box,
+// separably, with running sums, the ends repeated.
+func boxBlur(p []byte, w, h, r int) {
+	n := int32(2*r + 1)
+	line := make([]int32, max(w, h)+2*r)
+	blurLine := func(get func(i int) byte, set func(i int, v byte), m int) {
+		for i := range m + 2*r {
+			line[i] = int32(get(min(max(i-r, 0), m-1)))
+		}
+		var s int32
+		for i := range n {
+			s += line[i]
+		}
+		for i := range m {
+			set(i, byte((s+n/2)/n))
+			if i+int(n) < m+2*r {
+				s += line[i+int(n)] - line[i]
+			}
+		}
+	}
+	for y := range h {
+		row := p[y*w : (y+1)*w]
+		blurLine(func(i int) byte { return row[i] }, func(i int, v byte) { row[i] = v }, w)
+	}
+	for x := range w {
+		blurLine(func(i int) byte { return p[i*w+x] }, func(i int, v byte) { p[i*w+x] = v }, h)
+	}
+}

@@ -117,6 +117,13 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	return res, err
 }
 
+// Soft print: a page whose ink edges are wider than softEdgeWidth pixels
+// (sharp print on a 12 MP photo: 1.2–1.6) is sharpened by softSharpen.
+const (
+	softEdgeWidth = 2.5
+	softSharpen   = 1.0
+)
+
 // errNotCard: a page with a card's proportions turned out to carry a
 // page's text (lines too small for a card); render it again as a page.
 var errNotCard = errors.New("scan: not a card")
@@ -160,6 +167,23 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 	if card && orient.lines >= 3 && float64(orient.lineHeight) < maxPageLineFrac*float64(max(outW, outH)) {
 		return Result{}, errNotCard
 	}
+	// The readability measures see the page as photographed.
+	var ms Measures
+	if measuring {
+		measurePage(&ms, luma, flat, orient)
+	}
+	// Soft print (an old phone's lens, strong JPEG, a magnified photo):
+	// sharpen at the scale of its edges before the tone curve, so the
+	// tone curve does not fill the letters' counters.
+	ew := ms.EdgeWidth
+	if !measuring {
+		ew = edgeWidthOf(flat)
+	}
+	if ew > softEdgeWidth {
+		if err := unsharp(ctx, flat, int(ew+0.5), softSharpen); err != nil {
+			return Result{}, err
+		}
+	}
 	st := statsOf(flat)
 	mode := opts.Mode
 	photo := photoLike(st, bg, colourfulness(sm, pg))
@@ -169,10 +193,7 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 			mode = ModeColor
 		}
 	}
-	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns}
-	if measuring {
-		measurePage(&res.Measures, luma, flat, orient)
-	}
+	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns, Measures: ms}
 	for i, c := range pg.corners {
 		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
 	}

@@ -235,7 +235,12 @@ func locate(p *planes, sm *small) page {
 	w, h := float64(p.w), float64(p.h)
 	whole := page{corners: [4]pt{{0, 0}, {w, 0}, {w, h}, {0, h}}, ratio: w / h}
 	if !ok {
-		return whole
+		// No four straight edges: the largest bright region, if it is
+		// page-shaped (a curled page, a patterned table).
+		if cand.corners, ok = blobQuad(sm); !ok {
+			return whole
+		}
+		cand.brighter = true
 	}
 	k := float64(sm.k)
 	var q [4]pt

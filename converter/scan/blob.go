@@ -108,30 +108,53 @@ func blobQuad(sm *small) ([4]pt, bool) {
 	if sIn/area-sOut/(float64(n)-area) < blobMinContrast {
 		return [4]pt{}, false
 	}
-	// Extremes along the diagonals: TL min(x+y), TR max(x−y), BR max(x+y),
-	// BL min(x−y), pushed back out by the erosion.
+	// The region's axes (second moments), then its extreme points along
+	// the diagonals of the frame turned to those axes, pushed back out by
+	// the erosion.
+	var mx, my float64
+	for _, i := range best {
+		mx += float64(i%w) + 0.5
+		my += float64(i/w) + 0.5
+	}
+	mx, my = mx/area, my/area
+	var sxx, syy, sxy float64
+	for _, i := range best {
+		dx, dy := float64(i%w)+0.5-mx, float64(i/w)+0.5-my
+		sxx += dx * dx
+		syy += dy * dy
+		sxy += dx * dy
+	}
+	theta := 0.5 * math.Atan2(2*sxy, sxx-syy)
+	// Turn by the axis angle modulo 90°, so an upright page stays upright.
+	theta = math.Mod(theta+math.Pi/4+2*math.Pi, math.Pi/2) - math.Pi/4
+	sn, cs := math.Sincos(theta)
 	var q [4]pt
 	ext := [4]float64{math.Inf(1), math.Inf(-1), math.Inf(-1), math.Inf(1)}
 	for _, i := range best {
 		x, y := float64(i%w)+0.5, float64(i/w)+0.5
-		if s := x + y; s < ext[0] {
+		u, v := (x-mx)*cs+(y-my)*sn, -(x-mx)*sn+(y-my)*cs
+		if s := u + v; s < ext[0] {
 			ext[0], q[0] = s, pt{x, y}
 		}
-		if d := x - y; d > ext[1] {
+		if d := u - v; d > ext[1] {
 			ext[1], q[1] = d, pt{x, y}
 		}
-		if s := x + y; s > ext[2] {
+		if s := u + v; s > ext[2] {
 			ext[2], q[2] = s, pt{x, y}
 		}
-		if d := x - y; d < ext[3] {
+		if d := u - v; d < ext[3] {
 			ext[3], q[3] = d, pt{x, y}
 		}
 	}
 	grow := float64(blobErode) + 0.5
-	q[0] = q[0].add(pt{-grow, -grow})
-	q[1] = q[1].add(pt{grow, -grow})
-	q[2] = q[2].add(pt{grow, grow})
-	q[3] = q[3].add(pt{-grow, grow})
+	c := pt{mx, my}
+	for k := range q {
+		d := q[k].sub(c)
+		if n := d.norm(); n > 0 {
+			q[k] = q[k].add(d.scale(grow * math.Sqrt2 / n))
+		}
+	}
+	q = orderQuad(q)
 	qa := quadArea(q)
 	grown := area + 2*grow*float64(len(best))/math.Sqrt(area)*2 // the region grown back by its perimeter
 	if !convex(q) || qa < blobMinFill*grown || grown < blobMinFill*qa {

@@ -92,14 +92,7 @@ func Render(doc Document, o Options) (*image.YCbCr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", doc.Name, err)
 	}
-	corners := A4Corners(o.Width, o.Height, o.Angle, o.Fill, o.Perspective)
-	// Hand-held framing: the page is a little off-centre, by the seed.
-	dx := (Hash01(o.Seed, 0, 7)*2-1)*0.03*float64(o.Width) + o.ShiftX*float64(o.Width)
-	dy := (Hash01(o.Seed, 1, 7)*2 - 1) * 0.02 * float64(o.Height)
-	for i := range corners {
-		corners[i].X += dx
-		corners[i].Y += dy
-	}
+	corners := Corners(o)
 	sc := Scene{
 		W: o.Width, H: o.Height, Corners: corners, Page: pg,
 		Gradient: o.Gradient, Vignette: o.Vignette, Noise: o.Noise, Seed: o.Seed,
@@ -111,6 +104,22 @@ func Render(doc Document, o Options) (*image.YCbCr, error) {
 		sc.Chroma = func(x, y float64) (uint8, uint8) { return 125, 131 } // slightly warm paper
 	}
 	return sc.Render(), nil
+}
+
+// Corners returns where the page's corners (TL, TR, BR, BL of the page
+// raster) land in the photo Render draws under o (before a curl bends the
+// page).
+func Corners(o Options) [4]Point {
+	o = o.withDefaults()
+	corners := A4Corners(o.Width, o.Height, o.Angle, o.Fill, o.Perspective)
+	// Hand-held framing: the page is a little off-centre, by the seed.
+	dx := (Hash01(o.Seed, 0, 7)*2-1)*0.03*float64(o.Width) + o.ShiftX*float64(o.Width)
+	dy := (Hash01(o.Seed, 1, 7)*2 - 1) * 0.02 * float64(o.Height)
+	for i := range corners {
+		corners[i].X += dx
+		corners[i].Y += dy
+	}
+	return corners
 }
 
 // Photo is Render encoded as a baseline JPEG (image/jpeg, 4:2:0).

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/coffre/coffre/converter/scan"
+	"github.com/coffre/coffre/internal/photogen"
 )
 
 // photo12MP returns a 12 MP (3000×4000) phone photo: the rib sample drawn
@@ -90,4 +91,32 @@ func BenchmarkConvertStages(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkConvertHard converts the first photo of each condition of the
+// hard corpus (issue 19) into a one-page PDF (generic profile, auto mode).
+// Run with GOMAXPROCS=1 for the per-core goal.
+func BenchmarkConvertHard(b *testing.B) {
+	seen := map[string]bool{}
+	for _, h := range photogen.HardCorpus() {
+		if seen[h.Condition] {
+			continue
+		}
+		seen[h.Condition] = true
+		data, err := photogen.Photo(h.Doc, h.Options)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(h.Name, func(b *testing.B) {
+			var c Converter
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				if _, err := c.Convert(context.Background(), []Input{{Data: data}}, Options{}, &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(out.Len()), "pdf-bytes")
+		})
+	}
 }

@@ -16,7 +16,10 @@
 //     renders it (auto, colour, grey, black and white); pages are
 //     re-encoded (JPEG, or CCITT G4 for black and white), so no metadata
 //     or appended bytes of the input survive. Pages are A4 at the profile's
-//     DPI; ID cards keep their real size (85.6 × 54 mm), on an A4 page
+//     DPI, or more for small print (lines under ~10 pt: up to 300 DPI,
+//     never beyond the page's resolution in the photo, which is then
+//     decoded again at full scale); ID cards keep their real size
+//     (85.6 × 54 mm), on an A4 page
 //     when the portal wants A4, optionally recto and verso together.
 //   - PDFs: read and validated by pdfcpu (relaxed); password-protected
 //     files are refused (ErrEncryptedPDF), so are JavaScript, embedded

@@ -85,6 +85,16 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 		prev = lv
 		if i == 0 {
 			best.findings = assess(res)
+			// Small print: scan again at a resolution that gives its lines
+			// the height of 12 pt print at 150 DPI, from the photo's full
+			// resolution when it was decoded at a reduced scale.
+			if d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan)); steps[0] < 0 && d > lv.dpi {
+				small, err := c.rescan(ctx, data, plan, src, lv.mode, d)
+				if err != nil {
+					return renderedImage{}, err
+				}
+				res, lv.dpi, prev.dpi = small, d, d
+			}
 		}
 		lv.mode = res.Mode
 		if lv.quality == 0 {
@@ -106,6 +116,75 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 	}
 	best.step, best.floor = steps[len(steps)-1], true
 	return best, nil
+}
+
+// Small print (issue 19): text lines (ascender to descender) shorter than
+// smallLineAt150 pixels at 150 DPI (about 10 pt) are rendered at the
+// resolution that makes them goodLineAt150 tall (12 pt), in steps of 50
+// DPI, at most maxSmallPrintDPI. A text page is recognised by at least
+// minSmallPrintLines lines.
+const (
+	smallLineAt150     = 16
+	goodLineAt150      = 19
+	maxSmallPrintDPI   = 300
+	minSmallPrintLines = 3
+)
+
+// smallPrintDPI returns the resolution for the page res scanned at dpi:
+// dpi itself unless it carries small print and the photo has the pixels
+// for more (srcDPI: the page's resolution in the photo). ID cards keep
+// theirs.
+func smallPrintDPI(res scan.Result, dpi, srcDPI int) int {
+	m := res.Measures
+	if res.Card || m.Lines < minSmallPrintLines || m.LineHeight <= 0 || dpi >= maxSmallPrintDPI {
+		return dpi
+	}
+	h := float64(m.LineHeight) * 150 / float64(dpi) // at 150 DPI
+	if h >= smallLineAt150 {
+		return dpi
+	}
+	want := float64(dpi) * goodLineAt150 / float64(m.LineHeight)
+	d := min(int(math.Round(want/50))*50, srcDPI/50*50, maxSmallPrintDPI)
+	return max(d, dpi)
+}
+
+// sourceDPI is the resolution of the page found in the photo at full size:
+// its longer side in pixels over an A4 page's long side in inches. 0 when
+// the page's outline was not found.
+func sourceDPI(res scan.Result, plan decodePlan) int {
+	if !res.Found {
+		return 0
+	}
+	c := res.Corners
+	side := func(a, b image.Point) float64 { return math.Hypot(float64(a.X-b.X), float64(a.Y-b.Y)) }
+	long := max(side(c[0], c[1]), side(c[1], c[2]), side(c[2], c[3]), side(c[3], c[0]))
+	return int(long * float64(int(1)<<plan.shift) / (297 / 25.4))
+}
+
+// rescan scans the photo again at dpi, decoding it afresh at a larger scale
+// when the first decode (src, by plan) was reduced below what dpi needs.
+func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, src image.Image, mode scan.Mode, dpi int) (scan.Result, error) {
+	tw, th := a4Pixels(dpi)
+	if plan.shift > 0 {
+		maxPixels := c.MaxPixels
+		if maxPixels <= 0 {
+			maxPixels = DefaultMaxPixels
+		}
+		p2, err := planDecode(data, plan.format, maxPixels, int(float64(tw)*decodeOversample), int64(tw)*int64(th))
+		if err == nil && p2.shift < plan.shift {
+			if src, err = decodeImage(ctx, data, p2); err != nil {
+				return scan.Result{}, err
+			}
+		}
+	}
+	res, err := c.scanner().Scan(ctx, src, scan.Options{Mode: mode, TargetW: tw, TargetH: th})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return scan.Result{}, ctxErr
+		}
+		return scan.Result{}, fmt.Errorf("converter: scan: %w", err)
+	}
+	return res, nil
 }
 
 func defaultQuality(m scan.Mode) int {

@@ -12,6 +12,7 @@ type background struct {
 	cell   int
 	v      []float32
 	filled float64 // fraction of cells that were not paper and were filled in
+	shadow float64 // fraction of cells in a hard shadow, followed
 }
 
 const (
@@ -67,16 +68,30 @@ func estimateBackground(ctx context.Context, g plane) (*background, error) {
 		return nil, ctx.Err()
 	}
 	paper := percentile(closed, 0.9)
+	// A hand's shadow has a hard edge and may be narrow (a finger): the
+	// wide closing blurs it away, leaving a dark band after division. The
+	// closing over 3×3 cells follows it; it only differs from the wide one
+	// where large dark shapes are, and those that reach into the page from
+	// its border with paper's even texture are shadows: there the page's
+	// light is the narrow closing.
+	fine := rectFilter(rectFilter(bg.v, gw, gh, 1, true), gw, gh, 1, false)
+	shadow := shadowCells(bg.v, fine, closed, paper, gw, gh)
 	weight := make([]float32, len(closed))
-	bad := 0
+	bad, shaded := 0, 0
 	for i, v := range closed {
-		if v >= minPaperFrac*paper && v > 8 {
+		switch {
+		case shadow[i]:
+			closed[i] = max(fine[i], 8)
 			weight[i] = 1
-		} else {
+			shaded++
+		case v >= minPaperFrac*paper && v > 8:
+			weight[i] = 1
+		default:
 			bad++
 		}
 	}
 	bg.filled = float64(bad) / float64(len(closed))
+	bg.shadow = float64(shaded) / float64(len(closed))
 	if bad > 0 && bad < len(closed) {
 		pushPull(closed, weight, gw, gh)
 	} else if bad == len(closed) {
@@ -86,6 +101,82 @@ func estimateBackground(ctx context.Context, g plane) (*background, error) {
 	}
 	bg.v = closed
 	return bg, nil
+}
+
+// Shadow cells (see shadowCells).
+const (
+	// shadowStep: a cell whose narrow closing is under this fraction of the
+	// wide one (or whose light is under minPaperFrac of the paper's) is
+	// darker than its surroundings at a large scale.
+	shadowStep = 0.88
+	// shadowMinLight: a shadow leaves at least this fraction of the light
+	// (darker is ink: a black box, a photograph's darks).
+	shadowMinLight = 0.2
+	// shadowMinFrac: a shadow covers at least this fraction of the page.
+	shadowMinFrac = 0.004
+	// shadowMaxRough: in a shadow the cells' brightest values are as even
+	// as on paper: on average within this fraction of the narrow closing
+	// (a photograph's are not).
+	shadowMaxRough = 0.06
+)
+
+// shadowCells marks the cells of hard shadows: 8-connected regions of
+// cells darker at a small scale (fine, a closing over 3×3 cells) than at a
+// large one (closed), or darker than the paper at the large scale, but not
+// as dark as ink (shadowMinLight), that touch
+// the page's border (a hand or a phone reaches in from outside the page),
+// cover at least shadowMinFrac of it, and whose cell maxima m are as even as
+// paper's (photographs and illustrations are not).
+func shadowCells(m, fine, closed []float32, paper float32, w, h int) []bool {
+	cand := make([]bool, len(fine))
+	for i, f := range fine {
+		// Darker at a small scale than at a large one (a finger, a band),
+		// or darker at a large scale than the paper (the hand it belongs
+		// to); never as dark as ink (a black box).
+		cand[i] = (f < shadowStep*closed[i] || closed[i] < shadowStep*paper) && f >= shadowMinLight*paper
+	}
+	out := make([]bool, len(fine))
+	seen := make([]bool, len(fine))
+	var stack, comp []int
+	for start, c := range cand {
+		if !c || seen[start] {
+			continue
+		}
+		comp = comp[:0]
+		stack = append(stack[:0], start)
+		seen[start] = true
+		border := false
+		var rough float64
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			comp = append(comp, i)
+			x, y := i%w, i/w
+			if x <= 1 || y <= 1 || x >= w-2 || y >= h-2 {
+				border = true
+			}
+			rough += float64((fine[i] - m[i]) / max(fine[i], 1))
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					nx, ny := x+dx, y+dy
+					if nx < 0 || ny < 0 || nx >= w || ny >= h {
+						continue
+					}
+					if j := ny*w + nx; cand[j] && !seen[j] {
+						seen[j] = true
+						stack = append(stack, j)
+					}
+				}
+			}
+		}
+		if !border || float64(len(comp)) < shadowMinFrac*float64(len(fine)) || rough/float64(len(comp)) > shadowMaxRough {
+			continue
+		}
+		for _, i := range comp {
+			out[i] = true
+		}
+	}
+	return out
 }
 
 // percentile returns the q-quantile of values in [0, 255] (to 1/4 level).
@@ -277,22 +368,36 @@ func (it *bgInterp) gainRow(y int, dst []uint32) {
 // interpolation of the coarse background would leave a dark seam on the
 // shadow's side; there each pixel weighs the surrounding cells by how close
 // their background is to its own value (joint bilateral upsampling, Kopf et
-// al. 2007), so paper pixels follow their own side of the edge.
+// al. 2007), so paper pixels follow their own side of the edge. Ink on the
+// lit side can be as dark as paper in the shadow: a pixel much darker than
+// the background so chosen, with brighter paper within a stroke's width
+// (the brightest pixel in a (2k+1)² window), is ink on that paper.
 func flattenGray(ctx context.Context, g plane, bg *background) error {
 	it := bg.interp(255, g.w, 1)
 	edge := bg.edgeQuads()
-	orig := make([]byte, g.w)
+	k := max(2, max(g.w, g.h)/800)
+	// ring keeps the original of rows y-k..y (rows above y are flattened
+	// already; rows below are still original in g).
+	ring := make([]byte, (k+1)*g.w)
+	origRow := func(y, yy int) []byte {
+		if yy <= y {
+			o := (yy % (k + 1)) * g.w
+			return ring[o : o+g.w]
+		}
+		return g.pix[yy*g.s : yy*g.s+g.w]
+	}
 	for y := range g.h {
 		if y&63 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		row := g.pix[y*g.s : y*g.s+g.w]
+		copy(ring[(y%(k+1))*g.w:], row)
 		j0, fy := it.rowCells(y)
 		if !edge.anyInRow[j0] {
 			it.divideRow(y, row)
 			continue
 		}
-		copy(orig, row)
+		orig := origRow(y, y)
 		it.divideRow(y, row)
 		erow := edge.quad[j0*bg.w:]
 		for x := range row {
@@ -304,11 +409,26 @@ func flattenGray(ctx context.Context, g plane, bg *background) error {
 			fx := min(max(gx-float32(i0), 0), 1)
 			v := float32(orig[x])
 			b := bg.edgeAware(i0, j0, fx, fy, v)
+			if v < inkFrac*b {
+				var m byte
+				for yy := max(y-k, 0); yy <= min(y+k, g.h-1); yy++ {
+					r := origRow(y, yy)
+					for _, u := range r[max(x-k, 0):min(x+k+1, g.w)] {
+						m = max(m, u)
+					}
+				}
+				if bm := bg.edgeAware(i0, j0, fx, fy, float32(m)); bm > b {
+					b = bm
+				}
+			}
 			row[x] = uint8(min(255, v*255/b+0.5))
 		}
 	}
 	return nil
 }
+
+// inkFrac: a pixel under this fraction of its background is ink.
+const inkFrac = 0.8
 
 // edgeMask marks 2×2 cell neighbourhoods whose background spans a sharp
 // lighting step.
@@ -414,4 +534,60 @@ func floor32(v float32) float32 {
 		i--
 	}
 	return i
+}
+
+// unsharp sharpens p in place: v + amount·(v − box blur of radius r), the
+// blur a box filter applied twice (close to a Gaussian of σ ≈ 0.8r).
+func unsharp(ctx context.Context, p plane, r int, amount float32) error {
+	if r < 1 || amount <= 0 {
+		return nil
+	}
+	blur := make([]byte, p.w*p.h)
+	for y := range p.h {
+		copy(blur[y*p.w:(y+1)*p.w], p.pix[y*p.s:y*p.s+p.w])
+	}
+	for range 2 {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		boxBlur(blur, p.w, p.h, r)
+	}
+	for y := range p.h {
+		row := p.pix[y*p.s : y*p.s+p.w]
+		b := blur[y*p.w : (y+1)*p.w]
+		for x, v := range row {
+			d := float32(v) - float32(b[x])
+			row[x] = clamp8(int32(float32(v) + amount*d + 0.5*sign32(d)))
+		}
+	}
+	return nil
+}
+
+// boxBlur blurs a w×h plane (stride w) in place with a (2r+1)² box,
+// separably, with running sums, the ends repeated.
+func boxBlur(p []byte, w, h, r int) {
+	n := int32(2*r + 1)
+	line := make([]int32, max(w, h)+2*r)
+	blurLine := func(get func(i int) byte, set func(i int, v byte), m int) {
+		for i := range m + 2*r {
+			line[i] = int32(get(min(max(i-r, 0), m-1)))
+		}
+		var s int32
+		for i := range n {
+			s += line[i]
+		}
+		for i := range m {
+			set(i, byte((s+n/2)/n))
+			if i+int(n) < m+2*r {
+				s += line[i+int(n)] - line[i]
+			}
+		}
+	}
+	for y := range h {
+		row := p[y*w : (y+1)*w]
+		blurLine(func(i int) byte { return row[i] }, func(i int, v byte) { row[i] = v }, w)
+	}
+	for x := range w {
+		blurLine(func(i int) byte { return p[i*w+x] }, func(i int, v byte) { p[i*w+x] = v }, h)
+	}
 }

@@ -191,3 +191,18 @@ func histPercentile(hist *[256]int, n int, q float64) float64 {
 	}
 	return 255
 }
+
+// edgeWidthOf is the median width of the strong ink edges of a flattened
+// page (every 3rd row, away from the outer 3 %), 0 when it has too few.
+func edgeWidthOf(flat plane) float64 {
+	var widths []float64
+	fmx, fmy := flat.w*3/100, flat.h*3/100
+	for y := fmy; y < flat.h-fmy; y += 3 {
+		widths = edgeWidths(flat.pix[y*flat.s+fmx:y*flat.s+flat.w-fmx], widths)
+	}
+	if len(widths) < 20 {
+		return 0
+	}
+	slices.Sort(widths)
+	return widths[len(widths)/2]
+}

@@ -1,8 +1,11 @@
 // Package scan turns a phone photo of a document into a clean page image,
 // as a flatbed scanner would: it finds the paper's four corners against the
-// background, corrects the perspective straight into the target size,
-// turns the page upright, divides out uneven lighting, and renders it in
-// colour, clean grey or black and white.
+// background (four straight edges, or else the largest bright page-shaped
+// region), corrects the perspective straight into the target size, turns
+// the page upright, divides out uneven lighting (following the hard edge
+// of a hand's shadow, so a shadowed text page is still a text page),
+// sharpens soft print, and renders it in colour, clean grey or black and
+// white.
 //
 // Everything is pure Go working on the image's byte planes (the Y plane of
 // an *image.YCbCr is used directly), so one 12 MP photo takes a few tens of
@@ -117,6 +120,13 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	return res, err
 }
 
+// Soft print: a page whose ink edges are wider than softEdgeWidth pixels
+// (sharp print on a 12 MP photo: 1.2–1.6) is sharpened by softSharpen.
+const (
+	softEdgeWidth = 2.5
+	softSharpen   = 1.0
+)
+
 // errNotCard: a page with a card's proportions turned out to carry a
 // page's text (lines too small for a card); render it again as a page.
 var errNotCard = errors.New("scan: not a card")
@@ -160,6 +170,23 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 	if card && orient.lines >= 3 && float64(orient.lineHeight) < maxPageLineFrac*float64(max(outW, outH)) {
 		return Result{}, errNotCard
 	}
+	// The readability measures see the page as photographed.
+	var ms Measures
+	if measuring {
+		measurePage(&ms, luma, flat, orient)
+	}
+	// Soft print (an old phone's lens, strong JPEG, a magnified photo):
+	// sharpen at the scale of its edges before the tone curve, so the
+	// tone curve does not fill the letters' counters.
+	ew := ms.EdgeWidth
+	if !measuring {
+		ew = edgeWidthOf(flat)
+	}
+	if ew > softEdgeWidth {
+		if err := unsharp(ctx, flat, int(ew+0.5), softSharpen); err != nil {
+			return Result{}, err
+		}
+	}
 	st := statsOf(flat)
 	mode := opts.Mode
 	photo := photoLike(st, bg, colourfulness(sm, pg))
@@ -169,10 +196,7 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 			mode = ModeColor
 		}
 	}
-	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns}
-	if measuring {
-		measurePage(&res.Measures, luma, flat, orient)
-	}
+	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns, Measures: ms}
 	for i, c := range pg.corners {
 		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
 	}
@@ -213,8 +237,20 @@ func locate(p *planes, sm *small) page {
 	cand, ok := findQuad(e, lines)
 	w, h := float64(p.w), float64(p.h)
 	whole := page{corners: [4]pt{{0, 0}, {w, 0}, {w, h}, {0, h}}, ratio: w / h}
-	if !ok {
+	bq, blob := blobQuad(sm)
+	switch {
+	case !ok && !blob:
 		return whole
+	case !ok:
+		// No four straight edges: the largest bright region, as it is
+		// page-shaped (a curled page, a patterned table).
+		cand.corners, cand.brighter = bq, true
+	case blob && inside(cand.corners, sm.w, sm.h) && quadArea(cand.corners) > blobOverlap*quadArea(bq) &&
+		quadArea(cand.corners) <= blobMaxOverlap*quadArea(bq) && near(cand.corners, bq):
+		// The straight edges found take in some of the table (a
+		// tablecloth's stripe along the page's edge): the bright region
+		// is the page.
+		cand.corners, cand.brighter = bq, true
 	}
 	k := float64(sm.k)
 	var q [4]pt
@@ -224,6 +260,38 @@ func locate(p *planes, sm *small) page {
 	q = refineCorners(p, q, cand.brighter, sm.k)
 	f := 0.8 * math.Max(w, h) // a phone's typical focal length in pixels
 	return page{corners: q, found: true, ratio: aspectRatio(q, pt{w / 2, h / 2}, f)}
+}
+
+// blobOverlap: a page outline from straight edges larger than the bright
+// region's by more than this factor (and at most blobMaxOverlap: beyond,
+// the bright region may be only the lit part of the page) takes in some of
+// the table.
+const (
+	blobOverlap    = 1.03
+	blobMaxOverlap = 1.2
+	blobMaxShift   = 0.06
+)
+
+// near reports whether each corner of b is within blobMaxShift of the
+// page's diagonal from a's.
+func near(a, b [4]pt) bool {
+	diag := math.Max(a[0].dist(a[2]), a[1].dist(a[3]))
+	for i := range a {
+		if a[i].dist(b[i]) > blobMaxShift*diag {
+			return false
+		}
+	}
+	return true
+}
+
+// inside reports whether the quad q lies within a w×h frame.
+func inside(q [4]pt, w, h int) bool {
+	for _, c := range q {
+		if c.x < 0 || c.y < 0 || c.x > float64(w) || c.y > float64(h) {
+			return false
+		}
+	}
+	return true
 }
 
 // pageSize chooses the output size in the photo's frame (before turning

@@ -23,7 +23,11 @@
 //     encoded as JPEG; WriteSamples writes NAME.photo.jpg and
 //     NAME.truth.txt for each of Documents.
 //
-// Harder conditions (hand shadow, page curl, small print, low resolution,
-// glare, blur) belong in Options, each a field whose zero value leaves the
-// photo as it is; Shadow and Blur are there now.
+// Harder conditions belong in Options, each a field whose zero value leaves
+// the photo as it is: Shadow (with Hand: a hard- or soft-edged hand's
+// shadow anywhere, with fingers), Curl, CapHeight (small print), Width,
+// Height and Quality (old phones), Table, Texture and Cloth (light and
+// patterned tables), Paper (coloured paper), Blur, Glare, Dark. HardCorpus
+// lists the photos of issue 19's hard corpus, and CleanPage draws each
+// one's ceiling: the same page as a perfect scan at a given resolution.
 package photogen

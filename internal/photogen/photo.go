@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"math"
 	"os"
@@ -47,6 +48,16 @@ type Options struct {
 	// Texture is the amplitude in grey levels of a coarse, high-contrast
 	// wood-like pattern on the table; 0 is none.
 	Texture float64
+	// Hand gives the shadow (Shadow > 0) another place and shape than the
+	// bottom-right corner: a straight edge anywhere, soft or hard, with
+	// fingers or without. nil keeps the corner.
+	Hand *Hand
+	// Curl bends the page's lines by up to this fraction of its height.
+	Curl float64
+	// Cloth is a gingham tablecloth's contrast in grey levels; 0 is none.
+	Cloth float64
+	// Paper is the paper's colour (zero: white with a slight warm cast).
+	Paper color.YCbCr
 }
 
 func (o Options) withDefaults() Options {
@@ -81,6 +92,25 @@ func Render(doc Document, o Options) (*image.YCbCr, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", doc.Name, err)
 	}
+	corners := Corners(o)
+	sc := Scene{
+		W: o.Width, H: o.Height, Corners: corners, Page: pg,
+		Gradient: o.Gradient, Vignette: o.Vignette, Noise: o.Noise, Seed: o.Seed,
+		Grain: 10, Bilinear: true, Shadow: o.Shadow, Blur: 1 + o.Blur,
+		Glare: o.Glare, Dark: o.Dark, Table: o.Table, Texture: o.Texture,
+		Hand: o.Hand, Curl: o.Curl, Cloth: o.Cloth, Paper: o.Paper,
+	}
+	if o.Paper == (color.YCbCr{}) {
+		sc.Chroma = func(x, y float64) (uint8, uint8) { return 125, 131 } // slightly warm paper
+	}
+	return sc.Render(), nil
+}
+
+// Corners returns where the page's corners (TL, TR, BR, BL of the page
+// raster) land in the photo Render draws under o (before a curl bends the
+// page).
+func Corners(o Options) [4]Point {
+	o = o.withDefaults()
 	corners := A4Corners(o.Width, o.Height, o.Angle, o.Fill, o.Perspective)
 	// Hand-held framing: the page is a little off-centre, by the seed.
 	dx := (Hash01(o.Seed, 0, 7)*2-1)*0.03*float64(o.Width) + o.ShiftX*float64(o.Width)
@@ -89,13 +119,7 @@ func Render(doc Document, o Options) (*image.YCbCr, error) {
 		corners[i].X += dx
 		corners[i].Y += dy
 	}
-	return Scene{
-		W: o.Width, H: o.Height, Corners: corners, Page: pg,
-		Gradient: o.Gradient, Vignette: o.Vignette, Noise: o.Noise, Seed: o.Seed,
-		Grain: 10, Bilinear: true, Shadow: o.Shadow, Blur: 1 + o.Blur,
-		Glare: o.Glare, Dark: o.Dark, Table: o.Table, Texture: o.Texture,
-		Chroma: func(x, y float64) (uint8, uint8) { return 125, 131 }, // slightly warm paper
-	}.Render(), nil
+	return corners
 }
 
 // Photo is Render encoded as a baseline JPEG (image/jpeg, 4:2:0).

@@ -2,6 +2,7 @@ package photogen
 
 import (
 	"bytes"
+	"image/color"
 	"image/jpeg"
 	"os"
 	"path/filepath"
@@ -93,5 +94,65 @@ func TestWriteSamples(t *testing.T) {
 		if err != nil || string(truth) != d.Truth() {
 			t.Errorf("%s truth: %q (%v)", d.Name, truth, err)
 		}
+	}
+}
+
+// TestHardCorpus: every condition of issue 19 is in the corpus, at more
+// than one strength, under unique names; each condition shows in the photo.
+func TestHardCorpus(t *testing.T) {
+	seen := map[string]bool{}
+	per := map[string]int{}
+	for _, h := range HardCorpus() {
+		if seen[h.Name] {
+			t.Errorf("duplicate name %s", h.Name)
+		}
+		seen[h.Name] = true
+		per[h.Condition]++
+	}
+	for _, c := range []string{"shadow", "small", "oldphone", "curl", "table", "paper"} {
+		if per[c] < 2 {
+			t.Errorf("condition %s has %d photos, want at least 2", c, per[c])
+		}
+	}
+	doc := Documents()[0]
+	base := Options{Width: 600, Height: 800, Noise: 1, Vignette: 0.001}
+	lum := func(o Options, x, y int) int {
+		img, err := Render(doc, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(img.Y[y*img.YStride+x])
+	}
+	// A hard-edged shadow: just beyond the edge is much darker than just
+	// before it (a blank part of the page, lower half).
+	shadow := base
+	shadow.Shadow, shadow.Hand = 0.5, &Hand{X: 0.5, Y: 0.7, Angle: 0}
+	if a, b := lum(shadow, 290, 560), lum(shadow, 310, 560); b > a*6/10 || a < 200 {
+		t.Errorf("hard shadow edge: %d before, %d after, want a step by half", a, b)
+	}
+	// Coloured paper keeps its colour.
+	yellow := base
+	yellow.Paper = color.YCbCr{Y: 228, Cb: 100, Cr: 136}
+	img, err := Render(doc, yellow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb := img.Cb[(560/2)*img.CStride+300/2]; cb != 100 {
+		t.Errorf("yellow paper Cb %d, want 100", cb)
+	}
+	// A curl moves the bottom corners' edge: the page's bottom edge near
+	// the side is higher or lower than in the middle.
+	flat, curled := base, base
+	curled.Curl = 0.03
+	if lum(flat, 120, 745) == lum(curled, 120, 745) && lum(flat, 120, 760) == lum(curled, 120, 760) {
+		t.Error("curl leaves the page's bottom corner where it was")
+	}
+	// The ceiling is an A4 page at the asked size.
+	clean, err := CleanPage(doc, Options{}, 1240, 1754)
+	if err != nil || clean.Bounds().Dx() != 1240 || clean.Bounds().Dy() != 1754 {
+		t.Errorf("clean page %v, %v", clean.Bounds(), err)
+	}
+	if _, err := CleanPage(doc, Options{}, 1000, 1000); err == nil {
+		t.Error("a square clean page was drawn")
 	}
 }

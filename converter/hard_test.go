@@ -1,0 +1,257 @@
+package converter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/image/draw"
+
+	"github.com/coffre/coffre/converter/scan/ocrcheck"
+	"github.com/coffre/coffre/internal/photogen"
+	"github.com/coffre/coffre/internal/testenv"
+)
+
+// hardRow is one photo of the hard corpus, measured.
+type hardRow struct {
+	name, cond          string
+	coffre, ceil, plain float64 // CER
+	bytes               int64
+	ms                  float64
+	mode                Mode
+	dpi                 int
+}
+
+// measureHard converts every photo of photogen.HardCorpus whose name
+// contains filter (auto mode, generic profile) and reads three renderings
+// with tesseract (fra) at 200 dpi: Coffre's PDF (pdftoppm -r 200 -gray),
+// the clean page drawn at Coffre's output resolution (the ceiling), and the
+// whole photo resized to grey within A4 at 150 dpi (a plain `vips
+// thumbnail`, the reference a converter must beat).
+func measureHard(t *testing.T, filter string) []hardRow {
+	t.Helper()
+	pdftoppm := testenv.Tool(t, "pdftoppm")
+	tess := testenv.Tool(t, "tesseract")
+	t.Setenv("OMP_THREAD_LIMIT", "1")
+	var cases []photogen.Hard
+	for _, h := range photogen.HardCorpus() {
+		if strings.Contains(h.Name, filter) {
+			cases = append(cases, h)
+		}
+	}
+	ctx := context.Background()
+	rows := make([]hardRow, len(cases))
+	var c Converter
+	var convMu sync.Mutex // one conversion at a time: its time is measured
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, h := range cases {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			photo, err := photogen.Photo(h.Doc, h.Options)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			truth := h.Doc.Truth()
+			row := hardRow{name: h.Name, cond: h.Condition}
+			var out bytes.Buffer
+			convMu.Lock()
+			start := time.Now()
+			res, err := c.Convert(ctx, []Input{{Name: h.Name, Data: photo}}, Options{}, &out)
+			row.ms = float64(time.Since(start).Microseconds()) / 1000
+			convMu.Unlock()
+			if err != nil {
+				t.Errorf("%s: %v", h.Name, err)
+				return
+			}
+			row.bytes, row.mode, row.dpi = res.Bytes, res.Inputs[0].Mode, res.Inputs[0].DPI
+			dir := t.TempDir()
+			root := filepath.Join(dir, "page")
+			runCtx(t, out.Bytes(), pdftoppm, "-r", "200", "-gray", "-png", "-singlefile", "-", root)
+			page, err := os.ReadFile(root + ".png")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			read := func(img []byte) float64 {
+				text, err := ocrcheck.Tesseract(ctx, tess, img, "fra", 200)
+				if err != nil {
+					t.Error(err)
+					return 1
+				}
+				return ocrcheck.CER(text, truth)
+			}
+			row.coffre = read(page)
+			w, hh := a4Pixels(row.dpi)
+			clean, err := photogen.CleanPage(h.Doc, h.Options, w, hh)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			row.ceil = read(pngAt(t, clean, 200.0/float64(row.dpi)))
+			row.plain = read(pngAt(t, plainGrey(t, photo), 200.0/150))
+			if os.Getenv("COFFRE_HARD_KEEP") != "" {
+				keep := filepath.Join(testenv.RepoRoot(), "testoutput", "hard")
+				_ = os.MkdirAll(keep, 0o750)
+				_ = os.WriteFile(filepath.Join(keep, h.Name+".photo.jpg"), photo, 0o600)
+				_ = os.WriteFile(filepath.Join(keep, h.Name+".pdf"), out.Bytes(), 0o600)
+				_ = os.WriteFile(filepath.Join(keep, h.Name+".png"), page, 0o600)
+			}
+			rows[i] = row
+		}()
+	}
+	wg.Wait()
+	return rows
+}
+
+// plainGrey is the reference: the whole photo in grey, resized (Catmull-Rom)
+// to fit A4 at 150 dpi, as `vips thumbnail photo.jpg --size 1240x1754` then
+// a grey conversion would give.
+func plainGrey(t *testing.T, photo []byte) *image.Gray {
+	t.Helper()
+	img, err := jpeg.Decode(bytes.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	w, h := a4Pixels(150)
+	s := math.Min(float64(w)/float64(b.Dx()), float64(h)/float64(b.Dy()))
+	dst := image.NewGray(image.Rect(0, 0, int(float64(b.Dx())*s+0.5), int(float64(b.Dy())*s+0.5)))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
+}
+
+// pngAt scales img by s (bilinear, as pdftoppm's smooth scaling) and
+// encodes it as PNG.
+func pngAt(t *testing.T, img image.Image, s float64) []byte {
+	t.Helper()
+	b := img.Bounds()
+	dst := image.NewGray(image.Rect(0, 0, int(float64(b.Dx())*s+0.5), int(float64(b.Dy())*s+0.5)))
+	draw.BiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, dst); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// runCtx is run without failing the test from another goroutine.
+func runCtx(t *testing.T, stdin []byte, name string, args ...string) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Error(r)
+		}
+	}()
+	run(t, stdin, name, args...)
+}
+
+// summarize logs the per-photo rows and returns per-condition means.
+func summarize(t *testing.T, rows []hardRow) map[string]hardRow {
+	t.Helper()
+	conds := map[string]hardRow{}
+	counts := map[string]int{}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-34s %7s %7s %7s %8s %7s %5s %4s\n", "photo", "coffre", "ceiling", "grey", "bytes", "ms", "mode", "dpi")
+	for _, r := range rows {
+		if r.name == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%-34s %7.3f %7.3f %7.3f %8d %7.0f %5v %4d\n", r.name, r.coffre, r.ceil, r.plain, r.bytes, r.ms, r.mode, r.dpi)
+		for _, k := range []string{r.cond, "mean"} {
+			m := conds[k]
+			m.cond = k
+			m.coffre += r.coffre
+			m.ceil += r.ceil
+			m.plain += r.plain
+			m.bytes += r.bytes
+			m.ms += r.ms
+			conds[k] = m
+			counts[k]++
+		}
+	}
+	keys := make([]string, 0, len(conds))
+	for k, m := range conds {
+		n := float64(counts[k])
+		m.coffre, m.ceil, m.plain, m.ms = m.coffre/n, m.ceil/n, m.plain/n, m.ms/n
+		m.bytes /= int64(counts[k])
+		conds[k] = m
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(&b, "\n%-10s %7s %7s %7s %8s %7s\n", "condition", "coffre", "ceiling", "grey", "bytes", "ms")
+	for _, k := range keys {
+		m := conds[k]
+		fmt.Fprintf(&b, "%-10s %7.3f %7.3f %7.3f %8d %7.0f\n", k, m.coffre, m.ceil, m.plain, m.bytes, m.ms)
+	}
+	t.Log(b.String())
+	return conds
+}
+
+// hardMaxCER is the mean CER each condition of the hard corpus must not
+// exceed (issue 19). Before the shadow-following lighting, the shadows
+// read at 0.103 (a strong shadow at 0.588, the page kept as a colour
+// photo); the other figures hold what was reached, with a margin for
+// tesseract's and the machine's variations.
+var hardMaxCER = map[string]float64{
+	"shadow":   0.02,
+	"small":    0.02,
+	"oldphone": 0.08,
+	"curl":     0.03,
+	"table":    0.03,
+	"paper":    0.02,
+	"mean":     0.03,
+}
+
+// TestHardCorpus converts the hard corpus and checks, per condition, the
+// mean CER against hardMaxCER and against the plain grey resize of the same
+// photos (never worse), and that a shadow never makes a text page a colour
+// photo. It logs every photo's CER, bytes, time, mode and resolution next
+// to its ceiling and the plain resize. COFFRE_HARD=substring restricts it
+// to some photos (then only the shadow rule is checked);
+// COFFRE_HARD_KEEP=1 keeps the photos, PDFs and renders in testoutput/hard.
+func TestHardCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("OCR is slow")
+	}
+	filter := os.Getenv("COFFRE_HARD")
+	rows := measureHard(t, filter)
+	conds := summarize(t, rows)
+	for _, r := range rows {
+		if r.cond == "shadow" && r.mode != ModeGray {
+			t.Errorf("%s: a shadowed text page came out in %v (%d bytes), want grey", r.name, r.mode, r.bytes)
+		}
+	}
+	if filter != "" {
+		return
+	}
+	for cond, limit := range hardMaxCER {
+		m, ok := conds[cond]
+		if !ok {
+			t.Errorf("condition %s: no photo", cond)
+			continue
+		}
+		if m.coffre > limit {
+			t.Errorf("%s: mean CER %.3f > %.3f (ceiling %.3f, plain grey resize %.3f)", cond, m.coffre, limit, m.ceil, m.plain)
+		}
+		// Never worse than the plain resize (a hundredth of slack: both
+		// read nearly everything on some conditions).
+		if m.coffre > m.plain+0.01 {
+			t.Errorf("%s: mean CER %.3f, worse than the plain grey resize's %.3f", cond, m.coffre, m.plain)
+		}
+	}
+}

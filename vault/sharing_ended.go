@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"github.com/coffre/coffre/vault/meta"
 	"time"
 )
 
@@ -36,36 +37,7 @@ func (s *Service) SharingEnded(ctx context.Context, p *Principal, ownerID string
 	if !validID(ownerID) {
 		return SharingEnd{}, fmt.Errorf("vault: sharing ended: %w", ErrNotFound)
 	}
-	cs, err := s.meta.ConsentsOfOwner(ctx, ownerID)
-	if err != nil {
-		return SharingEnd{}, mapMeta("sharing ended", err)
-	}
-	now := s.now()
-	var out SharingEnd
-	found := false
-	for _, c := range cs {
-		for _, g := range p.granteeSelves() {
-			if c.GranteeKind != g.kind || c.GranteeID != g.id {
-				continue
-			}
-			if c.LiveAt(now) {
-				return SharingEnd{}, fmt.Errorf("vault: sharing ended: still shared: %w", ErrNotFound)
-			}
-			at, revoked := consentEnd(c.Revoked, c.Expires)
-			if found && !at.After(out.At) {
-				continue
-			}
-			found = true
-			out = SharingEnd{At: at, Revoked: revoked}
-			if d, err := openConsent(c, g.ids...); err == nil {
-				out.OwnerName = d.ShowName
-			}
-		}
-	}
-	if !found {
-		return SharingEnd{}, fmt.Errorf("vault: sharing ended: %w", ErrNotFound)
-	}
-	return out, nil
+	return s.lastEnd(ctx, p, ownerID, func(meta.Consent) bool { return true })
 }
 
 // PaperSharingEnded tells a worker when the sharing of one of an owner's
@@ -86,15 +58,22 @@ func (s *Service) PaperSharingEnded(ctx context.Context, p *Principal, ownerID, 
 	if err != nil || d.OwnerID != ownerID {
 		return SharingEnd{}, fmt.Errorf("vault: paper sharing ended: %w", ErrNotFound)
 	}
+	return s.lastEnd(ctx, p, ownerID, func(c meta.Consent) bool { return c.Covers(d) })
+}
+
+// lastEnd is the latest end of the owner's consents to p (or p's
+// organisation) that which keeps; ErrNotFound when there is none, or one
+// of them is still live.
+func (s *Service) lastEnd(ctx context.Context, p *Principal, ownerID string, which func(meta.Consent) bool) (SharingEnd, error) {
 	cs, err := s.meta.ConsentsOfOwner(ctx, ownerID)
 	if err != nil {
-		return SharingEnd{}, mapMeta("paper sharing ended", err)
+		return SharingEnd{}, mapMeta("sharing ended", err)
 	}
 	now := s.now()
 	var out SharingEnd
 	found := false
 	for _, c := range cs {
-		if !c.Covers(d) {
+		if !which(c) {
 			continue
 		}
 		for _, g := range p.granteeSelves() {
@@ -102,7 +81,7 @@ func (s *Service) PaperSharingEnded(ctx context.Context, p *Principal, ownerID, 
 				continue
 			}
 			if c.LiveAt(now) {
-				return SharingEnd{}, fmt.Errorf("vault: paper sharing ended: still shared: %w", ErrNotFound)
+				return SharingEnd{}, fmt.Errorf("vault: sharing ended: still shared: %w", ErrNotFound)
 			}
 			at, revoked := consentEnd(c.Revoked, c.Expires)
 			if found && !at.After(out.At) {
@@ -110,13 +89,13 @@ func (s *Service) PaperSharingEnded(ctx context.Context, p *Principal, ownerID, 
 			}
 			found = true
 			out = SharingEnd{At: at, Revoked: revoked}
-			if dt, err := openConsent(c, g.ids...); err == nil {
-				out.OwnerName = dt.ShowName
+			if d, err := openConsent(c, g.ids...); err == nil {
+				out.OwnerName = d.ShowName
 			}
 		}
 	}
 	if !found {
-		return SharingEnd{}, fmt.Errorf("vault: paper sharing ended: %w", ErrNotFound)
+		return SharingEnd{}, fmt.Errorf("vault: sharing ended: %w", ErrNotFound)
 	}
 	return out, nil
 }

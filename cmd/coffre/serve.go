@@ -134,9 +134,19 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	fmt.Fprintf(stdout, "Coffre is listening on %s\n", url)
 	log.Info("listening", "addr", ln.Addr().String())
 
+	// Maintenance stops, and is waited for, before serve returns: it must
+	// not use the stores once they close, nor log once the caller reads
+	// the log.
 	mctx, stopMaintenance := context.WithCancel(ctx)
-	defer stopMaintenance()
-	go runMaintenance(mctx, w.Vault, log, maintenanceEvery)
+	maintained := make(chan struct{})
+	go func() {
+		defer close(maintained)
+		runMaintenance(mctx, w.Vault, log, maintenanceEvery)
+	}()
+	defer func() {
+		stopMaintenance()
+		<-maintained
+	}()
 
 	errc := make(chan error, 1)
 	go func() {

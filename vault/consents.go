@@ -341,7 +341,7 @@ func (s *Service) RevokeConsent(ctx context.Context, owner *Principal, consentID
 	return s.record(ctx, owner.id, Event{
 		Kind: EventConsentRevoked, ActorKind: ActorOwner, ActorID: owner.id,
 		Target: s.granteeName(ctx, Grantee{Kind: c.GranteeKind, ID: c.GranteeID}), Detail: d.Purpose,
-		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID}, ShownName: d.ShowName,
+		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID}, ShownName: d.ShowName, ConsentID: c.ID,
 	})
 }
 

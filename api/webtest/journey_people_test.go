@@ -484,9 +484,7 @@ func TestWorkerJourney(t *testing.T) {
 		t.Errorf("the stale download page has no header")
 	}
 	worker.check("journey-worker-stopped", false)
-	if _, err := srv.notify.RunOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.deliverLater(t) // a stop is told once it can no longer be undone
 	worker.open(srv.URL + "/pro")
 	// The request says so, and a message (in the language of the page the
 	// worker reads it on, English here) tells it.

@@ -35,6 +35,7 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.GET("/account", s.webProAccount)                         // web_passkeys.go
 	g.POST("/account/passkeys/:id/delete", s.webRemovePasskey) // confirmed
 	g.POST("/code", s.webNewShareCode)                         // web_sharecode.go
+	g.GET("/code/live", s.webShareCodeLive)                    // web_sharecode.go
 }
 
 // person is someone who consented to the worker (or their organisation).

@@ -250,9 +250,18 @@ func (s *Service) UnlockWorker(ctx context.Context, workerID string, secret []by
 func (s *Service) granteeRecipient(ctx context.Context, g Grantee) (*age.X25519Recipient, error) {
 	switch g.Kind {
 	case KindWorker:
-		w, err := s.meta.Worker(ctx, g.ID)
+		// A worker an administrator disabled or removed from their
+		// organisation is given nothing: not a new share, not a share
+		// taken back (attacker's review: an owner's undo within the minute
+		// gave a removed member back what remove-member had cut).
+		w, a, err := s.meta.WorkerAccount(ctx, g.ID)
 		if err != nil {
 			return nil, mapMeta("grantee", err)
+		}
+		// A member has a login (an e-mail); without an organisation it was
+		// removed (a worker made by CreateWorker has neither).
+		if removed := a.OrgID == "" && a.EmailHash != ""; removed || !a.Disabled.IsZero() {
+			return nil, fmt.Errorf("vault: grantee: worker removed or disabled: %w", ErrNotFound)
 		}
 		r, err := seal.ParseRecipient(w.PublicKey)
 		if err != nil {

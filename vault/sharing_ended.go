@@ -148,6 +148,11 @@ func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID st
 	if !ok || !validID(consentID) {
 		return fmt.Errorf("vault: undo revoke: %w", ErrNotFound)
 	}
+	if was, err := s.meta.Consent(ctx, consentID); err != nil || was.OwnerID != owner.id {
+		return fmt.Errorf("vault: undo revoke: %w", ErrNotFound)
+	} else if _, err := s.granteeRecipient(ctx, Grantee{Kind: was.GranteeKind, ID: was.GranteeID}); err != nil {
+		return fmt.Errorf("vault: undo revoke: %w", err) // removed or disabled since
+	}
 	held, err := u.UnrevokeConsent(ctx, consentID, owner.id, s.now().UTC().Add(-UndoWindow))
 	if err != nil {
 		return mapMeta("undo revoke", err)

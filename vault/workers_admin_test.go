@@ -161,6 +161,28 @@ func TestRemovedMemberReadsNothing(t *testing.T) {
 	}
 	in2.mustNotRead(t, again, shared)
 	in2.mustNotRead(t, again, named)
+	// The owner cannot give it back within the minute (an undo), nor share
+	// with the removed member anew (attacker's review L1).
+	ks, err := in1.svc.Consents(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	undone := 0
+	for _, k := range ks {
+		if k.Grantee == workerGrantee(w) {
+			undone++
+			if err := in1.svc.UndoRevoke(ctx, owner, k.ID); !errors.Is(err, vault.ErrNotFound) {
+				t.Fatalf("undoing the removal's stop: %v, want ErrNotFound", err)
+			}
+		}
+	}
+	if undone == 0 {
+		t.Fatal("no share with the removed member to try to undo")
+	}
+	if err := in1.svc.Grant(ctx, owner, named.ID, workerGrantee(w)); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("sharing anew with the removed member: %v, want ErrNotFound", err)
+	}
+	in2.mustNotRead(t, again, named)
 	if ids := in2.listIDs(t, again); len(ids) != 0 {
 		t.Fatalf("removed member lists %v", ids)
 	}

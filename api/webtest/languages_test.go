@@ -219,13 +219,13 @@ func TestLanguagesLayout(t *testing.T) {
 		{worker, "/pro"}, {worker, strings.TrimPrefix(personURL, srv.URL)}, {worker, "/pro/requests/new"}, {worker, "/pro/account"},
 		{visitor, "/"}, {visitor, "/signup"}, {visitor, "/login"}, {visitor, "/recover"}, {visitor, "/pro/login"},
 	}
-	for _, lang := range []string{pseudoCode, "ar", "fa-AF", "fr-x-falc", "es", "uk", "tr", "ro"} {
+	for _, lang := range []string{pseudoCode, "ar", "fa-AF", "ps", "fr-x-falc", "es", "uk", "tr", "ro"} {
 		t.Run(lang, func(t *testing.T) {
 			parent := b.t
 			b.t = t
 			defer func() { b.t = parent }()
 			wantDir := "ltr"
-			if lang == "ar" || lang == "fa-AF" {
+			if i18n.Get(lang).Dir == "rtl" {
 				wantDir = "rtl"
 			}
 			for _, p := range []*person{owner, helper, worker, visitor} {

@@ -5,7 +5,8 @@
 #
 # Installs (reused when present):
 #   - Debian packages the tests drive (when running as root): qpdf, poppler-utils,
-#     tesseract-ocr(-fra), chromium, postgresql
+#     tesseract-ocr(-fra), chromium, postgresql, fonts-noto-core (the fonts of
+#     Android phones, for every script the catalogues use)
 #   - into .tools/bin (git-ignored): the MinIO server, staticcheck, gosec,
 #     govulncheck, the age CLI
 set -euo pipefail

@@ -248,8 +248,10 @@ var errFontTable = errors.New("damaged font table")
 // components of composite ones) left: the others are emptied, glyph ids
 // stay the same. It keeps the tables a PDF viewer needs to draw an
 // embedded TrueType CID font (head, hhea, hmtx, maxp, loca, glyf and the
-// hinting tables cvt, fpgm, prep); character maps and layout tables are
-// left out: the sheet already chose and placed every glyph.
+// hinting tables cvt, fpgm, prep, as ISO 32000 lists them), and OS/2 and
+// post (without glyph names), small, which some viewers read; character
+// maps, names and layout tables are left out: the sheet already chose and
+// placed every glyph.
 func subsetTTF(ld *ot.Loader, keep map[font.GID]bool) ([]byte, error) {
 	raw := func(tag string) ([]byte, error) { return ld.RawTable(ot.MustNewTag(tag)) }
 	head, err := raw("head")
@@ -362,10 +364,16 @@ func subsetTTF(ld *ot.Loader, keep map[font.GID]bool) ([]byte, error) {
 	binary.BigEndian.PutUint32(newHead[8:], 0) // checkSumAdjustment, set below
 	binary.BigEndian.PutUint16(newHead[50:], 1)
 	tables := map[string][]byte{"head": newHead, "hhea": hhea, "hmtx": newHmtx, "maxp": maxp, "loca": newLoca, "glyf": newGlyf}
-	for _, t := range []string{"cvt ", "fpgm", "prep"} {
+	for _, t := range []string{"cvt ", "fpgm", "prep", "OS/2"} {
 		if b, err := raw(t); err == nil {
 			tables[t] = b
 		}
+	}
+	// post without its glyph names (version 3).
+	if b, err := raw("post"); err == nil && len(b) >= 32 {
+		post := append([]byte(nil), b[:32]...)
+		binary.BigEndian.PutUint32(post, 0x00030000)
+		tables["post"] = post
 	}
 	out := writeTTF(tables)
 	// head's checkSumAdjustment makes the whole file sum to 0xB1B0AFBA.

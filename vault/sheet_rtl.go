@@ -120,7 +120,7 @@ func (m *sheetFontmap) ResolveFace(r rune) *font.Face {
 type glyphItem struct {
 	f    *pdfFont
 	gid  font.GID
-	text string // the letters it stands for ("" for a glyph after the first of a cluster)
+	text string // the letters it stands for ("" for a mark of a cluster whose base has them)
 	// skip is a glyph drawn as nothing (a zero-width non-joiner).
 	skip        bool
 	adv, dx, dy float64 // advance and offsets, in 1/1000 em
@@ -214,26 +214,41 @@ func (s *sheetShaper) shape(line string, rtl bool) shapedLine {
 		if r.out.Face == s.arabic.face {
 			f = s.arabic
 		}
-		last := -1
-		for _, g := range r.out.Glyphs {
-			it := glyphItem{f: f, gid: g.GlyphID, adv: f.scale * float64(g.Advance) / 64,
-				dx: f.scale * float64(g.XOffset) / 64, dy: f.scale * float64(g.YOffset) / 64}
-			if g.TextIndex() != last {
-				last = g.TextIndex()
-				end := min(g.TextIndex()+max(g.RunesCount(), 1), len(text))
-				cluster := string(text[g.TextIndex():end])
-				it.text = strings.ReplaceAll(cluster, "\u200c", "")
-				it.skip = it.text == "" && cluster != ""
+		gs := r.out.Glyphs
+		for i := 0; i < len(gs); {
+			// One cluster: the glyphs HarfBuzz drew for the same letters.
+			// Its text goes to its widest glyph (the base letter, not a
+			// mark placed over it), so that text extraction finds the
+			// letters where they are.
+			j, base := i, i
+			for j < len(gs) && gs[j].TextIndex() == gs[i].TextIndex() {
+				if gs[j].Advance > gs[base].Advance {
+					base = j
+				}
+				j++
 			}
-			if g.GlyphID == 0 {
-				// A letter neither font has: a question mark.
-				q, _ := s.latin.face.NominalGlyph('?')
-				it.f, it.gid, it.text = s.latin, q, "?"
-				it.dx, it.dy = 0, 0
-				it.adv = float64(s.latin.face.HorizontalAdvance(q)) * 1000 / float64(s.latin.src.font.Upem())
+			start := gs[i].TextIndex()
+			cluster := string(text[start:min(start+max(gs[i].RunesCount(), 1), len(text))])
+			letters := strings.ReplaceAll(cluster, "\u200c", "")
+			for k := i; k < j; k++ {
+				g := gs[k]
+				it := glyphItem{f: f, gid: g.GlyphID, adv: f.scale * float64(g.Advance) / 64,
+					dx: f.scale * float64(g.XOffset) / 64, dy: f.scale * float64(g.YOffset) / 64,
+					skip: letters == "" && cluster != ""}
+				if k == base {
+					it.text = letters
+				}
+				if g.GlyphID == 0 {
+					// A letter neither font has: a question mark.
+					q, _ := s.latin.face.NominalGlyph('?')
+					it.f, it.gid, it.text = s.latin, q, "?"
+					it.dx, it.dy = 0, 0
+					it.adv = float64(s.latin.face.HorizontalAdvance(q)) * 1000 / float64(s.latin.src.font.Upem())
+				}
+				l.glyphs = append(l.glyphs, it)
+				l.width += it.adv
 			}
-			l.glyphs = append(l.glyphs, it)
-			l.width += it.adv
+			i = j
 		}
 	}
 	return l

@@ -3,10 +3,17 @@ package vault
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-text/typesetting/font"
 	ot "github.com/go-text/typesetting/font/opentype"
+
+	"github.com/coffre/coffre/internal/testenv"
+	"github.com/coffre/coffre/vault/seal"
 )
 
 func testShaper(t *testing.T, rtl bool) *sheetShaper {
@@ -216,5 +223,43 @@ func TestSubsetTTF(t *testing.T) {
 				t.Errorf("%s: glyph %d kept (%d bytes)", src.name, g, len(got[g]))
 			}
 		}
+	}
+}
+
+// A mark the sheet keeps (here a Quranic sukun, U+06E1) is placed on its
+// letter by the font's GPOS table; the cluster's letters are given to the
+// base glyph, not to the mark drawn beside it, so that pdftotext reads
+// the word back whole.
+func TestMarkClusterReadsBack(t *testing.T) {
+	s := testShaper(t, true)
+	l := s.shape("سۡلم", true)
+	var texts []string
+	for _, g := range l.glyphs {
+		texts = append(texts, g.text)
+		if g.text == "" && (g.adv != 0 || g.dx == 0 && g.dy == 0) {
+			t.Errorf("the mark is not placed on its letter: %+v", g)
+		}
+	}
+	if got := strings.Join(texts, "|"); got != "م|ل||سۡ" {
+		t.Fatalf("glyphs (left to right) stand for %q", got)
+	}
+	code, err := seal.NewRecoveryCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := RecoverySheet(&buf, "abc", code, SheetText{Title: "سلام سۡلم دوست", Identifier: "ب"}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sheet.pdf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(testenv.Tool(t, "pdftotext"), path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	if !strings.Contains(string(out), "سلام سۡلم دوست") {
+		t.Errorf("the sheet reads %q", out)
 	}
 }

@@ -102,12 +102,13 @@ func acceptedLang(header string) (string, bool) {
 	if err != nil || len(tags) == 0 {
 		return "", false
 	}
-	// Dari's own code, which x/text does not match: its catalogue's tag.
+	// Codes x/text does not match (Dari's "prs", Pashto's varieties):
+	// their catalogue's tag.
 	for i, t := range tags {
 		if a, ok := i18n.Alias[strings.ToLower(t.String())]; ok {
 			tags[i] = language.Make(a)
-		} else if b, _ := t.Base(); b.String() == "prs" {
-			tags[i] = language.Make(i18n.Alias["prs"])
+		} else if b, _ := t.Base(); b.String() == "prs" || i18n.Alias[b.String()] == "ps" {
+			tags[i] = language.Make(i18n.Alias[b.String()])
 		}
 	}
 	_, i, conf := langMatcher.Match(tags...)

@@ -84,3 +84,32 @@ func TestLanguageMatcherDari(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguageMatcherPashto: Pashto arrives as ps, ps-AF, ps-PK, pus or
+// the code of one of its varieties (pbt, pbu, pst) and reaches the ps
+// catalogue, never Dari's.
+func TestLanguageMatcherPashto(t *testing.T) {
+	codes, m := newLangMatcher([]string{"ar", "en", "fa-AF", "fr", "ps"})
+	saved, savedCodes := langMatcher, langCodes
+	langMatcher, langCodes = m, codes
+	defer func() { langMatcher, langCodes = saved, savedCodes }()
+	for h, want := range map[string]string{
+		"ps":              "ps",
+		"ps-AF":           "ps",
+		"ps-PK,en;q=.5":   "ps",
+		"pus":             "ps",
+		"pbt-AF,fr;q=0.5": "ps",
+		"pst":             "ps",
+		"pbu":             "ps",
+		"fa-AF,ps;q=0.5":  "fa-AF",
+		"de,ps;q=0.3":     "ps",
+	} {
+		got, ok := acceptedLang(h)
+		if !ok {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("Accept-Language %q: %q, want %q", h, got, want)
+		}
+	}
+}

@@ -23,6 +23,8 @@ func TestWebLang(t *testing.T) {
 		{"accept dari", "", "", "prs-AF,fr;q=0.5", "fa-AF"},
 		{"easy-read by cookie", "", "fr-x-falc", "fr-FR", "fr-x-falc"},
 		{"dari by query", "FA-af", "", "", "fa-AF"},
+		{"accept pashto", "", "", "pbt-AF,fa;q=0.5", "ps"},
+		{"pashto by query", "PS", "", "", "ps"},
 		{"cookie wins over header", "", "en", "fr-FR", "en"},
 		{"query wins", "fr", "en", "en", "fr"},
 		{"bad cookie ignored", "", "xx", "en", "en"},

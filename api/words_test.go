@@ -176,12 +176,13 @@ func TestRecoverySheetWords(t *testing.T) {
 			}
 		}
 	}
-	// Arabic, Dari and Ukrainian: the letters are drawn with an embedded
-	// font (Arabic script shaped and laid out right to left), and pdftotext
-	// reads every phrase back (the sheet prints without the optional vowel
-	// marks, vault.SheetSpelling).
+	// Arabic, Dari, Pashto and Ukrainian: the letters are drawn with
+	// embedded fonts (Arabic script shaped with the font's OpenType tables
+	// and laid out right to left), and pdftotext reads every phrase back
+	// (the sheet prints without the optional vowel marks,
+	// vault.SheetSpelling).
 	bidi := strings.NewReplacer("\u202a", "", "\u202b", "", "\u202c", "", "\u202d", "", "\u202e", "", "\u200e", "", "\u200f", "")
-	for _, lang := range []string{"ar", "fa-AF", "uk"} {
+	for _, lang := range []string{"ar", "fa-AF", "ps", "uk"} {
 		var buf bytes.Buffer
 		if err := locFor(lang).recoverySheet(&buf, "06 12 34 56 78", code); err != nil {
 			t.Fatal(err)
@@ -215,6 +216,15 @@ func TestRecoverySheetWords(t *testing.T) {
 		}
 		if phrases < 20 {
 			t.Errorf("%s sheet: only %d phrases checked", lang, phrases)
+		}
+		// Pashto's own letters (ڼ ګ ځ ې ژ ړ), which have no presentation
+		// forms, come back as letters.
+		if lang == "ps" {
+			for _, w := range []string{"د بیا راګرځولو پاڼه", "ستاسو پېژندنه", "کړئ"} {
+				if !strings.Contains(text, w) {
+					t.Errorf("ps sheet lacks %q:\n%s", w, text)
+				}
+			}
 		}
 	}
 }

@@ -29,9 +29,10 @@ func (t SheetText) All() []string {
 // RecoverySheet writes the one-page (A4) recovery sheet PDF: title, the
 // identifier (as the owner typed it), the recovery code in groups and as a
 // QR code, and the instructions of t. Words in letters outside
-// Windows-1252 (Arabic, Dari) are drawn right to left with an embedded font
-// (sheet_rtl.go); otherwise letters outside Windows-1252 (some pseudonyms)
-// print as '?'. Nothing else is written: no date, no metadata.
+// Windows-1252 (Arabic, Dari, Pashto, Cyrillic…) are shaped and drawn with
+// embedded fonts, right to left in Arabic script (sheet_rtl.go); otherwise
+// letters outside Windows-1252 (some pseudonyms) print as '?'. Nothing
+// else is written: no date, no metadata.
 func RecoverySheet(w io.Writer, identifier string, code seal.RecoveryCode, t SheetText) error {
 	if code.IsZero() {
 		return fmt.Errorf("%w: recovery sheet: empty code", ErrInvalid)
@@ -132,8 +133,9 @@ func wrapText(s string, n int) []string {
 // rectangles. Enough for the sheet; every viewer opens it.
 type pdfPage struct {
 	content bytes.Buffer
-	// embedded, when set, is the font F4 (sheet_rtl.go).
-	embedded *embeddedText
+	// embedded, when set, draws with the embedded fonts F4 and F5
+	// (sheet_rtl.go).
+	embedded *sheetShaper
 }
 
 func (p *pdfPage) text(font string, size, x, y float64, s string) {
@@ -172,25 +174,33 @@ func (p *pdfPage) write(w io.Writer) error {
 	font := func(base string) string {
 		return "<< /Type /Font /Subtype /Type1 /BaseFont /" + base + " /Encoding /WinAnsiEncoding >>"
 	}
-	f4 := ""
+	// The embedded fonts' objects follow the seven below.
+	var more []string
+	fonts := ""
 	if p.embedded != nil {
-		f4 = " /F4 8 0 R"
+		var err error
+		if more, fonts, err = p.embedded.objects(8); err != nil {
+			return fmt.Errorf("vault: recovery sheet: %w", err)
+		}
+	}
+	content := fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", p.content.Len(), p.content.String())
+	if p.embedded != nil {
+		// Shaped text is long: compressed.
+		z, err := deflate(p.content.Bytes())
+		if err != nil {
+			return fmt.Errorf("vault: recovery sheet: %w", err)
+		}
+		content = fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", len(z), z)
 	}
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R " +
-			"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R" + f4 + " >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", p.content.Len(), p.content.String()),
+			"/Resources << /Font << /F1 5 0 R /F2 6 0 R /F3 7 0 R" + fonts + " >> >> >>",
+		content,
 		font("Helvetica"), font("Helvetica-Bold"), font("Courier-Bold"),
 	}
-	if p.embedded != nil {
-		more, err := p.embedded.objects(len(objs) + 1)
-		if err != nil {
-			return fmt.Errorf("vault: recovery sheet: %w", err)
-		}
-		objs = append(objs, more...)
-	}
+	objs = append(objs, more...)
 	var out bytes.Buffer
 	out.WriteString("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objs))

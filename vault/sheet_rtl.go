@@ -1,50 +1,39 @@
 package vault
 
 import (
-	"bytes"
-	"compress/zlib"
-	_ "embed"
 	"fmt"
 	"io"
-	"sort"
+	"math"
 	"strings"
-	"sync"
-	"unicode"
 
-	"golang.org/x/image/font"
-	"golang.org/x/image/font/sfnt"
+	"github.com/go-text/typesetting/di"
+	"github.com/go-text/typesetting/font"
+	"github.com/go-text/typesetting/language"
+	"github.com/go-text/typesetting/shaping"
 	"golang.org/x/image/math/fixed"
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/coffre/coffre/vault/seal"
 )
 
-// The recovery sheet in Arabic script (Arabic, Dari, Pashto). The standard
-// PDF fonts know only Windows-1252, so a sheet whose words need other
-// letters is written with an embedded TrueType font, DejaVu Sans
-// (sheetfont/LICENSE: Bitstream Vera licence, DejaVu changes in the public
-// domain), whose glyphs cover Arabic and its presentation forms. Shaping
-// is done here, the way fonts without OpenType tables were always used:
-// each letter takes its isolated, initial, medial or final presentation
-// form (Unicode's Arabic Presentation Forms A and B) from its neighbours'
-// joining, lam-alef becomes its ligature, and each line is laid out right
-// to left with its Latin words and numbers left to right inside it. A
-// ToUnicode map gives every glyph back its letters, so that the sheet's
-// text can be copied, searched and read aloud (pdftotext reads it back).
-
-//go:embed sheetfont/DejaVuSans.ttf
-var sheetFontTTF []byte
-
-var (
-	sheetFontOnce sync.Once
-	sheetFont     *sfnt.Font
-	sheetFontErr  error
-)
-
-func loadSheetFont() (*sfnt.Font, error) {
-	sheetFontOnce.Do(func() { sheetFont, sheetFontErr = sfnt.Parse(sheetFontTTF) })
-	return sheetFont, sheetFontErr
-}
+// The recovery sheet in letters the standard PDF fonts lack (Arabic,
+// Dari, Pashto, Ukrainian, Turkish, Romanian…): the words are shaped with
+// github.com/go-text/typesetting, a Go port of HarfBuzz, and drawn with
+// embedded fonts (sheet_font.go). Arabic script cannot be drawn letter by
+// letter: each letter takes the form its neighbours' joining asks for,
+// some pairs become ligatures, and the letters Pashto adds (ښ ږ ګ ړ ډ ټ ڼ
+// ې ۍ) have no Unicode presentation forms at all, so hand-written tables
+// of presentation forms, as this file once had, can only draw Arabic and
+// part of Dari. The font's own OpenType tables (GSUB for the forms and
+// ligatures, GPOS for placing) know every letter it draws; HarfBuzz reads
+// them. Lines are split by the Unicode bidirectional algorithm (the
+// library's bidi, through shaping.Segmenter) into runs of one direction,
+// script and font, each run shaped, and the runs laid out in visual
+// order: in a right-to-left sheet, Latin words and numbers read left to
+// right inside right-to-left lines; identifiers and codes read left to
+// right. A ToUnicode map gives every glyph back the letters it stands
+// for, so that the sheet's text can be copied, searched and read aloud
+// (pdftotext reads it back).
 
 // needsEmbeddedFont reports whether the sheet's words have letters the
 // standard fonts lack (outside Windows-1252: Arabic script, Cyrillic…).
@@ -67,294 +56,219 @@ func (t SheetText) rtl() bool {
 	return false
 }
 
-// arabicForm is a letter's presentation forms: isolated, final, initial,
-// medial (0 for a letter that joins only to the letter before it).
-type arabicForm struct{ iso, fin, ini, med rune }
-
-func dual(first rune) arabicForm { return arabicForm{first, first + 1, first + 2, first + 3} }
-func right(first rune) arabicForm {
-	return arabicForm{iso: first, fin: first + 1}
-}
-
-var arabicForms = map[rune]arabicForm{
-	'ء': {iso: 0xFE80}, 'آ': right(0xFE81), 'أ': right(0xFE83), 'ؤ': right(0xFE85), 'إ': right(0xFE87),
-	'ئ': dual(0xFE89), 'ا': right(0xFE8D), 'ب': dual(0xFE8F), 'ة': right(0xFE93), 'ت': dual(0xFE95),
-	'ث': dual(0xFE99), 'ج': dual(0xFE9D), 'ح': dual(0xFEA1), 'خ': dual(0xFEA5), 'د': right(0xFEA9),
-	'ذ': right(0xFEAB), 'ر': right(0xFEAD), 'ز': right(0xFEAF), 'س': dual(0xFEB1), 'ش': dual(0xFEB5),
-	'ص': dual(0xFEB9), 'ض': dual(0xFEBD), 'ط': dual(0xFEC1), 'ظ': dual(0xFEC5), 'ع': dual(0xFEC9),
-	'غ': dual(0xFECD), 'ف': dual(0xFED1), 'ق': dual(0xFED5), 'ك': dual(0xFED9), 'ل': dual(0xFEDD),
-	'م': dual(0xFEE1), 'ن': dual(0xFEE5), 'ه': dual(0xFEE9), 'و': right(0xFEED), 'ى': right(0xFEEF),
-	'ي': dual(0xFEF1),
-	// Persian and Dari letters (Presentation Forms A).
-	'پ': dual(0xFB56), 'چ': dual(0xFB7A), 'ژ': right(0xFB8A), 'ک': dual(0xFB8E), 'گ': dual(0xFB92),
-	'ی': dual(0xFBFC), 'ۀ': right(0xFBA4),
-	'ـ': {iso: 'ـ', fin: 'ـ', ini: 'ـ', med: 'ـ'},
-}
-
-// lamAlef is the ligature of lam and each alef: isolated, final.
-var lamAlef = map[rune][2]rune{'آ': {0xFEF5, 0xFEF6}, 'أ': {0xFEF7, 0xFEF8}, 'إ': {0xFEF9, 0xFEFA}, 'ا': {0xFEFB, 0xFEFC}}
-
-// glyphRun is shaped text: the characters drawn, each with the logical
-// text it stands for.
-type glyphRun struct {
-	chars []rune
-	text  []string
-}
-
-func isMark(r rune) bool { return unicode.Is(unicode.Mn, r) }
-
 func isArabic(r rune) bool {
-	return (r >= 0x0600 && r <= 0x06FF) || (r >= 0xFB50 && r <= 0xFDFF) || (r >= 0xFE70 && r <= 0xFEFF)
+	return (r >= 0x0600 && r <= 0x06FF) || (r >= 0x0750 && r <= 0x077F) || (r >= 0xFB50 && r <= 0xFDFF) || (r >= 0xFE70 && r <= 0xFEFF)
 }
 
-// shape gives each Arabic letter of a logical-order run its contextual
-// form; marks follow their letter; a zero-width non-joiner only breaks
-// the joining.
-func shape(s []rune) glyphRun {
-	var out glyphRun
-	// neighbour finds the next letter from i in direction d, across marks;
-	// -1 when a non-joining character or the end comes first.
-	neighbour := func(i, d int) int {
-		for j := i + d; j >= 0 && j < len(s); j += d {
-			if isMark(s[j]) {
-				continue
-			}
-			if _, ok := arabicForms[s[j]]; ok {
-				return j
-			}
-			return -1
-		}
-		return -1
-	}
-	joinsNext := func(r rune) bool { f := arabicForms[r]; return f.ini != 0 }
-	for i := 0; i < len(s); i++ {
-		r := s[i]
-		if r == 0x200C {
-			continue
-		}
-		f, ok := arabicForms[r]
-		if !ok {
-			out.chars = append(out.chars, r)
-			out.text = append(out.text, string(r))
-			continue
-		}
-		p := neighbour(i, -1)
-		fromPrev := p >= 0 && joinsNext(s[p])
-		n := neighbour(i, 1)
-		if r == 'ل' && n == i+1 {
-			if lig, ok := lamAlef[s[n]]; ok {
-				c := lig[0]
-				if fromPrev {
-					c = lig[1]
-				}
-				out.chars = append(out.chars, c)
-				out.text = append(out.text, string([]rune{r, s[n]}))
-				i = n
-				continue
-			}
-		}
-		toNext := f.ini != 0 && n >= 0
-		c := f.iso
-		switch {
-		case fromPrev && toNext:
-			c = f.med
-		case fromPrev:
-			c = f.fin
-		case toNext:
-			c = f.ini
-		}
-		if c == 0 {
-			c = f.iso
-		}
-		out.chars = append(out.chars, c)
-		out.text = append(out.text, string(r))
-	}
-	return out
-}
+// isOptionalMark reports the marks everyday print leaves out: harakat,
+// tanwin, shadda, sukun, superscript alef, and the hamza of Dari's ezafe
+// on heh.
+func isOptionalMark(r rune) bool { return (r >= 0x064B && r <= 0x065F) || r == 0x0670 }
 
-// SheetSpelling is how the sheet spells Arabic script: without the
-// optional marks (harakat, tanwin, shadda, and the hamza of Dari's ezafe
-// on heh: everyday print leaves them out, the font has no mark positioning,
-// and text copied from the PDF then matches), no zero-width non-joiner
-// (the presentation forms already show the break).
+// SheetSpelling is the sheet's text as it reads back (pdftotext, copy
+// and paste): Arabic script without the optional marks (printSpelling)
+// and without the zero-width non-joiner, which breaks the joining but is
+// not a letter.
 func SheetSpelling(s string) string {
 	return strings.Map(func(r rune) rune {
-		if (r >= 0x064B && r <= 0x065F) || r == 0x0670 || r == 0x200C {
+		if isOptionalMark(r) || r == 0x200C {
 			return -1
 		}
 		return r
 	}, s)
 }
 
-// mirrored are the characters drawn mirrored in right-to-left text.
-var mirrored = map[rune]rune{'(': ')', ')': '(', '[': ']', ']': '[', '«': '»', '»': '«', '<': '>', '>': '<'}
-
-// visual lays a logical line of a right-to-left paragraph out from left
-// to right: Arabic runs shaped and reversed (a letter and its marks kept
-// together), Latin words and numbers left to right, the runs in reverse
-// order. Neutrals (spaces, punctuation) between two left-to-right
-// characters stay with them; any other belongs to the right-to-left text.
-func visual(line string) glyphRun {
-	rs := []rune(SheetSpelling(line))
-	ltr := make([]bool, len(rs))
-	strongL := func(r rune) bool { return (unicode.IsLetter(r) || unicode.IsDigit(r)) && !isArabic(r) }
-	for i, r := range rs {
-		ltr[i] = strongL(r)
-	}
-	for i := range rs {
-		if ltr[i] || strongL(rs[i]) || isArabic(rs[i]) || isMark(rs[i]) {
-			continue
+// printSpelling is how the sheet prints Arabic script: without the
+// optional marks, as everyday print does (and so the text copied from
+// the PDF matches what people type).
+func printSpelling(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isOptionalMark(r) {
+			return -1
 		}
-		prev, next := false, false
-		for j := i - 1; j >= 0; j-- {
-			if strongL(rs[j]) {
-				prev = true
-				break
-			}
-			if isArabic(rs[j]) {
-				break
-			}
-		}
-		for j := i + 1; j < len(rs); j++ {
-			if strongL(rs[j]) {
-				next = true
-				break
-			}
-			if isArabic(rs[j]) {
-				break
-			}
-		}
-		ltr[i] = prev && next
-	}
-	type run struct {
-		ltr   bool
-		runes []rune
-	}
-	var runs []run
-	for i, r := range rs {
-		if len(runs) == 0 || runs[len(runs)-1].ltr != ltr[i] {
-			runs = append(runs, run{ltr: ltr[i]})
-		}
-		runs[len(runs)-1].runes = append(runs[len(runs)-1].runes, r)
-	}
-	var out glyphRun
-	for k := len(runs) - 1; k >= 0; k-- {
-		r := runs[k]
-		if r.ltr {
-			for _, c := range r.runes {
-				out.chars = append(out.chars, c)
-				out.text = append(out.text, string(c))
-			}
-			continue
-		}
-		g := shape(r.runes)
-		// Clusters (a letter and the marks after it) in reverse order.
-		end := len(g.chars)
-		for end > 0 {
-			start := end - 1
-			for start > 0 && isMark(g.chars[start]) {
-				start--
-			}
-			for j := start; j < end; j++ {
-				c := g.chars[j]
-				if m, ok := mirrored[c]; ok {
-					c = m
-				}
-				out.chars = append(out.chars, c)
-				out.text = append(out.text, g.text[j])
-			}
-			end = start
-		}
-	}
-	return out
+		return r
+	}, s)
 }
 
-// embeddedText draws text with the embedded font, keeping the glyphs used
-// and the letters each stands for (the ToUnicode map).
-type embeddedText struct {
-	// rtl lays lines out from the right margin.
-	rtl    bool
-	f      *sfnt.Font
-	buf    sfnt.Buffer
-	widths map[sfnt.GlyphIndex]int    // advance in 1/1000 em
-	uni    map[sfnt.GlyphIndex]string // the letters a glyph shows
+// sheetFontmap chooses the font of each character: Noto Naskh Arabic for
+// Arabic script (its spaces and punctuation included), DejaVu Sans for
+// the rest, the other one for a character a font lacks.
+type sheetFontmap struct {
+	latin, arabic *font.Face
+	script        language.Script
 }
 
-func newEmbeddedText() (*embeddedText, error) {
-	f, err := loadSheetFont()
+var _ shaping.FontmapScript = (*sheetFontmap)(nil)
+
+func (m *sheetFontmap) SetScript(s language.Script) { m.script = s }
+
+func (m *sheetFontmap) ResolveFace(r rune) *font.Face {
+	first, second := m.latin, m.arabic
+	if m.script == language.Arabic || isArabic(r) {
+		first, second = m.arabic, m.latin
+	}
+	if _, ok := first.NominalGlyph(r); ok {
+		return first
+	}
+	if _, ok := second.NominalGlyph(r); ok {
+		return second
+	}
+	return m.latin
+}
+
+// glyphItem is one glyph of a shaped line, in visual order.
+type glyphItem struct {
+	f    *pdfFont
+	gid  font.GID
+	text string // the letters it stands for ("" for a mark of a cluster whose base has them)
+	// skip is a glyph drawn as nothing (a zero-width non-joiner).
+	skip        bool
+	adv, dx, dy float64 // advance and offsets, in 1/1000 em
+}
+
+// shapedLine is a line laid out from left to right.
+type shapedLine struct {
+	glyphs []glyphItem
+	width  float64 // 1/1000 em
+}
+
+// arabicScale is the size of Arabic script relative to the text's.
+const arabicScale = 1.15
+
+// sheetShaper shapes and draws the lines of one sheet, and keeps the
+// glyphs drawn for the embedded fonts.
+type sheetShaper struct {
+	// rtl lays paragraphs out right to left, from the right margin.
+	rtl     bool
+	latin   *pdfFont
+	arabic  *pdfFont
+	shaper  shaping.HarfbuzzShaper
+	seg     shaping.Segmenter
+	fontmap sheetFontmap
+}
+
+func newSheetShaper(rtl bool) (*sheetShaper, error) {
+	src, err := sheetFonts()
 	if err != nil {
 		return nil, err
 	}
-	return &embeddedText{f: f, widths: map[sfnt.GlyphIndex]int{}, uni: map[sfnt.GlyphIndex]string{}}, nil
+	s := &sheetShaper{rtl: rtl, latin: newPDFFont(src[0], "F4", 1), arabic: newPDFFont(src[1], "F5", arabicScale)}
+	s.fontmap = sheetFontmap{latin: s.latin.face, arabic: s.arabic.face}
+	return s, nil
 }
 
-// glyphs turns a visual run into glyph ids and their total width in
-// 1/1000 em; a character the font lacks is drawn as '?'.
-func (e *embeddedText) glyphs(g glyphRun) ([]sfnt.GlyphIndex, int) {
-	upem := int(e.f.UnitsPerEm())
-	var ids []sfnt.GlyphIndex
-	total := 0
-	for i, c := range g.chars {
-		id, err := e.f.GlyphIndex(&e.buf, c)
-		text := g.text[i]
-		if base := []rune(text); (err != nil || id == 0) && len(base) == 1 && base[0] != c {
-			// A presentation form the font lacks: the letter itself.
-			id, err = e.f.GlyphIndex(&e.buf, base[0])
+// shape lays a logical line out from left to right, in a paragraph
+// running right to left when rtl is set.
+func (s *sheetShaper) shape(line string, rtl bool) shapedLine {
+	text := []rune(printSpelling(line))
+	if len(text) == 0 {
+		return shapedLine{}
+	}
+	dir := di.DirectionLTR
+	if rtl {
+		dir = di.DirectionRTL
+	}
+	runs := s.seg.Split(shaping.Input{Text: text, RunEnd: len(text), Direction: dir, Size: fixed.I(1000)}, &s.fontmap)
+	type run struct {
+		out   shaping.Output
+		level int
+	}
+	// Embedding levels of the Unicode bidirectional algorithm: runs
+	// against the paragraph's direction are one level up (a left-to-right
+	// run in a right-to-left paragraph is at 2).
+	shaped := make([]run, len(runs))
+	maxLevel := 0
+	for i, in := range runs {
+		level := 0
+		ltr := in.Direction.Progression() == di.FromTopLeft
+		switch {
+		case rtl && ltr:
+			level = 2
+		case !ltr:
+			level = 1
 		}
-		if err != nil || id == 0 {
-			id, _ = e.f.GlyphIndex(&e.buf, '?')
-			text = "?"
-		}
-		w, ok := e.widths[id]
-		if !ok {
-			adv, err := e.f.GlyphAdvance(&e.buf, id, fixed.I(upem), font.HintingNone)
-			if err == nil {
-				w = int(adv) * 1000 / 64 / upem
+		maxLevel = max(maxLevel, level)
+		shaped[i] = run{s.shaper.Shape(in), level}
+	}
+	// Visual order (rule L2): from the highest level down to the lowest
+	// odd one, every sequence of runs at that level or higher is reversed.
+	for lvl := maxLevel; lvl >= 1; lvl-- {
+		for i := 0; i < len(shaped); {
+			if shaped[i].level < lvl {
+				i++
+				continue
 			}
-			e.widths[id] = w
+			j := i
+			for j < len(shaped) && shaped[j].level >= lvl {
+				j++
+			}
+			for a, b := i, j-1; a < b; a, b = a+1, b-1 {
+				shaped[a], shaped[b] = shaped[b], shaped[a]
+			}
+			i = j
 		}
-		if isMark(c) {
-			w = 0
+	}
+	var l shapedLine
+	for _, r := range shaped {
+		f := s.latin
+		if r.out.Face == s.arabic.face {
+			f = s.arabic
 		}
-		if _, ok := e.uni[id]; !ok {
-			e.uni[id] = text
+		gs := r.out.Glyphs
+		for i := 0; i < len(gs); {
+			// One cluster: the glyphs HarfBuzz drew for the same letters.
+			// Its text goes to its widest glyph (the base letter, not a
+			// mark placed over it), so that text extraction finds the
+			// letters where they are.
+			j, base := i, i
+			for j < len(gs) && gs[j].TextIndex() == gs[i].TextIndex() {
+				if gs[j].Advance > gs[base].Advance {
+					base = j
+				}
+				j++
+			}
+			start := gs[i].TextIndex()
+			cluster := string(text[start:min(start+max(gs[i].RunesCount(), 1), len(text))])
+			letters := strings.ReplaceAll(cluster, "\u200c", "")
+			for k := i; k < j; k++ {
+				g := gs[k]
+				it := glyphItem{f: f, gid: g.GlyphID, adv: f.scale * float64(g.Advance) / 64,
+					dx: f.scale * float64(g.XOffset) / 64, dy: f.scale * float64(g.YOffset) / 64,
+					skip: letters == "" && cluster != ""}
+				if k == base {
+					it.text = letters
+				}
+				if g.GlyphID == 0 {
+					// A letter neither font has: a question mark.
+					q, _ := s.latin.face.NominalGlyph('?')
+					it.f, it.gid, it.text = s.latin, q, "?"
+					it.dx, it.dy = 0, 0
+					it.adv = float64(s.latin.face.HorizontalAdvance(q)) * 1000 / float64(s.latin.src.font.Upem())
+				}
+				l.glyphs = append(l.glyphs, it)
+				l.width += it.adv
+			}
+			i = j
 		}
-		ids = append(ids, id)
-		total += w
 	}
-	return ids, total
-}
-
-// layout is a line's glyph order: right to left with visual in Arabic
-// script, as written otherwise.
-func (e *embeddedText) layout(line string) glyphRun {
-	if e.rtl {
-		return visual(line)
-	}
-	var g glyphRun
-	for _, r := range line {
-		g.chars = append(g.chars, r)
-		g.text = append(g.text, string(r))
-	}
-	return g
+	return l
 }
 
 // width is a logical line's width at size points.
-func (e *embeddedText) width(line string, size float64) float64 {
-	_, w := e.glyphs(e.layout(line))
-	return float64(w) * size / 1000
+func (s *sheetShaper) width(line string, size float64) float64 {
+	return s.shape(line, s.rtl).width * size / 1000
 }
 
 // wrap cuts a logical paragraph into lines at most max points wide.
-func (e *embeddedText) wrap(s string, size, max float64) []string {
+func (s *sheetShaper) wrap(text string, size, max float64) []string {
 	var lines []string
 	cur := ""
-	for _, w := range strings.Fields(s) {
+	for _, w := range strings.Fields(text) {
 		next := w
 		if cur != "" {
 			next = cur + " " + w
 		}
-		if cur != "" && e.width(next, size) > max {
+		if cur != "" && s.width(next, size) > max {
 			lines = append(lines, cur)
 			next = w
 		}
@@ -366,79 +280,86 @@ func (e *embeddedText) wrap(s string, size, max float64) []string {
 	return lines
 }
 
-// show writes the PDF operators that draw a logical line with the
-// embedded font F4, ending at x in right-to-left text (right-aligned),
-// starting at x otherwise.
-func (e *embeddedText) show(p *pdfPage, size, x, y float64, line string) {
-	ids, w := e.glyphs(e.layout(line))
-	var hex strings.Builder
-	for _, id := range ids {
-		fmt.Fprintf(&hex, "%04X", uint16(id))
+// show draws a logical line of the sheet's paragraphs, ending at x in
+// right-to-left text (right-aligned), starting at x otherwise.
+func (s *sheetShaper) show(p *pdfPage, size, x, y float64, line string) {
+	l := s.shape(line, s.rtl)
+	if s.rtl {
+		x -= l.width * size / 1000
 	}
-	if e.rtl {
-		x -= float64(w) * size / 1000
-	}
-	fmt.Fprintf(&p.content, "BT /F4 %.1f Tf %.2f %.2f Td <%s> Tj ET\n", size, x, y, hex.String())
+	s.draw(p, size, x, y, l)
 }
 
-// objects are the PDF objects of the embedded font, numbered from first:
-// the Type0 font, its CID font, descriptor, font file, and ToUnicode map.
-func (e *embeddedText) objects(first int) ([]string, error) {
-	var ttf bytes.Buffer
-	z := zlib.NewWriter(&ttf)
-	if _, err := z.Write(sheetFontTTF); err != nil {
-		return nil, err
-	}
-	if err := z.Close(); err != nil {
-		return nil, err
-	}
-	ids := make([]int, 0, len(e.widths))
-	for id := range e.widths {
-		ids = append(ids, int(id))
-	}
-	sort.Ints(ids)
-	var w, cmap strings.Builder
-	for _, id := range ids {
-		fmt.Fprintf(&w, "%d [%d] ", id, e.widths[sfnt.GlyphIndex(id)])
-	}
-	cmap.WriteString("/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n" +
-		"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n" +
-		"/CMapName /Adobe-Identity-UCS def /CMapType 2 def\n" +
-		"1 begincodespacerange <0000> <FFFF> endcodespacerange\n")
-	for i := 0; i < len(ids); i += 100 {
-		chunk := ids[i:min(i+100, len(ids))]
-		fmt.Fprintf(&cmap, "%d beginbfchar\n", len(chunk))
-		for _, id := range chunk {
-			var u strings.Builder
-			// A ligature's letters are written in reverse: text extraction
-			// (poppler's pdftotext) reverses right-to-left text glyph by
-			// glyph, and so each glyph's letters too.
-			letters := []rune(e.uni[sfnt.GlyphIndex(id)])
-			if len(letters) > 1 && isArabic(letters[0]) {
-				for i, j := 0, len(letters)-1; i < j; i, j = i+1, j-1 {
-					letters[i], letters[j] = letters[j], letters[i]
-				}
-			}
-			for _, r := range letters {
-				for _, c := range utf16(r) {
-					fmt.Fprintf(&u, "%04X", c)
-				}
-			}
-			fmt.Fprintf(&cmap, "<%04X> <%s>\n", id, u.String())
+// showLTR draws a line that reads left to right whatever the sheet's
+// direction (an identifier), starting at x.
+func (s *sheetShaper) showLTR(p *pdfPage, size, x, y float64, line string) {
+	s.draw(p, size, x, y, s.shape(line, false))
+}
+
+// draw writes the PDF operators that draw l with its left end at x: each
+// glyph at the place shaping gave it (TJ adjustments where its advance
+// differs from the font's width, a new text matrix for a glyph raised or
+// lowered).
+func (s *sheetShaper) draw(p *pdfPage, size, x, y float64, l shapedLine) {
+	b := &p.content
+	b.WriteString("BT\n")
+	var cur *pdfFont
+	open := false
+	closeTJ := func() {
+		if open {
+			b.WriteString("] TJ\n")
+			open = false
 		}
-		cmap.WriteString("endbfchar\n")
 	}
-	cmap.WriteString("endcmap CMapName currentdict /CMap defineresource pop end end\n")
-	n := func(k int) int { return first + k }
-	return []string{
-		fmt.Sprintf("<< /Type /Font /Subtype /Type0 /BaseFont /DejaVuSans /Encoding /Identity-H /DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>", n(1), n(4)),
-		fmt.Sprintf("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /DejaVuSans /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "+
-			"/FontDescriptor %d 0 R /CIDToGIDMap /Identity /DW 1000 /W [%s] >>", n(2), w.String()),
-		fmt.Sprintf("<< /Type /FontDescriptor /FontName /DejaVuSans /Flags 32 /FontBBox [-1021 -463 1793 1232] /ItalicAngle 0 "+
-			"/Ascent 928 /Descent -236 /CapHeight 729 /StemV 80 /FontFile2 %d 0 R >>", n(3)),
-		fmt.Sprintf("<< /Length %d /Length1 %d /Filter /FlateDecode >>\nstream\n%s\nendstream", ttf.Len(), len(sheetFontTTF), ttf.String()),
-		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", cmap.Len(), cmap.String()),
-	}, nil
+	pen, at, dy := 0.0, 0.0, math.NaN()
+	for _, g := range l.glyphs {
+		if g.skip {
+			pen += g.adv
+			continue
+		}
+		if g.f != cur {
+			closeTJ()
+			fmt.Fprintf(b, "/%s %.2f Tf\n", g.f.res, size*g.f.scale)
+			cur = g.f
+		}
+		tx := pen + g.dx
+		if g.dy != dy {
+			closeTJ()
+			fmt.Fprintf(b, "1 0 0 1 %.2f %.2f Tm\n", x+tx*size/1000, y+g.dy*size/1000)
+			at, dy = tx, g.dy
+		}
+		if !open {
+			b.WriteString("[")
+			open = true
+		}
+		// TJ adjustments are in 1/1000 of the font's size.
+		if d := tx - at; math.Abs(d) >= 0.05 {
+			fmt.Fprintf(b, "%.1f", -d/g.f.scale)
+		}
+		c := g.f.cid(g.gid, g.text)
+		fmt.Fprintf(b, "<%04X>", c)
+		at = tx + g.f.scale*float64(g.f.width(c))
+		pen += g.adv
+	}
+	closeTJ()
+	b.WriteString("ET\n")
+}
+
+// objects are the PDF objects of the embedded fonts the sheet used,
+// numbered from first, and the page's font resources naming them.
+func (s *sheetShaper) objects(first int) (objs []string, resources string, err error) {
+	for _, f := range []*pdfFont{s.latin, s.arabic} {
+		if len(f.keys) == 0 {
+			continue
+		}
+		more, err := f.objects(first+len(objs), s.rtl)
+		if err != nil {
+			return nil, "", err
+		}
+		resources += fmt.Sprintf(" /%s %d 0 R", f.res, first+len(objs))
+		objs = append(objs, more...)
+	}
+	return objs, resources, nil
 }
 
 // utf16 is r in UTF-16 code units.
@@ -451,15 +372,14 @@ func utf16(r rune) []uint16 {
 }
 
 // recoverySheetEmbedded is RecoverySheet for words the standard fonts
-// cannot print: the words in the embedded font; in Arabic script the sheet
-// is mirrored (text and QR code at the right) while the identifier and the
-// code still read left to right.
+// cannot print: the words in the embedded fonts; in Arabic script the
+// sheet is mirrored (text and QR code at the right) while the identifier
+// and the code still read left to right.
 func recoverySheetEmbedded(w io.Writer, identifier string, code seal.RecoveryCode, t SheetText, bm [][]bool) error {
-	e, err := newEmbeddedText()
+	e, err := newSheetShaper(t.rtl())
 	if err != nil {
 		return fmt.Errorf("vault: recovery sheet: font: %w", err)
 	}
-	e.rtl = t.rtl()
 	p := &pdfPage{embedded: e}
 	const left, width = 56.0, 483.0
 	// right is where lines start: the right margin in right-to-left text.
@@ -476,10 +396,12 @@ func recoverySheetEmbedded(w io.Writer, identifier string, code seal.RecoveryCod
 	}
 	y -= 12
 	e.show(p, 12, right, y, t.Identifier)
+	id := displayIdentifier(identifier)
 	if e.rtl {
-		e.show(p, 16, right-e.width(t.Identifier, 12)-16, y, displayIdentifier(identifier))
+		idWidth := e.shape(id, false).width * 16 / 1000
+		e.showLTR(p, 16, right-e.width(t.Identifier, 12)-16-idWidth, y, id)
 	} else {
-		e.show(p, 16, left+max(140, e.width(t.Identifier, 12)+16), y, displayIdentifier(identifier))
+		e.showLTR(p, 16, left+max(140, e.width(t.Identifier, 12)+16), y, id)
 	}
 	y -= 34
 	e.show(p, 12, right, y, t.Code)

@@ -92,3 +92,55 @@ func TestRecoverySheet(t *testing.T) {
 		t.Fatalf("empty code: %v", err)
 	}
 }
+
+// A sheet in Pashto: every letter has its glyph (ښ ږ ګ ړ ډ ټ ڼ ې ۍ have no
+// presentation forms: only the font's OpenType tables shape them), the
+// file is sound, it stays light (the fonts are subset), and pdftotext
+// reads the words back, Latin words and the identifier included.
+func TestRecoverySheetPashto(t *testing.T) {
+	code, err := seal.NewRecoveryCode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := vault.SheetText{Title: "Coffre — د بیا راګرځولو پاڼه", Intro: "دا پاڼه په کور کې وساتئ. ښځې، کورنۍ او ماشومان.",
+		Identifier: "ستاسو پېژندنه:", Code: "ستاسو کوډ:", QR: "همدا کوډ، د سکین لپاره:", How: "که مو خپل رمز هېر کړی وي:",
+		Steps: []string{"1. د Coffre پاڼه پرانیزئ.", "2. ږمنځ، ډوډۍ، ټوپۍ، ړنګ."}, Notes: []string{"دا کوډ هېچا ته مه ورکوئ."}}
+	var buf bytes.Buffer
+	if err := vault.RecoverySheet(&buf, "+33612345678", code, words); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() > 60<<10 {
+		t.Errorf("the Pashto sheet weighs %d bytes", buf.Len())
+	}
+	path := filepath.Join(t.TempDir(), "sheet.pdf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if qpdf, err := exec.LookPath("qpdf"); err == nil {
+		if out, err := exec.Command(qpdf, "--check", path).CombinedOutput(); err != nil {
+			t.Fatalf("qpdf --check: %v\n%s", err, out)
+		}
+	} else {
+		testenv.Missing(t, "qpdf")
+	}
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		testenv.Missing(t, "pdftotext")
+		return
+	}
+	out, err := exec.Command(pdftotext, path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	marks := strings.NewReplacer("\u202a", "", "\u202b", "", "\u202c", "", "\u202d", "", "\u202e", "", "\u200e", "", "\u200f", "")
+	text := strings.Join(strings.Fields(marks.Replace(string(out))), " ")
+	for _, w := range []string{"د بیا راګرځولو پاڼه", "ښځې", "کورنۍ", "ږمنځ", "ډوډۍ", "ټوپۍ", "ړنګ", "ستاسو پېژندنه",
+		"Coffre", "06 12 34 56 78", code.String()} {
+		if !strings.Contains(text, w) {
+			t.Errorf("sheet text lacks %q:\n%s", w, text)
+		}
+	}
+	if strings.Contains(text, "?") {
+		t.Errorf("a letter printed as '?':\n%s", text)
+	}
+}

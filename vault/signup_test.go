@@ -165,8 +165,8 @@ func TestSignUpLoginRecover(t *testing.T) {
 		t.Fatalf("profile after SetProfile = %+v, %v", prof, err)
 	}
 	// Any language with a catalogue, written as people write it: Dari's
-	// ISO 639-3 code is its catalogue's fa-AF.
-	for in_, want := range map[string]string{"prs": "fa-AF", "ar-MA": "ar", "fr-x-falc": "fr-x-falc"} {
+	// ISO 639-3 code is its catalogue's fa-AF, Pashto's ISO 639-2 code ps.
+	for in_, want := range map[string]string{"prs": "fa-AF", "pus": "ps", "ar-MA": "ar", "fr-x-falc": "fr-x-falc"} {
 		if err := in.svc.SetProfile(ctx, p2, "Awa", in_); err != nil {
 			t.Fatalf("SetProfile(%s) = %v", in_, err)
 		}

@@ -69,6 +69,18 @@
 // bucket; each document row names the store its payload lives in, and
 // documents move, resumably, when the setting changes.
 //
+// The recovery sheet (sheet.go, sheet_rtl.go, sheet_font.go) is a one-page
+// PDF in the owner's language. Words the standard PDF fonts cannot print
+// are shaped with github.com/go-text/typesetting, a Go port of HarfBuzz,
+// and drawn with subsets of embedded fonts (DejaVu Sans; Noto Naskh Arabic
+// for Arabic script). Why a shaping library: Arabic script joins its
+// letters, and the right form of each, the ligatures and the placing of
+// marks are in the font's OpenType tables (GSUB, GPOS); Unicode's
+// presentation forms, which a hand-written table can use, cover Arabic and
+// part of Persian but not Pashto's letters (ښ ږ ګ ړ ډ ټ ڼ ې ۍ). The
+// library also brings the Unicode bidirectional algorithm, which lays out
+// Latin words and numbers inside right-to-left lines.
+//
 // Errors are sentinels (ErrNotFound, ErrNoAccess, ErrInvalid, ErrConflict,
 // ErrCorrupt, ErrWrongSecret, ErrWrongRecoveryCode, ErrThrottled,
 // ErrNoSession, ErrNoLink, …) wrapped with context; test them with errors.Is.

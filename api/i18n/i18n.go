@@ -22,15 +22,18 @@
 //
 // A catalogue's file name is its BCP 47 tag, which is also the page's
 // lang="…": fr (the reference), en, es, uk, tr, ro, ar (Arabic, right to left),
-// fa-AF (Dari, right to left) and fr-x-falc (easy-read French). Dari is "fa-AF",
+// fa-AF (Dari, right to left), ps (Pashto, right to left) and fr-x-falc
+// (easy-read French). Dari is "fa-AF",
 // not its ISO 639-3 code "prs": golang.org/x/text/language matches "fa",
 // "fa-IR" and "fa-AF" to fa-AF but does not know "prs" (it matches nothing),
 // and browsers, screen readers and speech voices know Dari as fa-AF; "prs"
 // and "prs-AF" are mapped to it by hand (Alias). Easy-read French is a
 // private-use variant of French, so that "fr" and "fr-FR" choose plain
 // French and only an explicit choice (the menu, ?lang=fr-x-falc) chooses it.
-// Plural forms follow the base language's CLDR rules (fr for fr-x-falc, fa
-// for fa-AF).
+// Pashto is "ps", as browsers and voices know it; x/text matches "ps",
+// "pus" and "ps-AF" to it, and the codes of its varieties ("pbt", "pst")
+// are mapped by hand. Plural forms follow the base language's CLDR rules
+// (fr for fr-x-falc, fa for fa-AF, ps: one and other).
 //
 // # Easy-read French (FALC)
 //
@@ -141,9 +144,12 @@ var current atomic.Pointer[set]
 func cats() *set { return current.Load() }
 
 // Alias maps tags that golang.org/x/text/language does not match to a
-// catalogue's code: Dari's ISO 639-3 code, and plain Persian (Farsi, close
-// enough to Dari to be read).
-var Alias = map[string]string{"prs": "fa-AF", "prs-af": "fa-AF", "fa": "fa-AF"}
+// catalogue's code: Dari's ISO 639-3 code, plain Persian (Farsi, close
+// enough to Dari to be read), and Pashto's ISO 639-2 code and the ISO 639-3
+// codes of its varieties (Southern, Northern, Central: one written
+// language).
+var Alias = map[string]string{"prs": "fa-AF", "prs-af": "fa-AF", "fa": "fa-AF",
+	"pus": "ps", "pbt": "ps", "pbu": "ps", "pst": "ps"}
 
 func init() {
 	m, err := load(files)

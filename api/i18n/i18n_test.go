@@ -310,12 +310,41 @@ func TestRegister(t *testing.T) {
 	}
 }
 
-// TestRightToLeftArgumentsIsolated: in Arabic and Dari a name or a number
+// Pashto is "ps", right to left, reached by the tags browsers send and by
+// the ISO codes of its varieties, and counts with CLDR's Pashto rules:
+// one for 1 only.
+func TestPashto(t *testing.T) {
+	for _, in := range []string{"ps", "PS", "ps-AF", "ps_PK", "pus", "pbt", "pbt-AF", "pbu", "pst"} {
+		if c := For(in); c == nil || c.Code != "ps" {
+			t.Errorf("For(%q) = %v, want ps", in, c)
+		}
+	}
+	ps := Get("ps")
+	if ps == nil {
+		t.Fatal("no ps catalogue")
+	}
+	if ps.Dir != "rtl" || ps.Name != "پښتو" || !strings.HasPrefix(ps.Status, "draft") {
+		t.Errorf("ps metadata %q %q %q", ps.Dir, ps.Name, ps.Status)
+	}
+	for n, want := range map[int64]string{0: "other", 1: "one", 2: "other", 21: "other"} {
+		if got := ps.Category(n); got != want {
+			t.Errorf("ps %d is %q, want %q", n, got, want)
+		}
+	}
+	if got := ps.T("papers.pages", 1); got != "1 پاڼه" {
+		t.Errorf("ps papers.pages(1) = %q", got)
+	}
+	if got := ps.T("papers.pages", 3); got != "3 پاڼې" {
+		t.Errorf("ps papers.pages(3) = %q", got)
+	}
+}
+
+// TestRightToLeftArgumentsIsolated: in Arabic, Dari and Pashto a name or a number
 // put into a sentence is isolated (U+2068 … U+2069), so that a Latin name
 // ending in a full stop cannot carry the sentence's quotes to the wrong
 // side; left-to-right languages get their arguments as they are.
 func TestRightToLeftArgumentsIsolated(t *testing.T) {
-	for _, code := range []string{"ar", "fa-AF"} {
+	for _, code := range []string{"ar", "fa-AF", "ps"} {
 		if got, want := Lang(code).T("fmt.quoted", "Léa M."), "«\u2068Léa M.\u2069»"; got != want {
 			t.Errorf("%s: %q, want %q", code, got, want)
 		}

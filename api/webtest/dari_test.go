@@ -97,45 +97,71 @@ func foreignOn(text string, foreign map[string]string) []string {
 // her recovery code, adds a paper with the camera, shares it and stops
 // sharing. On every screen the page is lang="fa-AF" dir="rtl", axe-core
 // finds no serious or critical violation, and no message of the French,
-// English, easy-read French or Arabic catalogues is visible or said to a
-// screen reader; the recovery sheet PDF she saves reads in Dari
+// English, easy-read French, Arabic or Pashto catalogues is visible or
+// said to a screen reader; the recovery sheet PDF she saves reads in Dari
 // (pdftotext). The check finds French on a French page.
 func TestDariWalk(t *testing.T) {
+	rtlWalk(t, rtlWalker{lang: "fa-AF", name: "دری", walker: "dari",
+		others: []string{"fr", "en", "fr-x-falc", "ar", "ps"}, sheetWords: "ورق بازیابی"})
+}
+
+// TestPashtoWalk: the same walk in Pashto, chosen as پښتو in the menu; no
+// message of the French, English, easy-read French, Arabic or Dari (the
+// nearest, in the same script) catalogues on any screen or in the sheet,
+// whose Pashto letters (ګ ځ ڼ) pdftotext reads back.
+func TestPashtoWalk(t *testing.T) {
+	rtlWalk(t, rtlWalker{lang: "ps", name: "پښتو", walker: "pashto",
+		others: []string{"fr", "en", "fr-x-falc", "ar", "fa-AF"}, sheetWords: "د بیا راګرځولو پاڼه"})
+}
+
+// rtlWalker is a walk in a right-to-left language: its catalogue, the
+// name the language menu gives it, the catalogues none of whose messages
+// may show, and words its recovery sheet reads back.
+type rtlWalker struct {
+	lang, name, walker string
+	others             []string
+	sheetWords         string
+}
+
+// rtlWalk is TestDariWalk's walk in c's language.
+func rtlWalk(t *testing.T, c rtlWalker) {
+	t.Helper()
+	lang := c.lang
 	photos := samples(t)
 	srv := newServer(t)
 	b := newBrowser(t)
-	foreign := foreignWords("fa-AF", []string{"fr", "en", "fr-x-falc", "ar"})
+	foreign := foreignWords(lang, c.others)
 	if len(foreign) < 1000 {
 		t.Fatalf("only %d foreign fragments: the list is broken", len(foreign))
 	}
-	w := b.walker("dari")
+	w := b.walker(c.walker)
 	screens := 0
 	screen := func(name string) {
 		t.Helper()
 		screens++
-		if got := w.lang(); got != "fa-AF" {
+		if got := w.lang(); got != lang {
 			t.Errorf("%s: lang=%q", name, got)
 		}
 		if got := eval[string](w.person, `document.documentElement.dir`); got != "rtl" {
 			t.Errorf("%s: dir=%q", name, got)
 		}
 		if f := foreignOn(eval[string](w.person, visibleJS), foreign); len(f) > 0 {
-			t.Errorf("%s: not in Dari: %s", name, strings.Join(f, ", "))
+			t.Errorf("%s: not in %s: %s", name, lang, strings.Join(f, ", "))
 		}
-		w.axe("dari-" + name)
+		w.axe(c.walker + "-" + name)
 	}
 
 	// The home page in French (the phone's language); she opens the
-	// language menu and chooses Dari, written in Dari.
+	// language menu and chooses her language, written in itself.
 	w.open(srv.URL + "/")
 	if w.lang() != "fr" {
 		t.Fatalf("home page in %q", w.lang())
 	}
 	w.tap(`header a[href="#langs"]`)
-	if got := w.text(`#langs a[hreflang="fa-AF"]`); got != "دری" {
-		t.Fatalf("the menu names Dari %q", got)
+	if got := w.text(`#langs a[hreflang="` + lang + `"]`); got != c.name {
+		t.Fatalf("the menu names %s %q", lang, got)
 	}
-	w.tapGo(`#langs a[hreflang="fa-AF"]`)
+	w.tapGo(`#langs a[hreflang="` + lang + `"]`)
 	screen("home")
 
 	// Sign-up and the recovery sheet.
@@ -147,14 +173,15 @@ func TestDariWalk(t *testing.T) {
 	w.typeIn("#secret", secret)
 	w.typeIn("#secret2", secret)
 	w.tapGo("form.form button[type=submit]")
-	if got := w.text("main h1"); got != i18n.Get("fa-AF").T("sheet.title") {
+	if got := w.text("main h1"); got != i18n.Get(lang).T("sheet.title") {
 		t.Fatalf("after sign-up: %q", got)
 	}
 	screen("sheet")
 	if got := eval[string](w.person, `getComputedStyle(document.querySelector('.code')).direction`); got != "ltr" {
 		t.Errorf("the recovery code reads %s", got)
 	}
-	// The sheet she saves: Dari, shaped, and nothing else (pdftotext).
+	// The sheet she saves: in her language, shaped, and nothing else
+	// (pdftotext).
 	pdf := eval[string](w.person, `fetch('/sheet/pdf', {credentials: 'same-origin'}).then(r => r.arrayBuffer())
 		.then(b => { let s = ''; new Uint8Array(b).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`)
 	raw, err := base64.StdEncoding.DecodeString(pdf)
@@ -171,9 +198,9 @@ func TestDariWalk(t *testing.T) {
 	}
 	sheet := string(out)
 	if f := foreignOn(sheet, foreign); len(f) > 0 {
-		t.Errorf("the sheet PDF: not in Dari: %s", strings.Join(f, ", "))
+		t.Errorf("the sheet PDF: not in %s: %s", lang, strings.Join(f, ", "))
 	}
-	if strings.Contains(sheet, "?") || !strings.Contains(sheet, vault.SheetSpelling("ورق بازیابی")) || !strings.Contains(sheet, "0677889900") {
+	if strings.Contains(sheet, "?") || !strings.Contains(sheet, vault.SheetSpelling(c.sheetWords)) || !strings.Contains(sheet, "0677889900") {
 		t.Errorf("the sheet PDF reads:\n%s", sheet)
 	}
 	w.keepSheet()
@@ -188,7 +215,7 @@ func TestDariWalk(t *testing.T) {
 	screen("add-1page")
 	w.tap("form[data-upload] button[type=submit]")
 	w.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 3*time.Minute)
-	if got := w.text(".notice"); got != i18n.Get("fa-AF").T("done.added") {
+	if got := w.text(".notice"); got != i18n.Get(lang).T("done.added") {
 		t.Fatalf("after saving: %q", got)
 	}
 	screen("paper")
@@ -198,18 +225,18 @@ func TestDariWalk(t *testing.T) {
 	screen("share")
 	w.typeIn("#confirm-share", secret)
 	w.tapGo("form.form button[type=submit]")
-	if got := w.text(".notice"); got != i18n.Get("fa-AF").T("done.shared") {
+	if got := w.text(".notice"); got != i18n.Get(lang).T("done.shared") {
 		t.Fatalf("after sharing: %q: %s", got, w.seen())
 	}
 	screen("shared")
 	w.tapGo(`form[action$="/revoke"] button[type=submit]`)
-	if got := w.text(".notice"); got != i18n.Get("fa-AF").T("done.revoked") {
+	if got := w.text(".notice"); got != i18n.Get(lang).T("done.revoked") {
 		t.Fatalf("after stopping: %q: %s", got, w.seen())
 	}
 	screen("stopped")
 	w.open(srv.URL + "/journal")
 	screen("journal")
-	t.Logf("%d screens in Dari, %d taps, %d foreign fragments looked for", screens, w.taps, len(foreign))
+	t.Logf("%d screens in %s, %d taps, %d foreign fragments looked for", screens, lang, w.taps, len(foreign))
 
 	// The check has teeth: the same page in French is full of them.
 	w.open(srv.URL + "/share?lang=fr")
@@ -238,6 +265,8 @@ func TestListenVoice(t *testing.T) {
 		{"fa-AF", `[{lang: 'fr-FR', name: 'Amélie'}, {lang: 'fa-IR', name: 'Dariush'}]`, "Dariush fa-IR"},
 		{"ar", `[{lang: 'ar_SA', name: 'Maged'}]`, "Maged ar_SA"},
 		{"fr-x-falc", `[{lang: 'en-US', name: 'Samantha'}, {lang: 'fr-CA', name: 'Amélie'}, {lang: 'fr-FR', name: 'Thomas'}]`, "Amélie fr-CA"},
+		{"ps", `[{lang: 'fa-IR', name: 'Dariush'}]`, ""},
+		{"ps", `[{lang: 'fa-IR', name: 'Dariush'}, {lang: 'ps-AF', name: 'Pashto'}]`, "Pashto ps-AF"},
 		{"fr", `[]`, ""},
 	} {
 		w.open(srv.URL + "/?lang=" + c.lang)

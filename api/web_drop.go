@@ -47,8 +47,8 @@ type dropData struct {
 	PageBytes int64
 	// Mine: the owner opened her own link (a paper she redoes herself);
 	// the receipt leads back to her papers.
-	Mine bool
-	Receipt   *vault.Receipt
+	Mine    bool
+	Receipt *vault.Receipt
 }
 
 // dropPage starts the helper's page: bare (no navigation at all).

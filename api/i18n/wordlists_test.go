@@ -21,11 +21,11 @@ var wordLists = map[string]struct {
 	script *unicode.RangeTable
 	deny   []string
 }{
-	"es": {unicode.Latin, []string{"sangre", "muerte", "guerra", "policia", "carcel", "frontera", "dinero", "cuchillo", "iglesia", "hospital", "pistola", "bomba", "tumba", "soldado"}},
-	"ro": {unicode.Latin, []string{"sânge", "moarte", "război", "poliție", "închisoare", "graniță", "bani", "cuțit", "biserică", "spital", "armă", "bombă", "mormânt", "soldat"}},
-	"tr": {unicode.Latin, []string{"kan", "ölüm", "savaş", "polis", "hapis", "sınır", "para", "bıçak", "cami", "hastane", "silah", "bomba", "mezar", "asker"}},
-	"uk": {unicode.Cyrillic, []string{"кров", "смерть", "війна", "поліція", "тюрма", "кордон", "гроші", "ніж", "церква", "лікарня", "зброя", "ракета", "могила", "солдат", "сирена", "гармата"}},
-	"ar": {unicode.Arabic, []string{"دم", "موت", "حرب", "شرطة", "سجن", "حدود", "مال", "سكين", "مسجد", "مستشفى", "سلاح", "قنبلة", "قبر", "جندي", "خمر"}},
+	"es":    {unicode.Latin, []string{"sangre", "muerte", "guerra", "policia", "carcel", "frontera", "dinero", "cuchillo", "iglesia", "hospital", "pistola", "bomba", "tumba", "soldado"}},
+	"ro":    {unicode.Latin, []string{"sânge", "moarte", "război", "poliție", "închisoare", "graniță", "bani", "cuțit", "biserică", "spital", "armă", "bombă", "mormânt", "soldat"}},
+	"tr":    {unicode.Latin, []string{"kan", "ölüm", "savaş", "polis", "hapis", "sınır", "para", "bıçak", "cami", "hastane", "silah", "bomba", "mezar", "asker"}},
+	"uk":    {unicode.Cyrillic, []string{"кров", "смерть", "війна", "поліція", "тюрма", "кордон", "гроші", "ніж", "церква", "лікарня", "зброя", "ракета", "могила", "солдат", "сирена", "гармата"}},
+	"ar":    {unicode.Arabic, []string{"دم", "موت", "حرب", "شرطة", "سجن", "حدود", "مال", "سكين", "مسجد", "مستشفى", "سلاح", "قنبلة", "قبر", "جندي", "خمر"}},
 	"fa-AF": {unicode.Arabic, []string{"خون", "مرگ", "جنگ", "پولیس", "زندان", "مرز", "پول", "چاقو", "مسجد", "شفاخانه", "تفنگ", "بمب", "قبر", "سرباز", "اردوگاه"}},
 }
 

@@ -93,8 +93,10 @@
 // illness, death, police, prison, borders, money, religion, politics, sex,
 // insults, family ties — and, for Ukrainian, sirens, shelters, shells and
 // floods), of words that differ from another only by a diacritic or a
-// keyboard variant, and of inflected doubles (plural, gender or definite
-// forms of another word). Each word left was then checked with a Debian
+// keyboard variant, and of most inflected doubles (Romanian definite and
+// plural forms, Spanish and Romanian gender pairs); some derived words
+// stay beside their base (Arabic broken plurals, Turkish -li and -lik
+// words), for a reviewer to thin. Each word left was then checked with a Debian
 // spelling dictionary (hunspell -l, aspell list), and every word the
 // dictionary did not know was dropped:
 //
@@ -102,7 +104,7 @@
 //	es     hunspell-es 7.5 (es_ES)            2524       394  2130
 //	uk     hunspell-uk 7.5 (uk_UA)            2252       120  2132
 //	tr     hunspell-tr 7.5 (tr_TR)            2150        46  2104
-//	ro     hunspell-ro 7.5 (ro_RO)            2120        47  2073
+//	ro     hunspell-ro 7.5 (ro_RO)            2119        47  2072
 //	ar     hunspell-ar 3.2 (ar)               2218       116  2102
 //	fa-AF  aspell-fa 0.11 (aspell list)       2679       599  2080
 //
@@ -116,7 +118,8 @@
 // (potato), کیله (banana), حویلی (courtyard) and most numbers, so the Dari
 // list leans on the words Dari and Iranian Persian share, with Persian
 // letters (ی, ک); a Dari speaker's review should bring the Dari words
-// back. No test needs a dictionary: TestWordListsOfEachLanguage checks
+// back. scripts/check-wordlists.sh re-runs the dictionaries over the
+// lists. No test needs a dictionary: TestWordListsOfEachLanguage checks
 // each list's size, script, letters and folds, and a few denied words.
 //
 // A suggested Arabic or Dari secret opens the vault whichever keyboard

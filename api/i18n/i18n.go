@@ -100,13 +100,13 @@
 // spelling dictionary (hunspell -l, aspell list), and every word the
 // dictionary did not know was dropped:
 //
-//	list   dictionary                      checked  rejected  kept
-//	es     hunspell-es 7.5 (es_ES)            2524       394  2130
-//	uk     hunspell-uk 7.5 (uk_UA)            2252       120  2132
-//	tr     hunspell-tr 7.5 (tr_TR)            2150        46  2104
-//	ro     hunspell-ro 7.5 (ro_RO)            2119        47  2072
-//	ar     hunspell-ar 3.2 (ar)               2218       116  2102
-//	fa-AF  aspell-fa 0.11 (aspell list)       2679       599  2080
+//	list   dictionary                     checked  rejected  kept
+//	es     hunspell-es 7.5 (es_ES)           2509       394  2115
+//	uk     hunspell-uk 7.5 (uk_UA)           2236       120  2116
+//	tr     hunspell-tr 7.5 (tr_TR)           2150        46  2104
+//	ro     hunspell-ro 7.5 (ro_RO)           2119        47  2072
+//	ar     hunspell-ar 3.2 (ar)              2218       116  2102
+//	fa-AF  aspell-fa 0.11 (aspell list)      2676       599  2077
 //
 // Spanish is written without accents or ñ (any keyboard types it): most of
 // its rejections are words whose correct spelling has one (arbol, limon).

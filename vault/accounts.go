@@ -88,8 +88,10 @@ func requireOwner(p *Principal) error {
 	return nil
 }
 
-// normSecret normalises a secret to Unicode NFC so that the same passphrase
-// typed on different keyboards opens the same wrap.
+// normSecret normalises a secret to Unicode NFC and folds its keyboard
+// variants (fold.go) so that the same passphrase typed on different
+// keyboards opens the same wrap. Every wrap is made with this form; a wrap
+// made before the fold opens with openWithSecret.
 func normSecret(secret []byte) ([]byte, error) {
 	if len(secret) == 0 {
 		return nil, fmt.Errorf("%w: empty secret", ErrInvalid)
@@ -97,7 +99,7 @@ func normSecret(secret []byte) ([]byte, error) {
 	if len(secret) > MaxSecretBytes {
 		return nil, fmt.Errorf("%w: secret longer than %d bytes", ErrInvalid, MaxSecretBytes)
 	}
-	return norm.NFC.Bytes(secret), nil
+	return []byte(foldSecret(norm.NFC.String(string(secret)))), nil
 }
 
 // CreateOwner creates an owner: a fresh identity stored wrapped by secret +
@@ -146,7 +148,7 @@ func (s *Service) CreateOwner(ctx context.Context, secret []byte) (string, seal.
 // Unlock opens an owner's identity with their secret. Errors: ErrNotFound
 // (no such owner), ErrWrongSecret.
 func (s *Service) Unlock(ctx context.Context, ownerID string, secret []byte) (*Principal, error) {
-	secret, err := normSecret(secret)
+	sec, err := checkSecretForms(secret)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +159,7 @@ func (s *Service) Unlock(ctx context.Context, ownerID string, secret []byte) (*P
 	var ident *age.X25519Identity
 	err = s.withKDF(ctx, func() error {
 		var err error
-		ident, err = seal.UnwrapWithSecret(o.IdentityBySecret, secret, s.pepper)
+		ident, err = s.openWithSecret(o.IdentityBySecret, sec)
 		return err
 	})
 	if err != nil {
@@ -212,7 +214,7 @@ func (s *Service) CreateWorker(ctx context.Context, secret []byte) (string, erro
 
 // UnlockWorker opens a worker's identity. Errors: ErrNotFound, ErrWrongSecret.
 func (s *Service) UnlockWorker(ctx context.Context, workerID string, secret []byte) (*Principal, error) {
-	secret, err := normSecret(secret)
+	sec, err := checkSecretForms(secret)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +225,7 @@ func (s *Service) UnlockWorker(ctx context.Context, workerID string, secret []by
 	var ident *age.X25519Identity
 	err = s.withKDF(ctx, func() error {
 		var err error
-		ident, err = seal.UnwrapWithSecret(w.IdentityBySecret, secret, s.pepper)
+		ident, err = s.openWithSecret(w.IdentityBySecret, sec)
 		return err
 	})
 	if err != nil {

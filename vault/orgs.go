@@ -235,7 +235,8 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 	if err != nil {
 		return nil, err
 	}
-	if secret, err = normSecret(secret); err != nil {
+	sec, err := checkSecretForms(secret)
+	if err != nil {
 		return nil, err
 	}
 	// The counter of the e-mail's keyed hash, which a passkey sign-in and
@@ -246,7 +247,7 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 	}
 	w, a, err := s.meta.WorkerAccountByEmail(ctx, s.emailHash(em))
 	if errors.Is(err, meta.ErrNotFound) {
-		s.decoySecret(ctx, secret)
+		s.decoySecret(ctx, sec)
 		return nil, fmt.Errorf("vault: worker login: %w", ErrWrongSecret)
 	}
 	if err != nil {
@@ -259,7 +260,7 @@ func (s *Service) LoginWorker(ctx context.Context, email string, secret []byte, 
 	var identity *age.X25519Identity
 	err = s.derive(ctx, func() error {
 		var err error
-		identity, err = seal.UnwrapWithSecret(w.IdentityBySecret, secret, s.pepper)
+		identity, err = s.openWithSecret(w.IdentityBySecret, sec)
 		return err
 	})
 	if err != nil {

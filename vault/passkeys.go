@@ -588,7 +588,7 @@ type PasskeySecret struct {
 // otherwise it now opens the vault (EventPasskeyUnlocks). Errors:
 // ErrInvalid, ErrNotFound, ErrWrongSecret (counted), *ThrottledError.
 func (s *Service) UnlockWithPasskeySecret(ctx context.Context, ps PasskeySecret, cl Client) (*Principal, string, error) {
-	secret, err := normSecret(ps.Secret)
+	sec, err := checkSecretForms(ps.Secret)
 	if err != nil {
 		return nil, "", err
 	}
@@ -610,7 +610,7 @@ func (s *Service) UnlockWithPasskeySecret(ctx context.Context, ps PasskeySecret,
 	var id *age.X25519Identity
 	err = s.derive(ctx, func() error {
 		var err error
-		id, err = seal.UnwrapWithSecret(bySecret, secret, s.pepper)
+		id, err = s.openWithSecret(bySecret, sec)
 		return err
 	})
 	if err != nil {

@@ -75,7 +75,7 @@ func CheckSecret(secret []byte) error {
 	if len(secret) > MaxSecretBytes {
 		return fmt.Errorf("%w: secret longer than %d bytes", ErrInvalid, MaxSecretBytes)
 	}
-	s := strings.TrimSpace(norm.NFC.String(string(secret)))
+	s := strings.TrimSpace(foldSecret(norm.NFC.String(string(secret)))) // as the vault derives it: ۱۲۳۴ is 1234
 	lower := strings.ToLower(s)
 	runes := []rune(lower)
 	if len(runes) == 0 {

@@ -32,6 +32,8 @@ func TestCheckSecret(t *testing.T) {
 		{"short word and digits", "moi123456789", "digits"},
 		{"three short words", "un deux", "short"},
 		{"four same words", "chat chat chat chat", "repeated"},
+		{"common, Persian digits", "soleil۲۰۲۴!!", "common"},
+		{"digits, Arabic-Indic", "٠٦١٢٣٤٥٦٧٨", "digits"},
 	}
 	for _, c := range weak {
 		t.Run(c.name, func(t *testing.T) {
@@ -51,6 +53,8 @@ func TestCheckSecret(t *testing.T) {
 		"T4rte.aux.Pommes!",
 		"ma fille s'appelle Inès",
 		"Trombone9Girafe",
+		"کیک یاسمن ستاره پنجره",
+		"м’ята сонях вишня груша",
 	}
 	for _, s := range strong {
 		if err := vault.CheckSecret([]byte(s)); err != nil {

@@ -238,7 +238,7 @@ func (s *Service) OwnerIDByIdentifier(ctx context.Context, identifier string) (s
 
 // decoySecret spends the work of a real secret check for an unknown
 // identifier, so that timing does not tell which identifiers exist.
-func (s *Service) decoySecret(ctx context.Context, secret []byte) {
+func (s *Service) decoySecret(ctx context.Context, sec secretForms) {
 	s.acct.decoyOnce.Do(func() {
 		id, err := seal.NewIdentity()
 		if err != nil {
@@ -253,7 +253,7 @@ func (s *Service) decoySecret(ctx context.Context, secret []byte) {
 		return
 	}
 	_ = s.derive(ctx, func() error {
-		_, err := seal.UnwrapWithSecret(s.acct.decoy, secret, s.pepper)
+		_, err := s.openWithSecret(s.acct.decoy, sec) // as many derivations as a real wrong secret
 		return err
 	})
 }
@@ -280,7 +280,8 @@ func (s *Service) LoginFrom(ctx context.Context, identifier string, secret []byt
 	if err != nil {
 		return nil, "", err
 	}
-	if secret, err = normSecret(secret); err != nil {
+	sec, err := checkSecretForms(secret)
+	if err != nil {
 		return nil, "", err
 	}
 	// The counter (and the device tokens) of the identifier's keyed hash,
@@ -290,7 +291,7 @@ func (s *Service) LoginFrom(ctx context.Context, identifier string, secret []byt
 	if err != nil {
 		return nil, "", err
 	}
-	p, err := s.login(ctx, ident, secret, att)
+	p, err := s.login(ctx, ident, sec, att)
 	if err != nil {
 		return nil, "", err
 	}
@@ -298,10 +299,10 @@ func (s *Service) LoginFrom(ctx context.Context, identifier string, secret []byt
 }
 
 // login checks an owner's secret for an attempt already counted.
-func (s *Service) login(ctx context.Context, ident string, secret []byte, att *attempt) (*Principal, error) {
+func (s *Service) login(ctx context.Context, ident string, sec secretForms, att *attempt) (*Principal, error) {
 	o, _, err := s.meta.OwnerAccountByIdentifier(ctx, s.identifierHash(ident))
 	if errors.Is(err, meta.ErrNotFound) {
-		s.decoySecret(ctx, secret)
+		s.decoySecret(ctx, sec)
 		return nil, fmt.Errorf("vault: login: %w", ErrWrongSecret)
 	}
 	if err != nil {
@@ -310,7 +311,7 @@ func (s *Service) login(ctx context.Context, ident string, secret []byte, att *a
 	var identity *age.X25519Identity
 	err = s.derive(ctx, func() error {
 		var err error
-		identity, err = seal.UnwrapWithSecret(o.IdentityBySecret, secret, s.pepper)
+		identity, err = s.openWithSecret(o.IdentityBySecret, sec)
 		return err
 	})
 	if err != nil {
@@ -552,10 +553,11 @@ func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []by
 	if err := CheckSecret(newSecret); err != nil {
 		return err
 	}
-	newSecret, err := normSecret(newSecret)
+	sec, err := checkSecretForms(newSecret)
 	if err != nil {
 		return err
 	}
+	newSecret = sec.folded
 	if p.kind == KindOwner {
 		o, err := s.meta.Owner(ctx, p.id)
 		if err != nil {
@@ -563,7 +565,7 @@ func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []by
 		}
 		same := false
 		if err := s.derive(ctx, func() error {
-			_, err := seal.UnwrapWithSecret(o.IdentityBySecret, newSecret, s.pepper)
+			_, err := s.openWithSecret(o.IdentityBySecret, sec)
 			same = err == nil
 			return nil
 		}); err != nil {

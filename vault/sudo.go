@@ -64,14 +64,14 @@ func (SecretProof) scope(kind RecipientKind) string {
 }
 
 func (p SecretProof) verify(ctx context.Context, s *Service, a proofAccount) (*age.X25519Identity, error) {
-	secret, err := normSecret(p)
+	sec, err := checkSecretForms(p)
 	if err != nil {
 		return nil, err
 	}
 	var id *age.X25519Identity
 	err = s.derive(ctx, func() error {
 		var err error
-		id, err = seal.UnwrapWithSecret(a.bySecret, secret, s.pepper)
+		id, err = s.openWithSecret(a.bySecret, sec)
 		return err
 	})
 	return id, err

@@ -83,7 +83,52 @@
 // (https://www.eff.org/dice, CC BY 3.0 US) that SCOWL (Kevin Atkinson,
 // sizes 10 to 35) counts as common English, less words that could distress
 // the people Coffre serves (violence, illness, police, money, borders…),
-// chosen by hand; Words falls back to French for a language without a list.
+// chosen by hand; Words falls back to French for a language without a list
+// (a catalogue's list is words_<code>.txt: fr-x-falc has none and suggests
+// French words).
+//
+// words_es.txt, words_ro.txt, words_tr.txt, words_uk.txt, words_ar.txt
+// and words_fa-AF.txt are drafts, machine-made and not yet reviewed by
+// native speakers: common, concrete, easy-to-spell words (nouns mostly:
+// objects, food, animals, nature, colours, everyday places; some verbs and
+// adjectives), 3 to 9 letters, lower case, written for each language and
+// then cleaned by hand of every word that could distress (violence,
+// illness, death, police, prison, borders, money, religion, politics, sex,
+// insults, family ties — and, for Ukrainian, sirens, shelters, shells and
+// floods), of words that differ from another only by a diacritic or a
+// keyboard variant, and of most inflected doubles (Romanian definite and
+// plural forms, Spanish and Romanian gender pairs); some derived words
+// stay beside their base (Arabic broken plurals, Turkish -li and -lik
+// words), for a reviewer to thin. Each word left was then checked with a Debian
+// spelling dictionary (hunspell -l, aspell list), and every word the
+// dictionary did not know was dropped:
+//
+//	list   dictionary                     checked  rejected  kept
+//	es     hunspell-es 7.5 (es_ES)           2509       394  2115
+//	uk     hunspell-uk 7.5 (uk_UA)           2236       120  2116
+//	tr     hunspell-tr 7.5 (tr_TR)           2150        46  2104
+//	ro     hunspell-ro 7.5 (ro_RO)           2119        47  2072
+//	ar     hunspell-ar 3.2 (ar)              2218       116  2102
+//	fa-AF  aspell-fa 0.11 (aspell list)      2676       599  2077
+//
+// Spanish is written without accents or ñ (any keyboard types it): most of
+// its rejections are words whose correct spelling has one (arbol, limon).
+// Ukrainian's dictionary refused Russian words (арбуз, кресло); its list
+// has no apostrophe word. Romanian keeps its letters (ă â î ș ț, comma
+// below); Turkish its own (ç ğ ı ö ş ü). Arabic has no harakat and no
+// word beginning with the article ال. Debian has no Dari dictionary:
+// aspell-fa is Iranian Persian, and refused Dari words such as کچالو
+// (potato), کیله (banana), حویلی (courtyard) and most numbers, so the Dari
+// list leans on the words Dari and Iranian Persian share, with Persian
+// letters (ی, ک); a Dari speaker's review should bring the Dari words
+// back. scripts/check-wordlists.sh re-runs the dictionaries over the
+// lists. No test needs a dictionary: TestWordListsOfEachLanguage checks
+// each list's size, script, letters and folds, and a few denied words.
+//
+// A suggested Arabic or Dari secret opens the vault whichever keyboard
+// types it later: the vault folds Persian and Arabic letters, digits,
+// tatweel and harakat before deriving (vault.FoldSecret), and no two words
+// of a list fold to one.
 package i18n
 
 import (

@@ -21,8 +21,8 @@ import (
 
 // visibleJS is everything a person reads or hears on the page: the title,
 // the text shown, and the labels a screen reader says (aria-label, alt,
-// title, placeholder, a button's value), of visible elements only; the
-// suggested secret (words from a word list, not sentences) is left out.
+// title, placeholder, a button's value), of visible elements only. The
+// suggested secret is in: it is made of Dari words (words_fa-AF.txt).
 const visibleJS = `(() => {
   const parts = [document.title, document.body.innerText];
   for (const e of document.querySelectorAll('[aria-label], [alt], [title], [placeholder], input[type=submit], input[type=button]')) {
@@ -30,11 +30,7 @@ const visibleJS = `(() => {
     for (const a of ['aria-label', 'alt', 'title', 'placeholder']) if (e.getAttribute(a)) parts.push(e.getAttribute(a));
     if (e.tagName === 'INPUT' && e.value) parts.push(e.value);
   }
-  let s = parts.join('\n');
-  const hint = document.getElementById('secret-hint');
-  const m = hint && hint.textContent.match(/«\s*([^»]*?)\s*»/);
-  if (m) s = s.split(m[1]).join(' ');
-  return s;
+  return parts.join('\n');
 })()`
 
 var placeholderRE = regexp.MustCompile(`\{[0-9]\}`)
@@ -164,10 +160,24 @@ func rtlWalk(t *testing.T, c rtlWalker) {
 	w.tapGo(`#langs a[hreflang="` + lang + `"]`)
 	screen("home")
 
-	// Sign-up and the recovery sheet.
-	const secret = "girafe velo soleil cartable"
+	// Sign-up and the recovery sheet. She keeps the secret the page
+	// suggests: four Dari words.
 	w.tapGo(`a.tile[href="/signup"]`)
 	screen("signup")
+	secret := eval[string](w.person, `((document.getElementById('secret-hint').textContent.match(/«\s*([^»]*?)\s*»/)) || [])[1] || ''`)
+	dari := map[string]bool{}
+	for _, word := range i18n.Get("fa-AF").Words() {
+		dari[word] = true
+	}
+	if words := strings.Fields(secret); len(words) != 4 {
+		t.Fatalf("the suggested secret %q is not 4 words", secret)
+	} else {
+		for _, word := range words {
+			if !dari[word] {
+				t.Errorf("the suggested word %q is not a Dari word", word)
+			}
+		}
+	}
 	w.typeIn("#identifier", "0677889900")
 	w.typeIn("#name", "Zahra")
 	w.typeIn("#secret", secret)

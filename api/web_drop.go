@@ -61,7 +61,7 @@ func (s *server) webDrop(c *gin.Context) {
 		return
 	}
 	p := s.dropPage(c, "drop.title")
-	p.Scripts = []string{"shrink.js", "verdict.js", "drop.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "drop.js", "coach.js"}
 	p.Data = dropData{
 		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
 		Groups:   typeGroups(),

@@ -11,7 +11,7 @@
 // Without a camera, without permission, or without this script, the file
 // input (capture) works as always; the live view also offers it.
 //
-// Each frame is analysed on a small copy (about 192 px wide): the page is
+// Each frame is analysed on a small copy (192 px on its long side): the page is
 // the largest bright region after an Otsu threshold, its corners the
 // extremes of x+y and x−y; sharpness is the variance of the Laplacian on
 // the page, glare the fraction of blown pixels on it, steadiness how far
@@ -33,7 +33,8 @@
   var hintText = hintBox.querySelector('span');
   var hintUse = hintBox.querySelector('use');
   var shutter = box.querySelector('.coach-shutter');
-  var W = 192; // width of the analysed copy
+  var LONG = 192; // long side of the analysed copy
+  var W = LONG;
   var STEADY_MS = 700, MOVE = 0.015, GLARE = 0.03, DARK = 70;
   var ICONS = { nopage: 'c-no_page', closer: 'c-small_text', whole: 'c-cut_off', dark: 'c-dark', glare: 'c-glare', still: 'c-blurry', steady: 'check', denied: 'stop' };
   var coach = window.coffreCoach = {
@@ -87,6 +88,8 @@
     box.setAttribute('data-hint', h);
   }
 
+  // The camera's own frames, uncropped (the browser would otherwise crop
+  // them to the size asked for), as large as it gives them.
   function open() {
     if (coach.open) return;
     coach.open = true;
@@ -95,7 +98,7 @@
     steadySince = 0; prev = null; peak = 0; times = [];
     say('nopage');
     shutter.focus();
-    md.getUserMedia({ audio: false, video: { facingMode: { ideal: 'environment' }, width: { ideal: 1920 }, height: { ideal: 1080 } } })
+    md.getUserMedia({ audio: false, video: { facingMode: { ideal: 'environment' }, width: { ideal: 1920 }, height: { ideal: 1080 }, resizeMode: 'none' } })
       .then(function (s) {
         if (!coach.open) { stop(s); return; }
         stream = s;
@@ -140,8 +143,10 @@
   }
 
   function setup(vw, vh) {
-    var h = Math.max(1, Math.round(W * vh / vw));
-    if (h === H && cx) return;
+    var w = vw >= vh ? LONG : Math.max(1, Math.round(LONG * vw / vh));
+    var h = vw >= vh ? Math.max(1, Math.round(LONG * vh / vw)) : LONG;
+    if (w === W && h === H && cx) return;
+    W = w;
     H = h;
     cv = window.OffscreenCanvas ? new OffscreenCanvas(W, H) : document.createElement('canvas');
     cv.width = W;
@@ -157,6 +162,7 @@
   function analyse() {
     var t0 = performance.now();
     setup(video.videoWidth, video.videoHeight);
+    coach.size = video.videoWidth + 'x' + video.videoHeight;
     cx.drawImage(video, 0, 0, W, H);
     var d = cx.getImageData(0, 0, W, H).data;
     var n = W * H, hist = new Int32Array(256), i, j, g;
@@ -282,20 +288,21 @@
     poly.setAttribute('points', c.map(function (p) { return p[0] + ',' + p[1]; }).join(' '));
   }
 
-  // capture takes the full-size frame and gives it to the file input, as
-  // the camera app would, then closes the live view.
+  // capture takes the frame just judged, at the camera's full size, and
+  // gives it to the file input, as the camera app would; then the live
+  // view closes.
   function capture() {
-    if (!coach.open || !video.videoWidth) return;
+    if (!coach.open || !video.videoWidth || !running) return;
+    running = false;
     var c = document.createElement('canvas');
     c.width = video.videoWidth;
     c.height = video.videoHeight;
     c.getContext('2d').drawImage(video, 0, 0);
-    running = false;
     c.toBlob(function (b) {
-      if (!b) { close(); return; }
+      close();
+      if (!b) return;
       var dt = new DataTransfer();
       dt.items.add(new File([b], 'photo-' + Date.now() + '.jpg', { type: 'image/jpeg', lastModified: Date.now() }));
-      close();
       coach.captures++;
       camera.files = dt.files;
       camera.dispatchEvent(new Event('change', { bubbles: true }));

@@ -63,7 +63,7 @@ func (s *server) webDrop(c *gin.Context) {
 		return
 	}
 	p := s.dropPage(c, "drop.title")
-	p.Scripts = []string{"shrink.js", "verdict.js", "drop.js", "coach.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "corners.js", "drop.js", "coach.js"}
 	p.Data = dropData{
 		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
 		Groups:   typeGroups(),

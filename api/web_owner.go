@@ -141,7 +141,7 @@ type addForm struct {
 func (s *server) webAddForm(c *gin.Context) {
 	p := s.newPage(c, "add.title")
 	p.Nav = "add"
-	p.Scripts = []string{"shrink.js", "verdict.js", "upload.js", "coach.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "corners.js", "upload.js", "coach.js"}
 	p.Data = addForm{Groups: typeGroups(), Type: c.Query("type"), Key: newSubmissionKey()}
 	s.render(c, http.StatusOK, "add", p)
 }
@@ -155,7 +155,7 @@ func (s *server) webAdd(c *gin.Context) {
 		err = formCorners(up)
 	}
 	p := s.newPage(c, "add.title")
-	p.Nav, p.Scripts = "add", []string{"shrink.js", "verdict.js", "upload.js", "coach.js"}
+	p.Nav, p.Scripts = "add", []string{"shrink.js", "verdict.js", "corners.js", "upload.js", "coach.js"}
 	p.Data = addForm{Groups: typeGroups(), Key: newSubmissionKey()}
 	var release func()
 	if err == nil {

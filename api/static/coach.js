@@ -38,7 +38,7 @@
   var STEADY_MS = 700, MOVE = 0.015, GLARE = 0.03, DARK = 70;
   var ICONS = { nopage: 'c-no_page', closer: 'c-small_text', whole: 'c-cut_off', dark: 'c-dark', glare: 'c-glare', still: 'c-blurry', steady: 'check', denied: 'stop' };
   var coach = window.coffreCoach = {
-    fps: 0, ms: 0, frames: 0, hint: '', hints: [], said: [], outlined: 0, captures: 0,
+    fps: 0, ms: 0, msRead: 0, reader: '', frames: 0, hint: '', hints: [], said: [], outlined: 0, captures: 0,
     auto: true, armed: false, open: false, sharp: 0, quad: null
   };
   var bypass = false, stream = null, running = false, steadySince = 0, prev = null, peak = 0, times = [];
@@ -135,11 +135,63 @@
     if (!running) return;
     // Each frame once: the display may refresh faster than the camera.
     var at = meta && meta.presentedFrames ? meta.presentedFrames : video.currentTime;
-    if (at !== last && video.readyState >= 2 && video.videoWidth) {
-      last = at;
-      try { analyse(); } catch (e) { /* a frame lost: the next one comes */ }
+    if (at === last || video.readyState < 2 || !video.videoWidth) { next(); return; }
+    last = at;
+    var t0 = performance.now();
+    read().then(function (ok) {
+      if (ok && running) {
+        try { analyse(t0); } catch (e) { /* a frame lost: the next one comes */ }
+      }
+      next();
+    }, next);
+  }
+
+  // read fills gray (W×H) with the frame's light. Where the browser hands
+  // out the camera's own frame (VideoFrame), only its luma plane is
+  // sampled: no colour conversion, no scaling of the whole frame. Else the
+  // frame is drawn small on a canvas.
+  var useFrame = !!window.VideoFrame, buf = null, lut = new Uint8Array(256), lutFull = null;
+  var PLANAR = { I420: 1, I420A: 1, I422: 1, I444: 1, NV12: 1 };
+  function read() {
+    var vw = video.videoWidth, vh = video.videoHeight;
+    setup(vw, vh);
+    coach.size = vw + 'x' + vh;
+    if (useFrame) {
+      var f = null;
+      try {
+        f = new VideoFrame(video);
+        var r = f.visibleRect;
+        if (!PLANAR[f.format] || f.displayWidth !== vw || f.displayHeight !== vh || r.width !== vw || r.height !== vh) throw new Error('frame');
+        var size = f.allocationSize();
+        if (!buf || buf.length < size) buf = new Uint8Array(size);
+        var full = !!(f.colorSpace && f.colorSpace.fullRange);
+        if (lutFull !== full) {
+          lutFull = full;
+          for (var i = 0; i < 256; i++) lut[i] = full ? i : Math.max(0, Math.min(255, Math.round((i - 16) * 255 / 219)));
+        }
+        return f.copyTo(buf).then(function (layout) {
+          f.close();
+          var off = layout[0].offset, stride = layout[0].stride, k = 0;
+          for (var y = 0; y < H; y++) {
+            var row = off + Math.floor((y + 0.5) * vh / H) * stride;
+            for (var x = 0; x < W; x++) gray[k++] = lut[buf[row + Math.floor((x + 0.5) * vw / W)]];
+          }
+          coach.reader = 'frame';
+          return true;
+        }, function () { useFrame = false; return readCanvas(); });
+      } catch (e) {
+        if (f) f.close();
+        useFrame = false;
+      }
     }
-    next();
+    return Promise.resolve(readCanvas());
+  }
+  function readCanvas() {
+    cx.drawImage(video, 0, 0, W, H);
+    var d = cx.getImageData(0, 0, W, H).data, n = W * H;
+    for (var i = 0, j = 0; i < n; i++, j += 4) gray[i] = (d[j] * 77 + d[j + 1] * 150 + d[j + 2] * 29) >> 8;
+    coach.reader = 'canvas';
+    return true;
   }
 
   function setup(vw, vh) {
@@ -152,6 +204,9 @@
     cv.width = W;
     cv.height = H;
     cx = cv.getContext('2d', { willReadFrequently: true });
+    // Nearest pixel, not filtered: the camera's frame is large, and the
+    // page's outline and light need no smoothing.
+    cx.imageSmoothingEnabled = false;
     gray = new Uint8Array(W * H);
     lab = new Int32Array(W * H);
     stack = new Int32Array(W * H);
@@ -159,18 +214,11 @@
   }
 
   // analyse looks at one frame and says what to change, or takes the photo.
-  function analyse() {
-    var t0 = performance.now();
-    setup(video.videoWidth, video.videoHeight);
-    coach.size = video.videoWidth + 'x' + video.videoHeight;
-    cx.drawImage(video, 0, 0, W, H);
-    var d = cx.getImageData(0, 0, W, H).data;
-    var n = W * H, hist = new Int32Array(256), i, j, g;
-    for (i = 0, j = 0; i < n; i++, j += 4) {
-      g = (d[j] * 77 + d[j + 1] * 150 + d[j + 2] * 29) >> 8;
-      gray[i] = g;
-      hist[g]++;
-    }
+  function analyse(t0) {
+    var tr = performance.now() - t0;
+    coach.msRead = coach.msRead ? coach.msRead * 0.9 + tr * 0.1 : tr;
+    var n = W * H, hist = new Int32Array(256), i;
+    for (i = 0; i < n; i++) hist[gray[i]]++;
     // Otsu's threshold, and the means on either side.
     var sum = 0, sumB = 0, wB = 0, best = -1, t = 128, mB = 0, mF = 0;
     for (i = 0; i < 256; i++) sum += i * hist[i];

@@ -24,29 +24,38 @@ import (
 
 // coachVideo writes a Y4M video (YUV 4:2:0, 1080×1440, 30 frames/s) of a
 // phone held upright over a table: first no page (0.2 s), then the page
-// sliding into the frame (0.2 s), then the page held still (1 s).
+// seen from too far (0.2 s), then under a lamp's reflection (0.2 s), then
+// the page sliding into the frame (0.2 s), then held still (1 s).
 // Chromium loops it.
 func coachVideo(t *testing.T) string {
 	t.Helper()
 	const w, h, fps = 1080, 1440, 30
 	doc := photogen.Documents()[0]
-	render := func(shift float64) *image.YCbCr {
-		img, err := photogen.Render(doc, photogen.Options{Width: w, Height: h, Seed: 5, Angle: 2, Fill: 0.85,
-			ShiftX: shift, Noise: 2})
+	render := func(shift, fill, glare float64) *image.YCbCr {
+		img, err := photogen.Render(doc, photogen.Options{Width: w, Height: h, Seed: 5, Angle: 2, Fill: fill,
+			ShiftX: shift, Noise: 2, Glare: glare})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return img
 	}
 	var frames []*image.YCbCr
-	none := render(2) // the page far out of the frame: only the table
+	none := render(2, 0.85, 0) // the page far out of the frame: only the table
 	for range 6 {
 		frames = append(frames, none)
 	}
-	for i := range 6 {
-		frames = append(frames, render(0.36-0.06*float64(i)))
+	far := render(0, 0.3, 0) // the phone held high: a small page
+	for range 6 {
+		frames = append(frames, far)
 	}
-	still := render(0)
+	lamp := render(0, 0.85, 0.6) // a lamp's reflection on the page
+	for range 6 {
+		frames = append(frames, lamp)
+	}
+	for i := range 6 {
+		frames = append(frames, render(0.36-0.06*float64(i), 0.85, 0))
+	}
+	still := render(0, 0.85, 0)
 	for range 30 {
 		frames = append(frames, still)
 	}
@@ -106,11 +115,13 @@ type coachRun struct {
 	Frames   int      `json:"frames"`
 	FPS      float64  `json:"fps"`
 	MS       float64  `json:"ms"`
+	MSRead   float64  `json:"msRead"`
+	Reader   string   `json:"reader"`
 }
 
 func (h *hand) coach() coachRun {
 	return eval[coachRun](h.person, `(() => { const c = window.coffreCoach; return {hints: c.hints, said: c.said, outlined: c.outlined,
-		captures: c.captures, frames: c.frames, fps: c.fps, ms: c.ms}; })()`)
+		captures: c.captures, frames: c.frames, fps: c.fps, ms: c.ms, msRead: c.msRead, reader: c.reader}; })()`)
 }
 
 // throttle slows the phone's CPU down by rate (1: full speed).
@@ -166,7 +177,8 @@ func TestCoachLive(t *testing.T) {
 	run := helper.coach()
 	t.Logf("helper: camera %s, hints %v, %d frames analysed, %.1f frames/s, %.1f ms a frame, photo taken %.1f s after the tap", eval[string](helper.person, `window.coffreCoach.size`), run.Hints, run.Frames, run.FPS, run.MS, took.Seconds())
 	said := strings.Join(run.Said, " | ")
-	for _, want := range []string{"Page introuvable : montrez toute la page sur la table", "Ne bougez plus, la photo se prend"} {
+	for _, want := range []string{"Page introuvable : montrez toute la page sur la table", "Approchez-vous de la page",
+		"Reflet : moins de lumière sur la page", "Ne bougez plus, la photo se prend"} {
 		if !strings.Contains(said, want) {
 			t.Errorf("the coach said %q, never %q", said, want)
 		}
@@ -242,8 +254,8 @@ func TestCoachLive(t *testing.T) {
 	}
 	full := measure(1)
 	slow := measure(4)
-	t.Logf("coach: %.1f frames/s (%.1f ms a frame) at full speed, %.1f frames/s (%.1f ms a frame) with the CPU 4× slower",
-		full.FPS, full.MS, slow.FPS, slow.MS)
+	t.Logf("coach (frames read by %s): %.1f frames/s (%.1f ms a frame, %.1f of them to read it) at full speed, %.1f frames/s (%.1f ms a frame, %.1f to read it) with the CPU 4× slower",
+		slow.Reader, full.FPS, full.MS, full.MSRead, slow.FPS, slow.MS, slow.MSRead)
 	if slow.FPS < 10 || slow.Frames < 30 {
 		t.Errorf("with the CPU 4× slower the coach analyses %.1f frames/s (%d frames in 3 s), want at least 10", slow.FPS, slow.Frames)
 	}

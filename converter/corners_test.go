@@ -155,3 +155,32 @@ func TestCornersHostile(t *testing.T) {
 }
 
 func pt(x, y float64) Point { return Point{X: x, Y: y} }
+
+// FuzzCheckCorners: any four points are either refused with ErrBadCorners
+// or returned as a convex quadrilateral inside the photo, top-left first
+// and clockwise.
+func FuzzCheckCorners(f *testing.F) {
+	f.Add(100.0, 100.0, 1100.0, 120.0, 1050.0, 1500.0, 80.0, 1450.0)
+	f.Add(100.0, 100.0, 1050.0, 1500.0, 1100.0, 120.0, 80.0, 1450.0)
+	f.Add(math.NaN(), 0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0)
+	f.Fuzz(func(t *testing.T, x0, y0, x1, y1, x2, y2, x3, y3 float64) {
+		q, err := CheckCorners([4]Point{pt(x0, y0), pt(x1, y1), pt(x2, y2), pt(x3, y3)}, 1200, 1600)
+		if err != nil {
+			if !errors.Is(err, ErrBadCorners) {
+				t.Fatal(err)
+			}
+			return
+		}
+		area := 0.0
+		for i := range q {
+			a, b := q[i], q[(i+1)%4]
+			if a.X < 0 || a.Y < 0 || a.X > 1200 || a.Y > 1600 {
+				t.Fatalf("outside: %v", q)
+			}
+			area += a.X*b.Y - b.X*a.Y
+		}
+		if area <= 0 {
+			t.Fatalf("not clockwise on the screen: %v", q)
+		}
+	})
+}

@@ -100,6 +100,10 @@ func (s *server) checkPage(ctx context.Context, l loc, data []byte, corners *[4]
 	return out, nil
 }
 
+// pageBodyPrealloc is the most a page body's buffer takes before bytes
+// arrive.
+const pageBodyPrealloc = 64 << 10
+
 // readPageBody reads a raw one-page body into memory: at most
 // Limits.PageBytes, counted against the upload memory budget until release.
 func (s *server) readPageBody(c *gin.Context) (data []byte, release func(), err error) {
@@ -109,15 +113,21 @@ func (s *server) readPageBody(c *gin.Context) (data []byte, release func(), err 
 	bb := &budgetBody{r: http.MaxBytesReader(c.Writer, c.Request.Body, s.limits.PageBytes), ctx: c.Request.Context(), sem: s.bodyMem, wait: s.limits.QueueWait}
 	body := &countingReader{r: bb}
 	defer func() { s.metrics.UploadBytes(routeOf(c), body.n) }()
+	// The buffer grows with the bytes that arrive (counted by the budget),
+	// never with the length the client declares: 30 connections each
+	// declaring 20 MiB and sending two bytes reserve nothing.
 	var buf bytes.Buffer
 	if c.Request.ContentLength > 0 {
-		buf.Grow(int(c.Request.ContentLength))
+		buf.Grow(int(min(c.Request.ContentLength, pageBodyPrealloc)))
 	}
 	if _, err := io.Copy(&buf, body); err != nil {
 		bb.release()
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		switch {
+		case errors.As(err, &mbe):
 			err = errTooLarge
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			err = errSlowBody // the client went away mid-page: its fault, not ours
 		}
 		return nil, func() {}, slowBodyErr(c, err)
 	}
@@ -136,6 +146,13 @@ func (s *server) webCheckPage(c *gin.Context) {
 		s.dropJSONError(c, err)
 		return
 	}
+	// As many checks in flight as page uploads, per owner and per address.
+	done, ok := s.pagePuts.acquire("owner:"+principal(c).ID(), "ip:"+clientKey(c.ClientIP()))
+	if !ok {
+		s.dropJSONError(c, errBusy())
+		return
+	}
+	defer done()
 	data, release, err := s.readPageBody(c)
 	defer release()
 	if err != nil {

@@ -156,6 +156,13 @@ func (s *server) webForwardRedo(c *gin.Context) {
 		s.webError(c, redoErr(err))
 		return
 	}
+	if c.PostForm("self") == "1" {
+		// She redoes it herself: the same one-item link, opened on her
+		// phone at once (its check, its closing of the redo and what it
+		// shares are the helper's).
+		c.Redirect(http.StatusSeeOther, dropPath+token+"?mine=1")
+		return
+	}
 	nl := newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
 	if err := s.setSealed(c, s.linkCookie(), nl, newLinkMaxAge); err != nil {
 		s.webError(c, err)

@@ -358,3 +358,86 @@ func TestStalledJSONBodyIsAnswered(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// TestDeclaredLengthReservesNothing: 32 page PUTs that each declare a
+// 20 MB page and send two bytes, then wait, make the server hold what
+// arrived, not what was announced: the heap grows by a few MiB, not by
+// 32 × 20 MB (found by an attacker's review: 675 MB in 3 s from one
+// address on the owner's page check, the same route's code).
+func TestDeclaredLengthReservesNothing(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true})
+	owner := e.client()
+	signUpOwner(t, owner, "annonce.vide", "hibou lanterne citron marmotte")
+	const n = 32
+	links := make([]string, n)
+	for i := range links {
+		var link struct {
+			Token string `json:"token"`
+		}
+		want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Page", "max_uses": 2}), 201, "link").json(t, &link)
+		links[i] = link.Token
+	}
+	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapInuse
+	}
+	before := heap()
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		k := make([]byte, 32)
+		_, _ = rand.Read(k)
+		fmt.Fprintf(c, "PUT /d/%s/pages/1 HTTP/1.1\r\nHost: %s\r\nContent-Type: image/jpeg\r\nContent-Length: 20000000\r\nX-Upload-Key: %s\r\nX-Forwarded-For: 198.51.100.%d\r\n\r\n\xff\xd8",
+			links[i], addr, base64.RawURLEncoding.EncodeToString(k), i+1)
+	}
+	time.Sleep(700 * time.Millisecond) // every handler is waiting for the rest
+	grew := int64(heap()) - int64(before)
+	t.Logf("%d page PUTs announcing 20 MB each, 2 bytes sent: heap %+d KiB", n, grew>>10)
+	if grew > 32<<20 {
+		t.Fatalf("the heap grew by %d MiB for %d connections that sent 2 bytes each, want < 32 MiB", grew>>20, n)
+	}
+}
+
+// A page whose sender goes away mid-body is the sender's doing: 408, not
+// a 500 logged as the server's error.
+func TestPageCutMidBodyIsNotServerError(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "coupe.net", "hibou lanterne citron marmotte")
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Page"}), 201, "link").json(t, &link)
+	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	fmt.Fprintf(c, "PUT /d/%s/pages/1 HTTP/1.1\r\nHost: %s\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\nX-Upload-Key: %s\r\n\r\n\xff\xd8\xff\xe0",
+		link.Token, addr, base64.RawURLEncoding.EncodeToString(k))
+	_ = c.(*net.TCPConn).CloseWrite() // gone mid-page
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode >= 500 {
+		t.Fatalf("a page cut by its sender answered %d", res.StatusCode)
+	}
+}

@@ -47,7 +47,10 @@ type dropData struct {
 	// MaxPages and PageBytes bound what the page lets the helper send.
 	MaxPages  int
 	PageBytes int64
-	Receipt   *vault.Receipt
+	// Mine: the owner opened her own link (a paper she redoes herself);
+	// the receipt leads back to her papers.
+	Mine    bool
+	Receipt *vault.Receipt
 }
 
 // dropPage starts the helper's page: bare (no navigation at all).
@@ -68,6 +71,7 @@ func (s *server) webDrop(c *gin.Context) {
 		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
 		Groups:   typeGroups(),
 		MaxPages: min(s.limits.Parts, vault.MaxPendingPages), PageBytes: s.limits.PageBytes,
+		Mine: c.Query("mine") == "1",
 	}
 	s.render(c, http.StatusOK, "drop", p)
 }

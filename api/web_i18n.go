@@ -78,6 +78,15 @@ func (l loc) Langs() []*catalogue {
 	return out
 }
 
+// LangOf is the catalogue of code (nil when Coffre has none): a person's
+// language named in itself on a worker's page.
+func (l loc) LangOf(code string) *catalogue {
+	if code == "" {
+		return nil
+	}
+	return catalogueFor(code)
+}
+
 // Other languages, for the switch.
 func (l loc) Others() []*catalogue {
 	var out []*catalogue
@@ -87,6 +96,20 @@ func (l loc) Others() []*catalogue {
 		}
 	}
 	return out
+}
+
+// ownLang is the language a person chose for herself (the cookie, then
+// Accept-Language, then French), whatever ?lang= asks for one page: a
+// worker who shows a page in the person's language reads the way back in
+// her own.
+func ownLang(c *gin.Context) loc {
+	if cat := catalogueFor(cookieValue(c, langCookie)); cat != nil {
+		return loc{cat}
+	}
+	if code, ok := acceptedLang(c.GetHeader("Accept-Language")); ok {
+		return locFor(code)
+	}
+	return locFor(webDefaultLang)
 }
 
 // webLang chooses the page language: ?lang=, then the language cookie,

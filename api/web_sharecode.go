@@ -246,6 +246,21 @@ func (s *server) webNewShareCode(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/pro#share-code")
 }
 
+// webShareCodeLive answers the worker's page while it shows a code: 204
+// while the code still works, 410 once it was used, expired or replaced
+// (the page then reloads and shows who shared). It tells nothing else.
+func (s *server) webShareCodeLive(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	var k keptCode
+	if s.openSealed(c, s.codeCookie(), &k) {
+		if _, ok := s.v.ShareCodeLive(c.Request.Context(), principal(c), k.Code); ok {
+			c.Status(http.StatusNoContent)
+			return
+		}
+	}
+	c.Status(http.StatusGone)
+}
+
 // liveCode is the worker's code while it works (nil once used, expired or
 // replaced).
 func (s *server) liveCode(c *gin.Context) *codeView {

@@ -35,14 +35,17 @@ func (s *server) workerPages(g *gin.RouterGroup) {
 	g.GET("/account", s.webProAccount)                         // web_passkeys.go
 	g.POST("/account/passkeys/:id/delete", s.webRemovePasskey) // confirmed
 	g.POST("/code", s.webNewShareCode)                         // web_sharecode.go
+	g.GET("/code/live", s.webShareCodeLive)                    // web_sharecode.go
 }
 
 // person is someone who consented to the worker (or their organisation).
 type person struct {
 	OwnerID, Name string
-	Purposes      []string
-	Until         time.Time
-	Docs          []vault.Document
+	// Lang is the person's language (a catalogue code), when known.
+	Lang     string
+	Purposes []string
+	Until    time.Time
+	Docs     []vault.Document
 }
 
 // people groups the worker's live consents and readable papers by owner.
@@ -70,6 +73,9 @@ func (s *server) people(c *gin.Context) ([]*person, error) {
 		}
 		if p.Name == "" {
 			p.Name = k.OwnerName
+		}
+		if p.Lang == "" {
+			p.Lang = k.OwnerLang
 		}
 		if k.Purpose != "" && !slices.Contains(p.Purposes, k.Purpose) {
 			p.Purposes = append(p.Purposes, k.Purpose)
@@ -146,6 +152,10 @@ type personData struct {
 	// latest stands (redos.go); Reasons are the reasons to choose from.
 	Redo    map[string]redoItem
 	Reasons []string
+	// Mine is the worker's own language while the page is shown in the
+	// person's (?lang=): the way back is written in it. Shown says so.
+	Mine  loc
+	Shown bool
 }
 
 // findPerson returns the consenting person, or a 404 that says nothing of
@@ -175,7 +185,9 @@ func (s *server) webPerson(c *gin.Context) {
 	}
 	p := s.newPage(c, "person.title")
 	p.Nav = "pro"
-	p.Data = personData{Person: who, Profiles: converter.Profiles(), Groups: typeGroups(), Redo: s.redoItems(c, who), Reasons: vault.RedoReasons}
+	mine := ownLang(c)
+	p.Data = personData{Person: who, Profiles: converter.Profiles(), Groups: typeGroups(), Redo: s.redoItems(c, who), Reasons: vault.RedoReasons,
+		Mine: mine, Shown: p.L.Lang() != mine.Lang()}
 	s.render(c, http.StatusOK, "person", p)
 }
 

@@ -132,8 +132,8 @@ func TestEventText(t *testing.T) {
 		{vault.Event{At: at, Kind: vault.EventRequestAccepted, ActorKind: vault.ActorOwner}, "fr",
 			"Vous avez accepté la demande envoyée par un travailleur social, le 3 mars à 14 h 02"},
 		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars à 14 h 02"},
-		{viewed, "ar", "فتح CCAS de Roubaix — Mme Morel ورقتك (الإشعار الضريبي)، في 3 مارس، الساعة 14:02"},
-		{viewed, "fa-AF", "CCAS de Roubaix — Mme Morel اطلاعیهٔ مالیات شما را باز کرد، در 3 مارچ، ساعت 14:02"},
+		{viewed, "ar", "فتح \u2068CCAS de Roubaix\u2069 — \u2068Mme Morel\u2069 ورقتك (الإشعار الضريبي)، في 3 مارس، الساعة 14:02"},
+		{viewed, "fa-AF", "\u2068CCAS de Roubaix\u2069 — \u2068Mme Morel\u2069 اطلاعیهٔ مالیات شما را باز کرد، در 3 مارچ، ساعت 14:02"},
 	} {
 		if got := locFor(c.lang).EventText(c.e, now); got != c.want {
 			t.Errorf("%s %s =\n %q\nwant\n %q", c.lang, c.e.Kind, got, c.want)

@@ -16,7 +16,9 @@ var _ vault.EventSink = (*Service)(nil)
 //   - a worker's request arrived → the owner (access);
 //   - the owner shared papers with a worker (accepting a request, of her
 //     own accord, or taking a stop back) → that worker (request);
-//   - the owner stopped sharing with a worker → that worker (request);
+//   - the owner stopped sharing with a worker → that worker (request),
+//     once the minute in which she can take it back has passed; a stop
+//     taken back within it tells the worker nothing, nor does its undo;
 //   - access restored by assisted recovery → the owner (access);
 //   - a document arrived (by link or added) that workers may read under a
 //     consent → each of those workers (request);
@@ -67,7 +69,9 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 	case vault.EventConsentRevoked:
 		s.sharingStopped(ctx, e, eventID)
 	case vault.EventConsentGranted:
-		s.sharingStarted(ctx, e, eventID)
+		if !s.stopTakenBack(ctx, e) {
+			s.sharingStarted(ctx, e, eventID)
+		}
 	}
 	if toOwner {
 		p.Journal = e.Checkpoint
@@ -126,10 +130,33 @@ func (s *Service) sharingStopped(ctx context.Context, e vault.Event, eventID str
 		return
 	}
 	p := payload{Subject: subjectSharingStopped, Actor: e.ShownName, At: e.At}
-	n := notice{to: Recipient{Kind: vault.KindWorker, ID: e.Grantee.ID}, kind: KindRequest, key: "stopped:" + eventID, p: p}
+	// Held back while the owner can still take the stop back: a stop and
+	// its undo tell the worker nothing (stopTakenBack).
+	n := notice{to: Recipient{Kind: vault.KindWorker, ID: e.Grantee.ID}, kind: KindRequest,
+		key: stopKey(e) + eventID, p: p, due: s.now().UTC().Add(vault.UndoWindow)}
 	if _, err := s.queue(ctx, n); err != nil {
 		s.report(err)
 	}
+}
+
+// stopKey starts the idempotency keys of a stop's messages: by consent,
+// so that its undo finds them.
+func stopKey(e vault.Event) string { return "stopped:" + e.ConsentID + ":" }
+
+// stopTakenBack drops the messages of the stop an undo takes back, while
+// none went out yet, and reports whether it did: the worker, never told
+// of the stop, is not told of the undo either. An undo after the stop's
+// message went out is told like any share.
+func (s *Service) stopTakenBack(ctx context.Context, e vault.Event) bool {
+	if !e.Undo || e.ConsentID == "" || e.Grantee.Kind != vault.KindWorker || e.Grantee.ID == "" {
+		return false
+	}
+	n, err := s.store.DropQueuedOutbox(ctx, vault.KindWorker, e.Grantee.ID, stopKey(e), s.now().UTC())
+	if err != nil {
+		s.report(err)
+		return false
+	}
+	return n > 0
 }
 
 // sharingStarted tells the worker someone shared papers with them, naming

@@ -29,6 +29,9 @@ type notice struct {
 	// plan, if set, is taken once across instances before queuing.
 	plan string
 	p    payload
+	// due, when set, holds every row back until then (a stop that can
+	// still be undone).
+	due time.Time
 }
 
 // queue stores n in the outbox: the inbox always, plus every enabled
@@ -46,6 +49,10 @@ func (s *Service) queue(ctx context.Context, n notice) (int, error) {
 		return 0, err
 	}
 	now := s.now().UTC()
+	due := now
+	if n.due.After(now) {
+		due = n.due
+	}
 	var items []meta.OutboxItem
 	add := func(c Channel, contactID string) error {
 		id, err := newID()
@@ -63,7 +70,7 @@ func (s *Service) queue(ctx context.Context, n notice) (int, error) {
 		items = append(items, meta.OutboxItem{
 			ID: id, IdemKey: key + ":" + ch + n.suffix, RecipientKind: n.to.Kind, RecipientID: n.to.ID,
 			Channel: string(c), ContactID: contactID, Kind: string(n.kind), PayloadSealed: sealed,
-			Created: now, Due: now,
+			Created: now, Due: due,
 		})
 		return nil
 	}

@@ -20,6 +20,8 @@ import (
 //   - ClaimOutbox succeeds for exactly one of several concurrent callers
 //     on a due row whose claim expired (UPDATE … WHERE claimed_until <
 //     now); FinishOutbox and RetryOutbox act only for the claim's holder.
+//   - DropQueuedOutbox drops only queued rows no sender holds, of that
+//     recipient, whose idempotency key starts with the prefix.
 //   - PutInboxEntry stores one entry per id.
 //   - ExpiringDocuments and EndingConsents skip subjects whose plan key
 //     (meta.ReminderPlanKey, meta.ConsentEndPlanKey) is taken.
@@ -38,6 +40,7 @@ type Store interface {
 	ClaimOutbox(ctx context.Context, id, claimID string, now, until time.Time) (bool, error)
 	FinishOutbox(ctx context.Context, id, claimID, state string, at time.Time, lastError string) error
 	RetryOutbox(ctx context.Context, id, claimID string, due time.Time, attempt bool, lastError string) error
+	DropQueuedOutbox(ctx context.Context, kind meta.RecipientKind, recipientID, keyPrefix string, at time.Time) (int, error)
 
 	PutInboxEntry(ctx context.Context, e meta.InboxEntry) (bool, error)
 	InboxEntries(ctx context.Context, kind meta.RecipientKind, id string, limit int) ([]meta.InboxEntry, error)

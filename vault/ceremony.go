@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,12 +17,33 @@ import (
 // bound to one session (or, before signing in, to the browser's ceremony
 // cookie), for one purpose, for CeremonyTTL at most, and taken by the
 // first answer whatever its outcome (a replayed answer finds nothing).
+//
+// What a ceremony allows (a login ticket names the passkey that was
+// shown, for instance) is sealed to its row with a pepper-keyed MAC over
+// the challenge's hash, the binding, the purpose and the data: someone who
+// writes the database but lacks the pepper can neither plant a ceremony
+// nor change what one allows (found by an attacker's review: a planted
+// "login-secret" ticket signed a TOTP worker in with the secret alone).
 
 // CeremonyTTL is how long a ceremony waits for its answer.
 const CeremonyTTL = 5 * time.Minute
 
 // minChallenge is the shortest challenge accepted (WebAuthn: 16 bytes).
 const minChallenge = 16
+
+// infoCeremonyMAC derives the key of the ceremonies' MACs.
+const infoCeremonyMAC = "coffre/vault/v1/ceremony-mac"
+
+// ceremonyMAC is HMAC-SHA256 over what a ceremony row says.
+func (s *Service) ceremonyMAC(hash, binding, purpose string, data []byte) []byte {
+	m := hmac.New(sha256.New, s.pepperKey(infoCeremonyMAC))
+	for _, f := range []string{hash, binding, purpose} {
+		m.Write([]byte(f))
+		m.Write([]byte{0})
+	}
+	m.Write(data)
+	return m.Sum(nil)
+}
 
 func ceremonyKeys(challenge []byte, binding string) (string, string, error) {
 	if len(challenge) < minChallenge || len(challenge) > 64 || binding == "" {
@@ -42,7 +64,8 @@ func (s *Service) SaveCeremony(ctx context.Context, challenge []byte, binding, p
 	if purpose == "" || len(data) == 0 {
 		return fmt.Errorf("%w: ceremony purpose or data", ErrInvalid)
 	}
-	ch := meta.Challenge{Hash: h, Binding: b, Purpose: purpose, Data: data, Expires: s.now().UTC().Add(CeremonyTTL)}
+	sealed := append(s.ceremonyMAC(h, b, purpose, data), data...)
+	ch := meta.Challenge{Hash: h, Binding: b, Purpose: purpose, Data: sealed, Expires: s.now().UTC().Add(CeremonyTTL)}
 	return mapMetaNil("save ceremony", s.meta.PutChallenge(ctx, ch))
 }
 
@@ -54,11 +77,14 @@ func (s *Service) TakeCeremony(ctx context.Context, challenge []byte, binding, p
 	if err != nil {
 		return nil, err
 	}
-	data, err := s.meta.TakeChallenge(ctx, h, b, purpose, s.now().UTC())
+	sealed, err := s.meta.TakeChallenge(ctx, h, b, purpose, s.now().UTC())
 	if err != nil {
 		return nil, mapMeta("take ceremony", err)
 	}
-	return data, nil
+	if len(sealed) <= sha256.Size || !hmac.Equal(sealed[:sha256.Size], s.ceremonyMAC(h, b, purpose, sealed[sha256.Size:])) {
+		return nil, fmt.Errorf("vault: take ceremony: %w", ErrNotFound) // planted or changed: as if absent
+	}
+	return sealed[sha256.Size:], nil
 }
 
 // SessionBinding is what binds a ceremony to the session p was resumed

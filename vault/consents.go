@@ -66,6 +66,10 @@ type Consent struct {
 	// OwnerName is the name the owner chose to show (opened for the grantee
 	// and the owner).
 	OwnerName string
+	// OwnerLang is the owner's language, a catalogue code ("fr", "fa-AF"…),
+	// told to a grantee while the consent is live so that the worker can
+	// show her a page in it; empty in the owner's own view.
+	OwnerLang string
 	Grantee   Grantee
 	// GranteeName is the worker's name (owner's view, when known).
 	GranteeName string
@@ -337,7 +341,7 @@ func (s *Service) RevokeConsent(ctx context.Context, owner *Principal, consentID
 	return s.record(ctx, owner.id, Event{
 		Kind: EventConsentRevoked, ActorKind: ActorOwner, ActorID: owner.id,
 		Target: s.granteeName(ctx, Grantee{Kind: c.GranteeKind, ID: c.GranteeID}), Detail: d.Purpose,
-		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID}, ShownName: d.ShowName,
+		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID}, ShownName: d.ShowName, ConsentID: c.ID,
 	})
 }
 
@@ -366,6 +370,7 @@ func (s *Service) Consents(ctx context.Context, p *Principal) ([]Consent, error)
 		return out, nil
 	}
 	var out []Consent
+	langs := ownerLangs{}
 	for _, g := range p.granteeSelves() {
 		cs, err := s.meta.LiveConsentsFor(ctx, g.kind, g.id, now)
 		if err != nil {
@@ -376,10 +381,30 @@ func (s *Service) Consents(ctx context.Context, p *Principal) ([]Consent, error)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, consentView(c, d, now))
+			v := consentView(c, d, now)
+			if v.Live {
+				v.OwnerLang = langs.of(ctx, s, c.OwnerID)
+			}
+			out = append(out, v)
 		}
 	}
 	return out, nil
+}
+
+// ownerLangs remembers owners' languages within one listing.
+type ownerLangs map[string]string
+
+// of is the language of owner's account ("" when it cannot be read).
+func (m ownerLangs) of(ctx context.Context, s *Service, owner string) string {
+	if l, ok := m[owner]; ok {
+		return l
+	}
+	l := ""
+	if _, a, err := s.meta.OwnerAccount(ctx, owner); err == nil {
+		l = a.Lang
+	}
+	m[owner] = l
+	return l
 }
 
 // granteeSelf is one of the identities a worker reads as: their own, and

@@ -87,6 +87,12 @@ type Event struct {
 	// a consent granted or ended, so that they can be told
 	// (EventConsentGranted, EventConsentRevoked).
 	Grantee Grantee
+	// ConsentID and Undo are for the event sink only, never journaled: the
+	// consent granted or ended, and whether a grant takes back a stop made
+	// less than UndoWindow ago (so that a worker told nothing yet of the
+	// stop is told nothing of its undo either).
+	ConsentID string
+	Undo      bool
 	// ShownName is the name the owner let the grantee see: journaled
 	// (sealed to her, like every name), and told to the grantee.
 	ShownName string

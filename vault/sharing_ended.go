@@ -167,6 +167,6 @@ func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID st
 	return s.record(ctx, owner.id, Event{
 		Kind: EventConsentGranted, ActorKind: ActorOwner, ActorID: owner.id,
 		Target: s.granteeName(ctx, Grantee{Kind: c.GranteeKind, ID: c.GranteeID}), Detail: d.Purpose,
-		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID}, ShownName: d.ShowName,
+		Grantee: Grantee{Kind: c.GranteeKind, ID: c.GranteeID}, ShownName: d.ShowName, ConsentID: c.ID, Undo: true,
 	})
 }

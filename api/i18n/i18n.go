@@ -98,6 +98,7 @@ import (
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"github.com/nicksnyder/go-i18n/v2/i18n/template"
 	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/bidi"
 )
 
 //go:embed *.json words_*.txt
@@ -314,7 +315,7 @@ func (c *Catalogue) T(key string, args ...any) string {
 	if len(args) > 0 {
 		if n, ok := count(args[0]); ok {
 			if s, ok := c.plural(key, n); ok {
-				return fill(s, args)
+				return fill(s, c.isolated(key, args))
 			}
 		}
 	}
@@ -322,7 +323,51 @@ func (c *Catalogue) T(key string, args ...any) string {
 	if !ok {
 		return key
 	}
-	return fill(s, args)
+	return fill(s, c.isolated(key, args))
+}
+
+// isolated wraps each argument of a right-to-left message that holds a
+// left-to-right letter (a Latin name, an identifier, an organisation) in
+// Unicode's first-strong isolate (U+2068 … U+2069), as CLDR and ICU's
+// message formatting do: inside an Arabic or Dari sentence it keeps its own
+// direction and cannot pull the sentence's punctuation or words around it
+// ("«Léa M.»" stays in place). Numbers and Arabic-script words need no
+// isolate (the bidirectional algorithm already places them), and an
+// argument whose left-to-right words are already isolated is not wrapped
+// twice. Left-to-right messages,
+// and a right-to-left language's message that falls back to French, are
+// left as they are. Character classes are golang.org/x/text/unicode/bidi's.
+func (c *Catalogue) isolated(key string, args []any) []any {
+	if _, own := c.msgs[key]; c.Dir != "rtl" || len(args) == 0 || !own {
+		return args
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a
+		if s, ok := a.(string); ok && needsIsolate(s) {
+			out[i] = "\u2068" + s + "\u2069"
+		}
+	}
+	return out
+}
+
+// needsIsolate reports whether s has a strong left-to-right character
+// outside the isolates it already holds.
+func needsIsolate(s string) bool {
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r >= '\u2066' && r <= '\u2068':
+			depth++
+		case r == '\u2069' && depth > 0:
+			depth--
+		case depth == 0:
+			if p, _ := bidi.LookupRune(r); p.Class() == bidi.L {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Has reports whether key has a message here or in French.

@@ -309,3 +309,32 @@ func TestRegister(t *testing.T) {
 		t.Fatalf("pseudo-locale: %v", c)
 	}
 }
+
+// TestRightToLeftArgumentsIsolated: in Arabic and Dari a name or a number
+// put into a sentence is isolated (U+2068 … U+2069), so that a Latin name
+// ending in a full stop cannot carry the sentence's quotes to the wrong
+// side; left-to-right languages get their arguments as they are.
+func TestRightToLeftArgumentsIsolated(t *testing.T) {
+	for _, code := range []string{"ar", "fa-AF"} {
+		if got, want := Lang(code).T("fmt.quoted", "Léa M."), "«\u2068Léa M.\u2069»"; got != want {
+			t.Errorf("%s: %q, want %q", code, got, want)
+		}
+		// A number or an Arabic-script word is placed by the bidirectional
+		// algorithm alone; an argument already isolated is not wrapped twice.
+		if got := Lang(code).T("fmt.quoted", "ورقه ۷"); strings.ContainsAny(got, "\u2068\u2069") {
+			t.Errorf("%s: right-to-left argument isolated: %q", code, got)
+		}
+		if one, many := Lang(code).T("papers.pages", 1), Lang(code).T("papers.pages", 7); one == many || strings.ContainsAny(many, "\u2068\u2069") {
+			t.Errorf("%s: 1 → %q, 7 → %q", code, one, many)
+		}
+		inner := Lang(code).T("fmt.quoted", "Léa")
+		if got := Lang(code).T("fmt.quoted", inner); strings.Count(got, "\u2068") != 1 {
+			t.Errorf("%s: wrapped twice: %q", code, got)
+		}
+	}
+	for _, code := range []string{"fr", "en", "uk"} {
+		if got := Lang(code).T("fmt.quoted", "Léa"); strings.ContainsAny(got, "\u2068\u2069") {
+			t.Errorf("%s: left-to-right message isolated: %q", code, got)
+		}
+	}
+}

@@ -68,6 +68,20 @@
       out.textContent = window.coffrePlural(out.getAttribute('data-plural'), n);
     });
   });
+  // While a worker shows a share code, the page asks every few seconds
+  // whether it still works; once used (or expired) it reloads and shows who
+  // shared, with no tap.
+  var live = document.querySelector('[data-code-live]');
+  if (live && window.fetch) {
+    var tick = setInterval(function () {
+      fetch(live.getAttribute('data-code-live'), { credentials: 'same-origin', cache: 'no-store' })
+        .then(function (r) {
+          if (r.status === 410) { clearInterval(tick); window.location.reload(); }
+          else if (r.status !== 204) clearInterval(tick); // signed out, or something else: stop asking
+        })
+        .catch(function () {}); // offline: ask again next time
+    }, 4000);
+  }
   // A button that takes a stop back goes when its minute is over (the
   // server would answer "too late").
   document.querySelectorAll('[data-undo-left]').forEach(function (f) {

@@ -42,6 +42,7 @@ type server struct {
 	// notify is the notification service (inbox; e-mail and Web Push
 	// configured but never reached unless a test runs RunOnce).
 	notify *notify.Service
+	ahead  *atomic.Int64
 	// drops loses the answers of the owner's "add a paper" submissions.
 	drops *answerDropper
 	// dbPath is the SQLite file (tests that tamper with it).
@@ -80,7 +81,7 @@ func newServerNamed(t *testing.T, host string) *server {
 	if err != nil {
 		t.Fatalf("vault.New: %v", err)
 	}
-	ns := newNotify(t, v, ms)
+	ns, ahead := newNotify(t, v, ms)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +115,7 @@ func newServerNamed(t *testing.T, host string) *server {
 	if _, err := v.ActivateMembers(ctx, org.ID, key); err != nil {
 		t.Fatalf("ActivateMembers: %v", err)
 	}
-	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns, drops: drops, dbPath: filepath.Join(dir, "coffre.db")}
+	return &server{URL: url, v: v, blobDir: blobDir, cut: cut, org: org, notify: ns, ahead: ahead, drops: drops, dbPath: filepath.Join(dir, "coffre.db")}
 }
 
 // cutter simulates a weak network on page uploads of the helper's page:

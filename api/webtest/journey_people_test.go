@@ -424,6 +424,11 @@ func TestWorkerJourney(t *testing.T) {
 	if got := eval[string](owner.person, `[...document.querySelectorAll('header [data-asks]')].map(e => e.textContent).join('|')`); !strings.HasPrefix(got, "1") {
 		t.Errorf("no badge on the menu for 1 request: %q", got)
 	}
+	// The badge keeps the header on one line at 360 px (the menu button
+	// does not drop below the brand).
+	if h := eval[[]float64](owner.person, `[document.querySelector('header.top').getBoundingClientRect().height, document.querySelector('header.top a.tool[href="#menu"]').getBoundingClientRect().height]`); h[0] >= 2*h[1] {
+		t.Errorf("with a badge the header wraps: %v px high for a %v px button; %s", h[0], h[1], eval[string](owner.person, `[...document.querySelectorAll("header.top > *, header .tool")].map(e => e.className + ":" + Math.round(e.getBoundingClientRect().width) + (e.hidden ? "(hidden)" : "")).join(" ")`))
+	}
 	owner.check("journey-owner-asked", true)
 	owner.open(srv.URL + "/messages")
 	if got := owner.seen(); !strings.Contains(got, "On vous demande des papiers") || !strings.Contains(got, "Mme Morel") {
@@ -484,9 +489,7 @@ func TestWorkerJourney(t *testing.T) {
 		t.Errorf("the stale download page has no header")
 	}
 	worker.check("journey-worker-stopped", false)
-	if _, err := srv.notify.RunOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.deliverLater(t) // a stop is told once it can no longer be undone
 	worker.open(srv.URL + "/pro")
 	// The request says so, and a message (in the language of the page the
 	// worker reads it on, English here) tells it.

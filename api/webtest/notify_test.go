@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coffre/coffre/notify"
 	"github.com/coffre/coffre/vault"
@@ -17,8 +19,9 @@ import (
 // newNotify is the notification service of a test server: the inbox, and
 // e-mail (to a closed local port) and Web Push configured so that the
 // settings page offers them; attached to the vault's journal.
-func newNotify(t *testing.T, v *vault.Service, ms *meta.SQLite) *notify.Service {
+func newNotify(t *testing.T, v *vault.Service, ms *meta.SQLite) (*notify.Service, *atomic.Int64) {
 	t.Helper()
+	ahead := new(atomic.Int64) // how far the notifications' clock runs ahead (deliverLater)
 	mail, err := notify.NewSMTP(notify.SMTPConfig{Host: "127.0.0.1", Port: 9, Security: notify.SMTPPlain, From: "Coffre <no-reply@coffre.test>"})
 	if err != nil {
 		t.Fatalf("NewSMTP: %v", err)
@@ -32,12 +35,23 @@ func newNotify(t *testing.T, v *vault.Service, ms *meta.SQLite) *notify.Service 
 		t.Fatalf("NewWebPush: %v", err)
 	}
 	ns, err := notify.New(notify.Config{Vault: v, Store: ms, BaseURL: "https://coffre.test",
-		Channels: map[notify.Channel]notify.Notifier{notify.ChannelEmail: mail, notify.ChannelPush: push}})
+		Channels: map[notify.Channel]notify.Notifier{notify.ChannelEmail: mail, notify.ChannelPush: push},
+		Now:      func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	if err != nil {
 		t.Fatalf("notify.New: %v", err)
 	}
 	v.SetEventSink(ns)
-	return ns
+	return ns, ahead
+}
+
+// deliverLater delivers the notifications as they stand once the minute to
+// take back a stop has passed (a stop reaches the worker only then).
+func (s *server) deliverLater(t *testing.T) {
+	t.Helper()
+	s.ahead.Store(int64(vault.UndoWindow + time.Second))
+	if _, err := s.notify.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // accessAlert signs an owner up with one paper shared with the

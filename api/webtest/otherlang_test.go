@@ -72,6 +72,27 @@ func TestWebFormPagesInOtherLanguage(t *testing.T) {
 	worker.fill("#secret", workerSecret)
 	worker.submit("form.form button[type=submit]")
 	worker.submit(".cards a.card")
+	// The person's language is shown on her page, named in itself; the
+	// worker can show her the page in it, and comes back in her own.
+	if got := worker.text("[data-person-lang]"); got != "Langue de la personne : English" {
+		t.Fatalf("worker sees the person's language as %q", got)
+	}
+	personURL := worker.location()
+	worker.tap("[data-showlang]", true)
+	if got := worker.lang(); got != "en" {
+		t.Fatalf("page shown in the person's language: lang %q, want en", got)
+	}
+	if got := worker.text("main h2"); got != "Shared papers" {
+		t.Fatalf("page shown in the person's language starts with %q", got)
+	}
+	if got := worker.text("[data-mylang]"); got != "Revenir à ma langue" {
+		t.Fatalf("the way back reads %q, want it in the worker's French", got)
+	}
+	worker.check("worker-person-shown-en", false)
+	worker.tap("[data-mylang]", true)
+	if got, loc := worker.lang(), worker.location(); got != "fr" || loc != personURL {
+		t.Fatalf("back in the worker's language: lang %q at %s, want fr at %s", got, loc, personURL)
+	}
 	worker.fill("#label", "Vos bulletins de paie")
 	worker.submit(`form[action="/pro/links"] button[type=submit]`)
 	if got := worker.lang(); got != "fr" {

@@ -166,9 +166,7 @@ func TestWorkerStaleDownload(t *testing.T) {
 	if err := srv.v.RevokeConsent(ctx, owner, ks[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.notify.RunOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
+	srv.deliverLater(t) // a stop is told once it can no longer be undone
 	worker.tapAway("main form[method=get] button[type=submit]")
 	if got := eval[string](worker.person, `(document.querySelector('main h1') || {}).textContent || document.body.innerText`); got != "Sharing stopped" {
 		t.Errorf("the stale download answers %q", got)

@@ -136,3 +136,74 @@ func TestRedoLoopJourney(t *testing.T) {
 	}
 	t.Logf("redo loop: worker %d taps, owner %d taps (with sending the link), helper %d taps", workerTaps, ownerTaps, helperTaps)
 }
+
+// TestRedoByOwnerHerself: the owner who has the paper at hand redoes it
+// herself, without a helper: one tap opens the redo's one-item link on
+// her own phone; her photo passes the check, the redo closes, the worker
+// finds the new paper, and the receipt leads back to her papers.
+func TestRedoByOwnerHerself(t *testing.T) {
+	photos := samples(t)
+	clean, _, _ := capturePhotos(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0644556688", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Awa"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "avis-impot", Title: "Avis d'impôt", Pages: 1}, bytes.NewReader(realPaper(t, photos[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wp, err := srv.v.LoginWorker(ctx, workerEmail, []byte(workerSecret), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq, err := srv.v.CreateRequest(ctx, wp, vault.NewRequest{OwnerID: ownerID, Purpose: "Dossier RSA", Types: []string{"avis-impot"}, Days: 31})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := srv.v.Login(ctx, ident, []byte(secret), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.v.AcceptRequest(ctx, op, rq.ID, vault.Acceptance{Documents: []string{doc.ID}, Future: []string{"avis-impot"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.v.AskRedo(ctx, wp, vault.NewRedo{RequestID: rq.ID, DocumentID: doc.ID, Reason: "unreadable"}); err != nil {
+		t.Fatal(err)
+	}
+
+	owner := b.hand("owner")
+	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	owner.open(srv.URL + "/papers")
+	owner.taps = 0
+	owner.tapTo("[data-redo] button[data-redo-self]")
+	if !strings.HasPrefix(owner.location(), srv.URL+"/d/") {
+		t.Fatalf("\"Je le refais moi-même\" leads to %s (%q)", owner.location(), owner.seen())
+	}
+	if got := owner.seen(); !strings.Contains(got, "À refaire : Avis d'impôt") {
+		t.Errorf("her own link does not say what to redo: %q", got)
+	}
+	owner.pick(`label[for=camera]`, clean)
+	owner.poll(`document.querySelector('#pages li[data-verdict=ok]') !== null`, 2*time.Minute)
+	owner.tap("#send")
+	owner.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	owner.check("redo-owner-herself", false)
+	owner.tapTo("#receipt [data-mine-back]")
+	if !strings.HasSuffix(owner.location(), "/papers") || strings.Contains(owner.seen(), "Papier à refaire") {
+		t.Errorf("back on her papers (%s) the redo still shows: %q", owner.location(), owner.seen())
+	}
+	t.Logf("redo by the owner herself: %d taps (the button, camera button + shutter, Send, back to her papers)", owner.taps)
+
+	worker := b.hand("worker")
+	worker.signIn(srv.URL, "/lang?to=fr&back=/pro/login", map[string]string{"#email": workerEmail, "#secret": workerSecret})
+	worker.open(srv.URL + "/pro/people/" + ownerID)
+	if n := eval[int](worker.person, `document.querySelectorAll('main .cards li').length`); n != 2 {
+		t.Errorf("the worker sees %d papers, want the old one and the new one", n)
+	}
+	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-redo-status]')].map(e => e.textContent).join('|')`); !strings.Contains(got, "Refait (illisible) : le nouveau papier est arrivé.") {
+		t.Errorf("the worker's page says %q", got)
+	}
+}

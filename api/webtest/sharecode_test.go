@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 
@@ -142,7 +143,12 @@ func shareCodeJourney(t *testing.T, lang string) {
 	}
 	owner.check("sharecode-journal", false)
 
-	// The worker sees the person appear, and a message.
+	// The worker's page, left showing the code, shows the person by itself.
+	worker.waitFor(`document.readyState === 'complete' && !document.querySelector('[data-share-code]') && !!document.querySelector('.cards a.card')`, 30*time.Second)
+	if got := worker.text(".cards a.card"); !strings.Contains(got, "Awa") {
+		t.Errorf("the person did not appear on the worker's page by itself: %q", got)
+	}
+	// And a message.
 	if _, err := srv.notify.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -334,6 +334,28 @@ func (o *ops) RetryOutbox(ctx context.Context, id, claimID string, due time.Time
 		toDB(due), inc, lastError, id, claimID, OutboxQueued)
 }
 
+// DropQueuedOutbox drops a recipient's queued rows whose idempotency key
+// starts with keyPrefix and that no sender holds at at (never sent, so
+// never seen): a message taken back before it went out. It returns how
+// many it dropped.
+func (o *ops) DropQueuedOutbox(ctx context.Context, kind RecipientKind, recipientID, keyPrefix string, at time.Time) (int, error) {
+	if keyPrefix == "" {
+		return 0, errors.New("meta: drop queued outbox: empty key prefix")
+	}
+	res, err := o.exec(ctx, "drop queued outbox",
+		`UPDATE notify_outbox SET state = ?, done_at = ?, last_error = 'taken back'
+		WHERE recipient_kind = ? AND recipient_id = ? AND substr(idem_key, 1, ?) = ? AND state = ? AND claimed_until < ?`,
+		OutboxDropped, toDB(at), string(kind), recipientID, len(keyPrefix), keyPrefix, OutboxQueued, toDB(at))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("meta: drop queued outbox: %w", err)
+	}
+	return int(n), nil
+}
+
 // PutInboxEntry stores an inbox entry once per id; it reports whether
 // this call stored it.
 func (o *ops) PutInboxEntry(ctx context.Context, e InboxEntry) (bool, error) {

@@ -385,6 +385,10 @@ func securityHeaders(httpsOrigin bool) gin.HandlerFunc {
 		h := c.Writer.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 		h.Set("Referrer-Policy", "no-referrer")
+		// The live camera coach (static/coach.js) uses the camera from
+		// this origin only; nothing here needs the microphone or the
+		// position, and no frame ever may.
+		h.Set("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -47,18 +48,26 @@ type pageCheckJSON struct {
 	Findings []findingJSON `json:"findings"`
 	// Thumbnail is the cleaned page, a data: URL of a small JPEG.
 	Thumbnail string `json:"thumbnail,omitempty"`
+	// Corners are the page's corners used, in the photo's pixels
+	// (top-left first, clockwise); absent when no outline was found.
+	Corners [][2]float64 `json:"corners,omitempty"`
+	// Placed says the corners are the person's (X-Page-Corners).
+	Placed bool `json:"placed,omitempty"`
 }
 
 // checkPage checks one page held in memory. It answers nil without error
 // for a PDF (not a photo: not checked) and when the server is too busy to
 // check now: the check advises, it never holds a page back. A file of no
 // known type is the converter's error.
-func (s *server) checkPage(ctx context.Context, l loc, data []byte) (*pageCheckJSON, error) {
+func (s *server) checkPage(ctx context.Context, l loc, data []byte, corners *[4]converter.Point) (*pageCheckJSON, error) {
 	f, err := converter.Sniff(data)
 	if err != nil {
 		return nil, err
 	}
 	if f == converter.FormatPDF {
+		if corners != nil {
+			return nil, fmt.Errorf("%w: a PDF has no corners", converter.ErrBadCorners)
+		}
 		return nil, nil // a PDF: nothing to check
 	}
 	// An upload slot, waited for briefly only: the page is already in,
@@ -73,7 +82,7 @@ func (s *server) checkPage(ctx context.Context, l loc, data []byte) (*pageCheckJ
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	pcs, err := s.conv.Check(ctx, []converter.Input{{Name: "page", Data: data}}, converter.Options{Thumbnail: thumbSide})
+	pcs, err := s.conv.Check(ctx, []converter.Input{{Name: "page", Data: data, Corners: corners}}, converter.Options{Thumbnail: thumbSide})
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +90,7 @@ func (s *server) checkPage(ctx context.Context, l loc, data []byte) (*pageCheckJ
 		return nil, nil // not a photo
 	}
 	pc := pcs[0]
-	out := &pageCheckJSON{Verdict: pc.Verdict, Findings: make([]findingJSON, 0, len(pc.Findings))}
+	out := &pageCheckJSON{Verdict: pc.Verdict, Findings: make([]findingJSON, 0, len(pc.Findings)), Corners: cornersJSON(pc.Corners), Placed: corners != nil}
 	for _, f := range pc.Findings {
 		out.Findings = append(out.Findings, findingJSON{Code: f.Code, Score: f.Score, Message: l.T("check." + f.Code)})
 	}
@@ -132,6 +141,11 @@ func (s *server) readPageBody(c *gin.Context) (data []byte, release func(), err 
 // webCheckPage checks one page of the owner's "add a paper" form (the body
 // is the image, as the form made it smaller); nothing is stored.
 func (s *server) webCheckPage(c *gin.Context) {
+	corners, err := parseCorners(c.GetHeader(cornersHeader))
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
 	// As many checks in flight as page uploads, per owner and per address.
 	done, ok := s.pagePuts.acquire("owner:"+principal(c).ID(), "ip:"+clientKey(c.ClientIP()))
 	if !ok {
@@ -145,7 +159,7 @@ func (s *server) webCheckPage(c *gin.Context) {
 		s.dropJSONError(c, err)
 		return
 	}
-	chk, err := s.checkPage(c.Request.Context(), webLang(c), data)
+	chk, err := s.checkPage(c.Request.Context(), webLang(c), data, corners)
 	if err != nil {
 		s.dropJSONError(c, err)
 		return

@@ -22,7 +22,7 @@ func TestCheckPageBusy(t *testing.T) {
 	l := locFor("fr")
 	s.uploads <- struct{}{} // someone else's conversion
 	start := time.Now()
-	chk, err := s.checkPage(context.Background(), l, img)
+	chk, err := s.checkPage(context.Background(), l, img, nil)
 	if err != nil || chk != nil {
 		t.Fatalf("busy: %+v, %v; want unchecked", chk, err)
 	}
@@ -30,17 +30,17 @@ func TestCheckPageBusy(t *testing.T) {
 		t.Errorf("busy: gave up after %v, want about %v", d, checkSlotWait)
 	}
 	<-s.uploads
-	chk, err = s.checkPage(context.Background(), l, img)
+	chk, err = s.checkPage(context.Background(), l, img, nil)
 	if err != nil || chk == nil || chk.Verdict == "" || chk.Thumbnail == "" {
 		t.Fatalf("free: %+v, %v", chk, err)
 	}
 	if len(s.uploads) != 0 {
 		t.Error("the check kept its slot")
 	}
-	if chk, err := s.checkPage(context.Background(), l, []byte("%PDF-1.4\n%%EOF\n")); err != nil || chk != nil {
+	if chk, err := s.checkPage(context.Background(), l, []byte("%PDF-1.4\n%%EOF\n"), nil); err != nil || chk != nil {
 		t.Errorf("a PDF: %+v, %v", chk, err)
 	}
-	if _, err := s.checkPage(context.Background(), l, []byte("pas une image du tout, vraiment pas")); err == nil {
+	if _, err := s.checkPage(context.Background(), l, []byte("pas une image du tout, vraiment pas"), nil); err == nil {
 		t.Error("bytes of no known type were checked")
 	}
 }

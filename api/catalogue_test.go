@@ -226,7 +226,7 @@ func families(t *testing.T, u usage) map[string][]string {
 	var conv []string
 	for _, err := range []error{converter.ErrNoInput, converter.ErrUnsupported, converter.ErrInputTooLarge,
 		converter.ErrImageTooLarge, converter.ErrMalformedImage, converter.ErrEncryptedPDF,
-		converter.ErrMalformedPDF, converter.ErrActivePDF, converter.ErrTooLarge, &converter.TooLargeError{MaxPages: 1}} {
+		converter.ErrMalformedPDF, converter.ErrActivePDF, converter.ErrTooLarge, &converter.TooLargeError{MaxPages: 1}, converter.ErrBadCorners} {
 		conv = append(conv, converter.Code(err))
 	}
 	var months, days, kindsN, channels, done []string

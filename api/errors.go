@@ -187,7 +187,7 @@ func classify(err error) *apiError {
 var converterErrors = []error{
 	converter.ErrNoInput, converter.ErrUnsupported, converter.ErrInputTooLarge,
 	converter.ErrImageTooLarge, converter.ErrMalformedImage, converter.ErrEncryptedPDF,
-	converter.ErrMalformedPDF, converter.ErrActivePDF, converter.ErrTooLarge,
+	converter.ErrMalformedPDF, converter.ErrActivePDF, converter.ErrTooLarge, converter.ErrBadCorners,
 }
 
 func isConverterErr(err error) bool {

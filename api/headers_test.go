@@ -25,7 +25,7 @@ func TestSecurityHeaders(t *testing.T) {
 		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
 			t.Errorf("%s: CSP allows inline scripts: %q", path, csp)
 		}
-		for k, v := range map[string]string{"Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
+		for k, v := range map[string]string{"Permissions-Policy": "camera=(self), microphone=(), geolocation=()", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store"} {
 			if h.Get(k) != v {
 				t.Errorf("%s (%d): %s = %q, want %q", path, r.status, k, h.Get(k), v)
 			}

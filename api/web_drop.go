@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -64,7 +66,7 @@ func (s *server) webDrop(c *gin.Context) {
 		return
 	}
 	p := s.dropPage(c, "drop.title")
-	p.Scripts = []string{"shrink.js", "verdict.js", "drop.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "corners.js", "drop.js", "coach.js"}
 	p.Data = dropData{
 		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
 		Groups:   typeGroups(),
@@ -249,6 +251,13 @@ func (s *server) webDropPage(c *gin.Context) {
 		s.dropJSONError(c, fieldErr("n", "api.n.bad_page_number"))
 		return
 	}
+	// Corners placed by the person, to check the page with them (they
+	// are not stored: Send carries them).
+	corners, err := parseCorners(c.GetHeader(cornersHeader))
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
 	if c.Request.ContentLength > s.limits.PageBytes {
 		s.dropJSONError(c, errTooLarge)
 		return
@@ -289,7 +298,13 @@ func (s *server) webDropPage(c *gin.Context) {
 	out := gin.H{"page": n, "stored": stored}
 	// The check only advises: a page it cannot read stays stored, and
 	// sending it says what is wrong.
-	if chk, err := s.checkPage(ctx, webLang(c), data); err == nil && chk != nil {
+	chk, err := s.checkPage(ctx, webLang(c), data, corners)
+	if err != nil && corners != nil && errors.Is(err, converter.ErrBadCorners) {
+		// The page is stored; the corners placed are refused.
+		s.dropJSONError(c, err)
+		return
+	}
+	if err == nil && chk != nil {
 		out["check"] = chk
 	}
 	c.JSON(status, out)
@@ -299,6 +314,27 @@ type dropSendReq struct {
 	Key   string `json:"key"`
 	Pages []int  `json:"pages"`
 	Type  string `json:"type"`
+	// Corners are the corners the person placed, by page number (corners.go).
+	Corners map[string]json.RawMessage `json:"corners,omitempty"`
+}
+
+// sendCorners reads the corners of a send, in the order of its pages.
+func sendCorners(req dropSendReq) ([]*[4]converter.Point, error) {
+	out := make([]*[4]converter.Point, len(req.Pages))
+	if len(req.Corners) > len(req.Pages) {
+		return nil, fmt.Errorf("%w: corners for %d pages of %d", converter.ErrBadCorners, len(req.Corners), len(req.Pages))
+	}
+	for k, raw := range req.Corners {
+		n, err := strconv.Atoi(k)
+		i := slices.Index(req.Pages, n)
+		if err != nil || i < 0 {
+			return nil, fmt.Errorf("%w: corners for a page not sent", converter.ErrBadCorners)
+		}
+		if out[i], err = parseCorners(string(raw)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // webDropSend deposits the stored pages, in the order given, as one
@@ -323,6 +359,11 @@ func (s *server) webDropSend(c *gin.Context) {
 		s.dropJSONError(c, err)
 		return
 	}
+	corners, err := sendCorners(req)
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
 	ctx := c.Request.Context()
 	rc, err := s.v.SendPending(ctx, token, key, req.Pages, func(ctx context.Context, pages []io.Reader) (vault.Receipt, error) {
 		release, err := s.acquireUpload(ctx)
@@ -336,6 +377,9 @@ func (s *server) webDropSend(c *gin.Context) {
 			if err != nil {
 				return vault.Receipt{}, err
 			}
+			if i < len(corners) {
+				in.Corners = corners[i]
+			}
 			inputs = append(inputs, in)
 		}
 		var rc vault.Receipt
@@ -344,7 +388,8 @@ func (s *server) webDropSend(c *gin.Context) {
 			rc, err = s.v.Deposit(ctx, token, nd, r)
 			return err
 		})
-		if err != nil && rc.Received.IsZero() && isConverterErr(err) {
+		// Corners refused are the sender's to place again: the pages stay.
+		if err != nil && rc.Received.IsZero() && isConverterErr(err) && !errors.Is(err, converter.ErrBadCorners) {
 			// The converter's refusal is final: the pages go at once.
 			err = fmt.Errorf("%w: %w", vault.ErrDepositRefused, err)
 		}

@@ -141,7 +141,7 @@ type addForm struct {
 func (s *server) webAddForm(c *gin.Context) {
 	p := s.newPage(c, "add.title")
 	p.Nav = "add"
-	p.Scripts = []string{"shrink.js", "verdict.js", "upload.js"}
+	p.Scripts = []string{"shrink.js", "verdict.js", "corners.js", "upload.js", "coach.js"}
 	p.Data = addForm{Groups: typeGroups(), Type: c.Query("type"), Key: newSubmissionKey()}
 	s.render(c, http.StatusOK, "add", p)
 }
@@ -150,9 +150,12 @@ func (s *server) webAddForm(c *gin.Context) {
 // field first), converted into one PDF and encrypted as it is stored.
 func (s *server) webAdd(c *gin.Context) {
 	ctx := c.Request.Context()
-	up, err := s.readUpload(c, "type", "title", "expires", "next", "key") // the body first: a slot only once it is in
+	up, err := s.readUpload(c, "type", "title", "expires", "next", "key", "corners") // the body first: a slot only once it is in
+	if err == nil {
+		err = formCorners(up)
+	}
 	p := s.newPage(c, "add.title")
-	p.Nav, p.Scripts = "add", []string{"shrink.js", "verdict.js", "upload.js"}
+	p.Nav, p.Scripts = "add", []string{"shrink.js", "verdict.js", "corners.js", "upload.js", "coach.js"}
 	p.Data = addForm{Groups: typeGroups(), Key: newSubmissionKey()}
 	var release func()
 	if err == nil {
@@ -176,6 +179,7 @@ func (s *server) webAdd(c *gin.Context) {
 		return
 	}
 	delete(up.fields, "key")
+	delete(up.fields, "corners")
 	nd, err := newDocumentFields(up.fields, p.L)
 	if err != nil {
 		p.Error = s.errorText(p.L, err)

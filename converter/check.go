@@ -48,6 +48,11 @@ type PageCheck struct {
 	// Thumbnail is a small JPEG of the cleaned page (Options.Thumbnail),
 	// nil when not asked for. It is never part of the JSON output.
 	Thumbnail []byte `json:"-"`
+	// Corners are the page's corners used (found, or placed by the person:
+	// Input.Corners), in the photo's pixels at full size shown upright,
+	// top-left first and clockwise; nil when no outline was found. Not
+	// part of the JSON output.
+	Corners *[4]Point `json:"-"`
 }
 
 // maxThumbnail bounds Options.Thumbnail.
@@ -192,6 +197,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 	tw, th := a4Pixels(prof.DPI)
 	found := make([][]Finding, len(items))
 	thumbs := make([][]byte, len(items))
+	corners := make([]*[4]Point, len(items))
 	jobs := make([]func(context.Context, *item) error, len(items))
 	for i, it := range items {
 		if it.format == FormatPDF {
@@ -206,7 +212,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 			if err != nil {
 				return err
 			}
-			res, err := c.scanner().Scan(ctx, src, scan.Options{Mode: scan.ModeGray, TargetW: tw, TargetH: th})
+			res, err := c.scanner().Scan(ctx, src, scan.Options{Mode: scan.ModeGray, TargetW: tw, TargetH: th, Corners: it.plan.scanCorners(src)})
 			if err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return ctxErr
@@ -214,6 +220,9 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 				return err
 			}
 			found[it.index] = assess(res)
+			if res.Found {
+				corners[it.index] = fullSize(res.Corners, it.plan, src)
+			}
 			if opts.Thumbnail > 0 {
 				thumbs[it.index] = thumbnail(res.Image, opts.Thumbnail)
 			}
@@ -232,7 +241,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 		if f == nil {
 			f = []Finding{}
 		}
-		out = append(out, PageCheck{File: it.in.Name, Page: 1, Verdict: verdict(f), Findings: f, Thumbnail: thumbs[i]})
+		out = append(out, PageCheck{File: it.in.Name, Page: 1, Verdict: verdict(f), Findings: f, Thumbnail: thumbs[i], Corners: corners[i]})
 	}
 	return out, nil
 }

@@ -48,6 +48,12 @@ type Input struct {
 	// the file type and never appears in error strings.
 	Name string
 	Data []byte
+	// Corners, for a photo, are the page's corners as the person placed
+	// them, in the photo's pixels at full size shown upright (any order
+	// round the page): the scan uses them instead of finding the outline.
+	// Corners that CheckCorners refuses make an *InputError wrapping
+	// ErrBadCorners; on a PDF they are refused the same way.
+	Corners *[4]Point
 }
 
 // ReadInput reads one input from r, refusing more than limit bytes
@@ -295,6 +301,17 @@ func (c *Converter) intake(inputs []Input, prof Profile, opts Options) ([]*item,
 			if err != nil {
 				return nil, inputError(i, in.Name, err)
 			}
+		}
+		if in.Corners != nil {
+			if f == FormatPDF {
+				return nil, inputError(i, in.Name, fmt.Errorf("%w: a PDF has no corners", ErrBadCorners))
+			}
+			w, h := it.plan.uprightSize()
+			q, err := CheckCorners(*in.Corners, w, h)
+			if err != nil {
+				return nil, inputError(i, in.Name, err)
+			}
+			it.plan.corners = &q
 		}
 		items[i] = it
 	}

@@ -30,6 +30,7 @@ type decodePlan struct {
 	orientation int          // EXIF orientation to apply after decoding (1..8)
 	progressive bool         // progressive JPEG (keeps all coefficients in memory)
 	memory      int64        // estimated peak bytes to decode, orient and scan
+	corners     *[4]Point    // placed by the person, validated (full size, upright)
 }
 
 // decodedSize returns the decoded image's width and height before orientation.

@@ -90,7 +90,7 @@ func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 // no_input, unknown_profile, unsupported, input_too_large,
 // image_too_large, malformed_image, encrypted_pdf, malformed_pdf,
 // active_pdf, too_many_pages (a *TooLargeError over the page limit),
-// too_large; "" for an error that is not the converter's. The converter
+// too_large, bad_corners; "" for an error that is not the converter's. The converter
 // returns codes and numbers, never sentences.
 func Code(err error) string {
 	var tl *TooLargeError
@@ -113,4 +113,5 @@ var codes = []struct {
 	{ErrInputTooLarge, "input_too_large"}, {ErrImageTooLarge, "image_too_large"},
 	{ErrMalformedImage, "malformed_image"}, {ErrEncryptedPDF, "encrypted_pdf"},
 	{ErrMalformedPDF, "malformed_pdf"}, {ErrActivePDF, "active_pdf"}, {ErrTooLarge, "too_large"},
+	{ErrBadCorners, "bad_corners"},
 }

@@ -73,7 +73,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 		}
 		if !scanned || lv.mode != prev.mode || lv.dpi != prev.dpi {
 			tw, th := a4Pixels(lv.dpi)
-			res, err = c.scanner().Scan(ctx, src, scan.Options{Mode: lv.mode, TargetW: tw, TargetH: th})
+			res, err = c.scanner().Scan(ctx, src, scan.Options{Mode: lv.mode, TargetW: tw, TargetH: th, Corners: plan.scanCorners(src)})
 			if err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return renderedImage{}, ctxErr
@@ -177,7 +177,7 @@ func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, sr
 			}
 		}
 	}
-	res, err := c.scanner().Scan(ctx, src, scan.Options{Mode: mode, TargetW: tw, TargetH: th})
+	res, err := c.scanner().Scan(ctx, src, scan.Options{Mode: mode, TargetW: tw, TargetH: th, Corners: plan.scanCorners(src)})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return scan.Result{}, ctxErr

@@ -13,7 +13,9 @@
 // The server's answer to each page carries its readability check: the
 // cleaned thumbnail replaces the photo's, and a page to retake shows why
 // with "retake" and "keep anyway" (verdict.js); Send waits until each such
-// page is retaken or kept.
+// page is retaken or kept. A page whose outline the check was unsure of
+// can have its corners placed by hand (corners.js): the page is sent again
+// with them to be checked, and Send carries them.
 (function () {
   'use strict';
   var form = document.getElementById('drop');
@@ -32,6 +34,7 @@
   var next = 1, busy = false, wantSend = false, retakeAt = -1, delay = 1000, finished = false, sending = false;
   var thumbs = {};
   var checks = {}; // by page number: {check (without its thumbnail), kept}
+  var placed = {}; // by page number: the corners placed by hand (corners.js)
 
   function msg(name, arg) {
     if (ds['plural' + name]) return window.coffrePlural(ds['plural' + name], arg);
@@ -46,6 +49,7 @@
   try { saved = JSON.parse(sessionStorage.getItem(storeKey) || 'null'); } catch (e) { saved = null; }
   try { thumbs = JSON.parse(sessionStorage.getItem(storeKey + '.t') || '{}') || {}; } catch (e) { thumbs = {}; }
   try { checks = JSON.parse(sessionStorage.getItem(storeKey + '.c') || '{}') || {}; } catch (e) { checks = {}; }
+  try { placed = JSON.parse(sessionStorage.getItem(storeKey + '.k') || '{}') || {}; } catch (e) { placed = {}; }
   var key = saved && saved.key;
   if (!key) {
     var raw = new Uint8Array(32);
@@ -57,6 +61,7 @@
       sessionStorage.setItem(storeKey, JSON.stringify({ key: key, next: next, order: pages.map(function (p) { return p.n; }) }));
       sessionStorage.setItem(storeKey + '.t', JSON.stringify(thumbs));
       sessionStorage.setItem(storeKey + '.c', JSON.stringify(checks));
+      sessionStorage.setItem(storeKey + '.k', JSON.stringify(placed));
     } catch (e) { /* private mode: no resume after a reload */ }
   }
   // thumb makes a small, blurry-enough picture of a page (160 px long side)
@@ -106,7 +111,7 @@
       btns.appendChild(button('up', msg('Left', i + 1), function () { move(i, -1); }));
       btns.appendChild(button('down', msg('Right', i + 1), function () { move(i, 1); }));
       btns.appendChild(button('camera', msg('Retake', i + 1), function () { retakeAt = i; camera.click(); }));
-      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; delete checks[p.n]; pages.splice(i, 1); save(); render(); }));
+      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; delete checks[p.n]; delete placed[p.n]; pages.splice(i, 1); save(); render(); }));
       var info = document.createElement('div');
       info.appendChild(title);
       info.appendChild(document.createElement('br'));
@@ -122,6 +127,21 @@
           function () { c.kept = true; save(); render(); });
         if (box) li.appendChild(box);
       }
+      // The outline unsure, or placed by hand: the corners can be placed
+      // on the photo (kept in memory only), and the page checked again.
+      if (p.blob && window.coffreCorners && p.state === 'sent' && !sending && (placed[p.n] || (c && window.coffreCornersWanted(c.check)))) {
+        li.appendChild(window.coffreCornersBlock(form, !!placed[p.n], function () {
+          window.coffreCorners(p.blob, placed[p.n] || (c && c.check.corners), function (q) {
+            placed[p.n] = q;
+            delete checks[p.n];
+            p.state = 'queued';
+            save();
+            render();
+            pump();
+          });
+        }));
+      }
+      li.setAttribute('data-corners', placed[p.n] ? 'placed' : '');
       list.appendChild(li);
       p.bar = bar;
       p.text = text;
@@ -184,7 +204,7 @@
     Promise.all(list2.map(window.coffreShrink)).then(function (blobs) {
       blobs.forEach(function (b, k) {
         var p = { n: next++, blob: b, url: URL.createObjectURL(b), state: 'queued', progress: 0 };
-        if (at >= 0 && k === 0 && pages[at]) { delete thumbs[pages[at].n]; delete checks[pages[at].n]; pages.splice(at, 1, p); } else pages.push(p);
+        if (at >= 0 && k === 0 && pages[at]) { delete thumbs[pages[at].n]; delete checks[pages[at].n]; delete placed[pages[at].n]; pages.splice(at, 1, p); } else pages.push(p);
         thumb(p);
       });
       save();
@@ -211,6 +231,7 @@
     xhr.open('PUT', base + '/pages/' + p.n);
     xhr.setRequestHeader('X-Upload-Key', key);
     xhr.setRequestHeader('Content-Type', p.blob.type || 'application/octet-stream');
+    if (placed[p.n]) xhr.setRequestHeader('X-Page-Corners', JSON.stringify(placed[p.n]));
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable) { p.progress = Math.round(95 * e.loaded / e.total); show(p); }
     };
@@ -221,6 +242,15 @@
         delay = 1000;
         verdict(p, xhr.responseText);
         show(p);
+        pump();
+      } else if (xhr.status === 422 && placed[p.n]) {
+        // The corners placed are refused (the page itself is stored):
+        // said, and the page is checked again with its own outline.
+        delete placed[p.n];
+        p.state = 'queued';
+        save();
+        render();
+        status.textContent = errorText(xhr);
         pump();
       } else if (xhr.status === 429 || xhr.status >= 500) {
         retry(p);
@@ -240,7 +270,7 @@
     try { j = JSON.parse(text); } catch (e) { return; }
     if (!j || !j.check || pages.indexOf(p) < 0) return;
     if (j.check.thumbnail) { p.url = j.check.thumbnail; thumbs[p.n] = j.check.thumbnail; }
-    checks[p.n] = { check: { verdict: j.check.verdict, findings: j.check.findings || [] }, kept: false };
+    checks[p.n] = { check: { verdict: j.check.verdict, findings: j.check.findings || [], corners: j.check.corners || null }, kept: false };
     save();
     render();
     window.coffreVerdictSay(form, pages.indexOf(p) + 1, j.check);
@@ -291,7 +321,7 @@
     fetch(base + '/send', {
       method: 'POST', credentials: 'omit',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ key: key, pages: pages.map(function (p) { return p.n; }), type: type })
+      body: JSON.stringify({ key: key, pages: pages.map(function (p) { return p.n; }), type: type, corners: sentCorners() })
     }).then(function (r) {
       return r.json().then(function (j) { return { status: r.status, body: j }; });
     }).then(function (res) {
@@ -303,13 +333,18 @@
       status.textContent = (res.body.error && res.body.error.message) || msg('Failed');
     }).catch(function () { setTimeout(send, delay); delay = Math.min(delay * 2, 15000); });
   }
+  function sentCorners() {
+    var out = {};
+    pages.forEach(function (p) { if (placed[p.n]) out[p.n] = placed[p.n]; });
+    return out;
+  }
   function done(rc) {
     finished = true;
-    try { sessionStorage.removeItem(storeKey); sessionStorage.removeItem(storeKey + '.t'); sessionStorage.removeItem(storeKey + '.c'); } catch (e) { /* nothing */ }
+    try { ['', '.t', '.c', '.k'].forEach(function (x) { sessionStorage.removeItem(storeKey + x); }); } catch (e) { /* nothing */ }
     var box = document.getElementById('receipt');
     // The pages stay in sight, each "received by the vault".
     pages.forEach(function (p) { p.state = 'received'; show(p); });
-    Array.prototype.forEach.call(list.querySelectorAll('.pbtns, progress, .verdict'), function (el) { el.remove(); });
+    Array.prototype.forEach.call(list.querySelectorAll('.pbtns, progress, .verdict, .pcorners'), function (el) { el.remove(); });
     if (pages.length) box.appendChild(list);
     form.hidden = true;
     var t = box.querySelector('[data-receipt-text]');

@@ -8,6 +8,8 @@
 // (POST /papers/check; nothing is stored): the cleaned thumbnail replaces
 // the photo's, and a page to retake shows why with "retake" and "keep
 // anyway" (verdict.js). Save waits until each such page is retaken or kept.
+// A page whose outline the check was unsure of can have its corners placed
+// by hand (corners.js): checked again with them, and sent with Save.
 (function () {
   'use strict';
   var form = document.querySelector('form[data-upload]');
@@ -98,6 +100,20 @@
           function () { p.kept = true; render(); });
         if (box) li.appendChild(box);
       }
+      // The outline unsure, or placed by hand: the corners can be placed.
+      if (p.blob && window.coffreCorners && !p.checking && (p.corners || window.coffreCornersWanted(p.check))) {
+        li.appendChild(window.coffreCornersBlock(form, !!p.corners, function () {
+          window.coffreCorners(p.blob, p.corners || (p.check && p.check.corners), function (c) {
+            p.corners = c;
+            p.checking = true;
+            p.check = null;
+            p.kept = false;
+            changed();
+            check(p);
+          });
+        }));
+      }
+      li.setAttribute('data-corners', p.corners ? 'placed' : '');
       list.appendChild(li);
     });
     list.hidden = pages.length === 0;
@@ -131,13 +147,20 @@
   // page simply stays unchecked.
   function check(p) {
     if (!p.checking) return;
-    window.coffreShrink(p.file).then(function (b) {
+    (p.blob ? Promise.resolve(p.blob) : window.coffreShrink(p.file)).then(function (b) {
       p.blob = b;
-      return fetch('/papers/check', {
-        method: 'POST', credentials: 'same-origin', body: b,
-        headers: { 'Content-Type': b.type || 'application/octet-stream', 'X-CSRF-Token': form.elements.csrf.value }
-      });
-    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (j) {
+      var h = { 'Content-Type': b.type || 'application/octet-stream', 'X-CSRF-Token': form.elements.csrf.value };
+      if (p.corners) h['X-Page-Corners'] = JSON.stringify(p.corners);
+      return fetch('/papers/check', { method: 'POST', credentials: 'same-origin', body: b, headers: h });
+    }).then(function (r) {
+      if (r.ok) return r.json();
+      // Corners refused: said, and the page goes back to its own outline.
+      if (p.corners && r.status === 422) {
+        return r.json().then(function (j) { say(j.error && j.error.message); p.corners = null; p.checking = true; check(p); return { wait: true }; });
+      }
+      return null;
+    }).then(function (j) {
+      if (j && j.wait) return;
       p.checking = false;
       if (j && j.check) {
         p.check = j.check;
@@ -179,6 +202,7 @@
       var fd = new FormData();
       fd.append('csrf', form.elements.csrf.value); // first part, as the server wants
       ['key', 'type', 'title', 'expires'].forEach(function (n) { if (form.elements[n]) fd.append(n, form.elements[n].value); });
+      if (pages.some(function (p) { return p.corners; })) fd.append('corners', JSON.stringify(pages.map(function (p) { return p.corners || null; })));
       blobs.forEach(function (b, k) {
         var name = b.type === 'image/jpeg' ? 'page' + (k + 1) + '.jpg' : (b.name || 'page' + (k + 1));
         fd.append('page', b, name);

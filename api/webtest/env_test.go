@@ -259,7 +259,10 @@ type browser struct {
 	shot    string
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t *testing.T) *browser { t.Helper(); return newBrowserWith(t) }
+
+// newBrowserWith is newBrowser with more command-line flags (a fake camera).
+func newBrowserWith(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	path := testenv.Chromium(t)
 	axePath := testenv.AxeCore(t)
@@ -276,6 +279,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.WindowSize(360, 740), chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("lang", "fr-FR"), chromedp.Flag("accept-lang", "fr-FR,fr"),
 	)
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelA)
 	bctx, cancelB := chromedp.NewContext(actx)

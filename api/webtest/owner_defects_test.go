@@ -59,6 +59,9 @@ func TestOwnerCameraKeepsEveryPage(t *testing.T) {
 	count(2, "2 pages prêtes.")
 	w.photo(`label[for=camera]`, photos[1])
 	count(3, "3 pages prêtes.")
+	// Each page's check answered (its cleaned thumbnail replaces the
+	// photo's), so that only the move changes the thumbnails.
+	w.poll(`(() => { const f = document.querySelector('form[data-upload]'); return [...document.querySelectorAll('#pages .pstate')].every(s => s.textContent !== f.dataset.msgCaptureChecking); })()`, time.Minute)
 	order := eval[[]string](w.person, `[...document.querySelectorAll('#pages li img')].map(i => i.src)`)
 	w.tap(`#pages li:nth-child(3) .pbtns button:nth-child(1)`)
 	moved := eval[[]string](w.person, `[...document.querySelectorAll('#pages li img')].map(i => i.src)`)

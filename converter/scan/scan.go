@@ -29,7 +29,17 @@ type Options struct {
 	// within 10% of the target's fills it exactly; other pages keep their
 	// aspect. ID cards: see Result.Card.
 	TargetW, TargetH int
+	// Corners, when set, are the page's corners in src's coordinates
+	// (relative to src.Bounds().Min), top-left, top-right, bottom-right,
+	// bottom-left, as a person placed them: they are used as they are
+	// instead of finding the outline. The caller validates them (inside
+	// src, a convex quadrilateral of a sane size); Scan only refuses
+	// values that are not finite (ErrOptions).
+	Corners *[4]Point
 }
+
+// Point is a point in an image's pixel coordinates (x right, y down).
+type Point struct{ X, Y float64 }
 
 // Result is the scanned page.
 type Result struct {
@@ -95,6 +105,13 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	if src == nil || src.Bounds().Empty() {
 		return Result{}, ErrEmpty
 	}
+	if c := opts.Corners; c != nil {
+		for _, q := range c {
+			if math.IsNaN(q.X) || math.IsNaN(q.Y) || math.IsInf(q.X, 0) || math.IsInf(q.Y, 0) {
+				return Result{}, fmt.Errorf("%w: corners not finite", ErrOptions)
+			}
+		}
+	}
 	p, err := newPlanes(ctx, src)
 	if err != nil {
 		return Result{}, err
@@ -106,7 +123,12 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	pg := locate(p, sm)
+	var pg page
+	if c := opts.Corners; c != nil {
+		pg = placed(p, *c)
+	} else {
+		pg = locate(p, sm)
+	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
@@ -228,6 +250,17 @@ type page struct {
 	corners [4]pt // TL, TR, BR, BL
 	found   bool
 	ratio   float64 // estimated real width/height (width along TL→TR)
+}
+
+// placed is the page whose corners a person placed, kept within the image.
+func placed(p *planes, c [4]Point) page {
+	w, h := float64(p.w), float64(p.h)
+	var q [4]pt
+	for i, v := range c {
+		q[i] = pt{math.Max(0, math.Min(w, v.X)), math.Max(0, math.Min(h, v.Y))}
+	}
+	f := 0.8 * math.Max(w, h)
+	return page{corners: q, found: true, ratio: aspectRatio(q, pt{w / 2, h / 2}, f)}
 }
 
 // locate finds the page outline, or returns the whole image.

@@ -71,7 +71,9 @@ func foldRune(r rune) rune {
 	case 0x0640, // tatweel ـ
 		0x200C,         // zero-width non-joiner (Persian keyboards, between parts of a word)
 		0x200E, 0x200F, // left-to-right and right-to-left marks
-		0x061C: // Arabic letter mark
+		0x061C,                                 // Arabic letter mark
+		0x202A, 0x202B, 0x202C, 0x202D, 0x202E, // embeddings and overrides
+		0x2066, 0x2067, 0x2068, 0x2069: // isolates (a suggestion copied from a right-to-left page carries them)
 		return -1
 	case 0x2019, 0x02BC, 0x2018: // ’ ʼ ‘: the apostrophes of Ukrainian keyboards
 		return '\''

@@ -24,6 +24,7 @@ func TestFoldSecret(t *testing.T) {
 		{"tatweel", "كـتـاب", "كتاب"},
 		{"harakat", "كِتَابٌ مُدَرِّسَة", "كتاب مدرسة"},
 		{"zero-width non-joiner and direction marks", "می\u200cخواهم \u200fباغ\u200e", "میخواهم باغ"},
+		{"isolates and overrides copied from a right-to-left page", "\u2068prune chorale\u2069 \u202bduvet\u202c", "prune chorale duvet"},
 		{"Ukrainian apostrophes", "м’ята сім'я", "мʼята сім‘я"},
 		{"Romanian cedilla and comma", "şură ţară ŞŢ", "șură țară ȘȚ"},
 		{"NFD", "cafe\u0301", "café"},

@@ -591,8 +591,16 @@ func (c *Catalogue) Words() []string {
 	if len(c.words) > 0 {
 		return c.words
 	}
+	if w := cats().all[wordsFallback[c.Code]]; w != nil && len(w.words) > 0 {
+		return w.words
+	}
 	return cats().all[Default].words
 }
+
+// wordsFallback names the list a language without its own borrows: Pashto
+// speakers get Dari words, in their script, until a Pashto list is written
+// (Dari is the language Afghans share; French words would be unreadable).
+var wordsFallback = map[string]string{"ps": "fa-AF"}
 
 // count reads an integer argument.
 func count(a any) (int64, bool) {

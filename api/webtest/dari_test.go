@@ -174,7 +174,7 @@ func rtlWalk(t *testing.T, c rtlWalker) {
 	} else {
 		for _, word := range words {
 			if !dari[word] {
-				t.Errorf("the suggested word %q is not a Dari word", word)
+				t.Errorf("the suggested word %q is not a word of the Dari list (Pashto borrows it)", word)
 			}
 		}
 	}

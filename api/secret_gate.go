@@ -108,12 +108,19 @@ func (s *server) webChangeSecret(c *gin.Context) {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
+	creds, _ := s.v.PasskeyCredentials(c.Request.Context(), pr)
 	if err := s.v.ChangeSecret(c.Request.Context(), pr, nw); err != nil {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
 	if due, _ := s.v.RecoverySheetDue(c.Request.Context(), pr); due {
 		c.Redirect(http.StatusSeeOther, "/account") // then the recovery sheet
+		return
+	}
+	if len(creds) > 0 {
+		// The passkeys went with the old secret: her account page says so,
+		// where she adds this phone's again.
+		redirectDone(c, "/account", "passkeysgone")
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/papers")

@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/coffre/coffre/vault"
 )
 
 // A worker who watched the person type her secret when the worker
@@ -204,4 +207,34 @@ func csrfOf(t *testing.T, body string) string {
 		t.Fatalf("no CSRF token in the page: %s", truncate([]byte(body)))
 	}
 	return m[1]
+}
+
+// A passkey added by someone who knew the secret goes when the owner
+// changes it; the page she lands on says so in plain words, in her
+// language, where she adds her phone's again (attacker's review L2).
+func TestSecretChangeRemovesPasskeys(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	for _, tc := range []struct{ lang, ident, says string }{
+		{"fr", "cles.fr", "Vos clés d'accès ont été retirées"},
+		{"en", "keys.en", "Your passkeys were removed"},
+	} {
+		const secret, next = "pomme radis ballon hibou", "citron balcon otarie fanfare"
+		b := e.client()
+		b.lang = tc.lang
+		signUpOwner(t, b, tc.ident, secret)
+		p, err := e.v.Login(testCtx(t), tc.ident, []byte(secret), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.v.AddPasskey(testCtx(t), p, vault.NewPasskey{CredentialID: []byte("credential-of-the-helper-" + tc.lang), PublicKey: []byte("k"), Name: "Téléphone de l'aide"}); err != nil {
+			t.Fatal(err)
+		}
+		r := b.postForm(t, "/account/secret", url.Values{"current": {secret}, "secret": {next}, "secret2": {next}})
+		if body := html.UnescapeString(string(r.body)); r.status != 200 || !strings.Contains(body, tc.says) {
+			t.Fatalf("%s: after the change: %d %s", tc.lang, r.status, truncate(r.body))
+		}
+		if creds, err := e.v.PasskeyCredentials(testCtx(t), p); err != nil || len(creds) != 0 {
+			t.Fatalf("%s: passkeys after the change: %v, %v", tc.lang, creds, err)
+		}
+	}
 }

@@ -517,3 +517,44 @@ func TestPasskeyPRFNotAtRest(t *testing.T) {
 		}
 	}
 }
+
+// A secret change removes every passkey: one added by someone who knew the
+// old secret (a helper) no longer signs in, nor opens the vault; the
+// journal names each one removed (attacker's review L2). The owner and a
+// worker alike.
+func TestSecretChangeRemovesPasskeys(t *testing.T) {
+	d := newAcctDir(t)
+	in := d.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "passkey.secret")
+	out := prf(t)
+	if _, err := in.svc.AddPasskey(ctx, owner, vault.NewPasskey{CredentialID: cred("helper"), PublicKey: []byte("k"), Name: "Téléphone de l'aide", PRF: out}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := in.svc.LoginWithPasskey(ctx, vault.PasskeyAssertion{CredentialID: cred("helper"), SignCount: 1, PRF: out}, vault.Client{}); err != nil {
+		t.Fatalf("the passkey before the change: %v", err)
+	}
+	if err := in.svc.ChangeSecret(ctx, owner, []byte("nouveau jardin violon tempete")); err != nil {
+		t.Fatal(err)
+	}
+	if m := in.passkeysByName(t, owner); len(m) != 0 {
+		t.Fatalf("passkeys after the secret changed: %+v", m)
+	}
+	if _, _, err := in.svc.LoginWithPasskey(ctx, vault.PasskeyAssertion{CredentialID: cred("helper"), SignCount: 2, PRF: out}, vault.Client{}); err == nil {
+		t.Fatal("the helper's passkey still signs in after the secret changed")
+	}
+	if texts := in.journalTexts(t, owner); !hasText(texts, vault.EventPasskeyRemoved+" «Téléphone de l'aide»") {
+		t.Errorf("journal after the change = %q", texts)
+	}
+
+	w, _ := in.orgWorker(t, "", "CCAS de Lille", "M. Petit")
+	if _, err := in.svc.AddPasskey(ctx, w, vault.NewPasskey{CredentialID: cred("w-helper"), PublicKey: []byte("k"), Name: "Autre téléphone"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.svc.ChangeSecret(ctx, w, []byte("nouveau jardin violon orage")); err != nil {
+		t.Fatal(err)
+	}
+	if m := in.passkeysByName(t, w); len(m) != 0 {
+		t.Fatalf("a worker's passkeys after the secret changed: %+v", m)
+	}
+}

@@ -540,7 +540,8 @@ func (s *Service) recoveryDecoy() []byte {
 // current one (ErrSameSecret): when a worker saw the current one typed,
 // keeping it would keep the worker's access. Every other session of the
 // principal ends, on every instance; the session p came from stays, and
-// may do everything again (SecretChangeDue). Errors: ErrInvalid,
+// may do everything again (SecretChangeDue). Every passkey of the
+// principal is removed (removeAllPasskeys). Errors: ErrInvalid,
 // ErrConfirmRequired, ErrWeakSecret, ErrSameSecret, ErrNotFound.
 // Journaled for owners.
 func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []byte) error {
@@ -605,7 +606,34 @@ func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []by
 	default:
 		return fmt.Errorf("%w: change secret: kind %q", ErrInvalid, p.kind)
 	}
+	if err := s.removeAllPasskeys(ctx, p); err != nil {
+		return err
+	}
 	return s.endOtherSessions(ctx, p)
+}
+
+// removeAllPasskeys removes every passkey of p when the secret changes:
+// someone who knew the old secret could have added one of their own with
+// it, and it would have outlived the change (found by an attacker's
+// review). The person adds her phone's again (the page says so); each
+// removal is journaled for an owner.
+func (s *Service) removeAllPasskeys(ctx context.Context, p *Principal) error {
+	rows, err := s.meta.Passkeys(ctx, p.kind, p.id)
+	if err != nil {
+		return mapMeta("change secret: passkeys", err)
+	}
+	for _, r := range rows {
+		name := s.passkeyName(p, r)
+		if err := s.meta.DeletePasskey(ctx, p.kind, p.id, r.ID); err != nil && !errors.Is(err, meta.ErrNotFound) {
+			return mapMeta("change secret: passkeys", err)
+		}
+		if p.kind == KindOwner {
+			if err := s.record(ctx, p.id, Event{Kind: EventPasskeyRemoved, ActorKind: ActorOwner, ActorID: p.id, Detail: name}); err != nil {
+				return fmt.Errorf("vault: change secret: journal: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // NewRecoveryCode replaces an owner's recovery code (a lost or used

@@ -205,7 +205,7 @@ type item struct {
 
 func (it *item) size() int64 {
 	if it.img != nil {
-		return int64(len(it.img.img.data))
+		return it.img.size()
 	}
 	if it.pdf != nil {
 		return int64(len(it.pdf.data))

@@ -8,6 +8,8 @@ import (
 	"image/jpeg"
 	"math"
 
+	xdraw "golang.org/x/image/draw"
+
 	"github.com/coffre/coffre/converter/scan"
 )
 
@@ -40,7 +42,11 @@ func a4Pixels(dpi int) (int, int) {
 
 // renderedImage is one scanned photo, encoded, with what is needed to lay it out.
 type renderedImage struct {
-	img       pdfImage
+	img pdfImage
+	// bg, for mixed raster content, is the background drawn under img (a
+	// text mask); nil when the page's background is plain white.
+	bg        *pdfImage
+	mixed     bool // img is a text mask (mixed raster content)
 	card      bool
 	landscape bool
 	mode      scan.Mode // resolved
@@ -48,6 +54,15 @@ type renderedImage struct {
 	step      int       // position in the ladder (-1: first attempt)
 	floor     bool      // the ladder is exhausted: it cannot get smaller
 	findings  []Finding // the readability check of the first scan
+}
+
+// size is the encoded bytes of the page's images.
+func (r *renderedImage) size() int64 {
+	n := int64(len(r.img.data))
+	if r.bg != nil {
+		n += int64(len(r.bg.data))
+	}
+	return n
 }
 
 // renderImage decodes and scans one photo and encodes it at the first
@@ -96,21 +111,42 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 				res, lv.dpi, prev.dpi = small, d, d
 			}
 		}
+		mixed := lv.mode == scan.ModeAuto && res.Mode == scan.ModeGray && mixedOK(res.Image, res.Card)
 		lv.mode = res.Mode
-		if lv.quality == 0 {
-			lv.quality = defaultQuality(res.Mode)
+		var (
+			enc pdfImage
+			bg  *pdfImage
+		)
+		if mixed && res.Measures.EdgeWidth > softEdgeWidth {
+			// Soft print (an old phone, strong JPEG): a bilevel layer
+			// reads worse than grey; grey at softDPI keeps what detail
+			// the photo has in a third of the bytes.
+			mixed = false
+			if lv.dpi > softDPI {
+				res.Image = downscaleGray(res.Image, float64(softDPI)/float64(lv.dpi))
+				lv.dpi = softDPI
+			}
 		}
-		enc, err := encodeImage(ctx, res.Image, res.Mode, lv.quality)
+		if mixed {
+			// A text page in auto mode: mixed raster content.
+			g, _ := res.Image.(*image.Gray) // mixedOK checked the type
+			enc, bg, err = encodeMixed(ctx, g, lv.dpi)
+		} else {
+			if lv.quality == 0 {
+				lv.quality = defaultQuality(res.Mode)
+			}
+			enc, err = encodeImage(ctx, res.Image, res.Mode, lv.quality)
+		}
 		if err != nil {
 			return renderedImage{}, err
 		}
-		r := renderedImage{img: enc, card: res.Card, landscape: res.Landscape, mode: res.Mode,
+		r := renderedImage{img: enc, bg: bg, mixed: mixed, card: res.Card, landscape: res.Landscape, mode: res.Mode,
 			level: lv, step: steps[i], floor: i == len(levels)-1, findings: best.findings} // #nosec G602 -- len(steps) == len(levels), checked on entry
-		if target <= 0 || int64(len(enc.data)) <= target {
+		if target <= 0 || r.size() <= target {
 			return r, nil
 		}
 		// Keep the smallest attempt in case nothing fits.
-		if i == 0 || len(enc.data) < len(best.img.data) {
+		if i == 0 || r.size() < best.size() {
 			best = r
 		}
 	}
@@ -128,7 +164,21 @@ const (
 	goodLineAt150      = 19
 	maxSmallPrintDPI   = 300
 	minSmallPrintLines = 3
+	// softEdgeWidth: ink edges wider than this many pixels at the page's
+	// resolution are soft print (sharp print: 1.5–2; an old phone's 1–3
+	// MP photo with strong JPEG: 3–4), rendered as grey at softDPI
+	// rather than as mixed raster content.
+	softEdgeWidth = 2.5
+	softDPI       = 100
 )
+
+// downscaleGray scales a grey page by f < 1 (Catmull-Rom).
+func downscaleGray(img image.Image, f float64) image.Image {
+	b := img.Bounds()
+	dst := image.NewGray(image.Rect(0, 0, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5))))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
+	return dst
+}
 
 // smallPrintDPI returns the resolution for the page res scanned at dpi:
 // dpi itself unless it carries small print and the photo has the pixels
@@ -279,7 +329,12 @@ func layoutImages(imgs []*renderedImage, cardOnA4 bool) pageLayout {
 			pw, ph = ph, pw
 		}
 		w, h := fitInside(float64(first.img.w), float64(first.img.h), pw, ph)
-		return pageLayout{width: pw, height: ph, items: []placement{{img: &first.img, x: (pw - w) / 2, y: (ph - h) / 2, w: w, h: h}}}
+		p := pageLayout{width: pw, height: ph}
+		if first.bg != nil {
+			p.items = append(p.items, placement{img: first.bg, x: (pw - w) / 2, y: (ph - h) / 2, w: w, h: h})
+		}
+		p.items = append(p.items, placement{img: &first.img, x: (pw - w) / 2, y: (ph - h) / 2, w: w, h: h})
+		return p
 	}
 	// ID cards at their real size: the long side is 85.6 mm.
 	size := func(r *renderedImage) (float64, float64) {

@@ -220,10 +220,18 @@ var hardMaxCER = map[string]float64{
 	"mean":     0.03,
 }
 
+// hardMaxBytes bounds a text page in auto mode (issue 19: mixed raster
+// content). Old phones' soft print stays grey (at 100 DPI, 28–32 KB): it
+// is exempt.
+const hardMaxBytes = 30 << 10
+
+var hardBytesExempt = map[string]struct{}{"oldphone": {}}
+
 // TestHardCorpus converts the hard corpus and checks, per condition, the
 // mean CER against hardMaxCER and against the plain grey resize of the same
 // photos (never worse), and that a shadow never makes a text page a colour
-// photo. It logs every photo's CER, bytes, time, mode and resolution next
+// photo, and that every text page but soft print is at most hardMaxBytes.
+// It logs every photo's CER, bytes, time, mode and resolution next
 // to its ceiling and the plain resize. COFFRE_HARD=substring restricts it
 // to some photos (then only the shadow rule is checked);
 // COFFRE_HARD_KEEP=1 keeps the photos, PDFs and renders in testoutput/hard.
@@ -237,6 +245,9 @@ func TestHardCorpus(t *testing.T) {
 	for _, r := range rows {
 		if r.cond == "shadow" && r.mode != ModeGray {
 			t.Errorf("%s: a shadowed text page came out in %v (%d bytes), want grey", r.name, r.mode, r.bytes)
+		}
+		if _, soft := hardBytesExempt[r.cond]; r.name != "" && !soft && r.bytes > hardMaxBytes {
+			t.Errorf("%s: %d bytes for a text page in auto mode, want ≤ %d", r.name, r.bytes, hardMaxBytes)
 		}
 	}
 	if filter != "" {

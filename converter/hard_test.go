@@ -233,7 +233,7 @@ var hardBytesExempt = map[string]struct{}{"oldphone": {}}
 // photo, and that every text page but soft print is at most hardMaxBytes.
 // It logs every photo's CER, bytes, time, mode and resolution next
 // to its ceiling and the plain resize. COFFRE_HARD=substring restricts it
-// to some photos (then only the shadow rule is checked);
+// to some photos (then only the shadow and size rules are checked);
 // COFFRE_HARD_KEEP=1 keeps the photos, PDFs and renders in testoutput/hard.
 func TestHardCorpus(t *testing.T) {
 	if testing.Short() {

@@ -102,47 +102,74 @@ func localDiff(ctx context.Context, g *image.Gray, r int, t uint8, minContrast i
 		return g.Pix[o : o+w]
 	}
 	d := make([]int16, w*h)
-	// Horizontal min and max of each row, then vertical over 2r+1 rows.
+	// Horizontal min and max of each row over 2r+1 pixels, computed only
+	// within r of a pixel that is not white (most of a text page is white
+	// paper: there the range is empty). dirty marks those pixels.
 	hmin, hmax := make([]byte, w*h), make([]byte, w*h)
-	ink := make([]bool, h)
+	dirty := make([]bool, w*h)
 	for y := range h {
 		src := row(y)
-		lo, hi := hmin[y*w:(y+1)*w], hmax[y*w:(y+1)*w]
-		for x := range w {
+		lo, hi, dr := hmin[y*w:(y+1)*w], hmax[y*w:(y+1)*w], dirty[y*w:(y+1)*w]
+		for x := range lo {
+			lo[x], hi[x] = 255, 255
+		}
+		next := -1 // pixels < next are marked dirty already
+		for x, v := range src {
+			if v == 255 {
+				continue
+			}
+			for xx := max(x-r, next, 0); xx <= min(x+r, w-1); xx++ {
+				dr[xx] = true
+			}
+			next = min(x+r+1, w)
+		}
+		for x, isDirty := range dr {
+			if !isDirty {
+				continue
+			}
 			a, c := src[x], src[x]
-			for xx := max(x-r, 0); xx <= min(x+r, w-1); xx++ {
-				a, c = min(a, src[xx]), max(c, src[xx])
+			for _, u := range src[max(x-r, 0):min(x+r+1, w)] {
+				a, c = min(a, u), max(c, u)
 			}
 			lo[x], hi[x] = a, c
-			if a < 255 {
-				ink[y] = true
+		}
+	}
+	// Vertically: cnt[x] counts the dirty pixels of column x in the rows
+	// of the window; where it is 0 the window is white paper.
+	cnt := make([]int16, w)
+	addRow := func(y int, k int16) {
+		for x, isDirty := range dirty[y*w : (y+1)*w] {
+			if isDirty {
+				cnt[x] += k
 			}
 		}
+	}
+	for y := 0; y < min(r, h); y++ {
+		addRow(y, 1)
 	}
 	for y := range h {
 		if y&63 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if y+r < h {
+			addRow(y+r, 1)
+		}
+		if y-r-1 >= 0 {
+			addRow(y-r-1, -1)
+		}
 		src := row(y)
 		out := d[y*w : (y+1)*w]
-		any := false
-		for yy := max(y-r, 0); yy <= min(y+r, h-1); yy++ {
-			any = any || ink[yy]
-		}
-		if !any {
-			for x, v := range src {
-				out[x] = int16(v) - int16(t)
-			}
-			continue
-		}
+		y0, y1 := max(y-r, 0), min(y+r, h-1)
 		for x, v := range src {
-			lo, hi := byte(255), byte(0)
-			for yy := max(y-r, 0); yy <= min(y+r, h-1); yy++ {
-				lo, hi = min(lo, hmin[yy*w+x]), max(hi, hmax[yy*w+x])
-			}
 			th := int32(t)
-			if int(hi)-int(lo) >= minContrast {
-				th = (int32(lo) + int32(hi) + 1) >> 1
+			if cnt[x] > 0 {
+				lo, hi := byte(255), byte(0)
+				for i := y0*w + x; i <= y1*w+x; i += w {
+					lo, hi = min(lo, hmin[i]), max(hi, hmax[i])
+				}
+				if int(hi)-int(lo) >= minContrast {
+					th = (int32(lo) + int32(hi) + 1) >> 1
+				}
 			}
 			out[x] = int16(int32(v) - th)
 		}
@@ -177,6 +204,24 @@ func upThreshold(ctx context.Context, d []int16, sw, sh int, f float64) (*image.
 		}
 		x0s[x], wxs[x] = x0, int32(math.Round(w*256))
 	}
+	// inkRow[y]: row y of d has a negative value.
+	inkRow := make([]bool, sh)
+	for y := range sh {
+		for _, v := range d[y*sw : (y+1)*sw] {
+			if v < 0 {
+				inkRow[y] = true
+				break
+			}
+		}
+	}
+	// class[x] for the source rows y0, y0+1 and columns x, x+1: all ink
+	// (0), all paper (255) or mixed (1).
+	class := make([]byte, sw)
+	classOf := -1
+	white := make([]byte, dw)
+	for x := range white {
+		white[x] = 255
+	}
 	for y := range dh {
 		if y&63 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -195,26 +240,41 @@ func upThreshold(ctx context.Context, d []int16, sw, sh int, f float64) (*image.
 			}
 		}
 		y1 := min(y0+1, sh-1)
+		if !inkRow[y0] && !inkRow[y1] {
+			copy(dst, white)
+			continue
+		}
 		ra, rb := d[y0*sw:(y0+1)*sw], d[y1*sw:(y1+1)*sw]
+		if classOf != y0 {
+			classOf = y0
+			for x := range class {
+				x1 := min(x+1, sw-1)
+				a, c, e, g := ra[x], ra[x1], rb[x], rb[x1]
+				switch {
+				case a >= 0 && c >= 0 && e >= 0 && g >= 0:
+					class[x] = 255
+				case a < 0 && c < 0 && e < 0 && g < 0:
+					class[x] = 0
+				default:
+					class[x] = 1
+				}
+			}
+		}
 		wyi := int32(math.Round(wy * 256))
 		for x := range dst {
 			i0 := x0s[x]
+			if k := class[i0]; k != 1 {
+				dst[x] = k
+				continue
+			}
 			i1 := min(i0+1, sw-1)
-			a, c, e, g := ra[i0], ra[i1], rb[i0], rb[i1]
-			switch {
-			case a >= 0 && c >= 0 && e >= 0 && g >= 0:
-				dst[x] = 255
-			case a < 0 && c < 0 && e < 0 && g < 0:
+			wx := wxs[x]
+			top := int32(ra[i0])*(256-wx) + int32(ra[i1])*wx
+			bot := int32(rb[i0])*(256-wx) + int32(rb[i1])*wx
+			if top*(256-wyi)+bot*wyi < 0 {
 				dst[x] = 0
-			default:
-				wx := wxs[x]
-				top := int32(a)*(256-wx) + int32(c)*wx
-				bot := int32(e)*(256-wx) + int32(g)*wx
-				if top*(256-wyi)+bot*wyi < 0 {
-					dst[x] = 0
-				} else {
-					dst[x] = 255
-				}
+			} else {
+				dst[x] = 255
 			}
 		}
 	}
@@ -233,11 +293,12 @@ func background(g *image.Gray, dpi int) (*image.Gray, bool) {
 	sum := make([]float32, cw*ch)
 	cnt := make([]float32, cw*ch)
 	t := uint8(maskThreshold)
-	for y := 1; y < sh-1; y++ {
+	// Every other row and column: plenty for a cell's mean.
+	for y := 1; y < sh-1; y += 2 {
 		o := g.PixOffset(b.Min.X, b.Min.Y+y)
 		up, cur, down := g.Pix[o-g.Stride:o-g.Stride+sw], g.Pix[o:o+sw], g.Pix[o+g.Stride:o+g.Stride+sw]
 		crow := (y / k) * cw
-		for x := 1; x < sw-1; x++ {
+		for x := 1; x < sw-1; x += 2 {
 			v := cur[x]
 			if v < t || cur[x-1] < t || cur[x+1] < t || up[x] < t || down[x] < t {
 				continue

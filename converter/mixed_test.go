@@ -266,3 +266,28 @@ func interiorInk(g *image.Gray, x, y int) bool {
 	}
 	return true
 }
+
+// TestEncodeMixedTinyPages: degenerate page sizes neither panic nor fail.
+func TestEncodeMixedTinyPages(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {2, 1}, {1, 5}, {3, 3}, {7, 2}} {
+		for _, v := range []byte{0, 128, 255} {
+			g := image.NewGray(image.Rect(0, 0, sz[0], sz[1]))
+			for i := range g.Pix {
+				g.Pix[i] = v
+			}
+			m, _, err := encodeMixed(context.Background(), g, 150)
+			if err != nil {
+				t.Fatalf("%v, %d: %v", sz, v, err)
+			}
+			if m.w != 2*sz[0] || m.h != 2*sz[1] {
+				t.Errorf("%v: mask %d×%d", sz, m.w, m.h)
+			}
+			decodeMask(t, m)
+		}
+	}
+	// A sub-image (non-zero origin, stride wider than the page).
+	g := greyTextPage(false).SubImage(image.Rect(13, 17, 400, 300)).(*image.Gray)
+	if _, _, err := encodeMixed(context.Background(), g, 200); err != nil {
+		t.Fatal(err)
+	}
+}

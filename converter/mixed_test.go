@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"image/draw"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -214,6 +215,49 @@ func TestMixedPageRenders(t *testing.T) {
 	}
 	if paper[0] < n[0]*98/100 || box[1] < n[1]*95/100 || ink[2] < n[2]*95/100 {
 		t.Errorf("paper %d/%d white, box %d/%d grey, ink %d/%d black", paper[0], n[0], box[1], n[1], ink[2], n[2])
+	}
+	// The preview draws the same page at 150 DPI.
+	prev, mt, err := PageImage(context.Background(), pdf, 1)
+	if err != nil || mt != "image/jpeg" {
+		t.Fatalf("PageImage: %v, %s", err, mt)
+	}
+	pi, err := jpeg.Decode(bytes.NewReader(prev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb := pi.Bounds(); pb.Dx() != g.Rect.Dx() || pb.Dy() != g.Rect.Dy() {
+		t.Fatalf("preview %v, page %v", pb.Size(), g.Rect.Size())
+	}
+	grey := func(x, y int) int { r, _, _, _ := pi.At(x, y).RGBA(); return int(r >> 8) }
+	// The grey box's pixels away from the text (the background is at
+	// 60 DPI: its edges and the text's surroundings blur).
+	var boxSum, boxN int
+	for y := 310; y < 290+g.Rect.Dy()/5; y += 3 {
+		for x := 110; x < g.Rect.Dx()-110; x += 3 {
+			clear := true
+			for yy := y - 6; yy <= y+6 && clear; yy += 2 {
+				for xx := x - 6; xx <= x+6 && clear; xx += 2 {
+					clear = g.Pix[yy*g.Stride+xx] == 200
+				}
+			}
+			if clear {
+				boxSum += grey(x, y)
+				boxN++
+			}
+		}
+	}
+	if p := grey(50, 50); p < 240 || boxN == 0 || boxSum/boxN < 185 || boxSum/boxN > 215 {
+		t.Errorf("preview: paper %d, grey box %d (%d pixels)", p, boxSum/max(boxN, 1), boxN)
+	}
+	for y := 0; y < g.Rect.Dy(); y++ {
+		for x := 0; x < g.Rect.Dx(); x++ {
+			if interiorInk(g, x, y) && interiorInk(g, x+1, y+1) && interiorInk(g, x-1, y-1) {
+				if v := grey(x, y); v > 80 {
+					t.Fatalf("preview: ink at (%d,%d) is %d", x, y, v)
+				}
+				return
+			}
+		}
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"image/jpeg"
 	"math"
 
-	xdraw "golang.org/x/image/draw"
-
 	"github.com/coffre/coffre/converter/scan"
 )
 
@@ -172,12 +170,84 @@ const (
 	softDPI       = 100
 )
 
-// downscaleGray scales a grey page by f < 1 (Catmull-Rom).
+// downscaleGray scales a grey page by f < 1: separable, each output pixel
+// a tent-weighted mean of the source pixels it covers (the tent 1/f
+// source pixels wide, so nothing aliases).
 func downscaleGray(img image.Image, f float64) image.Image {
-	b := img.Bounds()
-	dst := image.NewGray(image.Rect(0, 0, max(1, int(float64(b.Dx())*f+0.5)), max(1, int(float64(b.Dy())*f+0.5))))
-	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
-	return dst
+	g, ok := img.(*image.Gray)
+	if !ok || f >= 1 {
+		return img
+	}
+	b := g.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := max(1, int(float64(sw)*f+0.5)), max(1, int(float64(sh)*f+0.5))
+	hx, hy := tentTaps(sw, dw), tentTaps(sh, dh)
+	// Horizontal pass into a dw×sh buffer, then vertical.
+	mid := make([]uint16, dw*sh)
+	for y := range sh {
+		o := g.PixOffset(b.Min.X, b.Min.Y+y)
+		src := g.Pix[o : o+sw]
+		row := mid[y*dw : (y+1)*dw]
+		for x, t := range hx {
+			var acc int32
+			for k, w := range t.w {
+				acc += w * int32(src[t.i0+k])
+			}
+			row[x] = uint16(acc) // the value with 8 fractional bits
+		}
+	}
+	out := image.NewGray(image.Rect(0, 0, dw, dh))
+	for y, t := range hy {
+		dst := out.Pix[y*out.Stride : y*out.Stride+dw]
+		for x := range dst {
+			var acc int32
+			for k, w := range t.w {
+				acc += w * int32(mid[(t.i0+k)*dw+x])
+			}
+			dst[x] = uint8(min(max((acc+1<<15)>>16, 0), 255))
+		}
+	}
+	return out
+}
+
+// tap is one output pixel's source pixels [i0, i0+len(w)) and their
+// weights (summing to 256).
+type tap struct {
+	i0 int
+	w  []int32
+}
+
+// tentTaps returns the taps scaling n source pixels to m < n.
+func tentTaps(n, m int) []tap {
+	s := float64(n) / float64(m) // source pixels per output pixel
+	taps := make([]tap, m)
+	for i := range taps {
+		c := (float64(i)+0.5)*s - 0.5
+		lo, hi := int(math.Ceil(c-s)), int(math.Floor(c+s))
+		lo, hi = max(lo, 0), min(hi, n-1)
+		ws := make([]float64, hi-lo+1)
+		var sum float64
+		for k := range ws {
+			ws[k] = math.Max(0, 1-math.Abs(float64(lo+k)-c)/s)
+			sum += ws[k]
+		}
+		t := tap{i0: lo, w: make([]int32, len(ws))}
+		var acc int32
+		for k, w := range ws {
+			t.w[k] = int32(math.Round(256 * w / sum))
+			acc += t.w[k]
+		}
+		// Rounding: the largest weight takes the remainder.
+		big := 0
+		for k := range t.w {
+			if t.w[k] > t.w[big] {
+				big = k
+			}
+		}
+		t.w[big] += 256 - acc
+		taps[i] = t
+	}
+	return taps
 }
 
 // smallPrintDPI returns the resolution for the page res scanned at dpi:

@@ -158,7 +158,7 @@ func dewarp(ctx context.Context, p plane, bilevel bool) (plane, error) {
 		}
 	}
 	out := plane{pix: make([]byte, w*h), w: w, h: h, s: w}
-	dy := make([]float32, w)
+	dy := make([]int32, w) // source row offset, 8 fractional bits
 	for y := range h {
 		if y&63 == 0 && ctx.Err() != nil {
 			return p, ctx.Err()
@@ -169,21 +169,21 @@ func dewarp(ctx context.Context, p plane, bilevel bool) (plane, error) {
 		b1 := min(b0+1, dewarpBands-1)
 		t := float32(min(max(g-float64(b0), 0), 1))
 		for x := range dy {
-			dy[x] = cols[b0][x]*(1-t) + cols[b1][x]*t
+			dy[x] = int32(math.Round(float64(cols[b0][x]*(1-t)+cols[b1][x]*t) * 256))
 		}
 		dst := out.pix[y*w : (y+1)*w]
+		y256 := int32(y) << 8
 		for x := range dst {
-			sy := float32(y) + dy[x]
+			sy := y256 + dy[x]
 			if bilevel {
-				yy := min(max(int(sy+0.5), 0), h-1)
+				yy := min(max(int((sy+128)>>8), 0), h-1)
 				dst[x] = p.pix[yy*p.s+x]
 				continue
 			}
-			y0 := int(floor32(sy))
-			f := sy - float32(y0)
-			a := p.pix[min(max(y0, 0), h-1)*p.s+x]
-			c := p.pix[min(max(y0+1, 0), h-1)*p.s+x]
-			dst[x] = uint8(float32(a)*(1-f) + float32(c)*f + 0.5)
+			y0, f := int(sy>>8), sy&255 // arithmetic shift: floor
+			a := int32(p.pix[min(max(y0, 0), h-1)*p.s+x])
+			c := int32(p.pix[min(max(y0+1, 0), h-1)*p.s+x])
+			dst[x] = uint8((a*(256-f) + c*f + 128) >> 8)
 		}
 	}
 	return out, nil
@@ -221,23 +221,22 @@ func bestShift(a, b []float64, y0, y1, maxK int, prior float64) (float64, float6
 		return cov / math.Sqrt(va*vb)
 	}
 	best, bestC := pk, math.Inf(-1)
-	cs := make(map[int]float64, 2*maxK+3)
+	cs := make([]float64, 2*maxK+1) // cs[k-pk+maxK]
 	for k := pk - maxK; k <= pk+maxK; k++ {
 		c := corr(k)
-		cs[k] = c
+		cs[k-pk+maxK] = c
 		if c > bestC {
 			best, bestC = k, c
 		}
 	}
 	// Parabolic refinement around the peak.
-	l, ok1 := cs[best-1]
-	r, ok2 := cs[best+1]
-	if !ok1 {
-		l = corr(best - 1)
+	at := func(k int) float64 {
+		if i := k - pk + maxK; i >= 0 && i < len(cs) {
+			return cs[i]
+		}
+		return corr(k)
 	}
-	if !ok2 {
-		r = corr(best + 1)
-	}
+	l, r := at(best-1), at(best+1)
 	k := float64(best)
 	if d := l - 2*bestC + r; d < 0 {
 		k += math.Max(-0.5, math.Min(0.5, 0.5*(l-r)/d))

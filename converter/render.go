@@ -118,9 +118,10 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 		if mixed && res.Measures.EdgeWidth > softEdgeWidth {
 			// Soft print (an old phone, strong JPEG): a bilevel layer
 			// reads worse than grey; grey at softDPI keeps what detail
-			// the photo has in a third of the bytes.
+			// the photo has in a third of the bytes. Small print keeps
+			// the resolution it was scanned again at.
 			mixed = false
-			if lv.dpi > softDPI {
+			if lv.dpi > softDPI && lv.dpi == levels[i].dpi {
 				res.Image = downscaleGray(res.Image, float64(softDPI)/float64(lv.dpi))
 				lv.dpi = softDPI
 			}

@@ -3,6 +3,7 @@ package converter
 import (
 	"bytes"
 	"context"
+	"image"
 	"testing"
 
 	"github.com/coffre/coffre/converter/scan"
@@ -72,6 +73,17 @@ func BenchmarkConvertStages(b *testing.B) {
 	b.Run("encode", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := encodeImage(ctx, res.Image, res.Mode, defaultQuality(res.Mode)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("mixed", func(b *testing.B) {
+		g, ok := res.Image.(*image.Gray)
+		if !ok {
+			b.Skip("not a grey page")
+		}
+		for b.Loop() {
+			if _, _, err := encodeMixed(ctx, g, 150); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -2,6 +2,7 @@ package converter
 
 import (
 	"context"
+	"encoding/binary"
 	"image"
 )
 
@@ -78,13 +79,24 @@ func (w *g4Writer) putRun(n int, white bool) {
 // Black is a byte < 128.
 func changes(dst []int, row []byte) []int {
 	white := true
-	for x, v := range row {
-		if (v >= 128) != white {
+	n := len(row)
+	for x := 0; x < n; {
+		// Runs of 0 or 255 (a bilevel page is mostly white) go 8 bytes
+		// at a time.
+		if x+8 <= n {
+			word := binary.LittleEndian.Uint64(row[x:])
+			if white && word == ^uint64(0) || !white && word == 0 {
+				x += 8
+				continue
+			}
+		}
+		if (row[x] >= 128) != white {
 			dst = append(dst, x)
 			white = !white
 		}
+		x++
 	}
-	return append(dst, len(row), len(row))
+	return append(dst, n, n)
 }
 
 // encodeG4 encodes a grey image whose pixels are 0 (black) or 255 (white)

@@ -103,7 +103,8 @@ type PageInfo struct {
 	Page   int    // 1-based first output page (0 when not yet known)
 	Pages  int    // output pages from this input (a paired card verso adds 0)
 	// For photos: resolved mode, output resolution and JPEG quality (0 for
-	// black and white), ID-card detection.
+	// black and white and for a text page's mixed raster content, whose
+	// text mask is at 300 DPI), ID-card detection.
 	Mode    Mode
 	DPI     int
 	Quality int
@@ -211,7 +212,7 @@ type item struct {
 
 func (it *item) size() int64 {
 	if it.img != nil {
-		return int64(len(it.img.img.data))
+		return it.img.size()
 	}
 	if it.pdf != nil {
 		return int64(len(it.pdf.data))

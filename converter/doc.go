@@ -15,7 +15,11 @@
 //     applied, then package scan finds the page, straightens, flattens and
 //     renders it (auto, colour, grey, black and white); pages are
 //     re-encoded (JPEG, or CCITT G4 for black and white), so no metadata
-//     or appended bytes of the input survive. Pages are A4 at the profile's
+//     or appended bytes of the input survive. A text page in auto mode is
+//     mixed raster content: a CCITT G4 text mask at 300 DPI over a 60 DPI
+//     JPEG background, left out when the paper is plain (typically 6–16 KB
+//     a page); soft print (an old phone's photo) stays grey, at 100 DPI.
+//     Pages are A4 at the profile's
 //     DPI, or more for small print (lines under ~10 pt: up to 300 DPI,
 //     never beyond the page's resolution in the photo, which is then
 //     decoded again at full scale); ID cards keep their real size

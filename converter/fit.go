@@ -96,7 +96,13 @@ func allocate(sizes []int64, fixed []bool, budget int64) []int64 {
 // or cannot go further (it.floor).
 func (c *Converter) shrink(ctx context.Context, it *item, target int64, prof Profile) error {
 	if it.img != nil {
-		steps := ladder(it.img.mode, prof.DPI, prof.Color == ColorRequired)
+		mode := it.img.mode
+		if it.img.mixed {
+			// Mixed raster content is smaller than any grey JPEG: what
+			// is left is black and white at lower resolutions.
+			mode = ModeBW
+		}
+		steps := ladder(mode, prof.DPI, prof.Color == ColorRequired)
 		from := it.img.step + 1
 		if from >= len(steps) {
 			it.floor = true

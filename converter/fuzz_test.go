@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"image/png"
 	"os"
 	"testing"
@@ -189,5 +190,63 @@ func FuzzEXIF(f *testing.F) {
 			t.Fatal("stripping did not shrink")
 		}
 		_ = jpegProgressive(data)
+	})
+}
+
+// FuzzPageImage: a page preview of any PDF (a stored paper may hold merged
+// PDFs) ends in an image or a classified error, never a panic or a hang;
+// seeds are a page of mixed raster content with its background, and a
+// grey JPEG page.
+func FuzzPageImage(f *testing.F) {
+	g := image.NewGray(image.Rect(0, 0, 120, 170))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	for y := 40; y < 120; y++ {
+		for x := 10; x < 110; x++ {
+			g.Pix[y*g.Stride+x] = 200
+			if (x/4+y/6)%3 == 0 {
+				g.Pix[y*g.Stride+x] = 10
+			}
+		}
+	}
+	m, bg, err := encodeMixed(context.Background(), g, 150)
+	if err != nil || bg == nil {
+		f.Fatalf("encodeMixed: %v, background %v", err, bg != nil)
+	}
+	grey, err := encodeImage(context.Background(), g, ModeGray, 60)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, r := range []*renderedImage{{img: m, bg: bg, mixed: true}, {img: grey}} {
+		b, err := newPDFBuilder(1 << 20)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := b.addPage(layoutImages([]*renderedImage{r}, true)); err != nil {
+			f.Fatal(err)
+		}
+		pdf, err := b.bytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(pdf)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<20 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		img, mt, err := PageImage(ctx, data, 1)
+		if err != nil {
+			if !errors.Is(err, ErrNoPreview) && !errors.Is(err, ErrMalformedPDF) && !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("unclassified error %v", err)
+			}
+			return
+		}
+		if mt != "image/jpeg" || len(img) == 0 {
+			t.Fatalf("%s, %d bytes", mt, len(img))
+		}
 	})
 }

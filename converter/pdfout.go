@@ -32,6 +32,9 @@ type pdfImage struct {
 	w, h   int
 	gray   bool // DeviceGray (else DeviceRGB)
 	bpc    int  // bits per component: 8, or 1 for black and white
+	// mask: a 1-bit /ImageMask (CCITT G4) whose black pixels are painted
+	// black over what is below (mixed raster content's text layer).
+	mask bool
 }
 
 // placement puts an image on a page, in points from the bottom-left corner.
@@ -111,7 +114,11 @@ func (b *pdfBuilder) addPage(p pageLayout) (err error) {
 		}
 		name := "Im" + strconv.Itoa(i)
 		xobjects[name] = *ref
-		fmt.Fprintf(&content, "q %s 0 0 %s %s %s cm /%s Do Q\n", num(it.w), num(it.h), num(it.x), num(it.y), name)
+		fill := ""
+		if it.img.mask {
+			fill = "0 g "
+		}
+		fmt.Fprintf(&content, "q %s%s 0 0 %s %s %s cm /%s Do Q\n", fill, num(it.w), num(it.h), num(it.x), num(it.y), name)
 	}
 	csd, err := xr.NewStreamDictForBuf(content.Bytes())
 	if err != nil {
@@ -159,6 +166,11 @@ func (b *pdfBuilder) addImage(img *pdfImage) (*types.IndirectRef, error) {
 		"ColorSpace":       types.Name(cs),
 		"BitsPerComponent": types.Integer(img.bpc),
 		"Filter":           types.Name(img.filter),
+	}
+	if img.mask {
+		delete(d, "ColorSpace")
+		d["ImageMask"] = types.Boolean(true)
+		d["BitsPerComponent"] = types.Integer(1)
 	}
 	var parms types.Dict
 	if img.filter == "CCITTFaxDecode" {

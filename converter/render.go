@@ -40,7 +40,11 @@ func a4Pixels(dpi int) (int, int) {
 
 // renderedImage is one scanned photo, encoded, with what is needed to lay it out.
 type renderedImage struct {
-	img       pdfImage
+	img pdfImage
+	// bg, for mixed raster content, is the background drawn under img (a
+	// text mask); nil when the page's background is plain white.
+	bg        *pdfImage
+	mixed     bool // img is a text mask (mixed raster content)
 	card      bool
 	landscape bool
 	mode      scan.Mode // resolved
@@ -48,6 +52,15 @@ type renderedImage struct {
 	step      int       // position in the ladder (-1: first attempt)
 	floor     bool      // the ladder is exhausted: it cannot get smaller
 	findings  []Finding // the readability check of the first scan
+}
+
+// size is the encoded bytes of the page's images.
+func (r *renderedImage) size() int64 {
+	n := int64(len(r.img.data))
+	if r.bg != nil {
+		n += int64(len(r.bg.data))
+	}
+	return n
 }
 
 // renderImage decodes and scans one photo and encodes it at the first
@@ -96,21 +109,43 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 				res, lv.dpi, prev.dpi = small, d, d
 			}
 		}
+		mixed := lv.mode == scan.ModeAuto && res.Mode == scan.ModeGray && mixedOK(res.Image, res.Card)
 		lv.mode = res.Mode
-		if lv.quality == 0 {
-			lv.quality = defaultQuality(res.Mode)
+		var (
+			enc pdfImage
+			bg  *pdfImage
+		)
+		if mixed && res.Measures.EdgeWidth > softEdgeWidth {
+			// Soft print (an old phone, strong JPEG): a bilevel layer
+			// reads worse than grey; grey at softDPI keeps what detail
+			// the photo has in a third of the bytes. Small print keeps
+			// the resolution it was scanned again at.
+			mixed = false
+			if lv.dpi > softDPI && lv.dpi == levels[i].dpi {
+				res.Image = downscaleGray(res.Image, float64(softDPI)/float64(lv.dpi))
+				lv.dpi = softDPI
+			}
 		}
-		enc, err := encodeImage(ctx, res.Image, res.Mode, lv.quality)
+		if mixed {
+			// A text page in auto mode: mixed raster content.
+			g, _ := res.Image.(*image.Gray) // mixedOK checked the type
+			enc, bg, err = encodeMixed(ctx, g, lv.dpi)
+		} else {
+			if lv.quality == 0 {
+				lv.quality = defaultQuality(res.Mode)
+			}
+			enc, err = encodeImage(ctx, res.Image, res.Mode, lv.quality)
+		}
 		if err != nil {
 			return renderedImage{}, err
 		}
-		r := renderedImage{img: enc, card: res.Card, landscape: res.Landscape, mode: res.Mode,
+		r := renderedImage{img: enc, bg: bg, mixed: mixed, card: res.Card, landscape: res.Landscape, mode: res.Mode,
 			level: lv, step: steps[i], floor: i == len(levels)-1, findings: best.findings} // #nosec G602 -- len(steps) == len(levels), checked on entry
-		if target <= 0 || int64(len(enc.data)) <= target {
+		if target <= 0 || r.size() <= target {
 			return r, nil
 		}
 		// Keep the smallest attempt in case nothing fits.
-		if i == 0 || len(enc.data) < len(best.img.data) {
+		if i == 0 || r.size() < best.size() {
 			best = r
 		}
 	}
@@ -128,7 +163,93 @@ const (
 	goodLineAt150      = 19
 	maxSmallPrintDPI   = 300
 	minSmallPrintLines = 3
+	// softEdgeWidth: ink edges wider than this many pixels at the page's
+	// resolution are soft print (sharp print: 1.5–2; an old phone's 1–3
+	// MP photo with strong JPEG: 3–4), rendered as grey at softDPI
+	// rather than as mixed raster content.
+	softEdgeWidth = 2.5
+	softDPI       = 100
 )
+
+// downscaleGray scales a grey page by f < 1: separable, each output pixel
+// a tent-weighted mean of the source pixels it covers (the tent 1/f
+// source pixels wide, so nothing aliases).
+func downscaleGray(img image.Image, f float64) image.Image {
+	g, ok := img.(*image.Gray)
+	if !ok || f >= 1 {
+		return img
+	}
+	b := g.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := max(1, int(float64(sw)*f+0.5)), max(1, int(float64(sh)*f+0.5))
+	hx, hy := tentTaps(sw, dw), tentTaps(sh, dh)
+	// Horizontal pass into a dw×sh buffer, then vertical.
+	mid := make([]uint16, dw*sh)
+	for y := range sh {
+		o := g.PixOffset(b.Min.X, b.Min.Y+y)
+		src := g.Pix[o : o+sw]
+		row := mid[y*dw : (y+1)*dw]
+		for x, t := range hx {
+			var acc int32
+			for k, w := range t.w {
+				acc += w * int32(src[t.i0+k])
+			}
+			row[x] = uint16(acc) // the value with 8 fractional bits
+		}
+	}
+	out := image.NewGray(image.Rect(0, 0, dw, dh))
+	for y, t := range hy {
+		dst := out.Pix[y*out.Stride : y*out.Stride+dw]
+		for x := range dst {
+			var acc int32
+			for k, w := range t.w {
+				acc += w * int32(mid[(t.i0+k)*dw+x])
+			}
+			dst[x] = uint8(min(max((acc+1<<15)>>16, 0), 255))
+		}
+	}
+	return out
+}
+
+// tap is one output pixel's source pixels [i0, i0+len(w)) and their
+// weights (summing to 256).
+type tap struct {
+	i0 int
+	w  []int32
+}
+
+// tentTaps returns the taps scaling n source pixels to m < n.
+func tentTaps(n, m int) []tap {
+	s := float64(n) / float64(m) // source pixels per output pixel
+	taps := make([]tap, m)
+	for i := range taps {
+		c := (float64(i)+0.5)*s - 0.5
+		lo, hi := int(math.Ceil(c-s)), int(math.Floor(c+s))
+		lo, hi = max(lo, 0), min(hi, n-1)
+		ws := make([]float64, hi-lo+1)
+		var sum float64
+		for k := range ws {
+			ws[k] = math.Max(0, 1-math.Abs(float64(lo+k)-c)/s)
+			sum += ws[k]
+		}
+		t := tap{i0: lo, w: make([]int32, len(ws))}
+		var acc int32
+		for k, w := range ws {
+			t.w[k] = int32(math.Round(256 * w / sum))
+			acc += t.w[k]
+		}
+		// Rounding: the largest weight takes the remainder.
+		big := 0
+		for k := range t.w {
+			if t.w[k] > t.w[big] {
+				big = k
+			}
+		}
+		t.w[big] += 256 - acc
+		taps[i] = t
+	}
+	return taps
+}
 
 // smallPrintDPI returns the resolution for the page res scanned at dpi:
 // dpi itself unless it carries small print and the photo has the pixels
@@ -279,7 +400,12 @@ func layoutImages(imgs []*renderedImage, cardOnA4 bool) pageLayout {
 			pw, ph = ph, pw
 		}
 		w, h := fitInside(float64(first.img.w), float64(first.img.h), pw, ph)
-		return pageLayout{width: pw, height: ph, items: []placement{{img: &first.img, x: (pw - w) / 2, y: (ph - h) / 2, w: w, h: h}}}
+		p := pageLayout{width: pw, height: ph}
+		if first.bg != nil {
+			p.items = append(p.items, placement{img: first.bg, x: (pw - w) / 2, y: (ph - h) / 2, w: w, h: h})
+		}
+		p.items = append(p.items, placement{img: &first.img, x: (pw - w) / 2, y: (ph - h) / 2, w: w, h: h})
+		return p
 	}
 	// ID cards at their real size: the long side is 85.6 mm.
 	size := func(r *renderedImage) (float64, float64) {

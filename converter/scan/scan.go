@@ -4,8 +4,8 @@
 // region), corrects the perspective straight into the target size, turns
 // the page upright, divides out uneven lighting (following the hard edge
 // of a hand's shadow, so a shadowed text page is still a text page),
-// sharpens soft print, and renders it in colour, clean grey or black and
-// white.
+// sharpens soft print, straightens the bowed lines of a curled page, and
+// renders it in colour, clean grey or black and white.
 //
 // Everything is pure Go working on the image's byte planes (the Y plane of
 // an *image.YCbCr is used directly), so one 12 MP photo takes a few tens of
@@ -223,16 +223,23 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
 	}
 	switch mode {
-	case ModeGray:
-		lut := levelMap(&st)
-		applyLUT(flat, &lut)
-		res.Image = toGray(rotatePlane(flat, orient.turns))
-	case ModeBW:
-		r := max(7, max(flat.w, flat.h)/120)
-		if err := sauvola(ctx, flat, r, 0.2); err != nil {
-			return Result{}, err
+	case ModeGray, ModeBW:
+		if mode == ModeGray {
+			lut := levelMap(&st)
+			applyLUT(flat, &lut)
+		} else {
+			r := max(7, max(flat.w, flat.h)/120)
+			if err := sauvola(ctx, flat, r, 0.2); err != nil {
+				return Result{}, err
+			}
 		}
-		res.Image = toGray(rotatePlane(flat, orient.turns))
+		up := rotatePlane(flat, orient.turns)
+		if !card {
+			if up, err = dewarp(ctx, up, mode == ModeBW); err != nil {
+				return Result{}, err
+			}
+		}
+		res.Image = toGray(up)
 	case ModeColor:
 		img, err := renderColour(ctx, p, m, scale, luma, flat, bg, !photo && !card, st)
 		if err != nil {

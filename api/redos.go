@@ -160,6 +160,10 @@ func (s *server) webForwardRedo(c *gin.Context) {
 		// She redoes it herself: the same one-item link, opened on her
 		// phone at once (its check, its closing of the redo and what it
 		// shares are the helper's).
+		// The drop page says "your vault" only to the browser this cookie
+		// is on: a "?mine=1" anyone could add to a link sent to a helper
+		// would hide the page's warning about whose vault it is.
+		s.setMineCookie(c, token)
 		c.Redirect(http.StatusSeeOther, dropPath+token+"?mine=1")
 		return
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -71,9 +72,27 @@ func (s *server) webDrop(c *gin.Context) {
 		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
 		Groups:   typeGroups(),
 		MaxPages: min(s.limits.Parts, vault.MaxPendingPages), PageBytes: s.limits.PageBytes,
-		Mine: c.Query("mine") == "1",
+		Mine: s.isMine(c, token),
 	}
 	s.render(c, http.StatusOK, "drop", p)
+}
+
+// mineCookie marks, on the owner's own browser, the link she opened to
+// redo a paper herself.
+const mineCookie = "coffre-mine"
+
+func (s *server) setMineCookie(c *gin.Context, token string) {
+	// #nosec G124 -- Secure whenever the base URL is https, as the session cookie
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: mineCookie, Value: token, Path: dropPath + token, MaxAge: 24 * 3600,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// isMine: the link was opened by "Je le refais moi-même" on this browser.
+func (s *server) isMine(c *gin.Context, token string) bool {
+	v := cookieValue(c, mineCookie)
+	return v != "" && subtle.ConstantTimeCompare([]byte(v), []byte(token)) == 1
 }
 
 // webLiveLink answers an unknown, expired or used-up link with one page

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/coffre/coffre/api/i18n"
+	"github.com/coffre/coffre/vault"
 )
 
 // The web pages speak through the message catalogues of package i18n
@@ -144,12 +145,33 @@ func (s *server) switchLang(c *gin.Context) {
 	if cat == nil {
 		cat = i18n.Lang(webDefaultLang)
 	}
+	s.setLangCookie(c, cat.Code)
+	c.Redirect(http.StatusSeeOther, localPath(c.Query("back")))
+}
+
+// setLangCookie remembers a language on this browser for a year.
+func (s *server) setLangCookie(c *gin.Context, code string) {
 	// #nosec G124 -- Secure follows the base URL's scheme (https in production); the cookie holds a language code only.
 	http.SetCookie(c.Writer, &http.Cookie{
-		Name: langCookie, Value: cat.Code, Path: "/", MaxAge: 365 * 24 * 3600,
+		Name: langCookie, Value: code, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
-	c.Redirect(http.StatusSeeOther, localPath(c.Query("back")))
+}
+
+// rememberAccountLang: an owner signing in on a browser that has no
+// language of its own reads in her account's language from then on (a
+// new phone, a borrowed one), not in whatever the browser asks for.
+func (s *server) rememberAccountLang(c *gin.Context, p *vault.Principal) {
+	if p == nil || p.Kind() != vault.KindOwner || catalogueFor(cookieValue(c, langCookie)) != nil {
+		return
+	}
+	prof, err := s.v.OwnerProfile(c.Request.Context(), p)
+	if err != nil {
+		return
+	}
+	if cat := catalogueFor(prof.Lang); cat != nil {
+		s.setLangCookie(c, cat.Code)
+	}
 }
 
 // localPath keeps a redirect target on this site: an absolute path (with

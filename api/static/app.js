@@ -58,6 +58,23 @@
       synth.speak(u);
     });
   }
+  // A tap that sends a form with no network would show the browser's own
+  // error page, in its words, and lose the page: the tap does nothing, and
+  // the page says why, next to what was tapped, in the page's language.
+  // The helper's page (drop.js) waits for the network by itself.
+  var offline = document.getElementById('net-offline');
+  if (offline && 'onLine' in navigator) {
+    document.addEventListener('submit', function (ev) {
+      var form = ev.target;
+      if (navigator.onLine !== false || !form || form.id === 'drop') return;
+      ev.preventDefault();
+      ev.stopImmediatePropagation();
+      form.insertAdjacentElement('afterend', offline);
+      offline.hidden = false;
+      offline.scrollIntoView({ block: 'nearest' });
+    }, true);
+    window.addEventListener('online', function () { offline.hidden = true; });
+  }
   // How many pages were chosen in a form with file inputs.
   document.querySelectorAll('form').forEach(function (form) {
     var out = form.querySelector('[data-chosen][data-plural]');

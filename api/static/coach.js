@@ -123,7 +123,10 @@
     box.hidden = true;
     document.documentElement.classList.remove('coach-on');
     poly.setAttribute('points', '');
-    camera.focus();
+    // Back where she was: the camera button's input is visually hidden
+    // and placed at the top of the page, so focusing it must not scroll
+    // (the new page shows below the button she tapped).
+    camera.focus({ preventScroll: true });
   }
   function next() {
     if (!running) return;

@@ -28,9 +28,12 @@
   var camera = document.getElementById('camera');
   var gallery = document.getElementById('gallery');
   var chosen = form.querySelector('[data-chosen]');
+  var camLabel = form.querySelector('[data-camera-label]');
+  var camLabel0 = camLabel ? camLabel.textContent : '';
   var maxPages = +ds.maxPages || 20;
   var storeKey = 'coffre.drop.' + ds.token.slice(0, 16);
   var pages = []; // in the order shown: {n, url, state, li, bar, text}
+  var offline = false, sendTimer = 0;
   var next = 1, busy = false, wantSend = false, retakeAt = -1, delay = 1000, finished = false, sending = false;
   var thumbs = {};
   var checks = {}; // by page number: {check (without its thumbnail), kept}
@@ -155,6 +158,8 @@
     var ready = pages.filter(function (p) { return p.state === 'sent'; }).length;
     chosen.textContent = msg('Count', ready) + (ready < pages.length ? ' ' + msg('Pending', pages.length - ready) : '');
     form.classList.toggle('has-pages', ready > 0);
+    // Once a page is there, the camera button says what comes next.
+    if (camLabel && ds.msgCameranext) camLabel.textContent = pages.length ? ds.msgCameranext : camLabel0;
   }
   // A page's state: 'sent' means stored on the server, waiting for Send
   // ("ready"); 'delivered' means Send was tapped; 'received' that the
@@ -162,7 +167,7 @@
   function show(p) {
     if (!p.text) return;
     var st = p.state;
-    if (st === 'sent' && sending) st = 'delivered';
+    if (st === 'sent' && sending) st = offline ? 'retry' : 'delivered';
     p.text.className = 'pstate' + (st === 'sent' || st === 'delivered' || st === 'received' ? ' ok' : st === 'failed' ? ' bad' : '');
     p.text.textContent = st === 'sent' ? msg('Ready') : st === 'delivered' ? msg('Delivered') :
       st === 'received' ? msg('Received') : st === 'retry' ? msg('Retry') :
@@ -290,7 +295,11 @@
     setTimeout(pump, delay);
     delay = Math.min(delay * 2, 15000);
   }
-  window.addEventListener('online', function () { delay = 1000; pump(); });
+  window.addEventListener('online', function () {
+    delay = 1000;
+    pump();
+    if (sendTimer && !finished) { clearTimeout(sendTimer); sendTimer = 0; send(); }
+  });
   function errorText(xhr) {
     try { return JSON.parse(xhr.responseText).error.message; } catch (e) { return ''; }
   }
@@ -315,8 +324,13 @@
     }
     sendBtn.disabled = true;
     sending = true;
+    sendTimer = 0;
+    // With no network the pages stay "ready" here and on the server: the
+    // page says so and sends when the phone is back online.
+    offline = navigator.onLine === false;
     pages.forEach(show);
-    status.textContent = msg('Delivering');
+    status.textContent = offline ? msg('Offline') : msg('Delivering');
+    if (offline) { sendTimer = setTimeout(send, delay); delay = Math.min(delay * 2, 15000); return; }
     var type = form.elements.type ? form.elements.type.value : '';
     fetch(base + '/send', {
       method: 'POST', credentials: 'omit',
@@ -325,13 +339,20 @@
     }).then(function (r) {
       return r.json().then(function (j) { return { status: r.status, body: j }; });
     }).then(function (res) {
+      if (offline) { offline = false; pages.forEach(show); }
       if (res.status === 201) { done(res.body); return; }
       if (res.status === 409 || res.status === 429 || res.status >= 500) { setTimeout(send, 2000); return; }
       sendBtn.disabled = false;
       sending = false;
       pages.forEach(show);
       status.textContent = (res.body.error && res.body.error.message) || msg('Failed');
-    }).catch(function () { setTimeout(send, delay); delay = Math.min(delay * 2, 15000); });
+    }).catch(function () {
+      offline = true;
+      pages.forEach(show);
+      status.textContent = msg('Offline');
+      sendTimer = setTimeout(send, delay);
+      delay = Math.min(delay * 2, 15000);
+    });
   }
   function sentCorners() {
     var out = {};

@@ -169,7 +169,12 @@ func TestCoachLive(t *testing.T) {
 	default:
 	}
 	helper.poll(`!document.getElementById('coach').hidden`, 10*time.Second)
+	scrolled := eval[float64](helper.person, `window.scrollY`)
 	helper.screenshot("coach-helper-open")
+	// No word of the live view's buttons is cut across two lines at 360 px.
+	if cut := eval[string](helper.person, brokenWords(`#coach .coach-bar .btn span`)); cut != "" {
+		t.Errorf("the live view's buttons cut these words: %s", cut)
+	}
 	if !helper.soft(`window.coffreCoach.captures === 1`, time.Minute) {
 		t.Fatalf("no photo taken: %s %+v, quad %s, sharpness %d", eval[string](helper.person, `window.coffreCoach.size`), helper.coach(), eval[string](helper.person, `JSON.stringify(window.coffreCoach.quad)`), eval[int](helper.person, `window.coffreCoach.sharp`))
 	}
@@ -196,6 +201,16 @@ func TestCoachLive(t *testing.T) {
 	helper.poll(`(() => { const l = document.querySelector('#pages li'); return !!l && !!l.getAttribute('data-verdict'); })()`, 2*time.Minute)
 	if got := eval[string](helper.person, `document.querySelector('#pages li img').src.slice(0, 23)`); got != "data:image/jpeg;base64," {
 		t.Errorf("the page shows %q, want the cleaned thumbnail", got)
+	}
+	// Back on the page where she was, the button now for the next page.
+	if got := eval[float64](helper.person, `window.scrollY`); got < scrolled-2 || got > scrolled+2 {
+		t.Errorf("after the photo the page scrolled from %.0f to %.0f px", scrolled, got)
+	}
+	if !eval[bool](helper.person, `(() => { const r = document.querySelector('label[for=camera]').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`) {
+		t.Error("after the photo the camera button is off the screen")
+	}
+	if got := helper.text(`label[for=camera]`); got != "Prendre la page suivante" {
+		t.Errorf("after the first page the camera button says %q", got)
 	}
 	verdict := helper.verdicts()
 	t.Logf("helper: the auto-captured page's verdict: %v %s", verdict, eval[string](helper.person, `(document.querySelector('#pages .verdict') || {}).textContent || ''`))
@@ -291,6 +306,9 @@ func TestCoachRefused(t *testing.T) {
 		if got := helper.text("#coach .coach-hint"); got != "La caméra n'est pas disponible. Utilisez l'appareil photo du téléphone." {
 			t.Errorf("the refused camera says %q", got)
 		}
+		if eval[bool](helper.person, `getComputedStyle(document.querySelector('#coach .coach-shutter')).display !== 'none'`) {
+			t.Error("with the camera refused the live view still shows its shutter button")
+		}
 		helper.screenshot("coach-refused")
 		helper.pick(`#coach .coach-app`, clean)
 	} else {
@@ -303,4 +321,21 @@ func TestCoachRefused(t *testing.T) {
 	helper.poll(`document.querySelectorAll('#pages li[data-verdict=ok]').length === 2`, 2*time.Minute)
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+}
+
+// brokenWords is a script listing the words, in the elements sel selects,
+// that the layout cut across two lines.
+func brokenWords(sel string) string {
+	return `[...document.querySelectorAll(` + jsString(sel) + `)].filter(e => e.offsetParent !== null).flatMap(e => {
+		const out = [];
+		for (const t of e.childNodes) {
+			if (t.nodeType !== 3) continue;
+			for (const m of t.data.matchAll(/\S+/g)) {
+				const r = document.createRange();
+				r.setStart(t, m.index); r.setEnd(t, m.index + m[0].length);
+				if (r.getClientRects().length > 1) out.push(m[0]);
+			}
+		}
+		return out;
+	}).join(' ')`
 }

@@ -225,6 +225,10 @@ func TestHelperJourney(t *testing.T) {
 		t.Errorf("the helper is not told whose vault it is: %q", got)
 	}
 	helper.check("journey-helper-link", true)
+	// The main action is on the first screen, before any list of kinds.
+	if !eval[bool](helper.person, `(() => { const r = document.querySelector('label[for=camera]').getBoundingClientRect(); return scrollY === 0 && r.bottom <= innerHeight; })()`) {
+		t.Errorf("the camera button is below the first screen (%.0f px)", eval[float64](helper.person, `document.querySelector('label[for=camera]').getBoundingClientRect().bottom`))
+	}
 	helper.taps = 0
 
 	// A text file chosen by mistake is refused at once, by name.
@@ -310,7 +314,20 @@ func TestHelperJourney(t *testing.T) {
 	if got := eval[string](helper.person, `document.getElementById('drop').elements.type.value`); got != "bulletin-paie" {
 		t.Errorf("the pictogram chose %q", got)
 	}
+	// Send tapped with no network: the page says so and claims nothing;
+	// back online, the paper goes with no other tap.
+	helper.network(true, 0)
 	helper.tap("#send")
+	helper.poll(`document.getElementById('status').textContent !== ''`, 10*time.Second)
+	if got := helper.text("#status"); !strings.HasPrefix(got, "Pas de réseau. Rien n'est perdu") {
+		t.Errorf("Send with no network says %q", got)
+	}
+	for _, st := range helper.pageStates() {
+		if strings.Contains(st, "envoyée,") || strings.Contains(st, "reçue") {
+			t.Errorf("Send with no network, a page claims %q", st)
+		}
+	}
+	helper.network(false, 0)
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
 	receipt := helper.text("#receipt [data-receipt-text]")
 	if !strings.Contains(receipt, "3 pages reçues par le coffre") {

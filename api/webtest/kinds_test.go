@@ -187,6 +187,20 @@ func TestArrivalNewAndFiledInOneTap(t *testing.T) {
 	}
 	owner.check("kinds-filed", false)
 
+	// Undo tapped with no network: not the browser's error page but this
+	// page, which says why next to the button, in the page's language.
+	here := owner.location()
+	owner.network(true, 0)
+	owner.tap(`[data-filed] button[data-undo]`)
+	owner.poll(`!document.getElementById('net-offline').hidden`, 10*time.Second)
+	if got, at := owner.text("#net-offline"), owner.location(); !strings.HasPrefix(got, "No network. Nothing is lost") || at != here {
+		t.Errorf("undo with no network: %q at %s", got, at)
+	}
+	if !eval[bool](owner.person, `(() => { const r = document.getElementById('net-offline').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`) {
+		t.Error("the no-network message is off the screen")
+	}
+	owner.network(false, 0)
+	owner.poll(`document.getElementById('net-offline').hidden`, 10*time.Second)
 	// Undo puts it back as it was.
 	owner.tapTo(`[data-filed] button[data-undo]`)
 	if got := owner.text(".notice"); !strings.Contains(got, "Undone") {

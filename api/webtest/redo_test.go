@@ -3,6 +3,7 @@ package webtest
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +186,16 @@ func TestRedoByOwnerHerself(t *testing.T) {
 	}
 	if got := owner.seen(); !strings.Contains(got, "À refaire : Avis d'impôt") {
 		t.Errorf("her own link does not say what to redo: %q", got)
+	}
+	if got := owner.seen(); !strings.Contains(got, "Reprenez les pages vous-même") || strings.Contains(got, "Quelqu'un vous demande") {
+		t.Errorf("her own link speaks to her as to a stranger helping someone: %q", got)
+	}
+	// The same address on another phone (a helper it was sent to, with
+	// "?mine=1" in it) keeps the warning about whose vault it is.
+	other := b.hand("other")
+	other.open(srv.URL + "/lang?to=fr&back=" + url.QueryEscape(strings.TrimPrefix(owner.location(), srv.URL)))
+	if got := other.seen(); strings.Contains(got, "Reprenez les pages vous-même") || !strings.Contains(got, "Quelqu'un vous demande") {
+		t.Errorf("another phone opening %s reads %q", owner.location(), got)
 	}
 	owner.pick(`label[for=camera]`, clean)
 	owner.poll(`document.querySelector('#pages li[data-verdict=ok]') !== null`, 2*time.Minute)

@@ -1,0 +1,37 @@
+package api_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestLoginOnNewPhoneSpeaksHerLanguage: an owner who chose Arabic signs in
+// on a phone set to French (a new phone, a borrowed one): her pages are in
+// Arabic from then on, not in the phone's language. A language chosen on
+// that browser before signing in stays chosen.
+func TestLoginOnNewPhoneSpeaksHerLanguage(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	want(t, e.client().do(t, "POST", "/api/v1/signup", map[string]string{"identifier": "langue.ar", "secret": secret, "lang": "ar"}), 201, "sign up in Arabic")
+
+	phone := e.client()
+	phone.lang = "fr-FR,fr;q=0.9"
+	r := want(t, phone.postForm(t, "/login", url.Values{"identifier": {"langue.ar"}, "secret": {secret}}), 200, "sign in")
+	if body := string(r.body); !strings.Contains(body, `<html lang="ar" dir="rtl">`) {
+		t.Errorf("after signing in on a French phone her papers are not in Arabic: %q", truncate(r.body))
+	}
+	// The next page too, with no sign-in.
+	if body := string(want(t, phone.get(t, "/papers"), 200, "papers").body); !strings.Contains(body, `<html lang="ar" dir="rtl">`) {
+		t.Errorf("her next page is not in Arabic: %q", truncate([]byte(body)))
+	}
+
+	// Chosen on this browser before signing in: English stays.
+	chosen := e.client()
+	chosen.lang = "fr-FR,fr;q=0.9"
+	want(t, chosen.get(t, "/lang?to=en&back=/login"), 200, "choose English")
+	r = want(t, chosen.postForm(t, "/login", url.Values{"identifier": {"langue.ar"}, "secret": {secret}}), 200, "sign in")
+	if body := string(r.body); !strings.Contains(body, `<html lang="en" dir="ltr">`) {
+		t.Errorf("the language chosen on this phone was replaced: %q", truncate(r.body))
+	}
+}

@@ -69,7 +69,6 @@ func (s *server) startSession(c *gin.Context, p *vault.Principal) (sessionJSON, 
 		return sessionJSON{}, err
 	}
 	s.setSessionCookie(c, token, sess)
-	s.rememberAccountLang(c, p)
 	s.setDeviceCookie(c, c.GetString(ctxDevice)) // after the session's: device.go
 	c.Set(ctxToken, token)                       // what this request shows next belongs to the new session
 	return s.sessionOut(c, p, sess), nil

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -24,6 +25,25 @@ func TestLoginOnNewPhoneSpeaksHerLanguage(t *testing.T) {
 	// The next page too, with no sign-in.
 	if body := string(want(t, phone.get(t, "/papers"), 200, "papers").body); !strings.Contains(body, `<html lang="ar" dir="rtl">`) {
 		t.Errorf("her next page is not in Arabic: %q", truncate([]byte(body)))
+	}
+
+	// Signed out, the shared phone forgets her language: the next person
+	// reads in the phone's.
+	papers := string(want(t, phone.get(t, "/papers"), 200, "papers").body)
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(papers)
+	if m == nil {
+		t.Fatal("no CSRF token on her papers")
+	}
+	want(t, phone.postForm(t, "/logout", url.Values{"csrf": {m[1]}}), 200, "sign out")
+	if body := string(want(t, phone.get(t, "/login"), 200, "login page").body); !strings.Contains(body, `<html lang="fr" dir="ltr">`) {
+		t.Errorf("after signing out the phone still reads in her language: %q", truncate([]byte(body)))
+	}
+	// The JSON API keeps to Accept-Language.
+	api := e.client()
+	api.lang = "en"
+	want(t, api.do(t, "POST", "/api/v1/login", map[string]string{"identifier": "langue.ar", "secret": secret}), 200, "API login")
+	if got := api.get(t, "/api/v1/documents/nope").errMessage(t); got == "" || strings.ContainsAny(got, "ابتثجحخدذرزسشصضطظعغفقكلمنهوي") {
+		t.Errorf("the API answers in %q, not in English", got)
 	}
 
 	// Chosen on this browser before signing in: English stays.

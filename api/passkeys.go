@@ -406,6 +406,7 @@ func (s *server) passkeySignedIn(c *gin.Context, p *vault.Principal, device stri
 		writeError(c, s.log, err)
 		return
 	}
+	s.rememberAccountLang(c, p)
 	if out.RecoverySheetDue {
 		next = "/account"
 	}

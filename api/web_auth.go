@@ -66,6 +66,7 @@ func (s *server) webLogin(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
+	s.rememberAccountLang(c, pr)
 	if out.SecretChangeDue {
 		// A worker saw the secret typed: a new one first (secret_gate.go).
 		c.Redirect(http.StatusSeeOther, secretDuePath)
@@ -107,6 +108,7 @@ func (s *server) webWorkerLogin(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
+	s.rememberAccountLang(c, pr) // a worker: forgets the last owner's language
 	c.Redirect(http.StatusSeeOther, nextPath(c, "/pro"))
 }
 
@@ -314,5 +316,6 @@ func (s *server) webLogout(c *gin.Context) {
 	s.clearCookie(c)
 	s.clearSheet(c)
 	s.clearSealed(c, s.linkCookie())
+	s.setAcctLang(c, "")
 	redirectDone(c, "/", "loggedout")
 }

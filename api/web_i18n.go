@@ -104,8 +104,10 @@ func (l loc) Others() []*catalogue {
 // worker who shows a page in the person's language reads the way back in
 // her own.
 func ownLang(c *gin.Context) loc {
-	if cat := catalogueFor(cookieValue(c, langCookie)); cat != nil {
-		return loc{cat}
+	for _, v := range []string{cookieValue(c, langCookie), cookieValue(c, acctLangCookie)} {
+		if cat := catalogueFor(v); cat != nil {
+			return loc{cat}
+		}
 	}
 	if code, ok := acceptedLang(c.GetHeader("Accept-Language")); ok {
 		return locFor(code)
@@ -116,7 +118,7 @@ func ownLang(c *gin.Context) loc {
 // webLang chooses the page language: ?lang=, then the language cookie,
 // then Accept-Language among the catalogues, then French.
 func webLang(c *gin.Context) loc {
-	for _, v := range []string{c.Query("lang"), cookieValue(c, langCookie)} {
+	for _, v := range []string{c.Query("lang"), cookieValue(c, langCookie), cookieValue(c, acctLangCookie)} {
 		if cat := catalogueFor(v); cat != nil {
 			return loc{cat}
 		}
@@ -158,20 +160,35 @@ func (s *server) setLangCookie(c *gin.Context, code string) {
 	})
 }
 
-// rememberAccountLang: an owner signing in on a browser that has no
-// language of its own reads in her account's language from then on (a
-// new phone, a borrowed one), not in whatever the browser asks for.
+// acctLangCookie holds, for one browser session, the language of the
+// account signed in (a new phone, a borrowed one reads in her language,
+// not the phone's). A language chosen on the browser (langCookie) comes
+// first; signing out forgets it, so the next person on a shared phone or
+// a kiosk reads in her own (and does not learn the last one's).
+const acctLangCookie = "coffre_acct_lang"
+
+// rememberAccountLang: a signed-in owner's account language, for the rest
+// of this browser session; anyone else signing in clears it.
 func (s *server) rememberAccountLang(c *gin.Context, p *vault.Principal) {
-	if p == nil || p.Kind() != vault.KindOwner || catalogueFor(cookieValue(c, langCookie)) != nil {
-		return
+	code := ""
+	if p != nil && p.Kind() == vault.KindOwner {
+		if prof, err := s.v.OwnerProfile(c.Request.Context(), p); err == nil {
+			if cat := catalogueFor(prof.Lang); cat != nil {
+				code = cat.Code
+			}
+		}
 	}
-	prof, err := s.v.OwnerProfile(c.Request.Context(), p)
-	if err != nil {
-		return
+	s.setAcctLang(c, code)
+}
+
+// setAcctLang sets the session's account language ("" forgets it).
+func (s *server) setAcctLang(c *gin.Context, code string) {
+	ck := &http.Cookie{Name: acctLangCookie, Value: code, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
+	if code == "" {
+		ck.MaxAge = -1
 	}
-	if cat := catalogueFor(prof.Lang); cat != nil {
-		s.setLangCookie(c, cat.Code)
-	}
+	// #nosec G124 -- Secure follows the base URL's scheme (https in production); the cookie holds a language code only.
+	http.SetCookie(c.Writer, ck)
 }
 
 // localPath keeps a redirect target on this site: an absolute path (with

@@ -318,7 +318,7 @@
     if (ready.length !== pages.length) {
       if (pages.some(function (p) { return p.state === 'failed'; })) { status.textContent = msg('Failed'); return; }
       wantSend = true;
-      status.textContent = msg('Wait');
+      status.textContent = navigator.onLine === false ? msg('Offline') : msg('Wait');
       pump();
       return;
     }

@@ -32,6 +32,9 @@ const (
 	// dewarpMargin: the page's outer fraction is left out of the
 	// profiles (the paper's edge, what shows of the table).
 	dewarpMargin = 0.04
+	// dewarpMinSide: a band's fit needs this many strips matched on
+	// each side of the page's middle.
+	dewarpMinSide = 3
 )
 
 // dewarp returns p with its text lines straightened, or p itself when the
@@ -113,6 +116,19 @@ func dewarp(ctx context.Context, p plane, bilevel bool) (plane, error) {
 			}
 		}
 		if len(us) < dewarpStrips/3 {
+			continue
+		}
+		// Both halves of the page: a bow fitted to one half only is an
+		// extrapolation (short lines, a title on one side).
+		var left, right int
+		for _, u := range us {
+			if u < 0 {
+				left++
+			} else {
+				right++
+			}
+		}
+		if left < dewarpMinSide || right < dewarpMinSide {
 			continue
 		}
 		c, good := quadFit(us, vs)

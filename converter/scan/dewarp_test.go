@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/coffre/coffre/internal/photogen"
 )
 
 // lineBow returns how far (pixels) the text lines of page p bow: in each
@@ -124,4 +126,35 @@ func BenchmarkDewarp(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestDewarpLeavesShortLines: a page whose text fills only its left half
+// (a school certificate: short lines under a title) is left alone. A guard
+// only: on this clean page the old code did not bow either; what it did
+// on old-phone photos of it (a bow fitted to the left half extrapolated
+// across the page, ~20 px) is caught by TestHardCorpus's per-photo rule on
+// oldphone-3MP-q45-scolarite.
+func TestDewarpLeavesShortLines(t *testing.T) {
+	for _, d := range photogen.Documents() {
+		if d.Name != "scolarite" {
+			continue
+		}
+		for _, dpi := range []int{100, 150} {
+			w, h := int(math.Round(210/25.4*float64(dpi))), int(math.Round(297/25.4*float64(dpi)))
+			g, err := photogen.CleanPage(d, photogen.Options{}, w, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := plane{pix: g.Pix, w: w, h: h, s: g.Stride}
+			out, err := dewarp(context.Background(), p, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if &out.pix[0] != &p.pix[0] {
+				t.Errorf("%s at %d DPI: a page with straight lines was resampled", d.Name, dpi)
+			}
+		}
+		return
+	}
+	t.Fatal("no scolarite document")
 }

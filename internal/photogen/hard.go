@@ -73,6 +73,11 @@ func HardCorpus() []Hard {
 	add("paper", "yellow", Options{Paper: color.YCbCr{Y: 228, Cb: 100, Cr: 136}})
 	add("paper", "pink", Options{Paper: color.YCbCr{Y: 215, Cb: 126, Cr: 152}})
 	add("paper", "blue", Options{Paper: color.YCbCr{Y: 210, Cb: 146, Cr: 118}})
+	// Old phones again, each resolution on another document (appended so
+	// the photos above keep their documents and seeds).
+	add("oldphone", "3MP-q45", Options{Width: 1500, Height: 2000, Quality: 45, Noise: 6, Blur: 1})
+	add("oldphone", "1MP-q35", Options{Width: 870, Height: 1160, Quality: 35, Noise: 6})
+	add("oldphone", "2MP-q40", Options{Width: 1200, Height: 1600, Quality: 40, Noise: 6, Blur: 1})
 	return out
 }
 

@@ -183,11 +183,11 @@ func (s *server) rememberAccountLang(c *gin.Context, p *vault.Principal) {
 
 // setAcctLang sets the session's account language ("" forgets it).
 func (s *server) setAcctLang(c *gin.Context, code string) {
+	// #nosec G124 -- Secure follows the base URL's scheme (https in production); the cookie holds a language code only.
 	ck := &http.Cookie{Name: acctLangCookie, Value: code, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode}
 	if code == "" {
 		ck.MaxAge = -1
 	}
-	// #nosec G124 -- Secure follows the base URL's scheme (https in production); the cookie holds a language code only.
 	http.SetCookie(c.Writer, ck)
 }
 

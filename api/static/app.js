@@ -62,18 +62,21 @@
   // error page, in its words, and lose the page: the tap does nothing, and
   // the page says why, next to what was tapped, in the page's language.
   // The helper's page (drop.js) waits for the network by itself.
-  var offline = document.getElementById('net-offline');
-  if (offline && 'onLine' in navigator) {
+  // The notice waits in a template, out of the page, until it is needed.
+  var offlineTpl = document.getElementById('net-offline-tpl');
+  if (offlineTpl && offlineTpl.content && 'onLine' in navigator) {
+    var offline = null;
     document.addEventListener('submit', function (ev) {
       var form = ev.target;
       if (navigator.onLine !== false || !form || form.id === 'drop') return;
       ev.preventDefault();
       ev.stopImmediatePropagation();
+      offline = offline || offlineTpl.content.firstElementChild.cloneNode(true);
       form.insertAdjacentElement('afterend', offline);
       offline.hidden = false;
       offline.scrollIntoView({ block: 'nearest' });
     }, true);
-    window.addEventListener('online', function () { offline.hidden = true; });
+    window.addEventListener('online', function () { if (offline) offline.hidden = true; });
   }
   // How many pages were chosen in a form with file inputs.
   document.querySelectorAll('form').forEach(function (form) {

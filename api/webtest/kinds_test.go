@@ -192,7 +192,7 @@ func TestArrivalNewAndFiledInOneTap(t *testing.T) {
 	here := owner.location()
 	owner.network(true, 0)
 	owner.tap(`[data-filed] button[data-undo]`)
-	owner.poll(`!document.getElementById('net-offline').hidden`, 10*time.Second)
+	owner.poll(`!!document.getElementById('net-offline') && !document.getElementById('net-offline').hidden`, 10*time.Second)
 	if got, at := owner.text("#net-offline"), owner.location(); !strings.HasPrefix(got, "No network. Nothing is lost") || at != here {
 		t.Errorf("undo with no network: %q at %s", got, at)
 	}

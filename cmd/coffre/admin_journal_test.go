@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -165,8 +166,16 @@ func TestServeConvertsPreviousReleaseJournals(t *testing.T) {
 	if !strings.Contains(logs.String(), "journals converted to verifiable logs") || !strings.Contains(logs.String(), "owners=2") {
 		t.Errorf("serve's log does not say it converted 2 journals:\n%s", logs.String())
 	}
+	// Serve's sweeper may journal the fixture's consents that have expired
+	// since it was written (a consent-expired line each): 13 entries or more.
 	code, out, errs = admin(t, dir, "", "verify-journal")
-	if code != 0 || !strings.Contains(out, "journals checked: 2 owners, 13 entries") || !strings.HasSuffix(out, "ok\n") {
+	n := -1
+	if i := strings.Index(out, "journals checked:"); i >= 0 {
+		if _, err := fmt.Sscanf(out[i:], "journals checked: 2 owners, %d entries", &n); err != nil {
+			n = -1
+		}
+	}
+	if code != 0 || n < 13 || !strings.HasSuffix(out, "ok\n") {
 		t.Fatalf("after serve: %d\n%s%s", code, out, errs)
 	}
 }

@@ -3,8 +3,9 @@ package api
 // Confirmation ("sudo mode"): a session alone — cookie and CSRF token —
 // cannot mint a recovery code, export the keys, delete the account, opt
 // into assisted recovery, change storage, change the secret, rotate the
-// keys, grant a consent, accept a request, or add or remove a passkey
-// (owners and workers). The vault refuses those with
+// keys, grant a consent, accept a request, add or remove a passkey
+// (owners and workers), or add an address for alerts or turn titles on in
+// them (notifications.go, vault.CanWidenAlerts). The vault refuses those with
 // vault.ErrConfirmRequired (403 reauth_required) unless the person proved
 // the secret, the recovery code (owners) or a passkey in this session
 // within vault.ConfirmWindow: POST /api/v1/reauth, POST

@@ -88,6 +88,11 @@ func (l loc) eventDetail(e vault.Event) string {
 		if slices.Contains(vault.RedoReasons, d) {
 			return l.T("redo.reason." + d)
 		}
+	case vault.EventAlertContactAdded:
+		// "email awa@example.org": the address, then the channel in words.
+		if ch, addr, ok := strings.Cut(d, " "); ok && l.c.Has("notifset.channel."+ch) {
+			return l.T("ev.alertaddress", addr, l.T("notifset.channel."+ch))
+		}
 	}
 	if d != "" {
 		return d

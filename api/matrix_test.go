@@ -60,6 +60,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// must carry.
 		confirm   bool
 		ownerCode string
+		// confirmAll: the workers too (a new address for alerts).
+		confirmAll bool
 	}
 	const (
 		ok  = 200
@@ -257,7 +259,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "GET", path: "/api/v1/notifications/contacts", want: sess(ok, ok, ok, ok, ok)},
 		{method: "POST", path: "/api/v1/notifications/contacts", body: func(a int) any {
 			return map[string]string{"channel": "email", "address": fmt.Sprintf("actor%d@example.org", a)}
-		}, want: sess(crt, crt, crt, crt, crt)},
+		}, want: sess(crt, crt, crt, crt, crt), confirmAll: true},
 		{method: "DELETE", path: "/api/v1/notifications/contacts/{contact}", want: sess(nf, nf, nf, nf, nc)},
 		{method: "GET", path: "/api/v1/notifications/push-key", want: sess(ok, ok, ok, ok, ok)},
 		// The owner's own bucket: this server does not allow it (403 for
@@ -289,8 +291,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, r := range rows {
 		name := r.method + " " + strings.ReplaceAll(r.path, "/api/v1", "")
 		t.Run(name, func(t *testing.T) {
-			if r.confirm {
+			if r.confirm || r.confirmAll {
 				for _, a := range []int{owner, otherOwner} {
+					want(t, w.clients[a].do(t, "POST", "/api/v1/reauth", map[string]string{"secret": w.creds[a][1]}), 200, "reauth")
+				}
+			}
+			if r.confirmAll {
+				for _, a := range []int{workerNone, workerExpired, workerConsent} {
 					want(t, w.clients[a].do(t, "POST", "/api/v1/reauth", map[string]string{"secret": w.creds[a][1]}), 200, "reauth")
 				}
 			}
@@ -455,6 +462,7 @@ func (w *matrixWorld) setup(t *testing.T) {
 	var contact struct {
 		ID string `json:"id"`
 	}
+	own.reauth(t, w.creds[owner][1]) // a new address for alerts needs the secret again
 	want(t, own.do(t, "POST", "/api/v1/notifications/contacts", map[string]string{"channel": "email", "address": "alice@example.org"}), 201, "contact").json(t, &contact)
 	w.ids["contact"] = contact.ID
 	w.leaks["e-mail address"] = "alice@example.org"

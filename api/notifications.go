@@ -194,8 +194,8 @@ func (s *server) putNotifySettings(c *gin.Context) {
 		return
 	}
 	r := recipientOf(principal(c))
-	if err := s.notify.SetSettings(c.Request.Context(), r, st); err != nil {
-		writeError(c, s.log, notifyErr(err))
+	if err := s.setNotifySettings(c.Request.Context(), principal(c), st); err != nil {
+		writeError(c, s.log, err)
 		return
 	}
 	st, err := s.notify.Settings(c.Request.Context(), r)
@@ -317,18 +317,71 @@ func (s *server) offered(ch notify.Channel) bool {
 }
 
 // addContactFor stores an address for p, mapping refusals to messages.
+// addContactFor adds an address for p's alerts. A new address widens who
+// learns about the vault (a session thief's address would keep receiving
+// every alert after the session ended): it needs a recent proof in this
+// session (vault.CanWidenAlerts, 403 reauth_required) and is journaled
+// for owners, which alerts the addresses she already had
+// (vault.AlertsWidened). Nothing stays added when the journal fails.
 func (s *server) addContactFor(ctx context.Context, p *vault.Principal, ch notify.Channel, addr string) (notify.Contact, error) {
 	if ch == notify.ChannelInbox || !s.offered(ch) {
 		return notify.Contact{}, errBadChannel
 	}
-	k, err := s.notify.AddContact(ctx, recipientOf(p), ch, addr)
+	if err := vault.CanWidenAlerts(p); err != nil {
+		return notify.Contact{}, err
+	}
+	r := recipientOf(p)
+	k, err := s.notify.AddContact(ctx, r, ch, addr)
 	switch {
 	case errors.Is(err, notify.ErrInvalid):
 		return k, contactErr(ch)
 	case errors.Is(err, meta.ErrConflict):
 		return k, errContactExists
+	case err != nil:
+		return k, notifyErr(err)
 	}
-	return k, err
+	shown := k.Address
+	if k.Channel == notify.ChannelPush {
+		shown = pushHost(k.Address)
+	}
+	if err := s.v.AlertsWidened(ctx, p, vault.EventAlertContactAdded, string(k.Channel)+" "+shown); err != nil {
+		if rerr := s.notify.RemoveContact(context.WithoutCancel(ctx), r, k.ID); rerr != nil {
+			return notify.Contact{}, errors.Join(err, rerr)
+		}
+		return notify.Contact{}, err
+	}
+	return k, nil
+}
+
+// setNotifySettings replaces p's alert preferences. Turning titles on
+// widens what an alert says (a paper's title may travel by e-mail): like a
+// new address it needs a recent proof and is journaled; every other change
+// (turning things off, quiet hours, the language) needs nothing.
+func (s *server) setNotifySettings(ctx context.Context, p *vault.Principal, next notify.Settings) error {
+	r := recipientOf(p)
+	cur, err := s.notify.Settings(ctx, r)
+	if err != nil {
+		return notifyErr(err)
+	}
+	widen := next.AllowTitles && !cur.AllowTitles
+	if widen {
+		if err := vault.CanWidenAlerts(p); err != nil {
+			return err
+		}
+	}
+	if err := s.notify.SetSettings(ctx, r, next); err != nil {
+		return notifyErr(err)
+	}
+	if !widen {
+		return nil
+	}
+	if err := s.v.AlertsWidened(ctx, p, vault.EventAlertTitlesOn, ""); err != nil {
+		if rerr := s.notify.SetSettings(context.WithoutCancel(ctx), r, cur); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
 }
 
 func (s *server) addContact(c *gin.Context) {
@@ -346,7 +399,7 @@ func (s *server) addContact(c *gin.Context) {
 			return
 		}
 	}
-	writeError(c, s.log, notifyErr(err))
+	writeError(c, s.log, err)
 }
 
 func (s *server) removeContact(c *gin.Context) {

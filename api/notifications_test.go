@@ -13,6 +13,7 @@ func TestNotificationsHostile(t *testing.T) {
 	o := e.client()
 	want(t, o.do(t, "POST", "/api/v1/signup", map[string]string{"identifier": "notif.owner", "secret": "citron bougie marmotte flocon"}), 201, "signup")
 	o.loginOwner(t, "notif.owner", "citron bougie marmotte flocon")
+	o.reauth(t, "citron bougie marmotte flocon") // so that what is judged is the address
 	keys := `"keys":{"p256dh":"BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM","auth":"tBHItJI5svbpez7KI4CCXg"}`
 	cases := []struct {
 		name, path, method, body string
@@ -190,5 +191,79 @@ func TestNotificationsStory(t *testing.T) {
 	want(t, o.get(t, "/api/v1/notifications/push-key"), 200, "push key").json(t, &pk)
 	if !pk.Enabled || len(pk.Key) != 87 {
 		t.Errorf("push key %+v", pk)
+	}
+}
+
+// TestAlertsNeedConfirmation: a session alone (cookie and CSRF token, as a
+// thief copies them) cannot add an address for alerts nor turn titles on;
+// it can still turn things off and set quiet hours. Once the secret is
+// typed again, both work, the journal says so in her words, and her inbox
+// (and the addresses she had) name the new address.
+func TestAlertsNeedConfirmation(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "citron bougie marmotte flocon"
+	o := e.client()
+	want(t, o.do(t, "POST", "/api/v1/signup", map[string]string{"identifier": "alerts.owner", "secret": secret}), 201, "signup")
+	o.loginOwner(t, "alerts.owner", secret)
+
+	checkErr(t, o.do(t, "POST", "/api/v1/notifications/contacts", map[string]string{"channel": "email", "address": "voleur@example.net"}), 403, "reauth_required", "contact, session alone")
+	checkErr(t, o.do(t, "PUT", "/api/v1/notifications/settings", map[string]any{"titles": true}), 403, "reauth_required", "titles, session alone")
+	want(t, o.do(t, "PUT", "/api/v1/notifications/settings", map[string]any{"quiet": map[string]int{"start": 1320, "end": 420}}), 200, "quiet hours, session alone")
+	var contacts struct {
+		Contacts []struct{ Address string } `json:"contacts"`
+	}
+	want(t, o.get(t, "/api/v1/notifications/contacts"), 200, "contacts").json(t, &contacts)
+	var st struct {
+		Settings struct{ Titles bool } `json:"settings"`
+	}
+	want(t, o.get(t, "/api/v1/notifications/settings"), 200, "settings").json(t, &st)
+	if len(contacts.Contacts) != 0 || st.Settings.Titles {
+		t.Fatalf("a session alone changed the alerts: %+v, titles %v", contacts, st.Settings.Titles)
+	}
+	// A wrong secret confirms nothing.
+	checkErr(t, o.do(t, "POST", "/api/v1/reauth", map[string]string{"secret": "mauvais secret pas le bon"}), 401, "wrong_secret", "wrong reauth")
+	checkErr(t, o.do(t, "POST", "/api/v1/notifications/contacts", map[string]string{"channel": "email", "address": "voleur@example.net"}), 403, "reauth_required", "contact after a wrong secret")
+
+	o.reauth(t, secret)
+	want(t, o.do(t, "POST", "/api/v1/notifications/contacts", map[string]string{"channel": "email", "address": "awa@example.org"}), 201, "contact, confirmed")
+	want(t, o.do(t, "PUT", "/api/v1/notifications/settings", map[string]any{"titles": true}), 200, "titles, confirmed")
+	// Turning titles off again needs nothing, nor does leaving them on.
+	want(t, o.do(t, "PUT", "/api/v1/notifications/settings", map[string]any{"titles": true, "lang": "en"}), 200, "titles kept")
+
+	var journal struct {
+		Events []struct {
+			Text string `json:"text"`
+		} `json:"events"`
+	}
+	want(t, o.get(t, "/api/v1/journal"), 200, "journal").json(t, &journal)
+	var texts []string
+	for _, ev := range journal.Events {
+		texts = append(texts, ev.Text)
+	}
+	all := strings.Join(texts, "\n")
+	for _, w := range []string{"Vous avez ajouté une adresse pour recevoir les alertes : awa@example.org (Par e-mail)",
+		"Vous avez choisi de montrer le nom de vos papiers dans les alertes"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("journal lacks %q:\n%s", w, all)
+		}
+	}
+	if n := strings.Count(all, "montrer le nom de vos papiers"); n != 1 {
+		t.Errorf("titles journaled %d times, want once (kept on is no change)", n)
+	}
+	if _, err := e.notify.RunOnce(testCtx(t)); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	var inbox struct {
+		Items []struct {
+			Body string `json:"body"`
+		} `json:"items"`
+	}
+	want(t, o.get(t, "/api/v1/inbox"), 200, "inbox").json(t, &inbox)
+	var bodies []string
+	for _, it := range inbox.Items {
+		bodies = append(bodies, it.Body)
+	}
+	if !strings.Contains(strings.Join(bodies, "\n"), "awa@example.org") {
+		t.Errorf("inbox does not name the new address: %q", bodies)
 	}
 }

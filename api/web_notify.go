@@ -106,6 +106,25 @@ type notifySettingsData struct {
 	Contacts   []contactRow
 	PushKey    string
 	NewAddress string
+	// TitlesWere: titles were on before this form (turning them on asks
+	// for the secret).
+	TitlesWere bool
+}
+
+// keep shows the choices of a form that was refused (next, and on: the
+// channel.kind boxes left ticked), not the stored ones.
+func (d *notifySettingsData) keep(next notify.Settings, on []string) {
+	for i := range d.Rows {
+		for j := range d.Rows[i].Cells {
+			cell := &d.Rows[i].Cells[j]
+			cell.On = slices.Contains(on, cell.Channel+"."+cell.Kind)
+		}
+	}
+	d.QuietOn = next.Quiet.Start != next.Quiet.End
+	if d.QuietOn {
+		d.QuietStart, d.QuietEnd = hhmm(next.Quiet.Start), hhmm(next.Quiet.End)
+	}
+	d.Titles, d.Lang = next.AllowTitles, next.Lang
 }
 
 // pageKinds are the kinds offered to this kind of person: requests are for
@@ -144,7 +163,7 @@ func (s *server) notifySettingsData(c *gin.Context) (*notifySettingsData, notify
 	}
 	d := &notifySettingsData{
 		QuietOn: st.Quiet.Start != st.Quiet.End, QuietStart: hhmm(st.Quiet.Start), QuietEnd: hhmm(st.Quiet.End),
-		Titles: st.AllowTitles, Lang: st.Lang, PushKey: s.notify.VAPIDPublicKey(),
+		Titles: st.AllowTitles, TitlesWere: st.AllowTitles, Lang: st.Lang, PushKey: s.notify.VAPIDPublicKey(),
 	}
 	if !d.QuietOn {
 		d.QuietStart, d.QuietEnd = hhmm(21*60), hhmm(8*60)
@@ -232,32 +251,55 @@ func (s *server) webSaveNotifySettings(c *gin.Context) {
 		s.renderNotifySettings(c, http.StatusUnprocessableEntity, d, errBadSettings.message(webLang(c)))
 		return
 	}
-	if err := s.notify.SetSettings(c.Request.Context(), recipientOf(pr), next); err != nil {
-		s.webError(c, notifyErr(err))
+	// Titles turned on need the secret typed in the form (or a proof
+	// within the last minutes); the page shows again with her choices.
+	kept := func(c *gin.Context, err error) {
+		d.keep(next, on)
+		s.renderNotifySettings(c, classify(err).status, d, classify(err).message(webLang(c)))
+	}
+	if next.AllowTitles && !st.AllowTitles && !s.webConfirm(c, kept) {
+		return
+	}
+	if err := s.setNotifySettings(c.Request.Context(), pr, next); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) || errors.Is(err, vault.ErrConfirmRequired) {
+			kept(c, err)
+			return
+		}
+		s.webError(c, err)
 		return
 	}
 	redirectDone(c, "/messages/settings", "notifsaved")
 }
 
+// webAddContact adds an e-mail address for alerts; the form carries the
+// secret (a new address needs a recent proof, addContactFor).
 func (s *server) webAddContact(c *gin.Context) {
 	addr := strings.TrimSpace(c.PostForm("email"))
+	fail := func(c *gin.Context, err error) {
+		d, _, derr := s.notifySettingsData(c)
+		if derr != nil {
+			s.webError(c, notifyErr(derr))
+			return
+		}
+		d.NewAddress = addr
+		ae := classify(err)
+		s.renderNotifySettings(c, ae.status, d, ae.message(webLang(c)))
+	}
+	if !s.webConfirm(c, fail) {
+		return
+	}
 	_, err := s.addContactFor(c.Request.Context(), principal(c), notify.ChannelEmail, addr)
 	if err == nil {
 		redirectDone(c, "/messages/settings", "contactadded")
 		return
 	}
 	var ae *apiError
-	if !errors.As(err, &ae) {
-		s.webError(c, notifyErr(err))
+	if !errors.As(err, &ae) && !errors.Is(err, vault.ErrConfirmRequired) {
+		s.webError(c, err)
 		return
 	}
-	d, _, derr := s.notifySettingsData(c)
-	if derr != nil {
-		s.webError(c, notifyErr(derr))
-		return
-	}
-	d.NewAddress = addr
-	s.renderNotifySettings(c, ae.status, d, ae.message(webLang(c)))
+	fail(c, err)
 }
 
 func (s *server) webRemoveContact(c *gin.Context) {

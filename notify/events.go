@@ -49,6 +49,12 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		toOwner = true
 		p.Target = e.Target
 		p.DocType, p.Title = "", ""
+	case vault.EventAlertContactAdded, vault.EventAlertTitlesOn:
+		// A new address or titles in the alerts: the addresses she had
+		// learn of it (a thief's address would not be hers).
+		toOwner = true
+		p.Target = e.Detail
+		p.DocType, p.Title = "", ""
 	case vault.EventAssistedRecovery:
 		toOwner = true
 		p.Actor, p.Org = e.ActorName, e.OrgName
@@ -121,6 +127,7 @@ var alertKinds = []string{
 	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
 	vault.EventRequestReceived, vault.EventRequestWaited, vault.EventConsentRevoked, vault.EventConsentGranted,
 	vault.EventRedoAsked, vault.EventRedoFailed, vault.EventRedoForwarded, vault.EventRedoClosed,
+	vault.EventAlertContactAdded, vault.EventAlertTitlesOn,
 }
 
 // sharingStopped tells the worker an owner stopped sharing with (a consent

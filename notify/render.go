@@ -92,6 +92,19 @@ func (s *Service) render(p payload, lang string, now time.Time, count int) text 
 	case vault.EventConsentExpired:
 		t.subject = c.T("notify.ended.subject")
 		t.body = c.T("notify.ended.body", granteeText(c, p.Target), c.When(p.At, now))
+	case vault.EventAlertContactAdded:
+		_, addr, _ := strings.Cut(p.Target, " ")
+		t.subject = c.T("notify.alertadded.subject")
+		t.body = c.T("notify.alertadded.body", clean(addr), c.When(p.At, now))
+		if base != "" {
+			t.link = base + "/messages/settings"
+		}
+	case vault.EventAlertTitlesOn:
+		t.subject = c.T("notify.titleson.subject")
+		t.body = c.T("notify.titleson.body", c.When(p.At, now))
+		if base != "" {
+			t.link = base + "/messages/settings"
+		}
 	case vault.EventAssistedRecovery:
 		t.subject = c.T("notify.restored.subject")
 		t.body = c.T("notify.restored.body", who, c.When(p.At, now))

@@ -27,7 +27,7 @@ func TestNotificationWords(t *testing.T) {
 	at := now.Add(-time.Hour)
 	subjects := []string{subjectExpiry, vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
 		subjectConsentEnding, vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventRequestReceived,
-		vault.EventRequestWaited, subjectSharingStopped, subjectDocsArrived, "something-new"}
+		vault.EventRequestWaited, subjectSharingStopped, subjectDocsArrived, vault.EventAlertContactAdded, vault.EventAlertTitlesOn, "something-new"}
 	var payloads []payload
 	for _, subj := range subjects {
 		for _, f := range []payload{

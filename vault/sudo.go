@@ -16,8 +16,9 @@ import (
 // which a thief may copy — must not be able to take the vault. Minting a
 // recovery code, exporting keys, deleting the account, opting into
 // assisted recovery, changing storage, rotating keys, granting a consent
-// and accepting a request (either widens who reads), and adding or
-// removing a passkey (owners and workers) need the person to have proved
+// and accepting a request (either widens who reads), adding or removing a
+// passkey (owners and workers), and adding an address for alerts or
+// turning titles on in them (alerts.go) need the person to have proved
 // again, within ConfirmWindow and in this very session, that they hold
 // the secret, the recovery code or one of their passkeys (a fresh
 // assertion). The proof goes through the same database throttle as

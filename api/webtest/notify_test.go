@@ -143,14 +143,41 @@ func TestWebNotificationsWithoutJavaScript(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Écrivez les heures sous la forme 21:00") {
 		t.Fatalf("bad hour: %d", resp.StatusCode)
 	}
+	// Titles on and a new address need the secret typed again (a session
+	// alone, as a thief copies it, cannot): refused, her choices kept.
+	if !strings.Contains(page, `id="confirm-titles"`) || !strings.Contains(page, `id="confirm-email"`) {
+		t.Fatalf("no secret field for titles and addresses: %.3000s", page)
+	}
+	resp, page = o.post("/messages/settings", url.Values{"csrf": {csrfOf(t, page)},
+		"on": {"email.reminder"}, "titles": {"1"}, "quiet": {"1"}, "quiet_start": {"22:30"}, "quiet_end": {"07:00"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "confirmez d&#39;abord avec votre secret") ||
+		!strings.Contains(page, `name="titles" value="1" checked`) || strings.Contains(page, `value="push.reminder" checked`) {
+		t.Fatalf("titles on with a session alone: %d %.3000s", resp.StatusCode, page)
+	}
+	resp, page = o.post("/messages/contacts", url.Values{"csrf": {csrfOf(t, page)}, "email": {"voleur@exemple.fr"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "confirmez d&#39;abord avec votre secret") || !strings.Contains(page, `value="voleur@exemple.fr"`) {
+		t.Fatalf("e-mail with a session alone: %d %.3000s", resp.StatusCode, page)
+	}
+	resp, page = o.post("/messages/contacts", url.Values{"csrf": {csrfOf(t, page)}, "email": {"voleur@exemple.fr"}, "confirm_secret": {"pas le bon secret du tout"}})
+	if resp.StatusCode != http.StatusUnauthorized || strings.Contains(page, "/delete\"") {
+		t.Fatalf("e-mail with a wrong secret: %d %.3000s", resp.StatusCode, page)
+	}
 	// E-mail addresses.
-	resp, page = o.post("/messages/contacts", url.Values{"csrf": {csrfOf(t, page)}, "email": {"pas une adresse"}})
+	resp, page = o.post("/messages/contacts", url.Values{"csrf": {csrfOf(t, page)}, "email": {"pas une adresse"}, "confirm_secret": {"mouette carafe pluie sapin"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "adresse e-mail n&#39;est pas valable") {
 		t.Fatalf("bad e-mail: %d %.3000s", resp.StatusCode, page)
+	}
+	// Confirmed a moment ago: not asked again.
+	if strings.Contains(page, `id="confirm-email"`) {
+		t.Error("the secret is asked again right after it was typed")
 	}
 	resp, page = o.post("/messages/contacts", url.Values{"csrf": {csrfOf(t, page)}, "email": {"fatou@exemple.fr"}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "L&#39;adresse est ajoutée") || !strings.Contains(page, "fatou@exemple.fr") {
 		t.Fatalf("add e-mail: %d %.3000s", resp.StatusCode, page)
+	}
+	if _, page := o.get("/journal"); !strings.Contains(page, "Vous avez ajouté une adresse pour recevoir les alertes : fatou@exemple.fr (Par e-mail)") ||
+		strings.Contains(page, "voleur@exemple.fr") {
+		t.Errorf("journal after the new address: %.3000s", page)
 	}
 	m = regexp.MustCompile(`action="/messages/contacts/([^"/]+)/delete"`).FindStringSubmatch(page)
 	if m == nil {
@@ -188,4 +215,59 @@ func TestWebNotificationPagesAccessible(t *testing.T) {
 		t.Error("the push button is not shown in Chromium")
 	}
 	p.check("notification-settings", true)
+}
+
+// TestAlertsAskTheSecretOnAPhone: on a phone (360×740, touch), titles in
+// the alerts and a new address for them ask for the secret, as sharing
+// does: a tap without it keeps her ticks and says why; with it, saved. On
+// another phone signed in to the same vault, the push button with a wrong
+// secret says so and subscribes nothing.
+func TestAlertsAskTheSecretOnAPhone(t *testing.T) {
+	srv := newServer(t)
+	const secret = "mouette carafe pluie sapin"
+	accessAlert(t, srv, "0677889900", secret)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	login := func(w *walker) {
+		w.open(srv.URL + "/lang?to=fr&back=/login")
+		w.typeIn("#identifier", "0677889900")
+		w.typeIn("#secret", secret)
+		w.tapGo("form[action='/login'] button[type=submit]")
+	}
+	login(w)
+	w.open(srv.URL + "/messages/settings")
+	w.tap(`input[name=titles]`)
+	w.tapGo(`form[action="/messages/settings"] button[type=submit]`)
+	if got := w.text("main .error"); !strings.Contains(got, "confirmez d'abord avec votre secret") {
+		t.Fatalf("titles on without the secret: %q\n%s", got, w.seen())
+	}
+	if !eval[bool](w.person, `document.querySelector('input[name=titles]').checked`) {
+		t.Error("her tick on titles was lost")
+	}
+	w.typeIn("#confirm-titles", secret)
+	w.tapGo(`form[action="/messages/settings"] button[type=submit]`)
+	if got := w.seen(); !strings.Contains(got, "Vos préférences sont enregistrées") ||
+		!eval[bool](w.person, `document.querySelector('input[name=titles]').checked`) {
+		t.Fatalf("titles on with the secret: %s", got)
+	}
+	w.axe("alert settings, confirmed")
+
+	// Another phone, signed in but not confirmed: the push button checks
+	// the secret first.
+	o := b.walker("other phone")
+	login(o)
+	o.open(srv.URL + "/messages/settings")
+	if !eval[bool](o.person, `!!document.getElementById('confirm-push') && !document.querySelector('[data-push]').hidden`) {
+		t.Fatalf("no secret field by the push button: %s", o.seen())
+	}
+	o.typeIn("#confirm-push", "pas le bon secret du tout")
+	o.tap(`[data-push] button`)
+	o.poll(`document.querySelector('[data-push-status]').textContent !== ''`, 20*time.Second)
+	if got, fail := o.text("[data-push-status]"), eval[string](o.person, `document.querySelector('[data-push]').dataset.fail`); got == fail || !strings.Contains(strings.ToLower(got), "secret") {
+		t.Errorf("push with a wrong secret says %q", got)
+	}
+	if n := eval[int](o.person, `document.querySelectorAll('.cards .card').length`); n != 0 {
+		t.Errorf("%d addresses after a wrong secret", n)
+	}
+	o.axe("alert settings, not confirmed")
 }

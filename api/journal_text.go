@@ -118,7 +118,7 @@ func (l loc) typeLabel(id string) string {
 		return ""
 	}
 	if s, ok := l.c.Own("type." + id); ok {
-		return s
+		return l.c.MidSentence(s)
 	}
 	if t, ok := vault.DocTypeByID(id); ok {
 		return t.Label[l.domainLang()]

@@ -177,7 +177,10 @@ func (s *Service) render(p payload, lang string, now time.Time, count int) text 
 }
 
 // typeLabel is a paper type's name as it reads mid-sentence, in c's
-// language (English when the type has no name in it), "" for none.
+// language: the vault's catalogue has French and English, the language
+// catalogues the others ("type.<id>", the same names as the pages); a
+// French variant (easy-read) takes the French; English only when the type
+// has no name in the language. "" for none.
 func typeLabel(c *i18n.Catalogue, docType string) string {
 	dt, ok := vault.DocTypeByID(docType)
 	if !ok || docType == "other" {
@@ -185,6 +188,12 @@ func typeLabel(c *i18n.Catalogue, docType string) string {
 	}
 	if l := dt.Label[c.Code]; l != "" {
 		return l
+	}
+	if l, ok := c.Own("type." + docType); ok && l != "" {
+		return c.MidSentence(l)
+	}
+	if base, _, _ := strings.Cut(c.Code, "-"); dt.Label[base] != "" {
+		return dt.Label[base]
 	}
 	return dt.Label["en"]
 }

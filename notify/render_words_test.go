@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -68,4 +69,41 @@ func TestNotificationWords(t *testing.T) {
 var retired = map[string][]string{
 	"fr": {"document", "dépôt", "déposé", "autorisation", "consentement"},
 	"en": {"document", "drop link", "dropped", "deposit", "permission", "consent"},
+}
+
+// Every language names the paper's type in its own words in the messages
+// (the pages' names, lowered mid-sentence where the script has case): an
+// alert in Spanish or Dari never says "residence permit".
+func TestNotificationTypesInEachLanguage(t *testing.T) {
+	s := &Service{cfg: Config{BaseURL: "https://coffre.test"}}
+	now := time.Date(2026, 3, 3, 12, 0, 0, 0, time.UTC)
+	want := map[string]string{
+		"fr": "titre de séjour", "fr-x-falc": "titre de séjour", "en": "residence permit",
+		"es": "permiso de residencia", "ro": "permis de ședere", "tr": "oturma izni",
+		"uk": "посвідка на проживання", "ar": "بطاقة الإقامة",
+	}
+	for _, code := range i18n.Codes() {
+		for _, subj := range []string{vault.EventDocumentViewed, vault.EventRedoAsked, subjectDocsArrived} {
+			r := s.render(payload{Subject: subj, DocType: "titre-sejour", Actor: "Amina", At: now.Add(-time.Hour)}, code, now, 1)
+			if code != "en" && strings.Contains(r.body, "residence permit") {
+				t.Errorf("%s %s: the type in English: %q", code, subj, r.body)
+			}
+			name := want[code]
+			if name == "" {
+				own, ok := i18n.Lang(code).Own("type.titre-sejour")
+				if !ok {
+					t.Fatalf("%s: no name for the residence permit", code)
+				}
+				name = own
+			}
+			if !strings.Contains(r.body, name) {
+				t.Errorf("%s %s: %q lacks %q", code, subj, r.body, name)
+			}
+		}
+	}
+	for in, out := range map[string]string{"Permiso de residencia": "permiso de residencia", "RIB": "RIB", "CAF attestation": "CAF attestation", "": "", "İkamet izni": "ikamet izni"} {
+		if got := i18n.Lang("tr").MidSentence(in); got != out {
+			t.Errorf("MidSentence(%q) = %q, want %q", in, got, out)
+		}
+	}
 }

@@ -3,6 +3,8 @@ package i18n
 import (
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 	_ "time/tzdata" // dates are said in Paris time wherever the server runs
 )
 
@@ -59,4 +61,25 @@ func twoDigits(n int) string {
 		return "0" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
+}
+
+// MidSentence is a name as it reads inside a sentence of c's language: a
+// catalogue's "type.*" names are written as headings ("Permiso de
+// residencia"), a sentence says "su permiso de residencia". The first
+// letter is lowered only when the second is lower case too (an acronym
+// such as "RIB" or "CAF" stays); Turkish lowers "İ" to "i". Scripts
+// without case are unchanged.
+func (c *Catalogue) MidSentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || !unicode.IsUpper(r) {
+		return s
+	}
+	if r2, _ := utf8.DecodeRuneInString(s[n:]); !unicode.IsLower(r2) {
+		return s
+	}
+	lower := unicode.ToLower(r)
+	if c != nil && c.Code == "tr" {
+		lower = unicode.TurkishCase.ToLower(r)
+	}
+	return string(lower) + s[n:]
 }

@@ -3,9 +3,9 @@ package i18n
 import (
 	"strconv"
 	"time"
+	_ "time/tzdata" // dates are said in Paris time wherever the server runs
 	"unicode"
 	"unicode/utf8"
-	_ "time/tzdata" // dates are said in Paris time wherever the server runs
 )
 
 // Zone is where the people Coffre serves live: dates are said in it.

@@ -354,6 +354,9 @@ type shareData struct {
 	Days     []int
 	// ShowName prefills the name the worker sees (the owner's first name).
 	ShowName string
+	// Key is the form's idempotency key (vault.NewConsent.Key): the same
+	// form sent twice (Back, then Share again) shares once.
+	Key string
 }
 
 func (s *server) webShareForm(c *gin.Context) {
@@ -373,7 +376,10 @@ func (s *server) renderShare(c *gin.Context, docID string, status int, fail erro
 		p.Error = s.errorText(p.L, fail)
 	}
 	p.Nav = "share"
-	sd := shareData{Doc: s.docRow(d), Grantees: s.grantees(c), Days: vault.ConsentDays}
+	sd := shareData{Doc: s.docRow(d), Grantees: s.grantees(c), Days: vault.ConsentDays, Key: c.PostForm("key")}
+	if !vault.ValidSubmissionKey(sd.Key) { // a new form, or one refused before it was shown again
+		sd.Key = newSubmissionKey()
+	}
 	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
 		sd.ShowName = prof.DisplayName
 	}
@@ -414,6 +420,7 @@ func (s *server) webShare(c *gin.Context) {
 	_, err := s.v.GrantConsent(c.Request.Context(), principal(c), vault.NewConsent{
 		Grantee: vault.Grantee{Kind: vault.RecipientKind(kind), ID: id}, Scope: scope,
 		Purpose: purpose, Days: days, ShowName: strings.TrimSpace(c.PostForm("show_name")),
+		Key: formKey(c.PostForm("key")),
 	})
 	if errors.Is(err, vault.ErrConfirmRequired) {
 		shareFail(c, err)
@@ -424,4 +431,14 @@ func (s *server) webShare(c *gin.Context) {
 		return
 	}
 	redirectDone(c, "/share", "shared")
+}
+
+// formKey is a form's idempotency key when it has the shape forms send, ""
+// otherwise (a form from before keys, or a hand-made one: no key, no
+// idempotency, nothing refused).
+func formKey(k string) string {
+	if vault.ValidSubmissionKey(k) {
+		return k
+	}
+	return ""
 }

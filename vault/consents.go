@@ -56,6 +56,11 @@ type NewConsent struct {
 	// ShowName is the name the owner lets the grantee see, sealed to the
 	// grantee (and the owner).
 	ShowName string
+	// Key is the share form's idempotency key ("" for none; the shape of
+	// ValidSubmissionKey): the consent's id is derived from the owner and
+	// the key, so the same form sent again — Back then Share, a retry after
+	// a lost answer — finds the consent it made and grants nothing more.
+	Key string
 }
 
 // Consent is a grant of read access from an owner to a worker or an
@@ -147,6 +152,9 @@ func (nc *NewConsent) check() error {
 			return fmt.Errorf("vault: consent: document: %w", ErrNotFound)
 		}
 	}
+	if nc.Key != "" && !ValidSubmissionKey(nc.Key) {
+		return fmt.Errorf("%w: form key", ErrInvalid)
+	}
 	return nil
 }
 
@@ -168,11 +176,29 @@ func (s *Service) GrantConsent(ctx context.Context, owner *Principal, nc NewCons
 	if err != nil {
 		return Consent{}, err
 	}
+	if nc.Key != "" {
+		c.ID = s.consentKeyID(owner.id, nc.Key)
+	}
 	if err := s.meta.InsertConsent(ctx, c); err != nil {
+		if nc.Key != "" && errors.Is(err, meta.ErrConflict) {
+			// This form was sent before: what it granted stands, as it
+			// was (even if stopped since); nothing more is granted.
+			if prev, perr := s.meta.Consent(ctx, c.ID); perr == nil && prev.OwnerID == owner.id {
+				return consentView(prev, consentDetails{Purpose: nc.Purpose, ShowName: nc.ShowName}, s.now()), nil
+			}
+		}
 		return Consent{}, mapMeta("grant consent", err)
 	}
 	return s.finishGrant(ctx, owner, c, nc)
 }
+
+// consentKeyID is the consent id of an owner's share form key.
+func (s *Service) consentKeyID(ownerID, key string) string {
+	return s.keyedID(infoConsentKey, ownerID, key)
+}
+
+const infoConsentKey = "coffre/vault/v1/consent-form-id"
+
 
 // newConsent checks nc and builds the consent row (not stored).
 func (s *Service) newConsent(ctx context.Context, owner *Principal, nc NewConsent) (meta.Consent, error) {

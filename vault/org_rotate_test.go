@@ -210,3 +210,51 @@ func testRotation(t *testing.T, d *acctDir, in1, in2 *instance, ms vault.MetaSto
 		t.Fatalf("another organisation's key: %v", err)
 	}
 }
+
+// A stop-sharing taken back after the organisation's key was rotated is too
+// late (the rotation skips stopped shares: an undo would wrap the paper to
+// the retired key, which a removed member may keep); a stop taken back
+// twice (Back, then the button again) is done once.
+func TestUndoAfterOrgKeyRotation(t *testing.T) {
+	d := newAcctDir(t)
+	in := d.open(t)
+	ctx := testCtx(t)
+	w, org := in.orgWorker(t, "", "CCAS de Roubaix", "Mme Morel")
+	leaver, _ := in.orgWorker(t, org, "", "M. Parti")
+	key, _ := orgKeys.Load(org)
+	grantee := vault.Grantee{Kind: vault.KindOrganisation, ID: org}
+	o, _ := in.signUp(t, "beneficiaire.undo")
+	doc := in.addTyped(t, o.ID(), "avis-impot", "avis", "contenu avis")
+	k, err := in.svc.GrantConsent(ctx, o, vault.NewConsent{Grantee: grantee, Scope: vault.Scope{Documents: []string{doc.ID}}, Purpose: "RSA", Days: 31})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stopped and taken back twice: the second undo finds it live, no error.
+	if err := in.svc.RevokeConsent(ctx, o, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := in.svc.UndoRevoke(ctx, o, k.ID); err != nil {
+			t.Fatalf("undo %d: %v", i+1, err)
+		}
+	}
+	if got, err := readDoc(t, in.svc, w, doc.ID); err != nil || string(got) != "contenu avis" {
+		t.Fatalf("member after the undo: %q, %v", got, err)
+	}
+	// Stopped, the key rotated, then the undo: refused.
+	if err := in.svc.RevokeConsent(ctx, o, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.svc.RemoveMember(ctx, leaver.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.svc.RotateOrganisationKey(ctx, org, key.(string)); err != nil {
+		t.Fatalf("rotate: %v", err)
+	}
+	if err := in.svc.UndoRevoke(ctx, o, k.ID); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatalf("undo after the rotation: %v, want ErrNotFound", err)
+	}
+	if got, err := readDoc(t, in.svc, leaver, doc.ID); err == nil {
+		t.Fatalf("a copy of the retired organisation key reads the paper: %q", got)
+	}
+}

@@ -137,9 +137,11 @@ type consentUndoer interface {
 // are wrapped to the grantee again. It needs no confirmation: it restores
 // exactly what the owner granted (same grantee, documents, types and
 // expiry), never more, and only within a minute of her stopping it, so a
-// stolen session cannot widen anything with it. Journaled as a grant. Errors:
-// ErrInvalid (not an owner), ErrNotFound (no such consent, not revoked, or
-// revoked too long ago).
+// stolen session cannot widen anything with it. Journaled as a grant. A
+// consent that is live already (the undo sent twice) is a success with
+// nothing done. Errors: ErrInvalid (not an owner), ErrNotFound (no such
+// consent, revoked too long ago, or the grantee's key changed since: an
+// organisation key rotation).
 func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID string) error {
 	if err := requireOwner(owner); err != nil {
 		return err
@@ -148,10 +150,22 @@ func (s *Service) UndoRevoke(ctx context.Context, owner *Principal, consentID st
 	if !ok || !validID(consentID) {
 		return fmt.Errorf("vault: undo revoke: %w", ErrNotFound)
 	}
-	if was, err := s.meta.Consent(ctx, consentID); err != nil || was.OwnerID != owner.id {
+	was, err := s.meta.Consent(ctx, consentID)
+	if err != nil || was.OwnerID != owner.id {
 		return fmt.Errorf("vault: undo revoke: %w", ErrNotFound)
-	} else if _, err := s.granteeRecipient(ctx, Grantee{Kind: was.GranteeKind, ID: was.GranteeID}); err != nil {
+	}
+	if was.Revoked.IsZero() {
+		return nil // live: taken back already (the undo sent twice: Back, then the button again)
+	}
+	rcpt, err := s.granteeRecipient(ctx, Grantee{Kind: was.GranteeKind, ID: was.GranteeID})
+	if err != nil {
 		return fmt.Errorf("vault: undo revoke: %w", err) // removed or disabled since
+	}
+	if rcpt.String() != was.GranteePublicKey {
+		// The organisation's key was rotated since (coffre admin
+		// rotate-org-key skips stopped shares): an undo would wrap the
+		// papers to the retired key. Too late: she shares again.
+		return fmt.Errorf("vault: undo revoke: grantee key changed: %w", ErrNotFound)
 	}
 	held, err := u.UnrevokeConsent(ctx, consentID, owner.id, s.now().UTC().Add(-UndoWindow))
 	if err != nil {

@@ -64,7 +64,14 @@ func ValidSubmissionKey(key string) bool {
 
 // submissionID is the document id of an owner's submission key.
 func (s *Service) submissionID(ownerID, key string) string {
-	m := hmac.New(sha256.New, s.pepperKey(infoSubmission))
+	return s.keyedID(infoSubmission, ownerID, key)
+}
+
+// keyedID is the row id an owner's form key stands for, under the
+// pepper-derived key of info: without the pepper no one can tell or plant
+// it.
+func (s *Service) keyedID(info, ownerID, key string) string {
+	m := hmac.New(sha256.New, s.pepperKey(info))
 	m.Write([]byte(ownerID))
 	m.Write([]byte{0})
 	m.Write([]byte(key))

@@ -307,3 +307,58 @@ func TestOwnerViewsJournaledOnce(t *testing.T) {
 		t.Fatalf("%d views journaled after another session's look, want 3", n)
 	}
 }
+
+// The share form's key: the same form sent twice (Back, then Share again;
+// a retry after a lost answer) makes one consent and one journal line; a
+// key of another shape is refused; another form shares again.
+func TestGrantConsentFormKey(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "double.tap")
+	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
+	doc := in.addTyped(t, owner.ID(), "avis-impot", "avis", "contenu")
+	nc := vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Documents: []string{doc.ID}}, Days: 31, Key: "formulaire-de-partage-1"}
+	a, err := in.svc.GrantConsent(ctx, owner, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir.clock.Add(time.Second)
+	b, err := in.svc.GrantConsent(ctx, owner, nc)
+	if err != nil || b.ID != a.ID {
+		t.Fatalf("the same form again: %+v, %v (first %s)", b, err, a.ID)
+	}
+	count := func() (consents, lines int) {
+		ks, err := in.svc.Consents(ctx, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := in.svc.Journal(ctx, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Kind == vault.EventConsentGranted {
+				lines++
+			}
+		}
+		return len(ks), lines
+	}
+	if k, l := count(); k != 1 || l != 1 {
+		t.Fatalf("after the same form twice: %d consents, %d journal lines; want 1 and 1", k, l)
+	}
+	nc.Key = "court"
+	if _, err := in.svc.GrantConsent(ctx, owner, nc); !errors.Is(err, vault.ErrInvalid) {
+		t.Fatalf("a malformed key: %v, want ErrInvalid", err)
+	}
+	nc.Key = "formulaire-de-partage-2"
+	if c, err := in.svc.GrantConsent(ctx, owner, nc); err != nil || c.ID == a.ID {
+		t.Fatalf("another form: %+v, %v", c, err)
+	}
+	// Another owner's form with the same key is hers alone.
+	other, _ := in.signUp(t, "autre.personne")
+	odoc := in.addTyped(t, other.ID(), "avis-impot", "avis", "autre")
+	if c, err := in.svc.GrantConsent(ctx, other, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Documents: []string{odoc.ID}}, Days: 31, Key: "formulaire-de-partage-1"}); err != nil || c.ID == a.ID {
+		t.Fatalf("another owner's form, same key: %+v, %v", c, err)
+	}
+}

@@ -62,6 +62,20 @@
   // error page, in its words, and lose the page: the tap does nothing, and
   // the page says why, next to what was tapped, in the page's language.
   // The helper's page (drop.js) waits for the network by itself.
+  // A page that shows a secret (the recovery sheet) is asked again when the
+  // phone's Back button brings it out of the browser's back-forward cache:
+  // once the code is kept, Back shows that it is, not the code.
+  // The page is fetched again by its address (a GET: the page may be the
+  // answer to a form, which a plain reload would send again).
+  var fresh = document.querySelector('[data-reload-on-back]');
+  if (fresh) {
+    window.addEventListener('pagehide', function () {
+      document.querySelectorAll('.code').forEach(function (el) { el.textContent = ''; });
+    });
+    window.addEventListener('pageshow', function (ev) {
+      if (ev.persisted) window.location.replace(fresh.getAttribute('data-reload-on-back'));
+    });
+  }
   // The notice waits in a template, out of the page, until it is needed.
   var offlineTpl = document.getElementById('net-offline-tpl');
   if (offlineTpl && offlineTpl.content && 'onLine' in navigator) {

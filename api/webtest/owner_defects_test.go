@@ -274,3 +274,25 @@ func TestOwnerWords(t *testing.T) {
 		t.Errorf("journal does not tell the new date: %s", got)
 	}
 }
+
+// TestSheetGoneOnBack: she keeps her code, then taps the phone's Back
+// button: the sheet page comes back from the browser's cache, and is asked
+// again at once: it says the code is kept and shows it no more.
+func TestSheetGoneOnBack(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.signUp(srv.URL, "fr", "awa.back", "Awa", "girafe velo soleil cartable")
+	code := w.text(".code")
+	w.keepSheet()
+	if !strings.HasPrefix(w.location(), srv.URL+"/papers") {
+		t.Fatalf("after keeping the sheet: %s", w.location())
+	}
+	w.back()
+	first := strings.Fields(code)[0]
+	w.waitFor(`document.readyState === 'complete' && !!document.querySelector('main h1') && !document.body.innerText.includes(`+jsString(first)+`)`, 10*time.Second)
+	time.Sleep(time.Second) // what stays on the screen
+	if got := eval[string](w.person, `document.body.innerText`); strings.Contains(got, first) {
+		t.Fatalf("Back after keeping the sheet shows the code: %s", got)
+	}
+}

@@ -3,12 +3,14 @@ package webtest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/coffre/coffre/vault"
@@ -270,4 +272,91 @@ func TestUndoStopSharing(t *testing.T) {
 	if got := eval[string](worker.person, download); got != "%PDF-" {
 		t.Errorf("the worker's download after the undo: %q", got)
 	}
+}
+
+// TestBackThenTapAgain: on a phone, Back after sharing shows the form
+// again; tapping Share again shares once (the form's key), and the
+// list shows one share. Back after taking a stop back, then the button
+// again: "rétabli", not "too late", and still one share.
+func TestBackThenTapAgain(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0677889911", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := b.hand("owner")
+	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	o.open(srv.URL + "/papers/" + doc.ID + "/share")
+	o.typeIn("#confirm-share", secret)
+	o.tapTo("form[action='/share'] button[type=submit]")
+	live := func() int {
+		return eval[int](o.person, `document.querySelectorAll('.cards form[action$="/revoke"]').length`)
+	}
+	if !strings.Contains(o.text(".notice"), "partag") || live() != 1 {
+		t.Fatalf("after sharing: %s", o.seen())
+	}
+	o.back()
+	if !o.soft(`document.querySelector("form[action='/share']")`, 5*time.Second) {
+		t.Fatalf("Back after sharing: %s", o.seen())
+	}
+	o.tapToByTouch("form[action='/share'] button[type=submit]")
+	if got := o.seen(); strings.Contains(got, "erreur") || live() != 1 {
+		t.Fatalf("Back, then Share again: %d shares listed\n%s", live(), got)
+	}
+
+	// Stop, take it back, Back, take it back again.
+	o.tapTo(`.cards form[action$="/revoke"] button`)
+	if !o.soft(`document.querySelector('[data-undo] button')`, 3*time.Second) {
+		t.Fatalf("stopping a share cannot be undone: %q", o.seen())
+	}
+	o.tapTo("[data-undo] button")
+	if got := o.text(".notice"); !strings.Contains(got, "rétabli") {
+		t.Fatalf("after undoing: %q", o.seen())
+	}
+	o.back()
+	if o.soft(`document.querySelector('[data-undo] button')`, time.Second) {
+		o.tapToByTouch("[data-undo] button")
+		if got := o.seen(); !strings.Contains(got, "rétabli") || strings.Contains(got, "trop tard") {
+			t.Errorf("Back, then undo again: %s", got)
+		}
+	}
+	if n := live(); n != 1 {
+		t.Errorf("after Back and undo again: %d live shares", n)
+	}
+	o.axe("shares after Back")
+}
+
+// back is the phone's Back button: the page before, from the browser's
+// back-forward cache when it keeps it (its scripts' state as it was left).
+func (p *person) back() {
+	p.b.t.Helper()
+	tok := fmt.Sprint(time.Now().UnixNano())
+	eval[bool](p, `(window.__back = `+jsString(tok)+`, history.back(), true)`)
+	p.waitFor(`window.__back !== `+jsString(tok)+` && document.readyState === 'complete' && !!document.querySelector('main h1')`, 30*time.Second)
+}
+
+// tapToByTouch taps an element at its place on the screen with a finger's
+// touch events, and waits for the page it loads: on a page the browser
+// restored from its back-forward cache, where the DevTools' DOM queries do
+// not follow.
+func (h *hand) tapToByTouch(sel string) {
+	h.b.t.Helper()
+	h.taps++
+	box := eval[[]float64](h.person, `(() => { const e = document.querySelector(`+jsString(sel)+`); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); window.__doc = 'before'; return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	h.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchStart, TouchPoints: []*input.TouchPoint{{X: box[0], Y: box[1]}}}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: input.DispatchTouchEventTypeTouchEnd, TouchPoints: []*input.TouchPoint{}})
+		return err
+	}))
+	h.waitFor(`window.__doc !== 'before' && document.readyState === 'complete' && !!document.querySelector('main h1')`, time.Minute)
 }

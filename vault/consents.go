@@ -199,7 +199,6 @@ func (s *Service) consentKeyID(ownerID, key string) string {
 
 const infoConsentKey = "coffre/vault/v1/consent-form-id"
 
-
 // newConsent checks nc and builds the consent row (not stored).
 func (s *Service) newConsent(ctx context.Context, owner *Principal, nc NewConsent) (meta.Consent, error) {
 	if err := nc.check(); err != nil {

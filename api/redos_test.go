@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -358,5 +359,46 @@ func TestRedoWebForms(t *testing.T) {
 	res := w.owner.postForm(t, "/redos/"+rs[0].ID+"/forward", url.Values{})
 	if res.status != 200 || !strings.Contains(string(res.body), "À refaire : Avis d&#39;impôt (pas la bonne période)") || !strings.Contains(string(res.body), `id="url"`) {
 		t.Errorf("forwarding from the page: %d %s", res.status, truncate(res.body))
+	}
+}
+
+// TestRedoForwardedInParallel: the owner's Send tapped several times at
+// once (or on two phones): of the links made, only the last forward's
+// stays live; every other one takes nothing (attacker's review: all but
+// one stayed live, the previous link being read before the transaction
+// that replaced it).
+func TestRedoForwardedInParallel(t *testing.T) {
+	w := newRedoWorld(t)
+	var r redoOutJSON
+	want(t, w.worker.do(t, "POST", "/api/v1/requests/"+w.reqID+"/redos", map[string]any{
+		"document_id": w.docID, "reason": "page_missing",
+	}), 201, "ask redo").json(t, &r)
+	const n = 8
+	tokens := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := w.owner.do(t, "POST", "/api/v1/redos/"+r.ID+"/forward", map[string]any{})
+			if res.status != http.StatusCreated {
+				t.Errorf("forward %d: %d %s", i, res.status, truncate(res.body))
+				return
+			}
+			var fw forwardOut
+			res.json(t, &fw)
+			tokens[i] = fw.Token
+		}()
+	}
+	wg.Wait()
+	helper := w.e.client()
+	live := 0
+	for _, tok := range tokens {
+		if tok != "" && helper.get(t, "/api/v1/drop/"+tok).status == http.StatusOK {
+			live++
+		}
+	}
+	if live != 1 {
+		t.Fatalf("%d of %d forwarded links live, want 1", live, n)
 	}
 }

@@ -81,7 +81,9 @@ type Redo struct {
 // RedoStore keeps redos. Contracts: InsertRedo refuses (ErrConflict) a
 // second redo not closed for the same request and type; ForwardRedo,
 // CloseRedo and ReopenRedo change a redo through its integrity check and
-// refuse (ErrConflict) a status they do not start from; RedoByLink finds
+// refuse (ErrConflict) a status they do not start from; ForwardRedo revokes
+// the link the row held, in the same transaction (of racing forwards, the
+// last link alone stays live); RedoByLink finds
 // the forwarded redo of a link (ErrNotFound for none).
 type RedoStore interface {
 	InsertRedo(ctx context.Context, r meta.Redo) error
@@ -263,9 +265,8 @@ func (s *Service) ForwardRedo(ctx context.Context, owner *Principal, redoID stri
 		_ = s.meta.RevokeDropLink(context.WithoutCancel(ctx), link.ID, now)
 		return "", DropLink{}, mapMeta("forward redo", err)
 	}
-	if r.LinkID != "" {
-		_ = s.meta.RevokeDropLink(ctx, r.LinkID, now) // the previous link takes nothing more
-	}
+	// The previous link takes nothing more: meta.ForwardRedo revoked it in
+	// its transaction.
 	err = s.record(ctx, owner.id, Event{
 		Kind: EventRedoForwarded, ActorKind: ActorOwner, ActorID: owner.id, DocumentID: r.DocumentID,
 		DocumentType: r.DocType, Detail: r.Reason, Grantee: Grantee{Kind: KindWorker, ID: r.WorkerID},

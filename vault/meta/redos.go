@@ -198,13 +198,48 @@ func (o *ops) updateRedo(ctx context.Context, id, what string, from []string, se
 }
 
 // ForwardRedo records the drop link an open (or already forwarded) redo
-// was forwarded through: the newest link replaces the previous one.
+// was forwarded through: the newest link replaces the previous one, which
+// is revoked in the same transaction (the previous link is the one the row
+// holds under its lock: of forwards racing each other, only the last
+// one's link stays live).
 func (o *ops) ForwardRedo(ctx context.Context, id, linkID string, now time.Time) error {
 	if linkID == "" {
 		return errors.New("meta: forward redo: missing link")
 	}
-	return o.updateRedo(ctx, id, "forward redo", []string{RedoOpen, RedoForwarded},
-		`status = ?, link_id = ?, forwarded_at = ?`, RedoForwarded, linkID, toDB(now))
+	return o.atomic(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "redos", "id", id); err != nil {
+			return err
+		}
+		r, err := tx.Redo(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != RedoOpen && r.Status != RedoForwarded {
+			return fmt.Errorf("meta: forward redo: redo %s: %w", r.Status, ErrConflict)
+		}
+		if err := tx.execOne(ctx, "forward redo", `UPDATE redos SET status = ?, link_id = ?, forwarded_at = ? WHERE id = ?`,
+			RedoForwarded, linkID, toDB(now), id); err != nil {
+			return err
+		}
+		if err := tx.reseal(ctx, redoSeal, id); err != nil {
+			return err
+		}
+		if r.LinkID == "" || r.LinkID == linkID {
+			return nil
+		}
+		if err := tx.lockRow(ctx, "drop_links", "id", r.LinkID); err != nil {
+			return err
+		}
+		res, err := tx.exec(ctx, "revoke previous redo link", `UPDATE drop_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+			toDB(now), r.LinkID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // revoked already (or gone): nothing to reseal
+		}
+		return tx.reseal(ctx, dropLinkSeal, r.LinkID)
+	})
 }
 
 // CloseRedo closes a forwarded redo with its replacement.

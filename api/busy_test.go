@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,5 +79,11 @@ func TestUploadQueueBounded(t *testing.T) {
 	// Once the slot is free, uploads go through again.
 	if r, _ := post(); r == nil || r.StatusCode != 201 {
 		t.Errorf("after the slot is free: %v", r)
+	}
+	// Turned away at capacity is the limits doing their job: a warning
+	// with the code, not an error (attacker's review, info).
+	logs := e.logs.String()
+	if !strings.Contains(logs, "request turned away") || !strings.Contains(logs, `"code":"busy"`) || strings.Contains(logs, `"level":"ERROR"`) {
+		t.Errorf("logs of uploads turned away:\n%s", logs)
 	}
 }

@@ -107,9 +107,7 @@ func writeError(c *gin.Context, log logger, err error) {
 			return
 		}
 	}
-	if e.status >= 500 {
-		log.Error("request failed", "route", routeOf(c), "err", err.Error())
-	}
+	logFailure(log, c, e, err)
 	if e.retryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(e.retryAfter.Seconds()))))
 	}
@@ -204,6 +202,20 @@ type logger interface {
 	Error(msg string, args ...any)
 	Warn(msg string, args ...any)
 	Info(msg string, args ...any)
+}
+
+// logFailure logs a server-side failure: at ERROR a fault; at WARN a
+// request turned away at capacity (503 busy, which an operator watches but
+// which is the limits doing their job) or one its client stopped waiting
+// for. Client errors (4xx) are not logged.
+func logFailure(log logger, c *gin.Context, e *apiError, err error) {
+	switch {
+	case e.status < 500:
+	case e.code == "busy" || errors.Is(err, context.Canceled):
+		log.Warn("request turned away", "route", routeOf(c), "code", e.code)
+	default:
+		log.Error("request failed", "route", routeOf(c), "err", err.Error())
+	}
 }
 
 // routeOf is the route template of the request, never its raw path.

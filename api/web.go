@@ -219,9 +219,7 @@ func (s *server) render(c *gin.Context, status int, name string, p *page) {
 // status writeError would give it.
 func (s *server) webError(c *gin.Context, err error) {
 	e := classify(err)
-	if e.status >= 500 {
-		s.log.Error("request failed", "route", routeOf(c), "err", err.Error())
-	}
+	logFailure(s.log, c, e, err)
 	p := s.newPage(c, "error.title")
 	p.Error = s.errorText(p.L, err)
 	s.render(c, e.status, "error", p)

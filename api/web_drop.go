@@ -228,7 +228,7 @@ func (s *server) dropJSONError(c *gin.Context, err error) {
 		status = http.StatusRequestEntityTooLarge
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "route", routeOf(c), "err", err.Error())
+		logFailure(s.log, c, e, err)
 	}
 	if e.retryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(int(e.retryAfter.Seconds())+1))

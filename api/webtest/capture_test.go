@@ -85,6 +85,9 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := helper.text("#pages .verdict .retake") + "|" + helper.text("#pages .verdict .keep"); got != "Reprendre|Garder quand même" {
 		t.Errorf("the verdict's buttons say %q", got)
 	}
+	if cut := eval[string](helper.person, brokenWords("#pages .verdict .btn, #pages .verdict .btn *")); cut != "" {
+		t.Errorf("the verdict's buttons cut words at 360 px: %q", cut)
+	}
 	eval[bool](helper.person, `document.querySelector('#pages li').scrollIntoView({block: 'center'}); true`)
 	helper.check("capture-helper-retake", false)
 	// Send waits for a decision.

@@ -96,7 +96,7 @@ func (s *server) webChangeSecret(c *gin.Context) {
 	case len(cur) == 0 || len(nw) == 0:
 		fail(http.StatusUnprocessableEntity, p.L.T("secret.missing"))
 		return
-	case string(nw) != string(again):
+	case !sameSecret(nw, again):
 		fail(http.StatusUnprocessableEntity, p.L.T("signup.mismatch"))
 		return
 	}

@@ -115,7 +115,9 @@ func (s *server) webWorkerLogin(c *gin.Context) {
 // signupForm prepares the sign-up form (alone, or by a worker).
 func (s *server) signupForm(c *gin.Context, f authForm) authForm {
 	if f.Suggestion == "" {
-		f.Suggestion = webLang(c).suggestion()
+		// A form shown again (a mistake to correct) keeps the words she
+		// may have started to copy.
+		f.Suggestion = webLang(c).keptSuggestion(c.PostForm("suggested"))
 	}
 	if orgs, err := s.v.Organisations(c.Request.Context()); err == nil {
 		f.Orgs = orgs
@@ -183,7 +185,7 @@ func (s *server) webSignup(c *gin.Context) {
 		fail(http.StatusUnprocessableEntity, p.L.T("signup.badidentifier"))
 		return
 	}
-	if !bytes.Equal(secret, again) {
+	if !sameSecret(secret, again) {
 		fail(http.StatusUnprocessableEntity, p.L.T("signup.mismatch"))
 		return
 	}
@@ -270,7 +272,7 @@ func (s *server) webRecover(c *gin.Context) {
 		p.Error = msg
 		s.render(c, status, "recover", p)
 	}
-	if !bytes.Equal(secret, again) {
+	if !sameSecret(secret, again) {
 		fail(http.StatusUnprocessableEntity, p.L.T("signup.mismatch"))
 		return
 	}

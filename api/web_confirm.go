@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -48,7 +47,7 @@ func (s *server) webRotateKeys(c *gin.Context) {
 	secret, again := []byte(c.PostForm("secret")), []byte(c.PostForm("secret2"))
 	defer wipe(secret)
 	defer wipe(again)
-	if !bytes.Equal(secret, again) {
+	if !sameSecret(secret, again) {
 		fail(c, fieldErr("secret2", "api.secret2.two_secrets_same"))
 		return
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,6 +96,33 @@ func (l loc) recoverySheet(w io.Writer, identifier string, code seal.RecoveryCod
 func (l loc) suggestion() string {
 	s, _ := vault.SuggestPassphrase(l.c.Words())
 	return s
+}
+
+// keptSuggestion is the suggestion a form carried back ("suggested") when
+// it is one this language could have made (words of its list, as many as
+// a suggestion has), else a new one: a form shown again to correct a
+// mistake keeps the words she may have started to copy.
+func (l loc) keptSuggestion(s string) string {
+	words := strings.Fields(s)
+	if len(words) == 0 || len(words) != len(strings.Fields(l.suggestion())) {
+		return l.suggestion()
+	}
+	list := l.c.Words()
+	for _, w := range words {
+		if !slices.Contains(list, w) {
+			return l.suggestion()
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// sameSecret reports whether two typings of a secret are the same secret
+// as the vault derives it (vault.FoldSecret: a hamza, a Persian or an
+// Arabic yeh, a keyboard's variant of a letter are the same key): the
+// check that both fields match must not refuse what the vault would
+// accept as one secret.
+func sameSecret(a, b []byte) bool {
+	return vault.FoldSecret(string(a)) == vault.FoldSecret(string(b))
 }
 
 // Portal is a converter profile's name in the person's language

@@ -3,6 +3,7 @@ package webtest
 import (
 	"bytes"
 	"context"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -158,5 +159,36 @@ func TestWebWithoutJavaScript(t *testing.T) {
 	}
 	if resp, _ := o.get("/papers"); resp.Request.URL.Path != "/login" {
 		t.Fatalf("after logout /papers went to %s", resp.Request.URL.Path)
+	}
+}
+
+// TestSignupSecretTypedTwoWays: in Dari, the secret typed with a Persian
+// yeh in one field and an Arabic yeh in the other is one secret, as the
+// vault derives it: the sign-up goes through (it was refused as "not the
+// same"). A mistake to correct keeps the suggested words she may have
+// started to copy; a suggestion not made by Coffre is not shown.
+func TestSignupSecretTypedTwoWays(t *testing.T) {
+	srv := newServer(t)
+	o := newNoJS(t, srv.URL)
+	_, page := o.get("/lang?to=fa-AF&back=/signup")
+	m := regexp.MustCompile(`name="suggested" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no suggestion carried by the form: %.2000s", page)
+	}
+	suggested := html.UnescapeString(m[1])
+	resp, page := o.post("/signup", url.Values{"identifier": {"0711223344"}, "name": {"Mariam"},
+		"secret": {"کتاب دریا ستاره باغ"}, "secret2": {"کتاب دریا ستاره باع"}, "suggested": {suggested}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `name="suggested" value="`+html.EscapeString(suggested)+`"`) {
+		t.Fatalf("a mismatch: %d, the suggestion %q not kept: %.3000s", resp.StatusCode, suggested, page)
+	}
+	_, page2 := o.post("/signup", url.Values{"identifier": {"0711223344"},
+		"secret": {"a"}, "secret2": {"b"}, "suggested": {"votre secret est 1234"}})
+	if strings.Contains(page2, "votre secret est 1234") {
+		t.Fatal("a suggestion Coffre did not make is shown")
+	}
+	resp, page = o.post("/signup", url.Values{"identifier": {"0711223344"}, "name": {"Mariam"},
+		"secret": {"کتاب دریا ستاره میز"}, "secret2": {"كتاب دريا ستاره ميز"}, "suggested": {suggested}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `class="code"`) {
+		t.Fatalf("the same secret with the other yeh and kaf: %d %.3000s", resp.StatusCode, page)
 	}
 }

@@ -101,3 +101,40 @@ func TestStolenSessionCannotGrant(t *testing.T) {
 		t.Error("the share form does not ask for the secret after 5 minutes")
 	}
 }
+
+// TestShareFormChoosesNoOrganisationForHer: with several organisations and
+// no request, the share form ticks none (a tap past the list used to share
+// with whichever came first); Share without a choice shows the form again
+// saying to choose, and shares nothing. With one organisation, it is ticked.
+func TestShareFormChoosesNoOrganisationForHer(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	owner := e.client()
+	signUpOwner(t, owner, "choix.partage", secret)
+	var up struct {
+		Document struct{ ID string } `json:"document"`
+	}
+	want(t, owner.upload(t, "/api/v1/documents", field("type", "avis-impot"), field("title", "Avis"), page(photo(t, 500, 700, 9))), 201, "upload").json(t, &up)
+	form := func() string { return string(want(t, owner.get(t, "/papers/"+up.Document.ID+"/share"), 200, "share form").body) }
+	if body := form(); !strings.Contains(body, `name="grantee" value="organisation:`+e.org.ID+`" checked`) {
+		t.Errorf("the only organisation is not ticked: %s", truncate([]byte(body)))
+	}
+	if _, _, err := e.v.CreateOrganisation(testCtx(t), "Emmaüs Connect"); err != nil {
+		t.Fatal(err)
+	}
+	body := form()
+	if strings.Contains(body, `name="grantee" value="organisation:`) && strings.Contains(body, `" checked required>`) {
+		t.Errorf("an organisation is ticked among several: %s", truncate([]byte(body)))
+	}
+	res := owner.postForm(t, "/share", url.Values{"document": {up.Document.ID}, "days": {"31"}, "confirm_secret": {secret}, "key": {"formulaire-sans-choix-1"}})
+	if res.status != 422 || !strings.Contains(string(res.body), `name="grantee"`) || !strings.Contains(string(res.body), `class="error"`) {
+		t.Fatalf("Share with nobody chosen: %d %s", res.status, truncate(res.body))
+	}
+	var ks struct {
+		Consents []any `json:"consents"`
+	}
+	want(t, owner.get(t, "/api/v1/consents"), 200, "consents").json(t, &ks)
+	if len(ks.Consents) != 0 {
+		t.Errorf("%d consents after a share with nobody chosen", len(ks.Consents))
+	}
+}

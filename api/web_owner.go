@@ -317,6 +317,11 @@ func (s *server) webDelete(c *gin.Context) {
 // grantee is someone the owner may share with.
 type grantee struct {
 	Kind, ID, Name string
+	// Chosen: ticked when the form opens — the worker whose request is the
+	// newest, or the only one she may share with. An organisation among
+	// several is never ticked for her: she chooses (a tap past it would
+	// share with whichever came first).
+	Chosen bool
 }
 
 // grantees lists who the owner may share with: organisations, and the
@@ -344,6 +349,9 @@ func (s *server) grantees(c *gin.Context) []grantee {
 		for _, o := range orgs {
 			out = append(out, grantee{Kind: string(vault.KindOrganisation), ID: o.ID, Name: o.Name})
 		}
+	}
+	if len(out) > 0 && (len(out) == 1 || out[0].Kind == string(vault.KindWorker)) {
+		out[0].Chosen = true
 	}
 	return out
 }
@@ -404,7 +412,8 @@ func (s *server) webShare(c *gin.Context) {
 	}
 	switch {
 	case kind != string(vault.KindWorker) && kind != string(vault.KindOrganisation) || id == "":
-		s.webError(c, fieldErr("grantee", "api.grantee.choose_who_may"))
+		// Nobody chosen: the form again, saying so (nothing was shared).
+		s.renderShare(c, c.PostForm("document"), http.StatusUnprocessableEntity, fieldErr("grantee", "api.grantee.choose_who_may"))
 		return
 	case !slices.Contains(vault.ConsentDays, days):
 		s.webError(c, fieldErr("days", "api.days.choose_how_long"))

@@ -115,7 +115,9 @@ func TestShareFormChoosesNoOrganisationForHer(t *testing.T) {
 		Document struct{ ID string } `json:"document"`
 	}
 	want(t, owner.upload(t, "/api/v1/documents", field("type", "avis-impot"), field("title", "Avis"), page(photo(t, 500, 700, 9))), 201, "upload").json(t, &up)
-	form := func() string { return string(want(t, owner.get(t, "/papers/"+up.Document.ID+"/share"), 200, "share form").body) }
+	form := func() string {
+		return string(want(t, owner.get(t, "/papers/"+up.Document.ID+"/share"), 200, "share form").body)
+	}
 	if body := form(); !strings.Contains(body, `name="grantee" value="organisation:`+e.org.ID+`" checked`) {
 		t.Errorf("the only organisation is not ticked: %s", truncate([]byte(body)))
 	}

@@ -40,6 +40,14 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
+// quartile is the lower quartile: what the machine does when nothing else
+// runs (a busy machine adds delays to some answers, never removes any).
+func quartile(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/4]
+}
+
 // A wrong or replayed one-time code gets exactly the answer of a wrong
 // secret (status, body, page), in the same time (the secret's derivation
 // runs first in every case), and never a 500.
@@ -194,9 +202,11 @@ func TestRequestByIdentifierTellsNothing(t *testing.T) {
 			unknownID = um["id"].(string)
 		}
 	}
-	mk, mu := median(known), median(unknown)
-	t.Logf("median answer: known identifier %v, unknown %v", mk, mu)
-	// The same work either way (no vault is looked up): within 50 %.
+	mk, mu := quartile(known), quartile(unknown)
+	t.Logf("answers, lower quartile: known identifier %v, unknown %v (medians %v, %v)", mk, mu, median(known), median(unknown))
+	// The same work either way (no vault is looked up): within 50 %,
+	// measured on the lower quartiles, which other load on the machine
+	// does not move.
 	if mu*3 < mk*2 || mu*2 > mk*3 {
 		t.Errorf("unknown identifiers answered in %v, known ones in %v: the timing tells them apart", mu, mk)
 	}

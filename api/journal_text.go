@@ -83,7 +83,7 @@ func (l loc) eventDetail(e vault.Event) string {
 		return l.T("ev.nodate")
 	}
 	switch e.Kind {
-	case vault.EventRedoAsked, vault.EventRedoForwarded, vault.EventRedoClosed, vault.EventRedoFailed:
+	case vault.EventRedoAsked, vault.EventRedoForwarded, vault.EventRedoSelf, vault.EventRedoClosed, vault.EventRedoFailed:
 		// The reason's code, in words.
 		if slices.Contains(vault.RedoReasons, d) {
 			return l.T("redo.reason." + d)

@@ -116,7 +116,7 @@ func (s *server) forwardRedo(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	token, dl, err := s.forwardRedoAs(c, strings.TrimSpace(req.From))
+	token, dl, err := s.forwardRedoAs(c, strings.TrimSpace(req.From), false)
 	if err != nil {
 		writeError(c, s.log, redoErr(err))
 		return
@@ -125,7 +125,7 @@ func (s *server) forwardRedo(c *gin.Context) {
 }
 
 // forwardRedoAs forwards the redo of the route's id for the signed-in owner.
-func (s *server) forwardRedoAs(c *gin.Context, from string) (string, vault.DropLink, error) {
+func (s *server) forwardRedoAs(c *gin.Context, from string, self bool) (string, vault.DropLink, error) {
 	ctx, pr := c.Request.Context(), principal(c)
 	rs, err := s.v.Redos(ctx, pr)
 	if err != nil {
@@ -145,13 +145,13 @@ func (s *server) forwardRedoAs(c *gin.Context, from string) (string, vault.DropL
 		}
 	}
 	label := truncate(l.T("redo.label", l.DocType(rs[i].DocType), l.T("redo.reason."+rs[i].Reason)), vault.MaxLabelLen)
-	return s.v.ForwardRedo(ctx, pr, rs[i].ID, vault.RedoLink{Label: label, From: truncate(from, vault.MaxFromLen)})
+	return s.v.ForwardRedo(ctx, pr, rs[i].ID, vault.RedoLink{Label: label, From: truncate(from, vault.MaxFromLen), Self: self})
 }
 
 // webForwardRedo: the owner's button; the new link shows as any link she
 // makes (sealed cookie, then its page).
 func (s *server) webForwardRedo(c *gin.Context) {
-	token, dl, err := s.forwardRedoAs(c, "")
+	token, dl, err := s.forwardRedoAs(c, "", c.PostForm("self") == "1")
 	if err != nil {
 		s.webError(c, redoErr(err))
 		return

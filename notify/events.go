@@ -70,7 +70,7 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 		// still unreadable: where she looks, as a request does.
 		toOwner = true
 		p.Actor, p.Org, p.Title = e.ActorName, e.OrgName, ""
-	case vault.EventRedoForwarded, vault.EventRedoClosed:
+	case vault.EventRedoForwarded, vault.EventRedoSelf, vault.EventRedoClosed:
 		s.redoMoved(ctx, e, eventID)
 	case vault.EventConsentRevoked:
 		s.sharingStopped(ctx, e, eventID)
@@ -126,7 +126,7 @@ var alertKinds = []string{
 	vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
 	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
 	vault.EventRequestReceived, vault.EventRequestWaited, vault.EventConsentRevoked, vault.EventConsentGranted,
-	vault.EventRedoAsked, vault.EventRedoFailed, vault.EventRedoForwarded, vault.EventRedoClosed,
+	vault.EventRedoAsked, vault.EventRedoFailed, vault.EventRedoForwarded, vault.EventRedoSelf, vault.EventRedoClosed,
 	vault.EventAlertContactAdded, vault.EventAlertTitlesOn,
 }
 

@@ -143,7 +143,7 @@ func (s *Service) render(p payload, lang string, now time.Time, count int) text 
 		if base != "" {
 			t.link = base + "/papers"
 		}
-	case vault.EventRedoForwarded:
+	case vault.EventRedoForwarded, vault.EventRedoSelf:
 		t.subject = c.T("notify.redofwd.subject")
 		t.body = c.T("notify.redofwd.body", docNeutral(c, p.DocType), c.When(p.At, now))
 		if base != "" {

@@ -56,6 +56,9 @@ const RedoLinkTTL = 7 * 24 * time.Hour
 const (
 	EventRedoAsked     = "redo-asked"
 	EventRedoForwarded = "redo-forwarded"
+	// EventRedoSelf: the owner redoes it herself (the same one-item link,
+	// opened on her own phone).
+	EventRedoSelf = "redo-self"
 	EventRedoClosed    = "redo-closed"
 	EventRedoFailed    = "redo-failed"
 )
@@ -231,6 +234,9 @@ type RedoLink struct {
 	Label string
 	// From is the name shown to the helper ("" for none).
 	From string
+	// Self: the owner redoes it herself (journaled as EventRedoSelf; the
+	// worker is told the same, that the person is seeing to it).
+	Self bool
 }
 
 // ForwardRedo makes the one-item drop link through which the owner's
@@ -267,8 +273,12 @@ func (s *Service) ForwardRedo(ctx context.Context, owner *Principal, redoID stri
 	}
 	// The previous link takes nothing more: meta.ForwardRedo revoked it in
 	// its transaction.
+	kind := EventRedoForwarded
+	if rl.Self {
+		kind = EventRedoSelf
+	}
 	err = s.record(ctx, owner.id, Event{
-		Kind: EventRedoForwarded, ActorKind: ActorOwner, ActorID: owner.id, DocumentID: r.DocumentID,
+		Kind: kind, ActorKind: ActorOwner, ActorID: owner.id, DocumentID: r.DocumentID,
 		DocumentType: r.DocType, Detail: r.Reason, Grantee: Grantee{Kind: KindWorker, ID: r.WorkerID},
 		Target: s.granteeName(ctx, Grantee{Kind: KindWorker, ID: r.WorkerID}),
 	})

@@ -207,6 +207,11 @@ func TestRedoByOwnerHerself(t *testing.T) {
 		t.Errorf("back on her papers (%s) the redo still shows: %q", owner.location(), owner.seen())
 	}
 	t.Logf("redo by the owner herself: %d taps (the button, camera button + shutter, Send, back to her papers)", owner.taps)
+	// Her journal says she redid it herself, not that her helper was asked.
+	owner.open(srv.URL + "/journal")
+	if got := owner.seen(); !strings.Contains(got, "Vous avez choisi de refaire vous-même votre avis d'impôt (illisible)") || strings.Contains(got, "demandé à votre aide") {
+		t.Errorf("her journal after redoing it herself: %q", got)
+	}
 
 	worker := b.hand("worker")
 	worker.signIn(srv.URL, "/lang?to=fr&back=/pro/login", map[string]string{"#email": workerEmail, "#secret": workerSecret})

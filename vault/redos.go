@@ -58,9 +58,9 @@ const (
 	EventRedoForwarded = "redo-forwarded"
 	// EventRedoSelf: the owner redoes it herself (the same one-item link,
 	// opened on her own phone).
-	EventRedoSelf = "redo-self"
-	EventRedoClosed    = "redo-closed"
-	EventRedoFailed    = "redo-failed"
+	EventRedoSelf   = "redo-self"
+	EventRedoClosed = "redo-closed"
+	EventRedoFailed = "redo-failed"
 )
 
 // ErrRedoNote: the reason "other" needs a few words.

@@ -203,6 +203,9 @@ type redoItem struct {
 	Latest    *vault.Redo
 	// Open: a redo not closed already waits.
 	Open bool
+	// Replacement: this paper is the one that closed the redo (the new
+	// paper, shown apart from the old one it replaces).
+	Replacement bool
 }
 
 // redoItems maps the person's papers the worker may ask to redo (received
@@ -231,6 +234,7 @@ func (s *server) redoItems(c *gin.Context, who *person) map[string]redoItem {
 			if redos[i].DocumentID == d.ID || redos[i].ReplacementID == d.ID {
 				it.Latest = &redos[i]
 				it.Open = redos[i].Status != vault.RedoClosed
+				it.Replacement = redos[i].ReplacementID == d.ID
 				break
 			}
 		}

@@ -219,7 +219,8 @@ func TestRedoByOwnerHerself(t *testing.T) {
 	if n := eval[int](worker.person, `document.querySelectorAll('main .cards li').length`); n != 2 {
 		t.Errorf("the worker sees %d papers, want the old one and the new one", n)
 	}
-	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-redo-status]')].map(e => e.textContent).join('|')`); !strings.Contains(got, "Refait (illisible) : le nouveau papier est arrivé.") {
-		t.Errorf("the worker's page says %q", got)
+	if got := eval[string](worker.person, `[...document.querySelectorAll('[data-redo-status]')].map(e => e.textContent).join('|')`); !strings.Contains(got, "Refait (illisible) : le nouveau papier est arrivé.") ||
+		!strings.Contains(got, "Nouveau papier, refait (illisible) : il remplace l'ancien") {
+		t.Errorf("the worker's page says %q (the old paper and its replacement, told apart)", got)
 	}
 }

@@ -140,3 +140,49 @@ func TestShareFormChoosesNoOrganisationForHer(t *testing.T) {
 		t.Errorf("%d consents after a share with nobody chosen", len(ks.Consents))
 	}
 }
+
+// TestSharePurposeLeftBlank: a share with no purpose typed stores none: the
+// worker is not shown the default in the owner's language (a Dari "دوسیه"
+// to a French worker); her journal says the default in the language it is
+// read in.
+func TestSharePurposeLeftBlank(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	owner := e.client()
+	owner.lang = "fa-AF"
+	signUpOwner(t, owner, "sans.objet", secret)
+	var up struct {
+		Document struct{ ID string } `json:"document"`
+	}
+	want(t, owner.upload(t, "/api/v1/documents", field("type", "avis-impot"), field("title", "Avis"), page(photo(t, 500, 700, 9))), 201, "upload").json(t, &up)
+	res := owner.postForm(t, "/share", url.Values{"document": {up.Document.ID}, "grantee": {"organisation:" + e.org.ID}, "days": {"31"}, "confirm_secret": {secret}})
+	if res.status != 200 {
+		t.Fatalf("share: %d %s", res.status, truncate(res.body))
+	}
+	var ks struct {
+		Consents []struct {
+			Purpose string `json:"purpose"`
+		} `json:"consents"`
+	}
+	want(t, owner.get(t, "/api/v1/consents"), 200, "consents").json(t, &ks)
+	if len(ks.Consents) != 1 || ks.Consents[0].Purpose != "" {
+		t.Fatalf("the stored purpose: %+v, want none", ks.Consents)
+	}
+	var journal struct {
+		Events []struct {
+			Text string `json:"text"`
+		} `json:"events"`
+	}
+	owner.lang = "en"
+	want(t, owner.get(t, "/api/v1/journal"), 200, "journal").json(t, &journal)
+	found := false
+	for _, ev := range journal.Events {
+		found = found || strings.Contains(ev.Text, "You shared papers with CCAS de Roubaix (")
+		if strings.Contains(ev.Text, "دوسیه") {
+			t.Errorf("the English journal says the Dari default: %q", ev.Text)
+		}
+	}
+	if !found {
+		t.Errorf("no share in the journal: %+v", journal.Events)
+	}
+}

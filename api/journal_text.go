@@ -88,6 +88,10 @@ func (l loc) eventDetail(e vault.Event) string {
 		if slices.Contains(vault.RedoReasons, d) {
 			return l.T("redo.reason." + d)
 		}
+	case vault.EventConsentGranted:
+		if d == "" { // no purpose typed: the default, in the reader's language
+			return l.T("share.defaultpurpose")
+		}
 	case vault.EventAlertContactAdded:
 		// "email awa@example.org": the address, then the channel in words.
 		if ch, addr, ok := strings.Cut(d, " "); ok && l.c.Has("notifset.channel."+ch) {

@@ -401,11 +401,10 @@ func (s *server) renderShare(c *gin.Context, docID string, status int, fail erro
 func (s *server) webShare(c *gin.Context) {
 	kind, id, _ := strings.Cut(c.PostForm("grantee"), ":")
 	days, _ := strconv.Atoi(c.PostForm("days"))
+	// No purpose typed: none is stored, and each reader sees the default in
+	// their own language (a Dari default shown to a French worker said
+	// nothing to them).
 	purpose := strings.TrimSpace(c.PostForm("purpose"))
-	l := webLang(c)
-	if purpose == "" {
-		purpose = l.T("share.defaultpurpose")
-	}
 	var scope vault.Scope
 	if doc := c.PostForm("document"); doc != "" {
 		scope.Documents = []string{doc}

@@ -156,7 +156,6 @@ func (s *server) renderCodeShare(c *gin.Context, status int, f codeForm, fail er
 // reads the vault: the owner confirms her secret in the form (webConfirm)
 // unless she did within vault.ConfirmWindow.
 func (s *server) webShareWithCode(c *gin.Context) {
-	l := webLang(c)
 	days, _ := strconv.Atoi(c.PostForm("days"))
 	f := codeForm{
 		Docs: map[string]bool{}, Types: map[string]bool{}, Org: c.PostForm("grantee") == "organisation", Days: days,
@@ -190,10 +189,7 @@ func (s *server) webShareWithCode(c *gin.Context) {
 	if !s.webConfirm(c, fail) {
 		return
 	}
-	purpose := f.Purpose
-	if purpose == "" {
-		purpose = l.T("share.defaultpurpose")
-	}
+	purpose := f.Purpose // none typed: none stored (read in each reader's language)
 	_, err := s.v.ShareWithCode(c.Request.Context(), principal(c), vault.CodeShare{
 		Code: c.Param("code"), ClientIP: c.ClientIP(), Organisation: f.Org,
 		Scope: vault.Scope{Documents: docs, Types: types}, Purpose: purpose, Days: days, ShowName: f.ShowName,

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -184,5 +185,53 @@ func TestSharePurposeLeftBlank(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no share in the journal: %+v", journal.Events)
+	}
+}
+
+// TestAcceptedRequestForMissingPaperOffersNextStep: she accepts a request
+// for a paper she does not have yet (sharing it once added); the request's
+// card then says what is missing and offers to add it or to make a link
+// for her helper, which answers this request and asks for that paper only.
+func TestAcceptedRequestForMissingPaperOffersNextStep(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	owner := e.client()
+	signUpOwner(t, owner, "manque.papier", secret)
+	var su struct {
+		ID string `json:"id"`
+	}
+	want(t, owner.get(t, "/api/v1/session"), 200, "session").json(t, &su)
+	e.worker("demandeur@ccas.example", "Mme Morel", "secret du demandeur assez long")
+	w := e.client()
+	w.loginWorker(t, "demandeur@ccas.example", "secret du demandeur assez long")
+	var rq struct {
+		ID string `json:"id"`
+	}
+	want(t, w.do(t, "POST", "/api/v1/requests", map[string]any{
+		"owner_id": su.ID, "purpose": "Dossier RSA", "types": []string{"avis-impot"}, "days": 31,
+	}), 201, "request").json(t, &rq)
+	res := owner.postForm(t, "/requests/"+rq.ID+"/accept", url.Values{"future": {"avis-impot"}, "confirm_secret": {secret}})
+	if res.status != 200 {
+		t.Fatalf("accept: %d %s", res.status, truncate(res.body))
+	}
+	page := string(want(t, owner.get(t, "/requests"), 200, "requests").body)
+	if !strings.Contains(page, "Il manque encore : Avis d&#39;impôt") || !strings.Contains(page, `href="/papers/add?type=avis-impot"`) ||
+		!strings.Contains(page, `name="request" value="`+rq.ID+`"`) {
+		t.Fatalf("the accepted request offers no next step: %s", page)
+	}
+	noFollow(owner)
+	res = owner.postForm(t, "/links", url.Values{"request": {rq.ID}, "label": {"Avis d'impôt"}, "type": {"avis-impot"}})
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/links/new" {
+		t.Fatalf("a link for her helper: %d %q %s", res.status, res.header.Get("Location"), truncate(res.body))
+	}
+	var links struct {
+		Links []struct {
+			Requested []string `json:"requested"`
+			RequestID string   `json:"request_id"`
+		} `json:"links"`
+	}
+	want(t, owner.get(t, "/api/v1/droplinks"), 200, "links").json(t, &links)
+	if len(links.Links) != 1 || len(links.Links[0].Requested) != 1 || links.Links[0].Requested[0] != "avis-impot" {
+		t.Fatalf("the helper's link: %+v", links.Links)
 	}
 }

@@ -109,3 +109,17 @@ func (l loc) DocTitle(d vault.Document) string {
 	}
 	return d.Title
 }
+
+// DocTypes names several document types, in a list of the language: the
+// Arabic comma in right-to-left scripts ("، "), ", " elsewhere.
+func (l loc) DocTypes(ids []string) string {
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		names = append(names, l.DocType(id))
+	}
+	sep := ", "
+	if l.c.Dir == "rtl" {
+		sep = "، "
+	}
+	return strings.Join(names, sep)
+}

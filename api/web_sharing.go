@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -226,6 +227,10 @@ type requestRow struct {
 	Matching []vault.Document
 	Future   []string
 	Until    time.Time
+	// Missing are the asked types she has no paper of: once accepted, the
+	// card offers the next step (add it, or a link for her helper that
+	// answers this request).
+	Missing []string
 }
 
 // requestsData is the requests page: the rows, and the name the owner
@@ -265,6 +270,11 @@ func (s *server) renderRequests(c *gin.Context, status int, fail error) {
 					row.Matching = append(row.Matching, d)
 					break
 				}
+			}
+		}
+		for _, t := range r.Types {
+			if !slices.ContainsFunc(docs, func(d vault.Document) bool { return d.Type == t }) {
+				row.Missing = append(row.Missing, t)
 			}
 		}
 		rows = append(rows, row)

@@ -37,8 +37,11 @@ type Principal struct {
 	// this request, or its session did within ConfirmWindow (sudo.go).
 	confirmed bool
 	// confirmedUntil is when a session's confirmation stops counting (zero
-	// when confirmed by a secret typed for this request only).
+	// when confirmed by a secret typed for this request only); clock tells
+	// the time it is judged at, when the action is done (a request whose
+	// body is still arriving when the window closes is refused).
 	confirmedUntil time.Time
+	clock          func() time.Time
 	// orgNext is the organisation's next identity while a key rotation is
 	// under way (org_rotate.go).
 	orgNext *age.X25519Identity
@@ -74,7 +77,7 @@ func requireConfirmedOwner(p *Principal) error {
 	if err := requireOwner(p); err != nil {
 		return err
 	}
-	if !p.confirmed {
+	if !p.IsConfirmed() {
 		return ErrConfirmRequired
 	}
 	return nil

@@ -49,7 +49,7 @@ func CanWidenAlerts(p *Principal) error {
 	if !p.valid() || (p.kind != KindOwner && p.kind != KindWorker) {
 		return fmt.Errorf("%w: not an owner or a worker", ErrInvalid)
 	}
-	if !p.confirmed {
+	if !p.IsConfirmed() {
 		return ErrConfirmRequired
 	}
 	return nil

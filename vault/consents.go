@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -179,17 +180,38 @@ func (s *Service) GrantConsent(ctx context.Context, owner *Principal, nc NewCons
 	if nc.Key != "" {
 		c.ID = s.consentKeyID(owner.id, nc.Key)
 	}
-	if err := s.meta.InsertConsent(ctx, c); err != nil {
-		if nc.Key != "" && errors.Is(err, meta.ErrConflict) {
-			// This form was sent before: what it granted stands, as it
-			// was (even if stopped since); nothing more is granted.
-			if prev, perr := s.meta.Consent(ctx, c.ID); perr == nil && prev.OwnerID == owner.id {
-				return consentView(prev, consentDetails{Purpose: nc.Purpose, ShowName: nc.ShowName}, s.now()), nil
-			}
+	err = s.meta.InsertConsent(ctx, c)
+	if nc.Key != "" && errors.Is(err, meta.ErrConflict) {
+		// This form was sent before. When what it granted is live and is
+		// what the form asks, it stands: nothing more is granted. Else
+		// (stopped since, undone by a failure, or another share sent with
+		// the same key) the form is a new share, under a new id.
+		prev, perr := s.meta.Consent(ctx, c.ID)
+		if perr == nil && prev.OwnerID == owner.id && sameGrant(prev, c, s.now()) {
+			return consentView(prev, consentDetails{Purpose: nc.Purpose, ShowName: nc.ShowName}, s.now()), nil
 		}
+		if c.ID, err = newID(); err != nil {
+			return Consent{}, err
+		}
+		err = s.meta.InsertConsent(ctx, c)
+	}
+	if err != nil {
 		return Consent{}, mapMeta("grant consent", err)
 	}
 	return s.finishGrant(ctx, owner, c, nc)
+}
+
+// sameGrant reports whether prev is live at now and grants what c asks:
+// the same grantee, papers and types.
+func sameGrant(prev, c meta.Consent, now time.Time) bool {
+	set := func(ids []string) string {
+		s := slices.Clone(ids)
+		slices.Sort(s)
+		return strings.Join(slices.Compact(s), "\x00")
+	}
+	return prev.Revoked.IsZero() && prev.Expires.After(now) &&
+		prev.GranteeKind == c.GranteeKind && prev.GranteeID == c.GranteeID &&
+		set(prev.Documents) == set(c.Documents) && set(prev.Types) == set(c.Types)
 }
 
 // consentKeyID is the consent id of an owner's share form key.

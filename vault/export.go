@@ -79,7 +79,7 @@ func (s *Service) Export(ctx context.Context, owner *Principal, w io.Writer, for
 	if format != ExportPDF && format != ExportAge {
 		return fmt.Errorf("%w: export format %q", ErrInvalid, format)
 	}
-	if format == ExportAge && !owner.confirmed {
+	if format == ExportAge && !owner.IsConfirmed() {
 		// The age export holds the owner's identity itself.
 		return ErrConfirmRequired
 	}

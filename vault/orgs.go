@@ -415,7 +415,7 @@ func (s *Service) SetAssistedRecovery(ctx context.Context, owner *Principal, org
 	if err := requireOwner(owner); err != nil {
 		return err
 	}
-	if orgID != "" && !owner.confirmed {
+	if orgID != "" && !owner.IsConfirmed() {
 		return ErrConfirmRequired
 	}
 	if orgID == "" {

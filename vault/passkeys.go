@@ -158,7 +158,7 @@ func requireConfirmed(p *Principal) error {
 	if err := requireSignedIn(p); err != nil {
 		return err
 	}
-	if !p.confirmed {
+	if !p.IsConfirmed() {
 		return ErrConfirmRequired
 	}
 	return nil

@@ -221,7 +221,7 @@ func (s *Service) ResumeSession(ctx context.Context, token string) (*Principal, 
 	}
 	sess := sessionOf(row, keys.csrf)
 	if p.confirmed = s.Confirmed(sess); p.confirmed {
-		p.confirmedUntil = sess.ConfirmedAt.Add(ConfirmWindow)
+		p.confirmedUntil, p.clock = sess.ConfirmedAt.Add(ConfirmWindow), s.now
 	}
 	return p, sess, nil
 }

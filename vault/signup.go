@@ -548,7 +548,7 @@ func (s *Service) ChangeSecret(ctx context.Context, p *Principal, newSecret []by
 	if !p.valid() {
 		return fmt.Errorf("%w: change secret: not logged in", ErrInvalid)
 	}
-	if p.kind == KindOwner && !p.confirmed {
+	if p.kind == KindOwner && !p.IsConfirmed() {
 		return ErrConfirmRequired
 	}
 	if err := CheckSecret(newSecret); err != nil {

@@ -208,7 +208,7 @@ func (s *Service) ConfirmSession(ctx context.Context, owner *Principal, proof Pr
 		}
 		return mapMeta("confirm", err)
 	}
-	owner.confirmed, owner.confirmedUntil = true, now.Add(ConfirmWindow)
+	owner.confirmed, owner.confirmedUntil, owner.clock = true, now.Add(ConfirmWindow), s.now
 	return nil
 }
 
@@ -223,8 +223,14 @@ func (s *Service) Confirmed(sess Session) bool {
 	return age >= -time.Minute && age < ConfirmWindow
 }
 
-// IsConfirmed reports whether p may do what needs confirmation now.
-func (p *Principal) IsConfirmed() bool { return p != nil && p.confirmed }
+// IsConfirmed reports whether p may do what needs confirmation now: judged
+// when it is asked (the action), not when the request began.
+func (p *Principal) IsConfirmed() bool {
+	if p == nil || !p.confirmed {
+		return false
+	}
+	return p.clock == nil || p.confirmedUntil.IsZero() || p.clock().Before(p.confirmedUntil)
+}
 
 // ConfirmedUntil is when the session's confirmation stops counting (zero
 // when p is not confirmed through its session).

@@ -169,3 +169,40 @@ func TestSecretChangeEndsOtherSessions(t *testing.T) {
 		t.Fatalf("journal = %v, want two %s", kinds, vault.EventSessionsEnded)
 	}
 }
+
+// A confirmation is judged when the action is done, not when the request
+// began: a request resumed confirmed whose body is still arriving as the
+// five minutes end is refused (attacker's review: a slow body stretched
+// the window by up to 50 s).
+func TestConfirmationJudgedWhenUsed(t *testing.T) {
+	d := newAcctDir(t)
+	in := d.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "tard.venu")
+	token, _, err := in.svc.StartSession(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := in.svc.ResumeSession(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.svc.ConfirmSession(ctx, p, vault.SecretProof(goodSecret), "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	d.clock.Add(vault.ConfirmWindow - 10*time.Second)
+	late, _, err := in.svc.ResumeSession(ctx, token) // the request begins, confirmed
+	if err != nil || !late.IsConfirmed() {
+		t.Fatalf("resumed 10 s before the end: confirmed %v, %v", late.IsConfirmed(), err)
+	}
+	d.clock.Add(20 * time.Second) // its body arrives slowly
+	if late.IsConfirmed() {
+		t.Fatal("still confirmed after the window closed")
+	}
+	if err := vault.CanWidenAlerts(late); !errors.Is(err, vault.ErrConfirmRequired) {
+		t.Fatalf("CanWidenAlerts after the window: %v", err)
+	}
+	if _, err := in.svc.NewRecoveryCode(ctx, late); !errors.Is(err, vault.ErrConfirmRequired) {
+		t.Fatalf("a new recovery code after the window: %v", err)
+	}
+}

@@ -347,6 +347,23 @@ func TestGrantConsentFormKey(t *testing.T) {
 	if k, l := count(); k != 1 || l != 1 {
 		t.Fatalf("after the same form twice: %d consents, %d journal lines; want 1 and 1", k, l)
 	}
+	// Stopped since, then the same form again: a new share (the owner is
+	// told "shared": it must be true).
+	if err := in.svc.RevokeConsent(ctx, owner, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := in.svc.GrantConsent(ctx, owner, nc)
+	if err != nil || again.ID == a.ID || !again.Live {
+		t.Fatalf("the same form after a stop: %+v, %v (stopped %s)", again, err, a.ID)
+	}
+	// Another share sent under the same key (another worker): its own.
+	w2, _ := in.orgWorker(t, "", "Autre CCAS", "M. Autre")
+	other2 := nc
+	other2.Grantee = workerGrantee(w2)
+	if c2, err := in.svc.GrantConsent(ctx, owner, other2); err != nil || c2.ID == a.ID || c2.ID == again.ID || c2.Grantee.ID != w2.ID() {
+		t.Fatalf("another share under the same key: %+v, %v", c2, err)
+	}
+	in.mustRead(t, w2, doc, "contenu")
 	nc.Key = "court"
 	if _, err := in.svc.GrantConsent(ctx, owner, nc); !errors.Is(err, vault.ErrInvalid) {
 		t.Fatalf("a malformed key: %v, want ErrInvalid", err)

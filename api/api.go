@@ -150,19 +150,21 @@ func (l *Limits) defaults() {
 
 // server holds the handlers' dependencies.
 type server struct {
-	v        *vault.Service
-	conv     *converter.Converter
-	log      *slog.Logger
-	baseURL  string
-	origin   string
-	secure   bool
-	cookie   string
-	limits   Limits
-	uploads  chan struct{}
-	bodyMem  *semaphore.Weighted // upload bytes in memory (body.go)
-	pagePuts *inFlight           // page-by-page uploads in progress
-	waiting  atomic.Int64        // uploads waiting for a slot
-	login    *rateLimiter
+	// getRoutes are the route templates that answer GET (page.Canonical).
+	getRoutes map[string]bool
+	v         *vault.Service
+	conv      *converter.Converter
+	log       *slog.Logger
+	baseURL   string
+	origin    string
+	secure    bool
+	cookie    string
+	limits    Limits
+	uploads   chan struct{}
+	bodyMem   *semaphore.Weighted // upload bytes in memory (body.go)
+	pagePuts  *inFlight           // page-by-page uploads in progress
+	waiting   atomic.Int64        // uploads waiting for a slot
+	login     *rateLimiter
 	// ceremonies limits the WebAuthn options handed out (a sign-in page
 	// asks for them as it opens).
 	ceremonies *rateLimiter
@@ -221,6 +223,11 @@ func New(cfg Config) (http.Handler, error) {
 	r.Use(s.crossOrigin(), s.bodyPolicy()) // edge.go: before any route's own checks
 	s.routes(r.Group("/api/v1"))
 	s.registerPages(r) // web pages (web.go)
+	for _, rt := range r.Routes() {
+		if rt.Method == http.MethodGet {
+			s.getRoutes[rt.Path] = true
+		}
+	}
 	return headAsGet(r), nil
 }
 
@@ -235,7 +242,7 @@ func newServer(cfg Config) (*server, error) {
 	}
 	cfg.Limits.defaults()
 	cfg.RateLimits.defaults()
-	s := &server{
+	s := &server{getRoutes: map[string]bool{},
 		v: cfg.Vault, conv: conv, log: cfg.Logger,
 		baseURL:  strings.TrimSuffix(cfg.BaseURL, "/"),
 		origin:   u.Scheme + "://" + u.Host,

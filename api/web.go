@@ -164,6 +164,11 @@ type page struct {
 	// name); HasPasskeys: the signed-in person has at least one, so the
 	// forms that need confirmation offer it by passkey too.
 	Passkeys, HasPasskeys bool
+	// Canonical: a page answering a form (a mistake to correct, shown
+	// again) whose address also answers GET: the page's script makes its
+	// history entry that GET, so that Back or a reload later shows the form
+	// afresh instead of the browser's "resubmit the form?" page.
+	Canonical string
 }
 
 // newPage starts the template data of a page.
@@ -204,6 +209,9 @@ func (s *server) render(c *gin.Context, status int, name string, p *page) {
 	t, ok := pageTemplates[name]
 	if !ok {
 		panic("api: no page template " + name)
+	}
+	if c.Request.Method == http.MethodPost && p.Canonical == "" && s.getRoutes[c.FullPath()] {
+		p.Canonical = c.Request.URL.RequestURI()
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {

@@ -194,6 +194,7 @@ func (s *server) notifySettingsData(c *gin.Context) (*notifySettingsData, notify
 func (s *server) renderNotifySettings(c *gin.Context, status int, d *notifySettingsData, errText string) {
 	p := s.newPage(c, "notifset.title")
 	p.Nav = "notifset"
+	p.Canonical = "/messages/settings"
 	p.Error = errText
 	if d.PushKey != "" {
 		p.Scripts = []string{"push.js"}

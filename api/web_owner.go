@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -392,6 +393,7 @@ func (s *server) renderShare(c *gin.Context, docID string, status int, fail erro
 		sd.ShowName = prof.DisplayName
 	}
 	p.Data = sd
+	p.Canonical = "/papers/" + url.PathEscape(d.ID) + "/share"
 	s.render(c, status, "share", p)
 }
 

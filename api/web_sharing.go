@@ -286,6 +286,7 @@ func (s *server) renderRequests(c *gin.Context, status int, fail error) {
 	p := s.newPage(c, "requests.title")
 	p.Nav = "requests"
 	p.Data = d
+	p.Canonical = "/requests"
 	if fail != nil {
 		p.Error = s.errorText(p.L, fail)
 	}

@@ -140,6 +140,7 @@ func (s *server) renderSheet(c *gin.Context, status int, sd sheetData, errKey st
 	}
 	c.Header("Cache-Control", "no-store")
 	p.Data = sd
+	p.Canonical = "/sheet"
 	s.render(c, status, "sheet", p)
 }
 

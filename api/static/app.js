@@ -76,6 +76,13 @@
       if (ev.persisted) window.location.replace(fresh.getAttribute('data-reload-on-back'));
     });
   }
+  // A page that answers a form (a mistake to correct, shown again) makes
+  // its history entry the GET of its address: Back or a reload later asks
+  // for the page afresh, never the browser's "resubmit the form?" page.
+  var canonical = document.querySelector('[data-canonical]');
+  if (canonical && window.history && history.replaceState) {
+    history.replaceState(null, '', canonical.getAttribute('data-canonical'));
+  }
   // The notice waits in a template, out of the page, until it is needed.
   var offlineTpl = document.getElementById('net-offline-tpl');
   if (offlineTpl && offlineTpl.content && 'onLine' in navigator) {

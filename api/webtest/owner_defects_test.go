@@ -296,3 +296,43 @@ func TestSheetGoneOnBack(t *testing.T) {
 		t.Fatalf("Back after keeping the sheet shows the code: %s", got)
 	}
 }
+
+// TestBackAfterCorrectedForm: she mistypes the second secret, corrects it
+// and signs up; the phone's Back shows the sign-up page again (a fresh
+// one), never the browser's "Confirm Form Resubmission" page. The same
+// after a wrong code on the sheet: Back from her papers shows the sheet.
+func TestBackAfterCorrectedForm(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.open(srv.URL + "/lang?to=fr&back=/")
+	w.tapGo(`a.tile[href="/signup"]`)
+	w.typeIn("#identifier", "awa.retour")
+	w.typeIn("#secret", "girafe velo soleil cartable")
+	w.typeIn("#secret2", "girafe velo soleil cartabl")
+	w.tapGo("form.form button[type=submit]")
+	if got := w.text("main .error"); got == "" {
+		t.Fatalf("no error for the mismatched secret: %s", w.seen())
+	}
+	w.typeIn("#identifier", "") // the field keeps what she typed
+	w.typeIn("#secret", "girafe velo soleil cartable")
+	w.typeIn("#secret2", "girafe velo soleil cartable")
+	w.tapGo("form.form button[type=submit]")
+	code := w.text(".code")
+	if code == "" {
+		t.Fatalf("no sheet after the corrected sign-up: %s", w.seen())
+	}
+	w.back()
+	if !strings.HasSuffix(w.location(), "/signup") || eval[string](w.person, `document.querySelector('main h1').textContent`) == "" {
+		t.Fatalf("Back after a corrected sign-up: %s %q", w.location(), eval[string](w.person, `document.body.innerText.slice(0, 300)`))
+	}
+	// The sheet: a wrong code first, then kept; Back from her papers.
+	w.open(srv.URL + "/sheet")
+	w.typeIn("#last4", "0000")
+	w.tapGo("#sheet-kept button[type=submit]")
+	w.keepSheet()
+	w.back()
+	if got := eval[string](w.person, `document.body.innerText`); strings.Contains(got, strings.Fields(code)[0]) || strings.Contains(got, "ERR_CACHE_MISS") {
+		t.Fatalf("Back after keeping the sheet at the second try: %s", got)
+	}
+}

@@ -340,7 +340,21 @@ func (p *person) back() {
 	p.b.t.Helper()
 	tok := fmt.Sprint(time.Now().UnixNano())
 	eval[bool](p, `(window.__back = `+jsString(tok)+`, history.back(), true)`)
-	p.waitFor(`window.__back !== `+jsString(tok)+` && document.readyState === 'complete' && !!document.querySelector('main h1')`, 30*time.Second)
+	expr := `window.__back !== ` + jsString(tok) + ` && document.readyState === 'complete' && !!document.querySelector('main h1')`
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+	defer cancel()
+	where, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + ' ' + String(window.__back) + ' ' + document.readyState + ' ' + document.body.innerText.slice(0, 200)`))
+	p.b.t.Fatalf("%s: Back did not arrive: %s %v", p.name, where, err)
 }
 
 // tapToByTouch taps an element at its place on the screen with a finger's

@@ -285,3 +285,79 @@ func recoverAs(err *error, kind error) {
 		*err = fmt.Errorf("%w: internal error in decoder: %v", kind, r)
 	}
 }
+
+// orientRect maps r, a rectangle of a w×h image as stored, to the same
+// pixels after EXIF orientation o (see orient).
+func orientRect(r image.Rectangle, w, h, o int) image.Rectangle {
+	x0, y0, x1, y1 := r.Min.X, r.Min.Y, r.Max.X, r.Max.Y
+	switch o {
+	case 2:
+		return image.Rect(w-x1, y0, w-x0, y1)
+	case 3:
+		return image.Rect(w-x1, h-y1, w-x0, h-y0)
+	case 4:
+		return image.Rect(x0, h-y1, x1, h-y0)
+	case 5:
+		return image.Rect(y0, x0, y1, x1)
+	case 6:
+		return image.Rect(h-y1, x0, h-y0, x1)
+	case 7:
+		return image.Rect(h-y1, w-x1, h-y0, w-x0)
+	case 8:
+		return image.Rect(y0, w-x1, y1, w-x0)
+	}
+	return r
+}
+
+// inverseOrientation is the orientation that undoes o.
+func inverseOrientation(o int) int {
+	switch o {
+	case 6:
+		return 8
+	case 8:
+		return 6
+	}
+	return o
+}
+
+// decodeRegion decodes the part of a JPEG photo that covers r, a rectangle
+// of the photo decoded by plan and turned upright, with only its luma when
+// lumaOnly. It returns the image, upright, and the position of its
+// top-left pixel (Bounds().Min) in the upright photo. The result's pixels
+// are those decodeImage gives there (a subsampled colour image turned by
+// an orientation loses an odd last row or column, as in orient).
+func decodeRegion(ctx context.Context, data []byte, plan decodePlan, r image.Rectangle, lumaOnly bool) (img image.Image, off image.Point, err error) {
+	defer recoverAs(&err, ErrMalformedImage)
+	if plan.format != FormatJPEG {
+		return nil, off, fmt.Errorf("converter: internal: region of a %s image", plan.format)
+	}
+	dw, dh := plan.decodedSize()
+	uw, uh := dw, dh
+	if plan.orientation >= 5 {
+		uw, uh = dh, dw
+	}
+	r = r.Intersect(image.Rect(0, 0, uw, uh))
+	if r.Empty() {
+		return nil, off, fmt.Errorf("converter: internal: empty region")
+	}
+	stored := orientRect(r, uw, uh, inverseOrientation(plan.orientation))
+	n := 1 << plan.shift
+	full := image.Rect(stored.Min.X*n, stored.Min.Y*n, stored.Max.X*n, stored.Max.Y*n)
+	img, err = jpegdec.DecodeRegion(&ctxReader{ctx: ctx, r: bytes.NewReader(data)}, plan.shift, full, lumaOnly)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, off, ctxErr
+		}
+		return nil, off, decodeError(plan.format, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, off, err
+	}
+	b := img.Bounds()
+	if plan.orientation <= 1 {
+		return img, b.Min, nil // the image keeps its place
+	}
+	off = orientRect(b, dw, dh, plan.orientation).Min
+	img, err = orient(ctx, img, plan.orientation)
+	return img, off, err
+}

@@ -9,19 +9,31 @@ import (
 )
 
 // makeImg allocates and initializes the destination image, at the decoder's
-// reduced scale.
-func (d *decoder) makeImg(mxx, myy int) {
+// reduced scale: the whole image, or the MCUs covering the region wanted.
+// The image is cropped to the output rectangle (d.out) by result.
+func (d *decoder) makeImg(mxx, myy int) error {
 	bs := 8 >> d.shift
-	w := (d.width + 1<<d.shift - 1) >> d.shift
-	h := (d.height + 1<<d.shift - 1) >> d.shift
-	if d.nComp == 1 {
-		m := image.NewGray(image.Rect(0, 0, bs*mxx, bs*myy))
-		d.img1 = m.SubImage(image.Rect(0, 0, w, h)).(*image.Gray)
-		return
+	h0, v0 := d.comp[0].h, d.comp[0].v
+	d.region = mcuRect{0, 0, mxx, myy}
+	d.out = image.Rect(0, 0, (d.width+1<<d.shift-1)>>d.shift, (d.height+1<<d.shift-1)>>d.shift)
+	d.lumaOnly = d.lumaOnly && d.nComp == 3 && !d.isRGB()
+	if d.hasWant && d.nComp != 4 {
+		w := d.want.Intersect(image.Rect(0, 0, d.width, d.height))
+		if w.Empty() {
+			return UnsupportedError("region outside the image")
+		}
+		mw, mh := 8*h0, 8*v0
+		d.region = mcuRect{w.Min.X / mw, w.Min.Y / mh, (w.Max.X + mw - 1) / mw, (w.Max.Y + mh - 1) / mh}
+		n := 1 << d.shift
+		d.out = image.Rect(w.Min.X/n, w.Min.Y/n, (w.Max.X+n-1)/n, (w.Max.Y+n-1)/n).Intersect(d.out)
+	}
+	r := d.region
+	alloc := image.Rect(bs*h0*r.x0, bs*v0*r.y0, bs*h0*r.x1, bs*v0*r.y1)
+	if d.nComp == 1 || d.lumaOnly {
+		d.img1 = &image.Gray{Pix: make([]byte, alloc.Dx()*alloc.Dy()), Stride: alloc.Dx(), Rect: alloc}
+		return nil
 	}
 
-	h0 := d.comp[0].h
-	v0 := d.comp[0].v
 	hRatio := h0 / d.comp[1].h
 	vRatio := v0 / d.comp[1].v
 	var subsampleRatio image.YCbCrSubsampleRatio
@@ -41,14 +53,14 @@ func (d *decoder) makeImg(mxx, myy int) {
 	default:
 		panic("unreachable")
 	}
-	m := image.NewYCbCr(image.Rect(0, 0, bs*h0*mxx, bs*v0*myy), subsampleRatio)
-	d.img3 = m.SubImage(image.Rect(0, 0, w, h)).(*image.YCbCr)
+	d.img3 = image.NewYCbCr(alloc, subsampleRatio)
 
 	if d.nComp == 4 {
 		h3, v3 := d.comp[3].h, d.comp[3].v
 		d.blackPix = make([]byte, bs*h3*mxx*bs*v3*myy)
 		d.blackStride = bs * h3 * mxx
 	}
+	return nil
 }
 
 // Specified in section B.2.3.
@@ -151,7 +163,14 @@ func (d *decoder) processSOS(n int) error {
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
 	if d.img1 == nil && d.img3 == nil {
-		d.makeImg(mxx, myy)
+		if err := d.makeImg(mxx, myy); err != nil {
+			return err
+		}
+	}
+	// A sequential scan of every component can stop below the region.
+	stopAt := -1
+	if !d.progressive && nComp == d.nComp && d.region.y1 < myy {
+		stopAt = d.region.y1
 	}
 	if d.progressive {
 		for i := 0; i < nComp; i++ {
@@ -331,6 +350,9 @@ func (d *decoder) processSOS(n int) error {
 				d.eobRun = 0
 			}
 		} // for mx
+		if my+1 == stopAt {
+			return errRegionDone
+		}
 	} // for my
 
 	return nil
@@ -468,10 +490,20 @@ func (d *decoder) reconstructProgressiveImage() error {
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
 // to the image.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
-	qt := &d.quant[d.comp[compIndex].tq]
+	if d.lumaOnly && compIndex != 0 {
+		return nil
+	}
+	c := &d.comp[compIndex]
+	// Block coordinates within the region; blocks outside are skipped.
+	bx -= d.region.x0 * c.h
+	by -= d.region.y0 * c.v
+	if bx < 0 || by < 0 || bx >= (d.region.x1-d.region.x0)*c.h || by >= (d.region.y1-d.region.y0)*c.v {
+		return nil
+	}
+	qt := &d.quant[c.tq]
 	bs := 8 >> d.shift
 	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
+	if d.img1 != nil {
 		dst, stride = d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
 	} else {
 		switch compIndex {

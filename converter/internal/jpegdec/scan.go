@@ -243,6 +243,8 @@ func (d *decoder) processSOS(n int) error {
 					} else {
 						b = block{}
 					}
+					// last is the zig-zag index of the last coefficient set.
+					last := int32(0)
 
 					if ah != 0 {
 						if err := d.refine(&b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
@@ -290,6 +292,7 @@ func (d *decoder) processSOS(n int) error {
 										return err
 									}
 									b[unzig[zig]] = ac << al
+									last = zig
 								} else {
 									if val0 != 0x0f {
 										d.eobRun = uint16(1 << val0)
@@ -321,7 +324,7 @@ func (d *decoder) processSOS(n int) error {
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructBlock(&b, bx, by, int(compIndex), last); err != nil {
 						return err
 					}
 				} // for j
@@ -478,7 +481,7 @@ func (d *decoder) reconstructProgressiveImage() error {
 		stride := mxx * d.comp[i].h
 		for by := 0; by*v < d.height; by++ {
 			for bx := 0; bx*h < d.width; bx++ {
-				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
+				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i, blockSize-1); err != nil {
 					return err
 				}
 			}
@@ -488,8 +491,8 @@ func (d *decoder) reconstructProgressiveImage() error {
 }
 
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
-// to the image.
-func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
+// to the image. The coefficients after zig-zag index last are zero.
+func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, last int32) error {
 	if d.lumaOnly && compIndex != 0 {
 		return nil
 	}
@@ -536,16 +539,16 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		}
 		return nil
 	}
-	for zig := 0; zig < blockSize; zig++ {
+	for zig := range min(last+1, blockSize) {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
 	// Level shift by +128, clip to [0, 255], and write to dst.
-	for y := 0; y < 8; y++ {
-		y8 := y * 8
-		yStride := y * stride
-		for x := 0; x < 8; x++ {
-			dst[yStride+x] = clampLevel(b[y8+x])
+	for y := range 8 {
+		row := dst[y*stride : y*stride+8 : y*stride+8]
+		src := b[8*y : 8*y+8 : 8*y+8]
+		for x := range row {
+			row[x] = clampLevel(src[x])
 		}
 	}
 	return nil

@@ -96,6 +96,10 @@ func planDecode(data []byte, f Format, maxPixels int64, minShort int, targetPixe
 	if p.progressive {
 		// One int32 8×8 block per 64 pixels per component, at full size.
 		mem += w * h * 4 * 2
+	} else if f == FormatJPEG {
+		// The entropy decoder's index: 24 bytes per MCU (8×8 pixels at
+		// least).
+		mem += w * h * 3 / 8
 	}
 	if f == FormatHEIC {
 		mem += w * h * 4 // the decoder's own working memory
@@ -199,12 +203,32 @@ func heicSandboxed() error {
 }
 
 // decodeImage decodes data according to plan and applies its orientation.
-func decodeImage(ctx context.Context, data []byte, plan decodePlan) (img image.Image, err error) {
+func decodeImage(ctx context.Context, data []byte, plan decodePlan) (image.Image, error) {
+	img, _, err := decodeImageIndexed(ctx, data, plan)
+	return img, err
+}
+
+// decodeImageIndexed is decodeImage, also returning a sequential JPEG's
+// index for decodeRegion (else nil).
+func decodeImageIndexed(ctx context.Context, data []byte, plan decodePlan) (img image.Image, idx *jpegdec.Index, err error) {
 	defer recoverAs(&err, ErrMalformedImage)
+	img, idx, err = decodeRaw(ctx, data, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err = orient(ctx, img, plan.orientation)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img, idx, nil
+}
+
+// decodeRaw decodes data according to plan, before orientation.
+func decodeRaw(ctx context.Context, data []byte, plan decodePlan) (img image.Image, idx *jpegdec.Index, err error) {
 	r := &ctxReader{ctx: ctx, r: bytes.NewReader(data)}
 	switch plan.format {
 	case FormatJPEG:
-		img, err = jpegdec.Decode(r, plan.shift)
+		img, idx, err = jpegdec.DecodeIndexed(r, plan.shift)
 	case FormatPNG:
 		img, err = png.Decode(r)
 	case FormatWebP:
@@ -213,30 +237,30 @@ func decodeImage(ctx context.Context, data []byte, plan decodePlan) (img image.I
 		img, err = tiff.Decode(r)
 	case FormatHEIC:
 		if err := heicSandboxed(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		img, err = heic.Decode(r)
 	default:
-		return nil, unsupported(string(plan.format) + " is not an image format")
+		return nil, nil, unsupported(string(plan.format) + " is not an image format")
 	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
+			return nil, nil, ctxErr
 		}
-		return nil, decodeError(plan.format, err)
+		return nil, nil, decodeError(plan.format, err)
 	}
 	dw, dh := plan.decodedSize()
 	if b := img.Bounds(); b.Dx() != dw || b.Dy() != dh {
 		// HEIC: the decoder applies the container's rotation, which may swap
 		// the sides; anything else would be a decoder bug.
 		if plan.format != FormatHEIC || b.Dx() != dh || b.Dy() != dw {
-			return nil, fmt.Errorf("%w: %s decoded to %v, header said %d×%d", ErrMalformedImage, plan.format, b, dw, dh)
+			return nil, nil, fmt.Errorf("%w: %s decoded to %v, header said %d×%d", ErrMalformedImage, plan.format, b, dw, dh)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return orient(ctx, img, plan.orientation)
+	return img, idx, nil
 }
 
 // decodeError classifies a decoder's error.
@@ -326,7 +350,7 @@ func inverseOrientation(o int) int {
 // top-left pixel (Bounds().Min) in the upright photo. The result's pixels
 // are those decodeImage gives there (a subsampled colour image turned by
 // an orientation loses an odd last row or column, as in orient).
-func decodeRegion(ctx context.Context, data []byte, plan decodePlan, r image.Rectangle, lumaOnly bool) (img image.Image, off image.Point, err error) {
+func decodeRegion(ctx context.Context, data []byte, plan decodePlan, r image.Rectangle, lumaOnly bool, idx *jpegdec.Index) (img image.Image, off image.Point, err error) {
 	defer recoverAs(&err, ErrMalformedImage)
 	if plan.format != FormatJPEG {
 		return nil, off, fmt.Errorf("converter: internal: region of a %s image", plan.format)
@@ -343,7 +367,7 @@ func decodeRegion(ctx context.Context, data []byte, plan decodePlan, r image.Rec
 	stored := orientRect(r, uw, uh, inverseOrientation(plan.orientation))
 	n := 1 << plan.shift
 	full := image.Rect(stored.Min.X*n, stored.Min.Y*n, stored.Max.X*n, stored.Max.Y*n)
-	img, err = jpegdec.DecodeRegion(&ctxReader{ctx: ctx, r: bytes.NewReader(data)}, plan.shift, full, lumaOnly)
+	img, err = jpegdec.DecodeRegion(&ctxReader{ctx: ctx, r: bytes.NewReader(data)}, plan.shift, full, lumaOnly, idx)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, off, ctxErr

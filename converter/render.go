@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"math"
 
+	"github.com/coffre/coffre/converter/internal/jpegdec"
 	"github.com/coffre/coffre/converter/scan"
 )
 
@@ -70,7 +71,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 	if len(steps) != len(levels) || len(levels) == 0 {
 		return renderedImage{}, fmt.Errorf("converter: internal: %d levels, %d steps", len(levels), len(steps))
 	}
-	src, err := decodeImage(ctx, data, plan)
+	src, idx, err := decodeImageIndexed(ctx, data, plan)
 	if err != nil {
 		return renderedImage{}, err
 	}
@@ -102,7 +103,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			// the height of 12 pt print at 150 DPI, from the photo's full
 			// resolution when it was decoded at a reduced scale.
 			if d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan)); steps[0] < 0 && d > lv.dpi {
-				small, err := c.rescan(ctx, data, plan, src, res, lv.mode, d)
+				small, err := c.rescan(ctx, data, plan, src, idx, res, lv.mode, d)
 				if err != nil {
 					return renderedImage{}, err
 				}
@@ -286,8 +287,9 @@ func sourceDPI(res scan.Result, plan decodePlan) int {
 // when the first decode (src, by plan) was reduced below what dpi needs.
 // first is the first scan (of src): when it found the page, only the part
 // of the photo around it is decoded again (only its luma for a grey
-// page), and the page is not located again.
-func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, src image.Image, first scan.Result, mode scan.Mode, dpi int) (scan.Result, error) {
+// page; idx, the first decode's index, lets each row of the JPEG's data
+// be read from the region's left edge), and the page is not located again.
+func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, src image.Image, idx *jpegdec.Index, first scan.Result, mode scan.Mode, dpi int) (scan.Result, error) {
 	tw, th := a4Pixels(dpi)
 	opts := scan.Options{Mode: mode, TargetW: tw, TargetH: th, Corners: plan.scanCorners(src)}
 	if plan.shift > 0 {
@@ -300,7 +302,7 @@ func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, sr
 			p2.orientation, p2.corners = plan.orientation, plan.corners
 			lumaOnly := first.Mode != scan.ModeColor && mode != scan.ModeColor
 			if r, ok := rescanRegion(first, plan, p2, lumaOnly); ok {
-				img, off, err := decodeRegion(ctx, data, p2, r, lumaOnly)
+				img, off, err := decodeRegion(ctx, data, p2, r, lumaOnly, idx)
 				if err != nil {
 					return scan.Result{}, err
 				}

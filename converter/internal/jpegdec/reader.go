@@ -130,6 +130,13 @@ type decoder struct {
 	want     image.Rectangle // the region asked for, in full-scale pixels
 	hasWant  bool
 	out      image.Rectangle // the output's bounds, at the reduced scale
+	// read counts the bytes read from r; indexing asks for an Index of the
+	// first sequential scan (index); useIndex is one to decode a region
+	// with (r must then be an io.Seeker).
+	read     int64
+	indexing bool
+	index    *Index
+	useIndex *Index
 
 	img1        *image.Gray
 	img3        *image.YCbCr
@@ -175,6 +182,7 @@ func (d *decoder) fill() error {
 	// Fill in the rest of the buffer.
 	n, err := d.r.Read(d.bytes.buf[d.bytes.j:])
 	d.bytes.j += n
+	d.read += int64(n)
 	if n > 0 {
 		return nil
 	}

@@ -192,8 +192,46 @@ func (d *decoder) processSOS(n int) error {
 		bx, by     int
 		blockCount int
 	)
-	for my := 0; my < myy; my++ {
-		for mx := 0; mx < mxx; mx++ {
+	// A sequential scan of every component can be indexed (the entropy
+	// decoder's state at each MCU), and a region decoded with an index
+	// starts each row of MCUs at the region's left edge.
+	whole := !d.progressive && nComp == d.nComp && d.nComp <= 3
+	var rec []mcuState
+	if whole && d.indexing && d.index == nil {
+		d.index = &Index{width: d.width, height: d.height, nComp: d.nComp, ri: d.ri, mxx: mxx, myy: myy,
+			states: make([]mcuState, mxx*myy)}
+		rec = d.index.states
+	}
+	idx := d.useIndex
+	if idx == nil || !whole || !idx.matches(d, mxx, myy) {
+		idx = nil
+	}
+	my0 := 0
+	if idx != nil {
+		my0 = d.region.y0
+	}
+	for my := my0; my < myy; my++ {
+		mx0, mx1 := 0, mxx
+		if idx != nil {
+			mx0, mx1 = d.region.x0, d.region.x1
+			mcu = my*mxx + mx0
+			blockCount = mcu
+			if d.ri > 0 {
+				expectedRST = uint8(rst0Marker + (mcu/d.ri)%8)
+			}
+			st := &idx.states[mcu]
+			if err := d.resume(st); err != nil {
+				return err
+			}
+			for k, v := range st.dc {
+				dc[k] = int32(v)
+			}
+		}
+		for mx := mx0; mx < mx1; mx++ {
+			if rec != nil {
+				rec[my*mxx+mx] = mcuState{off: d.read - int64(d.bytes.j-d.bytes.i), a: d.bits.a, n: int8(d.bits.n),
+					dc: [3]int16{int16(dc[0]), int16(dc[1]), int16(dc[2])}}
+			}
 			for i := 0; i < nComp; i++ {
 				compIndex := scan[i].compIndex
 				hi := d.comp[compIndex].h
@@ -353,7 +391,7 @@ func (d *decoder) processSOS(n int) error {
 				d.eobRun = 0
 			}
 		} // for mx
-		if my+1 == stopAt {
+		if my+1 == stopAt || idx != nil && my+1 == d.region.y1 {
 			return errRegionDone
 		}
 	} // for my

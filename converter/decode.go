@@ -360,6 +360,11 @@ func decodeRegion(ctx context.Context, data []byte, plan decodePlan, r image.Rec
 	if plan.orientation >= 5 {
 		uw, uh = dh, dw
 	}
+	if !lumaOnly && plan.orientation > 1 {
+		// Whole chroma samples (orient keeps a subsampled YCbCr image as
+		// it is only from an even corner).
+		r = image.Rect(r.Min.X&^3, r.Min.Y&^3, (r.Max.X+3)&^3, (r.Max.Y+3)&^3)
+	}
 	r = r.Intersect(image.Rect(0, 0, uw, uh))
 	if r.Empty() {
 		return nil, off, fmt.Errorf("converter: internal: empty region")

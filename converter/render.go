@@ -335,10 +335,14 @@ const rescanMargin = 0.02
 // rescanRegion returns the rectangle of the photo decoded by p2 (upright)
 // that covers the page first found in the photo decoded by plan, and
 // whether decoding only that region applies: a JPEG whose page was found,
-// decoded to grey (a colour image turned by its orientation may lose an
-// odd row or column, which would move the page).
+// and, when its orientation turns or mirrors it, of even width and height
+// (decodeImage's subsampled colour image loses an odd last row or column
+// there, which moves the mirrored side by a pixel).
 func rescanRegion(first scan.Result, plan, p2 decodePlan, lumaOnly bool) (image.Rectangle, bool) {
-	if plan.format != FormatJPEG || !first.Found || first.Card || (!lumaOnly && plan.orientation > 1) {
+	if plan.format != FormatJPEG || !first.Found || first.Card {
+		return image.Rectangle{}, false
+	}
+	if w, h := p2.decodedSize(); plan.orientation > 1 && (w%2 != 0 || h%2 != 0) {
 		return image.Rectangle{}, false
 	}
 	k := float64(int(1) << (plan.shift - p2.shift))

@@ -96,6 +96,10 @@ func planDecode(data []byte, f Format, maxPixels int64, minShort int, targetPixe
 	if p.progressive {
 		// One int32 8×8 block per 64 pixels per component, at full size.
 		mem += w * h * 4 * 2
+	} else if f == FormatJPEG {
+		// The entropy decoder's index: 24 bytes per MCU (8×8 pixels at
+		// least).
+		mem += w * h * 3 / 8
 	}
 	if f == FormatHEIC {
 		mem += w * h * 4 // the decoder's own working memory
@@ -199,12 +203,32 @@ func heicSandboxed() error {
 }
 
 // decodeImage decodes data according to plan and applies its orientation.
-func decodeImage(ctx context.Context, data []byte, plan decodePlan) (img image.Image, err error) {
+func decodeImage(ctx context.Context, data []byte, plan decodePlan) (image.Image, error) {
+	img, _, err := decodeImageIndexed(ctx, data, plan)
+	return img, err
+}
+
+// decodeImageIndexed is decodeImage, also returning a sequential JPEG's
+// index for decodeRegion (else nil).
+func decodeImageIndexed(ctx context.Context, data []byte, plan decodePlan) (img image.Image, idx *jpegdec.Index, err error) {
 	defer recoverAs(&err, ErrMalformedImage)
+	img, idx, err = decodeRaw(ctx, data, plan)
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err = orient(ctx, img, plan.orientation)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img, idx, nil
+}
+
+// decodeRaw decodes data according to plan, before orientation.
+func decodeRaw(ctx context.Context, data []byte, plan decodePlan) (img image.Image, idx *jpegdec.Index, err error) {
 	r := &ctxReader{ctx: ctx, r: bytes.NewReader(data)}
 	switch plan.format {
 	case FormatJPEG:
-		img, err = jpegdec.Decode(r, plan.shift)
+		img, idx, err = jpegdec.DecodeIndexed(r, plan.shift)
 	case FormatPNG:
 		img, err = png.Decode(r)
 	case FormatWebP:
@@ -213,30 +237,30 @@ func decodeImage(ctx context.Context, data []byte, plan decodePlan) (img image.I
 		img, err = tiff.Decode(r)
 	case FormatHEIC:
 		if err := heicSandboxed(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		img, err = heic.Decode(r)
 	default:
-		return nil, unsupported(string(plan.format) + " is not an image format")
+		return nil, nil, unsupported(string(plan.format) + " is not an image format")
 	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
+			return nil, nil, ctxErr
 		}
-		return nil, decodeError(plan.format, err)
+		return nil, nil, decodeError(plan.format, err)
 	}
 	dw, dh := plan.decodedSize()
 	if b := img.Bounds(); b.Dx() != dw || b.Dy() != dh {
 		// HEIC: the decoder applies the container's rotation, which may swap
 		// the sides; anything else would be a decoder bug.
 		if plan.format != FormatHEIC || b.Dx() != dh || b.Dy() != dw {
-			return nil, fmt.Errorf("%w: %s decoded to %v, header said %d×%d", ErrMalformedImage, plan.format, b, dw, dh)
+			return nil, nil, fmt.Errorf("%w: %s decoded to %v, header said %d×%d", ErrMalformedImage, plan.format, b, dw, dh)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return orient(ctx, img, plan.orientation)
+	return img, idx, nil
 }
 
 // decodeError classifies a decoder's error.
@@ -284,4 +308,85 @@ func recoverAs(err *error, kind error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: internal error in decoder: %v", kind, r)
 	}
+}
+
+// orientRect maps r, a rectangle of a w×h image as stored, to the same
+// pixels after EXIF orientation o (see orient).
+func orientRect(r image.Rectangle, w, h, o int) image.Rectangle {
+	x0, y0, x1, y1 := r.Min.X, r.Min.Y, r.Max.X, r.Max.Y
+	switch o {
+	case 2:
+		return image.Rect(w-x1, y0, w-x0, y1)
+	case 3:
+		return image.Rect(w-x1, h-y1, w-x0, h-y0)
+	case 4:
+		return image.Rect(x0, h-y1, x1, h-y0)
+	case 5:
+		return image.Rect(y0, x0, y1, x1)
+	case 6:
+		return image.Rect(h-y1, x0, h-y0, x1)
+	case 7:
+		return image.Rect(h-y1, w-x1, h-y0, w-x0)
+	case 8:
+		return image.Rect(y0, w-x1, y1, w-x0)
+	}
+	return r
+}
+
+// inverseOrientation is the orientation that undoes o.
+func inverseOrientation(o int) int {
+	switch o {
+	case 6:
+		return 8
+	case 8:
+		return 6
+	}
+	return o
+}
+
+// decodeRegion decodes the part of a JPEG photo that covers r, a rectangle
+// of the photo decoded by plan and turned upright, with only its luma when
+// lumaOnly. It returns the image, upright, and the position of its
+// top-left pixel (Bounds().Min) in the upright photo. The result's pixels
+// are those decodeImage gives there (a subsampled colour image turned by
+// an orientation loses an odd last row or column, as in orient).
+func decodeRegion(ctx context.Context, data []byte, plan decodePlan, r image.Rectangle, lumaOnly bool, idx *jpegdec.Index) (img image.Image, off image.Point, err error) {
+	defer recoverAs(&err, ErrMalformedImage)
+	if plan.format != FormatJPEG {
+		return nil, off, fmt.Errorf("converter: internal: region of a %s image", plan.format)
+	}
+	dw, dh := plan.decodedSize()
+	uw, uh := dw, dh
+	if plan.orientation >= 5 {
+		uw, uh = dh, dw
+	}
+	if !lumaOnly && plan.orientation > 1 {
+		// Whole chroma samples (orient keeps a subsampled YCbCr image as
+		// it is only from an even corner).
+		r = image.Rect(r.Min.X&^3, r.Min.Y&^3, (r.Max.X+3)&^3, (r.Max.Y+3)&^3)
+	}
+	r = r.Intersect(image.Rect(0, 0, uw, uh))
+	if r.Empty() {
+		return nil, off, fmt.Errorf("converter: internal: empty region")
+	}
+	stored := orientRect(r, uw, uh, inverseOrientation(plan.orientation))
+	n := 1 << plan.shift
+	full := image.Rect(stored.Min.X*n, stored.Min.Y*n, stored.Max.X*n, stored.Max.Y*n)
+	img, err = jpegdec.DecodeRegion(&ctxReader{ctx: ctx, r: bytes.NewReader(data)}, plan.shift, full, lumaOnly, idx)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, off, ctxErr
+		}
+		return nil, off, decodeError(plan.format, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, off, err
+	}
+	b := img.Bounds()
+	if plan.orientation <= 1 {
+		return img, b.Min, nil // the image keeps its place
+	}
+	off = orientRect(b, dw, dh, plan.orientation).Min
+	img, err = orient(ctx, img, plan.orientation)
+	return img, off, err
 }

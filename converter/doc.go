@@ -22,7 +22,9 @@
 //     Pages are A4 at the profile's
 //     DPI, or more for small print (lines under ~10 pt: up to 300 DPI,
 //     never beyond the page's resolution in the photo, which is then
-//     decoded again at full scale); ID cards keep their real size
+//     decoded again at full scale around the page only, its luma only
+//     for a grey page, the page found by the first scan reused); ID
+//     cards keep their real size
 //     (85.6 × 54 mm), on an A4 page
 //     when the portal wants A4, optionally recto and verso together.
 //   - PDFs: read and validated by pdfcpu (relaxed); password-protected

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"math"
 
+	"github.com/coffre/coffre/converter/internal/jpegdec"
 	"github.com/coffre/coffre/converter/scan"
 )
 
@@ -70,7 +71,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 	if len(steps) != len(levels) || len(levels) == 0 {
 		return renderedImage{}, fmt.Errorf("converter: internal: %d levels, %d steps", len(levels), len(steps))
 	}
-	src, err := decodeImage(ctx, data, plan)
+	src, idx, err := decodeImageIndexed(ctx, data, plan)
 	if err != nil {
 		return renderedImage{}, err
 	}
@@ -102,7 +103,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			// the height of 12 pt print at 150 DPI, from the photo's full
 			// resolution when it was decoded at a reduced scale.
 			if d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan)); steps[0] < 0 && d > lv.dpi {
-				small, err := c.rescan(ctx, data, plan, src, lv.mode, d)
+				small, err := c.rescan(ctx, data, plan, src, idx, res, lv.mode, d)
 				if err != nil {
 					return renderedImage{}, err
 				}
@@ -284,8 +285,13 @@ func sourceDPI(res scan.Result, plan decodePlan) int {
 
 // rescan scans the photo again at dpi, decoding it afresh at a larger scale
 // when the first decode (src, by plan) was reduced below what dpi needs.
-func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, src image.Image, mode scan.Mode, dpi int) (scan.Result, error) {
+// first is the first scan (of src): when it found the page, only the part
+// of the photo around it is decoded again (only its luma for a grey
+// page; idx, the first decode's index, lets each row of the JPEG's data
+// be read from the region's left edge), and the page is not located again.
+func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, src image.Image, idx *jpegdec.Index, first scan.Result, mode scan.Mode, dpi int) (scan.Result, error) {
 	tw, th := a4Pixels(dpi)
+	opts := scan.Options{Mode: mode, TargetW: tw, TargetH: th, Corners: plan.scanCorners(src)}
 	if plan.shift > 0 {
 		maxPixels := c.MaxPixels
 		if maxPixels <= 0 {
@@ -293,12 +299,24 @@ func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, sr
 		}
 		p2, err := planDecode(data, plan.format, maxPixels, int(float64(tw)*decodeOversample), int64(tw)*int64(th))
 		if err == nil && p2.shift < plan.shift {
-			if src, err = decodeImage(ctx, data, p2); err != nil {
+			p2.orientation, p2.corners = plan.orientation, plan.corners
+			lumaOnly := first.Mode != scan.ModeColor && mode != scan.ModeColor
+			if r, ok := rescanRegion(first, plan, p2, lumaOnly); ok {
+				img, off, err := decodeRegion(ctx, data, p2, r, lumaOnly, idx)
+				if err != nil {
+					return scan.Result{}, err
+				}
+				k := float64(int(1) << (plan.shift - p2.shift))
+				pg := first.Page.Scaled(k, scan.Point{X: float64(off.X), Y: float64(off.Y)})
+				src, opts.Page = img, &pg
+			} else if src, err = decodeImage(ctx, data, p2); err != nil {
 				return scan.Result{}, err
+			} else {
+				opts.Corners = plan.scanCorners(src)
 			}
 		}
 	}
-	res, err := c.scanner().Scan(ctx, src, scan.Options{Mode: mode, TargetW: tw, TargetH: th, Corners: plan.scanCorners(src)})
+	res, err := c.scanner().Scan(ctx, src, opts)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return scan.Result{}, ctxErr
@@ -306,6 +324,41 @@ func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, sr
 		return scan.Result{}, fmt.Errorf("converter: scan: %w", err)
 	}
 	return res, nil
+}
+
+// rescanMargin: the region decoded again around the page found extends
+// this fraction of the page's larger side and of the photo's beyond the
+// page's bounding box (the sampling inset, the resampling taps and the
+// refinement of the corners stay well inside it).
+const rescanMargin = 0.02
+
+// rescanRegion returns the rectangle of the photo decoded by p2 (upright)
+// that covers the page first found in the photo decoded by plan, and
+// whether decoding only that region applies: a JPEG whose page was found,
+// and, when its orientation turns or mirrors it, of even width and height
+// (decodeImage's subsampled colour image loses an odd last row or column
+// there, which moves the mirrored side by a pixel).
+func rescanRegion(first scan.Result, plan, p2 decodePlan, lumaOnly bool) (image.Rectangle, bool) {
+	if plan.format != FormatJPEG || !first.Found || first.Card {
+		return image.Rectangle{}, false
+	}
+	if w, h := p2.decodedSize(); plan.orientation > 1 && (w%2 != 0 || h%2 != 0) {
+		return image.Rectangle{}, false
+	}
+	k := float64(int(1) << (plan.shift - p2.shift))
+	x0, y0 := math.Inf(1), math.Inf(1)
+	x1, y1 := math.Inf(-1), math.Inf(-1)
+	for _, q := range first.Page.Corners {
+		x0, y0 = math.Min(x0, q.X*k), math.Min(y0, q.Y*k)
+		x1, y1 = math.Max(x1, q.X*k), math.Max(y1, q.Y*k)
+	}
+	// The margin also covers the search across each edge when the corners
+	// are refined again (3 detection-copy pixels, each 1/512 of the
+	// photo's long side at most, plus 7 pixels).
+	w, h := p2.decodedSize()
+	m := rescanMargin*(math.Max(x1-x0, y1-y0)+float64(max(w, h))) + 8
+	r := image.Rect(int(math.Floor(x0-m)), int(math.Floor(y0-m)), int(math.Ceil(x1+m)), int(math.Ceil(y1+m)))
+	return r, !r.Empty()
 }
 
 func defaultQuality(m scan.Mode) int {

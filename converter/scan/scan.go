@@ -36,6 +36,47 @@ type Options struct {
 	// src, a convex quadrilateral of a sane size); Scan only refuses
 	// values that are not finite (ErrOptions).
 	Corners *[4]Point
+	// Page, when set, is the page an earlier Scan of the same photo
+	// located (Result.Page), moved into src's coordinates (Page.Scaled):
+	// it is used as it is, with its estimated aspect ratio, instead of
+	// locating the page again, so a photo decoded again at a larger scale
+	// or only around the page renders the same page. It overrides Corners.
+	Page *Page
+}
+
+// Page is the page as Scan located it: its corners (top-left, top-right,
+// bottom-right, bottom-left of the photo's frame, in src's coordinates),
+// whether its outline was found, and its estimated real width/height
+// (width along the first side).
+type Page struct {
+	Corners [4]Point
+	Found   bool
+	Ratio   float64
+	// When the outline was located (not placed by a person): the corners
+	// before refinement, the edges' polarity and the detection copy's
+	// scale, so that Scan refines them again on src's pixels (a larger
+	// decode refines them more precisely), and the photo's centre and
+	// focal length in pixels for the aspect ratio.
+	located  bool
+	coarse   [4]pt
+	brighter bool
+	detectK  float64
+	centre   pt
+	focal    float64
+}
+
+// Scaled returns the page in the coordinates of the same photo scaled by k
+// and then shifted by -off (a crop whose top-left corner is off).
+func (p Page) Scaled(k float64, off Point) Page {
+	o := pt{off.X, off.Y}
+	for i, c := range p.Corners {
+		p.Corners[i] = Point{c.X*k - off.X, c.Y*k - off.Y}
+		p.coarse[i] = p.coarse[i].scale(k).sub(o)
+	}
+	p.detectK *= k
+	p.centre = p.centre.scale(k).sub(o)
+	p.focal *= k
+	return p
 }
 
 // Point is a point in an image's pixel coordinates (x right, y down).
@@ -68,6 +109,8 @@ type Result struct {
 	Turns int
 	// Measures are the page's readability measures (see Measures).
 	Measures Measures
+	// Page is the page located, with unrounded corners (see Options.Page).
+	Page Page
 }
 
 var (
@@ -123,8 +166,29 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	if pp := opts.Page; pp != nil {
+		for _, q := range pp.Corners {
+			if math.IsNaN(q.X) || math.IsNaN(q.Y) || math.IsInf(q.X, 0) || math.IsInf(q.Y, 0) {
+				return Result{}, fmt.Errorf("%w: page corners not finite", ErrOptions)
+			}
+		}
+		if !(pp.Ratio > 0) || math.IsInf(pp.Ratio, 0) {
+			return Result{}, fmt.Errorf("%w: page ratio %v", ErrOptions, pp.Ratio)
+		}
+	}
 	var pg page
-	if c := opts.Corners; c != nil {
+	if pp := opts.Page; pp != nil {
+		pg = page{found: pp.Found, ratio: pp.Ratio}
+		for i, c := range pp.Corners {
+			pg.corners[i] = pt{c.X, c.Y}
+		}
+		if pp.located {
+			// Refined again on these pixels, as locate does.
+			pg.corners = refineCorners(p, pp.coarse, pp.brighter, int(math.Round(pp.detectK)))
+			pg.ratio = aspectRatio(pg.corners, pp.centre, pp.focal)
+			pg.coarse, pg.brighter, pg.detectK, pg.located = pp.coarse, pp.brighter, pp.detectK, true
+		}
+	} else if c := opts.Corners; c != nil {
 		pg = placed(p, *c)
 	} else {
 		pg = locate(p, sm)
@@ -218,9 +282,12 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 			mode = ModeColor
 		}
 	}
-	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns, Measures: ms}
+	res := Result{Mode: mode, Card: card, Found: pg.found, Turns: orient.turns, Measures: ms,
+		Page: Page{Found: pg.found, Ratio: pg.ratio, located: pg.located, coarse: pg.coarse, brighter: pg.brighter,
+			detectK: pg.detectK, centre: pt{float64(p.w) / 2, float64(p.h) / 2}, focal: 0.8 * float64(max(p.w, p.h))}}
 	for i, c := range pg.corners {
 		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
+		res.Page.Corners[i] = Point{c.x, c.y}
 	}
 	switch mode {
 	case ModeGray, ModeBW:
@@ -257,6 +324,13 @@ type page struct {
 	corners [4]pt // TL, TR, BR, BL
 	found   bool
 	ratio   float64 // estimated real width/height (width along TL→TR)
+	// located: the outline was found by locate, from coarse corners on
+	// the detection copy (scale detectK) refined on edges of the given
+	// polarity.
+	located  bool
+	coarse   [4]pt
+	brighter bool
+	detectK  float64
 }
 
 // placed is the page whose corners a person placed, kept within the image.
@@ -297,9 +371,11 @@ func locate(p *planes, sm *small) page {
 	for i, c := range cand.corners {
 		q[i] = c.scale(k)
 	}
+	coarse := q
 	q = refineCorners(p, q, cand.brighter, sm.k)
 	f := 0.8 * math.Max(w, h) // a phone's typical focal length in pixels
-	return page{corners: q, found: true, ratio: aspectRatio(q, pt{w / 2, h / 2}, f)}
+	return page{corners: q, found: true, ratio: aspectRatio(q, pt{w / 2, h / 2}, f),
+		located: true, coarse: coarse, brighter: cand.brighter, detectK: float64(sm.k)}
 }
 
 // blobOverlap: a page outline from straight edges larger than the bright

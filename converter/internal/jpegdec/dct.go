@@ -161,6 +161,13 @@ func idct(b *block) {
 func idctRows(b *block) {
 	for i := range 8 {
 		x := b[8*i : 8*i+8 : 8*i+8]
+		if x[1]|x[2]|x[3]|x[4]|x[5]|x[6]|x[7] == 0 {
+			// Only the DC term: the butterflies below give x0<<17
+			// everywhere (zero for an empty row), exactly.
+			v := x[0] << 17
+			x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7] = v, v, v, v, v, v, v, v
+			continue
+		}
 		x0 := x[0]
 		x7 := x[1]
 		x2 := x[2]
@@ -247,6 +254,13 @@ func idctRows(b *block) {
 // Outputs are Q10.3. That is, the result is the IDCT*8.
 func idctCols(b *block) {
 	for i := range 8 {
+		if b[1*8+i]|b[2*8+i]|b[3*8+i]|b[4*8+i]|b[5*8+i]|b[6*8+i]|b[7*8+i] == 0 {
+			// Only the row pass's DC term: every output is the rounded
+			// x0, exactly as the butterflies below give it.
+			v := ((b[i] + 1<<19) >> 2) >> 18
+			b[0*8+i], b[1*8+i], b[2*8+i], b[3*8+i], b[4*8+i], b[5*8+i], b[6*8+i], b[7*8+i] = v, v, v, v, v, v, v, v
+			continue
+		}
 		x0 := b[0*8+i]
 		x7 := b[1*8+i]
 		x2 := b[2*8+i]

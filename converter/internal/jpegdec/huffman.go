@@ -46,6 +46,30 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
 func (d *decoder) ensureNBits(n int32) error {
+	// Fast path: take whole buffered bytes while the accumulator has room,
+	// up to the next 0xff (byte stuffing or a marker: the slow path below).
+	// Reading ahead never crosses a marker, and only the last byte taken
+	// can be given back (unreadByteStuffedByte), as before.
+	if d.bits.n <= 24 && d.bytes.i+2 <= d.bytes.j {
+		i, a, nb := d.bytes.i, d.bits.a, d.bits.n
+		for nb <= 24 && i+2 <= d.bytes.j {
+			c := d.bytes.buf[i]
+			if c == 0xff {
+				break
+			}
+			a = a<<8 | uint32(c)
+			nb += 8
+			i++
+		}
+		if i != d.bytes.i {
+			d.bytes.i, d.bits.a, d.bits.n = i, a, nb
+			d.bytes.nUnreadable = 1
+			d.bits.m = 1 << (nb - 1)
+			if nb >= n {
+				return nil
+			}
+		}
+	}
 	for {
 		c, err := d.readByteStuffedByte()
 		if err != nil {

@@ -122,6 +122,21 @@ type decoder struct {
 	// shift scales the output down by 2^shift (0..3); blocks are written as
 	// (8>>shift)×(8>>shift) pixels.
 	shift uint
+	// region, when not empty, restricts the output to these MCUs
+	// [x0, x1) × [y0, y1) (see DecodeRegion); lumaOnly keeps only the Y
+	// component of a YCbCr image (as *image.Gray).
+	region   mcuRect
+	lumaOnly bool
+	want     image.Rectangle // the region asked for, in full-scale pixels
+	hasWant  bool
+	out      image.Rectangle // the output's bounds, at the reduced scale
+	// read counts the bytes read from r; indexing asks for an Index of the
+	// first sequential scan (index); useIndex is one to decode a region
+	// with (r must then be an io.Seeker).
+	read     int64
+	indexing bool
+	index    *Index
+	useIndex *Index
 
 	img1        *image.Gray
 	img3        *image.YCbCr
@@ -167,6 +182,7 @@ func (d *decoder) fill() error {
 	// Fill in the rest of the buffer.
 	n, err := d.r.Read(d.bytes.buf[d.bytes.j:])
 	d.bytes.j += n
+	d.read += int64(n)
 	if n > 0 {
 		return nil
 	}
@@ -626,6 +642,10 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 				return nil, nil
 			}
 			err = d.processSOS(n)
+			if err == errRegionDone {
+				// The rest of the image lies below the region.
+				return d.result()
+			}
 		case driMarker:
 			if configOnly {
 				err = d.ignore(n)
@@ -654,6 +674,17 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 		if err := d.reconstructProgressiveImage(); err != nil {
 			return nil, err
 		}
+	}
+	return d.result()
+}
+
+// result returns the decoded image.
+func (d *decoder) result() (image.Image, error) {
+	if d.img1 != nil {
+		d.img1 = d.img1.SubImage(d.out).(*image.Gray)
+	}
+	if d.img3 != nil {
+		d.img3 = d.img3.SubImage(d.out).(*image.YCbCr)
 	}
 	if d.img1 != nil {
 		return d.img1, nil

@@ -9,19 +9,31 @@ import (
 )
 
 // makeImg allocates and initializes the destination image, at the decoder's
-// reduced scale.
-func (d *decoder) makeImg(mxx, myy int) {
+// reduced scale: the whole image, or the MCUs covering the region wanted.
+// The image is cropped to the output rectangle (d.out) by result.
+func (d *decoder) makeImg(mxx, myy int) error {
 	bs := 8 >> d.shift
-	w := (d.width + 1<<d.shift - 1) >> d.shift
-	h := (d.height + 1<<d.shift - 1) >> d.shift
-	if d.nComp == 1 {
-		m := image.NewGray(image.Rect(0, 0, bs*mxx, bs*myy))
-		d.img1 = m.SubImage(image.Rect(0, 0, w, h)).(*image.Gray)
-		return
+	h0, v0 := d.comp[0].h, d.comp[0].v
+	d.region = mcuRect{0, 0, mxx, myy}
+	d.out = image.Rect(0, 0, (d.width+1<<d.shift-1)>>d.shift, (d.height+1<<d.shift-1)>>d.shift)
+	d.lumaOnly = d.lumaOnly && d.nComp == 3 && !d.isRGB()
+	if d.hasWant && d.nComp != 4 {
+		w := d.want.Intersect(image.Rect(0, 0, d.width, d.height))
+		if w.Empty() {
+			return UnsupportedError("region outside the image")
+		}
+		mw, mh := 8*h0, 8*v0
+		d.region = mcuRect{w.Min.X / mw, w.Min.Y / mh, (w.Max.X + mw - 1) / mw, (w.Max.Y + mh - 1) / mh}
+		n := 1 << d.shift
+		d.out = image.Rect(w.Min.X/n, w.Min.Y/n, (w.Max.X+n-1)/n, (w.Max.Y+n-1)/n).Intersect(d.out)
+	}
+	r := d.region
+	alloc := image.Rect(bs*h0*r.x0, bs*v0*r.y0, bs*h0*r.x1, bs*v0*r.y1)
+	if d.nComp == 1 || d.lumaOnly {
+		d.img1 = &image.Gray{Pix: make([]byte, alloc.Dx()*alloc.Dy()), Stride: alloc.Dx(), Rect: alloc}
+		return nil
 	}
 
-	h0 := d.comp[0].h
-	v0 := d.comp[0].v
 	hRatio := h0 / d.comp[1].h
 	vRatio := v0 / d.comp[1].v
 	var subsampleRatio image.YCbCrSubsampleRatio
@@ -41,14 +53,14 @@ func (d *decoder) makeImg(mxx, myy int) {
 	default:
 		panic("unreachable")
 	}
-	m := image.NewYCbCr(image.Rect(0, 0, bs*h0*mxx, bs*v0*myy), subsampleRatio)
-	d.img3 = m.SubImage(image.Rect(0, 0, w, h)).(*image.YCbCr)
+	d.img3 = image.NewYCbCr(alloc, subsampleRatio)
 
 	if d.nComp == 4 {
 		h3, v3 := d.comp[3].h, d.comp[3].v
 		d.blackPix = make([]byte, bs*h3*mxx*bs*v3*myy)
 		d.blackStride = bs * h3 * mxx
 	}
+	return nil
 }
 
 // Specified in section B.2.3.
@@ -151,7 +163,14 @@ func (d *decoder) processSOS(n int) error {
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	myy := (d.height + 8*v0 - 1) / (8 * v0)
 	if d.img1 == nil && d.img3 == nil {
-		d.makeImg(mxx, myy)
+		if err := d.makeImg(mxx, myy); err != nil {
+			return err
+		}
+	}
+	// A sequential scan of every component can stop below the region.
+	stopAt := -1
+	if !d.progressive && nComp == d.nComp && d.region.y1 < myy {
+		stopAt = d.region.y1
 	}
 	if d.progressive {
 		for i := 0; i < nComp; i++ {
@@ -173,8 +192,46 @@ func (d *decoder) processSOS(n int) error {
 		bx, by     int
 		blockCount int
 	)
-	for my := 0; my < myy; my++ {
-		for mx := 0; mx < mxx; mx++ {
+	// A sequential scan of every component can be indexed (the entropy
+	// decoder's state at each MCU), and a region decoded with an index
+	// starts each row of MCUs at the region's left edge.
+	whole := !d.progressive && nComp == d.nComp && d.nComp <= 3
+	var rec []mcuState
+	if whole && d.indexing && d.index == nil {
+		d.index = &Index{width: d.width, height: d.height, nComp: d.nComp, ri: d.ri, mxx: mxx, myy: myy,
+			states: make([]mcuState, mxx*myy)}
+		rec = d.index.states
+	}
+	idx := d.useIndex
+	if idx == nil || !whole || !idx.matches(d, mxx, myy) {
+		idx = nil
+	}
+	my0 := 0
+	if idx != nil {
+		my0 = d.region.y0
+	}
+	for my := my0; my < myy; my++ {
+		mx0, mx1 := 0, mxx
+		if idx != nil {
+			mx0, mx1 = d.region.x0, d.region.x1
+			mcu = my*mxx + mx0
+			blockCount = mcu
+			if d.ri > 0 {
+				expectedRST = uint8(rst0Marker + (mcu/d.ri)%8)
+			}
+			st := &idx.states[mcu]
+			if err := d.resume(st); err != nil {
+				return err
+			}
+			for k, v := range st.dc {
+				dc[k] = int32(v)
+			}
+		}
+		for mx := mx0; mx < mx1; mx++ {
+			if rec != nil {
+				rec[my*mxx+mx] = mcuState{off: d.read - int64(d.bytes.j-d.bytes.i), a: d.bits.a, n: int8(d.bits.n),
+					dc: [3]int16{int16(dc[0]), int16(dc[1]), int16(dc[2])}}
+			}
 			for i := 0; i < nComp; i++ {
 				compIndex := scan[i].compIndex
 				hi := d.comp[compIndex].h
@@ -224,6 +281,8 @@ func (d *decoder) processSOS(n int) error {
 					} else {
 						b = block{}
 					}
+					// last is the zig-zag index of the last coefficient set.
+					last := int32(0)
 
 					if ah != 0 {
 						if err := d.refine(&b, &d.huff[acTable][scan[i].ta], zigStart, zigEnd, 1<<al); err != nil {
@@ -271,6 +330,7 @@ func (d *decoder) processSOS(n int) error {
 										return err
 									}
 									b[unzig[zig]] = ac << al
+									last = zig
 								} else {
 									if val0 != 0x0f {
 										d.eobRun = uint16(1 << val0)
@@ -302,7 +362,7 @@ func (d *decoder) processSOS(n int) error {
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
+					if err := d.reconstructBlock(&b, bx, by, int(compIndex), last); err != nil {
 						return err
 					}
 				} // for j
@@ -331,6 +391,9 @@ func (d *decoder) processSOS(n int) error {
 				d.eobRun = 0
 			}
 		} // for mx
+		if my+1 == stopAt || idx != nil && my+1 == d.region.y1 {
+			return errRegionDone
+		}
 	} // for my
 
 	return nil
@@ -456,7 +519,7 @@ func (d *decoder) reconstructProgressiveImage() error {
 		stride := mxx * d.comp[i].h
 		for by := 0; by*v < d.height; by++ {
 			for bx := 0; bx*h < d.width; bx++ {
-				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
+				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i, blockSize-1); err != nil {
 					return err
 				}
 			}
@@ -466,12 +529,22 @@ func (d *decoder) reconstructProgressiveImage() error {
 }
 
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
-// to the image.
-func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
-	qt := &d.quant[d.comp[compIndex].tq]
+// to the image. The coefficients after zig-zag index last are zero.
+func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, last int32) error {
+	if d.lumaOnly && compIndex != 0 {
+		return nil
+	}
+	c := &d.comp[compIndex]
+	// Block coordinates within the region; blocks outside are skipped.
+	bx -= d.region.x0 * c.h
+	by -= d.region.y0 * c.v
+	if bx < 0 || by < 0 || bx >= (d.region.x1-d.region.x0)*c.h || by >= (d.region.y1-d.region.y0)*c.v {
+		return nil
+	}
+	qt := &d.quant[c.tq]
 	bs := 8 >> d.shift
 	dst, stride := []byte(nil), 0
-	if d.nComp == 1 {
+	if d.img1 != nil {
 		dst, stride = d.img1.Pix[bs*(by*d.img1.Stride+bx):], d.img1.Stride
 	} else {
 		switch compIndex {
@@ -504,16 +577,16 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		}
 		return nil
 	}
-	for zig := 0; zig < blockSize; zig++ {
+	for zig := range min(last+1, blockSize) {
 		b[unzig[zig]] *= qt[zig]
 	}
 	idct(b)
 	// Level shift by +128, clip to [0, 255], and write to dst.
-	for y := 0; y < 8; y++ {
-		y8 := y * 8
-		yStride := y * stride
-		for x := 0; x < 8; x++ {
-			dst[yStride+x] = clampLevel(b[y8+x])
+	for y := range 8 {
+		row := dst[y*stride : y*stride+8 : y*stride+8]
+		src := b[8*y : 8*y+8 : 8*y+8]
+		for x := range row {
+			row[x] = clampLevel(src[x])
 		}
 	}
 	return nil

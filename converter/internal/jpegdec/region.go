@@ -1,0 +1,99 @@
+package jpegdec
+
+import (
+	"errors"
+	"image"
+	"io"
+)
+
+// mcuRect is a rectangle of MCUs: [x0, x1) × [y0, y1).
+type mcuRect struct{ x0, y0, x1, y1 int }
+
+// errRegionDone ends a sequential scan below the region asked for.
+var errRegionDone = errors.New("jpegdec: region decoded")
+
+// DecodeRegion is Decode restricted to r, a rectangle in the stored
+// image's full-scale pixels: the result's bounds are r scaled down by
+// 2^shift (rounded outwards) and clipped to the image, and its pixels are
+// those Decode(shift) gives there. Only the blocks covering r go through
+// the inverse DCT, and a sequential image's entropy-coded data is read
+// only down to r's last row of MCUs. With lumaOnly, a YCbCr image is
+// returned as its Y plane (*image.Gray) and its chroma is not
+// reconstructed. A 4-component image is decoded whole (then cropped).
+//
+// idx, when not nil, is the Index that DecodeIndexed gave for the same
+// data: each row of MCUs is then read from the region's left edge to its
+// right edge only, and rd must be an io.Seeker. An index that does not
+// fit the image is not used.
+func DecodeRegion(rd io.Reader, shift int, r image.Rectangle, lumaOnly bool, idx *Index) (image.Image, error) {
+	if shift < 0 || shift > 3 {
+		return nil, UnsupportedError("scale")
+	}
+	if r.Empty() {
+		return nil, UnsupportedError("empty region")
+	}
+	d := decoder{shift: uint(shift), want: r, hasWant: true, lumaOnly: lumaOnly}
+	if _, ok := rd.(io.Seeker); ok {
+		d.useIndex = idx
+	}
+	return d.decode(rd, false)
+}
+
+// DecodeIndexed is Decode, also returning an Index of the entropy-coded
+// data for DecodeRegion (nil for a progressive image, or one whose
+// components are in separate scans, or a 4-component one).
+func DecodeIndexed(rd io.Reader, shift int) (image.Image, *Index, error) {
+	if shift < 0 || shift > 3 {
+		return nil, nil, UnsupportedError("scale")
+	}
+	d := decoder{shift: uint(shift), indexing: true}
+	img, err := d.decode(rd, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return img, d.index, nil
+}
+
+// Index is the entropy decoder's state at the start of every MCU of a
+// sequential image's single scan: a region can be decoded from its left
+// edge on each row instead of from the start of the data.
+type Index struct {
+	width, height, nComp, ri, mxx, myy int
+	states                             []mcuState
+}
+
+// mcuState is the decoder's state before an MCU: the offset of the next
+// byte to read, the bit accumulator and the DC predictors.
+type mcuState struct {
+	off int64
+	a   uint32
+	n   int8
+	dc  [3]int16
+}
+
+// matches reports whether idx was made for an image with d's layout.
+func (idx *Index) matches(d *decoder, mxx, myy int) bool {
+	return idx.width == d.width && idx.height == d.height && idx.nComp == d.nComp && idx.ri == d.ri &&
+		idx.mxx == mxx && idx.myy == myy && len(idx.states) == mxx*myy
+}
+
+// resume moves the decoder to the state st.
+func (d *decoder) resume(st *mcuState) error {
+	s, ok := d.r.(io.Seeker)
+	if !ok {
+		return UnsupportedError("index without a seekable reader")
+	}
+	if st.off < 0 {
+		return FormatError("bad index")
+	}
+	if _, err := s.Seek(st.off, io.SeekStart); err != nil {
+		return err
+	}
+	d.read = st.off
+	d.bytes.i, d.bytes.j, d.bytes.nUnreadable = 0, 0, 0
+	d.bits = bits{a: st.a, n: int32(st.n)}
+	if st.n > 0 {
+		d.bits.m = 1 << (st.n - 1)
+	}
+	return nil
+}

@@ -90,10 +90,18 @@
 
   // The camera's own frames, uncropped (the browser would otherwise crop
   // them to the size asked for), as large as it gives them.
+  // The phone's Back button closes the live view, as it closes a phone's
+  // own camera, and leaves her on the page with her pages: opening it
+  // adds a history entry (same address) that Back takes away.
+  var pushed = false;
+  window.addEventListener('popstate', function () {
+    if (pushed) { pushed = false; close(); }
+  });
   function open() {
     if (coach.open) return;
     coach.open = true;
     box.hidden = false;
+    if (window.history && history.pushState) { history.pushState({ coffreCoach: 1 }, ''); pushed = true; }
     document.documentElement.classList.add('coach-on');
     steadySince = 0; prev = null; peak = 0; times = [];
     say('nopage');
@@ -127,6 +135,7 @@
     // and placed at the top of the page, so focusing it must not scroll
     // (the new page shows below the button she tapped).
     camera.focus({ preventScroll: true });
+    if (pushed) { pushed = false; history.back(); } // the entry open() added
   }
   function next() {
     if (!running) return;

@@ -269,6 +269,18 @@ func TestCoachLive(t *testing.T) {
 	}
 	full := measure(1)
 	slow := measure(4)
+	// The phone's Back button closes the live view, as it closes a phone's
+	// camera: she stays on the page, with her pages.
+	here := owner.location()
+	pages := eval[int](owner.person, `document.querySelectorAll('#pages li').length`)
+	owner.tap(`label[for=camera]`)
+	owner.poll(`!document.getElementById('coach').hidden`, 30*time.Second)
+	eval[bool](owner.person, `(history.back(), true)`)
+	owner.poll(`document.getElementById('coach').hidden`, 10*time.Second)
+	time.Sleep(500 * time.Millisecond)
+	if at, n := owner.location(), eval[int](owner.person, `document.querySelectorAll('#pages li').length`); at != here || n != pages {
+		t.Errorf("Back in the live view: at %s with %d pages, was %s with %d", at, n, here, pages)
+	}
 	t.Logf("coach (frames read by %s): %.1f frames/s (%.1f ms a frame, %.1f of them to read it) at full speed, %.1f frames/s (%.1f ms a frame, %.1f to read it) with the CPU 4× slower",
 		slow.Reader, full.FPS, full.MS, full.MSRead, slow.FPS, slow.MS, slow.MSRead)
 	if slow.FPS < 10 || slow.Frames < 30 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/coffre/coffre/internal/keyboard"
 	"github.com/coffre/coffre/vault"
 	"github.com/coffre/coffre/vault/seal"
 )
@@ -204,6 +205,6 @@ func lastFourMatch(code, typed string) bool {
 			return r
 		}, strings.ToUpper(strings.TrimSpace(v)))
 	}
-	c, t := clean(code), clean(typed)
+	c, t := clean(code), clean(keyboard.String(typed))
 	return len(c) >= 4 && len(t) == 4 && tokenEqual(c[len(c)-4:], t)
 }

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/coffre/coffre/internal/keyboard"
 )
 
 // Pseudonym length bounds, in characters.
@@ -53,8 +55,10 @@ func NormalizeIdentifier(s string) (string, error) {
 		return "", fmt.Errorf("%w: identifier: not a phone number or a pseudonym", ErrInvalid)
 	}
 	s = strings.TrimSpace(s)
-	if looksLikePhone(s) {
-		return normalizePhone(s)
+	// A phone number typed with a Dari or Arabic keyboard's digits (or in
+	// full width) is the same number. A pseudonym keeps its digits as typed.
+	if a := keyboard.String(s); looksLikePhone(a) {
+		return normalizePhone(a)
 	}
 	p := norm.NFC.String(strings.Map(foldCherokee, folder.String(norm.NFC.String(s))))
 	n, letters := 0, 0

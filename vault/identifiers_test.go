@@ -26,6 +26,10 @@ func TestNormalizeIdentifier(t *testing.T) {
 		{"pseudonym min", "abc", "abc"},
 		{"pseudonym with digits", "marie-1987", "marie-1987"},
 		{"german sharp s folds", "Straße", "strasse"},
+		{"mobile in Persian digits (a Dari keyboard)", "۰۶ ۱۲ ۳۴ ۵۶ ۷۸", "+33612345678"},
+		{"mobile in Arabic-Indic digits", "٠٦١٢٣٤٥٦٧٨", "+33612345678"},
+		{"mobile mixed and full width", "06 １２ ٣٤ 56 ۷۸", "+33612345678"},
+		{"pseudonym keeps its digits as typed", "مریم۱۲", "مریم۱۲"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -192,3 +192,41 @@ func TestSignupSecretTypedTwoWays(t *testing.T) {
 		t.Fatalf("the same secret with the other yeh and kaf: %d %.3000s", resp.StatusCode, page)
 	}
 }
+
+// TestDariKeyboardDigits: a Dari phone keyboard types ۰۷۹۹ where a French
+// one types 0799. Her phone number, the last four characters of her code
+// and the code itself, typed with those digits, are the same as on her
+// sheet: sign-in, keeping the sheet and recovery go through.
+func TestDariKeyboardDigits(t *testing.T) {
+	srv := newServer(t)
+	persian := strings.NewReplacer("0", "۰", "1", "۱", "2", "۲", "3", "۳", "4", "۴", "5", "۵", "6", "۶", "7", "۷", "8", "۸", "9", "۹")
+	const secret = "کتاب دریا ستاره میز"
+	o := newNoJS(t, srv.URL)
+	o.get("/lang?to=fa-AF&back=/signup")
+	resp, page := o.post("/signup", url.Values{"identifier": {persian.Replace("07 99 12 34 56")}, "secret": {secret}, "secret2": {secret}})
+	m := regexp.MustCompile(`class="code"[^>]*>(.*?)</p>`).FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("sign-up with Persian digits: %d %.3000s", resp.StatusCode, page)
+	}
+	code := regexp.MustCompile(`<[^>]+>|\s`).ReplaceAllString(html.UnescapeString(m[1]), "")
+	// The last four characters, typed with the same keyboard.
+	resp, page = o.post("/sheet/kept", url.Values{"csrf": {csrfOf(t, page)}, "last4": {persian.Replace(code[len(code)-4:])}})
+	if resp.StatusCode != http.StatusOK || strings.Contains(page, `class="code"`) {
+		t.Fatalf("the last 4 in Persian digits: %d %.3000s", resp.StatusCode, page)
+	}
+	// Another phone: sign in with the number as her keyboard types it.
+	p := newNoJS(t, srv.URL)
+	p.get("/lang?to=fa-AF&back=/login")
+	resp, page = p.post("/login", url.Values{"identifier": {persian.Replace("0799123456")}, "secret": {secret}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `href="/papers"`) {
+		t.Fatalf("sign-in with Persian digits: %d %.3000s", resp.StatusCode, page)
+	}
+	// A third phone: recovery with the code typed in Persian digits.
+	r := newNoJS(t, srv.URL)
+	r.get("/lang?to=fa-AF&back=/recover")
+	const secret2 = "باغ دریا کتاب ستاره"
+	resp, page = r.post("/recover", url.Values{"identifier": {persian.Replace("07 99 12 34 56")}, "code": {persian.Replace(code)}, "secret": {secret2}, "secret2": {secret2}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `class="code"`) {
+		t.Fatalf("recovery with the code in Persian digits: %d %.3000s", resp.StatusCode, page)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"unicode"
 
 	"filippo.io/age"
+
+	"github.com/coffre/coffre/internal/keyboard"
 )
 
 // Recovery code layout: 26 random symbols (130 bits) then 2 check symbols,
@@ -71,6 +73,7 @@ func ParseRecoveryCode(s string) (RecoveryCode, error) {
 	var c RecoveryCode
 	n := 0
 	for _, r := range s {
+		r = keyboard.ASCII(r) // a Dari keyboard's ۸ is the 8 on the sheet
 		if isCodeSeparator(r) {
 			continue
 		}

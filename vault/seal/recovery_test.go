@@ -83,6 +83,14 @@ func TestParseRecoveryCodeTolerance(t *testing.T) {
 		{"O and L confusions", confused},
 		{"I confusion", strings.ReplaceAll(s, "1", "I")},
 		{"odd grouping", compact[:3] + " " + compact[3:11] + "--" + compact[11:]},
+		{"Persian digits (a Dari keyboard)", strings.NewReplacer("0", "۰", "1", "۱", "2", "۲", "3", "۳", "4", "۴", "5", "۵", "6", "۶", "7", "۷", "8", "۸", "9", "۹").Replace(s)},
+		{"Arabic-Indic digits", strings.NewReplacer("2", "٢", "7", "٧", "9", "٩").Replace(s)},
+		{"full width", strings.Map(func(r rune) rune {
+			if r > ' ' && r < 0x7F {
+				return r + 0xFEE0
+			}
+			return r
+		}, s)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseRecoveryCode(tc.in)

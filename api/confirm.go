@@ -13,6 +13,7 @@ package api
 // the web forms. Checked through the login throttle.
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -80,15 +81,29 @@ func (s *server) webConfirm(c *gin.Context, fail func(*gin.Context, error)) bool
 		if principal(c).IsConfirmed() {
 			return true
 		}
+		c.Set(ctxConfirmFailed, true)
 		fail(c, errConfirmRequired)
 		return false
 	}
 	if err := s.confirm(c, vault.SecretProof(secret)); err != nil {
+		if errors.Is(err, vault.ErrWrongSecret) {
+			// Not "wrong identifier or secret": this form asks no identifier.
+			err = errConfirmWrong
+		}
+		c.Set(ctxConfirmFailed, true)
 		fail(c, err)
 		return false
 	}
 	return true
 }
+
+// errConfirmWrong: the secret typed in a form's confirmation field is not
+// hers (the page says so beside the field, and puts the cursor there).
+var errConfirmWrong = &apiError{status: http.StatusUnauthorized, code: "wrong_secret", field: "confirm_secret", key: "confirm.wrong"}
+
+// ctxConfirmFailed marks a request whose confirmation failed: the page
+// puts its message beside the secret field (page.ConfirmFailed).
+const ctxConfirmFailed = "coffre.confirmFailed"
 
 type rotateKeysReq struct {
 	NewSecret string `json:"new_secret"`

@@ -169,6 +169,13 @@ type page struct {
 	// history entry that GET, so that Back or a reload later shows the form
 	// afresh instead of the browser's "resubmit the form?" page.
 	Canonical string
+	// ConfirmFailed: the secret typed to confirm was missing or wrong; the
+	// page's script puts the message beside the secret field and the
+	// cursor in it (the message on top may be screens away).
+	ConfirmFailed bool
+	// Action is the address the failed form was sent to (its action),
+	// which tells the script which form's field it was.
+	Action string
 }
 
 // newPage starts the template data of a page.
@@ -176,6 +183,9 @@ func (s *server) newPage(c *gin.Context, titleKey string) *page {
 	l := webLang(c)
 	p := &page{L: l, Title: l.T(titleKey), Path: c.Request.URL.Path}
 	p.Passkeys = s.wa != nil
+	if p.ConfirmFailed = c.GetBool(ctxConfirmFailed); p.ConfirmFailed {
+		p.Action = c.Request.URL.Path
+	}
 	if pr := principal(c); pr != nil {
 		p.Kind = string(pr.Kind())
 		p.CSRF = session(c).CSRF

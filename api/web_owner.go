@@ -366,6 +366,11 @@ type shareData struct {
 	// Key is the form's idempotency key (vault.NewConsent.Key): the same
 	// form sent twice (Back, then Share again) shares once.
 	Key string
+	// Chosen is the duration ticked (31 days for a new form); Purpose
+	// what she typed. A form shown again (a wrong secret) keeps her
+	// choices: retyping the secret must not share for another duration.
+	Chosen  int
+	Purpose string
 }
 
 func (s *server) webShareForm(c *gin.Context) {
@@ -391,6 +396,21 @@ func (s *server) renderShare(c *gin.Context, docID string, status int, fail erro
 	}
 	if prof, err := s.v.OwnerProfile(c.Request.Context(), principal(c)); err == nil {
 		sd.ShowName = prof.DisplayName
+	}
+	sd.Chosen = 31
+	if c.Request.Method == http.MethodPost {
+		if days, err := strconv.Atoi(c.PostForm("days")); err == nil && slices.Contains(vault.ConsentDays, days) {
+			sd.Chosen = days
+		}
+		sd.Purpose = strings.TrimSpace(c.PostForm("purpose"))
+		if n, ok := c.GetPostForm("show_name"); ok {
+			sd.ShowName = strings.TrimSpace(n)
+		}
+		if g := c.PostForm("grantee"); g != "" {
+			for i := range sd.Grantees {
+				sd.Grantees[i].Chosen = sd.Grantees[i].Kind+":"+sd.Grantees[i].ID == g
+			}
+		}
 	}
 	p.Data = sd
 	p.Canonical = "/papers/" + url.PathEscape(d.ID) + "/share"

@@ -83,6 +83,29 @@
   if (canonical && window.history && history.replaceState) {
     history.replaceState(null, '', canonical.getAttribute('data-canonical'));
   }
+  // A secret typed to confirm was missing or wrong: the message goes beside
+  // the field (the one on top may be screens away) and the cursor in it.
+  var failed = document.querySelector('[data-confirm-failed]');
+  if (failed) {
+    var sel = 'input[name=confirm_secret]:not([type=hidden])';
+    var field = null;
+    document.querySelectorAll('form').forEach(function (f) {
+      if (!field && f.getAttribute('action') === failed.getAttribute('data-confirm-failed')) field = f.querySelector(sel);
+    });
+    field = field || document.querySelector(sel);
+    var top = document.querySelector('main > .error span');
+    if (field && top) {
+      var note = document.createElement('p');
+      note.className = 'error-text';
+      note.id = (field.id || 'confirm') + '-error';
+      note.textContent = top.textContent;
+      field.insertAdjacentElement('afterend', note);
+      field.setAttribute('aria-invalid', 'true');
+      field.setAttribute('aria-describedby', ((field.getAttribute('aria-describedby') || '') + ' ' + note.id).trim());
+      field.scrollIntoView({ block: 'center' });
+      field.focus({ preventScroll: true });
+    }
+  }
   // The notice waits in a template, out of the page, until it is needed.
   var offlineTpl = document.getElementById('net-offline-tpl');
   if (offlineTpl && offlineTpl.content && 'onLine' in navigator) {

@@ -244,6 +244,10 @@ func TestAlertsAskTheSecretOnAPhone(t *testing.T) {
 	if !eval[bool](w.person, `document.querySelector('input[name=titles]').checked`) {
 		t.Error("her tick on titles was lost")
 	}
+	if got := w.text("#confirm-titles-error"); !strings.Contains(got, "confirmez d'abord avec votre secret") ||
+		!eval[bool](w.person, `document.activeElement.id === 'confirm-titles'`) {
+		t.Errorf("beside the secret field: %q (the cursor in %q)", got, eval[string](w.person, `document.activeElement.id`))
+	}
 	w.typeIn("#confirm-titles", secret)
 	w.tapGo(`form[action="/messages/settings"] button[type=submit]`)
 	if got := w.seen(); !strings.Contains(got, "Vos préférences sont enregistrées") ||
@@ -268,6 +272,18 @@ func TestAlertsAskTheSecretOnAPhone(t *testing.T) {
 	}
 	if n := eval[int](o.person, `document.querySelectorAll('.cards .card').length`); n != 0 {
 		t.Errorf("%d addresses after a wrong secret", n)
+	}
+	// The e-mail form with a wrong secret: the message beside its own
+	// secret field, not the titles' one above it.
+	o.typeIn("#email", "awa@example.org")
+	o.typeIn("#confirm-email", "pas le bon secret du tout")
+	o.tapGo(`form[action="/messages/contacts"] button[type=submit]`)
+	if got := o.text("#confirm-email-error"); got != "Ce n'est pas votre secret. Réessayez." ||
+		eval[int](o.person, `document.querySelectorAll('#confirm-titles-error').length`) != 0 {
+		t.Errorf("the e-mail form's wrong secret: %q beside its field", got)
+	}
+	if got := eval[string](o.person, `document.getElementById('email').value`); got != "awa@example.org" {
+		t.Errorf("the address she typed was lost: %q", got)
 	}
 	o.axe("alert settings, not confirmed")
 }

@@ -374,3 +374,54 @@ func (h *hand) tapToByTouch(sel string) {
 	}))
 	h.waitFor(`window.__doc !== 'before' && document.readyState === 'complete' && !!document.querySelector('main h1')`, time.Minute)
 }
+
+// TestShareWrongSecretKeepsChoices: on a phone she ticks one day, writes
+// why, and mistypes her secret: the form comes back with one day still
+// ticked and her words, the message beside the secret field (not screens
+// above) with the cursor in it, and no word about an identifier. With the
+// right secret she shares for one day.
+func TestShareWrongSecretKeepsChoices(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0677889922", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := b.hand("owner")
+	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	o.open(srv.URL + "/papers/" + doc.ID + "/share")
+	o.tap(`input[name=days][value="1"]`)
+	o.typeIn("#purpose", "Dossier CAF")
+	o.typeIn("#confirm-share", "pas le bon secret")
+	o.tapTo("form[action='/share'] button[type=submit]")
+	if got := o.text("#confirm-share-error"); got != "Ce n'est pas votre secret. Réessayez." {
+		t.Errorf("beside the secret field: %q", got)
+	}
+	if strings.Contains(o.seen(), "Identifiant") {
+		t.Errorf("the message speaks of an identifier: %s", o.seen())
+	}
+	if !eval[bool](o.person, `document.activeElement && document.activeElement.id === 'confirm-share' && document.getElementById('confirm-share').getAttribute('aria-invalid') === 'true'`) {
+		t.Error("the cursor is not in the secret field")
+	}
+	if !eval[bool](o.person, `document.querySelector('input[name=days][value="1"]').checked`) || eval[string](o.person, `document.getElementById('purpose').value`) != "Dossier CAF" {
+		t.Fatalf("her choices were lost: %s", o.seen())
+	}
+	o.axe("share form, wrong secret")
+	o.typeIn("#confirm-share", secret)
+	o.tapTo("form[action='/share'] button[type=submit]")
+	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := srv.v.Consents(ctx, owner)
+	if err != nil || len(ks) != 1 || ks[0].Expires.Sub(ks[0].Created) != 24*time.Hour || ks[0].Purpose != "Dossier CAF" {
+		t.Fatalf("shared: %+v, %v; want one day, 'Dossier CAF'", ks, err)
+	}
+}

@@ -140,6 +140,10 @@ func TestShareFormChoosesNoOrganisationForHer(t *testing.T) {
 	if len(ks.Consents) != 0 {
 		t.Errorf("%d consents after a share with nobody chosen", len(ks.Consents))
 	}
+	// Her shares page, empty, does not say "these people see your papers".
+	if page := string(want(t, owner.get(t, "/share"), 200, "shares").body); strings.Contains(page, "Ces personnes voient vos papiers") || !strings.Contains(page, "Vous ne partagez rien en ce moment.") {
+		t.Errorf("the empty shares page contradicts itself: %s", truncate([]byte(page)))
+	}
 }
 
 // TestSharePurposeLeftBlank: a share with no purpose typed stores none: the

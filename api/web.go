@@ -202,7 +202,7 @@ func (s *server) newPage(c *gin.Context, titleKey string) *page {
 	if q := c.Request.URL.RawQuery; q != "" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
 		p.Path += "?" + q
 	}
-	if c.Request.URL.Path != "/sheet" && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
+	if !strings.HasPrefix(c.Request.URL.Path, "/sheet") && !strings.HasPrefix(c.Request.URL.Path, dropPath) {
 		_, p.SheetWaiting = s.keptSheet(c)
 	}
 	if n := c.Query("done"); n != "" {

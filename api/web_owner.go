@@ -49,6 +49,11 @@ type docRow struct {
 	RenewalURL string
 	// Suggest are the likely types of an unfiled paper (web_kinds.go).
 	Suggest []string
+	// Replaced: a redo closed with another paper (when); Replacement:
+	// this paper closed a redo. Both are said, so that two papers of the
+	// same type after a redo are told apart.
+	Replaced    time.Time
+	Replacement bool
 }
 
 func (s *server) docRow(d vault.Document) docRow {
@@ -81,9 +86,19 @@ func (s *server) webPapers(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
+	replaced, replacement := map[string]time.Time{}, map[string]bool{}
+	if rs, err := s.v.Redos(c.Request.Context(), principal(c)); err == nil {
+		for _, r := range rs {
+			if r.Status == vault.RedoClosed && r.ReplacementID != "" {
+				replaced[r.DocumentID], replacement[r.ReplacementID] = r.Closed, true
+			}
+		}
+	}
 	byCat := map[string][]docRow{}
 	for i := len(docs) - 1; i >= 0; i-- { // newest first
-		byCat[docs[i].Category] = append(byCat[docs[i].Category], s.docRow(docs[i]))
+		row := s.docRow(docs[i])
+		row.Replaced, row.Replacement = replaced[row.ID], replacement[row.ID]
+		byCat[docs[i].Category] = append(byCat[docs[i].Category], row)
 	}
 	var groups []catGroup
 	for _, cat := range vault.Categories() {

@@ -83,6 +83,9 @@ func (s *server) webConsents(c *gin.Context) {
 	}
 	p := s.newPage(c, "consents.title")
 	p.Nav = "share"
+	if id := c.Query("undo"); c.Query("done") == "revoked" && slices.ContainsFunc(live, func(r consentRow) bool { return r.ID == id }) {
+		p.Notice = "" // taken back since: "Sharing stopped" is no longer true (a reload, or Back)
+	}
 	p.Data = map[string]any{"Live": live, "Past": past, "Undo": undoable(c, past)}
 	s.render(c, http.StatusOK, "consents", p)
 }

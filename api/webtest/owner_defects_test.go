@@ -116,6 +116,9 @@ func TestOwnerSheetSurvivesReload(t *testing.T) {
 	if got := w.text(".error"); !strings.Contains(got, "4 derniers caractères") || w.text(".code") != code {
 		t.Fatalf("wrong last 4 characters: %q, %s", got, w.seen())
 	}
+	if n := eval[int](w.person, `document.querySelectorAll('#sheet-waiting').length`); n != 0 {
+		t.Error("the sheet itself tells her to go back to her sheet")
+	}
 	w.keepSheet()
 	if !strings.HasPrefix(w.location(), srv.URL+"/papers") {
 		t.Fatalf("after keeping the sheet: %s", w.location())

@@ -317,10 +317,17 @@ func TestBackThenTapAgain(t *testing.T) {
 	if !o.soft(`document.querySelector('[data-undo] button')`, 3*time.Second) {
 		t.Fatalf("stopping a share cannot be undone: %q", o.seen())
 	}
+	stopped := o.location() // /share?undo=…&done=revoked
 	o.tapTo("[data-undo] button")
 	if got := o.text(".notice"); !strings.Contains(got, "rétabli") {
 		t.Fatalf("after undoing: %q", o.seen())
 	}
+	// That address again (a reload, a Back): no "stopped" over a live share.
+	o.open(stopped)
+	if got := o.seen(); strings.Contains(got, "arrêté") || live() != 1 {
+		t.Errorf("the stop's address after its undo says: %q", got)
+	}
+	o.open(srv.URL + "/share?done=restored")
 	o.back()
 	if o.soft(`document.querySelector('[data-undo] button')`, time.Second) {
 		o.tapToByTouch("[data-undo] button")

@@ -207,6 +207,10 @@ func TestRedoByOwnerHerself(t *testing.T) {
 		t.Errorf("back on her papers (%s) the redo still shows: %q", owner.location(), owner.seen())
 	}
 	t.Logf("redo by the owner herself: %d taps (the button, camera button + shutter, Send, back to her papers)", owner.taps)
+	// The two papers of the same type are told apart.
+	if got := owner.seen(); !strings.Contains(got, "Ancien papier : remplacé le") || !strings.Contains(got, "Nouveau papier, refait") {
+		t.Errorf("her papers do not tell the old one from the new one: %q", got)
+	}
 	// Her journal says she redid it herself, not that her helper was asked.
 	owner.open(srv.URL + "/journal")
 	if got := owner.seen(); !strings.Contains(got, "Vous avez choisi de refaire vous-même votre avis d'impôt (illisible)") || strings.Contains(got, "demandé à votre aide") {

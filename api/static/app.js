@@ -106,6 +106,29 @@
       field.focus({ preventScroll: true });
     }
   }
+  // A secret typed blind on a phone is often mistyped: each secret field
+  // has a button that shows what was typed (and hides it again).
+  var showWord = document.body.getAttribute('data-show-secret');
+  var hideWord = document.body.getAttribute('data-hide-secret');
+  if (showWord && hideWord) {
+    document.querySelectorAll('input[type=password]').forEach(function (input) {
+      var b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'btn reveal';
+      b.textContent = showWord;
+      b.setAttribute('aria-pressed', 'false');
+      if (input.id) b.setAttribute('aria-controls', input.id);
+      b.addEventListener('click', function () {
+        var shown = input.type === 'password';
+        input.type = shown ? 'text' : 'password';
+        b.textContent = shown ? hideWord : showWord;
+        b.setAttribute('aria-pressed', shown ? 'true' : 'false');
+      });
+      // Sent as a secret field, whatever it shows.
+      if (input.form) input.form.addEventListener('submit', function () { input.type = 'password'; });
+      input.insertAdjacentElement('afterend', b);
+    });
+  }
   // The notice waits in a template, out of the page, until it is needed.
   var offlineTpl = document.getElementById('net-offline-tpl');
   if (offlineTpl && offlineTpl.content && 'onLine' in navigator) {

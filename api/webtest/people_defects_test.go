@@ -421,7 +421,12 @@ func TestShareWrongSecretKeepsChoices(t *testing.T) {
 		t.Fatalf("her choices were lost: %s", o.seen())
 	}
 	o.axe("share form, wrong secret")
+	// She shows what she types, to see her mistake.
 	o.typeIn("#confirm-share", secret)
+	o.tap("#confirm-share + button.reveal")
+	if typ, label := eval[string](o.person, `document.getElementById('confirm-share').type`), o.text("#confirm-share + button.reveal"); typ != "text" || label != "Cacher" {
+		t.Errorf("the secret is not shown: type %q, the button says %q", typ, label)
+	}
 	o.tapTo("form[action='/share'] button[type=submit]")
 	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
 	if err != nil {

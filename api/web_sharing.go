@@ -104,6 +104,9 @@ type linksData struct {
 	Links  []vault.DropLink
 	Groups []typeGroup
 	Now    time.Time
+	// Shown is the link this phone made within the hour (the sealed
+	// cookie of its page): its code can be shown again.
+	Shown string
 }
 
 func (s *server) webLinks(c *gin.Context) {
@@ -116,6 +119,10 @@ func (s *server) webLinks(c *gin.Context) {
 	p := s.newPage(c, "links.title")
 	p.Nav = "links"
 	d := linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
+	var nl newLinkData
+	if s.openSealed(c, s.linkCookie(), &nl) {
+		d.Shown = nl.Link.ID
+	}
 	if prof, err := s.v.OwnerProfile(c.Request.Context(), pr); err == nil {
 		d.From = prof.DisplayName
 	}

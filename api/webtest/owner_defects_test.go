@@ -163,6 +163,21 @@ func TestOwnerSheetSurvivesReload(t *testing.T) {
 	if n := eval[int](r.person, `document.querySelectorAll('.cards .card').length`); n != 1 {
 		t.Errorf("%d links after one creation and a reload, want 1", n)
 	}
+	// Left, then from her links: the same code again, on this phone.
+	r.tapGo("[data-show-again]")
+	if again := eval[string](r.person, `document.getElementById('url').value`); again != url {
+		t.Errorf("the link shown again is %q, was %q", again, url)
+	}
+	// Another phone signed in to her vault is not offered it.
+	other := b.walker("other phone")
+	other.open(srv.URL + "/lang?to=fr&back=/login")
+	other.typeIn("#identifier", "awa.reload")
+	other.typeIn("#secret", "zebre piano lune tomate")
+	other.tapGo("form.form button[type=submit]")
+	other.open(srv.URL + "/links")
+	if n := eval[int](other.person, `document.querySelectorAll('[data-show-again]').length`); n != 0 {
+		t.Errorf("another phone is offered the code again")
+	}
 }
 
 // TestOwnerSheetWording: the sheet says the code works once (recovery

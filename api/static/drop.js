@@ -361,7 +361,11 @@
   }
   function done(rc) {
     finished = true;
-    try { ['', '.t', '.c', '.k'].forEach(function (x) { sessionStorage.removeItem(storeKey + x); }); } catch (e) { /* nothing */ }
+    try {
+      ['', '.t', '.c', '.k'].forEach(function (x) { sessionStorage.removeItem(storeKey + x); });
+      // A reload of a link that takes more still shows what was sent.
+      sessionStorage.setItem(storeKey + '.r', JSON.stringify({ pages: rc.pages, label: rc.label }));
+    } catch (e) { /* nothing */ }
     var box = document.getElementById('receipt');
     // The pages stay in sight, each "received by the vault".
     pages.forEach(function (p) { p.state = 'received'; show(p); });
@@ -381,6 +385,29 @@
     ev.returnValue = '';
   });
 
+  // After a reload once sent (a link that takes more): what was sent stays
+  // in sight, and one tap opens the form for more papers.
+  var lastSent = null;
+  try { lastSent = JSON.parse(sessionStorage.getItem(storeKey + '.r') || 'null'); } catch (e) { lastSent = null; }
+  if (lastSent && !(saved && saved.order && saved.order.length)) {
+    var rbox = document.getElementById('receipt');
+    var rt = rbox.querySelector('[data-receipt-text]');
+    rt.textContent = window.coffrePlural(rt.getAttribute('data-plural'), lastSent.pages).replace('{1}', lastSent.label);
+    var more = document.createElement('button');
+    more.type = 'button';
+    more.className = 'btn primary';
+    more.setAttribute('data-send-more', '');
+    more.textContent = rbox.getAttribute('data-more');
+    more.addEventListener('click', function () {
+      try { sessionStorage.removeItem(storeKey + '.r'); } catch (e) { /* nothing */ }
+      rbox.hidden = true;
+      more.remove();
+      form.hidden = false;
+    });
+    rbox.appendChild(more);
+    form.hidden = true;
+    rbox.hidden = false;
+  }
   // After a reload: the pages already on the server are not sent again.
   if (saved && saved.order && saved.order.length) {
     fetch(base + '/pending', { headers: { 'X-Upload-Key': key }, credentials: 'omit' })

@@ -437,3 +437,44 @@ func TestShareWrongSecretKeepsChoices(t *testing.T) {
 		t.Fatalf("shared: %+v, %v; want one day, 'Dossier CAF'", ks, err)
 	}
 }
+
+// TestMultiUseLinkReloadAfterSend: the helper sends through a link that
+// takes several sends, then the page is reloaded: what was sent is still
+// said (not an empty form, as if nothing had gone), and one tap opens the
+// form for more papers.
+func TestMultiUseLinkReloadAfterSend(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0677889933", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownerP, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := srv.v.CreateDropLink(ctx, ownerP, ownerID, vault.NewDropLink{Label: "Papiers", MaxUses: 3, Requested: []string{"rib"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := b.hand("helper")
+	helper.open(srv.URL + "/d/" + token)
+	helper.pick(`label[for=camera]`, photos[0])
+	helper.poll(`document.querySelector('#pages li[data-state=sent]') !== null`, time.Minute)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	sent := helper.text("[data-receipt-text]")
+	helper.person.do(chromedp.Reload())
+	helper.waitFor(`document.readyState === 'complete' && !document.getElementById('receipt').hidden`, 30*time.Second)
+	if got := helper.text("[data-receipt-text]"); got != sent || !eval[bool](helper.person, `document.getElementById('drop').hidden`) {
+		t.Fatalf("after a reload the page says %q (was %q): %s", got, sent, helper.seen())
+	}
+	helper.tap("[data-send-more]")
+	if !eval[bool](helper.person, `!document.getElementById('drop').hidden && document.getElementById('receipt').hidden`) {
+		t.Fatalf("'send more' does not open the form: %s", helper.seen())
+	}
+	helper.axe("helper, more papers")
+}

@@ -165,14 +165,23 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 			firstEr error
 		)
 		sem := make(chan struct{}, s.cfg.Concurrency)
+		// stop returns err once the deliveries already under way are done
+		// (they count what they send; returning before them would read
+		// sent while they write it).
+		stop := func(err error) (int, error) {
+			wg.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			return sent, err
+		}
 		for _, it := range due {
 			claimID, err := newID()
 			if err != nil {
-				return sent, err
+				return stop(err)
 			}
 			ok, err := s.store.ClaimOutbox(ctx, it.ID, claimID, now, now.Add(s.cfg.Lease))
 			if err != nil {
-				return sent, fmt.Errorf("notify: claim: %w", err)
+				return stop(fmt.Errorf("notify: claim: %w", err))
 			}
 			if !ok {
 				continue // another instance has it

@@ -222,7 +222,7 @@ func TestWebFlows(t *testing.T) {
 	// wrong one is refused in words, the right one shows the new code.
 	owner.fill("#confirm-sheet", "pas le bon secret du tout")
 	owner.submit("#new-sheet")
-	if got := owner.text("main .error"); !strings.Contains(got, "incorrect") {
+	if got := owner.text("main .error"); got != "Ce n'est pas votre secret. Réessayez." || owner.text("#confirm-sheet-error") != got {
 		t.Errorf("new sheet with a wrong secret: %q", got)
 	}
 	owner.check("owner-account-wrongsecret", false)

@@ -46,6 +46,13 @@ func TestOwnerCameraKeepsEveryPage(t *testing.T) {
 	w.photo(`label[for=camera]`, photos[1])
 	count(2, "2 pages prêtes.")
 	// Page 1 again (blurred): still two pages, the first one replaced.
+	// (Once both checks answered: an answer draws the list again, and a
+	// finger on a button being redrawn finds nothing.)
+	settled := func() {
+		t.Helper()
+		w.poll(`(() => { const f = document.querySelector('form[data-upload]'); return [...document.querySelectorAll('#pages .pstate')].every(s => s.textContent !== f.dataset.msgCaptureChecking); })()`, time.Minute)
+	}
+	settled()
 	before := eval[string](w.person, pageSources)
 	w.photo(`#pages li:nth-child(1) .pbtns button:nth-child(3)`, photos[2])
 	count(2, "2 pages prêtes.")
@@ -55,6 +62,7 @@ func TestOwnerCameraKeepsEveryPage(t *testing.T) {
 	// A third page, removed, then taken again; the last one moved up.
 	w.photo(`label[for=camera]`, photos[0])
 	count(3, "3 pages prêtes.")
+	settled()
 	w.tap(`#pages li:nth-child(2) .pbtns button:nth-child(4)`)
 	count(2, "2 pages prêtes.")
 	w.photo(`label[for=camera]`, photos[1])

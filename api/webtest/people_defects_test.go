@@ -279,19 +279,10 @@ func TestUndoStopSharing(t *testing.T) {
 // list shows one share. Back after taking a stop back, then the button
 // again: "rétabli", not "too late", and still one share.
 func TestBackThenTapAgain(t *testing.T) {
-	photos := samples(t)
 	srv := newServer(t)
 	b := newBrowser(t)
-	ctx := context.Background()
 	const ident, secret = "0677889911", "piano lune tortue cerise"
-	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[1])))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := ownerWithRIB(t, srv, ident, secret)
 	o := b.hand("owner")
 	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
 	o.open(srv.URL + "/papers/" + doc.ID + "/share")
@@ -347,21 +338,7 @@ func (p *person) back() {
 	p.b.t.Helper()
 	tok := fmt.Sprint(time.Now().UnixNano())
 	eval[bool](p, `(window.__back = `+jsString(tok)+`, history.back(), true)`)
-	expr := `window.__back !== ` + jsString(tok) + ` && document.readyState === 'complete' && !!document.querySelector('main h1')`
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
-	defer cancel()
-	where, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + ' ' + String(window.__back) + ' ' + document.readyState + ' ' + document.body.innerText.slice(0, 200)`))
-	p.b.t.Fatalf("%s: Back did not arrive: %s %v", p.name, where, err)
+	p.waitFor(`window.__back !== `+jsString(tok)+` && document.readyState === 'complete' && !!document.querySelector('main h1')`, 30*time.Second)
 }
 
 // tapToByTouch taps an element at its place on the screen with a finger's
@@ -388,19 +365,10 @@ func (h *hand) tapToByTouch(sel string) {
 // above) with the cursor in it, and no word about an identifier. With the
 // right secret she shares for one day.
 func TestShareWrongSecretKeepsChoices(t *testing.T) {
-	photos := samples(t)
 	srv := newServer(t)
 	b := newBrowser(t)
-	ctx := context.Background()
 	const ident, secret = "0677889922", "piano lune tortue cerise"
-	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, photos[1])))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ownerID, doc := ownerWithRIB(t, srv, ident, secret)
 	o := b.hand("owner")
 	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
 	o.open(srv.URL + "/papers/" + doc.ID + "/share")
@@ -428,6 +396,7 @@ func TestShareWrongSecretKeepsChoices(t *testing.T) {
 		t.Errorf("the secret is not shown: type %q, the button says %q", typ, label)
 	}
 	o.tapTo("form[action='/share'] button[type=submit]")
+	ctx := context.Background()
 	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
 	if err != nil {
 		t.Fatal(err)
@@ -477,4 +446,20 @@ func TestMultiUseLinkReloadAfterSend(t *testing.T) {
 		t.Fatalf("'send more' does not open the form: %s", helper.seen())
 	}
 	helper.axe("helper, more papers")
+}
+
+// ownerWithRIB signs up a French-speaking owner and files one paper, a
+// RIB made from a real phone photo.
+func ownerWithRIB(t *testing.T, srv *server, ident, secret string) (string, vault.Document) {
+	t.Helper()
+	ctx := context.Background()
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := srv.v.AddDocument(ctx, ownerID, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 1}, bytes.NewReader(realPaper(t, samples(t)[1])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ownerID, doc
 }

@@ -172,9 +172,11 @@ func (o *ops) RedoByLink(ctx context.Context, linkID string) (Redo, error) {
 }
 
 // updateRedo changes a redo whose status is one of from, through its
-// check, in one transaction. ErrConflict when its status is another;
-// ErrNotFound (ErrTampered) when it is missing or fails its check.
-func (o *ops) updateRedo(ctx context.Context, id, what string, from []string, set string, args ...any) error {
+// check, in one transaction; then, when not nil, after runs in the same
+// transaction with the row as it was before the change. ErrConflict when
+// its status is another; ErrNotFound (ErrTampered) when it is missing or
+// fails its check.
+func (o *ops) updateRedo(ctx context.Context, id, what string, from []string, after func(tx *Tx, was Redo) error, set string, args ...any) error {
 	return o.atomic(ctx, func(tx *Tx) error {
 		if err := tx.lockRow(ctx, "redos", "id", id); err != nil {
 			return err
@@ -193,7 +195,13 @@ func (o *ops) updateRedo(ctx context.Context, id, what string, from []string, se
 		if err := tx.execOne(ctx, what, `UPDATE redos SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
 			return err
 		}
-		return tx.reseal(ctx, redoSeal, id)
+		if err := tx.reseal(ctx, redoSeal, id); err != nil {
+			return err
+		}
+		if after == nil {
+			return nil
+		}
+		return after(tx, r)
 	})
 }
 
@@ -206,40 +214,25 @@ func (o *ops) ForwardRedo(ctx context.Context, id, linkID string, now time.Time)
 	if linkID == "" {
 		return errors.New("meta: forward redo: missing link")
 	}
-	return o.atomic(ctx, func(tx *Tx) error {
-		if err := tx.lockRow(ctx, "redos", "id", id); err != nil {
-			return err
-		}
-		r, err := tx.Redo(ctx, id)
-		if err != nil {
-			return err
-		}
-		if r.Status != RedoOpen && r.Status != RedoForwarded {
-			return fmt.Errorf("meta: forward redo: redo %s: %w", r.Status, ErrConflict)
-		}
-		if err := tx.execOne(ctx, "forward redo", `UPDATE redos SET status = ?, link_id = ?, forwarded_at = ? WHERE id = ?`,
-			RedoForwarded, linkID, toDB(now), id); err != nil {
-			return err
-		}
-		if err := tx.reseal(ctx, redoSeal, id); err != nil {
-			return err
-		}
-		if r.LinkID == "" || r.LinkID == linkID {
+	revokePrevious := func(tx *Tx, was Redo) error {
+		if was.LinkID == "" || was.LinkID == linkID {
 			return nil
 		}
-		if err := tx.lockRow(ctx, "drop_links", "id", r.LinkID); err != nil {
+		if err := tx.lockRow(ctx, "drop_links", "id", was.LinkID); err != nil {
 			return err
 		}
 		res, err := tx.exec(ctx, "revoke previous redo link", `UPDATE drop_links SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
-			toDB(now), r.LinkID)
+			toDB(now), was.LinkID)
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err // revoked already (or gone): nothing to reseal
 		}
-		return tx.reseal(ctx, dropLinkSeal, r.LinkID)
-	})
+		return tx.reseal(ctx, dropLinkSeal, was.LinkID)
+	}
+	return o.updateRedo(ctx, id, "forward redo", []string{RedoOpen, RedoForwarded}, revokePrevious,
+		`status = ?, link_id = ?, forwarded_at = ?`, RedoForwarded, linkID, toDB(now))
 }
 
 // CloseRedo closes a forwarded redo with its replacement.
@@ -247,12 +240,12 @@ func (o *ops) CloseRedo(ctx context.Context, id, replacementID string, now time.
 	if replacementID == "" {
 		return errors.New("meta: close redo: missing replacement")
 	}
-	return o.updateRedo(ctx, id, "close redo", []string{RedoForwarded},
+	return o.updateRedo(ctx, id, "close redo", []string{RedoForwarded}, nil,
 		`status = ?, replacement_id = ?, closed_at = ?`, RedoClosed, replacementID, toDB(now))
 }
 
 // ReopenRedo puts a forwarded redo back to open (what arrived did not pass
 // the check): the owner may forward it again.
 func (o *ops) ReopenRedo(ctx context.Context, id string) error {
-	return o.updateRedo(ctx, id, "reopen redo", []string{RedoForwarded}, `status = ?`, RedoOpen)
+	return o.updateRedo(ctx, id, "reopen redo", []string{RedoForwarded}, nil, `status = ?`, RedoOpen)
 }

@@ -187,15 +187,6 @@ func (s *server) webAskRedo(c *gin.Context) {
 	redirectDone(c, "/pro/people/"+url.PathEscape(c.Param("owner")), "redo")
 }
 
-// openRedos are the owner's redos not closed, for the top of her papers.
-func (s *server) openRedos(c *gin.Context) []vault.Redo {
-	rs, err := s.v.Redos(c.Request.Context(), principal(c))
-	if err != nil {
-		return nil
-	}
-	return slices.DeleteFunc(rs, func(r vault.Redo) bool { return r.Status == vault.RedoClosed })
-}
-
 // redoItem is what the worker's person page says of one paper: the request
 // it was received for (a redo may be asked), and its latest redo.
 type redoItem struct {

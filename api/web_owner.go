@@ -86,10 +86,16 @@ func (s *server) webPapers(c *gin.Context) {
 		s.webError(c, err)
 		return
 	}
+	// Her redos, read once: the open ones go on top of her papers, the
+	// closed ones tell an old paper from its replacement.
+	var open []vault.Redo
 	replaced, replacement := map[string]time.Time{}, map[string]bool{}
 	if rs, err := s.v.Redos(c.Request.Context(), principal(c)); err == nil {
 		for _, r := range rs {
-			if r.Status == vault.RedoClosed && r.ReplacementID != "" {
+			switch {
+			case r.Status != vault.RedoClosed:
+				open = append(open, r)
+			case r.ReplacementID != "":
 				replaced[r.DocumentID], replacement[r.ReplacementID] = r.Closed, true
 			}
 		}
@@ -110,7 +116,7 @@ func (s *server) webPapers(c *gin.Context) {
 	p.Nav = "papers"
 	p.Filed = s.filedFrom(c)
 	p.AskList = s.pendingAsks(c, p.Asks)
-	p.RedoList = s.openRedos(c)
+	p.RedoList = open
 	p.Data = groups
 	s.render(c, http.StatusOK, "papers", p)
 }

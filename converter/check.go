@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"image"
-	"image/jpeg"
 	"math"
 
+	"github.com/coffre/coffre/converter/internal/jpegenc"
 	"github.com/coffre/coffre/converter/scan"
 )
 
@@ -70,7 +70,7 @@ func thumbnail(img image.Image, long int) []byte {
 		img = resize(img, s)
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 70}); err != nil {
+	if err := jpegenc.Encode(&buf, img, &jpegenc.Options{Quality: 70}); err != nil {
 		return nil
 	}
 	return buf.Bytes()

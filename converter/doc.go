@@ -18,7 +18,10 @@
 //     or appended bytes of the input survive. A text page in auto mode is
 //     mixed raster content: a CCITT G4 text mask at 300 DPI over a 60 DPI
 //     JPEG background, left out when the paper is plain (typically 6–16 KB
-//     a page); soft print (an old phone's photo) stays grey, at 100 DPI.
+//     a page); soft print (an old phone's photo) stays grey, at 100 DPI
+//     (20–27 KB). Every JPEG Coffre writes has Huffman tables fitted to
+//     its image (internal/jpegenc: image/jpeg's coefficients, a fifth
+//     fewer bytes on a grey text page).
 //     Pages are A4 at the profile's
 //     DPI, or more for small print (lines under ~10 pt: up to 300 DPI,
 //     never beyond the page's resolution in the photo, which is then

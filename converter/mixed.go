@@ -5,8 +5,9 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"math"
+
+	"github.com/coffre/coffre/converter/internal/jpegenc"
 )
 
 // Mixed raster content (issue 19): a text page in auto mode is drawn as a
@@ -81,7 +82,7 @@ func encodeMixed(ctx context.Context, g *image.Gray, dpi int) (pdfImage, *pdfIma
 		return pdfImage{}, nil, err
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, bgImg, &jpeg.Options{Quality: bgQuality}); err != nil {
+	if err := jpegenc.Encode(&buf, bgImg, &jpegenc.Options{Quality: bgQuality}); err != nil {
 		return pdfImage{}, nil, fmt.Errorf("converter: encode background: %w", err)
 	}
 	bb := bgImg.Bounds()

@@ -5,7 +5,6 @@ import (
 	"compress/zlib"
 	"context"
 	"image"
-	"image/jpeg"
 	"io"
 	"math"
 
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/coffre/coffre/converter/internal/jpegdec"
+	"github.com/coffre/coffre/converter/internal/jpegenc"
 )
 
 // Re-compressing the images inside an input PDF when the size cap requires
@@ -117,7 +117,7 @@ func squashImage(ctx context.Context, m *model.Context, sd types.StreamDict, s s
 		img = resize(img, s.scale)
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: s.quality}); err != nil || buf.Len() >= len(sd.Raw) {
+	if err := jpegenc.Encode(&buf, img, &jpegenc.Options{Quality: s.quality}); err != nil || buf.Len() >= len(sd.Raw) {
 		return sd, false
 	}
 	b := img.Bounds()

@@ -11,6 +11,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 	"golang.org/x/image/ccitt"
 	"golang.org/x/image/draw"
+
+	"github.com/coffre/coffre/converter/internal/jpegenc"
 )
 
 // ErrNoPreview: the page is not one embedded photo or scan (a PDF kept as
@@ -160,7 +162,7 @@ func maskPreview(ctx context.Context, g4 []byte, w, h int, bg []byte) ([]byte, e
 		}
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, out, &jpeg.Options{Quality: 80}); err != nil {
+	if err := jpegenc.Encode(&buf, out, &jpegenc.Options{Quality: 80}); err != nil {
 		return nil, fmt.Errorf("encode preview: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"math"
 
 	"github.com/coffre/coffre/converter/internal/jpegdec"
+	"github.com/coffre/coffre/converter/internal/jpegenc"
 	"github.com/coffre/coffre/converter/scan"
 )
 
@@ -390,7 +390,7 @@ func encodeImage(ctx context.Context, img image.Image, mode scan.Mode, quality i
 	}
 	var buf bytes.Buffer
 	buf.Grow(b.Dx() * b.Dy() / 8)
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+	if err := jpegenc.Encode(&buf, img, &jpegenc.Options{Quality: quality}); err != nil {
 		return out, fmt.Errorf("converter: encode JPEG: %w", err)
 	}
 	out.data, out.filter = buf.Bytes(), "DCTDecode"

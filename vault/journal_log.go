@@ -314,13 +314,18 @@ func (s *Service) appendLeaf(ctx context.Context, head meta.JournalHead, r meta.
 		}
 	} else {
 		// A journal of the hash-chain era: its tree is built here, from
-		// every entry, and stored with the new one.
+		// every entry, and stored with the new one — only when the entries
+		// are an intact chain (see convertBuild): the append fails rather
+		// than sign what a database writer left.
 		es, err := r.JournalEntries(ctx, je.OwnerID)
 		if err != nil {
 			return meta.JournalAppend{}, err
 		}
 		if int64(len(es)) != head.Seq {
 			return meta.JournalAppend{}, fmt.Errorf("vault: journal of %s: %d entries for a head at %d: %w", je.OwnerID, len(es), head.Seq, ErrCorrupt)
+		}
+		if ps := verifyChain(s.journalKey(), je.OwnerID, es, head); len(ps) > 0 {
+			return meta.JournalAppend{}, fmt.Errorf("vault: journal of %s: not an intact chain (%s): %w", je.OwnerID, ps[0].Reason, ErrCorrupt)
 		}
 		m, err := treeOf(append(es, je))
 		if err != nil {
@@ -343,10 +348,12 @@ func (s *Service) appendLeaf(ctx context.Context, head meta.JournalHead, r meta.
 
 // ConvertJournals gives every journal of the hash-chain era (before the
 // log) its tree and a signed checkpoint, keeping every entry as it is. It
-// first checks each old chain: the report lists what that check found
-// (such a journal is converted all the same, so that nothing is lost, and
-// the problem stays on record in the report). It returns how many journals
-// it converted. Running it again converts nothing.
+// first checks each old chain: a journal whose chain is broken is not
+// converted (signing it would vouch for whatever a database writer left:
+// entries removed, forged or reordered), and the report lists what the
+// check found; its entries stay as they are, and appends to it fail
+// (ErrCorrupt) until an operator looks. It returns how many journals it
+// converted. Running it again converts nothing.
 func (s *Service) ConvertJournals(ctx context.Context) (int, JournalReport, error) {
 	owners, err := s.meta.JournalOwners(ctx)
 	if err != nil {
@@ -361,7 +368,7 @@ func (s *Service) ConvertJournals(ctx context.Context) (int, JournalReport, erro
 		did, err := s.meta.ConvertJournal(ctx, id, func(head meta.JournalHead, es []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error) {
 			problems = verifyChain(key, id, es, head)
 			for i := range problems {
-				problems[i].Reason = "before conversion: " + problems[i].Reason
+				problems[i].Reason = "not converted: " + problems[i].Reason
 			}
 			return build(head, es)
 		})
@@ -369,7 +376,10 @@ func (s *Service) ConvertJournals(ctx context.Context) (int, JournalReport, erro
 			continue // entries of a removed owner: VerifyJournal reports them
 		}
 		if errors.Is(err, ErrCorrupt) {
-			rep.Problems = append(rep.Problems, JournalProblem{OwnerID: id, Reason: "not converted: " + err.Error()})
+			if len(problems) == 0 {
+				problems = []JournalProblem{{OwnerID: id, Reason: "not converted: " + err.Error()}}
+			}
+			rep.Problems = append(rep.Problems, problems...)
 			continue
 		}
 		if err != nil {

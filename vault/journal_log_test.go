@@ -480,3 +480,61 @@ func TestJournalCheckpointInExport(t *testing.T) {
 		t.Fatalf("exported checkpoint after removal: %+v, %v", rep, err)
 	}
 }
+
+// TestJournalRewoundHeadIsNotResigned: someone who writes the database but
+// lacks the pepper removes an access from the owner's journal, renumbers
+// the entries after it and marks the journal "not converted" (its head's
+// tree size rewound to 0), hoping the service rebuilds and signs a tree
+// over what is left (a review found it did: on the next checkpoint asked,
+// the next append and at start-up, every check then passed, the owner's
+// kept checkpoint included). The service must refuse to sign: no
+// checkpoint, no append, verify-journal reports the tampering, and the
+// owner's kept checkpoint is not extended.
+func TestJournalRewoundHeadIsNotResigned(t *testing.T) {
+	for _, rewind := range []string{"tree_size = 0", "tree_size = 1"} {
+		t.Run(rewind, func(t *testing.T) {
+			jo := newJournalOwner(t)
+			ctx := testCtx(t)
+			kept := jo.checkpoint(t)
+			jo.events(t, 2) // the access to hide, then one more
+			hidden := kept.Size + 1
+			jo.exec(t,
+				fmt.Sprintf(`DELETE FROM journal WHERE owner_id = ? AND seq = %d`, hidden),
+				fmt.Sprintf(`UPDATE journal SET seq = %d WHERE owner_id = ? AND seq = %d`, hidden, hidden+1),
+				`UPDATE journal_heads SET seq = seq - 1, `+rewind+` WHERE owner_id = ?`)
+			if c, err := jo.in.svc.JournalCheckpoint(ctx, jo.owner); !errors.Is(err, vault.ErrCorrupt) {
+				t.Fatalf("checkpoint of the tampered journal: size %d, %v; want ErrCorrupt", c.Size, err)
+			}
+			p, err := jo.in.svc.JournalConsistency(ctx, jo.owner, kept.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Signed {
+				t.Fatalf("the tampered log of %d entries is presented as signed", p.Size)
+			}
+			// The next event is not appended on top of it (the append
+			// would sign the tree).
+			jo.dir.clock.Add(time.Minute)
+			if err := jo.in.svc.Rename(ctx, jo.owner, jo.doc.ID, "after"); !errors.Is(err, vault.ErrCorrupt) {
+				t.Fatalf("append to the tampered journal: %v; want ErrCorrupt", err)
+			}
+			// Start-up's conversion refuses it too, and says why.
+			n, rep, err := jo.in.svc.ConvertJournals(ctx)
+			if err != nil || n != 0 || rep.OK() || !mentions(rep, "not converted") {
+				t.Fatalf("ConvertJournals = %d, %+v, %v", n, rep, err)
+			}
+			alone, err := jo.in.svc.VerifyJournal(ctx, jo.owner.ID())
+			if err != nil || alone.OK() {
+				t.Fatalf("verify-journal: %+v, %v; want problems", alone, err)
+			}
+			withKept, err := jo.in.svc.VerifyJournalCheckpoint(ctx, kept.Note)
+			if err != nil || withKept.OK() {
+				t.Fatalf("verify-journal --checkpoint: %+v, %v; want problems", withKept, err)
+			}
+			// Nothing signed was written meanwhile.
+			if _, err := jo.in.svc.JournalCheckpoint(ctx, jo.owner); !errors.Is(err, vault.ErrCorrupt) {
+				t.Fatalf("checkpoint after the attempts: %v", err)
+			}
+		})
+	}
+}

@@ -45,11 +45,20 @@ func (s *Service) currentCheckpoint(ctx context.Context, ownerID string) (Checkp
 	return c, nil
 }
 
-// convertBuild is ConvertJournal's build for ownerID (no chain check).
+// convertBuild is ConvertJournal's build for ownerID: it signs a tree of
+// the entries only when they are an intact chain of the hash-chain era
+// (verifyChain finds nothing), else ErrCorrupt. A database writer who marks
+// a journal "not converted" (its head's tree size rewound) after removing,
+// changing or adding entries gets a refusal, not a checkpoint signed over
+// what is left: without the pepper, the chain's keyed hashes cannot be made
+// to fit.
 func (s *Service) convertBuild(ownerID string) func(meta.JournalHead, []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error) {
 	return func(head meta.JournalHead, es []meta.JournalEntry) ([]meta.JournalHash, meta.JournalHead, error) {
 		if int64(len(es)) != head.Seq {
 			return nil, meta.JournalHead{}, fmt.Errorf("vault: convert journal of %s: %d entries for a head at %d: %w", ownerID, len(es), head.Seq, ErrCorrupt)
+		}
+		if ps := verifyChain(s.journalKey(), ownerID, es, head); len(ps) > 0 {
+			return nil, meta.JournalHead{}, fmt.Errorf("vault: convert journal of %s: not an intact chain (%s): %w", ownerID, ps[0].Reason, ErrCorrupt)
 		}
 		m, err := treeOf(es)
 		if err != nil {

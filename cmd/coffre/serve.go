@@ -62,8 +62,15 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	// try, the conversion is serialised per owner in the database).
 	if n, rep, err := w.Vault.ConvertJournals(ctx); err != nil {
 		return fmt.Errorf("convert journals: %w", err)
-	} else if n > 0 || !rep.OK() {
-		log.Info("journals converted to verifiable logs", "owners", n, "problems", len(rep.Problems))
+	} else {
+		if n > 0 {
+			log.Info("journals converted to verifiable logs", "owners", n)
+		}
+		if !rep.OK() {
+			// A broken chain is not signed: those owners' journals take no
+			// entry (their actions fail) until an operator looks.
+			log.Error("journals not converted: their hash chain is broken (changed without the pepper); run `coffre admin verify-journal`", "problems", len(rep.Problems))
+		}
 	}
 
 	// Notifications: the in-app inbox always, e-mail and Web Push when

@@ -1,7 +1,8 @@
 package api
 
 // Confirmation ("sudo mode"): a session alone — cookie and CSRF token —
-// cannot mint a recovery code, export the keys, delete the account, opt
+// cannot mint a recovery code, export the keys, delete the account or a
+// paper, opt
 // into assisted recovery, change storage, change the secret, rotate the
 // keys, grant a consent, accept a request, add or remove a passkey
 // (owners and workers), or add an address for alerts or turn titles on in

@@ -210,7 +210,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// Filing a paper and marking it opened: the owner's alone.
 		{method: "PATCH", path: "/api/v1/documents/{doc}", body: func(int) any { return map[string]any{"type": "avis-impot", "new": false} },
 			want: sess(nf, fb, fb, fb, ok)},
-		{method: "DELETE", path: "/api/v1/documents/{del}", want: sess(nf, fb, fb, fb, nc)},
+		{method: "DELETE", path: "/api/v1/documents/{del}", want: sess(nf, fb, fb, fb, nc), confirm: true},
 		// Consents, requests, links.
 		{method: "POST", path: "/api/v1/consents", body: func(int) any {
 			return map[string]any{"grantee": map[string]string{"kind": "worker", "id": w.ids["wx"]},

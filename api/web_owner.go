@@ -317,19 +317,39 @@ func (s *server) webEdit(c *gin.Context) {
 }
 
 func (s *server) webDeleteForm(c *gin.Context) {
-	d, err := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
-	if err != nil {
-		s.webError(c, err)
+	s.renderDelete(c, http.StatusOK, nil)
+}
+
+// renderDelete shows the question "delete this paper?", with err (a
+// confirmation that failed) beside the secret field.
+func (s *server) renderDelete(c *gin.Context, status int, err error) {
+	d, derr := s.v.Document(c.Request.Context(), principal(c), c.Param("id"))
+	if derr != nil {
+		s.webError(c, derr)
 		return
 	}
 	p := s.newPage(c, "delete.title")
 	p.Nav = "papers"
 	p.Data = s.docRow(d)
-	s.render(c, http.StatusOK, "delete", p)
+	if err != nil {
+		p.Error = s.errorText(p.L, err)
+	}
+	s.render(c, status, "delete", p)
 }
 
+// webDelete deletes a paper for good: the owner confirms her secret in
+// the form (webConfirm) unless she did within vault.ConfirmWindow.
 func (s *server) webDelete(c *gin.Context) {
-	if err := s.v.Delete(c.Request.Context(), principal(c), c.Param("id")); err != nil {
+	fail := func(c *gin.Context, err error) { s.renderDelete(c, classify(err).status, err) }
+	if !s.webConfirm(c, fail) {
+		return
+	}
+	err := s.v.Delete(c.Request.Context(), principal(c), c.Param("id"))
+	if errors.Is(err, vault.ErrConfirmRequired) {
+		fail(c, err)
+		return
+	}
+	if err != nil {
 		s.webError(c, err)
 		return
 	}

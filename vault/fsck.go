@@ -14,9 +14,12 @@ import (
 // one transaction that also hides the document, so it is unreadable from
 // then on even by a grantee), then the payload, then the row. If removing
 // the payload fails, the error is returned and the hidden row stays for
-// RemoveOrphans to finish. Errors: ErrNotFound, ErrInvalid.
+// RemoveOrphans to finish. Deletion is final: like the other acts that
+// cannot be taken back, it needs the secret proved recently — a session
+// alone cannot wipe the vault. Errors: ErrNotFound, ErrInvalid,
+// ErrConfirmRequired.
 func (s *Service) Delete(ctx context.Context, owner *Principal, docID string) error {
-	if err := requireOwner(owner); err != nil {
+	if err := requireConfirmedOwner(owner); err != nil {
 		return err
 	}
 	if !validID(docID) {

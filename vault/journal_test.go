@@ -3,6 +3,7 @@ package vault_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -340,5 +341,30 @@ func TestDateChangeIsNotRename(t *testing.T) {
 	want = []string{vault.EventDocumentRenamed + ": carte-identite | Ma carte", vault.EventDocumentExpiry + ": carte-identite | Ma carte"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("journal after a rename and a cleared date: %q, want %q", got, want)
+	}
+}
+
+// TestDeleteNeedsConfirmation: deletion is final (the payload and every
+// key copy are destroyed), so a session alone — a thief's copied cookie —
+// cannot wipe the owner's papers; the secret proved in the session can.
+func TestDeleteNeedsConfirmation(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "efface")
+	d := in.addTyped(t, owner.ID(), "rib", "RIB", "rib")
+	thief := in.resumed(t, owner)
+	if err := in.svc.Delete(ctx, thief, d.ID); !errors.Is(err, vault.ErrConfirmRequired) {
+		t.Fatalf("delete with a session alone = %v, want ErrConfirmRequired", err)
+	}
+	in.mustRead(t, owner, d, "rib") // still there, still readable
+	if err := in.svc.ConfirmSession(ctx, thief, vault.SecretProof(goodSecret), ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.svc.Delete(ctx, thief, d.ID); err != nil {
+		t.Fatalf("delete after the secret: %v", err)
+	}
+	if _, err := in.svc.Document(ctx, owner, d.ID); !errors.Is(err, vault.ErrNoAccess) {
+		t.Fatalf("deleted paper: %v", err)
 	}
 }

@@ -319,7 +319,9 @@ func (s *server) webAcceptRequest(c *gin.Context) {
 	}
 	if _, err := s.v.AcceptRequest(c.Request.Context(), principal(c), c.Param("id"), vault.Acceptance{
 		Documents: c.PostFormArray("doc"), Future: c.PostFormArray("future"), ShowName: name,
-	}); errors.Is(err, vault.ErrConfirmRequired) {
+	}); errors.Is(err, vault.ErrConfirmRequired) || errors.Is(err, vault.ErrNothingChosen) {
+		// Nothing ticked: the page again, saying so (nothing is ticked for
+		// her: a tap on "Accept" shares only what she chose).
 		acceptFail(c, err)
 		return
 	} else if err != nil {

@@ -314,6 +314,11 @@ func TestWebFlows(t *testing.T) {
 	}
 	owner.open(srv.URL + "/requests")
 	owner.check("owner-request", true)
+	// Nothing is ticked for her: she ticks the paper she gives.
+	if n := eval[int](owner, `document.querySelectorAll('.cards input[name=doc]:checked').length`); n != 0 {
+		t.Errorf("%d papers ticked before she chose", n)
+	}
+	owner.tap(".cards form.form input[name=doc]", false)
 	owner.submit(".cards form.form button[type=submit]")
 	if !strings.Contains(owner.text(".notice"), "accepté") {
 		t.Fatalf("request not accepted: %q", owner.text("main"))

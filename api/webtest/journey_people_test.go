@@ -459,8 +459,23 @@ func TestWorkerJourney(t *testing.T) {
 	if eval[bool](owner.person, `!!document.querySelector('.cards form.form input[name=show_name]')`) {
 		owner.typeIn(".cards form.form input[name=show_name]", "Awa")
 	}
-	// Accepting shares her papers: she types her secret again, inline.
+	// Nothing is ticked for her (one tap on "Accept" would share what
+	// she never looked at): accepting without a tick says so, and shares
+	// nothing.
+	if n := eval[int](owner.person, `document.querySelectorAll('.cards input[name=doc]:checked').length`); n != 0 {
+		t.Errorf("%d papers ticked before she chose", n)
+	}
 	owner.typeIn(".cards form.form input[name=confirm_secret]", secret)
+	owner.tapTo(".cards form.form button[type=submit]")
+	if got := owner.text("main .error"); !strings.Contains(got, "Cochez les papiers") {
+		t.Errorf("accepting with nothing ticked: %q (%s)", got, owner.seen())
+	}
+	// Accepting shares the papers she ticks (the secret typed above
+	// counts for the next minutes).
+	owner.tap(".cards form.form input[name=doc]")
+	if eval[bool](owner.person, `!!document.querySelector('.cards form.form input[name=confirm_secret]')`) {
+		owner.typeIn(".cards form.form input[name=confirm_secret]", secret)
+	}
 	owner.tapTo(".cards form.form button[type=submit]")
 	if !strings.Contains(owner.text(".notice"), "accepté") {
 		t.Fatalf("request not accepted: %q", owner.seen())

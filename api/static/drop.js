@@ -38,10 +38,18 @@
   var thumbs = {};
   var checks = {}; // by page number: {check (without its thumbnail), kept}
   var placed = {}; // by page number: the corners placed by hand (corners.js)
+  // The requests go without cookies: each says the page's language, so
+  // that what the server answers (a refusal, a check) is in the language
+  // the helper chose, not the phone's.
+  var lang = document.documentElement.lang || '';
 
   function msg(name, arg) {
     if (ds['plural' + name]) return window.coffrePlural(ds['plural' + name], arg);
     return (ds['msg' + name] || '').replace('{0}', arg);
+  }
+  function withLang(h) {
+    if (lang) h['Accept-Language'] = lang;
+    return h;
   }
   function b64url(bytes) {
     var s = '';
@@ -235,6 +243,7 @@
     var xhr = new XMLHttpRequest();
     xhr.open('PUT', base + '/pages/' + p.n);
     xhr.setRequestHeader('X-Upload-Key', key);
+    if (lang) xhr.setRequestHeader('Accept-Language', lang);
     xhr.setRequestHeader('Content-Type', p.blob.type || 'application/octet-stream');
     if (placed[p.n]) xhr.setRequestHeader('X-Page-Corners', JSON.stringify(placed[p.n]));
     xhr.upload.onprogress = function (e) {
@@ -334,7 +343,7 @@
     var type = form.elements.type ? form.elements.type.value : '';
     fetch(base + '/send', {
       method: 'POST', credentials: 'omit',
-      headers: { 'Content-Type': 'application/json' },
+      headers: withLang({ 'Content-Type': 'application/json' }),
       body: JSON.stringify({ key: key, pages: pages.map(function (p) { return p.n; }), type: type, corners: sentCorners() })
     }).then(function (r) {
       return r.json().then(function (j) { return { status: r.status, body: j }; });
@@ -410,7 +419,7 @@
   }
   // After a reload: the pages already on the server are not sent again.
   if (saved && saved.order && saved.order.length) {
-    fetch(base + '/pending', { headers: { 'X-Upload-Key': key }, credentials: 'omit' })
+    fetch(base + '/pending', { headers: withLang({ 'X-Upload-Key': key }), credentials: 'omit' })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (st) {
         if (!st) return;

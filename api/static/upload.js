@@ -10,6 +10,7 @@
 // anyway" (verdict.js). Save waits until each such page is retaken or kept.
 // A page whose outline the check was unsure of can have its corners placed
 // by hand (corners.js): checked again with them, and sent with Save.
+// Leaving with pages not yet saved asks first.
 (function () {
   'use strict';
   var form = document.querySelector('form[data-upload]');
@@ -24,6 +25,7 @@
   var cameraLabel = form.querySelector('label[for=camera] span');
   var pages = []; // {file, url, blob (smaller), check, kept, checking}, in the order shown
   var retakeAt = -1;
+  var saved = false; // the paper is saved: leaving loses nothing
 
   function msg(name, n) { return (ds['msg' + name] || '').replace('{0}', n); }
   function newKey() {
@@ -184,7 +186,15 @@
     return -1;
   }
   // Back to this page from the paper (history): a new paper, a new key.
-  window.addEventListener('pageshow', function (ev) { if (ev.persisted) { pages = []; changed(); } });
+  window.addEventListener('pageshow', function (ev) { if (ev.persisted) { pages = []; saved = false; changed(); } });
+  // Leaving (Back, a reload) with pages not yet saved asks first: the
+  // photos are kept in this page's memory only, never in the browser's
+  // storage (a shared phone), so leaving loses them.
+  window.addEventListener('beforeunload', function (ev) {
+    if (saved || !pages.length) return;
+    ev.preventDefault();
+    ev.returnValue = '';
+  });
 
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
@@ -213,7 +223,7 @@
       bar.value = 0;
       xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
       xhr.onload = function () {
-        if (xhr.status < 400) { window.location.assign(xhr.responseURL); return; }
+        if (xhr.status < 400) { saved = true; window.location.assign(xhr.responseURL); return; }
         var doc = new DOMParser().parseFromString(xhr.responseText, 'text/html');
         var err = doc.querySelector('#main .error');
         button.disabled = false;

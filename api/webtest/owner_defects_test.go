@@ -1,11 +1,15 @@
 package webtest
 
 import (
+	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/coffre/coffre/vault"
 )
 
 // The owner's side of "the three journeys" (issue 15): each defect as a
@@ -361,4 +365,73 @@ func TestBackAfterCorrectedForm(t *testing.T) {
 	if got := eval[string](w.person, `document.body.innerText`); strings.Contains(got, strings.Fields(code)[0]) || strings.Contains(got, "ERR_CACHE_MISS") {
 		t.Fatalf("Back after keeping the sheet at the second try: %s", got)
 	}
+}
+
+// TestOwnerAddAsksBeforeLosingPages: on "Ajouter un papier" she takes two
+// pages, then the page is reloaded (a pull-down, a tap on Back): the phone
+// first asks whether to leave; she stays, and both pages are still there.
+// Once she taps "Enregistrer", nothing asks: the paper is in her list.
+func TestOwnerAddAsksBeforeLosingPages(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	const ident, secret = "0677001122", "piano lune tortue cerise"
+	if _, _, err := srv.v.SignUp(context.Background(), vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	o := b.hand("owner")
+	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	o.open(srv.URL + "/papers/add")
+	o.pick(`label[for=camera]`, photos[0])
+	o.poll(`document.querySelector('[data-chosen]').textContent === '1 page prête.'`, time.Minute)
+	o.pick(`label[for=camera]`, photos[1])
+	o.poll(`document.querySelector('[data-chosen]').textContent === '2 pages prêtes.'`, time.Minute)
+	// Both checks answered (each cleaned thumbnail replaced the photo's).
+	o.poll(`(() => { const f = document.querySelector('form[data-upload]'); return [...document.querySelectorAll('#pages .pstate')].every(s => s.textContent !== f.dataset.msgCaptureChecking); })()`, time.Minute)
+	before := eval[string](o.person, pageSources)
+
+	// A reload, then Back: each time the phone asks, and she stays.
+	o.stay.Store(true)
+	for i, leave := range []string{`location.reload()`, `history.back()`} {
+		eval[bool](o.person, `(setTimeout(() => `+leave+`, 0), true)`)
+		if !waitCount(&o.leaveAsked, int64(i+1), 10*time.Second) {
+			t.Fatalf("%s with 2 pages not saved: no \"leave this page?\" (asked %d times); the page shows %s", leave, o.leaveAsked.Load(), o.seen())
+		}
+		o.dialogs.Wait()
+		if got := o.text("[data-chosen]"); got != "2 pages prêtes." {
+			t.Errorf("after staying (%s): %q", leave, got)
+		}
+		if got := eval[string](o.person, pageSources); got != before {
+			t.Errorf("after staying (%s) the thumbnails shown changed", leave)
+		}
+		if n := eval[int](o.person, `document.querySelectorAll('#pages li img').length`); n != 2 {
+			t.Errorf("after staying (%s) the page shows %d thumbnails, want 2", leave, n)
+		}
+	}
+
+	// Saving leaves without asking.
+	o.stay.Store(false)
+	asked := o.leaveAsked.Load()
+	o.tap("form[data-upload] button[type=submit]")
+	o.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 3*time.Minute)
+	o.dialogs.Wait()
+	if n := o.leaveAsked.Load(); n != asked {
+		t.Errorf("saving the paper asked \"leave this page?\" %d times", n-asked)
+	}
+	if got := o.text(".facts"); !strings.Contains(got, "2 pages") {
+		t.Errorf("the paper saved: %q, want 2 pages", got)
+	}
+	o.open(srv.URL + "/papers")
+	if n := eval[int](o.person, `document.querySelectorAll('.cards a.card').length`); n != 1 {
+		t.Errorf("%d papers in her list, want 1", n)
+	}
+}
+
+// waitCount waits until a counter reaches n.
+func waitCount(c *atomic.Int64, n int64, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for c.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return c.Load() >= n
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -462,4 +465,64 @@ func ownerWithRIB(t *testing.T, srv *server, ident, secret string) (string, vaul
 		t.Fatal(err)
 	}
 	return ownerID, doc
+}
+
+// TestHelperErrorInChosenLanguage: on a phone set to French, the helper
+// chooses Dari in the language menu of the drop page, attaches a broken
+// photo and taps Send: the refusal she reads is the Dari catalogue's, on
+// a right-to-left page, not the French one (the page's requests carried no
+// language cookie, so the server answered in the phone's language).
+func TestHelperErrorInChosenLanguage(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const secret = "girafe velo soleil cartable"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: "0644556600", Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := srv.v.CreateDropLink(ctx, owner, ownerID, vault.NewDropLink{Label: "Papiers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A JPEG that starts well and breaks at once.
+	broken := filepath.Join(t.TempDir(), "photo.jpg")
+	if err := os.WriteFile(broken, append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), bytes.Repeat([]byte("cassé "), 400)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	helper := b.hand("helper")
+	helper.open(srv.URL + "/d/" + token)
+	if got := helper.lang(); got != "fr" {
+		t.Fatalf("the drop page opens in %q on a French phone", got)
+	}
+	helper.tap(`header a[href="#langs"]`)
+	helper.tapTo(`#langs a[hreflang="fa-AF"]`)
+	if got, dir := helper.lang(), eval[string](helper.person, `document.documentElement.dir`); got != "fa-AF" || dir != "rtl" {
+		t.Fatalf("after choosing Dari the page is lang=%q dir=%q", got, dir)
+	}
+	helper.pick(`label[for=camera]`, broken)
+	helper.poll(`document.querySelector('#pages li[data-state=sent]') !== null`, time.Minute)
+	helper.tap("#send")
+	if !helper.soft(`document.getElementById('status').textContent.trim() !== '' && !document.getElementById('send').disabled`, time.Minute) {
+		t.Fatalf("no refusal shown: %s", helper.seen())
+	}
+	// The server names the page "page 1" (its file name, not a message).
+	fa, fr := i18n.Get("fa-AF"), i18n.Get("fr")
+	want := fa.T("convert.malformed_image", fa.T("convert.file", "page 1"))
+	french := fr.T("convert.malformed_image", fr.T("convert.file", "page 1"))
+	if got := strings.TrimSpace(helper.text("#status")); got != want {
+		if got == french {
+			t.Errorf("the helper chose Dari; the refusal is in French: %q", got)
+		} else {
+			t.Errorf("the refusal reads %q, want the Dari catalogue's %q", got, want)
+		}
+	}
+	if got := helper.lang(); got != "fa-AF" {
+		t.Errorf("after the refusal the page is lang=%q", got)
+	}
+	helper.axe("helper, refusal in Dari")
 }

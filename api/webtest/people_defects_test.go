@@ -526,3 +526,44 @@ func TestHelperErrorInChosenLanguage(t *testing.T) {
 	}
 	helper.axe("helper, refusal in Dari")
 }
+
+// TestUsedUpLinkSaysSo: once a link has taken all its sends, her list of
+// links says it no longer works (it said "works until …" while the helper
+// read "this link has served"), and offers no "stop" button for it.
+func TestUsedUpLinkSaysSo(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0677889944", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownerP, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := srv.v.CreateDropLink(ctx, ownerP, ownerID, vault.NewDropLink{Label: "Papiers de Awa", MaxUses: 1, Requested: []string{"rib"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := b.hand("helper")
+	helper.open(srv.URL + "/d/" + token)
+	helper.pick(`label[for=camera]`, photos[0])
+	helper.poll(`document.querySelector('#pages li[data-state=sent]') !== null`, time.Minute)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+
+	o := b.hand("owner")
+	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	o.open(srv.URL + "/links")
+	card := o.text(".cards .card")
+	if !strings.Contains(card, "tout est envoyé : ce lien ne marche plus") || strings.Contains(card, "marche jusqu") {
+		t.Errorf("a used-up link reads %q", card)
+	}
+	if n := eval[int](o.person, `document.querySelectorAll('.cards form[action$="/revoke"]').length`); n != 0 {
+		t.Errorf("%d stop buttons for a link that no longer works", n)
+	}
+	o.axe("links, one used up")
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -201,6 +202,12 @@ func (s *server) webSignup(c *gin.Context) {
 	ownerID, code, err := s.v.SignUp(ctx, vault.NewOwner{
 		Identifier: ident, Secret: secret, Lang: p.L.Lang(), DisplayName: name, AssistedRecoveryOrg: org,
 	}, by)
+	if errors.Is(err, vault.ErrConflict) && by == nil {
+		// "It exists already" said nothing of what, nor what to do: her
+		// number has a vault; she opens it, or recovers it.
+		fail(http.StatusConflict, p.L.T("signup.taken", p.L.T("login.forgot")))
+		return
+	}
 	if err != nil {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return

@@ -567,3 +567,35 @@ func TestUsedUpLinkSaysSo(t *testing.T) {
 	}
 	o.axe("links, one used up")
 }
+
+// TestSignupNumberTakenSaysWhatToDo: a number that already has a vault,
+// typed at sign-up, was answered "It exists already." (what? what now?).
+// The page now says her number has a vault, and how to open or recover
+// it, naming the sign-in page's own button, in her language.
+func TestSignupNumberTakenSaysWhatToDo(t *testing.T) {
+	srv := newServer(t)
+	const ident, secret = "0677889955", "piano lune tortue cerise"
+	if _, _, err := srv.v.SignUp(context.Background(), vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	for _, c := range []struct{ lang, want, button string }{
+		{"fr", "Ce numéro ou ce nom a déjà un coffre", "J'ai oublié mon secret"},
+		{"fr-x-falc", "Ce numéro a déjà un coffre", ""},
+	} {
+		h := b.hand("newcomer " + c.lang)
+		h.open(srv.URL + "/lang?to=" + c.lang + "&back=/signup")
+		h.typeIn("#identifier", "06 77 88 99 55")
+		h.typeIn("#secret", "hibou sapin cerise lampe")
+		h.typeIn("#secret2", "hibou sapin cerise lampe")
+		h.tapTo("form[action='/signup'] button[type=submit]")
+		got := h.text("main .error")
+		if !strings.Contains(got, c.want) || strings.Contains(got, "Cela existe déjà") {
+			t.Errorf("%s: a number with a vault: %q", c.lang, got)
+		}
+		if c.button != "" && !strings.Contains(got, c.button) {
+			t.Errorf("%s: %q does not name %q", c.lang, got, c.button)
+		}
+		h.axe("sign-up, number taken, " + c.lang)
+	}
+}

@@ -119,8 +119,9 @@
       bar.setAttribute('aria-label', msg('Page', i + 1));
       var btns = document.createElement('div');
       btns.className = 'pbtns';
-      btns.appendChild(button('up', msg('Left', i + 1), function () { move(i, -1); }));
-      btns.appendChild(button('down', msg('Right', i + 1), function () { move(i, 1); }));
+      // The first page cannot go up, nor the last down: off, not silent.
+      btns.appendChild(button('up', msg('Left', i + 1), function () { move(i, -1); })).disabled = i === 0;
+      btns.appendChild(button('down', msg('Right', i + 1), function () { move(i, 1); })).disabled = i === pages.length - 1;
       btns.appendChild(button('camera', msg('Retake', i + 1), function () { retakeAt = i; camera.click(); }));
       btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; delete checks[p.n]; delete placed[p.n]; pages.splice(i, 1); save(); render(); }));
       var info = document.createElement('div');

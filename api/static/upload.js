@@ -82,8 +82,10 @@
       if (verdict === 'ok') state.className += ' ok';
       var btns = document.createElement('div');
       btns.className = 'pbtns';
-      btns.appendChild(iconButton('up', msg('Left', i + 1), function () { move(i, -1); }));
-      btns.appendChild(iconButton('down', msg('Right', i + 1), function () { move(i, 1); }));
+      // The first page cannot go up, nor the last down: those buttons
+      // are off rather than doing nothing when tapped.
+      btns.appendChild(iconButton('up', msg('Left', i + 1), function () { move(i, -1); })).disabled = i === 0;
+      btns.appendChild(iconButton('down', msg('Right', i + 1), function () { move(i, 1); })).disabled = i === pages.length - 1;
       btns.appendChild(iconButton('camera', msg('Retake', i + 1), function () { retakeAt = i; camera.click(); }));
       btns.appendChild(iconButton('trash', msg('Remove', i + 1), function () {
         URL.revokeObjectURL(p.url);

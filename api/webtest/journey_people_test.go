@@ -279,6 +279,10 @@ func TestHelperJourney(t *testing.T) {
 	if got := helper.text("[data-chosen]"); got != "3 pages prêtes." {
 		t.Errorf("with the network back: %q", got)
 	}
+	// Page 1 cannot go up nor page 3 down: those buttons are off.
+	if got := eval[string](helper.person, `[...document.querySelectorAll('#pages li .pbtns button:nth-child(-n+2)')].map(b => b.disabled ? 'off' : 'on').join(' ')`); got != "off on on on on off" {
+		t.Errorf("up/down buttons of pages 1 to 3: %q", got)
+	}
 	eval[bool](helper.person, `window.scrollTo(0, document.getElementById('pages').offsetTop - 120); true`)
 	helper.screenshot("journey-helper-pages") // README: docs/screenshots/helper.png
 

@@ -49,6 +49,11 @@ func TestOwnerCameraKeepsEveryPage(t *testing.T) {
 	}
 	w.photo(`label[for=camera]`, photos[1])
 	count(2, "2 pages prêtes.")
+	// The first page cannot go up nor the last down: those buttons are
+	// off (they were on, and did nothing when tapped).
+	if got := eval[string](w.person, `[...document.querySelectorAll('#pages li .pbtns button:nth-child(-n+2)')].map(b => b.disabled ? 'off' : 'on').join(' ')`); got != "off on on off" {
+		t.Errorf("up/down buttons of pages 1 and 2: %q, want \"off on on off\"", got)
+	}
 	// Page 1 again (blurred): still two pages, the first one replaced.
 	// (Once both checks answered: an answer draws the list again, and a
 	// finger on a button being redrawn finds nothing.)

@@ -6,8 +6,8 @@
 # Installs (reused when present):
 #   - Debian packages the tests drive (when running as root): qpdf, poppler-utils,
 #     tesseract-ocr(-fra), chromium, postgresql, fonts-noto-core (the fonts of
-#     Android phones, for every script the catalogues use), libvips-tools and
-#     ocrmypdf (the reference tools the hard-photo corpus is measured against)
+#     Android phones, for every script the catalogues use), libvips-tools (the
+#     plain resize the hard-photo corpus must beat; BENCHMARKS.md adds ocrmypdf)
 #   - into .tools/bin (git-ignored): the MinIO server, staticcheck, gosec,
 #     govulncheck, the age CLI
 set -euo pipefail
@@ -35,7 +35,7 @@ GOVULNCHECK_VERSION=v1.8.0
 #   G703 path traversal by taint analysis: the same operator-given paths (pepper
 #        file, data directory, secret files) traced from the COFFRE_* environment
 GOSEC_EXCLUDE=G104,G115,G204,G304,G703
-DEB_PACKAGES="qpdf poppler-utils tesseract-ocr tesseract-ocr-fra chromium postgresql fonts-noto-core libvips-tools ocrmypdf"
+DEB_PACKAGES="qpdf poppler-utils tesseract-ocr tesseract-ocr-fra chromium postgresql fonts-noto-core libvips-tools"
 
 step() { printf '\n==> %s\n' "$*"; }
 

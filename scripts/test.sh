@@ -35,7 +35,7 @@ GOVULNCHECK_VERSION=v1.8.0
 #   G703 path traversal by taint analysis: the same operator-given paths (pepper
 #        file, data directory, secret files) traced from the COFFRE_* environment
 GOSEC_EXCLUDE=G104,G115,G204,G304,G703
-DEB_PACKAGES="qpdf poppler-utils tesseract-ocr tesseract-ocr-fra chromium postgresql fonts-noto-core libvips-tools"
+DEB_PACKAGES="qpdf poppler-utils tesseract-ocr tesseract-ocr-fra chromium postgresql fontconfig fonts-noto-core libvips-tools"
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -14,7 +14,8 @@ import (
 
 // TestLegibility converts each sample photo, renders the PDF at 200 dpi in
 // grey, OCRs it with tesseract (fra) and measures the character error rate
-// against the sample's truth (issue #7: goal mean CER ≤ 0.03).
+// against the sample's truth: mean CER ≤ 0.015 (issue 19: easy photos
+// unchanged or better; issue 7 asked ≤ 0.03), each photo ≤ 0.03.
 func TestLegibility(t *testing.T) {
 	if testing.Short() {
 		t.Skip("OCR is slow")
@@ -47,14 +48,14 @@ func TestLegibility(t *testing.T) {
 		cer := ocrcheck.CER(text, string(truth))
 		sum += cer
 		t.Logf("%s: CER %.3f, %d bytes, %v, card %v", name, cer, res.Bytes, res.Inputs[0].Mode, res.Inputs[0].Card)
-		if cer > 0.10 {
+		if cer > 0.03 {
 			t.Errorf("%s: CER %.3f", name, cer)
 		}
 	}
 	mean := sum / float64(len(matches))
-	t.Logf("mean CER %.3f over %d samples (goal ≤ 0.03)", mean, len(matches))
-	if mean > 0.03 {
-		t.Errorf("mean CER %.3f > 0.03", mean)
+	t.Logf("mean CER %.3f over %d samples (goal ≤ 0.015)", mean, len(matches))
+	if mean > 0.015 {
+		t.Errorf("mean CER %.3f > 0.015", mean)
 	}
 }
 

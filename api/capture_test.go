@@ -252,3 +252,66 @@ func TestCaptureCheckAPIUploads(t *testing.T) {
 		t.Fatalf("helper receipt checks = %+v", rc)
 	}
 }
+
+// TestCaptureCheckAgain: a stored page is checked again through GET
+// /d/<token>/pages/<n>/check with the upload's key (after a reload lost its
+// check), in the language asked; another key, an unknown page, a bad
+// number, no key, a made-up link and a sent upload get a clear error in
+// the helper's language and no check.
+func TestCaptureCheckAgain(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "capture.encore", "pomme radis ballon hibou")
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Photos", "max_uses": 5}), 201, "link").json(t, &link)
+	_, blurred := capturePhotos(t)
+	newKey := func() string {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		return base64.RawURLEncoding.EncodeToString(key)
+	}
+	k := newKey()
+	helper := e.client()
+	helper.lang = "fr"
+	want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/1", body: bytes.NewReader(blurred),
+		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": k}}), 201, "page stored")
+	check := func(c *client, token, n string, h map[string]string) resp {
+		return c.send(t, request{method: "GET", path: "/d/" + token + "/pages/" + n + "/check", header: h})
+	}
+	var got captureCheck
+	want(t, check(helper, link.Token, "1", map[string]string{"X-Upload-Key": k}), 200, "checked again").json(t, &got)
+	if got.Check == nil || got.Check.Verdict != "retake" || !strings.HasPrefix(got.Check.Findings[0].Message, "Trop flou") {
+		t.Fatalf("checked again: %+v", got.Check)
+	}
+	thumbOK(t, "checked again", got.Check.Thumbnail)
+	en := e.client()
+	en.lang = "en"
+	got = captureCheck{}
+	want(t, check(en, link.Token, "1", map[string]string{"X-Upload-Key": k}), 200, "checked again, English").json(t, &got)
+	if got.Check == nil || !strings.HasPrefix(got.Check.Findings[0].Message, "Too blurred") {
+		t.Errorf("checked again in English: %+v", got.Check)
+	}
+	for _, tc := range []struct {
+		name, token, n string
+		h              map[string]string
+		status         int
+	}{
+		{"another key", link.Token, "1", map[string]string{"X-Upload-Key": newKey()}, http.StatusNotFound},
+		{"unknown page", link.Token, "2", map[string]string{"X-Upload-Key": k}, http.StatusNotFound},
+		{"page 0", link.Token, "0", map[string]string{"X-Upload-Key": k}, http.StatusUnprocessableEntity},
+		{"not a number", link.Token, "un", map[string]string{"X-Upload-Key": k}, http.StatusUnprocessableEntity},
+		{"no key", link.Token, "1", nil, http.StatusUnprocessableEntity},
+		{"made-up link", strings.Repeat("A", len(link.Token)), "1", map[string]string{"X-Upload-Key": k}, http.StatusNotFound},
+	} {
+		r := check(helper, tc.token, tc.n, tc.h)
+		if r.status != tc.status || strings.Contains(string(r.body), "verdict") || !strings.Contains(string(r.body), `"message"`) {
+			t.Errorf("%s: %d %s, want %d and a message", tc.name, r.status, truncate(r.body), tc.status)
+		}
+	}
+	want(t, helper.do(t, "POST", "/d/"+link.Token+"/send", map[string]any{"key": k, "pages": []int{1}}), 201, "send")
+	if r := check(helper, link.Token, "1", map[string]string{"X-Upload-Key": k}); r.status < 400 || strings.Contains(string(r.body), "verdict") {
+		t.Errorf("a sent page is checked again: %d %s", r.status, truncate(r.body))
+	}
+}

@@ -277,6 +277,7 @@ func (s *server) registerPages(r *gin.Engine) {
 	d.POST("", s.limit(s.dropPost), s.webDropForm)
 	d.GET("/pending", s.webDropStatus)
 	d.PUT("/pages/:n", s.webDropPage)
+	d.GET("/pages/:n/check", s.webDropCheck)
 	d.POST("/send", s.limit(s.dropPost), s.webDropSend)
 
 	p := r.Group("", s.htmlErrors(), s.sameOrigin(), s.webSession(), s.webCSRF())

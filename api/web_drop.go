@@ -329,6 +329,39 @@ func (s *server) webDropPage(c *gin.Context) {
 	c.JSON(status, out)
 }
 
+// webDropCheck checks again a page already stored (its body is not sent
+// again): after a reload lost the page's check, or in the language the
+// helper switched to. Only the upload's key opens the page.
+func (s *server) webDropCheck(c *gin.Context) {
+	key, err := uploadKey(c, "")
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > 9999 {
+		s.dropJSONError(c, fieldErr("n", "api.n.bad_page_number"))
+		return
+	}
+	ctx := c.Request.Context()
+	rc, err := s.v.OpenPendingPage(ctx, c.Param("token"), key, n)
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, s.limits.PageBytes+1))
+	_ = rc.Close()
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	out := gin.H{"page": n}
+	if chk, err := s.checkPage(ctx, webLang(c), data, nil); err == nil && chk != nil {
+		out["check"] = chk
+	}
+	c.JSON(http.StatusOK, out)
+}
+
 type dropSendReq struct {
 	Key   string `json:"key"`
 	Pages []int  `json:"pages"`

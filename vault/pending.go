@@ -319,6 +319,59 @@ func (s *Service) PendingUploadStatus(ctx context.Context, token string, key []b
 	return st, nil
 }
 
+// OpenPendingPage opens page number page of the upload, decrypted, so
+// that the helper's browser can have it checked again after a reload (its
+// check was lost with the page) or in another language. Only the holder
+// of the upload's key opens it, through a live link, before it is sent.
+// Errors: ErrNoLink, ErrInvalid (key, page number), ErrNotFound (no such
+// page), ErrConflict (sent), ErrCorrupt.
+func (s *Service) OpenPendingPage(ctx context.Context, token string, key []byte, page int) (io.ReadCloser, error) {
+	if page <= 0 || page > 9999 {
+		return nil, fmt.Errorf("vault: pending page number: %w", ErrInvalid)
+	}
+	l, raw, err := s.pendingLink(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	uploadID, id, err := pendingKeys(raw, key)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.meta.PendingUpload(ctx, uploadID)
+	if err != nil {
+		return nil, mapMeta("pending upload", err)
+	}
+	if u.LinkID != l.ID {
+		return nil, fmt.Errorf("vault: pending upload of another link: %w", ErrNoLink)
+	}
+	if !u.Sent.IsZero() {
+		return nil, fmt.Errorf("vault: pending upload already sent: %w", ErrConflict)
+	}
+	pages, err := s.meta.PendingPages(ctx, uploadID)
+	if err != nil {
+		return nil, mapMeta("pending pages", err)
+	}
+	for _, p := range pages {
+		if p.Page != page {
+			continue
+		}
+		rc, err := s.blobs.Get(ctx, p.BlobKey)
+		if err != nil {
+			if errors.Is(err, blob.ErrNotExist) {
+				return nil, fmt.Errorf("vault: pending page %d missing: %w", page, ErrCorrupt)
+			}
+			return nil, fmt.Errorf("vault: pending page %d: %w", page, err)
+		}
+		pr, err := seal.Decrypt(ctx, rc, id)
+		if err != nil {
+			_ = rc.Close()
+			return nil, fmt.Errorf("vault: pending page %d: %w: %w", page, ErrCorrupt, err)
+		}
+		return readCloser{Reader: pr, Closer: rc}, nil
+	}
+	return nil, fmt.Errorf("vault: pending page %d: %w", page, ErrNotFound)
+}
+
 // DepositFunc receives the plaintext pages of a pending upload, in the
 // order asked, and deposits them as one document (typically: convert, then
 // Deposit with the same token). A non-zero Receipt.Received means the

@@ -296,3 +296,51 @@ func TestPendingUploadAcrossInstances(t *testing.T) {
 		t.Fatalf("retried send on the first instance = %+v, %v (deposits %d)", rc2, err, c.calls)
 	}
 }
+
+// TestOpenPendingPage: the holder of the upload's key reads a stored page
+// back (to have it checked again after a reload); another key, an unknown
+// page, a bad number, a sent upload and a dead link read nothing.
+func TestOpenPendingPage(t *testing.T) {
+	pe := newPendingEnv(t, 1)
+	ctx := testCtx(t)
+	key := randomBytes(t, vault.PendingKeySize)
+	body := "PAGE-TWO-" + strings.Repeat("x", 4000)
+	if _, err := pe.svc.PutPendingPage(ctx, pe.token, key, 2, strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := pe.svc.OpenPendingPage(ctx, pe.token, key, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	if cerr := rc.Close(); err != nil || cerr != nil || string(got) != body {
+		t.Fatalf("page 2 read back: %d bytes, %v, %v; want the %d bytes stored", len(got), err, cerr, len(body))
+	}
+	for _, tc := range []struct {
+		name  string
+		token string
+		key   []byte
+		page  int
+		want  error
+	}{
+		{"another key", pe.token, randomBytes(t, vault.PendingKeySize), 2, vault.ErrNotFound},
+		{"unknown page", pe.token, key, 3, vault.ErrNotFound},
+		{"bad number", pe.token, key, 0, vault.ErrInvalid},
+		{"short key", pe.token, key[:5], 2, vault.ErrInvalid},
+		{"bad token", "nonsense", key, 2, vault.ErrNoLink},
+	} {
+		if rc, err := pe.svc.OpenPendingPage(ctx, tc.token, tc.key, tc.page); !errors.Is(err, tc.want) {
+			if rc != nil {
+				_ = rc.Close()
+			}
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	c := &collect{svc: pe.svc, token: pe.token}
+	if _, err := pe.svc.SendPending(ctx, pe.token, key, []int{2}, c.deposit); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pe.svc.OpenPendingPage(ctx, pe.token, key, 2); err == nil {
+		t.Error("a sent page still opens")
+	}
+}

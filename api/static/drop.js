@@ -427,10 +427,19 @@
         if (st.sent && st.receipt) { done(st.receipt); return; }
         next = saved.next || 1;
         saved.order.forEach(function (n) {
-          if (st.pages.indexOf(n) >= 0) pages.push({ n: n, url: '', state: 'sent', progress: 100 });
+          if (st.pages.indexOf(n) >= 0) pages.push({ n: n, url: thumbs[n] || '', state: 'sent', progress: 100 });
         });
         save();
         render();
+        // A page whose check was lost (the reload came before its answer)
+        // is checked again from what the server stored, one at a time.
+        pages.filter(function (p) { return !checks[p.n]; }).reduce(function (chain, p) {
+          return chain.then(function () {
+            return fetch(base + '/pages/' + p.n + '/check', { headers: withLang({ 'X-Upload-Key': key }), credentials: 'omit' })
+              .then(function (r) { return r.ok ? r.text() : null; })
+              .then(function (t) { if (t) verdict(p, t); });
+          }).catch(function () { /* unchecked: Send still works */ });
+        }, Promise.resolve());
       });
   }
   save();

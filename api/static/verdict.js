@@ -4,7 +4,15 @@
 // thumbnail and, for "retake", its findings, each with a sentence in the
 // person's language. This shows the first finding's sentence with its
 // pictogram and two buttons: retake, or keep anyway. The words come from
-// the form's data attributes (data-msg-capture-*), never from here.
+// the form's data attributes (data-msg-capture-*), never from here; a
+// finding's sentence is the page's own (data-msg-check-<code>) when it has
+// one, so that a check kept across a change of language reads in the new
+// one, and the server's sentence otherwise.
+window.coffreFinding = function (form, f) {
+  'use strict';
+  var k = 'msgCheck' + String(f.code || '').split('_').map(function (w) { return w.charAt(0).toUpperCase() + w.slice(1); }).join('');
+  return form.dataset[k] || f.message;
+};
 window.coffreVerdict = function (form, check, onRetake, onKeep) {
   'use strict';
   if (!check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return null;
@@ -33,7 +41,7 @@ window.coffreVerdict = function (form, check, onRetake, onKeep) {
   var p = document.createElement('p');
   p.appendChild(svg('c-' + f.code));
   var t = document.createElement('span');
-  t.textContent = f.message;
+  t.textContent = window.coffreFinding(form, f);
   p.appendChild(t);
   box.appendChild(p);
   box.appendChild(btn('camera', ds.msgCaptureRetake, 'primary retake', onRetake));
@@ -47,5 +55,5 @@ window.coffreVerdictSay = function (form, n, check) {
   'use strict';
   var live = form.querySelector('[data-verdict-live]');
   if (!live || !check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return;
-  live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', check.findings[0].message);
+  live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', window.coffreFinding(form, check.findings[0]));
 };

@@ -176,3 +176,52 @@ func TestCaptureVerdict(t *testing.T) {
 		t.Errorf("taps: keep %d/%d, retake %d/%d; want 1 and 2", keepTaps, ownerKeep, retakeTaps, ownerRetake)
 	}
 }
+
+// TestCaptureVerdictAfterReloadAndLanguage (newcomer's review): a page
+// whose check was lost because the helper reloaded before its answer is
+// checked again from what the server stored, and its warning shows; after
+// a switch to English, the warning kept from the French check reads in
+// English, like its buttons.
+func TestCaptureVerdictAfterReloadAndLanguage(t *testing.T) {
+	_, blurred, _ := capturePhotos(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0633445577", "girafe velo soleil cartable"
+	if _, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Awa"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	owner := b.hand("owner")
+	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
+	owner.open(srv.URL + "/links")
+	owner.fill("#label", "Mes fiches de paie")
+	owner.submit("form.form button[type=submit]")
+	linkURL := eval[string](owner.person, `document.getElementById('url').value`)
+
+	helper := b.hand("helper")
+	helper.open(srv.URL + "/lang?to=fr&back=/")
+	helper.open(linkURL)
+	helper.pick(`label[for=camera]`, blurred)
+	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
+	// The reload comes before the check's answer: the page has no check.
+	eval[bool](helper.person, `Object.keys(sessionStorage).filter(k => k.endsWith('.c')).forEach(k => sessionStorage.removeItem(k)); true`)
+	helper.open(linkURL)
+	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
+	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "Trop flou : tenez le téléphone immobile") {
+		t.Errorf("after the reload, the blurred page says %q", got)
+	}
+	if n := eval[int](helper.person, `document.querySelectorAll('#pages li').length`); n != 1 {
+		t.Errorf("%d pages after the reload, want 1", n)
+	}
+	// English: the warning and its buttons.
+	path := eval[string](helper.person, `location.pathname`)
+	helper.open(srv.URL + "/lang?to=en&back=" + path)
+	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, time.Minute)
+	if got := helper.text("#pages li:nth-child(1) .verdict p") + "|" + helper.text("#pages .verdict .retake"); !strings.HasPrefix(got, "Too blurred") || !strings.HasSuffix(got, "|Retake") {
+		t.Errorf("in English, the warning says %q", got)
+	}
+	// Keep anyway, then send: one page received.
+	helper.tap("#pages li:nth-child(1) .verdict .keep")
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+}

@@ -109,7 +109,7 @@ const (
 	// page are print too small (or too faint) to read
 	smallInk = 0.002
 	// text lines shorter than this many pixels at the target resolution are too small
-	smallLine = 11.0
+	smallLine = 10.0
 )
 
 // clamp01 maps v onto [0, 1].
@@ -122,7 +122,10 @@ func above(v, t float64) float64 { return clamp01(0.5 * v / t) }
 func below(v, t float64) float64 { return clamp01(1 - 0.5*v/t) }
 
 // assess turns a scan's measures into findings, in a fixed code order.
-func assess(r scan.Result) []Finding {
+// rescale is how much larger than the scan the converter renders the page
+// (small print is scanned again at a higher resolution, smallPrintDPI):
+// print is too small only if its lines stay short at that resolution.
+func assess(r scan.Result, rescale float64) []Finding {
 	m := r.Measures
 	scores := map[string]float64{}
 	noPage := !r.Found && m.PaperFrac < noPageFrac
@@ -151,7 +154,7 @@ func assess(r scan.Result) []Finding {
 		if marked && !glare && scores[CheckBlurry] < CheckThresholds[CheckBlurry] {
 			small := below(m.InkFrac, smallInk)
 			if m.Lines >= 3 {
-				small = math.Max(small, below(float64(m.LineHeight), smallLine))
+				small = math.Max(small, below(float64(m.LineHeight)*max(rescale, 1), smallLine))
 			}
 			scores[CheckSmallText] = small
 		}
@@ -219,7 +222,8 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 				}
 				return err
 			}
-			found[it.index] = assess(res)
+			d := smallPrintDPI(res, prof.DPI, sourceDPI(res, it.plan))
+			found[it.index] = assess(res, float64(d)/float64(prof.DPI))
 			if res.Found {
 				corners[it.index] = fullSize(res.Corners, it.plan, src)
 			}

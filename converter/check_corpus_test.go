@@ -186,3 +186,30 @@ func TestCheckSamples(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckHardCorpus: the readability check asks to retake none of the
+// hard corpus's pages that the converter reads (TestHardCorpus): shadows,
+// curled pages, tables, coloured paper, and small print, which is judged
+// at the resolution the converter scans it again at (a 7 pt page was told
+// "too small" though its PDF reads without error; newcomer's review). Old
+// phones' 1–2 MP photos, which read at 0.03–0.13, may be told "blurry".
+func TestCheckHardCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("draws 26 photos")
+	}
+	var c Converter
+	for _, h := range photogen.HardCorpus() {
+		data, err := photogen.Photo(h.Doc, h.Options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcs, err := c.Check(context.Background(), []Input{{Name: h.Name, Data: data}}, Options{})
+		if err != nil || len(pcs) != 1 {
+			t.Fatalf("%s: %v, %d checks", h.Name, err, len(pcs))
+		}
+		t.Logf("%-32s %-7s %v", h.Name, pcs[0].Verdict, pcs[0].Findings)
+		if h.Condition != "oldphone" && pcs[0].Verdict != "ok" {
+			t.Errorf("%s: verdict %s %v, want ok (the converter reads it)", h.Name, pcs[0].Verdict, pcs[0].Findings)
+		}
+	}
+}

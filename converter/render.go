@@ -98,11 +98,12 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 		}
 		prev = lv
 		if i == 0 {
-			best.findings = assess(res)
 			// Small print: scan again at a resolution that gives its lines
 			// the height of 12 pt print at 150 DPI, from the photo's full
 			// resolution when it was decoded at a reduced scale.
-			if d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan)); steps[0] < 0 && d > lv.dpi {
+			d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan))
+			best.findings = assess(res, float64(d)/float64(lv.dpi))
+			if steps[0] < 0 && d > lv.dpi {
 				small, err := c.rescan(ctx, data, plan, src, idx, res, lv.mode, d)
 				if err != nil {
 					return renderedImage{}, err

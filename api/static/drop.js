@@ -162,10 +162,15 @@
     });
     tally();
   }
-  // tally says how many pages are ready and keeps Send in sight once one is.
+  // tally says how many pages are ready, that the network is gone when a
+  // page waits for it, and which page waits for a decision (its warning may
+  // be below the fold); it keeps Send in sight once a page is ready.
   function tally() {
     var ready = pages.filter(function (p) { return p.state === 'sent'; }).length;
-    chosen.textContent = msg('Count', ready) + (ready < pages.length ? ' ' + msg('Pending', pages.length - ready) : '');
+    var waiting = pages.some(function (p) { return p.state === 'retry'; });
+    var u = undecided();
+    chosen.textContent = msg('Count', ready) + (ready < pages.length ? ' ' + (waiting ? '(' + msg('Retry') + ')' : msg('Pending', pages.length - ready)) : '') +
+      (u >= 0 && ds.msgCaptureDecide ? ' ' + ds.msgCaptureDecide.replace('{0}', u + 1) : '');
     form.classList.toggle('has-pages', ready > 0);
     // Once a page is there, the camera button says what comes next.
     if (camLabel && ds.msgCameranext) camLabel.textContent = pages.length ? ds.msgCameranext : camLabel0;
@@ -289,6 +294,8 @@
     save();
     render();
     window.coffreVerdictSay(form, pages.indexOf(p) + 1, j.check);
+    // The warning comes into sight (it lands below the fold on a phone).
+    if (j.check.verdict === 'retake' && p.li && p.li.scrollIntoView) p.li.scrollIntoView({ block: 'nearest' });
   }
   // undecided is the index of the first page to retake that was neither
   // retaken nor kept, or -1.

@@ -203,6 +203,14 @@ func TestCaptureVerdictAfterReloadAndLanguage(t *testing.T) {
 	helper.open(linkURL)
 	helper.pick(`label[for=camera]`, blurred)
 	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
+	// The warning comes into sight, and the summary beside Send says a
+	// page waits for a decision.
+	if !eval[bool](helper.person, `(() => { const r = document.querySelector('#pages .verdict').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`) {
+		t.Errorf("the warning is out of sight at %d px of scroll", eval[int](helper.person, `Math.round(scrollY)`))
+	}
+	if got := helper.text("[data-chosen]"); got != "1 page prête. Page 1 : reprenez-la ou gardez-la quand même." {
+		t.Errorf("the summary says %q", got)
+	}
 	// The reload comes before the check's answer: the page has no check.
 	eval[bool](helper.person, `Object.keys(sessionStorage).filter(k => k.endsWith('.c')).forEach(k => sessionStorage.removeItem(k)); true`)
 	helper.open(linkURL)
@@ -222,6 +230,9 @@ func TestCaptureVerdictAfterReloadAndLanguage(t *testing.T) {
 	}
 	// Keep anyway, then send: one page received.
 	helper.tap("#pages li:nth-child(1) .verdict .keep")
+	if got := helper.text("[data-chosen]"); got != "1 page ready." {
+		t.Errorf("after keep anyway, the summary says %q", got)
+	}
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
 }

@@ -273,6 +273,10 @@ func TestHelperJourney(t *testing.T) {
 			t.Errorf("offline, a page claims %q", st)
 		}
 	}
+	// The summary in sight says so too (it said "(1 en préparation)").
+	if got := helper.text("[data-chosen]"); !strings.HasSuffix(got, "(connexion coupée, on réessaie…)") {
+		t.Errorf("offline, the summary says %q", got)
+	}
 	helper.screenshot("journey-helper-offline")
 	helper.network(false, 0)
 	helper.poll(`document.querySelectorAll('#pages li[data-state=sent]').length === 3`, 2*time.Minute)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"image/jpeg"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coffre/coffre/api"
@@ -255,7 +258,9 @@ func TestCaptureCheckAPIUploads(t *testing.T) {
 
 // TestCaptureCheckAgain: a stored page is checked again through GET
 // /d/<token>/pages/<n>/check with the upload's key (after a reload lost its
-// check), in the language asked; another key, an unknown page, a bad
+// check), in the language asked, without the page's thumbnail (the link
+// stays write-only); a page that is no picture gets the converter's error;
+// another key, an unknown page, a bad
 // number, no key, a made-up link and a sent upload get a clear error in
 // the helper's language and no check.
 func TestCaptureCheckAgain(t *testing.T) {
@@ -285,7 +290,18 @@ func TestCaptureCheckAgain(t *testing.T) {
 	if got.Check == nil || got.Check.Verdict != "retake" || !strings.HasPrefix(got.Check.Findings[0].Message, "Trop flou") {
 		t.Fatalf("checked again: %+v", got.Check)
 	}
-	thumbOK(t, "checked again", got.Check.Thumbnail)
+	// The link stays write-only: no picture of the page comes back.
+	if got.Check.Thumbnail != "" {
+		t.Errorf("checked again: a thumbnail of %d bytes came back", len(got.Check.Thumbnail))
+	}
+	// A page the converter cannot read: its error, in the helper's language.
+	want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/5", body: bytes.NewReader(bytes.Repeat([]byte("pas une image "), 50)),
+		contentType: "application/octet-stream", header: map[string]string{"X-Upload-Key": k}}), 201, "text page stored")
+	if r := check(helper, link.Token, "5", map[string]string{"X-Upload-Key": k}); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"message"`) {
+		t.Errorf("a text page checked again: %d %s, want 422 and a message", r.status, truncate(r.body))
+	} else {
+		t.Logf("a text page checked again: %s", truncate(r.body))
+	}
 	en := e.client()
 	en.lang = "en"
 	got = captureCheck{}
@@ -313,5 +329,61 @@ func TestCaptureCheckAgain(t *testing.T) {
 	want(t, helper.do(t, "POST", "/d/"+link.Token+"/send", map[string]any{"key": k, "pages": []int{1}}), 201, "send")
 	if r := check(helper, link.Token, "1", map[string]string{"X-Upload-Key": k}); r.status < 400 || strings.Contains(string(r.body), "verdict") {
 		t.Errorf("a sent page is checked again: %d %s", r.status, truncate(r.body))
+	}
+}
+
+// TestConcurrentChecksAgainBounded (attacker's review): 24 checks of the
+// same stored page at once, from 24 addresses, each holding the decrypted
+// page in memory while the converter works. As for page PUTs, at most
+// Limits.PagePutsPerClient (2) run at a time through one link; the others
+// get 503 with Retry-After at once, before the page is read.
+func TestConcurrentChecksAgainBounded(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true})
+	owner := e.client()
+	signUpOwner(t, owner, "capture.foule", "pomme radis ballon hibou")
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Photos", "max_uses": 5}), 201, "link").json(t, &link)
+	clean, _ := capturePhotos(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	k := base64.RawURLEncoding.EncodeToString(key)
+	want(t, e.client().send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/1", body: bytes.NewReader(clean),
+		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": k}}), 201, "page stored")
+	const n = 24
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("GET", e.srv.URL+"/d/"+link.Token+"/pages/1/check", nil)
+			req.Header.Set("X-Upload-Key", k)
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+			<-start
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses[i] = -1
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			statuses[i] = res.StatusCode
+			if res.StatusCode == 503 && res.Header.Get("Retry-After") == "" {
+				t.Errorf("503 without Retry-After")
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	t.Logf("%d checks of one page at once: statuses %v", n, count)
+	if count[200] < 1 || count[503] < n/2 || count[200]+count[503] != n {
+		t.Errorf("statuses %v, want some 200 and the rest (most) 503", count)
 	}
 }

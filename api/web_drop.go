@@ -331,7 +331,12 @@ func (s *server) webDropPage(c *gin.Context) {
 
 // webDropCheck checks again a page already stored (its body is not sent
 // again): after a reload lost the page's check, or in the language the
-// helper switched to. Only the upload's key opens the page.
+// helper switched to. Only the upload's key opens the page, before it is
+// sent and while the upload lives. The answer is the verdict and its
+// findings, never the page's thumbnail: the link stays write-only (the
+// helper's page keeps the thumbnail it drew). Like a page PUT, it takes a
+// place among the pages in flight and the upload memory budget before the
+// page is read; a page the converter cannot read gets its error.
 func (s *server) webDropCheck(c *gin.Context) {
 	key, err := uploadKey(c, "")
 	if err != nil {
@@ -343,20 +348,39 @@ func (s *server) webDropCheck(c *gin.Context) {
 		s.dropJSONError(c, fieldErr("n", "api.n.bad_page_number"))
 		return
 	}
+	if !wellFormedToken(c.Param("token")) {
+		s.dropJSONError(c, vault.ErrNoLink)
+		return
+	}
+	release, ok := s.pagePuts.acquire("link:"+c.Param("token"), "ip:"+clientKey(c.ClientIP()))
+	if !ok {
+		s.dropJSONError(c, errBusy())
+		return
+	}
+	defer release()
 	ctx := c.Request.Context()
 	rc, err := s.v.OpenPendingPage(ctx, c.Param("token"), key, n)
 	if err != nil {
 		s.dropJSONError(c, err)
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(rc, s.limits.PageBytes+1))
-	_ = rc.Close()
+	bb := &budgetBody{r: rc, ctx: ctx, sem: s.bodyMem, wait: s.limits.QueueWait}
+	defer bb.release()
+	var buf bytes.Buffer
+	_, err = io.Copy(&buf, io.LimitReader(bb, s.limits.PageBytes+1))
+	_ = bb.Close()
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	chk, err := s.checkPage(ctx, webLang(c), buf.Bytes(), nil)
 	if err != nil {
 		s.dropJSONError(c, err)
 		return
 	}
 	out := gin.H{"page": n}
-	if chk, err := s.checkPage(ctx, webLang(c), data, nil); err == nil && chk != nil {
+	if chk != nil {
+		chk.Thumbnail = ""
 		out["check"] = chk
 	}
 	c.JSON(http.StatusOK, out)

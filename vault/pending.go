@@ -308,6 +308,10 @@ func (s *Service) PendingUploadStatus(ctx context.Context, token string, key []b
 	if !linkLive(l, s.now()) {
 		return PendingStatus{}, fmt.Errorf("vault: pending upload: %w", ErrNoLink)
 	}
+	if !u.Expires.After(s.now()) {
+		// Expired, not yet swept: its pages are gone for the helper.
+		return PendingStatus{Pages: []int{}}, nil
+	}
 	pages, err := s.meta.PendingPages(ctx, uploadID)
 	if err != nil {
 		return PendingStatus{}, mapMeta("pending pages", err)
@@ -346,6 +350,9 @@ func (s *Service) OpenPendingPage(ctx context.Context, token string, key []byte,
 	}
 	if !u.Sent.IsZero() {
 		return nil, fmt.Errorf("vault: pending upload already sent: %w", ErrConflict)
+	}
+	if !u.Expires.After(s.now()) {
+		return nil, fmt.Errorf("vault: pending upload expired: %w", ErrNotFound)
 	}
 	pages, err := s.meta.PendingPages(ctx, uploadID)
 	if err != nil {

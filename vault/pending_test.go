@@ -344,3 +344,29 @@ func TestOpenPendingPage(t *testing.T) {
 		t.Error("a sent page still opens")
 	}
 }
+
+// TestOpenPendingPageExpired: once its upload expired, a page no longer
+// opens, and the upload's status lists no page, even before the sweep.
+func TestOpenPendingPageExpired(t *testing.T) {
+	pe := newPendingEnv(t, 2)
+	ctx := testCtx(t)
+	// A link that outlives the upload: the upload's own expiry decides.
+	token, _, err := pe.svc.CreateDropLink(ctx, pe.owner, pe.owner.ID(), vault.NewDropLink{Label: "Papiers", MaxUses: 2, TTL: 3 * vault.PendingTTL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := randomBytes(t, vault.PendingKeySize)
+	if _, err := pe.svc.PutPendingPage(ctx, token, key, 1, strings.NewReader("page one")); err != nil {
+		t.Fatal(err)
+	}
+	pe.advance(vault.PendingTTL + time.Minute)
+	if rc, err := pe.svc.OpenPendingPage(ctx, token, key, 1); !errors.Is(err, vault.ErrNotFound) {
+		if rc != nil {
+			_ = rc.Close()
+		}
+		t.Errorf("expired page opens: %v", err)
+	}
+	if st, err := pe.svc.PendingUploadStatus(ctx, token, key); err != nil || len(st.Pages) != 0 {
+		t.Errorf("expired upload's status: %v, %v", st.Pages, err)
+	}
+}

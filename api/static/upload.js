@@ -123,8 +123,12 @@
     list.hidden = pages.length === 0;
     form.classList.toggle('has-pages', pages.length > 0); // "Save" kept in sight
     var n = pages.length;
+    // The summary beside Save names the first page waiting for a decision
+    // (its warning may be below the fold).
+    var u = -1;
+    pages.some(function (q, i) { if (q.check && !q.kept && q.check.verdict === 'retake') { u = i; return true; } return false; });
     chosen.textContent = n === 0 ? chosen.getAttribute('data-empty') :
-      window.coffrePlural(chosen.getAttribute('data-plural'), n);
+      window.coffrePlural(chosen.getAttribute('data-plural'), n) + (u >= 0 && ds.msgCaptureDecide ? ' ' + ds.msgCaptureDecide.replace('{0}', u + 1) : '');
     cameraLabel.textContent = cameraLabel.getAttribute(n === 0 ? 'data-first' : 'data-next');
   }
   chosen.setAttribute('data-empty', chosen.textContent);
@@ -173,6 +177,9 @@
       if (pages.indexOf(p) >= 0) {
         render();
         window.coffreVerdictSay(form, pages.indexOf(p) + 1, p.check);
+        // The warning comes into sight (it lands below the fold on a phone).
+        var li = list.children[pages.indexOf(p)];
+        if (p.check && p.check.verdict === 'retake' && li && li.scrollIntoView) li.scrollIntoView({ block: 'nearest' });
       }
     }).catch(function () {
       p.checking = false;

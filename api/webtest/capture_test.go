@@ -137,6 +137,13 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := eval[string](owner.person, `document.querySelector('#pages li img').src.slice(0, 23)`); got != "data:image/jpeg;base64," {
 		t.Errorf("the owner's page shows %q, want the cleaned thumbnail", got)
 	}
+	// The warning comes into sight; the summary beside Save names the page.
+	if !eval[bool](owner.person, `(() => { const r = document.querySelector('#pages .verdict').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`) {
+		t.Errorf("the owner's warning is out of sight at %d px of scroll", eval[int](owner.person, `Math.round(scrollY)`))
+	}
+	if got := owner.text("[data-chosen]"); !strings.HasSuffix(got, ". Page 1 : reprenez-la ou gardez-la quand même.") {
+		t.Errorf("the owner's summary says %q", got)
+	}
 	eval[bool](owner.person, `document.querySelector('#pages li').scrollIntoView({block: 'center'}); true`)
 	owner.check("capture-owner-retake", false)
 	owner.tap("form.form button[type=submit]")

@@ -256,18 +256,26 @@ func (s *server) webDropStatus(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// dropPageArgs reads a page route's upload key (X-Upload-Key) and page
+// number (1–9999).
+func dropPageArgs(c *gin.Context) (key []byte, n int, err error) {
+	if key, err = uploadKey(c, ""); err != nil {
+		return nil, 0, err
+	}
+	n, err = strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 || n > 9999 {
+		return nil, 0, fieldErr("n", "api.n.bad_page_number")
+	}
+	return key, n, nil
+}
+
 // webDropPage stores one page (its body is the image) of a pending upload
 // and answers with its readability check ("check", capture.go) when it is
 // a photo. Sending the same page again is harmless: it is stored once.
 func (s *server) webDropPage(c *gin.Context) {
-	key, err := uploadKey(c, "")
+	key, n, err := dropPageArgs(c)
 	if err != nil {
 		s.dropJSONError(c, err)
-		return
-	}
-	n, err := strconv.Atoi(c.Param("n"))
-	if err != nil || n < 1 || n > 9999 {
-		s.dropJSONError(c, fieldErr("n", "api.n.bad_page_number"))
 		return
 	}
 	// Corners placed by the person, to check the page with them (they
@@ -338,14 +346,9 @@ func (s *server) webDropPage(c *gin.Context) {
 // place among the pages in flight and the upload memory budget before the
 // page is read; a page the converter cannot read gets its error.
 func (s *server) webDropCheck(c *gin.Context) {
-	key, err := uploadKey(c, "")
+	key, n, err := dropPageArgs(c)
 	if err != nil {
 		s.dropJSONError(c, err)
-		return
-	}
-	n, err := strconv.Atoi(c.Param("n"))
-	if err != nil || n < 1 || n > 9999 {
-		s.dropJSONError(c, fieldErr("n", "api.n.bad_page_number"))
 		return
 	}
 	if !wellFormedToken(c.Param("token")) {

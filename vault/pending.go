@@ -157,14 +157,7 @@ func (s *Service) pendingLink(ctx context.Context, token string) (meta.DropLink,
 // ErrPendingFull, ErrConflict (the upload is being sent or was sent),
 // ErrNotFound (the upload expired).
 func (s *Service) PutPendingPage(ctx context.Context, token string, key []byte, page int, r io.Reader) (stored bool, err error) {
-	if page <= 0 || page > 9999 {
-		return false, fmt.Errorf("vault: pending page number: %w", ErrInvalid)
-	}
-	l, raw, err := s.pendingLink(ctx, token)
-	if err != nil {
-		return false, err
-	}
-	uploadID, id, err := pendingKeys(raw, key)
+	l, uploadID, id, err := s.pendingPageKeys(ctx, token, key, page)
 	if err != nil {
 		return false, err
 	}
@@ -330,14 +323,7 @@ func (s *Service) PendingUploadStatus(ctx context.Context, token string, key []b
 // Errors: ErrNoLink, ErrInvalid (key, page number), ErrNotFound (no such
 // page), ErrConflict (sent), ErrCorrupt.
 func (s *Service) OpenPendingPage(ctx context.Context, token string, key []byte, page int) (io.ReadCloser, error) {
-	if page <= 0 || page > 9999 {
-		return nil, fmt.Errorf("vault: pending page number: %w", ErrInvalid)
-	}
-	l, raw, err := s.pendingLink(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	uploadID, id, err := pendingKeys(raw, key)
+	l, uploadID, id, err := s.pendingPageKeys(ctx, token, key, page)
 	if err != nil {
 		return nil, err
 	}
@@ -354,29 +340,41 @@ func (s *Service) OpenPendingPage(ctx context.Context, token string, key []byte,
 	if !u.Expires.After(s.now()) {
 		return nil, fmt.Errorf("vault: pending upload expired: %w", ErrNotFound)
 	}
-	pages, err := s.meta.PendingPages(ctx, uploadID)
+	p, err := s.meta.PendingPageByBlobKey(ctx, pendingBlobKey(uploadID, page))
 	if err != nil {
-		return nil, mapMeta("pending pages", err)
+		return nil, mapMeta(fmt.Sprintf("pending page %d", page), err)
 	}
-	for _, p := range pages {
-		if p.Page != page {
-			continue
+	rc, err := s.blobs.Get(ctx, p.BlobKey)
+	if err != nil {
+		if errors.Is(err, blob.ErrNotExist) {
+			return nil, fmt.Errorf("vault: pending page %d missing: %w", page, ErrCorrupt)
 		}
-		rc, err := s.blobs.Get(ctx, p.BlobKey)
-		if err != nil {
-			if errors.Is(err, blob.ErrNotExist) {
-				return nil, fmt.Errorf("vault: pending page %d missing: %w", page, ErrCorrupt)
-			}
-			return nil, fmt.Errorf("vault: pending page %d: %w", page, err)
-		}
-		pr, err := seal.Decrypt(ctx, rc, id)
-		if err != nil {
-			_ = rc.Close()
-			return nil, fmt.Errorf("vault: pending page %d: %w: %w", page, ErrCorrupt, err)
-		}
-		return readCloser{Reader: pr, Closer: rc}, nil
+		return nil, fmt.Errorf("vault: pending page %d: %w", page, err)
 	}
-	return nil, fmt.Errorf("vault: pending page %d: %w", page, ErrNotFound)
+	pr, err := seal.Decrypt(ctx, rc, id)
+	if err != nil {
+		_ = rc.Close()
+		return nil, fmt.Errorf("vault: pending page %d: %w: %w", page, ErrCorrupt, err)
+	}
+	return readCloser{Reader: pr, Closer: rc}, nil
+}
+
+// pendingPageKeys checks a page number and opens the upload's keys
+// through a live link: the link, the upload's id and its identity.
+// Errors: ErrInvalid (page number, key), ErrNoLink.
+func (s *Service) pendingPageKeys(ctx context.Context, token string, key []byte, page int) (meta.DropLink, string, *age.X25519Identity, error) {
+	if page <= 0 || page > 9999 {
+		return meta.DropLink{}, "", nil, fmt.Errorf("vault: pending page number: %w", ErrInvalid)
+	}
+	l, raw, err := s.pendingLink(ctx, token)
+	if err != nil {
+		return meta.DropLink{}, "", nil, err
+	}
+	uploadID, id, err := pendingKeys(raw, key)
+	if err != nil {
+		return meta.DropLink{}, "", nil, err
+	}
+	return l, uploadID, id, nil
 }
 
 // DepositFunc receives the plaintext pages of a pending upload, in the

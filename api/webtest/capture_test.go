@@ -38,6 +38,26 @@ func capturePhotos(t *testing.T) (clean, blurred, clean2 string) {
 	return clean, blurred, clean2
 }
 
+// ownerLinkSecret is the secret of the owners ownerWithLink signs up.
+const ownerLinkSecret = "girafe velo soleil cartable"
+
+// ownerWithLink signs up a French-speaking owner (Awa) with identifier
+// ident, signs her in through the login page and makes a drop link
+// labelled label: her hand, her id and the link's address.
+func ownerWithLink(t *testing.T, srv *server, b *browser, ident, label string) (owner *hand, id, linkURL string) {
+	t.Helper()
+	id, _, err := srv.v.SignUp(context.Background(), vault.NewOwner{Identifier: ident, Secret: []byte(ownerLinkSecret), Lang: "fr", DisplayName: "Awa"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner = b.hand("owner")
+	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": ownerLinkSecret})
+	owner.open(srv.URL + "/links")
+	owner.fill("#label", label)
+	owner.submit("form.form button[type=submit]")
+	return owner, id, eval[string](owner.person, `document.getElementById('url').value`)
+}
+
 // verdicts are the pages' verdicts as shown (data-verdict), in order.
 func (h *hand) verdicts() []string {
 	return eval[[]string](h.person, `[...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict') || '')`)
@@ -52,17 +72,7 @@ func TestCaptureVerdict(t *testing.T) {
 	clean, blurred, clean2 := capturePhotos(t)
 	srv := newServer(t)
 	b := newBrowser(t)
-	ctx := context.Background()
-	const ident, secret = "0633445566", "girafe velo soleil cartable"
-	if _, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Awa"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	owner := b.hand("owner")
-	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
-	owner.open(srv.URL + "/links")
-	owner.fill("#label", "Mes fiches de paie")
-	owner.submit("form.form button[type=submit]")
-	linkURL := eval[string](owner.person, `document.getElementById('url').value`)
+	owner, _, linkURL := ownerWithLink(t, srv, b, "0633445566", "Mes fiches de paie")
 
 	// The helper: a blurred photo.
 	helper := b.hand("helper")
@@ -193,17 +203,7 @@ func TestCaptureVerdictAfterReloadAndLanguage(t *testing.T) {
 	_, blurred, _ := capturePhotos(t)
 	srv := newServer(t)
 	b := newBrowser(t)
-	ctx := context.Background()
-	const ident, secret = "0633445577", "girafe velo soleil cartable"
-	if _, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Awa"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	owner := b.hand("owner")
-	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
-	owner.open(srv.URL + "/links")
-	owner.fill("#label", "Mes fiches de paie")
-	owner.submit("form.form button[type=submit]")
-	linkURL := eval[string](owner.person, `document.getElementById('url').value`)
+	_, _, linkURL := ownerWithLink(t, srv, b, "0633445577", "Mes fiches de paie")
 
 	helper := b.hand("helper")
 	helper.open(srv.URL + "/lang?to=fr&back=/")

@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/coffre/coffre/internal/photogen"
-	"github.com/coffre/coffre/vault"
 )
 
 // The live camera coach (issue 17 §2): Chromium's fake camera plays a
@@ -145,17 +144,8 @@ func TestCoachLive(t *testing.T) {
 	srv := newServer(t)
 	b := newBrowserWith(t, fakeCamera(video, true)...)
 	ctx := context.Background()
-	const ident, secret = "0633445577", "girafe velo soleil cartable"
-	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Awa"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := b.hand("owner")
-	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
-	owner.open(srv.URL + "/links")
-	owner.fill("#label", "Ma fiche de paie")
-	owner.submit("form.form button[type=submit]")
-	linkURL := eval[string](owner.person, `document.getElementById('url').value`)
+	const secret = ownerLinkSecret
+	owner, ownerID, linkURL := ownerWithLink(t, srv, b, "0633445577", "Ma fiche de paie")
 
 	helper := b.hand("helper")
 	helper.open(linkURL)
@@ -296,17 +286,7 @@ func TestCoachRefused(t *testing.T) {
 	clean, _, _ := capturePhotos(t)
 	srv := newServer(t)
 	b := newBrowserWith(t, fakeCamera(video, false)...)
-	ctx := context.Background()
-	const ident, secret = "0633445588", "girafe velo soleil cartable"
-	if _, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Awa"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	owner := b.hand("owner")
-	owner.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
-	owner.open(srv.URL + "/links")
-	owner.fill("#label", "Ma fiche de paie")
-	owner.submit("form.form button[type=submit]")
-	linkURL := eval[string](owner.person, `document.getElementById('url').value`)
+	_, _, linkURL := ownerWithLink(t, srv, b, "0633445588", "Ma fiche de paie")
 
 	helper := b.hand("helper")
 	helper.open(linkURL)

@@ -104,10 +104,7 @@ func changes(dst []int, row []byte) []int {
 // matching the PDF parameters /K -1 /Columns w /Rows h /BlackIs1 false.
 func encodeG4(ctx context.Context, img *image.Gray) ([]byte, error) {
 	b := img.Bounds()
-	width := b.Dx()
-	w := &g4Writer{out: make([]byte, 0, width*b.Dy()/32+64)}
-	ref := []int{width, width} // imaginary all-white line
-	var cur []int
+	e := newG4Encoder(b.Dx(), b.Dy())
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		if y&63 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -115,13 +112,41 @@ func encodeG4(ctx context.Context, img *image.Gray) ([]byte, error) {
 			}
 		}
 		off := img.PixOffset(b.Min.X, y)
-		cur = changes(cur[:0], img.Pix[off:off+width])
-		encodeG4Row(w, ref, cur, width)
-		ref, cur = cur, ref
+		e.row(img.Pix[off : off+b.Dx()])
 	}
-	w.put(g4EOL)
-	w.put(g4EOL)
-	return w.flush(), nil
+	return e.finish(), nil
+}
+
+// g4Encoder codes a page row by row, so a page produced a row at a time
+// (the text mask) is never held whole.
+type g4Encoder struct {
+	w        *g4Writer
+	ref, cur []int
+	width    int
+}
+
+// newG4Encoder starts a page width pixels wide; rows is a hint for the
+// output's size.
+func newG4Encoder(width, rows int) *g4Encoder {
+	return &g4Encoder{
+		w:     &g4Writer{out: make([]byte, 0, width*rows/32+64)},
+		ref:   []int{width, width}, // imaginary all-white line
+		width: width,
+	}
+}
+
+// row codes the next row (width bytes, black < 128).
+func (e *g4Encoder) row(r []byte) {
+	e.cur = changes(e.cur[:0], r)
+	encodeG4Row(e.w, e.ref, e.cur, e.width)
+	e.ref, e.cur = e.cur, e.ref
+}
+
+// finish ends the page (end-of-block) and returns its code.
+func (e *g4Encoder) finish() []byte {
+	e.w.put(g4EOL)
+	e.w.put(g4EOL)
+	return e.w.flush()
 }
 
 // encodeG4Row codes one line given the change positions of the reference

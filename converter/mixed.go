@@ -60,20 +60,12 @@ func encodeMixed(ctx context.Context, g *image.Gray, dpi int) (pdfImage, *pdfIma
 	}
 	f := max(1, float64(maskDPI)/float64(dpi))
 	r := max(1, int(math.Round(float64(dpi)*maskWindow)))
-	d, err := localDiff(ctx, g, r, maskThreshold, maskMinContrast)
-	if err != nil {
+	mw, mh := maskSize(b.Dx(), b.Dy(), f)
+	enc := newG4Encoder(mw, mh)
+	if err := textMask(ctx, g, r, maskThreshold, maskMinContrast, f, enc.row); err != nil {
 		return pdfImage{}, nil, err
 	}
-	mask, err := upThreshold(ctx, d, b.Dx(), b.Dy(), f)
-	if err != nil {
-		return pdfImage{}, nil, err
-	}
-	data, err := encodeG4(ctx, mask)
-	if err != nil {
-		return pdfImage{}, nil, err
-	}
-	mb := mask.Bounds()
-	m := pdfImage{data: data, filter: "CCITTFaxDecode", w: mb.Dx(), h: mb.Dy(), bpc: 1, gray: true, mask: true}
+	m := pdfImage{data: enc.finish(), filter: "CCITTFaxDecode", w: mw, h: mh, bpc: 1, gray: true, mask: true}
 	bgImg, plain := background(g, dpi)
 	if plain {
 		return m, nil, nil
@@ -89,103 +81,54 @@ func encodeMixed(ctx context.Context, g *image.Gray, dpi int) (pdfImage, *pdfIma
 	return m, &pdfImage{data: buf.Bytes(), filter: "DCTDecode", w: bb.Dx(), h: bb.Dy(), bpc: 8, gray: true}, nil
 }
 
-// localDiff returns, per pixel of g, its value minus its threshold: the
-// midpoint between the darkest and brightest values within r pixels
-// (Bernsen's local threshold; a soft letter's counter is brighter than
-// its strokes even when it is darker than the paper, and a faint thin
-// stroke is darker than the paper beside it), or t where that range is
-// under minContrast (uniform paper, a fill, the inside of a thick stroke).
-func localDiff(ctx context.Context, g *image.Gray, r int, t uint8, minContrast int) ([]int16, error) {
-	b := g.Bounds()
-	w, h := b.Dx(), b.Dy()
-	row := func(y int) []byte {
-		o := g.PixOffset(b.Min.X, b.Min.Y+y)
-		return g.Pix[o : o+w]
-	}
-	d := make([]int16, w*h)
-	// Horizontal min and max of each row over 2r+1 pixels, computed only
-	// within r of a pixel that is not white (most of a text page is white
-	// paper: there the range is empty). dirty marks those pixels.
-	hmin, hmax := make([]byte, w*h), make([]byte, w*h)
-	dirty := make([]bool, w*h)
-	for y := range h {
-		src := row(y)
-		lo, hi, dr := hmin[y*w:(y+1)*w], hmax[y*w:(y+1)*w], dirty[y*w:(y+1)*w]
-		for x := range lo {
-			lo[x], hi[x] = 255, 255
-		}
-		next := -1 // pixels < next are marked dirty already
-		for x, v := range src {
-			if v == 255 {
-				continue
-			}
-			for xx := max(x-r, next, 0); xx <= min(x+r, w-1); xx++ {
-				dr[xx] = true
-			}
-			next = min(x+r+1, w)
-		}
-		for x, isDirty := range dr {
-			if !isDirty {
-				continue
-			}
-			a, c := src[x], src[x]
-			for _, u := range src[max(x-r, 0):min(x+r+1, w)] {
-				a, c = min(a, u), max(c, u)
-			}
-			lo[x], hi[x] = a, c
-		}
-	}
-	// Vertically: cnt[x] counts the dirty pixels of column x in the rows
-	// of the window; where it is 0 the window is white paper.
-	cnt := make([]int16, w)
-	addRow := func(y int, k int16) {
-		for x, isDirty := range dirty[y*w : (y+1)*w] {
-			if isDirty {
-				cnt[x] += k
-			}
-		}
-	}
-	for y := 0; y < min(r, h); y++ {
-		addRow(y, 1)
-	}
-	for y := range h {
-		if y&63 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if y+r < h {
-			addRow(y+r, 1)
-		}
-		if y-r-1 >= 0 {
-			addRow(y-r-1, -1)
-		}
-		src := row(y)
-		out := d[y*w : (y+1)*w]
-		y0, y1 := max(y-r, 0), min(y+r, h-1)
-		for x, v := range src {
-			th := int32(t)
-			if cnt[x] > 0 {
-				lo, hi := byte(255), byte(0)
-				for i := y0*w + x; i <= y1*w+x; i += w {
-					lo, hi = min(lo, hmin[i]), max(hi, hmax[i])
-				}
-				if int(hi)-int(lo) >= minContrast {
-					th = (int32(lo) + int32(hi) + 1) >> 1
-				}
-			}
-			out[x] = int16(int32(v) - th)
-		}
-	}
-	return d, nil
+// maskSize is the size of the text layer of a w×h page scaled by f ≥ 1.
+func maskSize(w, h int, f float64) (int, int) {
+	return max(1, int(math.Round(float64(w)*f))), max(1, int(math.Round(float64(h)*f)))
 }
 
-// upThreshold scales the w×h plane d by f ≥ 1 with bilinear interpolation
-// and thresholds it at 0: the result holds 0 (ink, below 0) and 255.
+// textMask makes the text layer of the clean grey page g, scaled by f ≥ 1
+// (maskSize), and hands its rows to emit in order, top to bottom: width
+// bytes each, 0 for ink and 255 for paper, valid only during the call.
+//
+// Each pixel of g is compared with its local threshold (diffRows), and the
+// differences are interpolated up bilinearly and cut at 0, so strokes keep
+// smooth edges and thin strokes are not broken by the coarser grid.
 // Output pixels whose four source neighbours are all on one side of 0 are
-// set without interpolating.
-func upThreshold(ctx context.Context, d []int16, sw, sh int, f float64) (*image.Gray, error) {
-	dw, dh := max(1, int(math.Round(float64(sw)*f))), max(1, int(math.Round(float64(sh)*f)))
+// set without interpolating. The page is streamed: only the rows the
+// threshold's window spans are held, never a plane of the page's size
+// (at 300 DPI such planes cost more in fresh memory than the arithmetic).
+func textMask(ctx context.Context, g *image.Gray, r int, t uint8, minContrast int, f float64, emit func([]byte)) error {
+	b := g.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	dw, dh := maskSize(sw, sh, f)
+	rows := newDiffRows(g, r, t, minContrast)
+	dst := make([]byte, dw)
+	white := make([]byte, dw)
+	for x := range white {
+		white[x] = 255
+	}
+	if dw == sw && dh == sh {
+		// Same size: the mask is the differences cut at 0.
+		d := make([]int16, sw)
+		for y := range sh {
+			if y&63 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if !rows.next(d) {
+				emit(white)
+				continue
+			}
+			for x, v := range d {
+				dst[x] = 255
+				if v < 0 {
+					dst[x] = 0
+				}
+			}
+			emit(dst)
+		}
+		return nil
+	}
 	fx, fy := float64(sw)/float64(dw), float64(sh)/float64(dh)
-	out := image.NewGray(image.Rect(0, 0, dw, dh))
 	// Per output column: the left source column and the weight (8 bits)
 	// of the right one.
 	x0s := make([]int, dw)
@@ -205,29 +148,19 @@ func upThreshold(ctx context.Context, d []int16, sw, sh int, f float64) (*image.
 		}
 		x0s[x], wxs[x] = x0, int32(math.Round(w*256))
 	}
-	// inkRow[y]: row y of d has a negative value.
-	inkRow := make([]bool, sh)
-	for y := range sh {
-		for _, v := range d[y*sw : (y+1)*sw] {
-			if v < 0 {
-				inkRow[y] = true
-				break
-			}
-		}
-	}
+	// The last two rows of differences made: prev (row have-1) and last
+	// (row have), and whether each holds ink (a negative value).
+	prev, last := make([]int16, sw), make([]int16, sw)
+	var prevInk, lastInk bool
+	have := -1
 	// class[x] for the source rows y0, y0+1 and columns x, x+1: all ink
 	// (0), all paper (255) or mixed (1).
 	class := make([]byte, sw)
 	classOf := -1
-	white := make([]byte, dw)
-	for x := range white {
-		white[x] = 255
-	}
 	for y := range dh {
 		if y&63 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		dst := out.Pix[y*out.Stride : y*out.Stride+dw]
 		sy := (float64(y)+0.5)*fy - 0.5
 		y0 := int(math.Floor(sy))
 		wy := sy - float64(y0)
@@ -241,11 +174,20 @@ func upThreshold(ctx context.Context, d []int16, sw, sh int, f float64) (*image.
 			}
 		}
 		y1 := min(y0+1, sh-1)
-		if !inkRow[y0] && !inkRow[y1] {
-			copy(dst, white)
+		for have < y1 {
+			prev, last = last, prev
+			prevInk = lastInk
+			lastInk = rows.next(last)
+			have++
+		}
+		ra, rb, inkA, inkB := prev, last, prevInk, lastInk // rows y0, y1
+		if y1 == y0 {
+			ra, inkA = last, lastInk
+		}
+		if !inkA && !inkB {
+			emit(white)
 			continue
 		}
-		ra, rb := d[y0*sw:(y0+1)*sw], d[y1*sw:(y1+1)*sw]
 		if classOf != y0 {
 			classOf = y0
 			for x := range class {
@@ -278,8 +220,136 @@ func upThreshold(ctx context.Context, d []int16, sw, sh int, f float64) (*image.
 				dst[x] = 255
 			}
 		}
+		emit(dst)
 	}
-	return out, nil
+	return nil
+}
+
+// diffRows makes, row by row from the top, each pixel of g minus its
+// threshold: the midpoint between the darkest and brightest values within
+// r pixels (Bernsen's local threshold; a soft letter's counter is brighter
+// than its strokes even when it is darker than the paper, and a faint thin
+// stroke is darker than the paper beside it), or t where that range is
+// under minContrast (uniform paper, a fill, the inside of a thick stroke).
+//
+// The window is separable: each row's horizontal minimum and maximum over
+// 2r+1 pixels, then the extremes of those over 2r+1 rows. Only the 2r+1
+// rows the vertical window spans are kept, in a ring.
+type diffRows struct {
+	g           *image.Gray
+	w, h, r, k  int // k = 2r+1, the ring's rows
+	t           uint8
+	minContrast int
+	// hmin, hmax: per ring row, the horizontal extremes, computed only
+	// within r of a pixel that is not white (most of a text page is
+	// white paper: there the range is empty). dirty marks those pixels.
+	hmin, hmax []byte
+	dirty      []bool
+	// cnt[x] counts the dirty pixels of column x in the rows of the
+	// window; where it is 0 the window is white paper.
+	cnt  []int16
+	offs []int // ring offsets of the window's rows
+	y    int   // the next row to make
+}
+
+func newDiffRows(g *image.Gray, r int, t uint8, minContrast int) *diffRows {
+	b := g.Bounds()
+	w, h := b.Dx(), b.Dy()
+	k := 2*r + 1
+	d := &diffRows{g: g, w: w, h: h, r: r, k: k, t: t, minContrast: minContrast,
+		hmin: make([]byte, k*w), hmax: make([]byte, k*w), dirty: make([]bool, k*w),
+		cnt: make([]int16, w), offs: make([]int, 0, k)}
+	for y := 0; y < min(r, h); y++ {
+		d.horiz(y)
+		d.count(y, 1)
+	}
+	return d
+}
+
+// src is row y of the page.
+func (d *diffRows) src(y int) []byte {
+	o := d.g.PixOffset(d.g.Rect.Min.X, d.g.Rect.Min.Y+y)
+	return d.g.Pix[o : o+d.w]
+}
+
+// horiz computes row y's horizontal extremes into its ring row.
+func (d *diffRows) horiz(y int) {
+	o := (y % d.k) * d.w
+	w, r := d.w, d.r
+	src := d.src(y)
+	lo, hi, dr := d.hmin[o:o+w], d.hmax[o:o+w], d.dirty[o:o+w]
+	for x := range lo {
+		lo[x], hi[x], dr[x] = 255, 255, false
+	}
+	next := -1 // pixels < next are marked dirty already
+	for x, v := range src {
+		if v == 255 {
+			continue
+		}
+		for xx := max(x-r, next, 0); xx <= min(x+r, w-1); xx++ {
+			dr[xx] = true
+		}
+		next = min(x+r+1, w)
+	}
+	for x, isDirty := range dr {
+		if !isDirty {
+			continue
+		}
+		a, c := src[x], src[x]
+		for _, u := range src[max(x-r, 0):min(x+r+1, w)] {
+			a, c = min(a, u), max(c, u)
+		}
+		lo[x], hi[x] = a, c
+	}
+}
+
+// count adds k to cnt for the dirty pixels of row y (in the ring).
+func (d *diffRows) count(y int, k int16) {
+	o := (y % d.k) * d.w
+	for x, isDirty := range d.dirty[o : o+d.w] {
+		if isDirty {
+			d.cnt[x] += k
+		}
+	}
+}
+
+// next writes the next row's differences into out (w values) and reports
+// whether any is negative (ink).
+func (d *diffRows) next(out []int16) bool {
+	y, r := d.y, d.r
+	d.y++
+	// Row y-r-1 leaves the window and row y+r enters it, into the ring
+	// row the leaving one frees.
+	if y-r-1 >= 0 {
+		d.count(y-r-1, -1)
+	}
+	if y+r < d.h {
+		d.horiz(y + r)
+		d.count(y+r, 1)
+	}
+	d.offs = d.offs[:0]
+	for yy := max(y-r, 0); yy <= min(y+r, d.h-1); yy++ {
+		d.offs = append(d.offs, (yy%d.k)*d.w)
+	}
+	ink := false
+	for x, v := range d.src(y) {
+		th := int32(d.t)
+		if d.cnt[x] > 0 {
+			lo, hi := byte(255), byte(0)
+			for _, o := range d.offs {
+				lo, hi = min(lo, d.hmin[o+x]), max(hi, d.hmax[o+x])
+			}
+			if int(hi)-int(lo) >= d.minContrast {
+				th = (int32(lo) + int32(hi) + 1) >> 1
+			}
+		}
+		v := int16(int32(v) - th)
+		out[x] = v
+		if v < 0 {
+			ink = true
+		}
+	}
+	return ink
 }
 
 // background returns the page's background at about bgDPI: per cell, the

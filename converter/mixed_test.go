@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/coffre/coffre/internal/testenv"
@@ -135,13 +136,17 @@ func TestMaskKeepsFaintStrokes(t *testing.T) {
 			g.Pix[y*g.Stride+x] = v
 		}
 	}
-	d, err := localDiff(context.Background(), g, 3, maskThreshold, maskMinContrast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mask, err := upThreshold(context.Background(), d, 60, 40, 2)
-	if err != nil {
-		t.Fatal(err)
+	mask := image.NewGray(image.Rect(0, 0, 120, 80))
+	y := 0
+	err := textMask(context.Background(), g, 3, maskThreshold, maskMinContrast, 2, func(row []byte) {
+		if len(row) != 120 {
+			t.Fatalf("row %d: %d pixels, want 120", y, len(row))
+		}
+		copy(mask.Pix[y*mask.Stride:], row)
+		y++
+	})
+	if err != nil || y != 80 {
+		t.Fatalf("textMask: %v, %d rows, want 80", err, y)
 	}
 	at := func(x, y int) bool { return mask.Pix[(2*y)*mask.Stride+2*x] < 128 }
 	if !at(10, 20) {
@@ -333,5 +338,49 @@ func TestEncodeMixedTinyPages(t *testing.T) {
 	g := greyTextPage(false).SubImage(image.Rect(13, 17, 400, 300)).(*image.Gray)
 	if _, _, err := encodeMixed(context.Background(), g, 200); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTextMaskStreams: the text layer of a 300 DPI page (8.7 million
+// pixels) is made a few rows at a time: encoding the page allocates less
+// than half its size (the background's cells, the G4 code), where the
+// planes of the page's size once held came to six times it, and cost more
+// in fresh memory than the arithmetic; the mask still has every stroke.
+func TestTextMaskStreams(t *testing.T) {
+	w, h := a4Pixels(300)
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	src := bwTestImage(w-400, h-600, 12)
+	for y := range src.Rect.Dy() {
+		for x := range src.Rect.Dx() {
+			if src.Pix[y*src.Stride+x] == 0 {
+				g.Pix[(y+300)*g.Stride+x+200] = 20
+			}
+		}
+	}
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m, bg, err := encodeMixed(ctx, g, 300)
+	runtime.ReadMemStats(&after)
+	if err != nil || bg != nil {
+		t.Fatalf("encodeMixed: %v, background %v", err, bg != nil)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(w*h)/2 {
+		t.Errorf("encoding the text layer of a %d×%d page allocated %d bytes, want ≤ %d", w, h, alloc, w*h/2)
+	}
+	got := decodeMask(t, m)
+	if got.Rect.Dx() != w || got.Rect.Dy() != h {
+		t.Fatalf("mask %v, want %d×%d", got.Rect.Size(), w, h)
+	}
+	for y := 0; y < h; y += 3 {
+		for x := 0; x < w; x += 3 {
+			if ink := got.Pix[y*got.Stride+x] < 128; ink != (g.Pix[y*g.Stride+x] == 20) {
+				t.Fatalf("pixel (%d,%d): ink %v, page %d", x, y, ink, g.Pix[y*g.Stride+x])
+			}
+		}
 	}
 }

@@ -36,7 +36,17 @@ type huffman struct {
 	maxCodes [maxCodeLength]int32
 	// valsIndices[i] is the index into vals of minCodes[i].
 	valsIndices [maxCodeLength]int32
+	// fastAC, for an AC table, decodes a whole coefficient from the next
+	// fastBits bits when its code and its value's bits fit in them (most
+	// of a photo's coefficients): bits 0–3 are their length, bits 4–7 the
+	// run of zeros before it, and the bits above (arithmetic shift) the
+	// coefficient. 0: not in fastBits bits (or an end of block or a run
+	// of 16 zeros), decode it the long way.
+	fastAC [1 << fastBits]int32
 }
+
+// fastBits is the log-2 size of the fastAC table.
+const fastBits = 9
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
 // Huffman data.
@@ -46,29 +56,9 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
 func (d *decoder) ensureNBits(n int32) error {
-	// Fast path: take whole buffered bytes while the accumulator has room,
-	// up to the next 0xff (byte stuffing or a marker: the slow path below).
-	// Reading ahead never crosses a marker, and only the last byte taken
-	// can be given back (unreadByteStuffedByte), as before.
-	if d.bits.n <= 24 && d.bytes.i+2 <= d.bytes.j {
-		i, a, nb := d.bytes.i, d.bits.a, d.bits.n
-		for nb <= 24 && i+2 <= d.bytes.j {
-			c := d.bytes.buf[i]
-			if c == 0xff {
-				break
-			}
-			a = a<<8 | uint32(c)
-			nb += 8
-			i++
-		}
-		if i != d.bytes.i {
-			d.bytes.i, d.bits.a, d.bits.n = i, a, nb
-			d.bytes.nUnreadable = 1
-			d.bits.m = 1 << (nb - 1)
-			if nb >= n {
-				return nil
-			}
-		}
+	d.fillFast()
+	if d.bits.n >= n {
+		return nil
 	}
 	for {
 		c, err := d.readByteStuffedByte()
@@ -90,6 +80,32 @@ func (d *decoder) ensureNBits(n int32) error {
 		}
 	}
 	return nil
+}
+
+// fillFast takes whole buffered bytes into the accumulator while it has
+// room, up to the next 0xff (byte stuffing or a marker: ensureNBits's slow
+// path). Reading ahead never crosses a marker, and only the last byte
+// taken can be given back (unreadByteStuffedByte). It never fails: at the
+// end of the buffer or before a 0xff it takes nothing more.
+func (d *decoder) fillFast() {
+	if d.bits.n > 24 || d.bytes.i+2 > d.bytes.j {
+		return
+	}
+	i, a, nb := d.bytes.i, d.bits.a, d.bits.n
+	for nb <= 24 && i+2 <= d.bytes.j {
+		c := d.bytes.buf[i]
+		if c == 0xff {
+			break
+		}
+		a = a<<8 | uint32(c)
+		nb += 8
+		i++
+	}
+	if i != d.bytes.i {
+		d.bytes.i, d.bits.a, d.bits.n = i, a, nb
+		d.bytes.nUnreadable = 1
+		d.bits.m = 1 << (nb - 1)
+	}
 }
 
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
@@ -191,8 +207,39 @@ func (d *decoder) processDHT(n int) error {
 			}
 			c <<= 1
 		}
+		if tc == acTable {
+			h.buildFastAC(&nCodes)
+		}
 	}
 	return nil
+}
+
+// buildFastAC fills h.fastAC from the code lengths nCodes and h.vals.
+func (h *huffman) buildFastAC(nCodes *[maxCodeLength]int32) {
+	clear(h.fastAC[:])
+	var code uint32
+	x := 0
+	for i := range uint32(fastBits) {
+		l := i + 1 // the code's length
+		for range nCodes[i] {
+			v := h.vals[x]
+			run, size := uint32(v>>4), uint32(v&0x0f)
+			if size != 0 && l+size <= fastBits {
+				// Every fastBits-bit sequence starting with this code.
+				for k := range uint32(1) << (fastBits - l) {
+					// The value's bits follow the code (EXTEND, F.2.2.1).
+					bits := int32(k >> (fastBits - l - size))
+					if bits < 1<<(size-1) {
+						bits += (-1 << size) + 1
+					}
+					h.fastAC[code<<(fastBits-l)|k] = bits<<8 | int32(run<<4) | int32(l+size)
+				}
+			}
+			code++
+			x++
+		}
+		code <<= 1
+	}
 }
 
 // decodeHuffman returns the next Huffman-coded value from the bit-stream,

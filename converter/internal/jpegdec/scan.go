@@ -314,6 +314,25 @@ func (d *decoder) processSOS(n int) error {
 							// Decode the AC coefficients, as specified in section F.2.2.2.
 							huff := &d.huff[acTable][scan[i].ta]
 							for ; zig <= zigEnd; zig++ {
+								// Fast path: the whole coefficient from the
+								// next fastBits bits (fastAC).
+								if d.bits.n < fastBits {
+									d.fillFast()
+								}
+								if d.bits.n >= fastBits {
+									if e := huff.fastAC[(d.bits.a>>uint32(d.bits.n-fastBits))&(1<<fastBits-1)]; e != 0 {
+										nb := e & 0x0f
+										d.bits.n -= nb
+										d.bits.m >>= uint32(nb)
+										zig += (e >> 4) & 0x0f
+										if zig > zigEnd {
+											break
+										}
+										b[unzig[zig]] = (e >> 8) << al
+										last = zig
+										continue
+									}
+								}
 								value, err := d.decodeHuffman(huff)
 								if err != nil {
 									return err

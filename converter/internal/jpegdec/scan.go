@@ -596,6 +596,12 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, last int32) 
 		}
 		return nil
 	}
+	if last == 0 {
+		// Only the DC term: every pixel is what idct gives for it, the
+		// row pass's x0<<17 rounded by the column pass, (dc+4)>>3.
+		fillBlock(b[0]*qt[0], 8, dst, stride)
+		return nil
+	}
 	for zig := range min(last+1, blockSize) {
 		b[unzig[zig]] *= qt[zig]
 	}

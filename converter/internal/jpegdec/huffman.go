@@ -222,6 +222,12 @@ func (h *huffman) buildFastAC(nCodes *[maxCodeLength]int32) {
 	for i := range uint32(fastBits) {
 		l := i + 1 // the code's length
 		for range nCodes[i] {
+			if code >= 1<<l {
+				// More codes of this length than there is room for: a
+				// corrupt table (processDHT does not refuse it), whose
+				// longer codes the long way decodes as it can.
+				return
+			}
 			v := h.vals[x]
 			run, size := uint32(v>>4), uint32(v&0x0f)
 			if size != 0 && l+size <= fastBits {

@@ -258,11 +258,10 @@ func families(t *testing.T, u usage) map[string][]string {
 		"notifset.channel.": channels,
 		"requests.status.":  {vault.RequestPending, vault.RequestAccepted, vault.RequestDeclined, vault.RequestFulfilled},
 		"api.storage.":      storageFields,
-		"check.": {converter.CheckNoPage, converter.CheckCutOff, converter.CheckBlurry, converter.CheckGlare,
-			converter.CheckDark, converter.CheckBlank, converter.CheckSmallText},
-		"redo.reason.": vault.RedoReasons,
-		"redo.why.":    vault.RedoReasons,
-		"redo.status.": {vault.RedoOpen, vault.RedoForwarded, vault.RedoClosed},
+		"check.":            converter.CheckCodes(),
+		"redo.reason.":      vault.RedoReasons,
+		"redo.why.":         vault.RedoReasons,
+		"redo.status.":      {vault.RedoOpen, vault.RedoForwarded, vault.RedoClosed},
 	}
 }
 

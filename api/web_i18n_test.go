@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/coffre/coffre/converter"
 )
 
 func TestWebLang(t *testing.T) {
@@ -106,5 +108,32 @@ func TestAssetsAndNoInline(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every readability finding the converter can report has its pictogram
+// (verdict.js draws "c-<code>" beside the sentence) and its sentence on
+// the helper's and the owner's pages (data-msg-check-<code>), so a
+// warning is never a bare sentence nor left in the language of the
+// server's answer.
+func TestEveryFindingHasPictogramAndPageSentence(t *testing.T) {
+	icons, err := fs.ReadFile(staticFS, "static/icons.svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range converter.CheckCodes() {
+		if !strings.Contains(string(icons), `<symbol id="c-`+code+`"`) {
+			t.Errorf("icons.svg: no pictogram c-%s", code)
+		}
+		for _, page := range []string{"templates/drop.html", "templates/add.html"} {
+			b, err := fs.ReadFile(templatesFS, page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			attr := `data-msg-check-` + strings.ReplaceAll(code, "_", "-") + `="{{.L.T "check.` + code + `"}}"`
+			if !strings.Contains(string(b), attr) {
+				t.Errorf("%s: no %s", page, attr)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"image"
 	"math"
+	"slices"
 
 	"github.com/coffre/coffre/converter/internal/jpegenc"
 	"github.com/coffre/coffre/converter/scan"
@@ -20,6 +21,7 @@ const (
 	CheckNoPage    = "no_page"    // nothing page-like in the photo
 	CheckCutOff    = "cut_off"    // a corner or edge of the page outside the frame
 	CheckBlurry    = "blurry"     // the text is out of focus or shaken
+	CheckLowRes    = "low_res"    // blurred because the photo has too few pixels on the page
 	CheckGlare     = "glare"      // a blown-out area over the page
 	CheckDark      = "dark"       // too dark or too low contrast
 	CheckBlank     = "blank"      // no text on the page
@@ -82,6 +84,7 @@ var CheckThresholds = map[string]float64{
 	CheckNoPage:    0.5,
 	CheckCutOff:    0.5,
 	CheckBlurry:    0.5,
+	CheckLowRes:    0.5,
 	CheckGlare:     0.5,
 	CheckDark:      0.5,
 	CheckBlank:     0.5,
@@ -99,6 +102,12 @@ const (
 	cutOffBorder = 0.06
 	// ink edges wider than this many pixels at the target resolution are blurred
 	blurWidth = 3.1
+	// a blurred page with fewer pixels than this per inch of paper in the
+	// photo is blurred by the camera's few pixels (an old 1–2 MP phone, or
+	// a page far off in the frame), not by a shaking hand: holding still
+	// would not help, coming closer or another phone would. A 3 MP photo
+	// of a page filling the frame has about 135.
+	lowResDPI = 120.0
 	// more than this fraction of the page blown out is glare
 	glareFrac = 0.015
 	// paper below this grey level is too dark
@@ -125,7 +134,10 @@ func below(v, t float64) float64 { return clamp01(1 - 0.5*v/t) }
 // rescale is how much larger than the scan the converter renders the page
 // (small print is scanned again at a higher resolution, smallPrintDPI):
 // print is too small only if its lines stay short at that resolution.
-func assess(r scan.Result, rescale float64) []Finding {
+// srcDPI is the page's resolution in the photo (pixels per inch of paper,
+// photoDPI): a blurred page under lowResDPI is reported as low_res
+// instead of blurry.
+func assess(r scan.Result, rescale float64, srcDPI int) []Finding {
 	m := r.Measures
 	scores := map[string]float64{}
 	noPage := !r.Found && m.PaperFrac < noPageFrac
@@ -147,11 +159,18 @@ func assess(r scan.Result, rescale float64) []Finding {
 		glare := scores[CheckGlare] >= CheckThresholds[CheckGlare]
 		if marked && m.EdgeWidth > 0 {
 			scores[CheckBlurry] = above(m.EdgeWidth, blurWidth)
+			if scores[CheckBlurry] >= CheckThresholds[CheckBlurry] && srcDPI > 0 {
+				if low := below(float64(srcDPI), lowResDPI); low >= CheckThresholds[CheckLowRes] {
+					scores[CheckLowRes] = low
+					delete(scores, CheckBlurry)
+				}
+			}
 		}
 		// Small print fades below the ink level at the target resolution,
 		// or keeps it in short lines; a blurred or washed-out page is
 		// reported as such instead.
-		if marked && !glare && scores[CheckBlurry] < CheckThresholds[CheckBlurry] {
+		blurred := scores[CheckBlurry] >= CheckThresholds[CheckBlurry] || scores[CheckLowRes] >= CheckThresholds[CheckLowRes]
+		if marked && !glare && !blurred {
 			small := below(m.InkFrac, smallInk)
 			if m.Lines >= 3 {
 				small = math.Max(small, below(float64(m.LineHeight)*max(rescale, 1), smallLine))
@@ -168,7 +187,11 @@ func assess(r scan.Result, rescale float64) []Finding {
 	return out
 }
 
-var checkOrder = []string{CheckNoPage, CheckCutOff, CheckBlurry, CheckGlare, CheckDark, CheckBlank, CheckSmallText}
+// CheckCodes returns every finding code, in the order findings are
+// reported.
+func CheckCodes() []string { return slices.Clone(checkOrder) }
+
+var checkOrder = []string{CheckNoPage, CheckCutOff, CheckBlurry, CheckLowRes, CheckGlare, CheckDark, CheckBlank, CheckSmallText}
 
 // verdict is retake when there is any finding.
 func verdict(f []Finding) string {
@@ -223,7 +246,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 				return err
 			}
 			d := smallPrintDPI(res, prof.DPI, sourceDPI(res, it.plan))
-			found[it.index] = assess(res, float64(d)/float64(prof.DPI))
+			found[it.index] = assess(res, float64(d)/float64(prof.DPI), photoDPI(res, it.plan, src))
 			if res.Found {
 				corners[it.index] = fullSize(res.Corners, it.plan, src)
 			}

@@ -82,6 +82,13 @@ func checkCorpus() []corpusPhoto {
 			o.CapHeight = s
 			add(fmt.Sprintf("small-%.4f", s), CheckSmallText, docs[k%len(docs)], o)
 		}
+		// An old phone: 1–1.5 MP, strong JPEG, a soft lens. The blur is
+		// the camera's: low_res, not blurry (holding still cannot help).
+		for k, wh := range [][2]int{{870, 1160}, {1000, 1333}, {1100, 1467}} {
+			o := base(80 + k)
+			o.Width, o.Height, o.Quality, o.Noise, o.Blur = wh[0], wh[1], 40, 6, 1
+			add(fmt.Sprintf("lowres-%d", wh[0]), CheckLowRes, docs[k%len(docs)], o)
+		}
 		for k, s := range []float64{1.1, 1.4, -1.2} {
 			o := base(70 + k)
 			o.ShiftX = s
@@ -192,7 +199,8 @@ func TestCheckSamples(t *testing.T) {
 // curled pages, tables, coloured paper, and small print, which is judged
 // at the resolution the converter scans it again at (a 7 pt page was told
 // "too small" though its PDF reads without error; newcomer's review). Old
-// phones' 1–2 MP photos, which read at 0.03–0.13, may be told "blurry".
+// phones' 1–2 MP photos, which read at 0.03–0.13, may be told "low_res"
+// (and only that: not "blurry", which asks to hold the phone still).
 func TestCheckHardCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("draws 26 photos")
@@ -210,6 +218,13 @@ func TestCheckHardCorpus(t *testing.T) {
 		t.Logf("%-32s %-7s %v", h.Name, pcs[0].Verdict, pcs[0].Findings)
 		if h.Condition != "oldphone" && pcs[0].Verdict != "ok" {
 			t.Errorf("%s: verdict %s %v, want ok (the converter reads it)", h.Name, pcs[0].Verdict, pcs[0].Findings)
+		}
+		// An old phone's photo is never told to hold still: its blur is
+		// the camera's.
+		for _, f := range pcs[0].Findings {
+			if h.Condition == "oldphone" && f.Code != CheckLowRes {
+				t.Errorf("%s: finding %s, want only %s", h.Name, f.Code, CheckLowRes)
+			}
 		}
 	}
 }

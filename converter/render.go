@@ -102,7 +102,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			// the height of 12 pt print at 150 DPI, from the photo's full
 			// resolution when it was decoded at a reduced scale.
 			d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan))
-			best.findings = assess(res, float64(d)/float64(lv.dpi))
+			best.findings = assess(res, float64(d)/float64(lv.dpi), photoDPI(res, plan, src))
 			if steps[0] < 0 && d > lv.dpi {
 				small, err := c.rescan(ctx, data, plan, src, idx, res, lv.mode, d)
 				if err != nil {
@@ -282,6 +282,17 @@ func sourceDPI(res scan.Result, plan decodePlan) int {
 	side := func(a, b image.Point) float64 { return math.Hypot(float64(a.X-b.X), float64(a.Y-b.Y)) }
 	long := max(side(c[0], c[1]), side(c[1], c[2]), side(c[2], c[3]), side(c[3], c[0]))
 	return int(long * float64(int(1)<<plan.shift) / (297 / 25.4))
+}
+
+// photoDPI is the page's resolution in the photo: sourceDPI when the
+// page's outline was found, else the whole photo's (src, decoded by plan)
+// taken as the page.
+func photoDPI(res scan.Result, plan decodePlan, src image.Image) int {
+	if d := sourceDPI(res, plan); d > 0 {
+		return d
+	}
+	b := src.Bounds()
+	return int(float64(max(b.Dx(), b.Dy())*(1<<plan.shift)) / (297 / 25.4))
 }
 
 // rescan scans the photo again at dpi, decoding it afresh at a larger scale

@@ -243,3 +243,56 @@ func TestCaptureVerdictAfterReloadAndLanguage(t *testing.T) {
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
 }
+
+// TestCaptureOldPhone (issue 19, newcomer's review): a helper whose phone
+// takes 1 MP photos is not told to hold the phone still (that cannot help)
+// but that the photo has too few details: come closer, or another phone.
+// The warning has its own pictogram, reads in Dari once the helper
+// switches, and "keep anyway" still sends the page.
+func TestCaptureOldPhone(t *testing.T) {
+	photo, err := photogen.Photo(photogen.Documents()[0], photogen.Options{Width: 870, Height: 1160, Quality: 35, Noise: 6, Seed: 23, Angle: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old-phone.jpg")
+	if err := os.WriteFile(old, photo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t)
+	b := newBrowser(t)
+	_, _, linkURL := ownerWithLink(t, srv, b, "0633445588", "Mes papiers")
+
+	helper := b.hand("helper")
+	helper.open(srv.URL + "/lang?to=fr&back=/")
+	helper.open(linkURL)
+	helper.pick(`label[for=camera]`, old)
+	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
+	got := helper.text("#pages li:nth-child(1) .verdict p")
+	if !strings.HasPrefix(got, "La photo manque de détails pour être lue : approchez-vous") || strings.Contains(got, "flou") {
+		t.Errorf("the old phone's page says %q", got)
+	}
+	if got := eval[string](helper.person, `document.querySelector('#pages .verdict p use').getAttribute('href')`); !strings.HasSuffix(got, "#c-low_res") {
+		t.Errorf("its pictogram is %q", got)
+	}
+	if !eval[bool](helper.person, `(() => { const r = document.querySelector('#pages .verdict').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()`) {
+		t.Errorf("the warning is out of sight at %d px of scroll", eval[int](helper.person, `Math.round(scrollY)`))
+	}
+	if cut := eval[string](helper.person, brokenWords("#pages .verdict p")); cut != "" {
+		t.Errorf("the warning cuts words at 360 px: %q", cut)
+	}
+	helper.check("capture-helper-oldphone", false)
+	// Dari, right to left: the warning follows.
+	path := eval[string](helper.person, `location.pathname`)
+	helper.open(srv.URL + "/lang?to=fa-AF&back=" + path)
+	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, time.Minute)
+	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "عکس برای خواندن جزئیات کافی ندارد") {
+		t.Errorf("in Dari, the warning says %q", got)
+	}
+	if dir := eval[string](helper.person, `document.documentElement.dir`); dir != "rtl" {
+		t.Errorf("Dari page dir %q", dir)
+	}
+	helper.check("capture-helper-oldphone-fa", false)
+	helper.tap("#pages li:nth-child(1) .verdict .keep")
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+}

@@ -20,6 +20,13 @@ const (
 	// minUpDown: the relative ascender/descender difference needed to turn
 	// a page.
 	minUpDown = 0.12
+	// minSoftHalfTurn: soft print (an old phone's blurred letters, Scan's
+	// softEdgeWidth) is turned upside down when the ascender balance and
+	// the margin balance together reach -minSoftHalfTurn. Measured on old
+	// phones' 1–3 MP photos (TestOrientationSoftPrint): upright pages sum
+	// to -0.08 at the lowest, upside-down ones to -0.52…-1.2 but for the
+	// softest.
+	minSoftHalfTurn = 0.5
 	// Text lines along one axis: their profile's line score is at least
 	// minLineScore and minAxisRatio times the other axis's.
 	minLineScore = 0.15
@@ -33,11 +40,32 @@ type orientation struct {
 	// The line scores of rows and columns and the ascender balance are
 	// the evidence, kept for tests and tuning.
 	lineScoreH, lineScoreV float64
-	upDown                 float64
+	// horizontal: the text lines run across the page (turns is 0 or 2).
+	horizontal bool
+	upDown     float64
+	// margins is the balance of the lines' ends: positive when their
+	// left ends line up better than their right ends (left-aligned text
+	// upright), negative when the right ends do (upside down); 0 when
+	// there are too few lines or both sides are alike.
+	margins float64
 	// lines is the number of text lines found across the strips and
 	// lineHeight their median height in pixels (ascender to descender).
 	lines      int
 	lineHeight int
+}
+
+// softTurns is the half-turn decision for soft print, whose ascender
+// balance alone is mostly noise (±0.25 on upright old-phone pages, against
+// ±0.5–0.85 for sharp print): both balances must agree. Pages whose lines
+// run down the page keep o.turns.
+func (o orientation) softTurns() int {
+	if !o.horizontal {
+		return o.turns
+	}
+	if o.upDown+o.margins <= -minSoftHalfTurn {
+		return 2
+	}
+	return 0
 }
 
 // detectOrientation finds how many clockwise quarter-turns make g upright.
@@ -85,6 +113,8 @@ func detectOrientation(ctx context.Context, g plane) (orientation, error) {
 		up, down, heights := ascenderBalance(rows[:])
 		o.upDown = balance(up, down)
 		o.lines, o.lineHeight = len(heights), median(heights)
+		o.horizontal = true
+		o.margins = marginBalance(g)
 		if o.upDown <= -minUpDown {
 			o.turns = 2
 		}
@@ -263,4 +293,78 @@ func rotatePlane(p plane, turns int) plane {
 		}
 	}
 	return out
+}
+
+// marginBalance compares how well the text lines' left ends and right ends
+// line up: the spread (interquartile range) of the right ends against that
+// of the left ends, as a balance in [-1, 1]. Left-aligned text, upright,
+// has its left ends in a column and its right ends ragged; upside down,
+// the other way round. Letter blur moves both ends alike, so the cue holds
+// for soft print, where the ascender balance does not.
+func marginBalance(g plane) float64 {
+	prof := make([]int32, g.h)
+	for y := range g.h {
+		var n int32
+		for _, v := range g.pix[y*g.s : y*g.s+g.w] {
+			if v < inkLevel {
+				n++
+			}
+		}
+		prof[y] = n
+	}
+	var peak int32
+	for _, v := range prof {
+		peak = max(peak, v)
+	}
+	if peak < 4 {
+		return 0
+	}
+	thr := max(1, peak/40)
+	var lefts, rights []int
+	for y := 0; y < g.h; {
+		if prof[y] <= thr {
+			y++
+			continue
+		}
+		a := y
+		for y < g.h && prof[y] > thr {
+			y++
+		}
+		if y-a < 4 {
+			continue
+		}
+		// The line's ends: the first and last columns with ink in a few
+		// of its rows (a speck does not make an end).
+		cols := make([]int32, g.w)
+		for yy := a; yy < y; yy++ {
+			for x, v := range g.pix[yy*g.s : yy*g.s+g.w] {
+				if v < inkLevel {
+					cols[x]++
+				}
+			}
+		}
+		l, r := -1, -1
+		for x, c := range cols {
+			if c >= 2 {
+				if l < 0 {
+					l = x
+				}
+				r = x
+			}
+		}
+		if l >= 0 && r-l > g.w/8 {
+			lefts, rights = append(lefts, l), append(rights, r)
+		}
+	}
+	if len(lefts) < 6 {
+		return 0
+	}
+	return balance(iqr(rights), iqr(lefts))
+}
+
+// iqr is the interquartile range of v.
+func iqr(v []int) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return float64(s[len(s)*3/4] - s[len(s)/4])
 }

@@ -272,6 +272,7 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 		if err := unsharp(ctx, flat, int(ew+0.5), softSharpen); err != nil {
 			return Result{}, err
 		}
+		orient.turns = orient.softTurns()
 	}
 	st := statsOf(flat)
 	mode := opts.Mode

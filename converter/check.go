@@ -21,7 +21,7 @@ const (
 	CheckNoPage    = "no_page"    // nothing page-like in the photo
 	CheckCutOff    = "cut_off"    // a corner or edge of the page outside the frame
 	CheckBlurry    = "blurry"     // the text is out of focus or shaken
-	CheckLowRes    = "low_res"    // blurred because the photo has too few pixels on the page
+	CheckLowRes    = "low_res"    // blurred because the phone's photos are too small (an old 1–2 MP camera)
 	CheckGlare     = "glare"      // a blown-out area over the page
 	CheckDark      = "dark"       // too dark or too low contrast
 	CheckBlank     = "blank"      // no text on the page
@@ -102,12 +102,14 @@ const (
 	cutOffBorder = 0.06
 	// ink edges wider than this many pixels at the target resolution are blurred
 	blurWidth = 3.1
-	// a blurred page with fewer pixels than this per inch of paper in the
-	// photo is blurred by the camera's few pixels (an old 1–2 MP phone, or
-	// a page far off in the frame), not by a shaking hand: holding still
-	// would not help, coming closer or another phone would. A 3 MP photo
-	// of a page filling the frame has about 135.
-	lowResDPI = 120.0
+	// A blurred page in a photo of fewer than lowResPixels pixels (an old
+	// 1–2 MP phone) is blurred by the camera: holding still would not
+	// help, another phone would (low_res). In a larger photo, a blurred
+	// page with fewer than lowResDPI pixels per inch of paper is far off
+	// in the frame: coming closer helps (small_text's advice). A 3 MP
+	// photo of a page filling the frame has about 135.
+	lowResPixels = 2_500_000
+	lowResDPI    = 120.0
 	// more than this fraction of the page blown out is glare
 	glareFrac = 0.015
 	// paper below this grey level is too dark
@@ -134,10 +136,10 @@ func below(v, t float64) float64 { return clamp01(1 - 0.5*v/t) }
 // rescale is how much larger than the scan the converter renders the page
 // (small print is scanned again at a higher resolution, smallPrintDPI):
 // print is too small only if its lines stay short at that resolution.
-// srcDPI is the page's resolution in the photo (pixels per inch of paper,
-// photoDPI): a blurred page under lowResDPI is reported as low_res
-// instead of blurry.
-func assess(r scan.Result, rescale float64, srcDPI int) []Finding {
+// src is the photo's size and the page's resolution in it (photoSize): a
+// blurred page in a small photo is reported as low_res, one far off in a
+// large photo as small_text, instead of blurry.
+func assess(r scan.Result, rescale float64, src photoSize) []Finding {
 	m := r.Measures
 	scores := map[string]float64{}
 	noPage := !r.Found && m.PaperFrac < noPageFrac
@@ -159,9 +161,13 @@ func assess(r scan.Result, rescale float64, srcDPI int) []Finding {
 		glare := scores[CheckGlare] >= CheckThresholds[CheckGlare]
 		if marked && m.EdgeWidth > 0 {
 			scores[CheckBlurry] = above(m.EdgeWidth, blurWidth)
-			if scores[CheckBlurry] >= CheckThresholds[CheckBlurry] && srcDPI > 0 {
-				if low := below(float64(srcDPI), lowResDPI); low >= CheckThresholds[CheckLowRes] {
-					scores[CheckLowRes] = low
+			if b := scores[CheckBlurry]; b >= CheckThresholds[CheckBlurry] {
+				switch {
+				case src.pixels > 0 && src.pixels < lowResPixels:
+					scores[CheckLowRes] = b
+					delete(scores, CheckBlurry)
+				case src.dpi > 0 && below(float64(src.dpi), lowResDPI) >= CheckThresholds[CheckSmallText]:
+					scores[CheckSmallText] = b
 					delete(scores, CheckBlurry)
 				}
 			}
@@ -169,8 +175,9 @@ func assess(r scan.Result, rescale float64, srcDPI int) []Finding {
 		// Small print fades below the ink level at the target resolution,
 		// or keeps it in short lines; a blurred or washed-out page is
 		// reported as such instead.
+		_, far := scores[CheckSmallText]
 		blurred := scores[CheckBlurry] >= CheckThresholds[CheckBlurry] || scores[CheckLowRes] >= CheckThresholds[CheckLowRes]
-		if marked && !glare && !blurred {
+		if marked && !glare && !blurred && !far {
 			small := below(m.InkFrac, smallInk)
 			if m.Lines >= 3 {
 				small = math.Max(small, below(float64(m.LineHeight)*max(rescale, 1), smallLine))
@@ -246,7 +253,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 				return err
 			}
 			d := smallPrintDPI(res, prof.DPI, sourceDPI(res, it.plan))
-			found[it.index] = assess(res, float64(d)/float64(prof.DPI), photoDPI(res, it.plan, src))
+			found[it.index] = assess(res, float64(d)/float64(prof.DPI), photoSizeOf(res, it.plan, src))
 			if res.Found {
 				corners[it.index] = fullSize(res.Corners, it.plan, src)
 			}

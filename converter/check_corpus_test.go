@@ -3,9 +3,11 @@ package converter
 import (
 	"context"
 	"fmt"
+	"image"
 	"sync"
 	"testing"
 
+	"github.com/coffre/coffre/converter/scan"
 	"github.com/coffre/coffre/internal/photogen"
 )
 
@@ -226,5 +228,58 @@ func TestCheckHardCorpus(t *testing.T) {
 				t.Errorf("%s: finding %s, want only %s", h.Name, f.Code, CheckLowRes)
 			}
 		}
+	}
+}
+
+// TestAssessBlurCause: a blurred page is told what would help. In a photo
+// of under 2.5 MP the camera is the cause: low_res (another phone), never
+// "hold still" — however close the helper came (a 2 MP photo of a page
+// filling the frame still says low_res, newcomer's review). In a larger
+// photo with the page far off (under 120 pixels per inch of paper):
+// small_text's "come closer", not "use another phone". Otherwise: blurry.
+func TestAssessBlurCause(t *testing.T) {
+	page := scan.Result{Found: true, Measures: scan.Measures{PaperFrac: 0.6, CornerMargin: 0.05, EdgeWidth: 4.2,
+		PaperLevel: 230, InkContrast: 180, InkFrac: 0.05, FaintFrac: 0.08, Lines: 20, LineHeight: 14}}
+	for _, tc := range []struct {
+		name string
+		src  photoSize
+		want string
+	}{
+		{"1 MP, page filling it", photoSize{pixels: 870 * 1160, dpi: 95}, CheckLowRes},
+		{"2 MP, helper came closer", photoSize{pixels: 1200 * 1600, dpi: 129}, CheckLowRes},
+		{"12 MP, page far off", photoSize{pixels: 3000 * 4000, dpi: 100}, CheckSmallText},
+		{"12 MP, page near, shaken", photoSize{pixels: 3000 * 4000, dpi: 300}, CheckBlurry},
+		{"3 MP, page filling it", photoSize{pixels: 1500 * 2000, dpi: 140}, CheckBlurry},
+		{"size unknown", photoSize{}, CheckBlurry},
+	} {
+		f := assess(page, 1, tc.src)
+		if len(f) != 1 || f[0].Code != tc.want {
+			t.Errorf("%s: findings %v, want only %s", tc.name, f, tc.want)
+		}
+	}
+	sharp := page
+	sharp.Measures.EdgeWidth = 1.6
+	if f := assess(sharp, 1, photoSize{pixels: 870 * 1160, dpi: 95}); len(f) != 0 {
+		t.Errorf("a sharp page from a 1 MP photo: findings %v, want none", f)
+	}
+}
+
+// TestSourceDPICard (attacker's review): an ID card's resolution in the
+// photo is measured against a card's long side, not an A4 page's (3.5
+// times longer): a sharp-enough 1300 px card is about 386 pixels per inch,
+// so a blurred one is told to hold still, not to come closer.
+func TestSourceDPICard(t *testing.T) {
+	res := scan.Result{Found: true, Card: true, Corners: [4]image.Point{{0, 0}, {1300, 0}, {1300, 820}, {0, 820}}}
+	if d := sourceDPI(res, decodePlan{}); d < 380 || d > 390 {
+		t.Errorf("card: %d pixels per inch, want about 386", d)
+	}
+	res.Card = false
+	if d := sourceDPI(res, decodePlan{}); d < 108 || d > 114 {
+		t.Errorf("page: %d pixels per inch, want about 111", d)
+	}
+	card := scan.Result{Found: true, Card: true, Corners: res.Corners, Measures: scan.Measures{PaperFrac: 0.3, CornerMargin: 0.05,
+		EdgeWidth: 4.2, PaperLevel: 230, InkContrast: 180, InkFrac: 0.05, FaintFrac: 0.08}}
+	if f := assess(card, 1, photoSize{pixels: 3000 * 4000, dpi: sourceDPI(card, decodePlan{})}); len(f) != 1 || f[0].Code != CheckBlurry {
+		t.Errorf("a blurred card in a 12 MP photo: findings %v, want blurry", f)
 	}
 }

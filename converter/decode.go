@@ -29,6 +29,7 @@ type decodePlan struct {
 	shift       int          // JPEG only: decode at 1/2^shift scale
 	orientation int          // EXIF orientation to apply after decoding (1..8)
 	progressive bool         // progressive JPEG (keeps all coefficients in memory)
+	coeffs      int64        // a progressive JPEG's coefficient bytes (jpegProgressive)
 	memory      int64        // estimated peak bytes to decode, orient and scan
 	corners     *[4]Point    // placed by the person, validated (full size, upright)
 }
@@ -66,7 +67,18 @@ func planDecode(data []byte, f Format, maxPixels int64, minShort int, targetPixe
 		if w*h > 4*maxPixels {
 			return p, tooLarge()
 		}
-		p.progressive = jpegProgressive(data)
+		var coeffs int64
+		p.progressive, coeffs = jpegProgressive(data)
+		// A progressive image keeps every coefficient of every component
+		// at full size until its last scan (256 bytes an 8×8 block),
+		// whatever the scale it is decoded at: 6 bytes a pixel for
+		// 4:2:0, 12 for 4:4:4, 16 for CMYK. A 1 KB file can claim
+		// gigabytes (attacker's review); beyond what 4:2:0 takes at
+		// maxPixels, it is too large.
+		if p.progressive && coeffs > 6*maxPixels {
+			return p, tooLarge()
+		}
+		p.coeffs = coeffs
 		short := min(w, h)
 		for p.shift < 3 {
 			n := int64(1) << p.shift
@@ -94,8 +106,7 @@ func planDecode(data []byte, f Format, maxPixels int64, minShort int, targetPixe
 		mem += decoded
 	}
 	if p.progressive {
-		// One int32 8×8 block per 64 pixels per component, at full size.
-		mem += w * h * 4 * 2
+		mem += p.coeffs
 	} else if f == FormatJPEG {
 		// The entropy decoder's index: 24 bytes per MCU (8×8 pixels at
 		// least).
@@ -128,11 +139,14 @@ func bytesPerPixel(m color.Model) float64 {
 	return 4
 }
 
-// jpegProgressive reports whether the first frame header is SOF2.
-func jpegProgressive(data []byte) bool {
+// jpegProgressive reports whether a JPEG is progressive (SOF2) and, if so,
+// the bytes its decoder holds for the coefficients of all components:
+// 256 bytes (64 int32) per 8×8 block, each component's blocks covering the
+// image in whole MCUs at its sampling factors.
+func jpegProgressive(data []byte) (bool, int64) {
 	for i := 2; i+4 <= len(data); {
 		if data[i] != 0xFF {
-			return false
+			return false, 0
 		}
 		m := data[i+1]
 		switch {
@@ -143,17 +157,44 @@ func jpegProgressive(data []byte) bool {
 			i += 2
 			continue
 		case m == 0xC2:
-			return true
+			return true, progressiveCoeffBytes(data[i+4:])
 		case m == 0xC0 || m == 0xC1 || m == 0xDA || m == 0xD9:
-			return false
+			return false, 0
 		}
 		n := int(data[i+2])<<8 | int(data[i+3])
 		if n < 2 {
-			return false
+			return false, 0
 		}
 		i += 2 + n
 	}
-	return false
+	return false, 0
+}
+
+// progressiveCoeffBytes reads a SOF segment's body (precision, height,
+// width, components with their sampling factors) and returns the
+// coefficient bytes of its components; an unreadable segment counts as
+// more than any image may take (the decoder would refuse it anyway).
+func progressiveCoeffBytes(sof []byte) int64 {
+	const unreadable = 1 << 50
+	if len(sof) < 6 {
+		return unreadable
+	}
+	h, w, nc := int64(sof[1])<<8|int64(sof[2]), int64(sof[3])<<8|int64(sof[4]), int(sof[5])
+	if nc < 1 || nc > 4 || len(sof) < 6+3*nc {
+		return unreadable
+	}
+	hmax, vmax := int64(1), int64(1)
+	for c := range nc {
+		f := sof[6+3*c+1]
+		hmax, vmax = max(hmax, int64(f>>4)), max(vmax, int64(f&15))
+	}
+	mxx, myy := (w+8*hmax-1)/(8*hmax), (h+8*vmax-1)/(8*vmax)
+	var n int64
+	for c := range nc {
+		f := sof[6+3*c+1]
+		n += mxx * int64(f>>4) * myy * int64(f&15) * 256
+	}
+	return n
 }
 
 // decodeConfig calls format f's own DecodeConfig.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,16 @@ import (
 // through Convert: each must give a clear error wrapping the expected
 // sentinel, with no panic, within a time and allocation bound, and nothing
 // written.
+// hostileFile reads a crafted file of testdata/hostile.
+func hostileFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "hostile", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestHostileInputs(t *testing.T) {
 	photo := encodeJPEG(t, docImage(400, 300, 1), 80)
 	pdfJS := simplePDF(1, "/OpenAction 10 0 R", "<< /S /JavaScript /JS (app.alert('x')) >>")
@@ -51,6 +63,13 @@ func TestHostileInputs(t *testing.T) {
 			"\x11\x01\x04\x00\x01\x00\x00\x00\x08\x00\x00\x00"), make([]byte, 8)...), ErrImageTooLarge},
 		{"truncated JPEG", truncated, ErrMalformedImage},
 		{"JPEG header claiming 65500x65500", hugeJPEG, ErrImageTooLarge},
+		// Progressive JPEGs of about 12,000 px square in a few hundred
+		// bytes: every coefficient is held at full size (12 bytes a pixel
+		// for 4:4:4, 16 for CMYK); they took 0.7–3.7 GB and 8–41 s
+		// (attacker's review).
+		{"330-byte progressive grey JPEG, 160 MP", hostileFile(t, "prog_huge_gray_12640.jpg"), ErrImageTooLarge},
+		{"712-byte progressive 4:4:4 JPEG, 144 MP", hostileFile(t, "prog_huge_444_12000.jpg"), ErrImageTooLarge},
+		{"1 KB progressive CMYK JPEG, 160 MP", hostileFile(t, "prog_huge_cmyk_12640.jpg"), ErrImageTooLarge},
 		{"PDF with JavaScript OpenAction", pdfJS, ErrActivePDF},
 		{"PDF with JavaScript name tree", pdfJSNames, ErrActivePDF},
 		{"PDF with JavaScript link", pdfAnnotJS, ErrActivePDF},

@@ -102,7 +102,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			// the height of 12 pt print at 150 DPI, from the photo's full
 			// resolution when it was decoded at a reduced scale.
 			d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan))
-			best.findings = assess(res, float64(d)/float64(lv.dpi), photoDPI(res, plan, src))
+			best.findings = assess(res, float64(d)/float64(lv.dpi), photoSizeOf(res, plan, src))
 			if steps[0] < 0 && d > lv.dpi {
 				small, err := c.rescan(ctx, data, plan, src, idx, res, lv.mode, d)
 				if err != nil {
@@ -272,8 +272,8 @@ func smallPrintDPI(res scan.Result, dpi, srcDPI int) int {
 }
 
 // sourceDPI is the resolution of the page found in the photo at full size:
-// its longer side in pixels over an A4 page's long side in inches. 0 when
-// the page's outline was not found.
+// its longer side in pixels over an A4 page's long side in inches (an ID
+// card's, 85.6 mm, for a card). 0 when the page's outline was not found.
 func sourceDPI(res scan.Result, plan decodePlan) int {
 	if !res.Found {
 		return 0
@@ -281,18 +281,30 @@ func sourceDPI(res scan.Result, plan decodePlan) int {
 	c := res.Corners
 	side := func(a, b image.Point) float64 { return math.Hypot(float64(a.X-b.X), float64(a.Y-b.Y)) }
 	long := max(side(c[0], c[1]), side(c[1], c[2]), side(c[2], c[3]), side(c[3], c[0]))
-	return int(long * float64(int(1)<<plan.shift) / (297 / 25.4))
+	longMM := 297.0
+	if res.Card {
+		longMM = 85.6
+	}
+	return int(long * float64(int(1)<<plan.shift) / (longMM / 25.4))
 }
 
-// photoDPI is the page's resolution in the photo: sourceDPI when the
-// page's outline was found, else the whole photo's (src, decoded by plan)
-// taken as the page.
-func photoDPI(res scan.Result, plan decodePlan, src image.Image) int {
-	if d := sourceDPI(res, plan); d > 0 {
-		return d
-	}
+// photoSize is a photo's size in pixels and the page's resolution in it.
+type photoSize struct {
+	pixels int64
+	dpi    int
+}
+
+// photoSizeOf measures the photo src (decoded by plan) and its page res:
+// its pixels at full size, and sourceDPI, or when the page's outline was
+// not found, the whole photo's resolution taken as the page.
+func photoSizeOf(res scan.Result, plan decodePlan, src image.Image) photoSize {
 	b := src.Bounds()
-	return int(float64(max(b.Dx(), b.Dy())*(1<<plan.shift)) / (297 / 25.4))
+	k := 1 << plan.shift
+	ps := photoSize{pixels: int64(b.Dx()*k) * int64(b.Dy()*k), dpi: sourceDPI(res, plan)}
+	if ps.dpi == 0 {
+		ps.dpi = int(float64(max(b.Dx(), b.Dy())*k) / (297 / 25.4))
+	}
+	return ps
 }
 
 // rescan scans the photo again at dpi, decoding it afresh at a larger scale

@@ -226,6 +226,7 @@ func (h *huffman) buildFastAC(nCodes *[maxCodeLength]int32) {
 				// More codes of this length than there is room for: a
 				// corrupt table (processDHT does not refuse it), whose
 				// longer codes the long way decodes as it can.
+				clear(h.fastAC[:])
 				return
 			}
 			v := h.vals[x]

@@ -2,10 +2,13 @@ package jpegdec
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -132,8 +135,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(testJPEG(f, 17, 9, true))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := DecodeConfig(bytes.NewReader(data))
-		if err != nil || cfg.Width*cfg.Height > 1<<20 {
-			return
+		if err != nil || cfg.Width*cfg.Height > 1<<20 || cfg.Width == 0 || cfg.Height == 0 {
+			return // too large for a fuzz run, or empty (as image/jpeg decodes it)
 		}
 		for shift := 0; shift <= 3; shift++ {
 			img, err := Decode(bytes.NewReader(data), shift)
@@ -148,6 +151,38 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// TestCorruptLikeImageJPEG (attacker's review): corrupt files where the
+// table-driven decoding first read differently from image/jpeg — a
+// coefficient run past the block's end, an over-subscribed AC table, a DC
+// term whose inverse DCT overflows — decode to the same pixels as
+// image/jpeg's, as valid files do.
+func TestCorruptLikeImageJPEG(t *testing.T) {
+	for _, name := range []string{"fastac_overrun.jpg", "oversub_ac.jpg", "dc_overflow.jpg"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "corrupt", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, rerr := jpeg.Decode(bytes.NewReader(data))
+		img, err := Decode(bytes.NewReader(data), 0)
+		if rerr != nil || err != nil {
+			t.Errorf("%s: image/jpeg %v, jpegdec %v", name, rerr, err)
+			continue
+		}
+		rb := ref.Bounds()
+		if img.Bounds() != rb {
+			t.Errorf("%s: bounds %v, image/jpeg %v", name, img.Bounds(), rb)
+			continue
+		}
+		for y := rb.Min.Y; y < rb.Max.Y; y++ {
+			for x := rb.Min.X; x < rb.Max.X; x++ {
+				if a, b := ref.At(x, y), img.At(x, y); a != b {
+					t.Fatalf("%s: (%d,%d) image/jpeg %v, jpegdec %v", name, x, y, a, b)
+				}
+			}
+		}
+	}
+}
+
 func BenchmarkDecode(b *testing.B) {
 	data := testJPEG(b, 3000, 4000, false)
 	for shift := 0; shift <= 3; shift++ {
@@ -158,5 +193,33 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestTooManyScans (attacker's review): each scan visits every block of
+// its components however few bytes it has, so an image of more than
+// MaxScans scans is refused instead of costing minutes; a real encoder's
+// image (one scan, or about ten when progressive) decodes.
+func TestTooManyScans(t *testing.T) {
+	data := testJPEG(t, 64, 48, true)
+	sos := bytes.Index(data, []byte{0xFF, 0xDA})
+	if sos < 0 || !bytes.HasSuffix(data, []byte{0xFF, 0xD9}) {
+		t.Fatal("no SOS or EOI in the test image")
+	}
+	scan := data[sos : len(data)-2]
+	build := func(n int) []byte {
+		out := append([]byte{}, data[:sos]...)
+		for range n {
+			out = append(out, scan...)
+		}
+		return append(out, 0xFF, 0xD9)
+	}
+	if _, err := Decode(bytes.NewReader(build(MaxScans)), 0); err != nil {
+		t.Fatalf("%d scans: %v", MaxScans, err)
+	}
+	_, err := Decode(bytes.NewReader(build(MaxScans+1)), 0)
+	var ue UnsupportedError
+	if !errors.As(err, &ue) {
+		t.Fatalf("%d scans: %v, want an UnsupportedError", MaxScans+1, err)
 	}
 }

@@ -13,6 +13,7 @@ package jpegdec
 import (
 	"image"
 	"io"
+	"strconv"
 )
 
 // A FormatError reports that the input is not a valid JPEG.
@@ -153,6 +154,7 @@ type decoder struct {
 	// extended, as per section 4.11.
 	baseline    bool
 	progressive bool
+	scans       int // scans (SOS markers) seen
 
 	jfif                bool
 	adobeTransformValid bool
@@ -640,6 +642,12 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 		case sosMarker:
 			if configOnly {
 				return nil, nil
+			}
+			// Each scan of a progressive image visits every block of its
+			// components, however few bytes it has: a file of many tiny
+			// scans would cost minutes. Real encoders write about 10.
+			if d.scans++; d.scans > MaxScans {
+				return nil, UnsupportedError("more than " + strconv.Itoa(MaxScans) + " scans")
 			}
 			err = d.processSOS(n)
 			if err == errRegionDone {

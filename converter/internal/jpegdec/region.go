@@ -6,6 +6,11 @@ import (
 	"io"
 )
 
+// MaxScans is the most scans (SOS markers) an image may have. A
+// progressive encoder writes about 10 (libjpeg's default script: 10,
+// mozjpeg's: up to 12); each scan visits every block of its components.
+const MaxScans = 64
+
 // mcuRect is a rectangle of MCUs: [x0, x1) × [y0, y1).
 type mcuRect struct{ x0, y0, x1, y1 int }
 

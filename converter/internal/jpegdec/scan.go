@@ -320,14 +320,11 @@ func (d *decoder) processSOS(n int) error {
 									d.fillFast()
 								}
 								if d.bits.n >= fastBits {
-									if e := huff.fastAC[(d.bits.a>>uint32(d.bits.n-fastBits))&(1<<fastBits-1)]; e != 0 {
+									if e := huff.fastAC[(d.bits.a>>uint32(d.bits.n-fastBits))&(1<<fastBits-1)]; e != 0 && zig+(e>>4)&0x0f <= zigEnd {
 										nb := e & 0x0f
 										d.bits.n -= nb
 										d.bits.m >>= uint32(nb)
 										zig += (e >> 4) & 0x0f
-										if zig > zigEnd {
-											break
-										}
 										b[unzig[zig]] = (e >> 8) << al
 										last = zig
 										continue
@@ -596,10 +593,10 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, last int32) 
 		}
 		return nil
 	}
-	if last == 0 {
+	if dc := b[0] * qt[0]; last == 0 && -1<<14 <= dc && dc < 1<<14 {
 		// Only the DC term: every pixel is what idct gives for it, the
 		// row pass's x0<<17 rounded by the column pass, (dc+4)>>3.
-		fillBlock(b[0]*qt[0], 8, dst, stride)
+		fillBlock(dc, 8, dst, stride)
 		return nil
 	}
 	for zig := range min(last+1, blockSize) {

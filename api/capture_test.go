@@ -387,3 +387,75 @@ func TestConcurrentChecksAgainBounded(t *testing.T) {
 		t.Errorf("statuses %v, want some 200 and the rest (most) 503", count)
 	}
 }
+
+// TestDropPageDelete: a page the helper removes is taken back from the
+// server at once (204), a retried delete answers the same, the pending
+// list no longer has it and the send refuses it; without the upload's key,
+// with a bad number or through a made-up link, nothing is deleted and the
+// answer says why in the helper's language; after the send, 409.
+func TestDropPageDelete(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "capture.retire", "pomme radis ballon hibou")
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Photos", "max_uses": 5}), 201, "link").json(t, &link)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	k := base64.RawURLEncoding.EncodeToString(key)
+	helper := e.client()
+	helper.lang = "fr"
+	kh := map[string]string{"X-Upload-Key": k}
+	clean, blurred := capturePhotos(t)
+	for n, photo := range map[string][]byte{"1": blurred, "2": clean} {
+		want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/" + n, body: bytes.NewReader(photo),
+			contentType: "image/jpeg", header: kh}), 201, "page stored")
+	}
+	del := func(token, n string, h map[string]string) resp {
+		return helper.send(t, request{method: "DELETE", path: "/d/" + token + "/pages/" + n, header: h})
+	}
+	other := make([]byte, 32)
+	_, _ = rand.Read(other)
+	for _, tc := range []struct {
+		name, token, n string
+		h              map[string]string
+		status         int
+	}{
+		{"another key", link.Token, "1", map[string]string{"X-Upload-Key": base64.RawURLEncoding.EncodeToString(other)}, http.StatusNotFound},
+		{"page 0", link.Token, "0", kh, http.StatusUnprocessableEntity},
+		{"not a number", link.Token, "un", kh, http.StatusUnprocessableEntity},
+		{"no key", link.Token, "1", nil, http.StatusUnprocessableEntity},
+		{"malformed key", link.Token, "1", map[string]string{"X-Upload-Key": "%%%"}, http.StatusUnprocessableEntity},
+		{"made-up link", strings.Repeat("A", len(link.Token)), "1", kh, http.StatusNotFound},
+	} {
+		if r := del(tc.token, tc.n, tc.h); r.status != tc.status || !strings.Contains(string(r.body), `"message"`) {
+			t.Errorf("%s: %d %s, want %d and a message", tc.name, r.status, truncate(r.body), tc.status)
+		}
+	}
+	pending := func() []int {
+		var st struct {
+			Pages []int `json:"pages"`
+		}
+		want(t, helper.send(t, request{method: "GET", path: "/d/" + link.Token + "/pending", header: kh}), 200, "pending").json(t, &st)
+		return st.Pages
+	}
+	if p := pending(); len(p) != 2 {
+		t.Fatalf("refused deletes took pages back: %v left", p)
+	}
+	for range 2 { // the second is a retry
+		if r := del(link.Token, "1", kh); r.status != http.StatusNoContent || len(r.body) != 0 {
+			t.Fatalf("delete page 1: %d %s, want 204", r.status, truncate(r.body))
+		}
+	}
+	if p := pending(); len(p) != 1 || p[0] != 2 {
+		t.Fatalf("after the delete, pages %v, want [2]", p)
+	}
+	if r := helper.do(t, "POST", "/d/"+link.Token+"/send", map[string]any{"key": k, "pages": []int{1, 2}}); r.status < 400 || r.status >= 500 {
+		t.Errorf("sending a deleted page: %d %s", r.status, truncate(r.body))
+	}
+	want(t, helper.do(t, "POST", "/d/"+link.Token+"/send", map[string]any{"key": k, "pages": []int{2}}), 201, "send")
+	if r := del(link.Token, "2", kh); r.status != http.StatusConflict || !strings.Contains(string(r.body), `"message"`) {
+		t.Errorf("taking back a sent page: %d %s, want 409", r.status, truncate(r.body))
+	}
+}

@@ -277,6 +277,7 @@ func (s *server) registerPages(r *gin.Engine) {
 	d.POST("", s.limit(s.dropPost), s.webDropForm)
 	d.GET("/pending", s.webDropStatus)
 	d.PUT("/pages/:n", s.webDropPage)
+	d.DELETE("/pages/:n", s.webDropPageDelete)
 	d.GET("/pages/:n/check", s.webDropCheck)
 	d.POST("/send", s.limit(s.dropPost), s.webDropSend)
 

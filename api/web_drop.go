@@ -337,6 +337,27 @@ func (s *server) webDropPage(c *gin.Context) {
 	c.JSON(status, out)
 }
 
+// webDropPageDelete takes back a page of a pending upload (X-Upload-Key):
+// the helper removed it, or retook it, on her page, so it leaves the
+// server now rather than at send or expiry. A page already gone answers
+// the same 204 (a retried delete); after the send, 409.
+func (s *server) webDropPageDelete(c *gin.Context) {
+	key, n, err := dropPageArgs(c)
+	if err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	if !wellFormedToken(c.Param("token")) {
+		s.dropJSONError(c, vault.ErrNoLink)
+		return
+	}
+	if err := s.v.DeletePendingPage(c.Request.Context(), c.Param("token"), key, n); err != nil {
+		s.dropJSONError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
 // webDropCheck checks again a page already stored (its body is not sent
 // again): after a reload lost the page's check, or in the language the
 // helper switched to. Only the upload's key opens the page, before it is

@@ -86,12 +86,16 @@ var (
 //   - ClaimPendingUpload takes the send for one caller only (ErrNotFound
 //     otherwise); FinishPendingUpload marks it sent and removes its page rows
 //     in one transaction.
+//   - DeletePendingPage removes one page's row and returns it (false, no
+//     error, when there is none); ErrNotFound (upload missing), ErrConflict
+//     (being sent or sent).
 type PendingStore interface {
 	EnsurePendingUpload(ctx context.Context, u meta.PendingUpload) error
 	PendingUpload(ctx context.Context, id string) (meta.PendingUpload, error)
 	AddPendingPage(ctx context.Context, p meta.PendingPage, now time.Time, maxPerUpload, maxPerLink int) (bool, error)
 	PendingPages(ctx context.Context, uploadID string) ([]meta.PendingPage, error)
 	PendingPageByBlobKey(ctx context.Context, key string) (meta.PendingPage, error)
+	DeletePendingPage(ctx context.Context, uploadID string, page int) (meta.PendingPage, bool, error)
 	ClaimPendingUpload(ctx context.Context, id string, now, staleBefore time.Time) error
 	ReleasePendingUpload(ctx context.Context, id string) error
 	FinishPendingUpload(ctx context.Context, id string, receiptSealed []byte, now time.Time) error
@@ -357,6 +361,36 @@ func (s *Service) OpenPendingPage(ctx context.Context, token string, key []byte,
 		return nil, fmt.Errorf("vault: pending page %d: %w: %w", page, ErrCorrupt, err)
 	}
 	return readCloser{Reader: pr, Closer: rc}, nil
+}
+
+// DeletePendingPage takes back page number page of the upload before it
+// is sent: the helper removed it (or retook it) on her page, and it leaves
+// the server now rather than at send or expiry. Deleting a page that is
+// not there is not an error (a retried delete). Only the holder of the
+// upload's key deletes, through a live link.
+// Errors: ErrNoLink, ErrInvalid (key, page number), ErrNotFound (no such
+// upload), ErrConflict (being sent or sent).
+func (s *Service) DeletePendingPage(ctx context.Context, token string, key []byte, page int) error {
+	l, uploadID, _, err := s.pendingPageKeys(ctx, token, key, page)
+	if err != nil {
+		return err
+	}
+	u, err := s.meta.PendingUpload(ctx, uploadID)
+	if err != nil {
+		return mapMeta("pending upload", err)
+	}
+	if u.LinkID != l.ID {
+		return fmt.Errorf("vault: pending upload of another link: %w", ErrNoLink)
+	}
+	p, deleted, err := s.meta.DeletePendingPage(ctx, uploadID, page)
+	if err != nil {
+		return mapMeta(fmt.Sprintf("delete pending page %d", page), err)
+	}
+	if deleted {
+		// A blob a failed delete leaves has no row: ExpirePending removes it.
+		s.dropBlob(ctx, p.BlobKey)
+	}
+	return nil
 }
 
 // pendingPageKeys checks a page number and opens the upload's keys

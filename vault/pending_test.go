@@ -370,3 +370,72 @@ func TestOpenPendingPageExpired(t *testing.T) {
 		t.Errorf("expired upload's status: %v, %v", st.Pages, err)
 	}
 }
+
+// TestDeletePendingPage: a page the helper removes leaves the server at
+// once (its row and its encrypted blob), the upload sends without it, a
+// retried delete is harmless, only the upload's key deletes, and a sent
+// upload's pages cannot be taken back.
+func TestDeletePendingPage(t *testing.T) {
+	pe := newPendingEnv(t, 2) // the link lives on after the send
+	ctx := testCtx(t)
+	key := randomBytes(t, vault.PendingKeySize)
+	for n, body := range map[int]string{1: "WRONG-PAPER", 2: "PAGE-TWO", 3: "PAGE-THREE"} {
+		if _, err := pe.svc.PutPendingPage(ctx, pe.token, key, n, strings.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(pendingBlobs(t, pe.blobs)); n != 3 {
+		t.Fatalf("%d pending blobs, want 3", n)
+	}
+	for _, tc := range []struct {
+		name  string
+		token string
+		key   []byte
+		page  int
+		want  error
+	}{
+		{"another key", pe.token, randomBytes(t, vault.PendingKeySize), 1, vault.ErrNotFound},
+		{"bad number", pe.token, key, 0, vault.ErrInvalid},
+		{"number too large", pe.token, key, 10000, vault.ErrInvalid},
+		{"short key", pe.token, key[:5], 1, vault.ErrInvalid},
+		{"bad token", "nonsense", key, 1, vault.ErrNoLink},
+	} {
+		if err := pe.svc.DeletePendingPage(ctx, tc.token, tc.key, tc.page); !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	if n := len(pendingBlobs(t, pe.blobs)); n != 3 {
+		t.Fatalf("refused deletes removed blobs: %d left, want 3", n)
+	}
+	for range 2 { // the second is a retried delete
+		if err := pe.svc.DeletePendingPage(ctx, pe.token, key, 1); err != nil {
+			t.Fatalf("delete page 1: %v", err)
+		}
+	}
+	st, err := pe.svc.PendingUploadStatus(ctx, pe.token, key)
+	if err != nil || len(st.Pages) != 2 || st.Pages[0] != 2 || st.Pages[1] != 3 {
+		t.Fatalf("after the delete: pages %v, %v; want [2 3]", st.Pages, err)
+	}
+	if b := pendingBlobs(t, pe.blobs); len(b) != 2 || strings.HasSuffix(b[0], "/0001") || strings.HasSuffix(b[1], "/0001") {
+		t.Fatalf("after the delete, blobs %v: want pages 2 and 3 only", b)
+	}
+	if rc, err := pe.svc.OpenPendingPage(ctx, pe.token, key, 1); !errors.Is(err, vault.ErrNotFound) {
+		if rc != nil {
+			_ = rc.Close()
+		}
+		t.Errorf("a deleted page opens: %v", err)
+	}
+	c := &collect{svc: pe.svc, token: pe.token}
+	if _, err := pe.svc.SendPending(ctx, pe.token, key, []int{1, 2}, c.deposit); !errors.Is(err, vault.ErrInvalid) {
+		t.Errorf("sending a deleted page: %v, want ErrInvalid", err)
+	}
+	if _, err := pe.svc.SendPending(ctx, pe.token, key, []int{3, 2}, c.deposit); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.pages) != 2 || string(c.pages[0]) != "PAGE-THREE" || string(c.pages[1]) != "PAGE-TWO" {
+		t.Errorf("sent pages %q", c.pages)
+	}
+	if err := pe.svc.DeletePendingPage(ctx, pe.token, key, 2); !errors.Is(err, vault.ErrConflict) {
+		t.Errorf("taking back a sent page: %v, want ErrConflict", err)
+	}
+}

@@ -67,9 +67,34 @@
     crypto.getRandomValues(raw);
     key = b64url(raw);
   }
+  // Pages removed or retaken are taken back from the server at once (not
+  // left there, encrypted, until the send or the upload's expiry); a
+  // delete the network lost is tried again when it comes back, or after
+  // a reload.
+  var gone = (saved && saved.gone) || [];
+  var flushing = false;
+  function takeBack(n) {
+    if (gone.indexOf(n) < 0) gone.push(n);
+    save();
+    flush();
+  }
+  function flush() {
+    if (flushing || !gone.length) return;
+    flushing = true;
+    var n = gone[0];
+    fetch(base + '/pages/' + n, { method: 'DELETE', headers: withLang({ 'X-Upload-Key': key }), credentials: 'omit' })
+      .then(function (r) {
+        flushing = false;
+        if (r.status === 429 || r.status >= 500) { setTimeout(flush, 5000); return; }
+        gone = gone.filter(function (x) { return x !== n; });
+        save();
+        flush();
+      }, function () { flushing = false; });
+  }
+  window.addEventListener('online', flush);
   function save() {
     try {
-      sessionStorage.setItem(storeKey, JSON.stringify({ key: key, next: next, order: pages.map(function (p) { return p.n; }) }));
+      sessionStorage.setItem(storeKey, JSON.stringify({ key: key, next: next, order: pages.map(function (p) { return p.n; }), gone: gone }));
       sessionStorage.setItem(storeKey + '.t', JSON.stringify(thumbs));
       sessionStorage.setItem(storeKey + '.c', JSON.stringify(checks));
       sessionStorage.setItem(storeKey + '.k', JSON.stringify(placed));
@@ -123,7 +148,7 @@
       btns.appendChild(button('up', msg('Left', i + 1), function () { move(i, -1); })).disabled = i === 0;
       btns.appendChild(button('down', msg('Right', i + 1), function () { move(i, 1); })).disabled = i === pages.length - 1;
       btns.appendChild(button('camera', msg('Retake', i + 1), function () { retakeAt = i; camera.click(); }));
-      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; delete checks[p.n]; delete placed[p.n]; pages.splice(i, 1); save(); render(); }));
+      btns.appendChild(button('trash', msg('Remove', i + 1), function () { delete thumbs[p.n]; delete checks[p.n]; delete placed[p.n]; pages.splice(i, 1); takeBack(p.n); render(); }));
       var info = document.createElement('div');
       info.appendChild(title);
       info.appendChild(document.createElement('br'));
@@ -223,7 +248,12 @@
     Promise.all(list2.map(window.coffreShrink)).then(function (blobs) {
       blobs.forEach(function (b, k) {
         var p = { n: next++, blob: b, url: URL.createObjectURL(b), state: 'queued', progress: 0 };
-        if (at >= 0 && k === 0 && pages[at]) { delete thumbs[pages[at].n]; delete checks[pages[at].n]; delete placed[pages[at].n]; pages.splice(at, 1, p); } else pages.push(p);
+        if (at >= 0 && k === 0 && pages[at]) {
+          var old = pages[at].n;
+          delete thumbs[old]; delete checks[old]; delete placed[old];
+          pages.splice(at, 1, p);
+          takeBack(old);
+        } else pages.push(p);
         thumb(p);
       });
       save();
@@ -257,6 +287,12 @@
     };
     xhr.onload = function () {
       busy = false;
+      if (pages.indexOf(p) < 0) {
+        // Removed while it was on its way: taken back once it landed.
+        takeBack(p.n);
+        pump();
+        return;
+      }
       if (xhr.status === 200 || xhr.status === 201) {
         p.state = 'sent';
         delay = 1000;
@@ -281,7 +317,11 @@
         pump();
       }
     };
-    xhr.onerror = xhr.ontimeout = function () { busy = false; retry(p); };
+    xhr.onerror = xhr.ontimeout = function () {
+      busy = false;
+      if (pages.indexOf(p) < 0) { takeBack(p.n); pump(); return; }
+      retry(p);
+    };
     xhr.send(p.blob);
   }
   // verdict keeps the page's check from the server's answer and shows it.
@@ -295,7 +335,7 @@
     render();
     window.coffreVerdictSay(form, pages.indexOf(p) + 1, j.check);
     // The warning comes into sight (it lands below the fold on a phone).
-    if (j.check.verdict === 'retake' && p.li && p.li.scrollIntoView) p.li.scrollIntoView({ block: 'nearest' });
+    if (j.check.verdict === 'retake' && p.li) window.coffreIntoSight(p.li);
   }
   // undecided is the index of the first page to retake that was neither
   // retaken nor kept, or -1.
@@ -425,6 +465,7 @@
     form.hidden = true;
     rbox.hidden = false;
   }
+  flush();
   // After a reload: the pages already on the server are not sent again.
   if (saved && saved.order && saved.order.length) {
     fetch(base + '/pending', { headers: withLang({ 'X-Upload-Key': key }), credentials: 'omit' })
@@ -438,6 +479,10 @@
         });
         save();
         render();
+        // After a reload (a change of language reloads too), the first
+        // warning still waiting for a decision comes into sight.
+        var waiting = pages.filter(function (p) { var c = checks[p.n]; return c && !c.kept && c.check.verdict === 'retake'; })[0];
+        if (waiting && waiting.li) window.coffreIntoSight(waiting.li);
         // A page whose check was lost (the reload came before its answer)
         // is checked again from what the server stored, one at a time.
         pages.filter(function (p) { return !checks[p.n]; }).reduce(function (chain, p) {

@@ -179,7 +179,7 @@
         window.coffreVerdictSay(form, pages.indexOf(p) + 1, p.check);
         // The warning comes into sight (it lands below the fold on a phone).
         var li = list.children[pages.indexOf(p)];
-        if (p.check && p.check.verdict === 'retake' && li && li.scrollIntoView) li.scrollIntoView({ block: 'nearest' });
+        if (p.check && p.check.verdict === 'retake' && li) window.coffreIntoSight(li);
       }
     }).catch(function () {
       p.checking = false;

@@ -57,3 +57,16 @@ window.coffreVerdictSay = function (form, n, check) {
   if (!live || !check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return;
   live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', window.coffreFinding(form, check.findings[0]));
 };
+// coffreIntoSight scrolls so that el shows whole between the top of the
+// screen and the sticky Send/Save bar (which covers the bottom of the
+// screen once there are pages): a warning's buttons are never under it.
+window.coffreIntoSight = function (el) {
+  'use strict';
+  if (!el || !el.getBoundingClientRect) return;
+  var bar = document.querySelector('.has-pages .sendbar');
+  var r = el.getBoundingClientRect();
+  var bottom = bar ? Math.min(innerHeight, bar.getBoundingClientRect().top) : innerHeight;
+  var margin = 8;
+  if (r.bottom > bottom - margin) window.scrollBy(0, Math.min(r.bottom - bottom + margin, r.top - margin));
+  else if (r.top < margin) window.scrollBy(0, r.top - margin);
+};

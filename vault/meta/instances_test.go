@@ -310,3 +310,54 @@ func TestInstancesPendingPagesCap(t *testing.T) {
 		}
 	})
 }
+
+// A page taken back from both instances at once is deleted once (the
+// others find it gone, without error); once the upload's send has begun,
+// its pages can no longer be taken back.
+func TestInstancesDeletePendingPage(t *testing.T) {
+	eachEngine(t, func(t *testing.T, a, b *meta.DB) {
+		ctx := context.Background()
+		owner := instOwner(t, a)
+		link := instID("link")
+		if err := a.InsertDropLink(ctx, meta.DropLink{ID: link, OwnerID: owner, TokenHash: instID("hash"),
+			PublicSealed: []byte{1}, DetailsSealed: []byte{1}, CreatedByKind: meta.RecipientOwner, CreatedByID: owner,
+			Created: time.Now(), Expires: time.Now().Add(time.Hour), MaxUses: 5}); err != nil {
+			t.Fatal(err)
+		}
+		u := meta.PendingUpload{ID: instID("upload"), LinkID: link, Created: time.Now(), Expires: time.Now().Add(time.Hour)}
+		if err := a.EnsurePendingUpload(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; n <= 2; n++ {
+			if _, err := a.AddPendingPage(ctx, meta.PendingPage{UploadID: u.ID, Page: n, BlobKey: instID("pending/blob"), Size: 10, Created: time.Now()}, time.Now(), 10, 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var deleted atomic.Int32
+		errs := race(8, a, b, func(_ int, s *meta.DB) error {
+			p, ok, err := s.DeletePendingPage(ctx, u.ID, 1)
+			if ok {
+				deleted.Add(1)
+				if p.Page != 1 || p.BlobKey == "" {
+					return fmt.Errorf("deleted page %+v", p)
+				}
+			}
+			return err
+		})
+		if ok, _ := tally(t, errs, meta.ErrConflict); ok != 8 || deleted.Load() != 1 {
+			t.Fatalf("%d deletes without error, %d deleted; want 8 and 1", ok, deleted.Load())
+		}
+		if pages, err := b.PendingPages(ctx, u.ID); err != nil || len(pages) != 1 || pages[0].Page != 2 {
+			t.Fatalf("pages left %+v, %v; want page 2", pages, err)
+		}
+		if _, _, err := a.DeletePendingPage(ctx, instID("upload"), 1); !errors.Is(err, meta.ErrNotFound) {
+			t.Errorf("unknown upload: %v, want ErrNotFound", err)
+		}
+		if err := a.ClaimPendingUpload(ctx, u.ID, time.Now(), time.Now().Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := b.DeletePendingPage(ctx, u.ID, 2); !errors.Is(err, meta.ErrConflict) {
+			t.Errorf("during the send: %v, want ErrConflict", err)
+		}
+	})
+}

@@ -134,6 +134,49 @@ func (o *ops) AddPendingPage(ctx context.Context, p PendingPage, now time.Time, 
 	return added, err
 }
 
+// DeletePendingPage removes the record of page page of an upload and
+// returns it (the caller deletes its blob); false, without error, when the
+// upload has no such page. ErrNotFound when the upload is missing;
+// ErrConflict when it is being sent or was sent (its pages are no longer
+// the helper's to take back).
+func (o *ops) DeletePendingPage(ctx context.Context, uploadID string, page int) (PendingPage, bool, error) {
+	var (
+		out     PendingPage
+		deleted bool
+	)
+	err := o.atomic(ctx, func(tx *Tx) error {
+		if err := tx.lockRow(ctx, "pending_uploads", "id", uploadID); err != nil {
+			return err
+		}
+		u, err := scanPendingUpload(tx.queryRow(ctx, `SELECT `+pendingUploadColumns+` FROM pending_uploads WHERE id = ?`, uploadID))
+		if err != nil {
+			return tx.wrap("delete pending page", err)
+		}
+		if !u.Sent.IsZero() || !u.Claimed.IsZero() {
+			return fmt.Errorf("meta: delete pending page: upload being sent or sent: %w", ErrConflict)
+		}
+		var created int64
+		err = tx.queryRow(ctx, `SELECT upload_id, page, blob_key, size, created_at FROM pending_pages
+			WHERE upload_id = ? AND page = ?`, uploadID, page).Scan(&out.UploadID, &out.Page, &out.BlobKey, &out.Size, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return tx.wrap("delete pending page", err)
+		}
+		out.Created = fromDB(created)
+		if _, err := tx.exec(ctx, "delete pending page", `DELETE FROM pending_pages WHERE upload_id = ? AND page = ?`, uploadID, page); err != nil {
+			return err
+		}
+		deleted = true
+		return nil
+	})
+	if err != nil || !deleted {
+		return PendingPage{}, false, err
+	}
+	return out, true, nil
+}
+
 // PendingPages returns an upload's recorded pages in page order.
 func (o *ops) PendingPages(ctx context.Context, uploadID string) ([]PendingPage, error) {
 	rows, err := o.query(ctx, `SELECT upload_id, page, blob_key, size, created_at FROM pending_pages

@@ -257,7 +257,8 @@ func (s *server) webDropStatus(c *gin.Context) {
 }
 
 // dropPageArgs reads a page route's upload key (X-Upload-Key) and page
-// number (1–9999).
+// number (1–9999), and checks its link token's form (a made-up token is
+// a dead link: vault.ErrNoLink, before any body is read).
 func dropPageArgs(c *gin.Context) (key []byte, n int, err error) {
 	if key, err = uploadKey(c, ""); err != nil {
 		return nil, 0, err
@@ -265,6 +266,9 @@ func dropPageArgs(c *gin.Context) (key []byte, n int, err error) {
 	n, err = strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 || n > 9999 {
 		return nil, 0, fieldErr("n", "api.n.bad_page_number")
+	}
+	if !wellFormedToken(c.Param("token")) {
+		return nil, 0, vault.ErrNoLink
 	}
 	return key, n, nil
 }
@@ -291,10 +295,6 @@ func (s *server) webDropPage(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	// A dead link reads no body.
-	if !wellFormedToken(c.Param("token")) {
-		s.dropJSONError(c, vault.ErrNoLink)
-		return
-	}
 	if _, err := s.v.DropLinkInfo(ctx, c.Param("token")); err != nil {
 		s.dropJSONError(c, err)
 		return
@@ -347,10 +347,6 @@ func (s *server) webDropPageDelete(c *gin.Context) {
 		s.dropJSONError(c, err)
 		return
 	}
-	if !wellFormedToken(c.Param("token")) {
-		s.dropJSONError(c, vault.ErrNoLink)
-		return
-	}
 	if err := s.v.DeletePendingPage(c.Request.Context(), c.Param("token"), key, n); err != nil {
 		s.dropJSONError(c, err)
 		return
@@ -370,10 +366,6 @@ func (s *server) webDropCheck(c *gin.Context) {
 	key, n, err := dropPageArgs(c)
 	if err != nil {
 		s.dropJSONError(c, err)
-		return
-	}
-	if !wellFormedToken(c.Param("token")) {
-		s.dropJSONError(c, vault.ErrNoLink)
 		return
 	}
 	release, ok := s.pagePuts.acquire("link:"+c.Param("token"), "ip:"+clientKey(c.ClientIP()))

@@ -299,7 +299,7 @@ func TestCaptureOldPhone(t *testing.T) {
 	path := eval[string](helper.person, `location.pathname`)
 	helper.open(srv.URL + "/lang?to=fa-AF&back=" + path)
 	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, time.Minute)
-	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "عکس‌های این تیلفون برای خواندن خوب متن خیلی کوچک است") {
+	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "عکس\u200cهای این تیلفون برای خواندن خوب متن خیلی کوچک است") {
 		t.Errorf("in Dari, the warning says %q", got)
 	}
 	if dir := eval[string](helper.person, `document.documentElement.dir`); dir != "rtl" {

@@ -125,7 +125,7 @@ fi
 
 step "go test -race ./... (full log: testoutput/go-test.log)"
 set +e
-go test -race -count=1 -timeout 45m -v ./... >"$root/testoutput/go-test.log" 2>&1
+go test -race -count=1 -timeout 60m -v ./... >"$root/testoutput/go-test.log" 2>&1
 status=$?
 set -e
 # Top-level results, every skip and failure, and the per-package lines.

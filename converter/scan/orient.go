@@ -114,7 +114,7 @@ func detectOrientation(ctx context.Context, g plane) (orientation, error) {
 		o.upDown = balance(up, down)
 		o.lines, o.lineHeight = len(heights), median(heights)
 		o.horizontal = true
-		o.margins = marginBalance(g)
+		o.margins = marginBalance(g, rows[:])
 		if o.upDown <= -minUpDown {
 			o.turns = 2
 		}
@@ -301,16 +301,14 @@ func rotatePlane(p plane, turns int) plane {
 // has its left ends in a column and its right ends ragged; upside down,
 // the other way round. Letter blur moves both ends alike, so the cue holds
 // for soft print, where the ascender balance does not.
-func marginBalance(g plane) float64 {
+//
+// rows are detectOrientation's ink counts of each row of g, by strip.
+func marginBalance(g plane, rows [][]int32) float64 {
 	prof := make([]int32, g.h)
-	for y := range g.h {
-		var n int32
-		for _, v := range g.pix[y*g.s : y*g.s+g.w] {
-			if v < inkLevel {
-				n++
-			}
+	for _, r := range rows {
+		for y, n := range r {
+			prof[y] += n
 		}
-		prof[y] = n
 	}
 	var peak int32
 	for _, v := range prof {
@@ -321,6 +319,7 @@ func marginBalance(g plane) float64 {
 	}
 	thr := max(1, peak/40)
 	var lefts, rights []int
+	cols := make([]int32, g.w)
 	for y := 0; y < g.h; {
 		if prof[y] <= thr {
 			y++
@@ -335,7 +334,7 @@ func marginBalance(g plane) float64 {
 		}
 		// The line's ends: the first and last columns with ink in a few
 		// of its rows (a speck does not make an end).
-		cols := make([]int32, g.w)
+		clear(cols)
 		for yy := a; yy < y; yy++ {
 			for x, v := range g.pix[yy*g.s : yy*g.s+g.w] {
 				if v < inkLevel {

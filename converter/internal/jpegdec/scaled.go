@@ -23,26 +23,32 @@ const (
 	rowKeep = 4
 )
 
-// zigOf maps a natural-order coefficient index to its zig-zag index.
-var zigOf = func() (z [blockSize]int) {
-	for zig, nat := range unzig {
-		z[nat] = zig
+// lowZigs[n] lists, in increasing zig-zag order, the zig-zag indices of
+// the n×n lowest frequencies (n = 2, 4), DC first.
+var lowZigs = func() (l [5][]int32) {
+	for _, n := range []int{2, 4} {
+		for zig, nat := range unzig {
+			if nat%8 < n && nat/8 < n {
+				l[n] = append(l[n], int32(zig))
+			}
+		}
 	}
-	return z
+	return l
 }()
 
 // dequantLow dequantizes the n×n lowest-frequency coefficients of b in place
-// and reports whether any AC coefficient among them is non-zero.
-func dequantLow(b *block, qt *block, n int) (ac bool) {
-	for v := 0; v < n; v++ {
-		for u := 0; u < n; u++ {
-			k := 8*v + u
-			if b[k] != 0 {
-				b[k] *= qt[zigOf[k]]
-				if k != 0 {
-					ac = true
-				}
-			}
+// (n = 2 or 4) and reports whether any AC coefficient among them is
+// non-zero. The coefficients after zig-zag index last are zero, so only
+// those up to it are visited.
+func dequantLow(b *block, qt *block, n int, last int32) (ac bool) {
+	b[0] *= qt[0]
+	for _, zig := range lowZigs[n][1:] {
+		if zig > last {
+			break
+		}
+		if k := unzig[zig]; b[k] != 0 {
+			b[k] *= qt[zig]
+			ac = true
 		}
 	}
 	return ac

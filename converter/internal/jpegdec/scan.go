@@ -584,7 +584,7 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int, last int32) 
 	if d.shift > 0 {
 		// 1/2 or 1/4 scale: only the bs×bs lowest frequencies matter.
 		switch {
-		case !dequantLow(b, qt, bs):
+		case !dequantLow(b, qt, bs, last):
 			fillBlock(b[0], bs, dst, stride)
 		case bs == 4:
 			idct4(b, dst, stride)

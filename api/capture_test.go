@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -459,5 +460,102 @@ func TestDropPageDelete(t *testing.T) {
 	want(t, helper.do(t, "POST", "/d/"+link.Token+"/send", map[string]any{"key": k, "pages": []int{2}}), 201, "send")
 	if r := del(link.Token, "2", kh); r.status != http.StatusConflict || !strings.Contains(string(r.body), `"message"`) {
 		t.Errorf("taking back a sent page: %d %s, want 409", r.status, truncate(r.body))
+	}
+}
+
+// TestKeptPagesShownToOwner: a helper sends a clean page and a blurred one
+// kept anyway; the owner's paper says which page may be hard to read and
+// why, in her language (API and web page, with the page marked among the
+// previews), her list of papers flags it; a paper whose pages all passed
+// says nothing of the kind.
+func TestKeptPagesShownToOwner(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	owner.lang = "fr"
+	signUpOwner(t, owner, "gardee.titulaire", "pomme radis ballon hibou")
+	var link struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Photos", "max_uses": 5}), 201, "link").json(t, &link)
+	clean, blurred := capturePhotos(t)
+	send := func(pages ...[]byte) {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key)
+		k := base64.RawURLEncoding.EncodeToString(key)
+		helper := e.client()
+		nums := []int{}
+		for i, p := range pages {
+			n := strconv.Itoa(i + 1)
+			want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/" + n, body: bytes.NewReader(p),
+				contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": k}}), 201, "page "+n)
+			nums = append(nums, i+1)
+		}
+		want(t, helper.do(t, "POST", "/d/"+link.Token+"/send", map[string]any{"key": k, "pages": nums, "type": "rib"}), 201, "send")
+	}
+	send(clean, blurred)
+	send(clean)
+
+	type keptJSON struct {
+		Page     int `json:"page"`
+		Findings []struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"findings"`
+	}
+	var list struct {
+		Documents []struct {
+			ID     string     `json:"id"`
+			Pages  int        `json:"pages"`
+			Checks []keptJSON `json:"checks"`
+		} `json:"documents"`
+	}
+	want(t, owner.get(t, "/api/v1/documents"), 200, "list").json(t, &list)
+	if len(list.Documents) != 2 {
+		t.Fatalf("documents: %+v", list.Documents)
+	}
+	var keptID, cleanID string
+	for _, d := range list.Documents {
+		switch d.Pages {
+		case 2:
+			keptID = d.ID
+			if len(d.Checks) != 1 || d.Checks[0].Page != 2 || len(d.Checks[0].Findings) == 0 || d.Checks[0].Findings[0].Code != "blurry" ||
+				!strings.HasPrefix(d.Checks[0].Findings[0].Message, "Trop flou") {
+				t.Errorf("the two-page paper's checks: %+v", d.Checks)
+			}
+		case 1:
+			cleanID = d.ID
+			if d.Checks != nil {
+				t.Errorf("the clean paper has checks: %+v", d.Checks)
+			}
+		}
+	}
+	if keptID == "" || cleanID == "" {
+		t.Fatalf("documents: %+v", list.Documents)
+	}
+	owner.lang = "en"
+	var one struct {
+		Checks []keptJSON `json:"checks"`
+	}
+	want(t, owner.get(t, "/api/v1/documents/"+keptID), 200, "one, in English").json(t, &one)
+	if len(one.Checks) != 1 || !strings.HasPrefix(one.Checks[0].Findings[0].Message, "Too blurred") {
+		t.Errorf("in English: %+v", one.Checks)
+	}
+	owner.lang = "fr"
+
+	papers := string(want(t, owner.get(t, "/papers"), 200, "papers").body)
+	if n := strings.Count(papers, "data-kept-badge"); n != 1 || !strings.Contains(papers, "Une page à vérifier") {
+		t.Errorf("the list flags %d papers (want 1) or not in French", n)
+	}
+	page := string(want(t, owner.get(t, "/papers/"+keptID), 200, "paper").body)
+	for _, s := range []string{"À vérifier : une page est peut-être difficile à lire", `data-kept-page="2"`, "Page 2", "Trop flou : tenez le téléphone immobile", `class="kept-page"`, "Demander une nouvelle photo"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("the kept paper's page does not say %q", s)
+		}
+	}
+	if strings.Count(page, `class="kept-page"`) != 1 || strings.Contains(page, `data-kept-page="1"`) {
+		t.Error("the clean first page is marked")
+	}
+	if page := string(want(t, owner.get(t, "/papers/"+cleanID), 200, "clean paper").body); strings.Contains(page, "data-kept") {
+		t.Error("the clean paper's page warns")
 	}
 }

@@ -33,15 +33,39 @@ type documentJSON struct {
 	// the types the link asked for when the helper could not say.
 	New   bool     `json:"new,omitempty"`
 	Hints []string `json:"hints,omitempty"`
+	// Checks: the pages sent although the readability check asked for
+	// them again, with its findings (owner only).
+	Checks []keptPageJSON `json:"checks,omitempty"`
+}
+
+// keptPageJSON is one page kept although the readability check asked for
+// it again: its number and the findings, each with its sentence in the
+// reader's language.
+type keptPageJSON struct {
+	Page     int               `json:"page"`
+	Findings []keptFindingJSON `json:"findings"`
+}
+
+// keptFindingJSON is one finding of a kept page.
+type keptFindingJSON struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 const dateLayout = "2006-01-02"
 
-func documentOut(d vault.Document) documentJSON {
+func documentOut(d vault.Document, l loc) documentJSON {
 	out := documentJSON{
 		ID: d.ID, OwnerID: d.OwnerID, Category: d.Category, Type: d.Type, Title: d.Title,
 		MediaType: d.MediaType, Pages: d.Pages, Size: d.Size, Profile: d.Profile, Created: d.Created.UTC(),
 		New: d.New, Hints: d.Hints,
+	}
+	for _, c := range d.Checks {
+		pc := keptPageJSON{Page: c.Page, Findings: make([]keptFindingJSON, 0, len(c.Codes))}
+		for _, code := range c.Codes {
+			pc.Findings = append(pc.Findings, keptFindingJSON{Code: code, Message: l.T("check." + code)})
+		}
+		out.Checks = append(out.Checks, pc)
 	}
 	if !d.Expires.IsZero() {
 		out.Expires = d.Expires.UTC().Format(dateLayout)
@@ -71,10 +95,10 @@ func (s *server) listDocuments(c *gin.Context) {
 		return
 	}
 	cat, owner := c.Query("category"), c.Query("owner")
-	out := make([]documentJSON, 0, len(docs))
+	out, l := make([]documentJSON, 0, len(docs)), apiLoc(c)
 	for _, d := range docs {
 		if (cat == "" || d.Category == cat) && (owner == "" || d.OwnerID == owner) {
-			out = append(out, documentOut(d))
+			out = append(out, documentOut(d, l))
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"documents": out})
@@ -88,7 +112,7 @@ func (s *server) getDocument(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, documentOut(d))
+	c.JSON(http.StatusOK, documentOut(d, apiLoc(c)))
 }
 
 // pdfKind is the converter's document kind for a category (page limits).
@@ -228,7 +252,7 @@ func (s *server) uploadDocument(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"document": documentOut(doc), "conversion": conversionOut(res)})
+	c.JSON(http.StatusCreated, gin.H{"document": documentOut(doc, apiLoc(c)), "conversion": conversionOut(res)})
 }
 
 type conversionJSON struct {
@@ -393,7 +417,7 @@ func (s *server) editDocument(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	c.JSON(http.StatusOK, documentOut(d))
+	c.JSON(http.StatusOK, documentOut(d, apiLoc(c)))
 }
 
 // deleteDocument destroys a document for good.

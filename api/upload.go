@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -197,6 +198,26 @@ func errBusy() error {
 // storeFunc stores a converted PDF read from r; nd.Pages is already set.
 type storeFunc func(nd vault.NewDocument, r io.Reader) error
 
+// addPageCheck adds the readability check's findings on the input pi (a
+// photo kept although the check asked for it again) to checks, under the
+// page it became (a card's verso shares its recto's page).
+func addPageCheck(checks []vault.PageCheck, pi converter.PageInfo) []vault.PageCheck {
+	if len(pi.Findings) == 0 || pi.Page < 1 || len(checks) >= vault.MaxPageChecks {
+		return checks
+	}
+	i := slices.IndexFunc(checks, func(c vault.PageCheck) bool { return c.Page == pi.Page })
+	if i < 0 {
+		checks = append(checks, vault.PageCheck{Page: pi.Page})
+		i = len(checks) - 1
+	}
+	for _, f := range pi.Findings {
+		if !slices.Contains(checks[i].Codes, f.Code) && len(checks[i].Codes) < vault.MaxCheckCodes {
+			checks[i].Codes = append(checks[i].Codes, f.Code)
+		}
+	}
+	return checks
+}
+
 // convertAndStore converts the pages into one PDF and pipes it into store
 // as the converter writes it, so that it is encrypted as it streams: the
 // plaintext PDF never exists anywhere but in memory. The page count (which
@@ -212,14 +233,15 @@ func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, o
 		err error
 	}
 	done := make(chan outcome, 1)
-	unreadable := false
+	var checks []vault.PageCheck
 	go func() {
 		total, seen := 0, 0
 		opts.Progress = func(pi converter.PageInfo) {
 			total += pi.Pages
-			// The readability check's findings, kept anyway: a paper sent
-			// for a redo does not close it (vault.NewDocument.Unreadable).
-			unreadable = unreadable || len(pi.Findings) > 0
+			// The readability check's findings, kept anyway: the owner is
+			// shown which page may be hard to read, and a paper sent for a
+			// redo does not close it (vault.NewDocument.Unreadable).
+			checks = addPageCheck(checks, pi)
 			if seen++; seen == len(pages) {
 				ready <- total
 			}
@@ -230,7 +252,7 @@ func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, o
 	}()
 	select {
 	case n := <-ready:
-		nd.Pages, nd.Unreadable = n, unreadable
+		nd.Pages, nd.Unreadable, nd.Checks = n, len(checks) > 0, checks
 	case o := <-done:
 		_ = pr.Close()
 		if o.err == nil {

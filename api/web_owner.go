@@ -74,6 +74,12 @@ func (s *server) docRow(d vault.Document) docRow {
 	return r
 }
 
+// KeptPage reports whether page n was sent although the readability check
+// asked for it again.
+func (r docRow) KeptPage(n int) bool {
+	return slices.ContainsFunc(r.Checks, func(c vault.PageCheck) bool { return c.Page == n })
+}
+
 // catGroup is one category of the owner's papers.
 type catGroup struct {
 	ID   string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -61,6 +62,11 @@ type NewDocument struct {
 	// again (the person kept it anyway). A paper sent for a redo closes it
 	// only when readable (redos.go).
 	Unreadable bool
+	// Checks are the pages sent although the readability check asked for
+	// them again (the person kept them anyway), each with the check's
+	// finding codes: sealed to the document key, the owner is shown them
+	// (Document.Checks). At most MaxPageChecks, pages within 1..Pages.
+	Checks []PageCheck
 
 	// arrived: sent by someone else (a helper's link); the paper is new
 	// until the owner opens it. hints: the types the link asked for, when
@@ -90,6 +96,86 @@ type Document struct {
 	// Hints are the types the link asked for when the helper could not
 	// name the paper (owner only; nil otherwise): likely types to file it.
 	Hints []string
+	// Checks are the pages sent although the readability check asked for
+	// them again, in page order (owner only; nil otherwise).
+	Checks []PageCheck
+}
+
+// PageCheck is one page kept although the readability check asked for it
+// again: its number in the paper (from 1) and the check's finding codes
+// (the converter's: blurry, dark, small_text, ...), as the person was told.
+type PageCheck struct {
+	Page  int
+	Codes []string
+}
+
+// Limits of NewDocument.Checks: pages listed, codes per page, code length.
+const (
+	MaxPageChecks    = 200
+	MaxCheckCodes    = 8
+	maxCheckCodeLen  = 32
+	checksSealFormat = "1"
+)
+
+// encodeChecks encodes checks as "1|2:blurry,dark|5:small_text", the form
+// sealed into the row; decodeChecks reads it back (pages within 1..pages), dropping what does not
+// parse (a later version's extra fields).
+func encodeChecks(cs []PageCheck) string {
+	var b strings.Builder
+	b.WriteString(checksSealFormat)
+	for _, c := range cs {
+		b.WriteString("|")
+		b.WriteString(strconv.Itoa(c.Page))
+		b.WriteString(":")
+		b.WriteString(strings.Join(c.Codes, ","))
+	}
+	return b.String()
+}
+
+func decodeChecks(s string, pages int) []PageCheck {
+	parts := strings.Split(s, "|")
+	if len(parts) < 2 || parts[0] != checksSealFormat {
+		return nil
+	}
+	var out []PageCheck
+	for _, p := range parts[1:] {
+		n, codes, ok := strings.Cut(p, ":")
+		page, err := strconv.Atoi(n)
+		if !ok || err != nil || page < 1 || page > pages {
+			continue
+		}
+		c := PageCheck{Page: page}
+		for _, code := range strings.Split(codes, ",") {
+			if validCode(code, maxCheckCodeLen, false) && !slices.Contains(c.Codes, code) {
+				c.Codes = append(c.Codes, code)
+			}
+		}
+		if len(c.Codes) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// checkChecks validates NewDocument.Checks and sorts them by page.
+func (nd *NewDocument) checkChecks() error {
+	if len(nd.Checks) > MaxPageChecks {
+		return fmt.Errorf("%w: %d page checks", ErrInvalid, len(nd.Checks))
+	}
+	seen := map[int]bool{}
+	for _, c := range nd.Checks {
+		if c.Page < 1 || c.Page > nd.Pages || seen[c.Page] || len(c.Codes) == 0 || len(c.Codes) > MaxCheckCodes {
+			return fmt.Errorf("%w: page check for page %d", ErrInvalid, c.Page)
+		}
+		seen[c.Page] = true
+		for _, code := range c.Codes {
+			if !validCode(code, maxCheckCodeLen, false) {
+				return fmt.Errorf("%w: check code %q", ErrInvalid, code)
+			}
+		}
+	}
+	slices.SortFunc(nd.Checks, func(a, b PageCheck) int { return a.Page - b.Page })
+	return nil
 }
 
 // validCode reports whether s is 1..maxLen of [a-z0-9_-], plus '.' if dot.
@@ -141,6 +227,9 @@ func (nd *NewDocument) check() error {
 		return fmt.Errorf("%w: title too long or not UTF-8", ErrInvalid)
 	case nd.Pages < 0 || nd.Size < 0:
 		return fmt.Errorf("%w: negative pages or size", ErrInvalid)
+	}
+	if err := nd.checkChecks(); err != nil {
+		return err
 	}
 	for _, g := range nd.Grantees {
 		if g.Kind == KindOwner || !g.Kind.Valid() || g.ID == "" {
@@ -223,6 +312,12 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 			return Document{}, fmt.Errorf("vault: add document: seal hints: %w", err)
 		}
 	}
+	var checks []byte
+	if len(nd.Checks) > 0 {
+		if checks, err = seal.SealString(encodeChecks(nd.Checks), docRcpt); err != nil {
+			return Document{}, fmt.Errorf("vault: add document: seal checks: %w", err)
+		}
+	}
 	wraps := make([]meta.Wrap, 0, 1+len(grantees))
 	w, err := seal.WrapIdentity(docIdent, ownerRcpt)
 	if err != nil {
@@ -240,7 +335,7 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	row := meta.Document{
 		ID: id, OwnerID: o.ID, Category: nd.Category, DocType: nd.Type, TitleSealed: title, MediaType: nd.MediaType,
 		Pages: nd.Pages, Profile: nd.Profile, BlobKey: blobKey(id), State: meta.StatePending,
-		Created: now, Expires: nd.Expires.UTC(), Unread: nd.arrived, HintsSealed: hints,
+		Created: now, Expires: nd.Expires.UTC(), Unread: nd.arrived, HintsSealed: hints, ChecksSealed: checks,
 	}
 	// The payload goes straight to the owner's effective store (storage.go).
 	store, err := s.newDocumentStore(ctx, &row)
@@ -290,7 +385,7 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	return Document{
 		ID: id, OwnerID: o.ID, Category: nd.Category, Type: nd.Type, Title: nd.Title, MediaType: nd.MediaType,
 		Pages: nd.Pages, Size: er.n, Profile: nd.Profile, Created: now, Expires: row.Expires, New: nd.arrived,
-		Hints: slices.Clone(nd.hints),
+		Hints: slices.Clone(nd.hints), Checks: cloneChecks(nd.Checks),
 	}, nil
 }
 
@@ -370,13 +465,31 @@ func view(d meta.Document, docIdent *age.X25519Identity) (Document, error) {
 			}
 		}
 	}
+	if len(d.ChecksSealed) > 0 {
+		c, err := seal.OpenString(d.ChecksSealed, docIdent)
+		if err != nil {
+			return Document{}, fmt.Errorf("vault: checks: %w: %w", ErrCorrupt, err)
+		}
+		out.Checks = decodeChecks(c, d.Pages)
+	}
 	return out, nil
+}
+
+func cloneChecks(cs []PageCheck) []PageCheck {
+	if len(cs) == 0 {
+		return nil
+	}
+	out := make([]PageCheck, len(cs))
+	for i, c := range cs {
+		out[i] = PageCheck{Page: c.Page, Codes: slices.Clone(c.Codes)}
+	}
+	return out
 }
 
 // ownerOnly clears what only the owner is told of her paper.
 func ownerOnly(d *Document, p *Principal) {
 	if p.kind != KindOwner {
-		d.New, d.Hints = false, nil
+		d.New, d.Hints, d.Checks = false, nil, nil
 	}
 }
 

@@ -379,3 +379,65 @@ func TestGrantConsentFormKey(t *testing.T) {
 		t.Fatalf("another owner's form, same key: %+v, %v", c, err)
 	}
 }
+
+// TestKeptPagesToldToOwner: the pages a helper sent although the
+// readability check asked for them again come back, in page order and
+// sealed (never in the row in clear), to the owner only; a paper whose
+// pages all passed has none.
+func TestKeptPagesToldToOwner(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "kept")
+	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
+	token, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), vault.NewDropLink{Label: "Papiers", Requested: []string{"rib"}, MaxUses: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []vault.PageCheck{{Page: 3, Codes: []string{"small_text"}}, {Page: 1, Codes: []string{"blurry", "dark"}}}
+	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 3, Unreadable: true, Checks: checks}, strings.NewReader("%PDF kept")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Type: "rib", Title: "RIB 2", Pages: 1}, strings.NewReader("%PDF clean")); err != nil {
+		t.Fatal(err)
+	}
+	var kept, clean vault.Document
+	ds, err := in.svc.List(ctx, owner)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("List = %+v, %v", ds, err)
+	}
+	for _, d := range ds {
+		if d.Title == "RIB" {
+			kept = d
+		} else {
+			clean = d
+		}
+	}
+	want := []vault.PageCheck{{Page: 1, Codes: []string{"blurry", "dark"}}, {Page: 3, Codes: []string{"small_text"}}}
+	same := func(a, b []vault.PageCheck) bool {
+		return slices.EqualFunc(a, b, func(x, y vault.PageCheck) bool { return x.Page == y.Page && slices.Equal(x.Codes, y.Codes) })
+	}
+	if d, err := in.svc.Document(ctx, owner, kept.ID); err != nil || !same(d.Checks, want) {
+		t.Fatalf("the owner reads the kept pages %+v, %v; want %+v", d.Checks, err, want)
+	}
+	if d, err := in.svc.Document(ctx, owner, clean.ID); err != nil || d.Checks != nil {
+		t.Fatalf("a paper whose pages passed: %+v, %v", d.Checks, err)
+	}
+	if !same(kept.Checks, want) || clean.Checks != nil {
+		t.Fatalf("List: checks %+v and %+v", kept.Checks, clean.Checks)
+	}
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Documents: []string{kept.ID}}, Days: 31}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := in.svc.Document(ctx, w, kept.ID); err != nil || d.Checks != nil {
+		t.Fatalf("the worker sees %+v, %v", d.Checks, err)
+	}
+	// In the database, only sealed.
+	row, err := in.meta.Document(ctx, kept.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(row.ChecksSealed) == 0 || strings.Contains(string(row.ChecksSealed), "small_text") {
+		t.Fatalf("checks_sealed = %q", row.ChecksSealed)
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 const docColumns = `d.id, d.owner_id, d.category, d.title_sealed, d.media_type, d.pages, d.size, d.profile,
 	d.blob_key, d.state, d.state_since, d.created_at, d.expires_at, d.doc_type,
-	d.store_id, d.move_state, d.move_store, d.move_since, d.unread, d.hints_sealed, d.mac`
+	d.store_id, d.move_state, d.move_store, d.move_since, d.unread, d.hints_sealed, d.checks_sealed, d.mac`
 
 const wrapColumns = `w.document_id, w.recipient_kind, w.recipient_id, w.wrapped_key, w.created_at`
 
@@ -32,7 +32,7 @@ func scanDocument(s scanner, mac *[]byte, extra ...any) (Document, error) {
 	}
 	dest := append([]any{&d.ID, &d.OwnerID, &d.Category, &d.TitleSealed, &d.MediaType, &d.Pages, &d.Size, &d.Profile,
 		&d.BlobKey, &state, &since, &created, &expires, &d.DocType,
-		&mv.store, &mv.state, &mv.other, &mv.since, &unread, &d.HintsSealed, mac}, extra...)
+		&mv.store, &mv.state, &mv.other, &mv.since, &unread, &d.HintsSealed, &d.ChecksSealed, mac}, extra...)
 	if err := s.Scan(dest...); err != nil {
 		return Document{}, err
 	}
@@ -101,7 +101,7 @@ func (o *ops) InsertDocument(ctx context.Context, d Document) error {
 			blob_key, state, state_since, created_at, expires_at, doc_type, store_id`
 	args := []any{d.ID, d.OwnerID, d.Category, d.TitleSealed, d.MediaType, d.Pages, d.Size, d.Profile,
 		d.BlobKey, string(d.State), toDB(o.now()), toDB(d.Created), optTime(d.Expires), d.DocType, optString(d.StoreID)}
-	// The columns of migration 16 only when set (their defaults otherwise).
+	// The columns of migrations 16 and 19 only when set (their defaults otherwise).
 	if d.Unread {
 		cols += ", unread"
 		args = append(args, 1)
@@ -109,6 +109,10 @@ func (o *ops) InsertDocument(ctx context.Context, d Document) error {
 	if len(d.HintsSealed) > 0 {
 		cols += ", hints_sealed"
 		args = append(args, d.HintsSealed)
+	}
+	if len(d.ChecksSealed) > 0 {
+		cols += ", checks_sealed"
+		args = append(args, d.ChecksSealed)
 	}
 	return o.atomic(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, "insert document",

@@ -119,6 +119,10 @@ type Document struct {
 	// HintsSealed is, for a paper the helper could not name, the types the
 	// link asked for, sealed to the document key (nil: none; migration 16).
 	HintsSealed []byte
+	// ChecksSealed is, for a paper with pages sent although the
+	// readability check asked for them again, those pages and the check's
+	// findings, sealed to the document key (nil: none; migration 19).
+	ChecksSealed []byte
 }
 
 // RecipientKind says whose key wraps a document key.

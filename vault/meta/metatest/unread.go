@@ -18,6 +18,7 @@ func testUnreadAndFiling(t *testing.T, s SharingStore) {
 	old := committedDoc(t, s, o.ID) // an ordinary paper: not new
 	arrived := newDoc(o.ID, meta.StatePending)
 	arrived.Category, arrived.Unread, arrived.HintsSealed = "other", true, []byte("sealed-hints")
+	arrived.ChecksSealed = []byte("sealed-checks")
 	if err := s.InsertDocument(ctx, arrived); err != nil {
 		t.Fatal(err)
 	}
@@ -35,11 +36,11 @@ func testUnreadAndFiling(t *testing.T, s SharingStore) {
 		t.Fatalf("another owner's CountUnread = %d, %v", n, err)
 	}
 	got, err := s.Document(ctx, arrived.ID)
-	if err != nil || !got.Unread || string(got.HintsSealed) != "sealed-hints" {
-		t.Fatalf("the arrived paper reads back %+v, %v; want unread, with its hints", got, err)
+	if err != nil || !got.Unread || string(got.HintsSealed) != "sealed-hints" || string(got.ChecksSealed) != "sealed-checks" {
+		t.Fatalf("the arrived paper reads back %+v, %v; want unread, with its hints and checks", got, err)
 	}
-	if got, _ := s.Document(ctx, old.ID); got.Unread || got.HintsSealed != nil {
-		t.Fatal("an ordinary paper reads back unread or with hints")
+	if got, _ := s.Document(ctx, old.ID); got.Unread || got.HintsSealed != nil || got.ChecksSealed != nil {
+		t.Fatal("an ordinary paper reads back unread or with hints or checks")
 	}
 	accs, err := s.ListAccess(ctx, meta.RecipientOwner, o.ID)
 	if err != nil || len(accs) != 2 || accs[0].Document.Unread || !accs[1].Document.Unread {

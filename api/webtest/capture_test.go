@@ -142,6 +142,46 @@ func TestCaptureVerdict(t *testing.T) {
 	}
 	t.Logf("helper: keep anyway %d tap(s), retake %d tap(s) (the button, then the camera)", keepTaps, retakeTaps)
 
+	// The owner is told which page the helper kept although it may be
+	// hard to read: on her list, then on the paper, by taps.
+	owner.open(srv.URL + "/papers")
+	if got := owner.text("[data-kept-badge]"); got != "Une page à vérifier" {
+		t.Errorf("the owner's list flags the paper as %q", got)
+	}
+	owner.tapTo(".cards li:has([data-kept-badge]) a.card")
+	if got := owner.text("[data-kept] h3"); got != "À vérifier : une page est peut-être difficile à lire" {
+		t.Errorf("the paper's warning says %q", got)
+	}
+	if got := owner.text("[data-kept] li[data-kept-page]"); !strings.HasPrefix(got, "Page 1") || !strings.Contains(got, "Trop flou : tenez le téléphone immobile") {
+		t.Errorf("the kept page is told as %q", got)
+	}
+	if got := eval[string](owner.person, `document.querySelector('[data-kept] li p use').getAttribute('href')`); !strings.HasSuffix(got, "#c-blurry") {
+		t.Errorf("the kept page's pictogram is %q", got)
+	}
+	// Page 1 is marked among the previews, page 2 (retaken) is not.
+	if got := eval[[]bool](owner.person, `[...document.querySelectorAll('.preview li')].map(l => l.classList.contains('kept-page'))`); len(got) != 2 || !got[0] || got[1] {
+		t.Errorf("previews marked %v, want [true false]", got)
+	}
+	if got := owner.text(".preview li.kept-page [data-kept-mark]"); got != "À vérifier" {
+		t.Errorf("the kept page's preview says %q", got)
+	}
+	// The warning is on the first screen, under the paper's facts, and
+	// wraps without cutting words at 360 px.
+	if top := eval[float64](owner.person, `(scrollTo(0, 0), document.querySelector('[data-kept]').getBoundingClientRect().top)`); top > 740 {
+		t.Errorf("the warning starts %.0f px down, below the first screen", top)
+	}
+	if cut := eval[string](owner.person, brokenWords("[data-kept] h3, [data-kept] p, [data-kept] .btn")); cut != "" {
+		t.Errorf("the warning cuts words at 360 px: %q", cut)
+	}
+	owner.check("paper-kept-page", true)
+	eval[bool](owner.person, `document.querySelector('[data-kept]').scrollIntoView({block: 'start'}); true`)
+	owner.waitFor(`[...document.querySelectorAll('.preview img')].every(i => i.complete && i.naturalWidth > 0)`, time.Minute)
+	owner.screenshot("paper-kept-warning")
+	// Its page opens from the warning.
+	owner.tap("[data-kept] li[data-kept-page] > a")
+	owner.waitFor(`location.pathname.endsWith('/pages/1') && document.readyState === 'complete'`, time.Minute)
+	owner.back()
+
 	// The owner's form: the same, page by page, before Save.
 	owner.open(srv.URL + "/papers/add")
 	owner.taps = 0

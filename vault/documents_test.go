@@ -36,13 +36,19 @@ func TestAddDocumentInvalid(t *testing.T) {
 		{"title not UTF-8", owner.ID(), with(func(n *vault.NewDocument) { n.Title = "\xff" }), vault.ErrInvalid},
 		{"negative pages", owner.ID(), with(func(n *vault.NewDocument) { n.Pages = -1 }), vault.ErrInvalid},
 		{"grantee owner kind", owner.ID(), with(func(n *vault.NewDocument) { n.Grantees = []vault.Grantee{{Kind: vault.KindOwner, ID: "x"}} }), vault.ErrInvalid},
-		{"check of page 0", owner.ID(), with(func(n *vault.NewDocument) { n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 0, Codes: []string{"blurry"}}} }), vault.ErrInvalid},
-		{"check past the last page", owner.ID(), with(func(n *vault.NewDocument) { n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 3, Codes: []string{"blurry"}}} }), vault.ErrInvalid},
+		{"check of page 0", owner.ID(), with(func(n *vault.NewDocument) {
+			n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 0, Codes: []string{"blurry"}}}
+		}), vault.ErrInvalid},
+		{"check past the last page", owner.ID(), with(func(n *vault.NewDocument) {
+			n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 3, Codes: []string{"blurry"}}}
+		}), vault.ErrInvalid},
 		{"page checked twice", owner.ID(), with(func(n *vault.NewDocument) {
 			n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 1, Codes: []string{"dark"}}, {Page: 1, Codes: []string{"blurry"}}}
 		}), vault.ErrInvalid},
 		{"check without codes", owner.ID(), with(func(n *vault.NewDocument) { n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 1}} }), vault.ErrInvalid},
-		{"check code with separator", owner.ID(), with(func(n *vault.NewDocument) { n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 1, Codes: []string{"dark|2:x"}}} }), vault.ErrInvalid},
+		{"check code with separator", owner.ID(), with(func(n *vault.NewDocument) {
+			n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 1, Codes: []string{"dark|2:x"}}}
+		}), vault.ErrInvalid},
 		{"too many check codes", owner.ID(), with(func(n *vault.NewDocument) {
 			n.Pages, n.Checks = 2, []vault.PageCheck{{Page: 1, Codes: strings.Fields("a b c d e f g h i")}}
 		}), vault.ErrInvalid},

@@ -269,7 +269,7 @@ func decodeRaw(ctx context.Context, data []byte, plan decodePlan) (img image.Ima
 	r := &ctxReader{ctx: ctx, r: bytes.NewReader(data)}
 	switch plan.format {
 	case FormatJPEG:
-		img, idx, err = jpegdec.DecodeIndexed(r, plan.shift)
+		img, idx, err = jpegdec.DecodeIndexed(r, plan.shift, plan.shift > 0)
 	case FormatPNG:
 		img, err = png.Decode(r)
 	case FormatWebP:

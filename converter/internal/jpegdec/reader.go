@@ -134,8 +134,10 @@ type decoder struct {
 	// read counts the bytes read from r; indexing asks for an Index of the
 	// first sequential scan (index); useIndex is one to decode a region
 	// with (r must then be an io.Seeker).
+	// keepLuma asks the index to keep the luma blocks' coefficients.
 	read     int64
 	indexing bool
+	keepLuma bool
 	index    *Index
 	useIndex *Index
 

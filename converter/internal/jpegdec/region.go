@@ -46,12 +46,16 @@ func DecodeRegion(rd io.Reader, shift int, r image.Rectangle, lumaOnly bool, idx
 
 // DecodeIndexed is Decode, also returning an Index of the entropy-coded
 // data for DecodeRegion (nil for a progressive image, or one whose
-// components are in separate scans, or a 4-component one).
-func DecodeIndexed(rd io.Reader, shift int) (image.Image, *Index, error) {
+// components are in separate scans, or a 4-component one). With keepLuma,
+// and a reduced scale (shift > 0), the index also keeps the luma blocks'
+// coefficients when they fit in MaxKeptCoefficients: a luma-only
+// DecodeRegion at a larger scale then reconstructs the region from them
+// without reading the entropy-coded data again (same pixels).
+func DecodeIndexed(rd io.Reader, shift int, keepLuma bool) (image.Image, *Index, error) {
 	if shift < 0 || shift > 3 {
 		return nil, nil, UnsupportedError("scale")
 	}
-	d := decoder{shift: uint(shift), indexing: true}
+	d := decoder{shift: uint(shift), indexing: true, keepLuma: keepLuma && shift > 0}
 	img, err := d.decode(rd, false)
 	if err != nil {
 		return nil, nil, err
@@ -65,6 +69,75 @@ func DecodeIndexed(rd io.Reader, shift int) (image.Image, *Index, error) {
 type Index struct {
 	width, height, nComp, ri, mxx, myy int
 	states                             []mcuState
+	luma                               *lumaCoefs
+}
+
+// MaxKeptCoefficients bounds the luma coefficients an Index keeps (2 bytes
+// each): 16 Mi, 32 MiB, a 12 MP photo's blocks with every coefficient set
+// (a document's photo keeps a fifth of that).
+const MaxKeptCoefficients = 16 << 20
+
+// lumaCoefs are the quantised coefficients of every luma block of a
+// sequential scan, as decoded: for each block its last zig-zag index,
+// then its coefficients 0..last in zig-zag order; mcu[i] is the offset of
+// MCU i's first luma block.
+type lumaCoefs struct {
+	mcu  []uint32
+	data []int16
+}
+
+// add appends block b (natural order, zero after zig-zag index last); false
+// when it does not fit (a value beyond int16, or over MaxKeptCoefficients).
+func (l *lumaCoefs) add(b *block, last int32) bool {
+	n, m := len(l.data), int(last)+2
+	if n+m > MaxKeptCoefficients {
+		return false
+	}
+	if n+m > cap(l.data) {
+		l.data = append(l.data[:cap(l.data)], make([]int16, cap(l.data)/2+64)...)
+	}
+	l.data = l.data[:n+m]
+	d := l.data[n : n+m : n+m]
+	d[0] = int16(last)
+	var bad int32
+	t := d[1:]
+	for zig := range t {
+		v := b[unzig[zig&63]&63] // last < 64: the masks only drop bounds checks
+		bad |= v ^ int32(int16(v))
+		t[zig] = int16(v)
+	}
+	return bad == 0
+}
+
+// regionFromLuma reconstructs the region's luma blocks from idx's kept
+// coefficients into d.img1.
+func (d *decoder) regionFromLuma(idx *Index) error {
+	c := &d.comp[0]
+	l := idx.luma
+	var b block
+	for my := d.region.y0; my < d.region.y1; my++ {
+		for mx := d.region.x0; mx < d.region.x1; mx++ {
+			off := int(l.mcu[my*idx.mxx+mx])
+			for j := 0; j < c.h*c.v; j++ {
+				if off >= len(l.data) {
+					return FormatError("bad kept coefficients")
+				}
+				last := int32(l.data[off])
+				if last < 0 || last >= blockSize || off+2+int(last) > len(l.data) {
+					return FormatError("bad kept coefficients")
+				}
+				b = block{}
+				for zig, v := range l.data[off+1 : off+2+int(last)] {
+					b[unzig[zig]] = int32(v)
+				}
+				off += 2 + int(last)
+				if err := d.reconstructBlock(&b, c.h*mx+j%c.h, c.v*my+j/c.h, 0, last); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // mcuState is the decoder's state before an MCU: the offset of the next

@@ -32,9 +32,15 @@ func TestDecodeRegion(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, idx, err := DecodeIndexed(bytes.NewReader(data), 3-shift)
+				_, idx, err := DecodeIndexed(bytes.NewReader(data), 3-shift, true)
 				if err != nil || idx == nil {
 					t.Fatalf("%s: no index (%v)", tc.name, err)
+				}
+				// A colour image's index decoded at a reduced scale keeps
+				// its luma coefficients: the luma-only regions below come
+				// from them.
+				if kept := idx.luma != nil; kept != (!tc.gray && shift < 3) {
+					t.Fatalf("%s: decoded at 1/%d, luma coefficients kept: %v", tc.name, 1<<(3-shift), kept)
 				}
 				for _, c := range []struct {
 					luma bool
@@ -176,7 +182,7 @@ func TestDecodeRegionRestarts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ri %d: the test image does not decode: %v", ri, err)
 		}
-		whole, idx, err := DecodeIndexed(bytes.NewReader(data), 0)
+		whole, idx, err := DecodeIndexed(bytes.NewReader(data), 0, false)
 		if err != nil || idx == nil {
 			t.Fatalf("ri %d: %v (index %v)", ri, err, idx != nil)
 		}

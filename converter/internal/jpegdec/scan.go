@@ -202,9 +202,21 @@ func (d *decoder) processSOS(n int) error {
 			states: make([]mcuState, mxx*myy)}
 		rec = d.index.states
 	}
+	var keep *lumaCoefs
+	if rec != nil && d.keepLuma && d.nComp == 3 {
+		keep = &lumaCoefs{mcu: make([]uint32, mxx*myy), data: make([]int16, 0, min(mxx*myy*d.comp[0].h*d.comp[0].v*16, MaxKeptCoefficients))}
+	}
 	idx := d.useIndex
 	if idx == nil || !whole || !idx.matches(d, mxx, myy) {
 		idx = nil
+	}
+	if idx != nil && idx.luma != nil && d.lumaOnly && d.img1 != nil {
+		// The luma of a region, from the coefficients kept: no entropy
+		// decoding at all.
+		if err := d.regionFromLuma(idx); err != nil {
+			return err
+		}
+		return errRegionDone
 	}
 	my0 := 0
 	if idx != nil {
@@ -228,6 +240,9 @@ func (d *decoder) processSOS(n int) error {
 			}
 		}
 		for mx := mx0; mx < mx1; mx++ {
+			if keep != nil {
+				keep.mcu[my*mxx+mx] = uint32(len(keep.data))
+			}
 			if rec != nil {
 				rec[my*mxx+mx] = mcuState{off: d.read - int64(d.bytes.j-d.bytes.i), a: d.bits.a, n: int8(d.bits.n),
 					dc: [3]int16{int16(dc[0]), int16(dc[1]), int16(dc[2])}}
@@ -378,6 +393,9 @@ func (d *decoder) processSOS(n int) error {
 						// SOS markers are processed.
 						continue
 					}
+					if keep != nil && compIndex == 0 && !keep.add(&b, last) {
+						keep = nil
+					}
 					if err := d.reconstructBlock(&b, bx, by, int(compIndex), last); err != nil {
 						return err
 					}
@@ -411,7 +429,9 @@ func (d *decoder) processSOS(n int) error {
 			return errRegionDone
 		}
 	} // for my
-
+	if keep != nil {
+		d.index.luma = keep
+	}
 	return nil
 }
 

@@ -111,13 +111,16 @@ type PageCheck struct {
 
 // Limits of NewDocument.Checks: pages listed, codes per page, code length.
 const (
-	MaxPageChecks    = 200
-	MaxCheckCodes    = 8
-	maxCheckCodeLen  = 32
-	checksSealFormat = "1"
+	MaxPageChecks   = 200
+	MaxCheckCodes   = 8
+	maxCheckCodeLen = 32
+	// checksSealFormat labels the sealed value (sealed fields share the
+	// document key: a title moved into checks_sealed does not read as
+	// checks).
+	checksSealFormat = "coffre-checks/1"
 )
 
-// encodeChecks encodes checks as "1|2:blurry,dark|5:small_text", the form
+// encodeChecks encodes checks as "coffre-checks/1|2:blurry,dark|5:small_text", the form
 // sealed into the row; decodeChecks reads it back (pages within 1..pages), dropping what does not
 // parse (a later version's extra fields).
 func encodeChecks(cs []PageCheck) string {
@@ -466,11 +469,11 @@ func view(d meta.Document, docIdent *age.X25519Identity) (Document, error) {
 		}
 	}
 	if len(d.ChecksSealed) > 0 {
-		c, err := seal.OpenString(d.ChecksSealed, docIdent)
-		if err != nil {
-			return Document{}, fmt.Errorf("vault: checks: %w: %w", ErrCorrupt, err)
+		// Only a warning: a value that does not open (damaged, or moved
+		// from another paper) is no warning, not an unreadable paper.
+		if c, err := seal.OpenString(d.ChecksSealed, docIdent); err == nil {
+			out.Checks = decodeChecks(c, d.Pages)
 		}
-		out.Checks = decodeChecks(c, d.Pages)
 	}
 	return out, nil
 }

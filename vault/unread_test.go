@@ -441,3 +441,60 @@ func TestKeptPagesToldToOwner(t *testing.T) {
 		t.Fatalf("checks_sealed = %q", row.ChecksSealed)
 	}
 }
+
+// TestKeptPagesDamaged: a database writer without the keys who damages a
+// paper's kept pages, or moves another paper's (or the paper's own title)
+// there, takes the warning off that paper and nothing else: the owner's
+// list, the paper and a worker's list still open.
+func TestKeptPagesDamaged(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "kept.damaged")
+	w, _ := in.orgWorker(t, "", "CCAS", "Mme Morel")
+	token, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), vault.NewDropLink{Label: "Papiers", MaxUses: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, title := range []string{"A", "B"} {
+		nd := vault.NewDocument{Type: "rib", Title: title, Pages: 2, Checks: []vault.PageCheck{{Page: 2, Codes: []string{"dark"}}}}
+		if _, err := in.svc.Deposit(ctx, token, nd, strings.NewReader("%PDF "+title)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := in.svc.List(ctx, owner)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("List = %+v, %v", ds, err)
+	}
+	if _, err := in.svc.GrantConsent(ctx, owner, vault.NewConsent{Grantee: workerGrantee(w), Scope: vault.Scope{Documents: []string{ds[0].ID, ds[1].ID}}, Days: 31}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := in.meta.Document(ctx, ds[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := in.meta.Document(ctx, ds[1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := journalDB(t, dir)
+	for name, v := range map[string][]byte{"garbage": []byte("garbage"), "truncated": b.ChecksSealed[:len(b.ChecksSealed)/2],
+		"another paper's": b.ChecksSealed, "its own title": a.TitleSealed} {
+		if _, err := db.ExecContext(ctx, `UPDATE documents SET checks_sealed = ? WHERE id = ?`, v, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		d, err := in.svc.Document(ctx, owner, a.ID)
+		if err != nil || d.Checks != nil || d.Title != ds[0].Title {
+			t.Errorf("%s: the paper reads %+v, %v; want it whole, without warning", name, d, err)
+		}
+		if ds, err := in.svc.List(ctx, owner); err != nil || len(ds) != 2 {
+			t.Errorf("%s: the owner's list: %d papers, %v", name, len(ds), err)
+		}
+		if ds, err := in.svc.List(ctx, w); err != nil || len(ds) != 2 {
+			t.Errorf("%s: the worker's list: %d papers, %v", name, len(ds), err)
+		}
+	}
+	if d, err := in.svc.Document(ctx, owner, b.ID); err != nil || len(d.Checks) != 1 {
+		t.Errorf("the other paper lost its warning: %+v, %v", d.Checks, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -519,7 +520,7 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 		case 2:
 			keptID = d.ID
 			if len(d.Checks) != 1 || d.Checks[0].Page != 2 || len(d.Checks[0].Findings) == 0 || d.Checks[0].Findings[0].Code != "blurry" ||
-				!strings.HasPrefix(d.Checks[0].Findings[0].Message, "Trop flou") {
+				d.Checks[0].Findings[0].Message != "La photo est floue." {
 				t.Errorf("the two-page paper's checks: %+v", d.Checks)
 			}
 		case 1:
@@ -537,7 +538,7 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 		Checks []keptJSON `json:"checks"`
 	}
 	want(t, owner.get(t, "/api/v1/documents/"+keptID), 200, "one, in English").json(t, &one)
-	if len(one.Checks) != 1 || !strings.HasPrefix(one.Checks[0].Findings[0].Message, "Too blurred") {
+	if len(one.Checks) != 1 || one.Checks[0].Findings[0].Message != "The photo is blurred." {
 		t.Errorf("in English: %+v", one.Checks)
 	}
 	owner.lang = "fr"
@@ -547,10 +548,14 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 		t.Errorf("the list flags %d papers (want 1) or not in French", n)
 	}
 	page := string(want(t, owner.get(t, "/papers/"+keptID), 200, "paper").body)
-	for _, s := range []string{"À vérifier : une page est peut-être difficile à lire", `data-kept-page="2"`, "Page 2", "Trop flou : tenez le téléphone immobile", `class="kept-page"`, "Demander une nouvelle photo"} {
+	for _, s := range []string{"À vérifier : une page est peut-être difficile à lire", `data-kept-page="2"`, "Page 2", "La photo est floue.", `class="kept-page"`, "Demander une nouvelle photo", `name="type" value="rib"`} {
 		if !strings.Contains(page, s) {
 			t.Errorf("the kept paper's page does not say %q", s)
 		}
+	}
+	// Asking again makes a link for this paper and page.
+	if m := regexp.MustCompile(`name="label" value="([^"]*)"`).FindStringSubmatch(page); m == nil || !strings.HasPrefix(m[1], "Nouvelle photo : ") || !strings.HasSuffix(m[1], ", page 2") {
+		t.Errorf("the link asking again is labelled %q", m)
 	}
 	if strings.Count(page, `class="kept-page"`) != 1 || strings.Contains(page, `data-kept-page="1"`) {
 		t.Error("the clean first page is marked")

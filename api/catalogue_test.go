@@ -259,6 +259,7 @@ func families(t *testing.T, u usage) map[string][]string {
 		"requests.status.":  {vault.RequestPending, vault.RequestAccepted, vault.RequestDeclined, vault.RequestFulfilled},
 		"api.storage.":      storageFields,
 		"check.":            converter.CheckCodes(),
+		"kept.":             converter.CheckCodes(),
 		"redo.reason.":      vault.RedoReasons,
 		"redo.why.":         vault.RedoReasons,
 		"redo.status.":      {vault.RedoOpen, vault.RedoForwarded, vault.RedoClosed},

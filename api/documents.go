@@ -39,8 +39,8 @@ type documentJSON struct {
 }
 
 // keptPageJSON is one page kept although the readability check asked for
-// it again: its number and the findings, each with its sentence in the
-// reader's language.
+// it again: its number and the findings, each with its sentence for the
+// owner (what is wrong with the photo) in the reader's language.
 type keptPageJSON struct {
 	Page     int               `json:"page"`
 	Findings []keptFindingJSON `json:"findings"`
@@ -63,7 +63,7 @@ func documentOut(d vault.Document, l loc) documentJSON {
 	for _, c := range d.Checks {
 		pc := keptPageJSON{Page: c.Page, Findings: make([]keptFindingJSON, 0, len(c.Codes))}
 		for _, code := range c.Codes {
-			pc.Findings = append(pc.Findings, keptFindingJSON{Code: code, Message: l.T("check." + code)})
+			pc.Findings = append(pc.Findings, keptFindingJSON{Code: code, Message: l.T("kept." + code)})
 		}
 		out.Checks = append(out.Checks, pc)
 	}

@@ -239,6 +239,28 @@ type paperData struct {
 	Profiles []converter.Profile
 	// PageNums numbers the pages, for their previews.
 	PageNums []int
+	// KeptLabel names the link that asks for the kept pages again.
+	KeptLabel string
+}
+
+// keptLabel is the label of a link asking for d's kept pages again
+// ("New photo: Payslip, page 2"), within a link label's length.
+func keptLabel(l loc, d docRow) string {
+	if len(d.Checks) == 0 {
+		return ""
+	}
+	pages := make([]string, len(d.Checks))
+	for i, c := range d.Checks {
+		pages[i] = strconv.Itoa(c.Page)
+	}
+	title := []rune(l.DocTitle(d.Document))
+	for {
+		label := l.T("paper.kept.linklabel", string(title), strings.Join(pages, ", "))
+		if len(label) <= vault.MaxLabelLen || len(title) == 0 {
+			return label
+		}
+		title = title[:len(title)-1]
+	}
 }
 
 func (s *server) webPaper(c *gin.Context) {
@@ -262,7 +284,8 @@ func (s *server) webPaper(c *gin.Context) {
 	for i := range nums {
 		nums[i] = i + 1
 	}
-	p.Data = paperData{Doc: s.docRow(d), Groups: typeGroups(), Profiles: converter.Profiles(), PageNums: nums}
+	row := s.docRow(d)
+	p.Data = paperData{Doc: row, Groups: typeGroups(), Profiles: converter.Profiles(), PageNums: nums, KeptLabel: keptLabel(p.L, row)}
 	s.render(c, http.StatusOK, "paper", p)
 }
 

@@ -152,7 +152,7 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := owner.text("[data-kept] h3"); got != "À vérifier : une page est peut-être difficile à lire" {
 		t.Errorf("the paper's warning says %q", got)
 	}
-	if got := owner.text("[data-kept] li[data-kept-page]"); !strings.HasPrefix(got, "Page 1") || !strings.Contains(got, "Trop flou : tenez le téléphone immobile") {
+	if got := owner.text("[data-kept] li[data-kept-page]"); !strings.HasPrefix(got, "Page 1") || !strings.Contains(got, "La photo est floue.") {
 		t.Errorf("the kept page is told as %q", got)
 	}
 	if got := eval[string](owner.person, `document.querySelector('[data-kept] li p use').getAttribute('href')`); !strings.HasSuffix(got, "#c-blurry") {
@@ -165,10 +165,11 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := owner.text(".preview li.kept-page [data-kept-mark]"); got != "À vérifier" {
 		t.Errorf("the kept page's preview says %q", got)
 	}
-	// The warning is on the first screen, under the paper's facts, and
-	// wraps without cutting words at 360 px.
-	if top := eval[float64](owner.person, `(scrollTo(0, 0), document.querySelector('[data-kept]').getBoundingClientRect().top)`); top > 740 {
-		t.Errorf("the warning starts %.0f px down, below the first screen", top)
+	// The warning, with its page and reason, is on the first screen (above
+	// the buttons to file the paper), and wraps without cutting words at
+	// 360 px.
+	if bottom := eval[float64](owner.person, `(scrollTo(0, 0), document.querySelector('[data-kept] li').getBoundingClientRect().bottom)`); bottom > 740 {
+		t.Errorf("the kept page's reason ends %.0f px down, below the first screen", bottom)
 	}
 	if cut := eval[string](owner.person, brokenWords("[data-kept] h3, [data-kept] p, [data-kept] .btn")); cut != "" {
 		t.Errorf("the warning cuts words at 360 px: %q", cut)
@@ -181,6 +182,22 @@ func TestCaptureVerdict(t *testing.T) {
 	owner.tap("[data-kept] li[data-kept-page] > a")
 	owner.waitFor(`location.pathname.endsWith('/pages/1') && document.readyState === 'complete'`, time.Minute)
 	owner.back()
+	owner.waitFor(`!!document.querySelector('[data-kept]')`, time.Minute)
+	// "Ask for a new photo" makes a new one-use link for this page, ready
+	// to share, which the helper opens.
+	// (Back restored the paper from the browser's cache: tapped by touch.)
+	owner.tapToByTouch("[data-kept-ask] button")
+	if got := owner.seen(); !strings.Contains(got, ", page 1") || !strings.Contains(got, "Nouvelle photo") {
+		t.Errorf("the new link's page says %q", got)
+	}
+	askURL := eval[string](owner.person, `document.getElementById('url').value`)
+	if askURL == linkURL || !strings.Contains(askURL, "/d/") {
+		t.Fatalf("the new link is %q (the first was %q)", askURL, linkURL)
+	}
+	helper.open(askURL)
+	if got := helper.seen(); !strings.Contains(got, "Nouvelle photo") || !strings.Contains(got, ", page 1") {
+		t.Errorf("the helper's page for the new photo says %q", got)
+	}
 
 	// The owner's form: the same, page by page, before Save.
 	owner.open(srv.URL + "/papers/add")

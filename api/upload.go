@@ -240,7 +240,7 @@ func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, o
 			total += pi.Pages
 			// The readability check's findings, kept anyway: the owner is
 			// shown which page may be hard to read, and a paper sent for a
-			// redo does not close it (vault.NewDocument.Unreadable).
+			// redo does not close it (vault.NewDocument.Checks).
 			checks = addPageCheck(checks, pi)
 			if seen++; seen == len(pages) {
 				ready <- total
@@ -252,7 +252,7 @@ func (s *server) convertAndStore(ctx context.Context, pages []converter.Input, o
 	}()
 	select {
 	case n := <-ready:
-		nd.Pages, nd.Unreadable, nd.Checks = n, len(checks) > 0, checks
+		nd.Pages, nd.Checks = n, checks
 	case o := <-done:
 		_ = pr.Close()
 		if o.err == nil {

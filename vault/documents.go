@@ -58,14 +58,11 @@ type NewDocument struct {
 	// second attempt fails with ErrConflict (Submission then tells what
 	// became of the first).
 	Key string
-	// Unreadable: the readability check asked for some page to be taken
-	// again (the person kept it anyway). A paper sent for a redo closes it
-	// only when readable (redos.go).
-	Unreadable bool
 	// Checks are the pages sent although the readability check asked for
 	// them again (the person kept them anyway), each with the check's
 	// finding codes: sealed to the document key, the owner is shown them
-	// (Document.Checks). At most MaxPageChecks, pages within 1..Pages.
+	// (Document.Checks). At most MaxPageChecks, pages within 1..Pages. A
+	// paper sent for a redo closes it only without any (redos.go).
 	Checks []PageCheck
 
 	// arrived: sent by someone else (a helper's link); the paper is new
@@ -120,9 +117,9 @@ const (
 	checksSealFormat = "coffre-checks/1"
 )
 
-// encodeChecks encodes checks as "coffre-checks/1|2:blurry,dark|5:small_text", the form
-// sealed into the row; decodeChecks reads it back (pages within 1..pages), dropping what does not
-// parse (a later version's extra fields).
+// encodeChecks encodes checks as "coffre-checks/1|2:blurry,dark|5:small_text",
+// the form sealed into the row; decodeChecks reads it back (pages within
+// 1..pages), dropping what does not parse (a later version's extra fields).
 func encodeChecks(cs []PageCheck) string {
 	var b strings.Builder
 	b.WriteString(checksSealFormat)
@@ -177,6 +174,7 @@ func (nd *NewDocument) checkChecks() error {
 			}
 		}
 	}
+	nd.Checks = slices.Clone(nd.Checks) // sorted without touching the caller's
 	slices.SortFunc(nd.Checks, func(a, b PageCheck) int { return a.Page - b.Page })
 	return nil
 }

@@ -393,7 +393,7 @@ func (s *Service) Deposit(ctx context.Context, token string, nd NewDocument, pla
 		DocumentType: doc.Type, DocumentTitle: doc.Title, Detail: d.Label,
 	})
 	// A link forwarded for a redo closes it (redos.go).
-	return rc, errors.Join(err, s.redoArrived(ctx, l.ID, doc, nd.Unreadable))
+	return rc, errors.Join(err, s.redoArrived(ctx, l.ID, doc, len(nd.Checks) > 0))
 }
 
 // DropLinks lists ownerID's drop links, newest first: all of them for the

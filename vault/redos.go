@@ -19,7 +19,7 @@ import (
 // one-item drop link for the paper's type, answering the request, whose
 // label she chooses (the api writes the reason in her words). The redo
 // closes when a replacement arrives through that link and passes the
-// readability check (NewDocument.Unreadable false); one that does not pass
+// readability check (no NewDocument.Checks); one that does not pass
 // puts the redo back to open, for the owner to forward again. Every step
 // is journaled in the owner's journal (and so notified, EventSink). The
 // replacement is shared with the worker only as the request's consent

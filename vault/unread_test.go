@@ -395,7 +395,7 @@ func TestKeptPagesToldToOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := []vault.PageCheck{{Page: 3, Codes: []string{"small_text"}}, {Page: 1, Codes: []string{"blurry", "dark"}}}
-	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 3, Unreadable: true, Checks: checks}, strings.NewReader("%PDF kept")); err != nil {
+	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Type: "rib", Title: "RIB", Pages: 3, Checks: checks}, strings.NewReader("%PDF kept")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := in.svc.Deposit(ctx, token, vault.NewDocument{Type: "rib", Title: "RIB 2", Pages: 1}, strings.NewReader("%PDF clean")); err != nil {

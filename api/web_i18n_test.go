@@ -137,3 +137,29 @@ func TestEveryFindingHasPictogramAndPageSentence(t *testing.T) {
 		}
 	}
 }
+
+// TestStylesheetServedWithoutComments: app.css is served without its
+// comments, every rule kept (each selector's opening brace and each
+// declaration's end still there).
+func TestStylesheetServedWithoutComments(t *testing.T) {
+	src, err := staticFS.ReadFile("static/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := assets["app.css"].body
+	if strings.Contains(string(served), "/*") || strings.Contains(string(served), "*/") {
+		t.Error("app.css is served with comments")
+	}
+	if !strings.Contains(string(src), "/*") || len(served) >= len(src) {
+		t.Errorf("app.css: %d bytes in the tree, %d served", len(src), len(served))
+	}
+	bare := cssComment.ReplaceAllString(string(src), "")
+	for _, c := range []string{"{", "}", ";"} {
+		if strings.Count(string(served), c) != strings.Count(bare, c) || strings.Count(bare, c) == 0 {
+			t.Errorf("%q: %d served, %d in the rules", c, strings.Count(string(served), c), strings.Count(bare, c))
+		}
+	}
+	if !strings.Contains(string(served), ".kept {") || !strings.Contains(string(served), ".coach {") {
+		t.Error("rules lost with the comments")
+	}
+}

@@ -210,11 +210,43 @@ func (s *server) webNewLink(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, back)
 		return
 	}
+	// The link may have served (a one-use link its helper just opened),
+	// been stopped or run out of time since: its code is then not shown
+	// again, to be handed to someone it would refuse.
+	if live, err := s.linkLive(c, nl.Link); err != nil {
+		s.webError(c, err)
+		return
+	} else if !live {
+		s.clearSealed(c, s.linkCookie())
+		back := "/links"
+		if principal(c).Kind() == vault.KindWorker {
+			back = "/pro"
+		}
+		redirectDone(c, back, "linkgone")
+		return
+	}
 	p := s.newPage(c, "newlink.title")
 	p.Nav = "links"
 	p.Data = nl
 	c.Header("Cache-Control", "no-store")
 	s.render(c, http.StatusOK, "newlink", p)
+}
+
+// linkLive reports whether the drop link l, as this person's list of
+// links has it now, can still take a paper: not stopped, not used up, not
+// expired (a link no longer listed cannot).
+func (s *server) linkLive(c *gin.Context, l vault.DropLink) (bool, error) {
+	links, err := s.v.DropLinks(c.Request.Context(), principal(c), l.OwnerID)
+	if err != nil {
+		return false, err
+	}
+	now := time.Now()
+	for _, k := range links {
+		if k.ID == l.ID {
+			return !k.Revoked && k.Uses < k.MaxUses && now.Before(k.Expires), nil
+		}
+	}
+	return false, nil
 }
 
 func (s *server) webRevokeLink(c *gin.Context) {

@@ -195,6 +195,29 @@ func TestOwnerSheetSurvivesReload(t *testing.T) {
 	if n := eval[int](other.person, `document.querySelectorAll('[data-show-again]').length`); n != 0 {
 		t.Errorf("another phone is offered the code again")
 	}
+
+	// Her helper uses the one-use link: a reload of the page that showed
+	// it no longer shows a code that would be refused; she lands on her
+	// links, told why, the link listed as used.
+	helper := b.walker("helper")
+	helper.open(url)
+	helper.photo(`label[for=camera]`, samples(t)[0])
+	helper.poll(`document.querySelectorAll('#pages li[data-verdict]').length === 1`, 2*time.Minute)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	r.open(srv.URL + "/links/new")
+	if !strings.HasPrefix(r.location(), srv.URL+"/links?done=linkgone") {
+		t.Fatalf("the used link's page, reloaded, is at %s", r.location())
+	}
+	if got := r.text("p.notice"); !strings.Contains(got, "Ce lien a déjà servi") {
+		t.Errorf("after the link served, her links say %q", got)
+	}
+	if n := eval[int](r.person, `document.querySelectorAll('#url, img[src*="/qr."], [data-show-again]').length`); n != 0 {
+		t.Errorf("the used link's code is still offered (%d elements)", n)
+	}
+	if got := r.text("[data-usedup]"); got == "" {
+		t.Errorf("the used link is not listed as used: %s", r.seen())
+	}
 }
 
 // TestOwnerSheetWording: the sheet says the code works once (recovery

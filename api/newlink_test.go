@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestNewLinkPageAfterUse: the page showing a link just made (and its
+// code) shows it again on a reload while the link can take a paper; once
+// its helper has used it, or it was stopped, the page no longer shows a
+// code that would be refused: it goes back to the list of links, saying
+// why in the person's language, and the link is listed as used.
+func TestNewLinkPageAfterUse(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	for _, tc := range []struct{ lang, gone string }{
+		{"fr", "Ce lien a déjà servi ou n&#39;est plus valable"},
+		{"en", "This link has already been used or is no longer valid"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			owner := e.client()
+			owner.lang = tc.lang
+			signUpOwner(t, owner, "lien.servi."+tc.lang, "pomme radis ballon hibou")
+			noFollow(owner)
+			tokenRe := regexp.MustCompile(`value="[^"]*/d/([A-Za-z0-9_-]+)"`)
+			// make returns the token the new-link page shows.
+			newLink := func(label string) string {
+				t.Helper()
+				res := owner.postForm(t, "/links", url.Values{"label": {label}, "uses": {"1"}, "hours": {"24"}})
+				if res.status != http.StatusSeeOther || res.header.Get("Location") != "/links/new" {
+					t.Fatalf("new link: %d %q", res.status, res.header.Get("Location"))
+				}
+				page := string(want(t, owner.get(t, "/links/new"), 200, "new link page").body)
+				m := tokenRe.FindStringSubmatch(page)
+				if m == nil || !strings.Contains(page, `/qr.svg"`) {
+					t.Fatalf("the new link page shows no link: %s", truncate([]byte(page)))
+				}
+				return m[1]
+			}
+			gone := func(what string) {
+				t.Helper()
+				res := owner.get(t, "/links/new")
+				if res.status != http.StatusSeeOther || res.header.Get("Location") != "/links?done=linkgone" {
+					t.Fatalf("%s: /links/new answers %d %q, want the list of links", what, res.status, res.header.Get("Location"))
+				}
+				list := string(want(t, owner.get(t, res.header.Get("Location")), 200, "links").body)
+				if !strings.Contains(list, tc.gone) || strings.Contains(list, "data-show-again") {
+					t.Fatalf("%s: the list does not say the link is gone, or offers it again: %s", what, truncate([]byte(list)))
+				}
+				// The page is gone for good, not only this once.
+				if res := owner.get(t, "/links/new"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/links" {
+					t.Fatalf("%s: /links/new again: %d %q", what, res.status, res.header.Get("Location"))
+				}
+			}
+
+			token := newLink("Fiche de paie")
+			// A reload while the link is unused shows the same link.
+			if page := string(want(t, owner.get(t, "/links/new"), 200, "reload").body); !strings.Contains(page, "/d/"+token+`"`) {
+				t.Fatal("a reload does not show the link again")
+			}
+			want(t, e.client().upload(t, "/api/v1/drop/"+token+"/pages", page(photo(t, 400, 500, 3))), 201, "helper upload")
+			gone("used")
+			list := string(want(t, owner.get(t, "/links"), 200, "links").body)
+			if !strings.Contains(list, "data-usedup") {
+				t.Fatalf("the used link is not listed as used: %s", truncate([]byte(list)))
+			}
+
+			token = newLink("Avis d'impôt")
+			var links struct {
+				Links []struct {
+					ID    string `json:"id"`
+					Label string `json:"label"`
+				} `json:"links"`
+			}
+			want(t, owner.get(t, "/api/v1/droplinks"), 200, "links").json(t, &links)
+			id := ""
+			for _, l := range links.Links {
+				if l.Label == "Avis d'impôt" {
+					id = l.ID
+				}
+			}
+			if len(links.Links) != 2 || id == "" {
+				t.Fatalf("links: %+v", links.Links)
+			}
+			res := owner.postForm(t, "/links/"+id+"/revoke", url.Values{})
+			if res.status != http.StatusSeeOther {
+				t.Fatalf("stop the link: %d", res.status)
+			}
+			gone("stopped")
+			if res := e.client().upload(t, "/api/v1/drop/"+token+"/pages", page(photo(t, 400, 500, 4))); res.status == 201 {
+				t.Fatal("a stopped link took a paper")
+			}
+		})
+	}
+}

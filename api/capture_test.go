@@ -560,6 +560,13 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 	if strings.Count(page, `class="kept-page"`) != 1 || strings.Contains(page, `data-kept-page="1"`) {
 		t.Error("the clean first page is marked")
 	}
+	// The link's label, which her helper reads, names the paper's type,
+	// never a title she wrote (attacker's review).
+	want(t, owner.do(t, "PATCH", "/api/v1/documents/"+keptID, map[string]string{"title": "Paie mars (arrêt maladie)"}), 200, "rename")
+	page = string(want(t, owner.get(t, "/papers/"+keptID), 200, "renamed paper").body)
+	if m := regexp.MustCompile(`name="label" value="([^"]*)"`).FindStringSubmatch(page); m == nil || m[1] != "Nouvelle photo : RIB, page 2" {
+		t.Errorf("after renaming, the link asking again is labelled %q", m)
+	}
 	if page := string(want(t, owner.get(t, "/papers/"+cleanID), 200, "clean paper").body); strings.Contains(page, "data-kept") {
 		t.Error("the clean paper's page warns")
 	}

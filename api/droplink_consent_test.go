@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,16 @@ func TestWorkerLinkStopsWithConsent(t *testing.T) {
 				Token string `json:"token"`
 			}
 			want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Le mien", "max_uses": 10, "ttl_hours": 720}), 201, "owner's link").json(t, &own)
+			// The worker also makes one on the web: its page shows it.
+			pro := e.client()
+			pro.loginWorker(t, "morel@ccas.example", "secret de Mme Morel assez long")
+			noFollow(pro)
+			if res := pro.postForm(t, "/pro/links", url.Values{"owner": {su.OwnerID}, "label": {"Vos avis"}}); res.status != 303 || res.header.Get("Location") != "/pro/links/new" {
+				t.Fatalf("the worker's web link: %d %q", res.status, res.header.Get("Location"))
+			}
+			if page := string(want(t, pro.get(t, "/pro/links/new"), 200, "the worker's link page").body); !strings.Contains(page, "/d/") {
+				t.Fatalf("the worker's link page shows no link: %s", truncate([]byte(page)))
+			}
 			helper := e.client()
 			want(t, helper.get(t, "/d/"+link.Token), 200, "helper opens the worker's link")
 
@@ -60,6 +71,12 @@ func TestWorkerLinkStopsWithConsent(t *testing.T) {
 			case "expiry":
 				e.clock.Advance(24*time.Hour + time.Minute)
 				owner.loginOwner(t, "lien."+end, "pomme radis ballon hibou")
+			}
+			// Its page no longer shows a link that would be refused
+			// (attacker's review; after a day, the worker's session and
+			// the page with it have ended anyway).
+			if res := pro.get(t, "/pro/links/new"); end == "revocation" && (res.status != 303 || res.header.Get("Location") != "/pro?done=linkgone") {
+				t.Errorf("the worker's link page after %s: %d %q, want back to /pro", end, res.status, res.header.Get("Location"))
 			}
 			for lang, text := range map[string]string{"fr": "Ce lien ne marche pas", "en": "This link does not work"} {
 				helper.lang = lang

@@ -151,6 +151,12 @@ func classify(err error) *apiError {
 	case errors.Is(err, seal.ErrRecoveryCodeChecksum), errors.Is(err, seal.ErrRecoveryCodeMalformed):
 		e := fieldErr("recovery_code", "api.recovery_code.recovery_code_has")
 		return e
+	case errors.Is(err, vault.ErrSendInProgress):
+		// The same pages sent twice at once (a double tap, a retry): the
+		// first send goes on.
+		return &apiError{status: http.StatusConflict, code: "conflict", key: "error.sendinprogress"}
+	case errors.Is(err, vault.ErrPendingFull):
+		return &apiError{status: http.StatusRequestEntityTooLarge, code: "too_many_pages", key: "error.pendingfull"}
 	case errors.Is(err, vault.ErrConflict):
 		return newErr(http.StatusConflict, "conflict", "api.conflict.already_exists")
 	case errors.Is(err, converter.ErrInputTooLarge):

@@ -185,3 +185,31 @@ func TestClassify(t *testing.T) {
 		t.Errorf("retryAfter = %v", d)
 	}
 }
+
+// TestSendConflictsSaid (attacker's review): the same pages sent twice at
+// once, and an upload holding too many pages, get their own code and a
+// sentence that says what happened, not "a problem on our side".
+func TestSendConflictsSaid(t *testing.T) {
+	s := &server{}
+	for _, tc := range []struct {
+		err          error
+		status       int
+		code, fr, en string
+	}{
+		{fmt.Errorf("send: %w", vault.ErrSendInProgress), http.StatusConflict, "conflict",
+			"Ces pages sont déjà en train de partir. Attendez quelques secondes.", "These pages are already being sent. Wait a few seconds."},
+		{fmt.Errorf("page: %w", vault.ErrPendingFull), http.StatusRequestEntityTooLarge, "too_many_pages",
+			locFor("fr").T("error.pendingfull"), locFor("en").T("error.pendingfull")},
+	} {
+		e := classify(tc.err)
+		if e.status != tc.status || e.code != tc.code {
+			t.Errorf("%v: %d %s, want %d %s", tc.err, e.status, e.code, tc.status, tc.code)
+		}
+		if got := s.errorText(locFor("fr"), tc.err); got != tc.fr {
+			t.Errorf("%v in French: %q", tc.err, got)
+		}
+		if got := s.errorText(locFor("en"), tc.err); got != tc.en {
+			t.Errorf("%v in English: %q", tc.err, got)
+		}
+	}
+}

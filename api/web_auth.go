@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"bytes"
 	"errors"
 	"net/http"
@@ -150,6 +152,9 @@ type sheetData struct {
 	// NoticeKey is a catalogue key shown above the sheet ("" for none),
 	// e.g. after the owner's keys were changed.
 	NoticeKey string
+	// Made is when the code was made (showSheet sets it): the code is
+	// shown again only for sheetShownFor after.
+	Made time.Time
 }
 
 func newSheetData(ident string, code seal.RecoveryCode, next string) sheetData {

@@ -253,7 +253,13 @@ func keptLabel(l loc, d docRow) string {
 	for i, c := range d.Checks {
 		pages[i] = strconv.Itoa(c.Page)
 	}
-	title := []rune(l.DocTitle(d.Document))
+	// The paper's type, never its title: the label is shown to the helper,
+	// and a title she wrote is hers alone.
+	name := l.T("drop.untypedtitle")
+	if !unfiled(d.Type) {
+		name = l.DocType(d.Type)
+	}
+	title := []rune(name)
 	for {
 		label := l.T("paper.kept.linklabel", string(title), strings.Join(pages, ", "))
 		if len(label) <= vault.MaxLabelLen || len(title) == 0 {

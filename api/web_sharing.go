@@ -213,7 +213,7 @@ func (s *server) webNewLink(c *gin.Context) {
 	// The link may have served (a one-use link its helper just opened),
 	// been stopped or run out of time since: its code is then not shown
 	// again, to be handed to someone it would refuse.
-	if live, err := s.linkLive(c, nl.Link); err != nil {
+	if live, err := s.linkLive(c, nl); err != nil {
 		s.webError(c, err)
 		return
 	} else if !live {
@@ -232,21 +232,20 @@ func (s *server) webNewLink(c *gin.Context) {
 	s.render(c, http.StatusOK, "newlink", p)
 }
 
-// linkLive reports whether the drop link l, as this person's list of
-// links has it now, can still take a paper: not stopped, not used up, not
-// expired (a link no longer listed cannot).
-func (s *server) linkLive(c *gin.Context, l vault.DropLink) (bool, error) {
-	links, err := s.v.DropLinks(c.Request.Context(), principal(c), l.OwnerID)
-	if err != nil {
-		return false, err
+// linkLive reports whether the link shown on nl's page can still take a
+// paper, as its helper opening it would find: not stopped, used up or
+// expired, and a worker's link only while the consent it was made under
+// lasts (vault.DropLinkInfo).
+func (s *server) linkLive(c *gin.Context, nl newLinkData) (bool, error) {
+	i := strings.LastIndex(nl.URL, dropPath)
+	if i < 0 {
+		return false, nil
 	}
-	now := time.Now()
-	for _, k := range links {
-		if k.ID == l.ID {
-			return !k.Revoked && k.Uses < k.MaxUses && now.Before(k.Expires), nil
-		}
+	_, err := s.v.DropLinkInfo(c.Request.Context(), nl.URL[i+len(dropPath):])
+	if errors.Is(err, vault.ErrNoLink) || errors.Is(err, vault.ErrInvalid) {
+		return false, nil
 	}
-	return false, nil
+	return err == nil, err
 }
 
 func (s *server) webRevokeLink(c *gin.Context) {

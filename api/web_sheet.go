@@ -26,6 +26,30 @@ import (
 // sheetMaxAge bounds how long an unconfirmed sheet stays reachable.
 const sheetMaxAge = 24 * time.Hour
 
+// sheetShownFor is how long after it was made the code itself is shown
+// again (a reload, a phone restoring the tab while she copies it, the
+// sheet saved as a PDF). Later, the session's cookies alone must not give
+// it away: whoever holds them (a borrowed phone, a shared computer left
+// signed in) would take the vault with it (POST /api/v1/recover). The
+// sheet then only asks for its last four characters, or offers a new
+// sheet, which needs her secret.
+const sheetShownFor = 15 * time.Minute
+
+// sheetShown reports whether sd's code may be shown now.
+func (s *server) sheetShown(sd sheetData) bool {
+	if sd.Made.IsZero() {
+		return false
+	}
+	age := s.v.Now().Sub(sd.Made)
+	return age >= -time.Minute && age < sheetShownFor
+}
+
+// sheetView is the sheet page: the sheet, its code left out once Locked.
+type sheetView struct {
+	sheetData
+	Locked bool
+}
+
 func (s *server) sheetPages(p *gin.RouterGroup) {
 	p.GET("/sheet", s.webSheetPage)
 	p.GET("/sheet/pdf", s.webSheetPDF)
@@ -42,6 +66,7 @@ func (s *server) sheetCookie() string {
 
 // showSheet keeps the sheet for this session and redirects to it.
 func (s *server) showSheet(c *gin.Context, sd sheetData) {
+	sd.Made = s.v.Now()
 	if err := s.setSealed(c, s.sheetCookie(), sd, sheetMaxAge); err != nil {
 		s.webError(c, err)
 		return
@@ -140,7 +165,11 @@ func (s *server) renderSheet(c *gin.Context, status int, sd sheetData, errKey st
 		p.Notice = p.L.T(sd.NoticeKey)
 	}
 	c.Header("Cache-Control", "no-store")
-	p.Data = sd
+	v := sheetView{sheetData: sd}
+	if !s.sheetShown(sd) {
+		v.Locked, v.Code, v.Groups = true, "", nil
+	}
+	p.Data = v
 	p.Canonical = "/sheet"
 	s.render(c, status, "sheet", p)
 }
@@ -148,7 +177,7 @@ func (s *server) renderSheet(c *gin.Context, status int, sd sheetData, errKey st
 // webSheetPDF downloads the sheet as a PDF, to keep on the phone.
 func (s *server) webSheetPDF(c *gin.Context) {
 	sd, ok := s.keptSheet(c)
-	if !ok {
+	if !ok || !s.sheetShown(sd) {
 		c.Redirect(http.StatusSeeOther, "/sheet")
 		return
 	}

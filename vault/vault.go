@@ -269,3 +269,7 @@ func mapMeta(what string, err error) error {
 	}
 	return fmt.Errorf("vault: %s: %w", what, err)
 }
+
+// Now is the service's clock (Config.Now): what the api times its own
+// short-lived pages by, so that they follow the same clock as the vault.
+func (s *Service) Now() time.Time { return s.now() }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -93,5 +94,64 @@ func TestNewLinkPageAfterUse(t *testing.T) {
 				t.Fatal("a stopped link took a paper")
 			}
 		})
+	}
+}
+
+// TestNewLinkDoubleTap (newcomer's review): the link form sent twice, at
+// once (a double tap) or again, makes one link; each answer shows it.
+func TestNewLinkDoubleTap(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "double.tape", "pomme radis ballon hibou")
+	noFollow(owner)
+	form := string(want(t, owner.get(t, "/links"), 200, "links").body)
+	m := regexp.MustCompile(`<form method="post" action="/links" class="form">\s*<input type="hidden" name="key" value="([^"]+)">`).FindStringSubmatch(form)
+	if m == nil {
+		t.Fatalf("the link form carries no key: %s", truncate([]byte(form)))
+	}
+	values := url.Values{"key": {m[1]}, "label": {"Quittance"}, "uses": {"1"}, "hours": {"24"}}
+	statuses := make([]int, 4)
+	var wg sync.WaitGroup
+	for i := range statuses {
+		wg.Go(func() {
+			v := url.Values{}
+			for k, x := range values {
+				v[k] = x
+			}
+			statuses[i] = owner.postForm(t, "/links", v).status
+		})
+	}
+	wg.Wait()
+	for i, st := range statuses {
+		if st != http.StatusSeeOther {
+			t.Errorf("send %d: %d", i, st)
+		}
+	}
+	page := string(want(t, owner.get(t, "/links/new"), 200, "the link").body)
+	var links struct {
+		Links []struct {
+			ID string `json:"id"`
+		} `json:"links"`
+	}
+	want(t, owner.get(t, "/api/v1/droplinks"), 200, "links").json(t, &links)
+	if len(links.Links) != 1 {
+		t.Fatalf("%d links after one form sent four times, want 1", len(links.Links))
+	}
+	// A fresh form (the page shown again) makes another.
+	form = string(want(t, owner.get(t, "/links"), 200, "links").body)
+	m2 := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(form)
+	if m2 == nil || m2[1] == m[1] {
+		t.Fatalf("the form shown again has key %v, was %q", m2, m[1])
+	}
+	values.Set("key", m2[1])
+	if res := owner.postForm(t, "/links", values); res.status != http.StatusSeeOther {
+		t.Fatalf("a second link: %d", res.status)
+	}
+	if again := string(want(t, owner.get(t, "/links/new"), 200, "the second link").body); again == page {
+		t.Fatal("the second link's page shows the first link")
+	}
+	want(t, owner.get(t, "/api/v1/droplinks"), 200, "links").json(t, &links)
+	if len(links.Links) != 2 {
+		t.Fatalf("%d links, want 2", len(links.Links))
 	}
 }

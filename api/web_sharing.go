@@ -164,7 +164,7 @@ func (s *server) webCreateLink(c *gin.Context) {
 	}
 	token, dl, err := s.v.CreateDropLink(c.Request.Context(), pr, owner, vault.NewDropLink{
 		Label: label, From: strings.TrimSpace(c.PostForm("from")), Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
-		RequestID: c.PostForm("request"),
+		RequestID: c.PostForm("request"), Key: c.PostForm("key"),
 	})
 	if err != nil {
 		s.webError(c, err)

@@ -2,6 +2,9 @@ package vault
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,6 +55,14 @@ type NewDropLink struct {
 	// A deposit is readable by the requesting worker only when the owner
 	// chose to share the papers of its type she adds (the consent's types).
 	RequestID string
+	// Key, if set, is the idempotency key of the form that asks for the
+	// link (ValidSubmissionKey's shape): the same creator asking for a
+	// link into the same vault with the same key gets the link the first
+	// request made, with the same token (a double tap, a form sent again
+	// after a lost answer), and nothing new is journaled. The token and
+	// the id are then derived from the key under the pepper, so only the
+	// server can tell them from it.
+	Key string
 }
 
 // DropLink is a drop link as its owner (or the worker who created it) sees it.
@@ -147,7 +158,41 @@ func (nl *NewDropLink) check() error {
 	if nl.RequestID != "" && !validID(nl.RequestID) {
 		return fmt.Errorf("vault: drop link: request: %w", ErrNotFound)
 	}
+	if nl.Key != "" && !ValidSubmissionKey(nl.Key) {
+		return fmt.Errorf("%w: drop link key", ErrInvalid)
+	}
 	return nil
+}
+
+// keyedLink returns the token (its text, hash and bytes) and the id of the
+// link creator asks for into ownerID's vault with nl (checked) under its
+// form key: the same form sent again gives the same; the same form key
+// with anything changed (a label edited after going back) another.
+func (s *Service) keyedLink(creator *Principal, ownerID string, nl NewDropLink) (token, hash string, raw []byte, id string) {
+	form, _ := json.Marshal([]any{string(creator.kind), creator.id, ownerID, nl.Label, nl.From, nl.Requested,
+		int64(nl.TTL), nl.MaxUses, nl.RequestID}) // plain values: never fails
+	m := hmac.New(sha256.New, s.pepperKey(infoLinkKeyToken))
+	m.Write(form)
+	m.Write([]byte{0})
+	m.Write([]byte(nl.Key))
+	raw = m.Sum(nil)[:linkTokenSize]
+	return base64.RawURLEncoding.EncodeToString(raw), linkTokenHash(raw), raw, s.keyedID(infoLinkKeyID, string(form), nl.Key)
+}
+
+// sameLink returns the link a keyed request already made (id, hash), when
+// its row is creator's into ownerID's vault and it still takes papers (a
+// form sent again once its link served or was stopped makes a new one).
+func (s *Service) sameLink(ctx context.Context, creator *Principal, ownerID, id, hash string) (DropLink, bool) {
+	l, err := s.meta.DropLink(ctx, id)
+	if err != nil || l.TokenHash != hash || l.OwnerID != ownerID || l.CreatedByKind != creator.kind || l.CreatedByID != creator.id ||
+		!linkLive(l, s.now()) {
+		return DropLink{}, false
+	}
+	d, err := openLink(l.DetailsSealed, creator.identity)
+	if err != nil {
+		return DropLink{}, false
+	}
+	return linkView(l, d), true
 }
 
 // CreateDropLink creates a drop link into ownerID's vault. creator is the
@@ -197,9 +242,28 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 	if err != nil {
 		return "", DropLink{}, fmt.Errorf("vault: drop link: owner key: %w: %w", ErrCorrupt, err)
 	}
-	token, hash, raw, err := newLinkToken()
-	if err != nil {
-		return "", DropLink{}, err
+	var (
+		token, hash, id string
+		raw             []byte
+	)
+	keyed := nl.Key != ""
+	if keyed {
+		token, hash, raw, id = s.keyedLink(creator, ownerID, nl)
+		if l, ok := s.sameLink(ctx, creator, ownerID, id, hash); ok {
+			return token, l, nil
+		}
+		if _, err := s.meta.DropLink(ctx, id); err == nil {
+			// Its link served or was stopped: this one is new.
+			keyed = false
+		}
+	}
+	if !keyed {
+		if token, hash, raw, err = newLinkToken(); err != nil {
+			return "", DropLink{}, err
+		}
+		if id, err = newID(); err != nil {
+			return "", DropLink{}, err
+		}
 	}
 	linkID, err := linkIdentity(raw)
 	if err != nil {
@@ -221,16 +285,18 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 	if err != nil {
 		return "", DropLink{}, fmt.Errorf("vault: drop link: seal: %w", err)
 	}
-	id, err := newID()
-	if err != nil {
-		return "", DropLink{}, err
-	}
 	row := meta.DropLink{
 		ID: id, OwnerID: ownerID, TokenHash: hash, PublicSealed: public, DetailsSealed: details,
 		CreatedByKind: creator.kind, CreatedByID: creator.id, RequestID: nl.RequestID, ConsentID: under.ID,
 		Created: now, Expires: now.Add(nl.TTL), MaxUses: nl.MaxUses,
 	}
 	if err := s.meta.InsertDropLink(ctx, row); err != nil {
+		if keyed && errors.Is(err, meta.ErrConflict) {
+			// The same form, sent twice at once: the other made it.
+			if l, ok := s.sameLink(ctx, creator, ownerID, id, hash); ok {
+				return token, l, nil
+			}
+		}
 		return "", DropLink{}, mapMeta("drop link", err)
 	}
 	if err := s.record(ctx, ownerID, s.actorEvent(ctx, creator, Event{Kind: EventLinkCreated, Detail: nl.Label})); err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -52,6 +54,45 @@ func (w *walker) tapGo(sel string) {
 	eval[bool](w.person, `window.__walk = true`)
 	w.tap(sel)
 	w.waitFor(`!window.__walk && document.readyState === 'complete' && !!document.querySelector('main h1')`, 2*time.Minute)
+}
+
+// doubleTapGo taps twice, quickly, on an element that loads another page
+// (a person unsure the first tap took), on a slow network (every request
+// 600 ms late: the second tap lands while the first one's answer is on its
+// way), and waits for the page.
+func (w *walker) doubleTapGo(sel string) {
+	w.b.t.Helper()
+	slow := func(latency float64) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+				return err
+			}
+			_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+				MatchedNetworkConditions: []*network.Conditions{{Latency: latency, DownloadThroughput: -1, UploadThroughput: -1}},
+			})
+			return err
+		})
+	}
+	eval[bool](w.person, `window.__walk = true`)
+	box := eval[[]float64](w.person, `(() => { const e = document.querySelector(`+jsString(sel)+`); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	w.taps += 2
+	w.do(slow(600), chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		for range 2 {
+			for _, pts := range [][]*input.TouchPoint{{{X: box[0], Y: box[1]}}, {}} {
+				typ := input.DispatchTouchEventTypeTouchStart
+				if len(pts) == 0 {
+					typ = input.DispatchTouchEventTypeTouchEnd
+				}
+				if _, err := chromedp.Call(ctx, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: pts}); err != nil {
+					return err
+				}
+			}
+			time.Sleep(150 * time.Millisecond)
+		}
+		return nil
+	}))
+	w.waitFor(`!window.__walk && document.readyState === 'complete' && !!document.querySelector('main h1')`, 2*time.Minute)
+	w.do(slow(0))
 }
 
 // type taps a field and types into it.

@@ -1,0 +1,108 @@
+package vault_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/coffre/coffre/vault"
+)
+
+// TestDropLinkKeyed (newcomer's review: a double tap on "make a link" made
+// two live links): the same form sent twice, one after the other or at
+// once, makes one link, journaled once, and both answers carry its token;
+// the same form key with anything changed, another creator, or a link that
+// has since been stopped makes a new one; a malformed key is refused.
+func TestDropLinkKeyed(t *testing.T) {
+	dir := newAcctDir(t)
+	in := dir.open(t)
+	ctx := testCtx(t)
+	owner, _ := in.signUp(t, "double.tap")
+	other, _ := in.signUp(t, "double.tap.other")
+	const key = "k9Hc2mQx7Lr4Tz8WbN3v"
+	form := vault.NewDropLink{Label: "Fiche de paie", MaxUses: 1, Key: key}
+	created := func() int {
+		evs, err := in.svc.Journal(ctx, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Kind == vault.EventLinkCreated {
+				n++
+			}
+		}
+		return n
+	}
+	links := func() int {
+		ls, err := in.svc.DropLinks(ctx, owner, owner.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ls)
+	}
+
+	// At once: eight sends of the same form.
+	tokens := make([]string, 8)
+	ids := make([]string, 8)
+	var wg sync.WaitGroup
+	for i := range tokens {
+		wg.Go(func() {
+			tok, dl, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			tokens[i], ids[i] = tok, dl.ID
+		})
+	}
+	wg.Wait()
+	for i := range tokens {
+		if tokens[i] != tokens[0] || ids[i] != ids[0] || tokens[i] == "" {
+			t.Fatalf("send %d: link %s, want %s (tokens equal: %v)", i, ids[i], ids[0], tokens[i] == tokens[0])
+		}
+	}
+	if n, m := links(), created(); n != 1 || m != 1 {
+		t.Fatalf("%d links, %d journaled after eight sends of one form, want 1 and 1", n, m)
+	}
+	if info, err := in.svc.DropLinkInfo(ctx, tokens[0]); err != nil || info.Label != "Fiche de paie" || info.UsesLeft != 1 {
+		t.Fatalf("the link: %+v, %v", info, err)
+	}
+	// Later, again: the same link.
+	if tok, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form); err != nil || tok != tokens[0] {
+		t.Fatalf("the form again: same token %v, %v", tok == tokens[0], err)
+	}
+	// The form changed (back, another label): a new link.
+	changed := form
+	changed.Label = "Avis d'impôt"
+	tok2, dl2, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), changed)
+	if err != nil || tok2 == tokens[0] || dl2.ID == ids[0] {
+		t.Fatalf("a changed form: %v (same token %v)", err, tok2 == tokens[0])
+	}
+	// Another vault's owner with the same key: her own link.
+	tok3, _, err := in.svc.CreateDropLink(ctx, other, other.ID(), form)
+	if err != nil || tok3 == tokens[0] {
+		t.Fatalf("another owner: %v (same token %v)", err, tok3 == tokens[0])
+	}
+	// Stopped: the same form makes a new link, which works.
+	if err := in.svc.RevokeDropLink(ctx, owner, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	tok4, dl4, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form)
+	if err != nil || tok4 == tokens[0] || dl4.ID == ids[0] {
+		t.Fatalf("the form after its link was stopped: %v (same token %v)", err, tok4 == tokens[0])
+	}
+	if _, err := in.svc.DropLinkInfo(ctx, tok4); err != nil {
+		t.Fatalf("the new link: %v", err)
+	}
+	if n, m := links(), created(); n != 3 || m != 3 {
+		t.Fatalf("%d links, %d journaled, want 3 and 3", n, m)
+	}
+	for _, bad := range []string{"short", "has spaces in it, long enough", string(make([]byte, 65))} {
+		f := form
+		f.Key = bad
+		if _, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), f); !errors.Is(err, vault.ErrInvalid) {
+			t.Errorf("key %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+}

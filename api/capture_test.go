@@ -473,7 +473,14 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 	e := newEnv(t, envOptions{rateLimits: highLimits})
 	owner := e.client()
 	owner.lang = "fr"
-	signUpOwner(t, owner, "gardee.titulaire", "pomme radis ballon hibou")
+	var su struct {
+		Session struct {
+			CSRFToken string `json:"csrf_token"`
+		} `json:"session"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/signup", map[string]string{"identifier": "gardee.titulaire", "secret": "pomme radis ballon hibou",
+		"display_name": "Amina"}), 201, "sign up").json(t, &su)
+	owner.csrf = su.Session.CSRFToken
 	var link struct {
 		Token string `json:"token"`
 	}
@@ -548,7 +555,8 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 		t.Errorf("the list flags %d papers (want 1) or not in French", n)
 	}
 	page := string(want(t, owner.get(t, "/papers/"+keptID), 200, "paper").body)
-	for _, s := range []string{"À vérifier : une page est peut-être difficile à lire", `data-kept-page="2"`, "Page 2", "La photo est floue.", `class="kept-page"`, "Demander une nouvelle photo", `name="type" value="rib"`} {
+	for _, s := range []string{"À vérifier : une page est peut-être difficile à lire", `data-kept-page="2"`, "Page 2", "La photo est floue.", `class="kept-page"`, "Demander une nouvelle photo", `name="type" value="rib"`,
+		`name="from" value="Amina"`} {
 		if !strings.Contains(page, s) {
 			t.Errorf("the kept paper's page does not say %q", s)
 		}

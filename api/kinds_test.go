@@ -150,6 +150,16 @@ func TestHelperPapersNewAndFiled(t *testing.T) {
 			if !strings.Contains(paper, "New: you are opening this paper for the first time.") || !strings.Contains(paper, `data-kind="avis-impot"`) {
 				t.Errorf("the paper's page: %s", truncate([]byte(paper)))
 			}
+			// Beside the likely types, "Another type…" opens the whole
+			// list (newcomer's review: a RIB was filed as a payslip).
+			other := `href="/papers/` + d.ID + `?kind=1#kind" data-kind-other>`
+			if !strings.Contains(paper, other) || !strings.Contains(paper, "Another type…") || strings.Contains(paper, "<details open>") {
+				t.Errorf("the paper's page offers no other type, or opens the list at once")
+			}
+			if all := string(want(t, owner.get(t, "/papers/"+d.ID+"?kind=1"), 200, "every type").body); !strings.Contains(all, "<details open>\n<summary>") ||
+				!strings.Contains(all, `<option value="rib">`) {
+				t.Errorf("\"Another type…\" does not open the list of types")
+			}
 			list = string(want(t, owner.get(t, "/papers"), 200, "list page").body)
 			if strings.Contains(list, "data-newcount") || strings.Contains(list, "data-new-badge") || strings.Contains(list, `data-new>`) {
 				t.Errorf("still new after opening")

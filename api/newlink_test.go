@@ -16,9 +16,9 @@ import (
 // why in the person's language, and the link is listed as used.
 func TestNewLinkPageAfterUse(t *testing.T) {
 	e := newEnv(t, envOptions{rateLimits: highLimits})
-	for _, tc := range []struct{ lang, gone string }{
-		{"fr", "Ce lien a déjà servi ou n&#39;est plus valable"},
-		{"en", "This link has already been used or is no longer valid"},
+	for _, tc := range []struct{ lang, gone, used string }{
+		{"fr", "Ce lien a déjà servi ou n&#39;est plus valable", "Ce lien a servi : ce qui a été envoyé est dans vos papiers."},
+		{"en", "This link has already been used or is no longer valid", "This link has been used: what was sent is in your papers."},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			owner := e.client()
@@ -40,15 +40,15 @@ func TestNewLinkPageAfterUse(t *testing.T) {
 				}
 				return m[1]
 			}
-			gone := func(what string) {
+			gone := func(what, to, says string) {
 				t.Helper()
 				res := owner.get(t, "/links/new")
-				if res.status != http.StatusSeeOther || res.header.Get("Location") != "/links?done=linkgone" {
-					t.Fatalf("%s: /links/new answers %d %q, want the list of links", what, res.status, res.header.Get("Location"))
+				if res.status != http.StatusSeeOther || res.header.Get("Location") != to {
+					t.Fatalf("%s: /links/new answers %d %q, want %s", what, res.status, res.header.Get("Location"), to)
 				}
-				list := string(want(t, owner.get(t, res.header.Get("Location")), 200, "links").body)
-				if !strings.Contains(list, tc.gone) || strings.Contains(list, "data-show-again") {
-					t.Fatalf("%s: the list does not say the link is gone, or offers it again: %s", what, truncate([]byte(list)))
+				list := string(want(t, owner.get(t, res.header.Get("Location")), 200, to).body)
+				if !strings.Contains(list, says) || strings.Contains(list, "data-show-again") {
+					t.Fatalf("%s: %s does not say %q, or offers the link again: %s", what, to, says, truncate([]byte(list)))
 				}
 				// The page is gone for good, not only this once.
 				if res := owner.get(t, "/links/new"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/links" {
@@ -62,7 +62,7 @@ func TestNewLinkPageAfterUse(t *testing.T) {
 				t.Fatal("a reload does not show the link again")
 			}
 			want(t, e.client().upload(t, "/api/v1/drop/"+token+"/pages", page(photo(t, 400, 500, 3))), 201, "helper upload")
-			gone("used")
+			gone("used", "/papers?done=linkused", tc.used)
 			list := string(want(t, owner.get(t, "/links"), 200, "links").body)
 			if !strings.Contains(list, "data-usedup") {
 				t.Fatalf("the used link is not listed as used: %s", truncate([]byte(list)))
@@ -89,7 +89,7 @@ func TestNewLinkPageAfterUse(t *testing.T) {
 			if res.status != http.StatusSeeOther {
 				t.Fatalf("stop the link: %d", res.status)
 			}
-			gone("stopped")
+			gone("stopped", "/links?done=linkgone", tc.gone)
 			if res := e.client().upload(t, "/api/v1/drop/"+token+"/pages", page(photo(t, 400, 500, 4))); res.status == 201 {
 				t.Fatal("a stopped link took a paper")
 			}

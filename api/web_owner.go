@@ -239,8 +239,11 @@ type paperData struct {
 	Profiles []converter.Profile
 	// PageNums numbers the pages, for their previews.
 	PageNums []int
-	// KeptLabel names the link that asks for the kept pages again.
-	KeptLabel string
+	// KeptLabel names the link that asks for the kept pages again, and
+	// From is the name it shows her helper (her display name; "" for none).
+	KeptLabel, From string
+	// KindOpen opens the full list of types ("Another type…").
+	KindOpen bool
 }
 
 // keptLabel is the label of a link asking for d's kept pages again
@@ -291,7 +294,14 @@ func (s *server) webPaper(c *gin.Context) {
 		nums[i] = i + 1
 	}
 	row := s.docRow(d)
-	p.Data = paperData{Doc: row, Groups: typeGroups(), Profiles: converter.Profiles(), PageNums: nums, KeptLabel: keptLabel(p.L, row)}
+	pd := paperData{Doc: row, Groups: typeGroups(), Profiles: converter.Profiles(), PageNums: nums, KeptLabel: keptLabel(p.L, row),
+		KindOpen: c.Query("kind") == "1"}
+	if pd.KeptLabel != "" {
+		if prof, err := s.v.OwnerProfile(ctx, principal(c)); err == nil {
+			pd.From = prof.DisplayName
+		}
+	}
+	p.Data = pd
 	s.render(c, http.StatusOK, "paper", p)
 }
 

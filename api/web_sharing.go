@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -213,16 +214,21 @@ func (s *server) webNewLink(c *gin.Context) {
 	// The link may have served (a one-use link its helper just opened),
 	// been stopped or run out of time since: its code is then not shown
 	// again, to be handed to someone it would refuse.
-	if live, err := s.linkLive(c, nl); err != nil {
-		s.webError(c, err)
-		return
-	} else if !live {
-		s.clearSealed(c, s.linkCookie())
-		back := "/links"
-		if principal(c).Kind() == vault.KindWorker {
-			back = "/pro"
+	if err := s.linkLive(c, nl); err != nil {
+		if !errors.Is(err, vault.ErrNoLink) {
+			s.webError(c, err)
+			return
 		}
-		redirectDone(c, back, "linkgone")
+		s.clearSealed(c, s.linkCookie())
+		back, done := "/links", "linkgone"
+		if errors.Is(err, vault.ErrLinkUsedUp) {
+			// What it was for arrived: her papers show it (new).
+			back, done = "/papers", "linkused"
+		}
+		if principal(c).Kind() == vault.KindWorker {
+			back, done = "/pro", "linkgone"
+		}
+		redirectDone(c, back, done)
 		return
 	}
 	p := s.newPage(c, "newlink.title")
@@ -233,19 +239,19 @@ func (s *server) webNewLink(c *gin.Context) {
 }
 
 // linkLive reports whether the link shown on nl's page can still take a
-// paper, as its helper opening it would find: not stopped, used up or
-// expired, and a worker's link only while the consent it was made under
-// lasts (vault.DropLinkInfo).
-func (s *server) linkLive(c *gin.Context, nl newLinkData) (bool, error) {
+// paper, as its helper opening it would find: nil, or vault.ErrNoLink
+// (stopped, expired, a worker's link whose consent ended; also
+// vault.ErrLinkUsedUp when only its uses are over), or another error.
+func (s *server) linkLive(c *gin.Context, nl newLinkData) error {
 	i := strings.LastIndex(nl.URL, dropPath)
 	if i < 0 {
-		return false, nil
+		return vault.ErrNoLink
 	}
 	_, err := s.v.DropLinkInfo(c.Request.Context(), nl.URL[i+len(dropPath):])
-	if errors.Is(err, vault.ErrNoLink) || errors.Is(err, vault.ErrInvalid) {
-		return false, nil
+	if errors.Is(err, vault.ErrInvalid) {
+		return fmt.Errorf("%w: %w", vault.ErrNoLink, err)
 	}
-	return err == nil, err
+	return err
 }
 
 func (s *server) webRevokeLink(c *gin.Context) {

@@ -454,6 +454,11 @@ func TestWorkerJourney(t *testing.T) {
 	if h := eval[[]float64](owner.person, `[document.querySelector('header.top').getBoundingClientRect().height, document.querySelector('header.top a.tool[href="#menu"]').getBoundingClientRect().height]`); h[0] >= 2*h[1] {
 		t.Errorf("with a badge the header wraps: %v px high for a %v px button; %s", h[0], h[1], eval[string](owner.person, `[...document.querySelectorAll("header.top > *, header .tool")].map(e => e.className + ":" + Math.round(e.getBoundingClientRect().width) + (e.hidden ? "(hidden)" : "")).join(" ")`))
 	}
+	// The menu's items keep their words whole beside a badge (newcomer's
+	// review: "Demand/es").
+	if cut := eval[string](owner.person, `document.querySelector('#menu').scrollIntoView(); `+brokenWords("#menu a span")); cut != "" {
+		t.Errorf("the menu cuts words at 360 px: %q", cut)
+	}
 	owner.check("journey-owner-asked", true)
 	owner.open(srv.URL + "/messages")
 	if got := owner.seen(); !strings.Contains(got, "On vous demande des papiers") || !strings.Contains(got, "Mme Morel") {

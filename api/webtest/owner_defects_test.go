@@ -207,17 +207,18 @@ func TestOwnerSheetSurvivesReload(t *testing.T) {
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
 	r.open(srv.URL + "/links/new")
-	if !strings.HasPrefix(r.location(), srv.URL+"/links?done=linkgone") {
+	if !strings.HasPrefix(r.location(), srv.URL+"/papers?done=linkused") {
 		t.Fatalf("the used link's page, reloaded, is at %s", r.location())
 	}
-	if got := r.text("p.notice"); !strings.Contains(got, "Ce lien a déjà servi") {
-		t.Errorf("after the link served, her links say %q", got)
+	if got := r.text("p.notice"); got != "Ce lien a servi : ce qui a été envoyé est dans vos papiers." {
+		t.Errorf("after the link served, her papers say %q", got)
 	}
-	if n := eval[int](r.person, `document.querySelectorAll('#url, img[src*="/qr."], [data-show-again]').length`); n != 0 {
+	if n := eval[int](r.person, `document.querySelectorAll('#url, img[src*="/qr."]').length`); n != 0 {
 		t.Errorf("the used link's code is still offered (%d elements)", n)
 	}
-	if got := r.text("[data-usedup]"); got == "" {
-		t.Errorf("the used link is not listed as used: %s", r.seen())
+	r.tapGo(`nav a[href="/links"]`)
+	if n := eval[int](r.person, `document.querySelectorAll('[data-show-again]').length`); n != 0 || r.text("[data-usedup]") == "" {
+		t.Errorf("the used link is offered again (%d) or not listed as used: %s", n, r.seen())
 	}
 }
 

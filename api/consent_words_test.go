@@ -20,8 +20,8 @@ func TestScopeWords(t *testing.T) {
 	titles := map[string]string{"d1": "Bulletin de mars"}
 	for lang, want := range map[string][]string{
 		"fr": {"Bulletin de mars",
-			"les papiers de type « Avis d'impôt » que vous ajoutez jusqu'au 3 avril 2027",
-			"tous les papiers ayant un type dans la catégorie « Ressources », y compris ceux ajoutés plus tard, jusqu'au 3 avril 2027"},
+			"les papiers de type « Avis d'impôt » que vous ajoutez jusqu'au 3 avril 2027",
+			"tous les papiers ayant un type dans la catégorie « Ressources », y compris ceux ajoutés plus tard, jusqu'au 3 avril 2027"},
 		"en": {"Bulletin de mars",
 			"the papers of type “Tax notice” you add until April 3, 2027",
 			"all papers with a type in the category “Income”, including those added later, until April 3, 2027"},

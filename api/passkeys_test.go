@@ -346,8 +346,8 @@ func TestPasskeyAPI(t *testing.T) {
 	for _, en := range journal.Events {
 		texts = append(texts, en.Text)
 	}
-	for _, w := range []string{"Vous vous êtes connecté avec la clé d'accès « Téléphone »", "Clés changées : vos clés d'accès (Téléphone) vous connectent encore",
-		"Votre clé d'accès « Téléphone » ouvre de nouveau votre coffre"} {
+	for _, w := range []string{"Vous vous êtes connecté avec la clé d'accès « Téléphone »", "Clés changées : vos clés d'accès (Téléphone) vous connectent encore",
+		"Votre clé d'accès « Téléphone » ouvre de nouveau votre coffre"} {
 		if !strings.Contains(strings.Join(texts, "\n"), w) {
 			t.Errorf("journal lacks %q: %q", w, texts)
 		}

@@ -139,7 +139,7 @@ func TestShareCodeAPI(t *testing.T) {
 			granted = ev.Text
 		}
 	}
-	if !strings.HasPrefix(granted, "Vous avez partagé des papiers avec CCAS de Roubaix — Mme Morel (Dossier RSA), sous le nom « Amina »") {
+	if !strings.HasPrefix(granted, "Vous avez partagé des papiers avec CCAS de Roubaix — Mme Morel (Dossier RSA), sous le nom « Amina »") {
 		t.Errorf("journal: %q", granted)
 	}
 

@@ -52,6 +52,9 @@ type dropData struct {
 	// the receipt leads back to her papers.
 	Mine    bool
 	Receipt *vault.Receipt
+	// LastUse: one send left; once it is made, the link's validity is
+	// no longer worth saying.
+	LastUse bool
 }
 
 // dropPage starts the helper's page: bare (no navigation at all).
@@ -72,7 +75,7 @@ func (s *server) webDrop(c *gin.Context) {
 		Token: token, Label: info.Label, From: info.From, Requested: info.Requested, Expires: info.Expires,
 		Groups:   typeGroups(),
 		MaxPages: min(s.limits.Parts, vault.MaxPendingPages), PageBytes: s.limits.PageBytes,
-		Mine: s.isMine(c, token),
+		Mine: s.isMine(c, token), LastUse: info.UsesLeft == 1,
 	}
 	s.render(c, http.StatusOK, "drop", p)
 }

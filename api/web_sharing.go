@@ -220,15 +220,15 @@ func (s *server) webNewLink(c *gin.Context) {
 			return
 		}
 		s.clearSealed(c, s.linkCookie())
-		back, done := "/links", "linkgone"
-		if errors.Is(err, vault.ErrLinkUsedUp) {
+		switch {
+		case principal(c).Kind() == vault.KindWorker:
+			redirectDone(c, "/pro", "linkgone")
+		case errors.Is(err, vault.ErrLinkUsedUp):
 			// What it was for arrived: her papers show it (new).
-			back, done = "/papers", "linkused"
+			redirectDone(c, "/papers", "linkused")
+		default:
+			redirectDone(c, "/links", "linkgone")
 		}
-		if principal(c).Kind() == vault.KindWorker {
-			back, done = "/pro", "linkgone"
-		}
-		redirectDone(c, back, done)
 		return
 	}
 	p := s.newPage(c, "newlink.title")

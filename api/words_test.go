@@ -123,7 +123,7 @@ func TestEventText(t *testing.T) {
 		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "en",
 			"Someone sent your paper “Photos” through the upload link “CAF”, on March 3 at 14:02"},
 		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "fr",
-			"Quelqu'un a envoyé votre papier « Photos » par le lien d'envoi « CAF », le 3 mars à 14 h 02"},
+			"Quelqu'un a envoyé votre papier « Photos » par le lien d'envoi « CAF », le 3 mars à 14 h 02"},
 		{vault.Event{At: at, Kind: vault.EventDocumentExpiry, ActorKind: vault.ActorOwner, DocumentType: "carte-identite",
 			DocumentTitle: "Carte d'identité", Detail: "2031-05-04"}, "fr",
 			"Vous avez changé la date de fin de validité pour votre carte d'identité : 4 mai 2031, le 3 mars à 14 h 02"},

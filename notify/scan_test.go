@@ -175,7 +175,7 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 			last = m
 		}
 	}
-	if !strings.Contains(last.Body, "« "+docTitle+" »") {
+	if !strings.Contains(last.Body, "« "+docTitle+" »") {
 		t.Errorf("with titles allowed, the alert does not name the title: %q", last.Body)
 	}
 	if strings.Contains(last.Body, docContent) {

@@ -53,7 +53,7 @@ func TestDownloadsGroupedByDay(t *testing.T) {
 	if len(reads) != 1 || reads[0].Count != 3 || len(reads[0].IDs) != 3 {
 		t.Fatalf("inbox: %d read messages (%+v), want one standing for 3", len(reads), reads)
 	}
-	want := "CCAS de Roubaix — Mme Morel a téléchargé votre titre de séjour « Titre 2026 » 3 fois aujourd'hui."
+	want := "CCAS de Roubaix — Mme Morel a téléchargé votre titre de séjour « Titre 2026 » 3 fois aujourd'hui."
 	if !strings.Contains(reads[0].Body, want) {
 		t.Errorf("grouped message:\n%s\nwant %q", reads[0].Body, want)
 	}
@@ -100,7 +100,7 @@ func TestDownloadsGroupedByDay(t *testing.T) {
 			reads = append(reads, it)
 		}
 	}
-	if len(reads) != 2 || reads[0].Count != 1 || !strings.Contains(reads[0].Body, "a téléchargé votre titre de séjour « Titre 2026 », le 4 mars") {
+	if len(reads) != 2 || reads[0].Count != 1 || !strings.Contains(reads[0].Body, "a téléchargé votre titre de séjour « Titre 2026 », le 4 mars") {
 		t.Fatalf("next day: %+v", reads)
 	}
 	if n := len(w.mailsTo(o.email)); n != 2 {

@@ -432,6 +432,9 @@
     var t = box.querySelector('[data-receipt-text]');
     t.textContent = window.coffrePlural(t.getAttribute('data-plural'), rc.pages).replace('{1}', rc.label);
     box.hidden = false;
+    // A one-use link is used now: its end date no longer matters.
+    var last = document.querySelector('[data-last-use]');
+    if (last) last.hidden = true;
     box.focus();
   }
   form.addEventListener('submit', function (ev) { ev.preventDefault(); send(); });

@@ -206,6 +206,10 @@ func TestOwnerSheetSurvivesReload(t *testing.T) {
 	helper.poll(`document.querySelectorAll('#pages li[data-verdict]').length === 1`, 2*time.Minute)
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	// Used: the helper is no longer told until when it works.
+	if eval[bool](helper.person, `!document.querySelector('[data-last-use]').hidden`) {
+		t.Errorf("after the one-use link served, the helper still reads %q", helper.text("[data-last-use]"))
+	}
 	r.open(srv.URL + "/links/new")
 	if !strings.HasPrefix(r.location(), srv.URL+"/papers?done=linkused") {
 		t.Fatalf("the used link's page, reloaded, is at %s", r.location())
@@ -330,7 +334,7 @@ func TestOwnerWords(t *testing.T) {
 			t.Errorf("journal says %q: %s", bad, got)
 		}
 	}
-	if !strings.Contains(got, "Vous avez changé la date de fin de validité pour votre papier « Mon contrat » : 31 mai 2031") {
+	if !strings.Contains(got, "Vous avez changé la date de fin de validité pour votre papier « Mon contrat » : 31 mai 2031") {
 		t.Errorf("journal does not tell the new date: %s", got)
 	}
 }

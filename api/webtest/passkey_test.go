@@ -159,7 +159,7 @@ func TestPasskeyOpensTheVault(t *testing.T) {
 		t.Fatalf("after sharing: %q: %s", got, h.seen())
 	}
 	h.open(srv.URL + "/journal")
-	if seen := h.seen(); !strings.Contains(seen, "Vous vous êtes connecté avec la clé d'accès « Téléphone d'Awa »") {
+	if seen := h.seen(); !strings.Contains(seen, "Vous vous êtes connecté avec la clé d'accès « Téléphone d'Awa »") {
 		t.Errorf("journal: %s", seen)
 	}
 
@@ -229,7 +229,7 @@ func TestPasskeyWithoutPRF(t *testing.T) {
 	}
 	h.axe("account-passkey-noprf")
 	h.open(srv.URL + "/journal")
-	if seen := h.seen(); !strings.Contains(seen, "Vous vous êtes connecté avec la clé d'accès « Vieux téléphone »") {
+	if seen := h.seen(); !strings.Contains(seen, "Vous vous êtes connecté avec la clé d'accès « Vieux téléphone »") {
 		t.Errorf("journal: %s", seen)
 	}
 }

@@ -138,7 +138,7 @@ func shareCodeJourney(t *testing.T, lang string) {
 	ownerTaps := owner.taps
 	// Her journal says it, with the name the worker sees.
 	owner.open(srv.URL + "/journal")
-	if got := owner.seen(); !strings.Contains(got, say(lang, "sous le nom « Awa »", "under the name “Awa”")) {
+	if got := owner.seen(); !strings.Contains(got, say(lang, "sous le nom « Awa »", "under the name “Awa”")) {
 		t.Errorf("the journal does not record the name shown: %q", got)
 	}
 	owner.check("sharecode-journal", false)

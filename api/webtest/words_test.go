@@ -74,8 +74,8 @@ func TestWebWordsJournalAndMessages(t *testing.T) {
 	for _, want := range []string{
 		"Vous avez créé votre coffre",
 		"Vous avez partagé des papiers avec CCAS de Roubaix (Dossier CAF)",
-		"CCAS de Roubaix — Mme Morel a téléchargé votre RIB « RIB Banque Postale »",
-		"Vous avez changé la date de fin de validité pour votre RIB « RIB Banque Postale » : 4 mai 2031",
+		"CCAS de Roubaix — Mme Morel a téléchargé votre RIB « RIB Banque Postale »",
+		"Vous avez changé la date de fin de validité pour votre RIB « RIB Banque Postale » : 4 mai 2031",
 	} {
 		if !strings.Contains(journal, want) {
 			t.Errorf("French journal lacks %q:\n%s", want, journal)

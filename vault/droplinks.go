@@ -171,12 +171,12 @@ func (nl *NewDropLink) check() error {
 func (s *Service) keyedLink(creator *Principal, ownerID string, nl NewDropLink) (token, hash string, raw []byte, id string) {
 	form, _ := json.Marshal([]any{string(creator.kind), creator.id, ownerID, nl.Label, nl.From, nl.Requested,
 		int64(nl.TTL), nl.MaxUses, nl.RequestID}) // plain values: never fails
-	m := hmac.New(sha256.New, s.pepperKey(infoLinkKeyToken))
+	m := hmac.New(sha256.New, s.pepperKey(infoKeyedLink))
 	m.Write(form)
 	m.Write([]byte{0})
 	m.Write([]byte(nl.Key))
 	raw = m.Sum(nil)[:linkTokenSize]
-	return base64.RawURLEncoding.EncodeToString(raw), linkTokenHash(raw), raw, s.keyedID(infoLinkKeyID, string(form), nl.Key)
+	return base64.RawURLEncoding.EncodeToString(raw), linkTokenHash(raw), raw, s.keyedID(infoKeyedLinkID, string(form), nl.Key)
 }
 
 // sameLink returns the link a keyed request already made (id, hash), when

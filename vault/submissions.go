@@ -27,8 +27,8 @@ const (
 	infoSubmission = "coffre/vault/v1/submission-id"
 	infoOnce       = "coffre/vault/v1/session-once"
 	// A drop link asked for with a form key (NewDropLink.Key).
-	infoLinkKeyToken = "coffre/vault/v1/keyed-link-token"
-	infoLinkKeyID    = "coffre/vault/v1/keyed-link-id"
+	infoKeyedLink   = "coffre/vault/v1/keyed-link"
+	infoKeyedLinkID = "coffre/vault/v1/keyed-link-id"
 )
 
 // Submission states, as Submission reports them.

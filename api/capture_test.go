@@ -556,7 +556,7 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 	}
 	page := string(want(t, owner.get(t, "/papers/"+keptID), 200, "paper").body)
 	for _, s := range []string{"À vérifier : une page est peut-être difficile à lire", `data-kept-page="2"`, "Page 2", "La photo est floue.", `class="kept-page"`, "Demander une nouvelle photo", `name="type" value="rib"`,
-		`name="from" value="Amina"`} {
+		`<label for="kept-from">Votre nom, tel que l&#39;aidant le verra</label>`, `name="from" value="Amina"`} {
 		if !strings.Contains(page, s) {
 			t.Errorf("the kept paper's page does not say %q", s)
 		}

@@ -240,7 +240,8 @@ type paperData struct {
 	// PageNums numbers the pages, for their previews.
 	PageNums []int
 	// KeptLabel names the link that asks for the kept pages again, and
-	// From is the name it shows her helper (her display name; "" for none).
+	// From prefills the name it shows her helper (her display name, in a
+	// field she sees and may empty).
 	KeptLabel, From string
 	// KindOpen opens the full list of types ("Another type…").
 	KindOpen bool

@@ -164,7 +164,11 @@ func TestRequestByIdentifierTellsNothing(t *testing.T) {
 	wc := e.client()
 	wc.loginWorker(t, "oracle@ccas.fr", "jardin violon tempete cerise")
 
+	var askAs func(wc *client, ident string) (map[string]any, resp, time.Duration)
 	ask := func(ident string) (map[string]any, resp, time.Duration) {
+		return askAs(wc, ident)
+	}
+	askAs = func(wc *client, ident string) (map[string]any, resp, time.Duration) {
 		start := time.Now()
 		r := wc.do(t, http.MethodPost, "/api/v1/requests", map[string]any{
 			"owner_identifier": ident, "purpose": "Dossier RSA", "types": []string{"avis-impot"}, "days": 31,
@@ -186,31 +190,62 @@ func TestRequestByIdentifierTellsNothing(t *testing.T) {
 		b, _ := json.Marshal(c)
 		return string(b)
 	}
-	var known, unknown []time.Duration
 	var unknownID string
-	for i := 0; i < 12; i++ {
-		km, kr, kd := ask("Marie.Connue")
-		um, ur, ud := ask(fmt.Sprintf("personne.inconnue%d", i))
-		if kr.status != http.StatusCreated || ur.status != kr.status || strip(km) != strip(um) {
-			t.Fatalf("known identifier: %d %s\nunknown identifier: %d %s", kr.status, strip(km), ur.status, strip(um))
+	asked := 0
+	// One round: 12 pairs, the order alternating so neither kind always
+	// follows the other.
+	round := func(wc *client) (known, unknown []time.Duration) {
+		for i := 0; i < 12; i++ {
+			var km, um map[string]any
+			var kr, ur resp
+			var kd, ud time.Duration
+			if i%2 == 0 {
+				km, kr, kd = askAs(wc, "Marie.Connue")
+				um, ur, ud = askAs(wc, fmt.Sprintf("personne.inconnue%d", asked+i))
+			} else {
+				um, ur, ud = askAs(wc, fmt.Sprintf("personne.inconnue%d", asked+i))
+				km, kr, kd = askAs(wc, "Marie.Connue")
+			}
+			if kr.status != http.StatusCreated || ur.status != kr.status || strip(km) != strip(um) {
+				t.Fatalf("known identifier: %d %s\nunknown identifier: %d %s", kr.status, strip(km), ur.status, strip(um))
+			}
+			if km["owner_id"] != "" || km["status"] != "pending" {
+				t.Fatalf("the answer names the vault or a status: %s", kr.body)
+			}
+			known, unknown = append(known, kd), append(unknown, ud)
+			if asked == 0 && i == 0 {
+				unknownID = um["id"].(string)
+			}
 		}
-		if km["owner_id"] != "" || km["status"] != "pending" {
-			t.Fatalf("the answer names the vault or a status: %s", kr.body)
-		}
-		known, unknown = append(known, kd), append(unknown, ud)
-		if i == 0 {
-			unknownID = um["id"].(string)
-		}
+		asked += 12
+		return known, unknown
 	}
-	mk, mu := quartile(known), quartile(unknown)
-	t.Logf("answers, lower quartile: known identifier %v, unknown %v (medians %v, %v)", mk, mu, median(known), median(unknown))
 	// The same work either way (no vault is looked up): within 50 %,
 	// measured on the lower quartiles, which other load on the machine
-	// does not move.
-	if mu*3 < mk*2 || mu*2 > mk*3 {
-		t.Errorf("unknown identifiers answered in %v, known ones in %v: the timing tells them apart", mu, mk)
+	// moves little. A machine busy with other work can still move one
+	// round; a difference in the work shows in every round, so up to
+	// three are measured (the later ones by other workers of the same
+	// organisation, so that this worker's daily count stays as below).
+	for r := 1; ; r++ {
+		by := wc
+		if r > 1 {
+			email := fmt.Sprintf("oracle%d@ccas.fr", r)
+			e.worker(email, "Mme Morel", "jardin violon tempete cerise")
+			by = e.client()
+			by.loginWorker(t, email, "jardin violon tempete cerise")
+		}
+		known, unknown := round(by)
+		mk, mu := quartile(known), quartile(unknown)
+		t.Logf("round %d: answers, lower quartile: known identifier %v, unknown %v (medians %v, %v)", r, mk, mu, median(known), median(unknown))
+		if mu*3 >= mk*2 && mu*2 <= mk*3 {
+			break
+		}
+		if r == 3 {
+			t.Errorf("unknown identifiers answered in %v, known ones in %v, in 3 rounds: the timing tells them apart", mu, mk)
+			break
+		}
 	}
-	// The worker's list shows 24 requests waiting alike.
+	// The worker's list shows every request waiting alike.
 	var list struct{ Requests []map[string]any }
 	want(t, wc.get(t, "/api/v1/requests"), 200, "worker's requests").json(t, &list)
 	if len(list.Requests) != 24 {
@@ -267,12 +302,12 @@ func TestRequestByIdentifierTellsNothing(t *testing.T) {
 	// when its owner opens their requests, each journaled.
 	rs.Requests = nil
 	want(t, marie.get(t, "/api/v1/requests"), 200, "known owner's requests").json(t, &rs)
-	if len(rs.Requests) != 15 {
-		t.Fatalf("the known vault received %d requests, want 15", len(rs.Requests))
+	if wantKnown := asked + 3; len(rs.Requests) != wantKnown {
+		t.Fatalf("the known vault received %d requests, want %d", len(rs.Requests), wantKnown)
 	}
 	want(t, marie.get(t, "/api/v1/journal"), 200, "journal").json(t, &j)
-	if n := countTexts(j.Events, said); n != 15 {
-		t.Fatalf("the known vault's journal tells of %d requests, want 15: %+v", n, j.Events)
+	if n, wantKnown := countTexts(j.Events, said), asked+3; n != wantKnown {
+		t.Fatalf("the known vault's journal tells of %d requests, want %d: %+v", n, wantKnown, j.Events)
 	}
 	// The worker's list is unchanged: the same entries, none naming a vault.
 	want(t, wc.get(t, "/api/v1/requests"), 200, "worker's requests").json(t, &list)

@@ -95,8 +95,23 @@ func TestDropLinkKeyed(t *testing.T) {
 	if _, err := in.svc.DropLinkInfo(ctx, tok4); err != nil {
 		t.Fatalf("the new link: %v", err)
 	}
-	if n, m := links(), created(); n != 3 || m != 3 {
-		t.Fatalf("%d links, %d journaled, want 3 and 3", n, m)
+	// A double tap after a stop still makes one link: the form again gives
+	// the new link, and so on after the new one is stopped too.
+	if again, dl, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form); err != nil || again != tok4 || dl.ID != dl4.ID {
+		t.Fatalf("the form again after a stop: %v (same token %v)", err, again == tok4)
+	}
+	if err := in.svc.RevokeDropLink(ctx, owner, dl4.ID); err != nil {
+		t.Fatal(err)
+	}
+	tok5, dl5, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form)
+	if err != nil || tok5 == tok4 || tok5 == tokens[0] {
+		t.Fatalf("the form after a second stop: %v", err)
+	}
+	if again, dl, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form); err != nil || again != tok5 || dl.ID != dl5.ID {
+		t.Fatalf("the form again after a second stop: %v (same token %v)", err, again == tok5)
+	}
+	if n, m := links(), created(); n != 4 || m != 4 {
+		t.Fatalf("%d links, %d journaled, want 4 and 4", n, m)
 	}
 	for _, bad := range []string{"short", "has spaces in it, long enough", string(make([]byte, 65))} {
 		f := form

@@ -168,9 +168,13 @@ func (nl *NewDropLink) check() error {
 // link creator asks for into ownerID's vault with nl (checked) under its
 // form key: the same form sent again gives the same; the same form key
 // with anything changed (a label edited after going back) another.
-func (s *Service) keyedLink(creator *Principal, ownerID string, nl NewDropLink) (token, hash string, raw []byte, id string) {
+//
+// gen numbers the links one form key makes in turn: once the link of
+// generation g served or was stopped, the form sent again makes g+1 (so a
+// double tap then still makes one).
+func (s *Service) keyedLink(creator *Principal, ownerID string, nl NewDropLink, gen int) (token, hash string, raw []byte, id string) {
 	form, _ := json.Marshal([]any{string(creator.kind), creator.id, ownerID, nl.Label, nl.From, nl.Requested,
-		int64(nl.TTL), nl.MaxUses, nl.RequestID}) // plain values: never fails
+		int64(nl.TTL), nl.MaxUses, nl.RequestID, gen}) // plain values: never fails
 	m := hmac.New(sha256.New, s.pepperKey(infoKeyedLink))
 	m.Write(form)
 	m.Write([]byte{0})
@@ -179,12 +183,24 @@ func (s *Service) keyedLink(creator *Principal, ownerID string, nl NewDropLink) 
 	return base64.RawURLEncoding.EncodeToString(raw), linkTokenHash(raw), raw, s.keyedID(infoKeyedLinkID, string(form), nl.Key)
 }
 
+// maxKeyedLinks bounds the generations of one form key (beyond, each send
+// makes a link of its own, as without a key).
+const maxKeyedLinks = 16
+
 // sameLink returns the link a keyed request already made (id, hash), when
 // its row is creator's into ownerID's vault and it still takes papers (a
 // form sent again once its link served or was stopped makes a new one).
 func (s *Service) sameLink(ctx context.Context, creator *Principal, ownerID, id, hash string) (DropLink, bool) {
 	l, err := s.meta.DropLink(ctx, id)
-	if err != nil || l.TokenHash != hash || l.OwnerID != ownerID || l.CreatedByKind != creator.kind || l.CreatedByID != creator.id ||
+	if err != nil {
+		return DropLink{}, false
+	}
+	return s.sameRow(l, creator, ownerID, hash)
+}
+
+// sameRow is sameLink on a row already read.
+func (s *Service) sameRow(l meta.DropLink, creator *Principal, ownerID, hash string) (DropLink, bool) {
+	if l.TokenHash != hash || l.OwnerID != ownerID || l.CreatedByKind != creator.kind || l.CreatedByID != creator.id ||
 		!linkLive(l, s.now()) {
 		return DropLink{}, false
 	}
@@ -246,15 +262,23 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 		token, hash, id string
 		raw             []byte
 	)
-	keyed := nl.Key != ""
-	if keyed {
-		token, hash, raw, id = s.keyedLink(creator, ownerID, nl)
-		if l, ok := s.sameLink(ctx, creator, ownerID, id, hash); ok {
-			return token, l, nil
+	keyed := false
+	for gen := 0; nl.Key != "" && gen < maxKeyedLinks; gen++ {
+		token, hash, raw, id = s.keyedLink(creator, ownerID, nl, gen)
+		// No row: this generation is the one to make. A live row: the
+		// link it made. A row whose link served or was stopped: the next
+		// generation is new. (One read, so that a row another send
+		// inserts meanwhile is seen as live, not as a reason to go on.)
+		l, err := s.meta.DropLink(ctx, id)
+		if errors.Is(err, meta.ErrNotFound) {
+			keyed = true
+			break
 		}
-		if _, err := s.meta.DropLink(ctx, id); err == nil {
-			// Its link served or was stopped: this one is new.
-			keyed = false
+		if err != nil {
+			break
+		}
+		if v, ok := s.sameRow(l, creator, ownerID, hash); ok {
+			return token, v, nil
 		}
 	}
 	if !keyed {

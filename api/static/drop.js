@@ -207,8 +207,10 @@
     if (!p.text) return;
     var st = p.state;
     if (st === 'sent' && sending) st = offline ? 'retry' : 'delivered';
-    p.text.className = 'pstate' + (st === 'sent' || st === 'delivered' || st === 'received' ? ' ok' : st === 'failed' ? ' bad' : '');
-    p.text.textContent = st === 'sent' ? msg('Ready') : st === 'delivered' ? msg('Delivered') :
+    // Stored, but its check asks for it again: not "ready" until decided.
+    var c = checks[p.n], ask = st === 'sent' && c && !c.kept && c.check.verdict === 'retake' && ds.msgCaptureDecide;
+    p.text.className = 'pstate' + (ask ? '' : st === 'sent' || st === 'delivered' || st === 'received' ? ' ok' : st === 'failed' ? ' bad' : '');
+    p.text.textContent = ask ? ds.msgCaptureDecide.replace('{0}', pages.indexOf(p) + 1) : st === 'sent' ? msg('Ready') : st === 'delivered' ? msg('Delivered') :
       st === 'received' ? msg('Received') : st === 'retry' ? msg('Retry') :
       st === 'failed' ? msg('Failed') : msg('Sending');
     p.li && p.li.setAttribute('data-state', st);

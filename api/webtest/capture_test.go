@@ -92,6 +92,10 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "Trop flou : tenez le téléphone immobile") {
 		t.Errorf("the blurred page says %q", got)
 	}
+	// Its state does not say "ready" above the warning (newcomer's review).
+	if got := helper.text("#pages li:nth-child(1) .pstate"); got != "Page 1 : reprenez-la ou gardez-la quand même." {
+		t.Errorf("the blurred page's state says %q", got)
+	}
 	if got := eval[string](helper.person, `document.querySelector('[data-verdict-live]').textContent`); !strings.HasPrefix(got, "Page 1 à reprendre : Trop flou") {
 		t.Errorf("screen readers are told %q", got)
 	}
@@ -123,6 +127,9 @@ func TestCaptureVerdict(t *testing.T) {
 	keepTaps := helper.taps
 	if v := helper.verdicts(); len(v) != 1 || v[0] != "kept" || eval[int](helper.person, `document.querySelectorAll('#pages .verdict').length`) != 0 {
 		t.Errorf("after keep anyway: verdicts %q", v)
+	}
+	if got := helper.text("#pages li:nth-child(1) .pstate"); got != "prête, pas encore envoyée" {
+		t.Errorf("the kept page's state says %q", got)
 	}
 	// A second blurred photo, retaken: replaced by a clean one, no warning.
 	helper.pick(`label[for=camera]`, blurred)
@@ -173,6 +180,10 @@ func TestCaptureVerdict(t *testing.T) {
 	}
 	if cut := eval[string](owner.person, brokenWords("[data-kept] h3, [data-kept] p, [data-kept] .btn")); cut != "" {
 		t.Errorf("the warning cuts words at 360 px: %q", cut)
+	}
+	// Its page's link is a finger's size (newcomer's review: 24 px).
+	if h := eval[float64](owner.person, `document.querySelector('[data-kept] li[data-kept-page] > a').getBoundingClientRect().height`); h < 44 {
+		t.Errorf("the kept page's link is %.0f px tall, want 44 at least", h)
 	}
 	owner.check("paper-kept-page", true)
 	eval[bool](owner.person, `document.querySelector('[data-kept]').scrollIntoView({block: 'start'}); true`)

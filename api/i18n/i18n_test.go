@@ -280,6 +280,16 @@ func TestEasyReadRules(t *testing.T) {
 	if n := len(easyReadFaults(Get("fr"))); n < 10 {
 		t.Errorf("the check finds only %d faults in plain French: it is broken", n)
 	}
+	// Words a newcomer on a phone stumbled on, said otherwise in
+	// easy-read ("si vous voulez", "lien pour envoyer", "plus valable").
+	for _, k := range falc.Keys() {
+		v, _ := falc.Own(k)
+		for _, hard := range []string{"facultatif", "d'envoi", "expiré"} {
+			if strings.Contains(strings.ToLower(v), hard) && k != "api.key.bad_upload_key" && k != "api.label.check_label_duration" {
+				t.Errorf("fr-x-falc %s says %q: %s", k, hard, v)
+			}
+		}
+	}
 	// Easy-read French is its own text where plain French is hard.
 	for _, k := range []string{"home.lead", "signup.lead", "sheet.lead", "add.lead", "sheetpdf.intro", "links.lead", "secret.why"} {
 		a, _ := falc.Own(k)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/internal/photogen"
 	"github.com/coffre/coffre/vault"
 )
@@ -446,9 +447,13 @@ func TestCaptureRemovedPagesLeaveServer(t *testing.T) {
 	if got := onServer(); len(got) != 2 {
 		t.Fatalf("offline, the server already holds %v", got)
 	}
-	helper.network(false, 0)
-	waitServer(1, "back online")
+	// Send, still offline: the page says it will send by itself (not
+	// "try again"), and does once the network is back, after the removal.
 	helper.tap("#send")
+	if got, want := helper.text("#status"), i18n.Get("fr").T("drop.offline"); got != want {
+		t.Errorf("sent offline, the page says %q, want %q", got, want)
+	}
+	helper.network(false, 0)
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
 	if got := helper.text("#receipt"); !strings.Contains(got, "1 page") {
 		t.Errorf("the receipt says %q, want 1 page", got)

@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"html"
 	"image/jpeg"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/coffre/coffre/api"
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/internal/photogen"
 )
 
@@ -574,6 +577,38 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 	page = string(want(t, owner.get(t, "/papers/"+keptID), 200, "renamed paper").body)
 	if m := regexp.MustCompile(`name="label" value="([^"]*)"`).FindStringSubmatch(page); m == nil || m[1] != "Nouvelle photo : RIB, page 2" {
 		t.Errorf("after renaming, the link asking again is labelled %q", m)
+	}
+	// Asked: the page says so, with the name the link shows (newcomer's
+	// review: the page looked the same, she asked twice); once the photo
+	// came, that it did.
+	noFollow(owner)
+	ask := url.Values{"key": {"k9Hc2mQx7Lr4Tz8WbN3vKeptAsk"}, "label": {"Nouvelle photo : RIB, page 2"}, "from": {"Fatou Diallo"}, "type": {"rib"}, "uses": {"1"}}
+	if res := owner.postForm(t, "/links", ask); res.status != http.StatusSeeOther {
+		t.Fatalf("asking again: %d %s", res.status, truncate(res.body))
+	}
+	tok := regexp.MustCompile(`/d/([A-Za-z0-9_-]{20,})`).FindStringSubmatch(string(want(t, owner.get(t, "/links/new"), 200, "new link").body))
+	if tok == nil {
+		t.Fatal("no link on the new link's page")
+	}
+	page = html.UnescapeString(string(want(t, owner.get(t, "/papers/"+keptID), 200, "asked paper").body))
+	if !strings.Contains(page, `data-kept-asked="live"`) || !strings.Contains(page, "Nouvelle photo demandée le "+i18n.Get("fr").Date(e.clock.Now())) ||
+		!strings.Contains(page, `name="from" value="Fatou Diallo"`) {
+		t.Errorf("once asked, the paper's page does not say so:\n%s", page)
+	}
+	link.Token = tok[1]
+	send(clean)
+	page = html.UnescapeString(string(want(t, owner.get(t, "/papers/"+keptID), 200, "answered paper").body))
+	if !strings.Contains(page, `data-kept-asked="arrived"`) || !strings.Contains(page, "La nouvelle photo demandée le ") {
+		t.Errorf("once the photo came, the paper's page does not say so")
+	}
+	// Unfiled, the paper is named by the day it was sent, which the helper
+	// knows (newcomer's review: "Papier reçu par un lien…" told her
+	// nothing).
+	want(t, owner.do(t, "PATCH", "/api/v1/documents/"+keptID, map[string]string{"type": "other"}), 200, "unfile")
+	page = html.UnescapeString(string(want(t, owner.get(t, "/papers/"+keptID), 200, "unfiled paper").body))
+	if m := regexp.MustCompile(`name="label" value="([^"]*)"`).FindStringSubmatch(page); m == nil ||
+		m[1] != "Nouvelle photo : le papier envoyé le "+i18n.Get("fr").Date(e.clock.Now())+", page 2" {
+		t.Errorf("unfiled, the link asking again is labelled %q", m)
 	}
 	if page := string(want(t, owner.get(t, "/papers/"+cleanID), 200, "clean paper").body); strings.Contains(page, "data-kept") {
 		t.Error("the clean paper's page warns")

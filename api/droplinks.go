@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -80,7 +79,7 @@ func (s *server) createDropLink(c *gin.Context) {
 	case label == "":
 		writeError(c, s.log, fieldErr("label", "api.label.give_link_label"))
 		return
-	case len(label) > vault.MaxLabelLen || !utf8.ValidString(label):
+	case !vault.ValidLinkText(label, vault.MaxLabelLen):
 		writeError(c, s.log, fieldErr("label", "api.label.label_too_long"))
 		return
 	case req.TTLHours < 0 || time.Duration(req.TTLHours)*time.Hour > vault.MaxLinkTTL:

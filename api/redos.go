@@ -144,8 +144,8 @@ func (s *server) forwardRedoAs(c *gin.Context, from string, self bool) (string, 
 			from = prof.DisplayName
 		}
 	}
-	label := truncate(l.T("redo.label", l.DocType(rs[i].DocType), l.T("redo.reason."+rs[i].Reason)), vault.MaxLabelLen)
-	return s.v.ForwardRedo(ctx, pr, rs[i].ID, vault.RedoLink{Label: label, From: truncate(from, vault.MaxFromLen), Self: self})
+	label := fitText(l.T("redo.label", l.DocType(rs[i].DocType), l.T("redo.reason."+rs[i].Reason)), vault.MaxLabelLen)
+	return s.v.ForwardRedo(ctx, pr, rs[i].ID, vault.RedoLink{Label: label, From: fitText(from, vault.MaxFromLen), Self: self})
 }
 
 // webForwardRedo: the owner's button; the new link shows as any link she

@@ -99,6 +99,24 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 		return base64.RawURLEncoding.EncodeToString(k)
 	}
 
+	img := photo(t, 300, 400, 11)
+	upload := func(what string) time.Duration {
+		start := time.Now()
+		body, ct := multipartBody(t, field("type", "rib"), page(img))
+		want(t, owner.send(t, request{method: "POST", path: "/api/v1/documents", body: body, contentType: ct}), 201, what)
+		return time.Since(start)
+	}
+	// A helper's page, through another link.
+	helper := e.client()
+	helper.ip = "198.51.100.200"
+	putPage := func(what string) time.Duration {
+		start := time.Now()
+		want(t, helper.send(t, request{method: "PUT", path: "/d/" + newLink() + "/pages/1", body: bytes.NewReader(img),
+			contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": key()}}), 201, what)
+		return time.Since(start)
+	}
+	aloneBefore, pageBefore := upload("the upload alone, before"), putPage("a helper's page alone, before")
+
 	stop := make(chan struct{})
 	time.AfterFunc(10*time.Second, func() { close(stop) }) // bound the test whatever the server does
 	const n = 50
@@ -131,33 +149,18 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 
 	// An owner's normal upload: under 2 s, and (on a loaded machine or
 	// under -race, where converting alone may take longer) no more than
-	// 1.5 s over the same upload alone, measured after.
-	img := photo(t, 300, 400, 11)
-	upload := func(what string) time.Duration {
-		start := time.Now()
-		body, ct := multipartBody(t, field("type", "rib"), page(img))
-		want(t, owner.send(t, request{method: "POST", path: "/api/v1/documents", body: body, contentType: ct}), 201, what)
-		return time.Since(start)
-	}
+	// 1.5 s over the same upload alone, measured before and after (the
+	// slower of the two: other work on the machine comes and goes).
 	took := upload("normal upload beside 50 slow ones")
-	// A helper's page, through another link.
-	helper := e.client()
-	helper.ip = "198.51.100.200"
-	putPage := func(what string) time.Duration {
-		start := time.Now()
-		want(t, helper.send(t, request{method: "PUT", path: "/d/" + newLink() + "/pages/1", body: bytes.NewReader(img),
-			contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": key()}}), 201, what)
-		return time.Since(start)
-	}
 	pageTook := putPage("a helper's page beside 50 slow ones")
 
 	// Every slow connection is cut at the minimum rate: after the grace,
 	// 1 byte per 300 ms is far below 1 KiB/s.
 	wg.Wait()
-	alone := upload("the same upload alone")
+	alone := max(aloneBefore, upload("the same upload alone"))
 	// The page is checked as it arrives (its verdict, issue 17): compare
 	// with the same page alone, on a machine shared with other work.
-	pageAlone := putPage("a helper's page alone")
+	pageAlone := max(pageBefore, putPage("a helper's page alone"))
 	t.Logf("helper's page beside 50 slow-loris connections: %v (alone: %v)", pageTook, pageAlone)
 	if pageTook > max(2*time.Second, pageAlone+1500*time.Millisecond) {
 		t.Errorf("a helper's page took %v beside 50 slow ones (%v alone), want < 2 s", pageTook, pageAlone)

@@ -314,3 +314,13 @@ func truncate(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s[:n], "")
 }
+
+// fitText is s cut to at most n characters (a link's label or sender's
+// name: vault.ValidLinkText counts characters), "…" ending a cut text.
+func fitText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}

@@ -119,7 +119,8 @@ var pageTemplates = mustParsePages()
 func mustParsePages() map[string]*template.Template {
 	// formKey is a fresh idempotency key for a form whose second sending
 	// must not make a second thing (a double tap on "make a link").
-	funcs := template.FuncMap{"asset": assetURL, "icon": icon, "kindArgs": newKindArgs, "formKey": newSubmissionKey}
+	funcs := template.FuncMap{"asset": assetURL, "icon": icon, "kindArgs": newKindArgs, "formKey": newSubmissionKey,
+		"linkLabel": func(s string) string { return fitText(s, vault.MaxLabelLen) }}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templatesFS, "templates/layout.html"))
 	names, err := fs.Glob(templatesFS, "templates/*.html")
 	if err != nil {

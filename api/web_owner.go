@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -245,6 +246,32 @@ type paperData struct {
 	KeptLabel, From string
 	// KindOpen opens the full list of types ("Another type…").
 	KindOpen bool
+	// Asked is the newest link she made to ask for the kept pages again
+	// (nil: none); Live while it takes a photo, Used once it brought one.
+	Asked *askedLink
+}
+
+// askedLink is a link asking for a paper's kept pages again.
+type askedLink struct {
+	vault.DropLink
+	Live, Used bool
+}
+
+// askedFor finds, among her links, the newest that asks for label's pages
+// again (made by her, with that label).
+func askedFor(ls []vault.DropLink, label string, now time.Time) *askedLink {
+	var best *vault.DropLink
+	for i := range ls {
+		l := &ls[i]
+		if l.Label == label && l.CreatedBy.Kind == vault.KindOwner && (best == nil || l.Created.After(best.Created)) {
+			best = l
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	used := best.Uses > 0
+	return &askedLink{DropLink: *best, Used: used, Live: !used && !best.Revoked && now.Before(best.Expires)}
 }
 
 // keptLabel is the label of a link asking for d's kept pages again
@@ -259,14 +286,16 @@ func keptLabel(l loc, d docRow) string {
 	}
 	// The paper's type, never its title: the label is shown to the helper,
 	// and a title she wrote is hers alone.
-	name := l.T("drop.untypedtitle")
+	// An unfiled paper: named by the day it was sent, which the helper
+	// who sent it knows ("Papier reçu par un lien…" told her nothing).
+	name := l.T("paper.kept.sentpaper", l.Date(d.Created))
 	if !unfiled(d.Type) {
 		name = l.DocType(d.Type)
 	}
 	title := []rune(name)
 	for {
 		label := l.T("paper.kept.linklabel", string(title), strings.Join(pages, ", "))
-		if len(label) <= vault.MaxLabelLen || len(title) == 0 {
+		if utf8.RuneCountInString(label) <= vault.MaxLabelLen || len(title) == 0 {
 			return label
 		}
 		title = title[:len(title)-1]
@@ -300,6 +329,14 @@ func (s *server) webPaper(c *gin.Context) {
 	if pd.KeptLabel != "" {
 		if prof, err := s.v.OwnerProfile(ctx, principal(c)); err == nil {
 			pd.From = prof.DisplayName
+		}
+		// A new photo already asked for: said, with the name it showed
+		// (newcomer's review: the page looked the same, she asked twice).
+		if ls, err := s.v.DropLinks(ctx, principal(c), principal(c).ID()); err == nil {
+			pd.Asked = askedFor(ls, pd.KeptLabel, time.Now())
+			if pd.Asked != nil && pd.Asked.From != "" {
+				pd.From = pd.Asked.From
+			}
 		}
 	}
 	p.Data = pd

@@ -148,7 +148,12 @@ func (s *server) webCreateLink(c *gin.Context) {
 	}
 	hours, _ := strconv.Atoi(c.DefaultPostForm("hours", "24"))
 	uses, _ := strconv.Atoi(c.DefaultPostForm("uses", "1"))
-	if len(label) > vault.MaxLabelLen || hours < 1 || time.Duration(hours)*time.Hour > vault.MaxLinkTTL ||
+	from := strings.TrimSpace(c.PostForm("from"))
+	if !vault.ValidLinkText(from, vault.MaxFromLen) {
+		s.webError(c, fieldErr("from", "api.from.name_bad"))
+		return
+	}
+	if !vault.ValidLinkText(label, vault.MaxLabelLen) || hours < 1 || time.Duration(hours)*time.Hour > vault.MaxLinkTTL ||
 		uses < 1 || uses > vault.MaxLinkUses {
 		s.webError(c, fieldErr("label", "api.label.check_label_duration"))
 		return
@@ -164,9 +169,12 @@ func (s *server) webCreateLink(c *gin.Context) {
 		owner = c.PostForm("owner")
 	}
 	token, dl, err := s.v.CreateDropLink(c.Request.Context(), pr, owner, vault.NewDropLink{
-		Label: label, From: strings.TrimSpace(c.PostForm("from")), Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
+		Label: label, From: from, Requested: requested, TTL: time.Duration(hours) * time.Hour, MaxUses: uses,
 		RequestID: c.PostForm("request"), Key: c.PostForm("key"),
 	})
+	if errors.Is(err, vault.ErrFormSpent) {
+		err = errMalformedForm // the page loaded again has a fresh key
+	}
 	if err != nil {
 		s.webError(c, err)
 		return

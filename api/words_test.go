@@ -116,22 +116,22 @@ func TestEventText(t *testing.T) {
 		e          vault.Event
 		lang, want string
 	}{
-		{viewed, "fr", "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt, le 3 mars à 14 h 02"},
+		{viewed, "fr", "CCAS de Roubaix — Mme Morel a ouvert votre avis d'impôt, le 3 mars à 14\u00a0h\u00a002"},
 		{viewed, "en", "CCAS de Roubaix — Mme Morel opened your tax notice, on March 3 at 14:02"},
 		{vault.Event{At: time.Date(2025, 8, 1, 6, 5, 0, 0, time.UTC), Kind: vault.EventLogin, ActorKind: vault.ActorOwner}, "fr",
-			"Vous vous êtes connecté, le 1er août 2025 à 8 h 05"},
+			"Vous vous êtes connecté, le 1er août 2025 à 8\u00a0h\u00a005"},
 		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "en",
 			"Someone sent your paper “Photos” through the upload link “CAF”, on March 3 at 14:02"},
 		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Photos", Detail: "CAF"}, "fr",
-			"Quelqu'un a envoyé votre papier « Photos » par le lien d'envoi « CAF », le 3 mars à 14 h 02"},
+			"Quelqu'un a envoyé votre papier « Photos » par le lien d'envoi « CAF », le 3 mars à 14\u00a0h\u00a002"},
 		{vault.Event{At: at, Kind: vault.EventDocumentExpiry, ActorKind: vault.ActorOwner, DocumentType: "carte-identite",
 			DocumentTitle: "Carte d'identité", Detail: "2031-05-04"}, "fr",
-			"Vous avez changé la date de fin de validité pour votre carte d'identité : 4 mai 2031, le 3 mars à 14 h 02"},
+			"Vous avez changé la date de fin de validité pour votre carte d'identité : 4 mai 2031, le 3 mars à 14\u00a0h\u00a002"},
 		{vault.Event{At: at, Kind: vault.EventDocumentExpiry, ActorKind: vault.ActorOwner, DocumentType: "carte-identite"}, "en",
 			"You changed the end-of-validity date of your identity card: no date, on March 3 at 14:02"},
 		{vault.Event{At: at, Kind: vault.EventRequestAccepted, ActorKind: vault.ActorOwner}, "fr",
-			"Vous avez accepté la demande envoyée par un travailleur social, le 3 mars à 14 h 02"},
-		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars à 14 h 02"},
+			"Vous avez accepté la demande envoyée par un travailleur social, le 3 mars à 14\u00a0h\u00a002"},
+		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars à 14\u00a0h\u00a002"},
 		{viewed, "ar", "فتح \u2068CCAS de Roubaix\u2069 — \u2068Mme Morel\u2069 ورقتك (الإشعار الضريبي)، في 3 مارس، الساعة 14:02"},
 		{viewed, "fa-AF", "\u2068CCAS de Roubaix\u2069 — \u2068Mme Morel\u2069 اطلاعیهٔ مالیات شما را باز کرد، در 3 مارچ، ساعت 14:02"},
 	} {

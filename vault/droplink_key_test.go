@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -113,11 +114,64 @@ func TestDropLinkKeyed(t *testing.T) {
 	if n, m := links(), created(); n != 4 || m != 4 {
 		t.Fatalf("%d links, %d journaled, want 4 and 4", n, m)
 	}
+	// A form key makes 16 links in turn; the 17th send of the same form is
+	// refused rather than made without its key (a double tap would then
+	// make two).
+	last := dl5.ID
+	for gen := 3; gen < 16; gen++ {
+		if err := in.svc.RevokeDropLink(ctx, owner, last); err != nil {
+			t.Fatal(err)
+		}
+		_, dl, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form)
+		if err != nil {
+			t.Fatalf("generation %d: %v", gen, err)
+		}
+		last = dl.ID
+	}
+	if err := in.svc.RevokeDropLink(ctx, owner, last); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), form); !errors.Is(err, vault.ErrFormSpent) || !errors.Is(err, vault.ErrInvalid) {
+			t.Fatalf("the 17th link of a form: %v, want ErrFormSpent", err)
+		}
+	}
+	if n, m := links(), created(); n != 17 || m != 17 {
+		t.Fatalf("%d links, %d journaled, want 17 and 17", n, m)
+	}
 	for _, bad := range []string{"short", "has spaces in it, long enough", string(make([]byte, 65))} {
 		f := form
 		f.Key = bad
 		if _, _, err := in.svc.CreateDropLink(ctx, owner, owner.ID(), f); !errors.Is(err, vault.ErrInvalid) {
 			t.Errorf("key %q: %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+// A link's label and sender's name count characters, as the forms'
+// maxlength does, and refuse control characters and bidirectional
+// overrides; a Dari name keeps its joiner.
+func TestValidLinkText(t *testing.T) {
+	for _, tc := range []struct {
+		s  string
+		ok bool
+	}{
+		{"", true},
+		{strings.Repeat("ж", vault.MaxFromLen), true},
+		{strings.Repeat("ж", vault.MaxFromLen+1), false},
+		{"ز\u200cهرا", true},
+		{"Awa\u200f", true},
+		{"Amina\u00a0K.", true},
+		{"Awa\u202egnp.exe", false},
+		{"Awa\u202a", false},
+		{"Awa\u2066x\u2069", false},
+		{"a\nb", false},
+		{"a\x00b", false},
+		{"a\u0085b", false},
+		{"\xff", false},
+	} {
+		if got := vault.ValidLinkText(tc.s, vault.MaxFromLen); got != tc.ok {
+			t.Errorf("ValidLinkText(%q) = %v, want %v", tc.s, got, tc.ok)
 		}
 	}
 }

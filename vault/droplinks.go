@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"filippo.io/age"
 
@@ -33,8 +35,8 @@ const (
 	MaxLinkTTL      = 30 * 24 * time.Hour
 	DefaultLinkUses = 1
 	MaxLinkUses     = 50
-	MaxLabelLen     = 200 // bytes of UTF-8
-	MaxFromLen      = 80  // bytes of UTF-8
+	MaxLabelLen     = 200            // characters (see ValidLinkText)
+	MaxFromLen      = MaxDisplayName // characters: a display name fits
 	maxRequested    = 30
 )
 
@@ -123,6 +125,15 @@ type linkDetails struct {
 	Requested []string `json:"r,omitempty"`
 }
 
+// ValidLinkText reports whether s may be a link's label or sender's name
+// (NewDropLink.Label, From): UTF-8, at most maxLen characters (as a form
+// field's maxlength counts them), no control characters (line breaks,
+// escapes, the bidirectional overrides that would show "Awa\u202Egnp.exe"
+// as "Awaexe.png" on the helper's page).
+func ValidLinkText(s string, maxLen int) bool {
+	return utf8.ValidString(s) && utf8.RuneCountInString(s) <= maxLen && !strings.ContainsFunc(s, isControl)
+}
+
 func (nl *NewDropLink) check() error {
 	switch {
 	case nl.TTL == 0:
@@ -136,11 +147,11 @@ func (nl *NewDropLink) check() error {
 	case nl.MaxUses < 0 || nl.MaxUses > MaxLinkUses:
 		return fmt.Errorf("%w: drop link uses %d (1 to %d)", ErrInvalid, nl.MaxUses, MaxLinkUses)
 	}
-	if err := checkText("label", nl.Label, MaxLabelLen); err != nil {
-		return err
+	if !ValidLinkText(nl.Label, MaxLabelLen) {
+		return fmt.Errorf("%w: drop link label: at most %d characters, no control characters", ErrInvalid, MaxLabelLen)
 	}
-	if err := checkText("from", nl.From, MaxFromLen); err != nil {
-		return err
+	if !ValidLinkText(nl.From, MaxFromLen) {
+		return fmt.Errorf("%w: drop link sender: at most %d characters, no control characters", ErrInvalid, MaxFromLen)
 	}
 	if len(nl.Requested) > maxRequested {
 		return fmt.Errorf("%w: too many requested types", ErrInvalid)
@@ -183,9 +194,13 @@ func (s *Service) keyedLink(creator *Principal, ownerID string, nl NewDropLink, 
 	return base64.RawURLEncoding.EncodeToString(raw), linkTokenHash(raw), raw, s.keyedID(infoKeyedLinkID, string(form), nl.Key)
 }
 
-// maxKeyedLinks bounds the generations of one form key (beyond, each send
-// makes a link of its own, as without a key).
+// maxKeyedLinks bounds the generations of one form key: beyond, the form
+// is refused (ErrFormSpent).
 const maxKeyedLinks = 16
+
+// ErrFormSpent: a link form's key has made maxKeyedLinks links, each since
+// used or stopped; the page is to be loaded again (a new key).
+var ErrFormSpent = fmt.Errorf("%w: this link form made %d links: load the page again", ErrInvalid, maxKeyedLinks)
 
 // sameLink returns the link a keyed request already made (id, hash), when
 // its row is creator's into ownerID's vault and it still takes papers (a
@@ -275,11 +290,16 @@ func (s *Service) CreateDropLink(ctx context.Context, creator *Principal, ownerI
 			break
 		}
 		if err != nil {
-			break
+			return "", DropLink{}, mapMeta("drop link", err)
 		}
 		if v, ok := s.sameRow(l, creator, ownerID, hash); ok {
 			return token, v, nil
 		}
+	}
+	if nl.Key != "" && !keyed {
+		// Every generation made its link: a link without the key would
+		// let a double tap make two. The page, loaded again, has a new key.
+		return "", DropLink{}, ErrFormSpent
 	}
 	if !keyed {
 		if token, hash, raw, err = newLinkToken(); err != nil {

@@ -89,7 +89,14 @@ func cleanName(name string) (string, error) {
 	return name, nil
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+// isControl: C0 and C1 control characters, and the bidirectional
+// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) that
+// make a name read backwards or swallow the text after it. The marks
+// U+200E/U+200F and the joiners (U+200C, which Dari and Pashto spell
+// with) stay allowed.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
 
 // identifierHash is how an owner identifier is stored and looked up.
 func (s *Service) identifierHash(normalized string) string {

@@ -42,6 +42,7 @@ func TestSignUpLoginRecover(t *testing.T) {
 		{"bad identifier", vault.NewOwner{Identifier: "a b", Secret: []byte(goodSecret)}, vault.ErrInvalid},
 		{"bad lang", vault.NewOwner{Identifier: "langue", Secret: []byte(goodSecret), Lang: "de"}, vault.ErrInvalid},
 		{"unknown org", vault.NewOwner{Identifier: "orgless", Secret: []byte(goodSecret), AssistedRecoveryOrg: "nope"}, vault.ErrInvalid},
+		{"name with a right-to-left override", vault.NewOwner{Identifier: "renverse", Secret: []byte(goodSecret), DisplayName: "Awa\u202egnp.exe"}, vault.ErrInvalid},
 	} {
 		if _, _, err := in.svc.SignUp(ctx, c.nw, nil); !errors.Is(err, c.want) {
 			t.Errorf("SignUp(%s) = %v, want %v", c.name, err, c.want)

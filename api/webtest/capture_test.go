@@ -210,6 +210,22 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := helper.seen(); !strings.Contains(got, "Nouvelle photo") || !strings.Contains(got, ", page 1") {
 		t.Errorf("the helper's page for the new photo says %q", got)
 	}
+	// Back on the paper, she sees it was asked, and until when; its link
+	// (a finger's size) opens her links (newcomer's review: the page
+	// looked the same, she asked twice).
+	owner.back()
+	owner.waitFor(`!!document.querySelector('[data-kept-asked]')`, time.Minute)
+	if got := owner.text("[data-kept-asked]"); !strings.HasPrefix(got, "Nouvelle photo demandée le ") || !strings.Contains(got, "Le lien marche jusqu'au") {
+		t.Errorf("the paper, once a new photo was asked, says %q", got)
+	}
+	if h := eval[float64](owner.person, `document.querySelector('[data-kept-asked] a').getBoundingClientRect().height`); h < 44 {
+		t.Errorf("the link to her links is %.0f px tall", h)
+	}
+	if cut := eval[string](owner.person, brokenWords("[data-kept-asked]")); cut != "" {
+		t.Errorf("the asked line cuts words at 360 px: %q", cut)
+	}
+	owner.tap("[data-kept-asked] a")
+	owner.waitFor(`location.pathname === '/links' && document.readyState === 'complete'`, time.Minute)
 
 	// The owner's form: the same, page by page, before Save.
 	owner.open(srv.URL + "/papers/add")

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,5 +214,32 @@ func TestSendConflictsSaid(t *testing.T) {
 		if got := s.errorText(locFor("en"), tc.err); got != tc.en {
 			t.Errorf("%v in English: %q", tc.err, got)
 		}
+	}
+}
+
+// The scripts are served without their comment lines (the helper's page
+// weighs at most 100 KB, TestWebFlows); that is safe only while no script
+// has a template literal or a string continued over lines, where a line
+// starting with "//" could be text.
+func TestScriptsServedWithoutCommentLines(t *testing.T) {
+	n := 0
+	for name, a := range assets {
+		if !strings.HasSuffix(name, ".js") {
+			continue
+		}
+		n++
+		src, err := staticFS.ReadFile("static/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.ContainsRune(src, '`') || regexp.MustCompile(`(?m)\\$`).Match(src) {
+			t.Errorf("%s has a template literal or a line continued: its comment lines cannot be stripped safely", name)
+		}
+		if regexp.MustCompile(`(?m)^[ \t]*//`).Match(a.body) || len(a.body) >= len(src) {
+			t.Errorf("%s is served with its comment lines (%d bytes of %d)", name, len(a.body), len(src))
+		}
+	}
+	if n < 5 {
+		t.Fatalf("%d scripts", n)
 	}
 }

@@ -45,6 +45,11 @@ var assets = mustLoadAssets()
 // string).
 var cssComment = regexp.MustCompile(`/\*[\s\S]*?\*/\n?`)
 
+// jsLineComment matches a script's lines that are only a comment (the
+// scripts have no template literal nor string continued over lines, so
+// such a line is never inside a string).
+var jsLineComment = regexp.MustCompile(`(?m)^[ \t]*//.*\n`)
+
 func mustLoadAssets() map[string]asset {
 	out := map[string]asset{}
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
@@ -59,6 +64,9 @@ func mustLoadAssets() map[string]asset {
 			// Comments are for the team, not for a helper's data plan:
 			// the helper's page weighs at most 100 KB (TestWebFlows).
 			b = cssComment.ReplaceAll(b, nil)
+		}
+		if path.Ext(p) == ".js" {
+			b = jsLineComment.ReplaceAll(b, nil)
 		}
 		sum := sha256.Sum256(b)
 		ct := mime.TypeByExtension(path.Ext(p))

@@ -161,7 +161,7 @@
       li.setAttribute('data-verdict', !c ? '' : c.kept ? 'kept' : c.check.verdict);
       if (c && !c.kept) {
         var box = window.coffreVerdict(form, c.check, function () { retakeAt = pages.indexOf(p); camera.click(); },
-          function () { c.kept = true; save(); render(); });
+          function () { c.kept = true; window.coffreVerdictDone(form); save(); render(); });
         if (box) li.appendChild(box);
       }
       // The outline unsure, or placed by hand: the corners can be placed
@@ -191,12 +191,16 @@
   // page waits for it, and which page waits for a decision (its warning may
   // be below the fold); it keeps Send in sight once a page is ready.
   function tally() {
-    var ready = pages.filter(function (p) { return p.state === 'sent'; }).length;
+    var stored = pages.filter(function (p) { return p.state === 'sent'; });
     var waiting = pages.some(function (p) { return p.state === 'retry'; });
     var u = undecided();
-    chosen.textContent = msg('Count', ready) + (ready < pages.length ? ' ' + (waiting ? '(' + msg('Retry') + ')' : msg('Pending', pages.length - ready)) : '') +
-      (u >= 0 && ds.msgCaptureDecide ? ' ' + ds.msgCaptureDecide.replace('{0}', u + 1) : '');
-    form.classList.toggle('has-pages', ready > 0);
+    // A page waiting for a decision is stored but not "ready" ("2 pages
+    // ready. Page 2: retake it…" read as a contradiction).
+    var ready = stored.filter(function (p) { var c = checks[p.n]; return !(c && !c.kept && c.check.verdict === 'retake' && ds.msgCaptureDecide); }).length;
+    var decide = u >= 0 && ds.msgCaptureDecide ? ds.msgCaptureDecide.replace('{0}', u + 1) : '';
+    chosen.textContent = ((ready > 0 || !decide ? msg('Count', ready) + ' ' : '') +
+      (stored.length < pages.length ? (waiting ? '(' + msg('Retry') + ')' : msg('Pending', pages.length - stored.length)) + ' ' : '') + decide).trim();
+    form.classList.toggle('has-pages', stored.length > 0);
     // Once a page is there, the camera button says what comes next.
     if (camLabel && ds.msgCameranext) camLabel.textContent = pages.length ? ds.msgCameranext : camLabel0;
   }

@@ -101,7 +101,7 @@
       li.appendChild(btns);
       if (p.check && !p.kept) {
         var box = window.coffreVerdict(form, p.check, function () { retakeAt = pages.indexOf(p); camera.click(); },
-          function () { p.kept = true; render(); });
+          function () { p.kept = true; window.coffreVerdictDone(form); render(); });
         if (box) li.appendChild(box);
       }
       // The outline unsure, or placed by hand: the corners can be placed.
@@ -127,8 +127,12 @@
     // (its warning may be below the fold).
     var u = -1;
     pages.some(function (q, i) { if (q.check && !q.kept && q.check.verdict === 'retake') { u = i; return true; } return false; });
+    // A page waiting for her decision is not counted ready ("1 page
+    // ready. Page 2: retake it…" read as a contradiction).
+    var undecided = u >= 0 && ds.msgCaptureDecide ? pages.filter(function (q) { return q.check && !q.kept && q.check.verdict === 'retake'; }).length : 0;
     chosen.textContent = n === 0 ? chosen.getAttribute('data-empty') :
-      window.coffrePlural(chosen.getAttribute('data-plural'), n) + (u >= 0 && ds.msgCaptureDecide ? ' ' + ds.msgCaptureDecide.replace('{0}', u + 1) : '');
+      ((n > undecided ? window.coffrePlural(chosen.getAttribute('data-plural'), n - undecided) + ' ' : '') +
+      (undecided ? ds.msgCaptureDecide.replace('{0}', u + 1) : '')).trim();
     cameraLabel.textContent = cameraLabel.getAttribute(n === 0 ? 'data-first' : 'data-next');
   }
   chosen.setAttribute('data-empty', chosen.textContent);

@@ -57,6 +57,13 @@ window.coffreVerdictSay = function (form, n, check) {
   if (!live || !check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return;
   live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', window.coffreFinding(form, check.findings[0]));
 };
+// coffreVerdictDone empties that region once she decided (kept the page):
+// read later, it would still say the page is to retake.
+window.coffreVerdictDone = function (form) {
+  'use strict';
+  var live = form.querySelector('[data-verdict-live]');
+  if (live) live.textContent = '';
+};
 // coffreIntoSight scrolls so that el shows whole between the top of the
 // screen and the sticky Send/Save bar (which covers the bottom of the
 // screen once there are pages): a warning's buttons are never under it.

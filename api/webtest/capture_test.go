@@ -132,6 +132,14 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := helper.text("#pages li:nth-child(1) .pstate"); got != "prête, pas encore envoyée" {
 		t.Errorf("the kept page's state says %q", got)
 	}
+	// Kept, it counts as ready; screen readers are no longer told to
+	// retake it (newcomer's review).
+	if got := helper.text("[data-chosen]"); got != "1 page prête." {
+		t.Errorf("after keep anyway, the summary says %q", got)
+	}
+	if got := eval[string](helper.person, `document.querySelector('[data-verdict-live]').textContent`); got != "" {
+		t.Errorf("after keep anyway, screen readers are told %q", got)
+	}
 	// A second blurred photo, retaken: replaced by a clean one, no warning.
 	helper.pick(`label[for=camera]`, blurred)
 	helper.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 1`, 2*time.Minute)
@@ -245,7 +253,9 @@ func TestCaptureVerdict(t *testing.T) {
 	if !eval[bool](owner.person, warningInSight) {
 		t.Errorf("the owner's warning is out of sight at %d px of scroll", eval[int](owner.person, `Math.round(scrollY)`))
 	}
-	if got := owner.text("[data-chosen]"); !strings.HasSuffix(got, ". Page 1 : reprenez-la ou gardez-la quand même.") {
+	// A page waiting for her decision is not counted ready (newcomer's
+	// review: "1 page prête. Page 1 : reprenez-la…" contradicted itself).
+	if got := owner.text("[data-chosen]"); got != "Page 1 : reprenez-la ou gardez-la quand même." {
 		t.Errorf("the owner's summary says %q", got)
 	}
 	eval[bool](owner.person, `document.querySelector('#pages li').scrollIntoView({block: 'center'}); true`)
@@ -309,7 +319,7 @@ func TestCaptureVerdictAfterReloadAndLanguage(t *testing.T) {
 	if !eval[bool](helper.person, warningInSight) {
 		t.Errorf("the warning is out of sight at %d px of scroll", eval[int](helper.person, `Math.round(scrollY)`))
 	}
-	if got := helper.text("[data-chosen]"); got != "1 page prête. Page 1 : reprenez-la ou gardez-la quand même." {
+	if got := helper.text("[data-chosen]"); got != "Page 1 : reprenez-la ou gardez-la quand même." {
 		t.Errorf("the summary says %q", got)
 	}
 	// The reload comes before the check's answer: the page has no check.

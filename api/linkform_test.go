@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -45,9 +46,10 @@ func TestLinkFormLimits(t *testing.T) {
 		{"100 characters", long("ж", 100), "CAF", true},
 		{"a Dari name with its joiner", "ز\u200cهرا", "CAF", true},
 		{"200 Arabic characters of label", "Awa", long("ب", 200), true},
+		{"the Arabic new-photo label, its type isolated", "Awa", i18n.Get("ar").T("paper.kept.linklabel", "RIB", "2"), true},
 		{"101 characters", long("ж", 101), "CAF", false},
 		{"a right-to-left override", "Awa\u202egnp.exe", "CAF", false},
-		{"an isolate", "Awa\u2067x", "CAF", false},
+		{"an embedding", "Awa\u202bx", "CAF", false},
 		{"a line break", "Awa\r\nX: 1", "CAF", false},
 		{"an escape", "Awa\x1b[31m", "CAF", false},
 	} {

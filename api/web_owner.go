@@ -333,7 +333,7 @@ func (s *server) webPaper(c *gin.Context) {
 		// A new photo already asked for: said, with the name it showed
 		// (newcomer's review: the page looked the same, she asked twice).
 		if ls, err := s.v.DropLinks(ctx, principal(c), principal(c).ID()); err == nil {
-			pd.Asked = askedFor(ls, pd.KeptLabel, time.Now())
+			pd.Asked = askedFor(ls, pd.KeptLabel, s.v.Now())
 			if pd.Asked != nil && pd.Asked.From != "" {
 				pd.From = pd.Asked.From
 			}

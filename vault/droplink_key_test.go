@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -152,6 +153,9 @@ func TestDropLinkKeyed(t *testing.T) {
 // maxlength does, and refuse control characters and bidirectional
 // overrides; a Dari name keeps its joiner.
 func TestValidLinkText(t *testing.T) {
+	if ar := i18n.Get("ar").T("paper.kept.linklabel", "RIB", "2"); !strings.ContainsRune(ar, '\u2068') {
+		t.Fatalf("the Arabic label %q holds no isolate: the case below tests nothing", ar)
+	}
 	for _, tc := range []struct {
 		s  string
 		ok bool
@@ -164,7 +168,13 @@ func TestValidLinkText(t *testing.T) {
 		{"Amina\u00a0K.", true},
 		{"Awa\u202egnp.exe", false},
 		{"Awa\u202a", false},
-		{"Awa\u2066x\u2069", false},
+		{"Awa\u2066x\u2069", true},
+		{"Awa\u202b", false},
+		{"Awa\u202d", false},
+		// Coffre's own labels in right-to-left languages isolate the
+		// type's name.
+		{i18n.Get("ar").T("paper.kept.linklabel", "RIB", "2"), true},
+		{i18n.Get("fa-AF").T("paper.kept.linklabel", "CAF 2026", "1, 3"), true},
 		{"a\nb", false},
 		{"a\x00b", false},
 		{"a\u0085b", false},

@@ -90,12 +90,14 @@ func cleanName(name string) (string, error) {
 }
 
 // isControl: C0 and C1 control characters, and the bidirectional
-// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) that
-// make a name read backwards or swallow the text after it. The marks
-// U+200E/U+200F and the joiners (U+200C, which Dari and Pashto spell
-// with) stay allowed.
+// embeddings and overrides (U+202A–U+202E) that make a name read
+// backwards. The isolates (U+2066–U+2069), which Coffre's own
+// right-to-left messages put around a name or a type (a link's label in
+// Arabic holds them), the marks U+200E/U+200F and the joiners (U+200C,
+// which Dari and Pashto spell with) stay allowed: an isolate ends with its
+// paragraph and cannot reorder what surrounds it.
 func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e)
 }
 
 // identifierHash is how an owner identifier is stored and looked up.

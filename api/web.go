@@ -13,6 +13,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -113,6 +114,25 @@ func serveAsset(c *gin.Context) {
 	c.Data(http.StatusOK, a.ctype, a.body)
 }
 
+// numeric reports whether an identifier is a number as typed (digits of
+// any script, spaces, "+", ".", "-", parentheses): shown left to right
+// character by character ("num"). Arabic-Indic digits are numbers of the
+// right-to-left kind, so the Unicode bidirectional algorithm shows
+// "٠٦ ١١ ٢٢" group by group from the right even inside dir="ltr";
+// a pseudonym in Arabic letters must not be forced so.
+func numeric(s string) bool {
+	digits := 0
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			digits++
+		case !strings.ContainsRune(" +.-()", r):
+			return false
+		}
+	}
+	return digits > 0
+}
+
 // icon is the inline reference to a pictogram of the sprite, hidden from
 // screen readers (a word always stands next to it).
 func icon(name string) template.HTML {
@@ -128,7 +148,7 @@ func mustParsePages() map[string]*template.Template {
 	// formKey is a fresh idempotency key for a form whose second sending
 	// must not make a second thing (a double tap on "make a link").
 	funcs := template.FuncMap{"asset": assetURL, "icon": icon, "kindArgs": newKindArgs, "formKey": newSubmissionKey,
-		"linkLabel": func(s string) string { return fitText(s, vault.MaxLabelLen) }}
+		"linkLabel": func(s string) string { return fitText(s, vault.MaxLabelLen) }, "numeric": numeric}
 	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templatesFS, "templates/layout.html"))
 	names, err := fs.Glob(templatesFS, "templates/*.html")
 	if err != nil {

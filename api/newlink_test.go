@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestNewLinkPageAfterUse: the page showing a link just made (and its
@@ -153,5 +154,84 @@ func TestNewLinkDoubleTap(t *testing.T) {
 	want(t, owner.get(t, "/api/v1/droplinks"), 200, "links").json(t, &links)
 	if len(links.Links) != 2 {
 		t.Fatalf("%d links, want 2", len(links.Links))
+	}
+}
+
+// TestNewLinksShownAgain (newcomer's review): the new link's page promises
+// that "Mes liens" shows it again for an hour; that holds for the last
+// three links this phone made, not only the last, each under its own
+// button; with a long Arabic label the cookie stays within a browser's
+// limit; after the hour, none.
+func TestNewLinksShownAgain(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "liens.revus", "pomme radis ballon hibou")
+	noFollow(owner)
+	tokenRe := regexp.MustCompile(`value="[^"]*/d/([A-Za-z0-9_-]+)"`)
+	mk := func(label string) (id, token string) {
+		t.Helper()
+		res := owner.postForm(t, "/links", url.Values{"label": {label}, "uses": {"1"}, "hours": {"24"}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("new link %q: %d %s", label, res.status, truncate(res.body))
+		}
+		for _, ck := range res.header.Values("Set-Cookie") {
+			if len(ck) > 4000 {
+				t.Fatalf("a cookie of %d bytes (browsers keep 4096 at most)", len(ck))
+			}
+		}
+		m := tokenRe.FindStringSubmatch(string(want(t, owner.get(t, "/links/new"), 200, "new link page").body))
+		if m == nil {
+			t.Fatal("the new link's page shows no link")
+		}
+		var links struct {
+			Links []struct{ ID, Label string } `json:"links"`
+		}
+		want(t, owner.get(t, "/api/v1/droplinks"), 200, "links").json(t, &links)
+		for _, l := range links.Links {
+			if l.Label == label {
+				return l.ID, m[1]
+			}
+		}
+		t.Fatalf("no link %q", label)
+		return "", ""
+	}
+	offered := func() []string {
+		list := string(want(t, owner.get(t, "/links"), 200, "links").body)
+		var ids []string
+		for _, m := range regexp.MustCompile(`href="/links/new\?id=([a-z0-9]+)" data-show-again`).FindAllStringSubmatch(list, -1) {
+			ids = append(ids, m[1])
+		}
+		return ids
+	}
+	a, _ := mk("CAF")
+	b, tb := mk("Impôts")
+	c, _ := mk("Mutuelle")
+	d, td := mk("École")
+	if got := offered(); len(got) != 3 || !strings.Contains(strings.Join(got, " "), b) || !strings.Contains(strings.Join(got, " "), c) ||
+		!strings.Contains(strings.Join(got, " "), d) || strings.Contains(strings.Join(got, " "), a) {
+		t.Fatalf("offered again: %v (want %s %s %s, not %s)", got, b, c, d, a)
+	}
+	if page := string(want(t, owner.get(t, "/links/new?id="+b), 200, "B again").body); !strings.Contains(page, "/d/"+tb+`"`) || !strings.Contains(page, "Impôts") {
+		t.Error("?id= does not show that link")
+	}
+	if page := string(want(t, owner.get(t, "/links/new"), 200, "newest").body); !strings.Contains(page, "/d/"+td+`"`) {
+		t.Error("/links/new does not show the newest link")
+	}
+	// A long Arabic label: the newest is kept, every cookie within a
+	// browser's limit (checked at each link made).
+	long, _ := mk(strings.TrimSpace(strings.Repeat("ورقة ", 40)))
+	if got := offered(); len(got) == 0 || got[0] != long && !strings.Contains(strings.Join(got, " "), long) {
+		t.Fatalf("after a long label, offered again: %v (want %s among them)", got, long)
+	}
+	// After the hour: none (the session kept alive meanwhile).
+	for range 3 {
+		e.clock.Advance(21 * time.Minute)
+		want(t, owner.get(t, "/papers"), 200, "papers")
+	}
+	if got := offered(); len(got) != 0 {
+		t.Errorf("after the hour, offered again: %v", got)
+	}
+	if res := owner.get(t, "/links/new"); res.status != http.StatusSeeOther {
+		t.Errorf("after the hour, /links/new answers %d", res.status)
 	}
 }

@@ -167,8 +167,7 @@ func (s *server) webForwardRedo(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, dropPath+token+"?mine=1")
 		return
 	}
-	nl := newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
-	if err := s.setSealed(c, s.linkCookie(), nl, newLinkMaxAge); err != nil {
+	if err := s.rememberLink(c, newLinkShown(s.baseURL, token, dl, s.v.Now())); err != nil {
 		s.webError(c, err)
 		return
 	}

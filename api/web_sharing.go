@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -105,9 +106,9 @@ type linksData struct {
 	Links  []vault.DropLink
 	Groups []typeGroup
 	Now    time.Time
-	// Shown is the link this phone made within the hour (the sealed
-	// cookie of its page): its code can be shown again.
-	Shown string
+	// Shown are the links this phone made within the hour (the sealed
+	// cookie of their pages): their codes can be shown again.
+	Shown map[string]bool
 }
 
 func (s *server) webLinks(c *gin.Context) {
@@ -120,9 +121,9 @@ func (s *server) webLinks(c *gin.Context) {
 	p := s.newPage(c, "links.title")
 	p.Nav = "links"
 	d := linksData{Links: links, Groups: typeGroups(), Now: time.Now()}
-	var nl newLinkData
-	if s.openSealed(c, s.linkCookie(), &nl) {
-		d.Shown = nl.Link.ID
+	d.Shown = map[string]bool{}
+	for _, nl := range s.shownLinks(c) {
+		d.Shown[nl.ID] = true
 	}
 	if prof, err := s.v.OwnerProfile(c.Request.Context(), pr); err == nil {
 		d.From = prof.DisplayName
@@ -132,10 +133,57 @@ func (s *server) webLinks(c *gin.Context) {
 }
 
 // newLinkData is the page shown once after creating a link: its URL and
-// QR code (the token appears nowhere else).
+// QR code (the token appears nowhere else), its label and end.
 type newLinkData struct {
-	URL, QR string
-	Link    vault.DropLink
+	URL, QR       string
+	ID, Label     string
+	Expires, Made time.Time
+}
+
+func newLinkShown(base, token string, dl vault.DropLink, now time.Time) newLinkData {
+	return newLinkData{URL: base + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", ID: dl.ID, Label: dl.Label,
+		Expires: dl.Expires, Made: now}
+}
+
+// Links whose page this phone can show again: the last shownLinksKept
+// made within newLinkMaxAge, newest first, as many as fit a cookie
+// (shownLinksBytes sealed; a long Arabic label takes more).
+const (
+	shownLinksKept  = 3
+	shownLinksBytes = 3000
+)
+
+// shownLinks are the links this phone made within the hour, newest first
+// (newcomer's review: the link page promises "« Mes liens » le montre
+// encore", which held only for the last one).
+func (s *server) shownLinks(c *gin.Context) []newLinkData {
+	var ls []newLinkData
+	if !s.openSealed(c, s.linkCookie(), &ls) {
+		return nil
+	}
+	now := s.v.Now()
+	return slices.DeleteFunc(ls, func(nl newLinkData) bool { return nl.URL == "" || now.Sub(nl.Made) >= newLinkMaxAge })
+}
+
+// rememberLink keeps nl first among the links this phone can show again.
+func (s *server) rememberLink(c *gin.Context, nl newLinkData) error {
+	ls := slices.DeleteFunc(s.shownLinks(c), func(o newLinkData) bool { return o.ID == nl.ID })
+	ls = append([]newLinkData{nl}, ls[:min(len(ls), shownLinksKept-1)]...)
+	for len(ls) > 1 {
+		if b, err := json.Marshal(ls); err == nil && len(b) <= shownLinksBytes {
+			break
+		}
+		ls = ls[:len(ls)-1]
+	}
+	return s.setSealed(c, s.linkCookie(), ls, newLinkMaxAge)
+}
+
+// forgetLink removes a link that can no longer be shown.
+func (s *server) forgetLink(c *gin.Context, id string) {
+	ls := slices.DeleteFunc(s.shownLinks(c), func(o newLinkData) bool { return o.ID == id })
+	if len(ls) == 0 || s.setSealed(c, s.linkCookie(), ls, newLinkMaxAge) != nil {
+		s.clearSealed(c, s.linkCookie())
+	}
 }
 
 // webCreateLink creates a drop link and shows it once, with its QR code.
@@ -182,8 +230,7 @@ func (s *server) webCreateLink(c *gin.Context) {
 	// Shown by a redirect (a reload shows it again, never makes a second
 	// link), from a cookie sealed to the session: the token is in no page
 	// address and nowhere in clear.
-	nl := newLinkData{URL: s.baseURL + dropPath + token, QR: "/api/v1/drop/" + token + "/qr.svg", Link: dl}
-	if err := s.setSealed(c, s.linkCookie(), nl, newLinkMaxAge); err != nil {
+	if err := s.rememberLink(c, newLinkShown(s.baseURL, token, dl, s.v.Now())); err != nil {
 		s.webError(c, err)
 		return
 	}
@@ -208,10 +255,17 @@ func newLinkPath(c *gin.Context) string {
 	return "/links/new"
 }
 
-// webNewLink shows the link just made (again, on a reload).
+// webNewLink shows the link just made (again, on a reload), or with ?id=
+// another this phone made within the hour.
 func (s *server) webNewLink(c *gin.Context) {
 	var nl newLinkData
-	if !s.openSealed(c, s.linkCookie(), &nl) || nl.URL == "" {
+	for _, l := range s.shownLinks(c) {
+		if id := c.Query("id"); id == "" || id == l.ID {
+			nl = l
+			break
+		}
+	}
+	if nl.URL == "" {
 		back := "/links"
 		if principal(c).Kind() == vault.KindWorker {
 			back = "/pro"
@@ -227,7 +281,7 @@ func (s *server) webNewLink(c *gin.Context) {
 			s.webError(c, err)
 			return
 		}
-		s.clearSealed(c, s.linkCookie())
+		s.forgetLink(c, nl.ID)
 		switch {
 		case principal(c).Kind() == vault.KindWorker:
 			redirectDone(c, "/pro", "linkgone")

@@ -358,7 +358,13 @@
     setTimeout(pump, delay);
     delay = Math.min(delay * 2, 15000);
   }
+  // The network going away is said at once, not only at Send (newcomer's
+  // review): nothing is lost, the pages go once it is back.
+  window.addEventListener('offline', function () {
+    if (!finished && !status.textContent) status.textContent = msg('Offline');
+  });
   window.addEventListener('online', function () {
+    if (!sending && status.textContent === msg('Offline')) status.textContent = '';
     delay = 1000;
     pump();
     if (sendTimer && !finished) { clearTimeout(sendTimer); sendTimer = 0; send(); }

@@ -463,8 +463,13 @@ func TestCaptureRemovedPagesLeaveServer(t *testing.T) {
 	helper.pick("#pages li:nth-child(2) .verdict .retake", clean)
 	helper.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 2 && v[1] === 'ok'; })()`, 2*time.Minute)
 	waitServer(2, "page retaken")
-	// Offline: the removal waits for the network, then goes.
+	// Offline: the page says so at once (newcomer's review: nothing was
+	// said until Send); the removal waits for the network, then goes.
 	helper.network(true, 0)
+	helper.poll(`document.getElementById('status').textContent !== ''`, 10*time.Second)
+	if got, want := helper.text("#status"), i18n.Get("fr").T("drop.offline"); got != want {
+		t.Errorf("offline, before Send, the page says %q, want %q", got, want)
+	}
 	helper.tap("#pages li:nth-child(1) .pbtns button:last-child")
 	if n := eval[int](helper.person, `document.querySelectorAll('#pages li').length`); n != 1 {
 		t.Fatalf("%d pages shown after the removal, want 1", n)

@@ -42,3 +42,23 @@ func TestArabicDigitsIdentifierReadsLeftToRight(t *testing.T) {
 		t.Errorf("her account page shows her number %s", got)
 	}
 }
+
+// Every link and button of the page's top bar is a finger's size at
+// 360 px, the logo too (newcomer's review: it was 30 px wide once its
+// word is hidden), in a left-to-right and a right-to-left language.
+func TestTopBarTapTargets(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	p := b.person("visitor")
+	for _, lang := range []string{"fr", "ar"} {
+		p.open(srv.URL + "/lang?to=" + lang + "&back=/signup")
+		small := eval[[]string](p, `[...document.querySelectorAll('.top a, .top button, .top summary')]
+			.filter(e => e.offsetParent !== null)
+			.map(e => [e, e.getBoundingClientRect()])
+			.filter(([e, r]) => r.width < 44 || r.height < 44)
+			.map(([e, r]) => (e.className || e.tagName) + ' ' + Math.round(r.width) + '×' + Math.round(r.height))`)
+		if len(small) > 0 {
+			t.Errorf("%s: top bar targets under 44 px: %v", lang, small)
+		}
+	}
+}

@@ -245,6 +245,13 @@ func TestLanguagesLayout(t *testing.T) {
 				for _, f := range who.layoutFaults() {
 					t.Errorf("%s in %s: %s", pg.path, lang, f)
 				}
+				// The home page's big buttons keep their words whole
+				// (newcomer's review: easy-read cut "professionnel/s").
+				if pg.path == "/" && lang != pseudoCode {
+					if cut := eval[string](who, brokenWords(".tile, .tile *")); cut != "" {
+						t.Errorf("/ in %s: a tile cuts %q at 360 px", lang, cut)
+					}
+				}
 				if wantDir == "rtl" || lang == "fr-x-falc" {
 					who.axe(lang + pg.path)
 				}

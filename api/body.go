@@ -57,10 +57,18 @@ func slowBodyErr(c *gin.Context, err error) error {
 }
 
 func newPacedBody(w http.ResponseWriter, r io.ReadCloser, grace time.Duration, minRate int64) *pacedBody {
-	return &pacedBody{r: r, w: w, rc: http.NewResponseController(w), start: time.Now(), grace: grace, minRate: float64(minRate)}
+	return &pacedBody{r: r, w: w, rc: http.NewResponseController(w), grace: grace, minRate: float64(minRate)}
 }
 
 func (p *pacedBody) Read(b []byte) (int, error) {
+	// The allowance starts when the server first asks for the body: time
+	// the request spent before (a loaded machine checking the session,
+	// a wait for an upload slot) is the server's, not the client's (a
+	// normal upload beside 50 slow ones was told "too slow" on a loaded
+	// machine).
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
 	dl := p.start.Add(p.grace + time.Duration(float64(p.n)/p.minRate*float64(time.Second)))
 	if !time.Now().Before(dl) {
 		p.fellBehind()

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -241,5 +243,31 @@ func TestScriptsServedWithoutCommentLines(t *testing.T) {
 	}
 	if n < 5 {
 		t.Fatalf("%d scripts", n)
+	}
+}
+
+// A body's allowance starts when the server first reads it (as its doc
+// says): time the request spent before (the session checked on a loaded
+// machine, a wait for the memory budget) does not make a prompt client
+// "too slow"; a client that then sends nothing still is.
+func TestPacedBodyStartsAtFirstRead(t *testing.T) {
+	rec := httptest.NewRecorder()
+	pb := newPacedBody(rec, io.NopCloser(strings.NewReader("bonjour")), 200*time.Millisecond, 1<<10)
+	time.Sleep(300 * time.Millisecond) // longer than the grace, before any read
+	b, err := io.ReadAll(pb)
+	if err != nil || string(b) != "bonjour" || pb.slow.Load() {
+		t.Fatalf("a prompt body read late: %q, %v (slow %v)", b, err, pb.slow.Load())
+	}
+	r, w := io.Pipe()
+	defer w.Close()
+	slow := newPacedBody(httptest.NewRecorder(), r, 200*time.Millisecond, 1<<10)
+	go func() { _, _ = w.Write([]byte("a")) }()
+	buf := make([]byte, 8)
+	if _, err := slow.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := slow.Read(buf); !errors.Is(err, errSlowBody) || !slow.slow.Load() {
+		t.Fatalf("a body stalled past its grace: %v, want errSlowBody", err)
 	}
 }

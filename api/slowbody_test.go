@@ -50,10 +50,24 @@ func slowLoris(t testing.TB, addr, method, path, contentType string, header map[
 			answered <- 0
 			return
 		}
+		st := res.StatusCode
+		if st != http.StatusRequestTimeout && st != http.StatusServiceUnavailable {
+			b, _ := io.ReadAll(io.LimitReader(res.Body, 300))
+			t.Logf("slow %s %s answered %d after %v: %s", method, path[:min(len(path), 20)], st, time.Since(start), b)
+			if st == http.StatusBadRequest && !bytes.Contains(b, []byte(`"malformed_multipart"`)) {
+				st = -st // a 400 for anything else is not a refusal the callers accept
+			}
+		}
 		res.Body.Close()
-		answered <- res.StatusCode
+		answered <- st
 	}()
+	// What it trickles: a multipart part holding a JPEG's first bytes, or
+	// for a page sent whole, the JPEG's first bytes themselves (a body
+	// that is no image may be refused as such, 400, before it is cut).
 	body := "--x\r\nContent-Disposition: form-data; name=\"page\"; filename=\"p.jpg\"\r\n\r\n\xff\xd8\xff"
+	if !strings.HasPrefix(contentType, "multipart/") {
+		body = "\xff\xd8\xff\xe0"
+	}
 	for i := 0; ; i++ {
 		select {
 		case st := <-answered:
@@ -121,8 +135,9 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 	time.AfterFunc(10*time.Second, func() { close(stop) }) // bound the test whatever the server does
 	const n = 50
 	type outcome struct {
-		status int
-		held   time.Duration
+		status    int
+		held      time.Duration
+		multipart bool
 	}
 	out := make(chan outcome, n)
 	links := make([]string, n)
@@ -142,7 +157,7 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 				st, d = slowLoris(t, addr, "PUT", "/d/"+links[i]+"/pages/1", "image/jpeg",
 					map[string]string{"X-Upload-Key": key(), "X-Forwarded-For": "203.0.113." + strconv.Itoa(i)}, 300*time.Millisecond, stop)
 			}
-			out <- outcome{st, d}
+			out <- outcome{st, d, i%2 == 0}
 		}()
 	}
 	time.Sleep(500 * time.Millisecond) // every slow connection is in
@@ -175,15 +190,22 @@ func TestSlowBodiesDoNotStarveUploads(t *testing.T) {
 	for o := range out {
 		statuses[o.status]++
 		worst = max(worst, o.held)
+		// Refused, never taken: too slow (408), busy (503), closed (0);
+		// a multipart body cut mid-part may also be told incomplete (400
+		// malformed_multipart, seen once on a loaded CI machine).
+		switch o.status {
+		case 0, http.StatusRequestTimeout, http.StatusServiceUnavailable:
+		case http.StatusBadRequest:
+			if !o.multipart {
+				t.Errorf("a slow page sent whole got %d", o.status)
+			}
+		default:
+			t.Errorf("a slow connection got %d", o.status)
+		}
 	}
 	t.Logf("slow connections: statuses %v, longest held %v", statuses, worst)
 	if worst > 5*time.Second {
 		t.Errorf("a slow connection was kept %v", worst)
-	}
-	for st := range statuses {
-		if st != 0 && st != http.StatusRequestTimeout && st != http.StatusServiceUnavailable {
-			t.Errorf("a slow connection got %d", st)
-		}
 	}
 }
 

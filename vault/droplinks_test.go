@@ -125,7 +125,7 @@ func TestDropLink(t *testing.T) {
 		{"negative ttl", owner, owner.ID(), vault.NewDropLink{TTL: -time.Hour}, vault.ErrInvalid},
 		{"too many uses", owner, owner.ID(), vault.NewDropLink{MaxUses: 51}, vault.ErrInvalid},
 		{"unknown type", owner, owner.ID(), vault.NewDropLink{Requested: []string{"x"}}, vault.ErrInvalid},
-		{"label too long", owner, owner.ID(), vault.NewDropLink{Label: strings.Repeat("é", 101)}, vault.ErrInvalid},
+		{"label too long", owner, owner.ID(), vault.NewDropLink{Label: strings.Repeat("é", vault.MaxLabelLen+1)}, vault.ErrInvalid},
 		{"unknown request", owner, owner.ID(), vault.NewDropLink{RequestID: "aaaaaaaaaaaaaaaaaaaaaaaaaa"}, vault.ErrNotFound},
 	} {
 		if _, _, err := in.svc.CreateDropLink(ctx, c.creator, c.owner, c.nl); !errors.Is(err, c.want) {

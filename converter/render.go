@@ -200,14 +200,18 @@ func downscaleGray(img image.Image, f float64) image.Image {
 		}
 	}
 	out := image.NewGray(image.Rect(0, 0, dw, dh))
+	acc := make([]int32, dw) // one output row, summed source row by source row
 	for y, t := range hy {
-		dst := out.Pix[y*out.Stride : y*out.Stride+dw]
-		for x := range dst {
-			var acc int32
-			for k, w := range t.w {
-				acc += w * int32(mid[(t.i0+k)*dw+x])
+		clear(acc)
+		for k, w := range t.w {
+			src := mid[(t.i0+k)*dw : (t.i0+k+1)*dw]
+			for x, v := range src {
+				acc[x] += w * int32(v)
 			}
-			dst[x] = uint8(min(max((acc+1<<15)>>16, 0), 255))
+		}
+		dst := out.Pix[y*out.Stride : y*out.Stride+dw]
+		for x, a := range acc {
+			dst[x] = uint8(min(max((a+1<<15)>>16, 0), 255))
 		}
 	}
 	return out

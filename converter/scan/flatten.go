@@ -564,30 +564,76 @@ func unsharp(ctx context.Context, p plane, r int, amount float32) error {
 }
 
 // boxBlur blurs a w×h plane (stride w) in place with a (2r+1)² box,
-// separably, with running sums, the ends repeated.
+// separably, with running sums, the ends repeated, each pass rounded to
+// the nearest byte. The vertical pass runs along rows (a running sum per
+// column, the last 2r+1 source rows kept in a ring), so memory is read in
+// order.
 func boxBlur(p []byte, w, h, r int) {
+	if w <= 0 || h <= 0 || r < 1 || r > 2047 {
+		return
+	}
 	n := int32(2*r + 1)
-	line := make([]int32, max(w, h)+2*r)
-	blurLine := func(get func(i int) byte, set func(i int, v byte), m int) {
-		for i := range m + 2*r {
-			line[i] = int32(get(min(max(i-r, 0), m-1)))
+	half := n / 2
+	// (s+half)/n as a multiplication: m = ⌈2³²/n⌉ gives the exact quotient
+	// for any dividend v with v·n < 2³² (here v ≤ 256n, n ≤ 2¹²).
+	m := (uint64(1)<<32 + uint64(n) - 1) / uint64(n)
+	div := func(s int32) byte { return byte(uint64(s+half) * m >> 32) }
+	// Horizontal: each row through a padded copy of itself.
+	line := make([]int32, w+2*r)
+	for y := range h {
+		row := p[y*w : (y+1)*w]
+		for i := range r {
+			line[i], line[w+r+i] = int32(row[0]), int32(row[w-1])
+		}
+		for i, v := range row {
+			line[r+i] = int32(v)
 		}
 		var s int32
-		for i := range n {
-			s += line[i]
+		for _, v := range line[:n] {
+			s += v
 		}
-		for i := range m {
-			set(i, byte((s+n/2)/n))
-			if i+int(n) < m+2*r {
-				s += line[i+int(n)] - line[i]
-			}
+		for i := range w - 1 {
+			row[i] = div(s)
+			s += line[i+int(n)] - line[i]
+		}
+		row[w-1] = div(s)
+	}
+	// Vertical: sum[x] is the sum of rows y-r..y+r (clamped) at column x.
+	// A source row leaves the window r+1 rows after its own output row
+	// was written, so the ring keeps copies of the 2r+1 rows in the window.
+	ring := make([]byte, int(n)*w)
+	keep := func(y int) { copy(ring[(y%int(n))*w:], p[y*w:(y+1)*w]) }
+	src := func(y int) []byte { // source row y, clamped, from the ring
+		y = min(max(y, 0), h-1)
+		return ring[(y%int(n))*w : (y%int(n))*w+w]
+	}
+	sum := make([]int32, w)
+	for y := range min(r+1, h) {
+		keep(y)
+	}
+	for i := -r; i <= r; i++ {
+		for x, v := range src(i) {
+			sum[x] += int32(v)
 		}
 	}
 	for y := range h {
-		row := p[y*w : (y+1)*w]
-		blurLine(func(i int) byte { return row[i] }, func(i int, v byte) { row[i] = v }, w)
-	}
-	for x := range w {
-		blurLine(func(i int) byte { return p[i*w+x] }, func(i int, v byte) { p[i*w+x] = v }, h)
+		out := p[y*w : (y+1)*w]
+		for x, s := range sum {
+			out[x] = div(s)
+		}
+		if y == h-1 {
+			break
+		}
+		// Slide: drop row y-r, then add row y+r+1 (which takes the
+		// dropped row's place in the ring).
+		for x, v := range src(y - r) {
+			sum[x] -= int32(v)
+		}
+		if in := y + r + 1; in < h {
+			keep(in)
+		}
+		for x, v := range src(y + r + 1) {
+			sum[x] += int32(v)
+		}
 	}
 }

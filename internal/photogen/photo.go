@@ -141,18 +141,42 @@ func Photo(doc Document, o Options) ([]byte, error) {
 func WriteSamples(dir string) ([]string, error) {
 	var paths []string
 	for _, d := range Documents() {
-		data, err := Photo(d, d.Options)
+		p, err := writePhoto(dir, d.Name, d, d.Options)
 		if err != nil {
-			return nil, err
-		}
-		p := filepath.Join(dir, d.Name+".photo.jpg")
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(dir, d.Name+".truth.txt"), []byte(d.Truth()), 0o600); err != nil {
 			return nil, err
 		}
 		paths = append(paths, p)
 	}
 	return paths, nil
+}
+
+// WriteHard is WriteSamples for HardCorpus: NAME.photo.jpg and
+// NAME.truth.txt for each of its photos.
+func WriteHard(dir string) ([]string, error) {
+	var paths []string
+	for _, h := range HardCorpus() {
+		p, err := writePhoto(dir, h.Name, h.Doc, h.Options)
+		if err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// writePhoto writes doc photographed under o as dir/name.photo.jpg, and
+// its text as dir/name.truth.txt, and returns the photo's path.
+func writePhoto(dir, name string, doc Document, o Options) (string, error) {
+	data, err := Photo(doc, o)
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, name+".photo.jpg")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".truth.txt"), []byte(doc.Truth()), 0o600); err != nil {
+		return "", err
+	}
+	return p, nil
 }

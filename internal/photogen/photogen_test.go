@@ -97,6 +97,33 @@ func TestWriteSamples(t *testing.T) {
 	}
 }
 
+// TestWriteHard writes every photo of the hard corpus under its name, each
+// a JPEG with its document's true text beside it.
+func TestWriteHard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("draws the hard corpus")
+	}
+	dir := t.TempDir()
+	paths, err := WriteHard(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hard := HardCorpus()
+	if len(paths) != len(hard) {
+		t.Fatalf("%d photos for %d in the corpus", len(paths), len(hard))
+	}
+	for i, h := range hard {
+		data, err := os.ReadFile(paths[i])
+		if err != nil || filepath.Base(paths[i]) != h.Name+".photo.jpg" || !bytes.HasPrefix(data, []byte{0xff, 0xd8}) {
+			t.Errorf("photo %d: %s, %d bytes (%v), want %s.photo.jpg, a JPEG", i, paths[i], len(data), err, h.Name)
+		}
+		truth, err := os.ReadFile(filepath.Join(dir, h.Name+".truth.txt"))
+		if err != nil || string(truth) != h.Doc.Truth() {
+			t.Errorf("%s truth: %q (%v)", h.Name, truth, err)
+		}
+	}
+}
+
 // TestHardCorpus: every condition of issue 19 is in the corpus, at more
 // than one strength, under unique names; each condition shows in the photo.
 func TestHardCorpus(t *testing.T) {

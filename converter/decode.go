@@ -29,7 +29,7 @@ type decodePlan struct {
 	shift       int          // JPEG only: decode at 1/2^shift scale
 	orientation int          // EXIF orientation to apply after decoding (1..8)
 	progressive bool         // progressive JPEG (keeps all coefficients in memory)
-	coeffs      int64        // a progressive JPEG's coefficient bytes (jpegProgressive)
+	coeffs      int64        // a progressive JPEG's coefficient bytes (jpegdec.Header)
 	memory      int64        // estimated peak bytes to decode, orient and scan
 	corners     *[4]Point    // placed by the person, validated (full size, upright)
 }
@@ -46,10 +46,11 @@ func (p decodePlan) decodedSize() (int, int) {
 // count fits maxPixels. Other formats must fit maxPixels at full size.
 func planDecode(data []byte, f Format, maxPixels int64, minShort int, targetPixels int64) (decodePlan, error) {
 	p := decodePlan{format: f, orientation: exifOrientation(data, f)}
-	cfg, err := decodeConfig(data, f)
+	hdr, err := decodeHeader(data, f)
 	if err != nil {
 		return p, err
 	}
+	cfg := hdr.Config
 	p.cfg = cfg
 	w, h := int64(cfg.Width), int64(cfg.Height)
 	if w <= 0 || h <= 0 {
@@ -67,18 +68,16 @@ func planDecode(data []byte, f Format, maxPixels int64, minShort int, targetPixe
 		if w*h > 4*maxPixels {
 			return p, tooLarge()
 		}
-		var coeffs int64
-		p.progressive, coeffs = jpegProgressive(data)
+		p.progressive, p.coeffs = hdr.Progressive, hdr.CoeffBytes
 		// A progressive image keeps every coefficient of every component
 		// at full size until its last scan (256 bytes an 8×8 block),
 		// whatever the scale it is decoded at: 6 bytes a pixel for
 		// 4:2:0, 12 for 4:4:4, 16 for CMYK. A 1 KB file can claim
 		// gigabytes (attacker's review); beyond what 4:2:0 takes at
 		// maxPixels, it is too large.
-		if p.progressive && coeffs > 6*maxPixels {
+		if p.progressive && p.coeffs > 6*maxPixels {
 			return p, tooLarge()
 		}
-		p.coeffs = coeffs
 		short := min(w, h)
 		for p.shift < 3 {
 			n := int64(1) << p.shift
@@ -139,72 +138,27 @@ func bytesPerPixel(m color.Model) float64 {
 	return 4
 }
 
-// jpegProgressive reports whether a JPEG is progressive (SOF2) and, if so,
-// the bytes its decoder holds for the coefficients of all components:
-// 256 bytes (64 int32) per 8×8 block, each component's blocks covering the
-// image in whole MCUs at its sampling factors.
-func jpegProgressive(data []byte) (bool, int64) {
-	for i := 2; i+4 <= len(data); {
-		if data[i] != 0xFF {
-			return false, 0
-		}
-		m := data[i+1]
-		switch {
-		case m == 0xFF:
-			i++
-			continue
-		case m == 0xD8 || (m >= 0xD0 && m <= 0xD7) || m == 0x01:
-			i += 2
-			continue
-		case m == 0xC2:
-			return true, progressiveCoeffBytes(data[i+4:])
-		case m == 0xC0 || m == 0xC1 || m == 0xDA || m == 0xD9:
-			return false, 0
-		}
-		n := int(data[i+2])<<8 | int(data[i+3])
-		if n < 2 {
-			return false, 0
-		}
-		i += 2 + n
-	}
-	return false, 0
-}
-
-// progressiveCoeffBytes reads a SOF segment's body (precision, height,
-// width, components with their sampling factors) and returns the
-// coefficient bytes of its components; an unreadable segment counts as
-// more than any image may take (the decoder would refuse it anyway).
-func progressiveCoeffBytes(sof []byte) int64 {
-	const unreadable = 1 << 50
-	if len(sof) < 6 {
-		return unreadable
-	}
-	h, w, nc := int64(sof[1])<<8|int64(sof[2]), int64(sof[3])<<8|int64(sof[4]), int(sof[5])
-	if nc < 1 || nc > 4 || len(sof) < 6+3*nc {
-		return unreadable
-	}
-	hmax, vmax := int64(1), int64(1)
-	for c := range nc {
-		f := sof[6+3*c+1]
-		hmax, vmax = max(hmax, int64(f>>4)), max(vmax, int64(f&15))
-	}
-	mxx, myy := (w+8*hmax-1)/(8*hmax), (h+8*vmax-1)/(8*vmax)
-	var n int64
-	for c := range nc {
-		f := sof[6+3*c+1]
-		n += mxx * int64(f>>4) * myy * int64(f&15) * 256
-	}
-	return n
-}
-
 // decodeConfig calls format f's own DecodeConfig.
 func decodeConfig(data []byte, f Format) (image.Config, error) {
+	h, err := decodeHeader(data, f)
+	return h.Config, err
+}
+
+// decodeHeader is decodeConfig with, for a JPEG, whether it is progressive
+// and the memory its coefficients take (read by the decoder's own parser,
+// so a stray byte between segments cannot hide a progressive frame from
+// the memory check: attacker's review).
+func decodeHeader(data []byte, f Format) (jpegdec.Header, error) {
 	r := bytes.NewReader(data)
 	var cfg image.Config
 	var err error
 	switch f {
 	case FormatJPEG:
-		cfg, err = jpegdec.DecodeConfig(r)
+		var h jpegdec.Header
+		if h, err = jpegdec.DecodeHeader(r); err != nil {
+			return h, decodeError(f, err)
+		}
+		return h, nil
 	case FormatPNG:
 		cfg, err = png.DecodeConfig(r)
 	case FormatWebP:
@@ -214,12 +168,12 @@ func decodeConfig(data []byte, f Format) (image.Config, error) {
 	case FormatHEIC:
 		cfg, err = heicDecodeConfig(data)
 	default:
-		return cfg, unsupported(string(f) + " is not an image format")
+		return jpegdec.Header{}, unsupported(string(f) + " is not an image format")
 	}
 	if err != nil {
-		return cfg, decodeError(f, err)
+		return jpegdec.Header{}, decodeError(f, err)
 	}
-	return cfg, nil
+	return jpegdec.Header{Config: cfg}, nil
 }
 
 // heicDecodeConfig hands the decoder the whole file: its own config reader

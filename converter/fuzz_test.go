@@ -189,7 +189,7 @@ func FuzzEXIF(f *testing.F) {
 		if changed && len(clean) >= len(data) {
 			t.Fatal("stripping did not shrink")
 		}
-		_, _ = jpegProgressive(data)
+		_, _ = decodeHeader(data, FormatJPEG)
 	})
 }
 

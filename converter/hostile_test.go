@@ -70,6 +70,15 @@ func TestHostileInputs(t *testing.T) {
 		{"330-byte progressive grey JPEG, 160 MP", hostileFile(t, "prog_huge_gray_12640.jpg"), ErrImageTooLarge},
 		{"712-byte progressive 4:4:4 JPEG, 144 MP", hostileFile(t, "prog_huge_444_12000.jpg"), ErrImageTooLarge},
 		{"1 KB progressive CMYK JPEG, 160 MP", hostileFile(t, "prog_huge_cmyk_12640.jpg"), ErrImageTooLarge},
+		// The same with a stray byte (0x00, or FF 00) between two
+		// segments, which the decoder skips: a header read apart from the
+		// decoder took them for baseline and let them through (2.6 GB,
+		// 9 s; attacker's review).
+		{"1 KB progressive CMYK JPEG, 160 MP, stray byte", hostileFile(t, "prog_cmyk_160mp_junk.jpg"), ErrImageTooLarge},
+		{"718-byte progressive 4:4:4 JPEG, 144 MP, stray byte", hostileFile(t, "prog_444_144mp_junk.jpg"), ErrImageTooLarge},
+		{"470-byte progressive 4:2:0 JPEG, 160 MP, stray byte", hostileFile(t, "prog_420_160mp_junk.jpg"), ErrImageTooLarge},
+		{"332-byte progressive grey JPEG, 160 MP, stray byte", hostileFile(t, "prog_gray_160mp_junk.jpg"), ErrImageTooLarge},
+		{"335-byte progressive grey JPEG, 160 MP, stray FF 00", hostileFile(t, "prog_gray_160mp_ff00.jpg"), ErrImageTooLarge},
 		{"PDF with JavaScript OpenAction", pdfJS, ErrActivePDF},
 		{"PDF with JavaScript name tree", pdfJSNames, ErrActivePDF},
 		{"PDF with JavaScript link", pdfAnnotJS, ErrActivePDF},

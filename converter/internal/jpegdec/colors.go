@@ -126,35 +126,56 @@ func Decode(r io.Reader, shift int) (image.Image, error) {
 // DecodeConfig returns the color model and dimensions of a JPEG image without
 // decoding the entire image.
 func DecodeConfig(r io.Reader) (image.Config, error) {
+	h, err := DecodeHeader(r)
+	return h.Config, err
+}
+
+// Header is what a JPEG's markers say up to its frame header.
+type Header struct {
+	image.Config
+	// Progressive: the frame is progressive (SOF2). The decoder then keeps
+	// every coefficient of every component, at full size whatever the
+	// scale, until the last scan.
+	Progressive bool
+	// CoeffBytes is the memory those coefficients take: 256 bytes an 8×8
+	// block of each component (0 unless Progressive).
+	CoeffBytes int64
+}
+
+// DecodeHeader reads r's markers up to the frame header with the
+// decoder's own parser (a header read any other way may disagree with the
+// decoder on a crafted file: a stray byte between segments, which the
+// decoder skips) and returns the image's dimensions, colour model and
+// whether, and at what memory cost, it is progressive.
+func DecodeHeader(r io.Reader) (Header, error) {
 	var d decoder
 	if _, err := d.decode(r, true); err != nil {
-		return image.Config{}, err
+		return Header{}, err
 	}
+	h := Header{Config: image.Config{Width: d.width, Height: d.height}, Progressive: d.progressive}
 	switch d.nComp {
 	case 1:
-		return image.Config{
-			ColorModel: color.GrayModel,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
+		h.ColorModel = color.GrayModel
 	case 3:
-		cm := color.YCbCrModel
+		h.ColorModel = color.YCbCrModel
 		if d.isRGB() {
-			cm = color.RGBAModel
+			h.ColorModel = color.RGBAModel
 		}
-		return image.Config{
-			ColorModel: cm,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
 	case 4:
-		return image.Config{
-			ColorModel: color.CMYKModel,
-			Width:      d.width,
-			Height:     d.height,
-		}, nil
+		h.ColorModel = color.CMYKModel
+	default:
+		return Header{}, FormatError("missing SOF marker")
 	}
-	return image.Config{}, FormatError("missing SOF marker")
+	if d.progressive {
+		// As processSOS allocates d.progCoeffs.
+		h0, v0 := int64(d.comp[0].h), int64(d.comp[0].v)
+		mxx := (int64(d.width) + 8*h0 - 1) / (8 * h0)
+		myy := (int64(d.height) + 8*v0 - 1) / (8 * v0)
+		for i := range d.nComp {
+			h.CoeffBytes += mxx * myy * int64(d.comp[i].h) * int64(d.comp[i].v) * 4 * blockSize
+		}
+	}
+	return h, nil
 }
 
 // drawYCbCr converts src into dst (same bounds), replacing the standard

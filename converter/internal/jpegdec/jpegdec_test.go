@@ -148,6 +148,30 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("shift %d: bounds %v for config %dx%d", shift, b, cfg.Width, cfg.Height)
 			}
 		}
+		// A region (the upper half), with the index of a decode at half
+		// scale, has the whole decode's pixels.
+		whole, err := Decode(bytes.NewReader(data), 0)
+		if err != nil {
+			return
+		}
+		_, idx, err := DecodeIndexed(bytes.NewReader(data), 1, true)
+		if err != nil {
+			t.Fatalf("decodes whole but not indexed at half scale: %v", err)
+		}
+		for _, luma := range []bool{false, true} {
+			img, err := DecodeRegion(bytes.NewReader(data), 0, image.Rect(0, 0, cfg.Width, (cfg.Height+1)/2), luma, idx)
+			if err != nil {
+				t.Fatalf("region (luma %v, index %v): %v; the whole image decodes", luma, idx != nil, err)
+			}
+			b := img.Bounds()
+			for y := b.Min.Y; y < b.Max.Y; y++ {
+				for x := b.Min.X; x < b.Max.X; x++ {
+					if a, w := lumaAt(img, x, y), lumaAt(whole, x, y); a != w {
+						t.Fatalf("region (luma %v, index %v): (%d,%d) = %v, want %v", luma, idx != nil, x, y, a, w)
+					}
+				}
+			}
+		}
 	})
 }
 

@@ -135,11 +135,15 @@ type decoder struct {
 	// first sequential scan (index); useIndex is one to decode a region
 	// with (r must then be an io.Seeker).
 	// keepLuma asks the index to keep the luma blocks' coefficients.
-	read     int64
-	indexing bool
-	keepLuma bool
-	index    *Index
-	useIndex *Index
+	// indexUnfit: a state the index cannot hold was met (an end-of-band
+	// run across blocks, a DC predictor beyond int16: crafted files), so
+	// no index is given.
+	read       int64
+	indexing   bool
+	keepLuma   bool
+	index      *Index
+	useIndex   *Index
+	indexUnfit bool
 
 	img1        *image.Gray
 	img3        *image.YCbCr

@@ -21,15 +21,14 @@ var errRegionDone = errors.New("jpegdec: region decoded")
 // image's full-scale pixels: the result's bounds are r scaled down by
 // 2^shift (rounded outwards) and clipped to the image, and its pixels are
 // those Decode(shift) gives there. Only the blocks covering r go through
-// the inverse DCT, and a sequential image's entropy-coded data is read
-// only down to r's last row of MCUs. With lumaOnly, a YCbCr image is
+// the inverse DCT. With lumaOnly, a YCbCr image is
 // returned as its Y plane (*image.Gray) and its chroma is not
 // reconstructed. A 4-component image is decoded whole (then cropped).
 //
 // idx, when not nil, is the Index that DecodeIndexed gave for the same
 // data: each row of MCUs is then read from the region's left edge to its
-// right edge only, and rd must be an io.Seeker. An index that does not
-// fit the image is not used.
+// right edge only, and only down to r's last row, and rd must be an
+// io.Seeker. An index that does not fit the image is not used.
 func DecodeRegion(rd io.Reader, shift int, r image.Rectangle, lumaOnly bool, idx *Index) (image.Image, error) {
 	if shift < 0 || shift > 3 {
 		return nil, UnsupportedError("scale")
@@ -45,8 +44,8 @@ func DecodeRegion(rd io.Reader, shift int, r image.Rectangle, lumaOnly bool, idx
 }
 
 // DecodeIndexed is Decode, also returning an Index of the entropy-coded
-// data for DecodeRegion (nil for a progressive image, or one whose
-// components are in separate scans, or a 4-component one). With keepLuma,
+// data for DecodeRegion (nil for a progressive image, one of more than one
+// scan, or a 4-component one). With keepLuma,
 // and a reduced scale (shift > 0), the index also keeps the luma blocks'
 // coefficients when they fit in MaxKeptCoefficients: a luma-only
 // DecodeRegion at a larger scale then reconstructs the region from them
@@ -59,6 +58,12 @@ func DecodeIndexed(rd io.Reader, shift int, keepLuma bool) (image.Image, *Index,
 	img, err := d.decode(rd, false)
 	if err != nil {
 		return nil, nil, err
+	}
+	if d.scans != 1 || d.indexUnfit {
+		// A second scan may change what the first drew (a region would
+		// show the first's pixels: attacker's review), and a state the
+		// index cannot hold would desynchronise it.
+		return img, nil, nil
 	}
 	return img, d.index, nil
 }

@@ -167,11 +167,6 @@ func (d *decoder) processSOS(n int) error {
 			return err
 		}
 	}
-	// A sequential scan of every component can stop below the region.
-	stopAt := -1
-	if !d.progressive && nComp == d.nComp && d.region.y1 < myy {
-		stopAt = d.region.y1
-	}
 	if d.progressive {
 		for i := 0; i < nComp; i++ {
 			compIndex := scan[i].compIndex
@@ -210,6 +205,13 @@ func (d *decoder) processSOS(n int) error {
 	if idx == nil || !whole || !idx.matches(d, mxx, myy) {
 		idx = nil
 	}
+	// With an index, which DecodeIndexed gives only for an image of one
+	// scan, the scan can stop below the region; without one, a later scan
+	// may still change the region's pixels (as every viewer shows them).
+	stopAt := -1
+	if idx != nil && d.region.y1 < myy {
+		stopAt = d.region.y1
+	}
 	if idx != nil && idx.luma != nil && d.lumaOnly && d.img1 != nil {
 		// The luma of a region, from the coefficients kept: no entropy
 		// decoding at all.
@@ -246,6 +248,9 @@ func (d *decoder) processSOS(n int) error {
 			if rec != nil {
 				rec[my*mxx+mx] = mcuState{off: d.read - int64(d.bytes.j-d.bytes.i), a: d.bits.a, n: int8(d.bits.n),
 					dc: [3]int16{int16(dc[0]), int16(dc[1]), int16(dc[2])}}
+				if d.eobRun != 0 || dc[0] != int32(int16(dc[0])) || dc[1] != int32(int16(dc[1])) || dc[2] != int32(int16(dc[2])) {
+					d.indexUnfit = true
+				}
 			}
 			for i := 0; i < nComp; i++ {
 				compIndex := scan[i].compIndex

@@ -13,8 +13,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 

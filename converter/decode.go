@@ -269,7 +269,7 @@ func decodeError(f Format, err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.As(err, &jpegU), errors.As(err, &pngU), errors.As(err, &tiffU):
-		return fmt.Errorf("%w: %s variant (%v)", ErrUnsupported, f, err)
+		return fmt.Errorf("%w: %s (%v)", ErrUnsupportedVariant, f, err)
 	case errors.Is(err, heic.ErrDecode) && f == FormatHEIC:
 		return fmt.Errorf("%w: HEIF image the decoder cannot read (%v)", ErrMalformedImage, err)
 	}

@@ -17,6 +17,12 @@ var (
 	// ErrUnsupported: the bytes are not a JPEG, PNG, WebP, HEIC/HEIF, TIFF or
 	// PDF file (decided from the content, never from the name).
 	ErrUnsupported = errors.New("converter: unsupported file type")
+	// ErrUnsupportedVariant: a JPEG, PNG or TIFF in a variant its decoder
+	// does not read (12-bit or arithmetic-coded, lossless or hierarchical
+	// JPEG, unusual sampling, a TIFF compression): a photo all the same,
+	// so the person is told to take it again, not that it is no photo. It
+	// wraps ErrUnsupported.
+	ErrUnsupportedVariant = fmt.Errorf("%w: variant the decoder cannot read", ErrUnsupported)
 	// ErrInputTooLarge: an input file, or all inputs together, exceed the
 	// converter's byte limits.
 	ErrInputTooLarge = errors.New("converter: input file too large")
@@ -87,7 +93,7 @@ func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
 
 // Code is the stable code of a converter error, for the edge to say it in
 // the person's language (package api, from the catalogue "convert.<code>"):
-// no_input, unknown_profile, unsupported, input_too_large,
+// no_input, unknown_profile, unsupported_variant, unsupported, input_too_large,
 // image_too_large, malformed_image, encrypted_pdf, malformed_pdf,
 // active_pdf, too_many_pages (a *TooLargeError over the page limit),
 // too_large, bad_corners; "" for an error that is not the converter's. The converter
@@ -105,11 +111,22 @@ func Code(err error) string {
 	return ""
 }
 
+// ErrorCodes lists every code Code returns, in its order of precedence,
+// but too_many_pages (a *TooLargeError over the page limit).
+func ErrorCodes() []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = c.code
+	}
+	return out
+}
+
 var codes = []struct {
 	err  error
 	code string
 }{
-	{ErrNoInput, "no_input"}, {ErrUnknownProfile, "unknown_profile"}, {ErrUnsupported, "unsupported"},
+	{ErrNoInput, "no_input"}, {ErrUnknownProfile, "unknown_profile"},
+	{ErrUnsupportedVariant, "unsupported_variant"}, {ErrUnsupported, "unsupported"},
 	{ErrInputTooLarge, "input_too_large"}, {ErrImageTooLarge, "image_too_large"},
 	{ErrMalformedImage, "malformed_image"}, {ErrEncryptedPDF, "encrypted_pdf"},
 	{ErrMalformedPDF, "malformed_pdf"}, {ErrActivePDF, "active_pdf"}, {ErrTooLarge, "too_large"},

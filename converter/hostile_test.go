@@ -79,6 +79,13 @@ func TestHostileInputs(t *testing.T) {
 		{"470-byte progressive 4:2:0 JPEG, 160 MP, stray byte", hostileFile(t, "prog_420_160mp_junk.jpg"), ErrImageTooLarge},
 		{"332-byte progressive grey JPEG, 160 MP, stray byte", hostileFile(t, "prog_gray_160mp_junk.jpg"), ErrImageTooLarge},
 		{"335-byte progressive grey JPEG, 160 MP, stray FF 00", hostileFile(t, "prog_gray_160mp_ff00.jpg"), ErrImageTooLarge},
+		// JPEG variants the decoder does not read: photos all the same,
+		// told apart from files that are no photo (attacker's review).
+		{"arithmetic-coded JPEG", hostileFile(t, "arith_sof9.jpg"), ErrUnsupportedVariant},
+		{"12-bit JPEG", hostileFile(t, "prec12_sof1.jpg"), ErrUnsupportedVariant},
+		{"lossless JPEG", hostileFile(t, "lossless_sof3.jpg"), ErrUnsupportedVariant},
+		{"hierarchical JPEG", hostileFile(t, "hier_sof5.jpg"), ErrUnsupportedVariant},
+		{"JPEG sampled 3×1", hostileFile(t, "sampling_31.jpg"), ErrUnsupportedVariant},
 		{"PDF with JavaScript OpenAction", pdfJS, ErrActivePDF},
 		{"PDF with JavaScript name tree", pdfJSNames, ErrActivePDF},
 		{"PDF with JavaScript link", pdfAnnotJS, ErrActivePDF},

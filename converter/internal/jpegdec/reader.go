@@ -676,7 +676,7 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 			} else if marker < 0xc0 { // See Table B.1 "Marker code assignments".
 				err = FormatError("unknown marker")
 			} else {
-				err = UnsupportedError("unknown marker")
+				err = UnsupportedError(frameKind(marker))
 			}
 		}
 		if err != nil {
@@ -712,4 +712,20 @@ func (d *decoder) result() (image.Image, error) {
 		return d.img3, nil
 	}
 	return nil, FormatError("missing SOS marker")
+}
+
+// frameKind names the JPEG variant a marker this decoder does not read
+// starts (Table B.1), for an error a person's helper can act on.
+func frameKind(marker byte) string {
+	switch marker {
+	case 0xc3:
+		return "lossless JPEG"
+	case 0xc5, 0xc6, 0xc7:
+		return "hierarchical JPEG"
+	case 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf, 0xcc:
+		return "arithmetic coding"
+	case 0xf7:
+		return "JPEG-LS"
+	}
+	return "unknown marker"
 }

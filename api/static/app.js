@@ -149,7 +149,10 @@
   document.querySelectorAll('form').forEach(function (form) {
     var out = form.querySelector('[data-chosen][data-plural]');
     if (!out || form.id === 'drop') return;
-    form.addEventListener('change', function () {
+    form.addEventListener('change', function (ev) {
+      // Only a file input changes the count (typing the paper's name
+      // once set it to 0 on the owner's form, whose pages upload.js keeps).
+      if (!ev.target || ev.target.type !== 'file') return;
       var n = 0;
       form.querySelectorAll('input[type=file]').forEach(function (i) { n += i.files.length; });
       out.textContent = window.coffrePlural(out.getAttribute('data-plural'), n);

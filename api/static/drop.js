@@ -190,6 +190,7 @@
   // tally says how many pages are ready, that the network is gone when a
   // page waits for it, and which page waits for a decision (its warning may
   // be below the fold); it keeps Send in sight once a page is ready.
+  var decideSaid = ''; // the status's request to decide on a page, while shown
   function tally() {
     var stored = pages.filter(function (p) { return p.state === 'sent'; });
     var waiting = pages.some(function (p) { return p.state === 'retry'; });
@@ -198,6 +199,9 @@
     // ready. Page 2: retake it…" read as a contradiction).
     var ready = stored.filter(function (p) { var c = checks[p.n]; return !(c && !c.kept && c.check.verdict === 'retake' && ds.msgCaptureDecide); }).length;
     var decide = u >= 0 && ds.msgCaptureDecide ? ds.msgCaptureDecide.replace('{0}', u + 1) : '';
+    // The request to decide said at Send follows the decisions: the next
+    // page still waiting, or nothing once every page is decided.
+    if (decideSaid && status.textContent === decideSaid) status.textContent = decideSaid = u >= 0 ? msg('CaptureDecide', u + 1) : '';
     chosen.textContent = ((ready > 0 || !decide ? msg('Count', ready) + ' ' : '') +
       (stored.length < pages.length ? (waiting ? '(' + msg('Retry') + ')' : msg('Pending', pages.length - stored.length)) + ' ' : '') + decide).trim();
     form.classList.toggle('has-pages', stored.length > 0);
@@ -379,7 +383,7 @@
     if (!pages.length) { status.textContent = msg('Nopage'); return; }
     var u = undecided();
     if (u >= 0) {
-      status.textContent = msg('CaptureDecide', u + 1);
+      status.textContent = decideSaid = msg('CaptureDecide', u + 1);
       var keep = list.children[u] && list.children[u].querySelector('.verdict .keep');
       if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
       return;

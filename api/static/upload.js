@@ -35,9 +35,11 @@
     b.forEach(function (x) { s += ('0' + x.toString(16)).slice(-2); });
     form.elements.key.value = s;
   }
+  var decideSaid = false; // the status asks for a decision on a page
   function say(text) {
     status.textContent = text;
     status.hidden = !text;
+    decideSaid = false;
   }
   function iconButton(icon, label, fn) {
     var b = document.createElement('button');
@@ -134,6 +136,12 @@
       ((n > undecided ? window.coffrePlural(chosen.getAttribute('data-plural'), n - undecided) + ' ' : '') +
       (undecided ? ds.msgCaptureDecide.replace('{0}', u + 1) : '')).trim();
     cameraLabel.textContent = cameraLabel.getAttribute(n === 0 ? 'data-first' : 'data-next');
+    // The request to decide, once said, follows her decisions: the next
+    // page still waiting, or nothing once every page is decided.
+    if (decideSaid) {
+      if (u < 0) say('');
+      else { say(msg('CaptureDecide', u + 1)); decideSaid = true; }
+    }
   }
   chosen.setAttribute('data-empty', chosen.textContent);
   form.querySelectorAll('input[type=file]').forEach(function (input) {
@@ -215,6 +223,7 @@
     var u = undecided();
     if (u >= 0) {
       say(msg('CaptureDecide', u + 1));
+      decideSaid = true;
       var keep = list.children[u] && list.children[u].querySelector('.verdict .keep');
       if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
       return;

@@ -140,6 +140,11 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := eval[string](helper.person, `document.querySelector('[data-verdict-live]').textContent`); got != "" {
 		t.Errorf("after keep anyway, screen readers are told %q", got)
 	}
+	// The request Send made goes once the page is decided (newcomer's
+	// review: "Page 2 : reprenez-la…" stayed above Send).
+	if got := helper.text("#status"); got != "" {
+		t.Errorf("after keep anyway, the status still says %q", got)
+	}
 	// A second blurred photo, retaken: replaced by a clean one, no warning.
 	helper.pick(`label[for=camera]`, blurred)
 	helper.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 1`, 2*time.Minute)
@@ -269,6 +274,18 @@ func TestCaptureVerdict(t *testing.T) {
 	ownerKeep := owner.taps
 	if got := owner.text("#pages li:nth-child(1) .pstate"); got != "Gardée telle quelle" {
 		t.Errorf("the kept page says %q", got)
+	}
+	// Decided, Save's request goes (newcomer's review: it stayed in red
+	// above Save); naming the paper keeps the count (it said "0 page
+	// prête." once the name's field lost focus).
+	if !eval[bool](owner.person, `document.getElementById('add-status').hidden`) {
+		t.Errorf("after keep anyway, Save's status still says %q", owner.text("#add-status"))
+	}
+	owner.tap("form.form details summary")
+	owner.typeIn("#title", "Fiche de paie")
+	owner.tap("main h1") // the field loses focus: its change event
+	if got := owner.text("[data-chosen]"); got != "1 page prête." {
+		t.Errorf("after naming the paper, the summary says %q", got)
 	}
 	// A clean photo: "readable", no warning.
 	owner.pick(`label[for=camera]`, clean2)

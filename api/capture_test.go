@@ -613,4 +613,36 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 	if page := string(want(t, owner.get(t, "/papers/"+cleanID), 200, "clean paper").body); strings.Contains(page, "data-kept") {
 		t.Error("the clean paper's page warns")
 	}
+	// Two pages kept: said in the plural (newcomer's review: "une page"
+	// headed a list of two), and "kept as it is", which is true whoever
+	// sent it (her own photos were said to be "sent as it is").
+	var link2 struct {
+		Token string `json:"token"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Deux pages", "max_uses": 1}), 201, "link").json(t, &link2)
+	link.Token = link2.Token
+	send(blurred, blurred)
+	papers = html.UnescapeString(string(want(t, owner.get(t, "/papers"), 200, "papers").body))
+	if !strings.Contains(papers, "2 pages à vérifier") {
+		t.Errorf("a paper with two kept pages is not flagged \"2 pages à vérifier\"")
+	}
+	var two string
+	var docs struct {
+		Documents []struct {
+			ID     string     `json:"id"`
+			Checks []keptJSON `json:"checks"`
+		} `json:"documents"`
+	}
+	want(t, owner.get(t, "/api/v1/documents"), 200, "documents").json(t, &docs)
+	for _, d := range docs.Documents {
+		if len(d.Checks) == 2 {
+			two = d.ID
+		}
+	}
+	page = html.UnescapeString(string(want(t, owner.get(t, "/papers/"+two), 200, "two kept pages").body))
+	for _, s := range []string{"À vérifier : 2 pages sont peut-être difficiles à lire", "elle a été gardée telle quelle"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("the paper with two kept pages does not say %q", s)
+		}
+	}
 }

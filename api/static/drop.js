@@ -154,7 +154,7 @@
       info.appendChild(document.createElement('br'));
       info.appendChild(text);
       info.appendChild(bar);
-      li.appendChild(img);
+      li.appendChild(window.coffreZoomable(form, img, i + 1, function () { return p.blob; }));
       li.appendChild(info);
       li.appendChild(btns);
       var c = checks[p.n];

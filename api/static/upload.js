@@ -98,7 +98,7 @@
       info.appendChild(title);
       info.appendChild(document.createElement('br'));
       info.appendChild(state);
-      li.appendChild(img);
+      li.appendChild(window.coffreZoomable(form, img, i + 1, function () { return p.blob || p.file; }));
       li.appendChild(info);
       li.appendChild(btns);
       if (p.check && !p.kept) {

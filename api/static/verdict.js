@@ -77,3 +77,43 @@ window.coffreIntoSight = function (el) {
   if (r.bottom > bottom - margin) window.scrollBy(0, Math.min(r.bottom - bottom + margin, r.top - margin));
   else if (r.top < margin) window.scrollBy(0, r.top - margin);
 };
+// coffreZoomable makes a page's thumbnail a button that shows the page's
+// photo large enough to read (two and a half screens wide, scrolled and
+// pinched like any picture), over the form, with a button to close it:
+// whether a page the check doubts is readable is hers to judge, and an
+// 88-pixel thumbnail cannot show it. blob() gives the photo (null: nothing
+// to show, the thumbnail stays a picture). Words: data-msg-zoom ("{0}": the
+// page's number) and data-msg-close.
+window.coffreZoomable = function (form, img, n, blob) {
+  'use strict';
+  if (!window.HTMLDialogElement) return img;
+  var ds = form.dataset;
+  var b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'zoomable';
+  b.setAttribute('aria-label', (ds.msgZoom || '').replace('{0}', n));
+  b.appendChild(img);
+  b.addEventListener('click', function () {
+    var photo = blob();
+    if (!photo) return;
+    var url = URL.createObjectURL(photo);
+    var d = document.createElement('dialog');
+    d.className = 'zoom';
+    d.setAttribute('aria-label', img.alt);
+    var close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'btn';
+    close.textContent = ds.msgClose || '×';
+    close.addEventListener('click', function () { d.close(); });
+    var big = document.createElement('img');
+    big.alt = img.alt;
+    big.src = url;
+    d.appendChild(close);
+    d.appendChild(big);
+    d.addEventListener('close', function () { URL.revokeObjectURL(url); d.remove(); b.focus(); });
+    document.body.appendChild(d);
+    d.showModal();
+    close.focus();
+  });
+  return b;
+};

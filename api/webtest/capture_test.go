@@ -3,6 +3,7 @@ package webtest
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -78,6 +79,27 @@ func (h *hand) verdicts() []string {
 // soon as it is received, with the cleaned thumbnail; Send/Save waits for a
 // decision; "keep anyway" sends it; "retake" replaces it; a clean photo
 // shows no warning. Taps are counted (BENCHMARKS.md).
+// zoom taps page n's thumbnail, checks that its photo shows at least twice
+// the screen's width with a Close button, and taps Close.
+func zoom(t *testing.T, h *hand, n int) {
+	t.Helper()
+	sel := fmt.Sprintf("#pages li:nth-child(%d) .zoomable", n)
+	if got := eval[string](h.person, `document.querySelector(`+jsString(sel)+`).getAttribute('aria-label')`); got != fmt.Sprintf("Agrandir la page %d", n) {
+		t.Errorf("%s: the thumbnail's button is named %q", h.name, got)
+	}
+	h.tap(sel)
+	h.poll(`(() => { const i = document.querySelector('dialog.zoom[open] img'); return !!i && i.complete && i.naturalWidth > 0; })()`, time.Minute)
+	if w := eval[int](h.person, `Math.round(document.querySelector('dialog.zoom img').getBoundingClientRect().width)`); w < 2*360 {
+		t.Errorf("%s: the page's photo shows %d px wide on a 360 px screen", h.name, w)
+	}
+	if got := h.text("dialog.zoom .btn"); got != "Fermer" {
+		t.Errorf("%s: the zoom's button says %q", h.name, got)
+	}
+	h.check("capture-zoom-"+h.name, false)
+	h.tap("dialog.zoom .btn")
+	h.poll(`!document.querySelector('dialog.zoom')`, 10*time.Second)
+}
+
 func TestCaptureVerdict(t *testing.T) {
 	clean, blurred, clean2 := capturePhotos(t)
 	srv := newServer(t)
@@ -114,6 +136,7 @@ func TestCaptureVerdict(t *testing.T) {
 	}
 	eval[bool](helper.person, `document.querySelector('#pages li').scrollIntoView({block: 'center'}); true`)
 	helper.check("capture-helper-retake", false)
+	zoom(t, helper, 1)
 	// Send waits for a decision.
 	helper.tap("#send")
 	if got := helper.text("#status"); got != "Page 1 : reprenez-la ou gardez-la quand même." {
@@ -265,6 +288,11 @@ func TestCaptureVerdict(t *testing.T) {
 	}
 	eval[bool](owner.person, `document.querySelector('#pages li').scrollIntoView({block: 'center'}); true`)
 	owner.check("capture-owner-retake", false)
+	// Whether a doubted page is readable is hers to judge: a tap on its
+	// thumbnail shows the photo two and a half screens wide, a tap on
+	// Close goes back (newcomer's review: the 88-pixel thumbnail was all
+	// she could see).
+	zoom(t, owner, 1)
 	owner.tap("form.form button[type=submit]")
 	if got := owner.text("#add-status"); got != "Page 1 : reprenez-la ou gardez-la quand même." {
 		t.Errorf("Save with an undecided page says %q", got)

@@ -145,6 +145,39 @@
     }, true);
     window.addEventListener('online', function () { if (offline) offline.hidden = true; });
   }
+  // coffreZoom shows the picture at src two and a half screens wide over
+  // the page (scrolled and pinched like any picture), with a button
+  // labelled close that closes it; done runs once it is closed.
+  window.coffreZoom = function (src, alt, close, done) {
+    var d = document.createElement('dialog');
+    d.className = 'zoom';
+    d.setAttribute('aria-label', alt);
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn';
+    b.textContent = close || '×';
+    b.addEventListener('click', function () { d.close(); });
+    var img = document.createElement('img');
+    img.alt = alt;
+    img.src = src;
+    d.appendChild(b);
+    d.appendChild(img);
+    d.addEventListener('close', function () { d.remove(); if (done) done(); });
+    document.body.appendChild(d);
+    d.showModal();
+    b.focus();
+  };
+  // A paper's page previews open in it (without the script, the link
+  // opens the page's picture alone).
+  if (window.HTMLDialogElement) {
+    document.querySelectorAll('a[data-zoom]').forEach(function (a) {
+      a.addEventListener('click', function (ev) {
+        ev.preventDefault();
+        var img = a.querySelector('img');
+        window.coffreZoom(a.href, img ? img.alt : '', a.getAttribute('data-zoom'), function () { a.focus(); });
+      });
+    });
+  }
   // How many pages were chosen in a form with file inputs.
   document.querySelectorAll('form').forEach(function (form) {
     var out = form.querySelector('[data-chosen][data-plural]');

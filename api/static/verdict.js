@@ -86,7 +86,7 @@ window.coffreIntoSight = function (el) {
 // page's number) and data-msg-close.
 window.coffreZoomable = function (form, img, n, blob) {
   'use strict';
-  if (!window.HTMLDialogElement) return img;
+  if (!window.HTMLDialogElement || !window.coffreZoom) return img;
   var ds = form.dataset;
   var b = document.createElement('button');
   b.type = 'button';
@@ -97,23 +97,7 @@ window.coffreZoomable = function (form, img, n, blob) {
     var photo = blob();
     if (!photo) return;
     var url = URL.createObjectURL(photo);
-    var d = document.createElement('dialog');
-    d.className = 'zoom';
-    d.setAttribute('aria-label', img.alt);
-    var close = document.createElement('button');
-    close.type = 'button';
-    close.className = 'btn';
-    close.textContent = ds.msgClose || '×';
-    close.addEventListener('click', function () { d.close(); });
-    var big = document.createElement('img');
-    big.alt = img.alt;
-    big.src = url;
-    d.appendChild(close);
-    d.appendChild(big);
-    d.addEventListener('close', function () { URL.revokeObjectURL(url); d.remove(); b.focus(); });
-    document.body.appendChild(d);
-    d.showModal();
-    close.focus();
+    window.coffreZoom(url, img.alt, ds.msgClose, function () { URL.revokeObjectURL(url); b.focus(); });
   });
   return b;
 };

@@ -13,14 +13,14 @@ import (
 
 // ownerWords is what the owner's journey expects to read, per language.
 type ownerWords struct {
-	lang, sheet, ready3, added, pages3, shared, kept string
+	lang, sheet, ready3, added, pages3, shared, kept, close string
 }
 
 var ownerJourneyWords = []ownerWords{
 	{lang: "fr", sheet: "Votre feuille de secours", ready3: "3 pages prêtes.", added: "Votre papier est enregistré.",
-		pages3: "3 pages", shared: "C'est partagé.", kept: "Votre code de secours est gardé."},
+		pages3: "3 pages", shared: "C'est partagé.", kept: "Votre code de secours est gardé.", close: "Fermer"},
 	{lang: "en", sheet: "Your recovery sheet", ready3: "3 pages ready.", added: "Your paper is saved.",
-		pages3: "3 pages", shared: "It is shared.", kept: "Your recovery code is kept."},
+		pages3: "3 pages", shared: "It is shared.", kept: "Your recovery code is kept.", close: "Close"},
 }
 
 // TestOwnerJourney walks the owner's journey on a phone, in French and in
@@ -99,15 +99,23 @@ func TestOwnerJourney(t *testing.T) {
 			}
 			paperURL := w.location()
 			paperTaps := w.taps - signUpTaps
-			// Tap a page to zoom: the cleaned page alone, full size.
-			eval[bool](w.person, `window.__walk = true`)
+			// Tap a page to zoom: the cleaned page two and a half screens
+			// wide over the paper, closed by a button (newcomer's review:
+			// the page's picture alone, with no way back but the phone's).
 			w.tap(".preview li:nth-child(2) a")
-			w.waitFor(`!window.__walk && document.readyState === 'complete'`, time.Minute)
-			if got := eval[string](w.person, `document.contentType`); got != "image/jpeg" {
-				t.Errorf("zoomed page is %q", got)
+			w.poll(`(() => { const i = document.querySelector('dialog.zoom[open] img'); return !!i && i.complete && i.naturalWidth > 0; })()`, time.Minute)
+			if wd := eval[int](w.person, `Math.round(document.querySelector('dialog.zoom img').getBoundingClientRect().width)`); wd < 2*360 {
+				t.Errorf("the zoomed page shows %d px wide", wd)
 			}
-			w.open(paperURL)
-			w.taps++ // back
+			if got := w.text("dialog.zoom .btn"); got != words.close {
+				t.Errorf("the zoom's button says %q, want %q", got, words.close)
+			}
+			w.axe("journey-zoom")
+			w.tap("dialog.zoom .btn")
+			w.poll(`!document.querySelector('dialog.zoom')`, 10*time.Second)
+			if w.location() != paperURL {
+				t.Errorf("after closing the zoom: %s, want the paper %s", w.location(), paperURL)
+			}
 
 			// Share it with the organisation.
 			w.tapGo(`a[href$="/share"]`)

@@ -163,13 +163,8 @@ func FuzzDecode(f *testing.F) {
 			if err != nil {
 				t.Fatalf("region (luma %v, index %v): %v; the whole image decodes", luma, idx != nil, err)
 			}
-			b := img.Bounds()
-			for y := b.Min.Y; y < b.Max.Y; y++ {
-				for x := b.Min.X; x < b.Max.X; x++ {
-					if a, w := lumaAt(img, x, y), lumaAt(whole, x, y); a != w {
-						t.Fatalf("region (luma %v, index %v): (%d,%d) = %v, want %v", luma, idx != nil, x, y, a, w)
-					}
-				}
+			if d := regionDiff(img, whole); d != "" {
+				t.Fatalf("region (luma %v, index %v): %s", luma, idx != nil, d)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package jpegdec
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"os"
@@ -67,17 +68,8 @@ func TestDecodeRegion(t *testing.T) {
 					if _, ok := img.(*image.Gray); luma && !ok {
 						t.Fatalf("%s: luma only gave %T", tc.name, img)
 					}
-					for y := want.Min.Y; y < want.Max.Y; y++ {
-						for x := want.Min.X; x < want.Max.X; x++ {
-							if a, b := lumaAt(img, x, y), lumaAt(whole, x, y); a != b {
-								t.Fatalf("%s %v shift %d luma %v: (%d,%d) = %v, want %v", tc.name, r, shift, luma, x, y, a, b)
-							}
-							if m, ok := img.(*image.YCbCr); ok {
-								if a, b := m.YCbCrAt(x, y), whole.(*image.YCbCr).YCbCrAt(x, y); a != b {
-									t.Fatalf("%s %v shift %d: (%d,%d) = %v, want %v", tc.name, r, shift, x, y, a, b)
-								}
-							}
-						}
+					if d := regionDiff(img, whole); d != "" {
+						t.Fatalf("%s %v shift %d luma %v: %s", tc.name, r, shift, luma, d)
 					}
 				}
 			}
@@ -237,21 +229,31 @@ func TestDecodeRegionCraftedLikeWhole(t *testing.T) {
 					if err != nil {
 						t.Fatalf("%s shift %d luma %v index %v: %v (the whole image decodes)", name, shift, luma, ix != nil, err)
 					}
-					b := img.Bounds()
-					for y := b.Min.Y; y < b.Max.Y; y++ {
-						for x := b.Min.X; x < b.Max.X; x++ {
-							if a, w := lumaAt(img, x, y), lumaAt(whole, x, y); a != w {
-								t.Fatalf("%s shift %d luma %v index %v: (%d,%d) = %v, want %v", name, shift, luma, ix != nil, x, y, a, w)
-							}
-							if m, ok := img.(*image.YCbCr); ok {
-								if a, w := m.YCbCrAt(x, y), whole.(*image.YCbCr).YCbCrAt(x, y); a != w {
-									t.Fatalf("%s shift %d index %v: (%d,%d) = %v, want %v", name, shift, ix != nil, x, y, a, w)
-								}
-							}
-						}
+					if d := regionDiff(img, whole); d != "" {
+						t.Fatalf("%s shift %d luma %v index %v: %s", name, shift, luma, ix != nil, d)
 					}
 				}
 			}
 		}
 	}
+}
+
+// regionDiff compares a region's pixels with the whole image's decode at
+// the same places (luma, and all three planes when the region is in
+// colour): "" when they are equal, else the first difference.
+func regionDiff(img, whole image.Image) string {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if a, w := lumaAt(img, x, y), lumaAt(whole, x, y); a != w {
+				return fmt.Sprintf("(%d,%d) = %v, want %v", x, y, a, w)
+			}
+			if m, ok := img.(*image.YCbCr); ok {
+				if a, w := m.YCbCrAt(x, y), whole.(*image.YCbCr).YCbCrAt(x, y); a != w {
+					return fmt.Sprintf("(%d,%d) = %v, want %v", x, y, a, w)
+				}
+			}
+		}
+	}
+	return ""
 }

@@ -81,12 +81,13 @@ window.coffreIntoSight = function (el) {
 // photo large enough to read (two and a half screens wide, scrolled and
 // pinched like any picture), over the form, with a button to close it:
 // whether a page the check doubts is readable is hers to judge, and an
-// 88-pixel thumbnail cannot show it. blob() gives the photo (null: nothing
-// to show, the thumbnail stays a picture). Words: data-msg-zoom ("{0}": the
-// page's number) and data-msg-close.
+// 88-pixel thumbnail cannot show it. blob() gives the photo. Words:
+// data-msg-zoom ("{0}": the page's number) and data-msg-close.
 window.coffreZoomable = function (form, img, n, blob) {
   'use strict';
-  if (!window.HTMLDialogElement || !window.coffreZoom) return img;
+  // Without the photo (a page stored before a reload keeps only its
+  // thumbnail) the thumbnail stays a picture, not a button that does nothing.
+  if (!window.HTMLDialogElement || !window.coffreZoom || !blob()) return img;
   var ds = form.dataset;
   var b = document.createElement('button');
   b.type = 'button';

@@ -87,7 +87,13 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 		}
 		if !scanned || lv.mode != prev.mode || lv.dpi != prev.dpi {
 			tw, th := a4Pixels(lv.dpi)
-			res, err = c.scanner().Scan(ctx, src, scan.Options{Mode: lv.mode, TargetW: tw, TargetH: th, Corners: plan.scanCorners(src)})
+			opts := scan.Options{Mode: lv.mode, TargetW: tw, TargetH: th, Corners: plan.scanCorners(src)}
+			if i == 0 && steps[0] < 0 {
+				// Small print is scanned again below: its first image
+				// would be thrown away.
+				opts.Enough = func(r scan.Result) bool { return smallPrintDPI(r, lv.dpi, sourceDPI(r, plan)) > lv.dpi }
+			}
+			res, err = c.scanner().Scan(ctx, src, opts)
 			if err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return renderedImage{}, ctxErr
@@ -110,6 +116,9 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 				}
 				res, lv.dpi, prev.dpi = small, d, d
 			}
+		}
+		if res.Image == nil {
+			return renderedImage{}, fmt.Errorf("converter: internal: no page image at %d DPI", lv.dpi)
 		}
 		mixed := lv.mode == scan.ModeAuto && res.Mode == scan.ModeGray && mixedOK(res.Image, res.Card)
 		lv.mode = res.Mode

@@ -42,6 +42,12 @@ type Options struct {
 	// locating the page again, so a photo decoded again at a larger scale
 	// or only around the page renders the same page. It overrides Corners.
 	Page *Page
+	// Enough, when set, is asked once the page is located, measured and
+	// its mode chosen, before its image is rendered: true ends the scan
+	// there, with a Result whose Image is nil (the caller scans again,
+	// e.g. small print at a higher resolution, and would throw the image
+	// away).
+	Enough func(Result) bool
 }
 
 // Page is the page as Scan located it: its corners (top-left, top-right,
@@ -200,9 +206,6 @@ func Scan(ctx context.Context, src image.Image, opts Options) (Result, error) {
 	if errors.Is(err, errNotCard) {
 		res, err = render(ctx, p, sm, pg, opts, false)
 	}
-	if err == nil && measuring {
-		measureFrame(&res.Measures, sm, pg, p.w, p.h)
-	}
 	return res, err
 }
 
@@ -260,6 +263,7 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 	var ms Measures
 	if measuring {
 		measurePage(&ms, luma, flat, orient)
+		measureFrame(&ms, sm, pg, p.w, p.h)
 	}
 	// Soft print (an old phone's lens, strong JPEG, a magnified photo):
 	// sharpen at the scale of its edges before the tone curve, so the
@@ -289,6 +293,9 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 	for i, c := range pg.corners {
 		res.Corners[i] = image.Pt(int(math.Round(c.x)), int(math.Round(c.y)))
 		res.Page.Corners[i] = Point{c.x, c.y}
+	}
+	if opts.Enough != nil && opts.Enough(res) {
+		return res, nil
 	}
 	switch mode {
 	case ModeGray, ModeBW:

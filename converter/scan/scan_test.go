@@ -240,6 +240,46 @@ func TestModes(t *testing.T) {
 	}
 }
 
+// TestEnough: a scan the caller ends once the page is measured gives the
+// same page, mode and measures as the whole scan, without an image; one
+// it lets go on gives the whole scan.
+func TestEnough(t *testing.T) {
+	src, _ := textPhoto(t, -3, 0)
+	ctx := context.Background()
+	opts := Options{Mode: ModeAuto, TargetW: 620, TargetH: 877}
+	whole, err := Scan(ctx, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stop := range []bool{true, false} {
+		asked := 0
+		o := opts
+		o.Enough = func(r Result) bool {
+			asked++
+			if r.Measures != whole.Measures || r.Mode != whole.Mode || r.Corners != whole.Corners {
+				t.Errorf("Enough was shown %v %+v %v, the whole scan gives %v %+v %v", r.Mode, r.Measures, r.Corners, whole.Mode, whole.Measures, whole.Corners)
+			}
+			return stop
+		}
+		res, err := Scan(ctx, src, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asked != 1 {
+			t.Errorf("Enough asked %d times, want once", asked)
+		}
+		if stop && res.Image != nil {
+			t.Errorf("stopped scan rendered a %v image", res.Image.Bounds())
+		}
+		if !stop && (res.Image == nil || res.Image.Bounds() != whole.Image.Bounds()) {
+			t.Errorf("scan let go on gave %v, want the whole scan's image", res.Image)
+		}
+		if res.Measures != whole.Measures || res.Mode != whole.Mode || res.Page.Corners != whole.Page.Corners {
+			t.Errorf("stop=%v: result %v %+v differs from the whole scan's %v %+v", stop, res.Mode, res.Measures, whole.Mode, whole.Measures)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	src := uniform(100, 100, 200)

@@ -190,20 +190,18 @@
   // tally says how many pages are ready, that the network is gone when a
   // page waits for it, and which page waits for a decision (its warning may
   // be below the fold); it keeps Send in sight once a page is ready.
-  var decideSaid = ''; // the status's request to decide on a page, while shown
+  var decide = window.coffreDecide(form); // the request to decide on pages
   function tally() {
     var stored = pages.filter(function (p) { return p.state === 'sent'; });
-    var waiting = pages.some(function (p) { return p.state === 'retry'; });
-    var u = undecided();
+    var retrying = pages.some(function (p) { return p.state === 'retry'; });
+    var w = waiting(), ask = decide.text(w);
     // A page waiting for a decision is stored but not "ready" ("2 pages
     // ready. Page 2: retake it…" read as a contradiction).
     var ready = stored.filter(function (p) { var c = checks[p.n]; return !(c && !c.kept && c.check.verdict === 'retake' && ds.msgCaptureDecide); }).length;
-    var decide = u >= 0 && ds.msgCaptureDecide ? ds.msgCaptureDecide.replace('{0}', u + 1) : '';
-    // The request to decide said at Send follows the decisions: the next
-    // page still waiting, or nothing once every page is decided.
-    if (decideSaid && status.textContent === decideSaid) status.textContent = decideSaid = u >= 0 ? msg('CaptureDecide', u + 1) : '';
-    chosen.textContent = ((ready > 0 || !decide ? msg('Count', ready) + ' ' : '') +
-      (stored.length < pages.length ? (waiting ? '(' + msg('Retry') + ')' : msg('Pending', pages.length - stored.length)) + ' ' : '') + decide).trim();
+    // The request to decide said at Send follows the decisions.
+    decide.follow(status, function (t) { status.textContent = t; }, w);
+    chosen.textContent = ((ready > 0 || !ask ? msg('Count', ready) + ' ' : '') +
+      (stored.length < pages.length ? (retrying ? '(' + msg('Retry') + ')' : msg('Pending', pages.length - stored.length)) + ' ' : '') + ask).trim();
     form.classList.toggle('has-pages', stored.length > 0);
     // Once a page is there, the camera button says what comes next.
     if (camLabel && ds.msgCameranext) camLabel.textContent = pages.length ? ds.msgCameranext : camLabel0;
@@ -245,7 +243,7 @@
       list2 = list2.filter(function (f) { return refused.indexOf(f) < 0; });
       retakeAt = -1;
       if (!list2.length) return;
-    } else {
+    } else if (!decide.shown(status)) {
       status.textContent = '';
       status.className = 'hint';
     }
@@ -347,14 +345,12 @@
     // The warning comes into sight (it lands below the fold on a phone).
     if (j.check.verdict === 'retake' && p.li) window.coffreIntoSight(p.li);
   }
-  // undecided is the index of the first page to retake that was neither
-  // retaken nor kept, or -1.
-  function undecided() {
-    for (var i = 0; i < pages.length; i++) {
-      var c = checks[pages[i].n];
-      if (c && !c.kept && c.check.verdict === 'retake') return i;
-    }
-    return -1;
+  // waiting gives the numbers (from 1) of the pages to retake that were
+  // neither retaken nor kept.
+  function waiting() {
+    var w = [];
+    pages.forEach(function (p, i) { var c = checks[p.n]; if (c && !c.kept && c.check.verdict === 'retake') w.push(i + 1); });
+    return w;
   }
   function retry(p) {
     p.state = 'retry';
@@ -381,10 +377,10 @@
     wantSend = false;
     var ready = pages.filter(function (p) { return p.state === 'sent'; });
     if (!pages.length) { status.textContent = msg('Nopage'); return; }
-    var u = undecided();
-    if (u >= 0) {
-      status.textContent = decideSaid = msg('CaptureDecide', u + 1);
-      var keep = list.children[u] && list.children[u].querySelector('.verdict .keep');
+    var w = waiting();
+    if (w.length) {
+      decide.ask(status, function (t) { status.textContent = t; }, w);
+      var keep = list.children[w[0] - 1] && list.children[u].querySelector('.verdict .keep');
       if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
       return;
     }
@@ -500,8 +496,8 @@
         render();
         // After a reload (a change of language reloads too), the first
         // warning still waiting for a decision comes into sight.
-        var waiting = pages.filter(function (p) { var c = checks[p.n]; return c && !c.kept && c.check.verdict === 'retake'; })[0];
-        if (waiting && waiting.li) window.coffreIntoSight(waiting.li);
+        var first = pages.filter(function (p) { var c = checks[p.n]; return c && !c.kept && c.check.verdict === 'retake'; })[0];
+        if (first && first.li) window.coffreIntoSight(first.li);
         // A page whose check was lost (the reload came before its answer)
         // is checked again from what the server stored, one at a time.
         pages.filter(function (p) { return !checks[p.n]; }).reduce(function (chain, p) {

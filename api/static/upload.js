@@ -35,11 +35,10 @@
     b.forEach(function (x) { s += ('0' + x.toString(16)).slice(-2); });
     form.elements.key.value = s;
   }
-  var decideSaid = false; // the status asks for a decision on a page
+  var decide = window.coffreDecide(form); // the request to decide on pages
   function say(text) {
     status.textContent = text;
     status.hidden = !text;
-    decideSaid = false;
   }
   function iconButton(icon, label, fn) {
     var b = document.createElement('button');
@@ -56,7 +55,7 @@
   }
   function changed() {
     newKey(); // another set of pages is another paper
-    say('');
+    if (!decide.shown(status)) say('');
     render();
   }
   function move(i, d) {
@@ -125,23 +124,16 @@
     list.hidden = pages.length === 0;
     form.classList.toggle('has-pages', pages.length > 0); // "Save" kept in sight
     var n = pages.length;
-    // The summary beside Save names the first page waiting for a decision
-    // (its warning may be below the fold).
-    var u = -1;
-    pages.some(function (q, i) { if (q.check && !q.kept && q.check.verdict === 'retake') { u = i; return true; } return false; });
-    // A page waiting for her decision is not counted ready ("1 page
-    // ready. Page 2: retake it…" read as a contradiction).
-    var undecided = u >= 0 && ds.msgCaptureDecide ? pages.filter(function (q) { return q.check && !q.kept && q.check.verdict === 'retake'; }).length : 0;
+    // The summary beside Save names the pages waiting for a decision
+    // (their warnings may be below the fold). A page waiting for her
+    // decision is not counted ready ("1 page ready. Page 2: retake it…"
+    // read as a contradiction).
+    var w = waiting(), ask = decide.text(w), undecided = ask ? w.length : 0;
     chosen.textContent = n === 0 ? chosen.getAttribute('data-empty') :
-      ((n > undecided ? window.coffrePlural(chosen.getAttribute('data-plural'), n - undecided) + ' ' : '') +
-      (undecided ? ds.msgCaptureDecide.replace('{0}', u + 1) : '')).trim();
+      ((n > undecided ? window.coffrePlural(chosen.getAttribute('data-plural'), n - undecided) + ' ' : '') + ask).trim();
     cameraLabel.textContent = cameraLabel.getAttribute(n === 0 ? 'data-first' : 'data-next');
-    // The request to decide, once said, follows her decisions: the next
-    // page still waiting, or nothing once every page is decided.
-    if (decideSaid) {
-      if (u < 0) say('');
-      else { say(msg('CaptureDecide', u + 1)); decideSaid = true; }
-    }
+    // The request to decide, once said, follows her decisions.
+    decide.follow(status, say, w);
   }
   chosen.setAttribute('data-empty', chosen.textContent);
   form.querySelectorAll('input[type=file]').forEach(function (input) {
@@ -198,13 +190,12 @@
       if (pages.indexOf(p) >= 0) render();
     });
   }
-  // undecided is the index of the first page to retake that was neither
-  // retaken nor kept, or -1.
-  function undecided() {
-    for (var i = 0; i < pages.length; i++) {
-      if (pages[i].check && pages[i].check.verdict === 'retake' && !pages[i].kept) return i;
-    }
-    return -1;
+  // waiting gives the numbers (from 1) of the pages to retake that were
+  // neither retaken nor kept.
+  function waiting() {
+    var w = [];
+    pages.forEach(function (q, i) { if (q.check && !q.kept && q.check.verdict === 'retake') w.push(i + 1); });
+    return w;
   }
   // Back to this page from the paper (history): a new paper, a new key.
   window.addEventListener('pageshow', function (ev) { if (ev.persisted) { pages = []; saved = false; changed(); } });
@@ -220,11 +211,10 @@
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
     if (!pages.length) { say(ds.msgNopage); return; }
-    var u = undecided();
-    if (u >= 0) {
-      say(msg('CaptureDecide', u + 1));
-      decideSaid = true;
-      var keep = list.children[u] && list.children[u].querySelector('.verdict .keep');
+    var w = waiting();
+    if (w.length) {
+      decide.ask(status, say, w);
+      var keep = list.children[w[0] - 1] && list.children[u].querySelector('.verdict .keep');
       if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
       return;
     }

@@ -49,6 +49,43 @@ window.coffreVerdict = function (form, check, onRetake, onKeep) {
   return box;
 };
 
+// coffreDecide is the request to decide on the pages waiting for a
+// decision (waiting: their numbers from 1), shared by both forms so the
+// summary beside Send/Save and the status say the same: for one page
+// data-msg-capture-decide ("Page {0}: retake it or keep it anyway."), for
+// several data-msg-capture-decidemany with every page named, listed the
+// language's way (Intl.ListFormat: "2 et 3"); '' when none waits.
+// A form keeps the request it said in the status (asked) and, while the
+// status still shows it, replaces it as she decides (follow): the next
+// pages waiting, or nothing once every page is decided; a new photo leaves
+// it (shown).
+window.coffreDecide = function (form) {
+  'use strict';
+  var ds = form.dataset;
+  function text(waiting) {
+    if (!waiting.length || !ds.msgCaptureDecide) return '';
+    if (waiting.length === 1 || !ds.msgCaptureDecidemany) return ds.msgCaptureDecide.replace('{0}', waiting[0]);
+    var nums = waiting.map(String), list = nums.join(', ');
+    try {
+      list = new Intl.ListFormat(document.documentElement.lang || undefined, { type: 'conjunction' }).format(nums);
+    } catch (e) { /* an unknown language: the numbers with commas */ }
+    return ds.msgCaptureDecidemany.replace('{0}', list);
+  }
+  var asked = '';
+  return {
+    text: text,
+    // ask says the request in status (say writes it), and remembers it.
+    ask: function (status, say, waiting) { asked = text(waiting); say(asked); },
+    // shown: the status still shows the request (a new photo, which
+    // clears older messages, leaves it for follow to update).
+    shown: function (status) { return !!asked && status.textContent === asked; },
+    // follow replaces the request said, if the status still shows it.
+    follow: function (status, say, waiting) {
+      if (asked && status.textContent === asked) { asked = text(waiting); say(asked); }
+    }
+  };
+};
+
 // coffreVerdictSay tells screen readers, once, as the check arrives, that
 // page n is to retake and why (the form's polite live region).
 window.coffreVerdictSay = function (form, n, check) {

@@ -168,20 +168,39 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := helper.text("#status"); got != "" {
 		t.Errorf("after keep anyway, the status still says %q", got)
 	}
-	// A second blurred photo, retaken: replaced by a clean one, no warning.
+	// Two more blurred photos: the summary and Send's request name both
+	// pages (newcomer's review: only the first was named), and follow
+	// the retakes: each replaced by a clean one, no warning left.
 	helper.pick(`label[for=camera]`, blurred)
-	helper.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 1`, 2*time.Minute)
+	helper.pick(`label[for=camera]`, blurred)
+	helper.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 2`, 2*time.Minute)
+	both := "Pages 2 et 3 : reprenez-les ou gardez-les quand même."
+	if got := helper.text("[data-chosen]"); got != "1 page prête. "+both {
+		t.Errorf("with two pages to decide on, the summary says %q", got)
+	}
+	helper.tap("#send")
+	if got := helper.text("#status"); got != both {
+		t.Errorf("Send with two undecided pages says %q", got)
+	}
 	helper.taps = 0
 	helper.pick("#pages li:nth-child(2) .verdict .retake", clean)
 	retakeTaps := helper.taps
-	helper.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 2 && v[1] === 'ok'; })()`, 2*time.Minute)
+	helper.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 3 && v[1] === 'ok'; })()`, 2*time.Minute)
+	if got := helper.text("#status"); got != "Page 3 : reprenez-la ou gardez-la quand même." {
+		t.Errorf("page 2 retaken, Send's request says %q", got)
+	}
+	helper.pick("#pages li:nth-child(3) .verdict .retake", clean)
+	helper.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 3 && v[2] === 'ok'; })()`, 2*time.Minute)
 	if n := eval[int](helper.person, `document.querySelectorAll('#pages .verdict').length`); n != 0 {
-		t.Errorf("%d warnings after the retake", n)
+		t.Errorf("%d warnings after the retakes", n)
+	}
+	if got := helper.text("#status") + "|" + helper.text("[data-chosen]"); got != "|3 pages prêtes." {
+		t.Errorf("both retaken, the status and summary say %q", got)
 	}
 	helper.check("capture-helper-retaken", false)
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
-	if got := helper.text("#receipt [data-receipt-text]"); !strings.Contains(got, "2 pages reçues par le coffre") {
+	if got := helper.text("#receipt [data-receipt-text]"); !strings.Contains(got, "3 pages reçues par le coffre") {
 		t.Errorf("receipt %q", got)
 	}
 	t.Logf("helper: keep anyway %d tap(s), retake %d tap(s) (the button, then the camera)", keepTaps, retakeTaps)
@@ -202,9 +221,9 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := eval[string](owner.person, `document.querySelector('[data-kept] li p use').getAttribute('href')`); !strings.HasSuffix(got, "#c-blurry") {
 		t.Errorf("the kept page's pictogram is %q", got)
 	}
-	// Page 1 is marked among the previews, page 2 (retaken) is not.
-	if got := eval[[]bool](owner.person, `[...document.querySelectorAll('.preview li')].map(l => l.classList.contains('kept-page'))`); len(got) != 2 || !got[0] || got[1] {
-		t.Errorf("previews marked %v, want [true false]", got)
+	// Page 1 is marked among the previews, pages 2 and 3 (retaken) are not.
+	if got := eval[[]bool](owner.person, `[...document.querySelectorAll('.preview li')].map(l => l.classList.contains('kept-page'))`); len(got) != 3 || !got[0] || got[1] || got[2] {
+		t.Errorf("previews marked %v, want [true false false]", got)
 	}
 	if got := owner.text(".preview li.kept-page [data-kept-mark]"); got != "À vérifier" {
 		t.Errorf("the kept page's preview says %q", got)
@@ -321,20 +340,37 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := owner.text("#pages li:nth-child(2) .pstate"); got != "Page lisible" {
 		t.Errorf("the clean page says %q", got)
 	}
-	// A blurred one retaken.
+	// Two blurred ones: both named beside Save and by Save; one kept,
+	// the request names the other, which is retaken.
 	owner.pick(`label[for=camera]`, blurred)
-	owner.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 1`, 2*time.Minute)
+	owner.pick(`label[for=camera]`, blurred)
+	owner.poll(`document.querySelectorAll('#pages li[data-verdict=retake]').length === 2`, 2*time.Minute)
+	both = "Pages 3 et 4 : reprenez-les ou gardez-les quand même."
+	if got := owner.text("[data-chosen]"); got != "2 pages prêtes. "+both {
+		t.Errorf("with two pages to decide on, the owner's summary says %q", got)
+	}
+	owner.tap("form.form button[type=submit]")
+	if got := owner.text("#add-status"); got != both {
+		t.Errorf("Save with two undecided pages says %q", got)
+	}
+	owner.tap("#pages li:nth-child(3) .verdict .keep")
+	if got := owner.text("#add-status") + "|" + owner.text("[data-chosen]"); got != "Page 4 : reprenez-la ou gardez-la quand même.|3 pages prêtes. Page 4 : reprenez-la ou gardez-la quand même." {
+		t.Errorf("page 3 kept, Save's request and the summary say %q", got)
+	}
 	owner.taps = 0
-	owner.pick("#pages li:nth-child(3) .verdict .retake", clean)
+	owner.pick("#pages li:nth-child(4) .verdict .retake", clean)
 	ownerRetake := owner.taps
-	owner.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 3 && v[2] === 'ok'; })()`, 2*time.Minute)
-	if v := owner.verdicts(); strings.Join(v, ",") != "kept,ok,ok" {
+	owner.poll(`(() => { const v = [...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict')); return v.length === 4 && v[3] === 'ok'; })()`, 2*time.Minute)
+	if v := owner.verdicts(); strings.Join(v, ",") != "kept,ok,kept,ok" {
 		t.Errorf("the owner's pages: %q", v)
+	}
+	if !eval[bool](owner.person, `document.getElementById('add-status').hidden`) {
+		t.Errorf("every page decided, Save's status still says %q", owner.text("#add-status"))
 	}
 	owner.check("capture-owner-pages", false)
 	owner.tap("form.form button[type=submit]")
 	owner.waitFor(`location.search.includes('done=added') && document.readyState === 'complete'`, 2*time.Minute)
-	if got := owner.seen(); !strings.Contains(got, "3 page") {
+	if got := owner.seen(); !strings.Contains(got, "4 page") {
 		t.Errorf("the saved paper: %q", got)
 	}
 	t.Logf("owner: keep anyway %d tap(s), retake %d tap(s)", ownerKeep, ownerRetake)

@@ -161,7 +161,7 @@
       li.setAttribute('data-verdict', !c ? '' : c.kept ? 'kept' : c.check.verdict);
       if (c && !c.kept) {
         var box = window.coffreVerdict(form, c.check, function () { retakeAt = pages.indexOf(p); camera.click(); },
-          function () { c.kept = true; window.coffreVerdictDone(form); save(); render(); });
+          function () { c.kept = true; window.coffreVerdictDone(form); save(); render(); }, c.again);
         if (box) li.appendChild(box);
       }
       // The outline unsure, or placed by hand: the corners can be placed
@@ -258,6 +258,7 @@
         var p = { n: next++, blob: b, url: URL.createObjectURL(b), state: 'queued', progress: 0 };
         if (at >= 0 && k === 0 && pages[at]) {
           var old = pages[at].n;
+          p.was = checks[old] && checks[old].check; // for coffreAgain
           delete thumbs[old]; delete checks[old]; delete placed[old];
           pages.splice(at, 1, p);
           takeBack(old);
@@ -338,10 +339,12 @@
     try { j = JSON.parse(text); } catch (e) { return; }
     if (!j || !j.check || pages.indexOf(p) < 0) return;
     if (j.check.thumbnail) { p.url = j.check.thumbnail; thumbs[p.n] = j.check.thumbnail; }
-    checks[p.n] = { check: { verdict: j.check.verdict, findings: j.check.findings || [], corners: j.check.corners || null }, kept: false };
+    var c = { check: { verdict: j.check.verdict, findings: j.check.findings || [], corners: j.check.corners || null }, kept: false };
+    c.again = window.coffreAgain(p.was, c.check);
+    checks[p.n] = c;
     save();
     render();
-    window.coffreVerdictSay(form, pages.indexOf(p) + 1, j.check);
+    window.coffreVerdictSay(form, pages.indexOf(p) + 1, j.check, c.again);
     // The warning comes into sight (it lands below the fold on a phone).
     if (j.check.verdict === 'retake' && p.li) window.coffreIntoSight(p.li);
   }

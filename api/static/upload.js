@@ -102,7 +102,7 @@
       li.appendChild(btns);
       if (p.check && !p.kept) {
         var box = window.coffreVerdict(form, p.check, function () { retakeAt = pages.indexOf(p); camera.click(); },
-          function () { p.kept = true; window.coffreVerdictDone(form); render(); });
+          function () { p.kept = true; window.coffreVerdictDone(form); render(); }, window.coffreAgain(p.was, p.check));
         if (box) li.appendChild(box);
       }
       // The outline unsure, or placed by hand: the corners can be placed.
@@ -144,6 +144,7 @@
       if (!files.length) return;
       var added = files.map(function (f) { return { file: f, url: URL.createObjectURL(f), checking: /^image\//.test(f.type) }; });
       if (retakeAt >= 0 && retakeAt < pages.length) {
+        added[0].was = pages[retakeAt].check; // for coffreAgain
         URL.revokeObjectURL(pages[retakeAt].url);
         pages.splice.apply(pages, [retakeAt, 1].concat(added.slice(0, 1)));
       } else {
@@ -180,7 +181,7 @@
       }
       if (pages.indexOf(p) >= 0) {
         render();
-        window.coffreVerdictSay(form, pages.indexOf(p) + 1, p.check);
+        window.coffreVerdictSay(form, pages.indexOf(p) + 1, p.check, window.coffreAgain(p.was, p.check));
         // The warning comes into sight (it lands below the fold on a phone).
         var li = list.children[pages.indexOf(p)];
         if (p.check && p.check.verdict === 'retake' && li) window.coffreIntoSight(li);

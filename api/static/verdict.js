@@ -8,12 +8,26 @@
 // finding's sentence is the page's own (data-msg-check-<code>) when it has
 // one, so that a check kept across a change of language reads in the new
 // one, and the server's sentence otherwise.
-window.coffreFinding = function (form, f) {
+// again: the page is a retake that got the same finding, and the finding
+// has a sentence for that (data-msg-check-<code>-again).
+window.coffreFinding = function (form, f, again) {
   'use strict';
   var k = 'msgCheck' + String(f.code || '').split('_').map(function (w) { return w.charAt(0).toUpperCase() + w.slice(1); }).join('');
-  return form.dataset[k] || f.message;
+  return (again && form.dataset[k + 'Again']) || form.dataset[k] || f.message;
 };
-window.coffreVerdict = function (form, check, onRetake, onKeep) {
+// coffreAgain is true when check, the check of a page taken again in place
+// of one whose check was before, finds again that the phone's photos are
+// too small (low_res): the same phone cannot do better, so she is told
+// that, to look at the page enlarged and to keep it if she can read it,
+// rather than to retake it once more (newcomer's review).
+window.coffreAgain = function (before, check) {
+  'use strict';
+  function first(c) { return c && c.verdict === 'retake' && c.findings && c.findings.length ? c.findings[0].code : ''; }
+  return first(before) === 'low_res' && first(check) === 'low_res';
+};
+// coffreVerdict builds the warning; again (coffreAgain) says so and makes
+// "keep anyway" the main button.
+window.coffreVerdict = function (form, check, onRetake, onKeep, again) {
   'use strict';
   if (!check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return null;
   var ds = form.dataset;
@@ -41,11 +55,12 @@ window.coffreVerdict = function (form, check, onRetake, onKeep) {
   var p = document.createElement('p');
   p.appendChild(svg('c-' + f.code));
   var t = document.createElement('span');
-  t.textContent = window.coffreFinding(form, f);
+  t.textContent = window.coffreFinding(form, f, again);
   p.appendChild(t);
   box.appendChild(p);
-  box.appendChild(btn('camera', ds.msgCaptureRetake, 'primary retake', onRetake));
-  box.appendChild(btn('check', ds.msgCaptureKeep, 'keep', onKeep));
+  if (again) box.setAttribute('data-again', '');
+  box.appendChild(btn('camera', ds.msgCaptureRetake, again ? 'retake' : 'primary retake', onRetake));
+  box.appendChild(btn('check', ds.msgCaptureKeep, again ? 'primary keep' : 'keep', onKeep));
   return box;
 };
 
@@ -88,11 +103,11 @@ window.coffreDecide = function (form) {
 
 // coffreVerdictSay tells screen readers, once, as the check arrives, that
 // page n is to retake and why (the form's polite live region).
-window.coffreVerdictSay = function (form, n, check) {
+window.coffreVerdictSay = function (form, n, check, again) {
   'use strict';
   var live = form.querySelector('[data-verdict-live]');
   if (!live || !check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return;
-  live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', window.coffreFinding(form, check.findings[0]));
+  live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', window.coffreFinding(form, check.findings[0], again));
 };
 // coffreVerdictDone empties that region once she decided (kept the page):
 // read later, it would still say the page is to retake.

@@ -448,9 +448,38 @@ func TestCaptureOldPhone(t *testing.T) {
 	if err := os.WriteFile(old, photo, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The same phone, a second try: another 1 MP photo of the page.
+	photo2, err := photogen.Photo(photogen.Documents()[0], photogen.Options{Width: 870, Height: 1160, Quality: 35, Noise: 6, Seed: 24, Angle: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old2 := filepath.Join(t.TempDir(), "old-phone-again.jpg")
+	if err := os.WriteFile(old2, photo2, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	srv := newServer(t)
 	b := newBrowser(t)
-	_, _, linkURL := ownerWithLink(t, srv, b, "0633445588", "Mes papiers")
+	owner, _, linkURL := ownerWithLink(t, srv, b, "0633445588", "Mes papiers")
+	// again checks that page 1, retaken with the same phone, says so and
+	// makes "keep anyway" the main button (newcomer's review: the same
+	// warning came back, word for word, after each retake).
+	again := func(h *hand) {
+		t.Helper()
+		h.pick("#pages li:nth-child(1) .verdict .retake", old2)
+		h.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict[data-again]') !== null`, 2*time.Minute)
+		if got := h.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "Même résultat avec ce téléphone. Touchez la photo pour l'agrandir") {
+			t.Errorf("%s: the retaken old phone's page says %q", h.name, got)
+		}
+		if got := eval[string](h.person, `document.querySelector('#pages .verdict .keep').className + '|' + document.querySelector('#pages .verdict .retake').className`); !strings.Contains(got, "primary keep|") || strings.Contains(got, "primary retake") {
+			t.Errorf("%s: after the same result, the buttons are %q, want keep as the main one", h.name, got)
+		}
+		if got := eval[string](h.person, `document.querySelector('[data-verdict-live]').textContent`); !strings.Contains(got, "Même résultat avec ce téléphone") {
+			t.Errorf("%s: screen readers are told %q", h.name, got)
+		}
+		if cut := eval[string](h.person, brokenWords("#pages .verdict p, #pages .verdict .btn")); cut != "" {
+			t.Errorf("%s: the warning cuts words at 360 px: %q", h.name, cut)
+		}
+	}
 
 	helper := b.hand("helper")
 	helper.open(srv.URL + "/lang?to=fr&back=/")
@@ -471,11 +500,13 @@ func TestCaptureOldPhone(t *testing.T) {
 		t.Errorf("the warning cuts words at 360 px: %q", cut)
 	}
 	helper.check("capture-helper-oldphone", false)
-	// Dari, right to left: the warning follows.
+	again(helper)
+	helper.check("capture-helper-oldphone-again", false)
+	// Dari, right to left: the warning follows (after a reload too).
 	path := eval[string](helper.person, `location.pathname`)
 	helper.open(srv.URL + "/lang?to=fa-AF&back=" + path)
-	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, time.Minute)
-	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "عکس\u200cهای این تیلفون برای خواندن خوب متن خیلی کوچک است") {
+	helper.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict[data-again]') !== null`, time.Minute)
+	if got := helper.text("#pages li:nth-child(1) .verdict p"); !strings.HasPrefix(got, "با این تیلفون نتیجه همان است") {
 		t.Errorf("in Dari, the warning says %q", got)
 	}
 	if dir := eval[string](helper.person, `document.documentElement.dir`); dir != "rtl" {
@@ -485,6 +516,19 @@ func TestCaptureOldPhone(t *testing.T) {
 	helper.tap("#pages li:nth-child(1) .verdict .keep")
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+
+	// The owner's own form: the same.
+	owner.open(srv.URL + "/papers/add")
+	owner.pick(`label[for=camera]`, old)
+	owner.poll(`document.querySelector('#pages li[data-verdict=retake] .verdict') !== null`, 2*time.Minute)
+	if eval[bool](owner.person, `document.querySelector('#pages .verdict[data-again]') !== null`) {
+		t.Error("the owner's first photo is said to be a second try")
+	}
+	again(owner)
+	owner.tap("#pages li:nth-child(1) .verdict .keep")
+	if got := owner.text("[data-chosen]"); got != "1 page prête." {
+		t.Errorf("kept, the owner's summary says %q", got)
+	}
 }
 
 // TestCaptureRemovedPagesLeaveServer (privacy): a page the helper removes,

@@ -382,8 +382,8 @@
     if (!pages.length) { status.textContent = msg('Nopage'); return; }
     var w = waiting();
     if (w.length) {
-      decide.ask(status, function (t) { status.textContent = t; }, w);
-      var keep = list.children[w[0] - 1] && list.children[u].querySelector('.verdict .keep');
+      decide.ask(function (t) { status.textContent = t; }, w);
+      var keep = list.children[w[0] - 1] && list.children[w[0] - 1].querySelector('.verdict .keep');
       if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
       return;
     }

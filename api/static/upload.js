@@ -214,8 +214,8 @@
     if (!pages.length) { say(ds.msgNopage); return; }
     var w = waiting();
     if (w.length) {
-      decide.ask(status, say, w);
-      var keep = list.children[w[0] - 1] && list.children[u].querySelector('.verdict .keep');
+      decide.ask(say, w);
+      var keep = list.children[w[0] - 1] && list.children[w[0] - 1].querySelector('.verdict .keep');
       if (keep) { keep.scrollIntoView({ block: 'center' }); keep.focus(); }
       return;
     }

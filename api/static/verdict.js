@@ -90,7 +90,7 @@ window.coffreDecide = function (form) {
   return {
     text: text,
     // ask says the request in status (say writes it), and remembers it.
-    ask: function (status, say, waiting) { asked = text(waiting); say(asked); },
+    ask: function (say, waiting) { asked = text(waiting); say(asked); },
     // shown: the status still shows the request (a new photo, which
     // clears older messages, leaves it for follow to update).
     shown: function (status) { return !!asked && status.textContent === asked; },

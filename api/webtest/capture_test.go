@@ -182,6 +182,10 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := helper.text("#status"); got != both {
 		t.Errorf("Send with two undecided pages says %q", got)
 	}
+	// The first page waiting comes to its "keep anyway" button.
+	if got := eval[string](helper.person, `(() => { const a = document.activeElement; return a && a.closest('#pages li') ? [...document.querySelectorAll('#pages li')].indexOf(a.closest('li')) + 1 + ' ' + a.className : ''; })()`); got != "2 btn keep" {
+		t.Errorf("after Send, the focus is on %q, want page 2's keep button", got)
+	}
 	helper.taps = 0
 	helper.pick("#pages li:nth-child(2) .verdict .retake", clean)
 	retakeTaps := helper.taps
@@ -352,6 +356,9 @@ func TestCaptureVerdict(t *testing.T) {
 	owner.tap("form.form button[type=submit]")
 	if got := owner.text("#add-status"); got != both {
 		t.Errorf("Save with two undecided pages says %q", got)
+	}
+	if got := eval[string](owner.person, `(() => { const a = document.activeElement; return a && a.closest('#pages li') ? [...document.querySelectorAll('#pages li')].indexOf(a.closest('li')) + 1 + ' ' + a.className : ''; })()`); got != "3 btn keep" {
+		t.Errorf("after Save, the focus is on %q, want page 3's keep button", got)
 	}
 	owner.tap("#pages li:nth-child(3) .verdict .keep")
 	if got := owner.text("#add-status") + "|" + owner.text("[data-chosen]"); got != "Page 4 : reprenez-la ou gardez-la quand même.|3 pages prêtes. Page 4 : reprenez-la ou gardez-la quand même." {

@@ -301,6 +301,18 @@ func TestCaptureCheckAgain(t *testing.T) {
 	if got.Check.Thumbnail != "" {
 		t.Errorf("checked again: a thumbnail of %d bytes came back", len(got.Check.Thumbnail))
 	}
+	// The same page number sent again with another, clean photo (a stale
+	// page after a reload): the blurred page stays stored, and the answer
+	// is its check, without a picture — not the clean photo's "ok"
+	// (attacker's review).
+	clean, _ := capturePhotos(t)
+	got = captureCheck{}
+	r := want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/1", body: bytes.NewReader(clean),
+		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": k}}), 200, "page 1 again")
+	r.json(t, &got)
+	if !strings.Contains(string(r.body), `"stored":false`) || got.Check == nil || got.Check.Verdict != "retake" || got.Check.Thumbnail != "" {
+		t.Errorf("page 1 sent again with a clean photo answers %s", truncate(r.body))
+	}
 	// A page the converter cannot read: its error, in the helper's language.
 	want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/5", body: bytes.NewReader(bytes.Repeat([]byte("pas une image "), 50)),
 		contentType: "application/octet-stream", header: map[string]string{"X-Upload-Key": k}}), 201, "text page stored")

@@ -326,6 +326,18 @@ func (s *server) webDropPage(c *gin.Context) {
 		status = http.StatusOK
 	}
 	out := gin.H{"page": n, "stored": stored}
+	if !stored {
+		// The page was stored before (a retried PUT, or a number the
+		// browser reused after a reload): what was just sent is dropped,
+		// so the check is the stored page's, without a thumbnail
+		// (attacker's review: a good photo's "ok" and thumbnail stood for
+		// the blurred page kept).
+		done()
+		if data, err = s.storedPage(ctx, c.Param("token"), key, n); err != nil {
+			s.dropJSONError(c, err)
+			return
+		}
+	}
 	// The check only advises: a page it cannot read stays stored, and
 	// sending it says what is wrong.
 	chk, err := s.checkPage(ctx, webLang(c), data, corners)
@@ -335,9 +347,31 @@ func (s *server) webDropPage(c *gin.Context) {
 		return
 	}
 	if err == nil && chk != nil {
+		if !stored {
+			chk.Thumbnail = ""
+		}
 		out["check"] = chk
 	}
 	c.JSON(status, out)
+}
+
+// storedPage reads page n of the pending upload (key) as it is stored,
+// within the upload memory budget (held until the request ends).
+func (s *server) storedPage(ctx context.Context, token string, key []byte, n int) ([]byte, error) {
+	rc, err := s.v.OpenPendingPage(ctx, token, key, n)
+	if err != nil {
+		return nil, err
+	}
+	bb := &budgetBody{r: rc, ctx: ctx, sem: s.bodyMem, wait: s.limits.QueueWait}
+	context.AfterFunc(ctx, bb.release)
+	var buf bytes.Buffer
+	_, err = io.Copy(&buf, io.LimitReader(bb, s.limits.PageBytes+1))
+	_ = bb.Close()
+	if err != nil {
+		bb.release()
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // webDropPageDelete takes back a page of a pending upload (X-Upload-Key):
@@ -378,21 +412,12 @@ func (s *server) webDropCheck(c *gin.Context) {
 	}
 	defer release()
 	ctx := c.Request.Context()
-	rc, err := s.v.OpenPendingPage(ctx, c.Param("token"), key, n)
+	data, err := s.storedPage(ctx, c.Param("token"), key, n)
 	if err != nil {
 		s.dropJSONError(c, err)
 		return
 	}
-	bb := &budgetBody{r: rc, ctx: ctx, sem: s.bodyMem, wait: s.limits.QueueWait}
-	defer bb.release()
-	var buf bytes.Buffer
-	_, err = io.Copy(&buf, io.LimitReader(bb, s.limits.PageBytes+1))
-	_ = bb.Close()
-	if err != nil {
-		s.dropJSONError(c, err)
-		return
-	}
-	chk, err := s.checkPage(ctx, webLang(c), buf.Bytes(), nil)
+	chk, err := s.checkPage(ctx, webLang(c), data, nil)
 	if err != nil {
 		s.dropJSONError(c, err)
 		return

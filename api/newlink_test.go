@@ -17,9 +17,11 @@ import (
 // why in the person's language, and the link is listed as used.
 func TestNewLinkPageAfterUse(t *testing.T) {
 	e := newEnv(t, envOptions{rateLimits: highLimits})
-	for _, tc := range []struct{ lang, gone, used string }{
-		{"fr", "Ce lien a déjà servi ou n&#39;est plus valable", "Ce lien a servi : ce qui a été envoyé est dans vos papiers."},
-		{"en", "This link has already been used or is no longer valid", "This link has been used: what was sent is in your papers."},
+	for _, tc := range []struct{ lang, gone, used, again string }{
+		{"fr", "Ce lien a déjà servi ou n&#39;est plus valable", "Ce lien a servi : ce qui a été envoyé est dans vos papiers.",
+			"Vous pouvez le revoir sur ce téléphone pendant une heure, ici ou dans «\u00a0Liens d&#39;envoi\u00a0»."},
+		{"en", "This link has already been used or is no longer valid", "This link has been used: what was sent is in your papers.",
+			"You can see it again on this phone for an hour, here or in “Upload links”."},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			owner := e.client()
@@ -38,6 +40,11 @@ func TestNewLinkPageAfterUse(t *testing.T) {
 				m := tokenRe.FindStringSubmatch(page)
 				if m == nil || !strings.Contains(page, `/qr.svg"`) {
 					t.Fatalf("the new link page shows no link: %s", truncate([]byte(page)))
+				}
+				// Where to find it again is named as the menu names it
+				// (newcomer's review: no menu entry was called "Mes liens").
+				if !strings.Contains(page, tc.again) {
+					t.Errorf("the new link page does not say %q", tc.again)
 				}
 				return m[1]
 			}

@@ -85,7 +85,7 @@ func (s *Service) JournalEvent(ctx context.Context, ownerID string, e vault.Even
 			s.report(err)
 		}
 	}
-	if (e.Kind == vault.EventUploadViaLink || e.Kind == vault.EventDocumentAdded) && e.DocumentID != "" {
+	if (e.Kind == vault.EventUploadViaLink || e.Kind == vault.EventDocumentAdded || e.Kind == vault.EventDocumentShared) && e.DocumentID != "" {
 		workers, err := s.store.DocumentWorkers(ctx, e.DocumentID)
 		if err != nil {
 			s.report(err)
@@ -124,7 +124,7 @@ func (s *Service) redoMoved(ctx context.Context, e vault.Event, eventID string) 
 // alertKinds lists the journal kinds that alert someone (for docs and tests).
 var alertKinds = []string{
 	vault.EventDocumentViewed, vault.EventDocumentDownload, vault.EventUploadViaLink,
-	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded,
+	vault.EventConsentExpired, vault.EventAssistedRecovery, vault.EventDocumentAdded, vault.EventDocumentShared,
 	vault.EventRequestReceived, vault.EventRequestWaited, vault.EventConsentRevoked, vault.EventConsentGranted,
 	vault.EventRedoAsked, vault.EventRedoFailed, vault.EventRedoForwarded, vault.EventRedoSelf, vault.EventRedoClosed,
 	vault.EventAlertContactAdded, vault.EventAlertTitlesOn,

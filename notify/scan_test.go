@@ -56,6 +56,19 @@ func TestMessagesCarryNoSecrets(t *testing.T) {
 		t.Fatalf("Deposit: %v", err)
 	}
 	secrets = append(secrets, "TITRE-DEPOT-13", "CONTENU-DEPOT-55")
+	// Sent through her link, it is shared under the consent once she
+	// opened it.
+	ds, err := in.v.List(ctx, o.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range ds {
+		if doc.Title == "TITRE-DEPOT-13" {
+			if err := in.v.MarkOpened(ctx, o.p, doc.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, open := range []func() error{
 		func() error { rc, _, err := in.v.OpenDocument(ctx, worker, d.ID); closeIf(rc); return err },
 		func() error { rc, _, err := in.v.Download(ctx, worker, d.ID); closeIf(rc); return err },

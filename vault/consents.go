@@ -315,15 +315,25 @@ func (s *Service) wrapCoveredAmong(ctx context.Context, owner *Principal, c meta
 
 // addGranteeWrap wraps a document key to a grantee; an existing wrap is fine.
 func (s *Service) addGranteeWrap(ctx context.Context, docID string, docIdent *age.X25519Identity, kind RecipientKind, id string, rcpt *age.X25519Recipient) error {
+	_, err := s.newGranteeWrap(ctx, docID, docIdent, kind, id, rcpt)
+	return err
+}
+
+// newGranteeWrap is addGranteeWrap reporting whether the grantee had no
+// wrap before (false: it already had one, nothing changed).
+func (s *Service) newGranteeWrap(ctx context.Context, docID string, docIdent *age.X25519Identity, kind RecipientKind, id string, rcpt *age.X25519Recipient) (bool, error) {
 	w, err := seal.WrapIdentity(docIdent, rcpt)
 	if err != nil {
-		return fmt.Errorf("vault: wrap for grantee: %w", err)
+		return false, fmt.Errorf("vault: wrap for grantee: %w", err)
 	}
 	err = s.meta.AddWrap(ctx, meta.Wrap{DocumentID: docID, RecipientKind: kind, RecipientID: id, WrappedKey: w, Created: s.now().UTC()})
-	if err != nil && !errors.Is(err, meta.ErrConflict) {
-		return mapMeta("wrap for grantee", err)
+	if errors.Is(err, meta.ErrConflict) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		return false, mapMeta("wrap for grantee", err)
+	}
+	return true, nil
 }
 
 // granteeName is the name the owner knows the grantee by ("" if unknown).
@@ -537,8 +547,9 @@ type grantRcpt struct {
 
 // addRecipients resolves the grantees of a document being added (doc, not
 // stored yet): the explicit ones, then the grantees of the owner's live
-// consents covering it (by type or legacy category), without duplicates.
-func (s *Service) addRecipients(ctx context.Context, doc meta.Document, explicit []Grantee) ([]grantRcpt, error) {
+// consents covering it (by type or legacy category) that share reports
+// as sharing it now, without duplicates.
+func (s *Service) addRecipients(ctx context.Context, doc meta.Document, explicit []Grantee, share func(Grantee) bool) ([]grantRcpt, error) {
 	var out []grantRcpt
 	has := func(g Grantee) bool {
 		return slices.ContainsFunc(out, func(r grantRcpt) bool { return r.Grantee == g })
@@ -559,7 +570,7 @@ func (s *Service) addRecipients(ctx context.Context, doc meta.Document, explicit
 	}
 	for _, c := range cs {
 		g := Grantee{Kind: c.GranteeKind, ID: c.GranteeID}
-		if !c.Covers(doc) || has(g) {
+		if !c.Covers(doc) || has(g) || !share(g) {
 			continue
 		}
 		rcpt, err := seal.ParseRecipient(c.GranteePublicKey)
@@ -572,26 +583,34 @@ func (s *Service) addRecipients(ctx context.Context, doc meta.Document, explicit
 }
 
 // wrapLateConsents wraps a just-committed document to the grantees of live
-// consents covering it that were granted after addRecipients ran. Best
-// effort: the document is committed whatever happens here.
-func (s *Service) wrapLateConsents(ctx context.Context, row meta.Document, docIdent *age.X25519Identity, have []grantRcpt) {
+// consents covering it that were granted after addRecipients ran (those
+// share reports as sharing it now), or, from MarkOpened, that were left
+// until the owner opened it. Best effort: the document is committed
+// whatever happens here. It returns the grantees it wrapped the document
+// to (not those who could already read it).
+func (s *Service) wrapLateConsents(ctx context.Context, row meta.Document, docIdent *age.X25519Identity, have []grantRcpt, share func(Grantee) bool) []Grantee {
 	cs, err := s.meta.LiveConsentsOfOwner(ctx, row.OwnerID, s.now().UTC())
 	if err != nil {
-		return
+		return nil
 	}
+	var added []Grantee
 	for _, c := range cs {
 		g := Grantee{Kind: c.GranteeKind, ID: c.GranteeID}
-		if !c.Covers(row) || slices.ContainsFunc(have, func(r grantRcpt) bool { return r.Grantee == g }) {
+		if !c.Covers(row) || slices.ContainsFunc(have, func(r grantRcpt) bool { return r.Grantee == g }) || !share(g) {
 			continue
 		}
 		rcpt, err := seal.ParseRecipient(c.GranteePublicKey)
 		if err != nil {
 			continue
 		}
-		if s.addGranteeWrap(ctx, row.ID, docIdent, g.Kind, g.ID, rcpt) == nil {
+		if fresh, err := s.newGranteeWrap(ctx, row.ID, docIdent, g.Kind, g.ID, rcpt); err == nil {
 			have = append(have, grantRcpt{Grantee: g, rcpt: rcpt})
+			if fresh {
+				added = append(added, g)
+			}
 		}
 	}
+	return added
 }
 
 // recordRead journals a grantee's read of a document in its owner's journal.

@@ -70,6 +70,19 @@ type NewDocument struct {
 	// the helper could not name the paper (sealed like the title).
 	arrived bool
 	hints   []string
+	// askedBy, for a paper that arrived: the worker who made the link or
+	// whose request it answers, the only grantee of a live consent it is
+	// shared with at once. The other consents covering it by type ("the
+	// papers of this type you add") share it once the owner opened it
+	// (MarkOpened): a paper anyone holding a link sent is not hers until
+	// she has seen it (attacker's review: a forwarded link put a made-up
+	// RIB straight into a worker's hands).
+	askedBy *Grantee
+}
+
+// shareNow reports whether a live consent to g shares the paper nd at once.
+func (nd *NewDocument) shareNow(g Grantee) bool {
+	return !nd.arrived || nd.askedBy != nil && *nd.askedBy == g
 }
 
 // Document is a document's metadata as its readers see it.
@@ -283,7 +296,7 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	now := s.now().UTC()
 	// Explicit grantees, and the grantees of live consents covering the
 	// new paper (by its type, or a legacy category).
-	grantees, err := s.addRecipients(ctx, meta.Document{OwnerID: o.ID, Category: nd.Category, DocType: nd.Type, Created: now}, nd.Grantees)
+	grantees, err := s.addRecipients(ctx, meta.Document{OwnerID: o.ID, Category: nd.Category, DocType: nd.Type, Created: now}, nd.Grantees, nd.shareNow)
 	if err != nil {
 		return Document{}, err
 	}
@@ -382,7 +395,7 @@ func (s *Service) AddDocument(ctx context.Context, ownerID string, nd NewDocumen
 	// 4. A consent granted while the payload was stored did not see the
 	// pending document: wrap for it now (the document is committed, so any
 	// consent granted from here on sees it).
-	s.wrapLateConsents(ctx, row, docIdent, grantees)
+	s.wrapLateConsents(ctx, row, docIdent, grantees, nd.shareNow)
 	return Document{
 		ID: id, OwnerID: o.ID, Category: nd.Category, Type: nd.Type, Title: nd.Title, MediaType: nd.MediaType,
 		Pages: nd.Pages, Size: er.n, Profile: nd.Profile, Created: now, Expires: row.Expires, New: nd.arrived,

@@ -489,6 +489,7 @@ func (s *Service) Deposit(ctx context.Context, token string, nd NewDocument, pla
 		return Receipt{}, err
 	}
 	nd.arrived = true // new until the owner opens it
+	nd.askedBy = s.linkGrantee(ctx, l)
 	if nd.Type == "" {
 		nd.hints = d.Requested
 	}
@@ -504,6 +505,27 @@ func (s *Service) Deposit(ctx context.Context, token string, nd NewDocument, pla
 	})
 	// A link forwarded for a redo closes it (redos.go).
 	return rc, errors.Join(err, s.redoArrived(ctx, l.ID, doc, len(nd.Checks) > 0))
+}
+
+// linkGrantee is the grantee of the consent a worker's link was made
+// under, or of the request's consent the link answers: who asked for what
+// arrives through it, and may see it at once (Deposit). nil for the
+// owner's own links, or when that consent is gone.
+func (s *Service) linkGrantee(ctx context.Context, l meta.DropLink) *Grantee {
+	id := l.ConsentID
+	if id == "" && l.RequestID != "" {
+		if r, err := s.meta.Request(ctx, l.RequestID); err == nil && r.OwnerID == l.OwnerID {
+			id = r.ConsentID
+		}
+	}
+	if id == "" {
+		return nil
+	}
+	c, err := s.meta.Consent(ctx, id)
+	if err != nil || c.OwnerID != l.OwnerID {
+		return nil
+	}
+	return &Grantee{Kind: c.GranteeKind, ID: c.GranteeID}
 }
 
 // DropLinks lists ownerID's drop links, newest first: all of them for the

@@ -35,15 +35,19 @@ const (
 	EventDocumentExpiry   = "document-expiry-set"
 	EventDocumentFiled    = "document-filed"
 	EventDocumentDeleted  = "document-deleted"
-	EventConsentGranted   = "consent-granted"
-	EventConsentRevoked   = "consent-revoked"
-	EventConsentExpired   = "consent-expired"
-	EventLinkCreated      = "link-created"
-	EventLinkRevoked      = "link-revoked"
-	EventRequestReceived  = "request-received"
-	EventRequestAccepted  = "request-accepted"
-	EventRequestDeclined  = "request-declined"
-	EventExport           = "export"
+	// EventDocumentShared: a paper that arrived through a link, opened by
+	// the owner, is now shared under a consent to the papers of its type
+	// she adds (Target: with whom; one event per grantee).
+	EventDocumentShared  = "document-shared"
+	EventConsentGranted  = "consent-granted"
+	EventConsentRevoked  = "consent-revoked"
+	EventConsentExpired  = "consent-expired"
+	EventLinkCreated     = "link-created"
+	EventLinkRevoked     = "link-revoked"
+	EventRequestReceived = "request-received"
+	EventRequestAccepted = "request-accepted"
+	EventRequestDeclined = "request-declined"
+	EventExport          = "export"
 )
 
 // Actor kinds of an Event.

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -15,13 +16,19 @@ import (
 // it holds no content and no title, and whoever can write the database
 // could only make a paper look new or not — never read or change what it
 // says. Filing changes the row's category and type, and the title sealed
-// to the document key like a rename. It never widens access: no grantee
-// gets a key because of it (a consent that covers the new type sees only
-// papers it already held a key for; one that covered the old type stops
-// listing it).
+// to the document key like a rename. Filing never widens access: no
+// grantee gets a key because of it (a consent that covers the new type sees
+// only papers it already held a key for; one that covered the old type
+// stops listing it). Opening shares no more than she consented to: an
+// arrived paper is shared with the consents to "the papers of this type you
+// add" once she opened it (Deposit shares it at once only with the worker
+// who asked for it); a database writer who marks a paper new again gets
+// nothing those consents did not already cover.
 
 // MarkOpened records that the owner opened one of her papers: it is no
-// longer new. Errors: ErrInvalid (not an owner), ErrNotFound.
+// longer new, and, if it was, the live consents to the papers of its type
+// she adds now share it (best effort). Errors: ErrInvalid (not an owner),
+// ErrNotFound.
 func (s *Service) MarkOpened(ctx context.Context, owner *Principal, docID string) error {
 	if err := requireOwner(owner); err != nil {
 		return err
@@ -29,10 +36,36 @@ func (s *Service) MarkOpened(ctx context.Context, owner *Principal, docID string
 	if !validID(docID) {
 		return fmt.Errorf("vault: mark opened: %w", ErrNotFound)
 	}
+	acc, err := s.ownedAccess(ctx, owner, docID)
+	if err != nil {
+		return err
+	}
 	if err := s.meta.SetDocumentUnread(ctx, docID, owner.id, false); err != nil {
 		return mapMeta("mark opened", err)
 	}
-	return nil
+	// Seen, an arrived paper is hers: the consents that share the papers
+	// of its type she adds now share it (Deposit left them), each told in
+	// her journal (and to the worker, by the notifications).
+	if !acc.Document.Unread {
+		return nil
+	}
+	ident, err := seal.UnwrapIdentity(acc.Wrap.WrappedKey, owner.identity)
+	if err != nil {
+		return nil // best effort: it stays unshared
+	}
+	shared := s.wrapLateConsents(ctx, acc.Document, ident, nil, func(Grantee) bool { return true })
+	if len(shared) == 0 {
+		return nil
+	}
+	title, _ := seal.OpenString(acc.Document.TitleSealed, ident)
+	var errs []error
+	for _, g := range shared {
+		errs = append(errs, s.record(ctx, owner.id, Event{
+			Kind: EventDocumentShared, ActorKind: ActorOwner, ActorID: owner.id, Target: s.granteeName(ctx, g),
+			DocumentID: docID, DocumentType: acc.Document.DocType, DocumentTitle: title, Grantee: g,
+		}))
+	}
+	return errors.Join(errs...)
 }
 
 // NewPapers counts the owner's papers not opened yet. Errors: ErrInvalid

@@ -106,7 +106,10 @@ window.coffreDecide = function (form) {
 window.coffreVerdictSay = function (form, n, check, again) {
   'use strict';
   var live = form.querySelector('[data-verdict-live]');
-  if (!live || !check || check.verdict !== 'retake' || !check.findings || !check.findings.length) return;
+  if (!live || !check) return;
+  // A page found readable (a retake) leaves nothing to announce: read
+  // later, the region would still say a page is to retake.
+  if (check.verdict !== 'retake' || !check.findings || !check.findings.length) { live.textContent = ''; return; }
   live.textContent = (form.dataset.msgCapturePagesays || '{1}').replace('{0}', n).replace('{1}', window.coffreFinding(form, check.findings[0], again));
 };
 // coffreVerdictDone empties that region once she decided (kept the page):

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/coffre/coffre/api"
@@ -310,13 +311,39 @@ func (b *browser) person(name string) *person {
 		b.t.Fatalf("%s: open a tab: %v", name, err)
 	}
 	p.do(chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
+	// Every uncaught script error fails the test: a handler that throws
+	// after its first lines still shows what they did (a request said
+	// before the error), so assertions on the screen alone miss it.
+	var (
+		errMu  sync.Mutex
+		thrown []string
+	)
 	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventLoadingFinished); ok && p.counting.Load() {
-			p.bytes.Add(int64(e.EncodedDataLength))
+		switch e := ev.(type) {
+		case *network.EventLoadingFinished:
+			if p.counting.Load() {
+				p.bytes.Add(int64(e.EncodedDataLength))
+			}
+		case *runtime.EventExceptionThrown:
+			d := e.ExceptionDetails
+			text := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				text += " " + d.Exception.Description
+			}
+			errMu.Lock()
+			thrown = append(thrown, fmt.Sprintf("%s (%s:%d:%d)", text, d.URL, d.LineNumber+1, d.ColumnNumber+1))
+			errMu.Unlock()
 		}
 	}); err != nil {
 		b.t.Fatal(err)
 	}
+	b.t.Cleanup(func() {
+		errMu.Lock()
+		defer errMu.Unlock()
+		for _, e := range thrown {
+			b.t.Errorf("%s: uncaught script error: %s", name, e)
+		}
+	})
 	return p
 }
 

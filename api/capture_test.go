@@ -652,7 +652,9 @@ func TestKeptPagesShownToOwner(t *testing.T) {
 		}
 	}
 	page = html.UnescapeString(string(want(t, owner.get(t, "/papers/"+two), 200, "two kept pages").body))
-	for _, s := range []string{"À vérifier : 2 pages sont peut-être difficiles à lire", "elle a été gardée telle quelle"} {
+	// In the plural throughout (newcomer's review: "2 pages … la photo,
+	// mais elle a été gardée telle quelle").
+	for _, s := range []string{"À vérifier : 2 pages sont peut-être difficiles à lire", "refaire ces photos, mais elles ont été gardées telles quelles. Regardez-les"} {
 		if !strings.Contains(page, s) {
 			t.Errorf("the paper with two kept pages does not say %q", s)
 		}

@@ -61,6 +61,11 @@ func (l loc) eventActor(e vault.Event) string {
 // generically.
 func (l loc) eventPaper(e vault.Event) string {
 	title := strings.TrimSpace(e.DocumentTitle)
+	if key, ok := defaultTitleKey(title); ok {
+		// A title Coffre gave, in the reader's language (newcomer's
+		// review: the Arabic journal read "Papier reçu par un lien").
+		title = l.T(key)
+	}
 	if label := l.typeLabel(e.DocumentType); label != "" && e.DocumentType != "other" {
 		if title != "" && !l.isTypeLabel(e.DocumentType, title) {
 			return l.T("ev.paper.typedtitled", label, title)

@@ -85,12 +85,8 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 // helper's paper is titled, or a generic title) is said in the reader's
 // language.
 func (l loc) DocTitle(d vault.Document) string {
-	for _, key := range []string{"drop.untypedtitle", "api.defaulttitle"} {
-		for _, code := range catalogueCodes {
-			if s, ok := i18n.Get(code).Own(key); ok && strings.EqualFold(s, d.Title) {
-				return l.T(key)
-			}
-		}
+	if key, ok := defaultTitleKey(d.Title); ok {
+		return l.T(key)
 	}
 	if unfiled(d.Type) {
 		return d.Title
@@ -108,6 +104,20 @@ func (l loc) DocTitle(d vault.Document) string {
 		}
 	}
 	return d.Title
+}
+
+// defaultTitleKey is the catalogue key of a title Coffre gave a paper
+// (in whichever language it was given), so that it reads in the reader's
+// language: "Papier reçu par un lien d'envoi" for a helper's unnamed paper.
+func defaultTitleKey(title string) (string, bool) {
+	for _, key := range []string{"drop.untypedtitle", "api.defaulttitle"} {
+		for _, code := range catalogueCodes {
+			if s, ok := i18n.Get(code).Own(key); ok && strings.EqualFold(s, title) {
+				return key, true
+			}
+		}
+	}
+	return "", false
 }
 
 // DocTypes names several document types, in a list of the language: the

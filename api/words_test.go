@@ -132,6 +132,12 @@ func TestEventText(t *testing.T) {
 		{vault.Event{At: at, Kind: vault.EventRequestAccepted, ActorKind: vault.ActorOwner}, "fr",
 			"Vous avez accepté la demande envoyée par un travailleur social, le 3 mars à 14\u00a0h\u00a002"},
 		{vault.Event{At: at, Kind: "something-new", ActorKind: vault.ActorSystem}, "fr", "Coffre : something-new, le 3 mars à 14\u00a0h\u00a002"},
+		// A title Coffre gave, in the reader's language (newcomer's review).
+		{vault.Event{At: at, Kind: vault.EventUploadViaLink, ActorKind: vault.ActorHelper, DocumentTitle: "Papier reçu par un lien d'envoi", Detail: "CAF"}, "en",
+			"Someone sent your paper “Paper received through an upload link” through the upload link “CAF”, on March 3 at 14:02"},
+		// The sharing of an arrived paper once she opened it.
+		{vault.Event{At: at, Kind: vault.EventDocumentShared, ActorKind: vault.ActorOwner, DocumentType: "rib", Target: "CCAS de Roubaix — Mme Morel"}, "fr",
+			"Vous avez ouvert votre RIB : ce papier arrivé par un lien est maintenant partagé avec CCAS de Roubaix — Mme Morel, le 3 mars à 14\u00a0h\u00a002"},
 		{viewed, "ar", "فتح \u2068CCAS de Roubaix\u2069 — \u2068Mme Morel\u2069 ورقتك (الإشعار الضريبي)، في 3 مارس، الساعة 14:02"},
 		{viewed, "fa-AF", "\u2068CCAS de Roubaix\u2069 — \u2068Mme Morel\u2069 اطلاعیهٔ مالیات شما را باز کرد، در 3 مارچ، ساعت 14:02"},
 	} {

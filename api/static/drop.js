@@ -447,10 +447,28 @@
     var t = box.querySelector('[data-receipt-text]');
     t.textContent = window.coffrePlural(t.getAttribute('data-plural'), rc.pages).replace('{1}', rc.label);
     box.hidden = false;
-    // A one-use link is used now: its end date no longer matters.
+    // A one-use link is used now: its end date no longer matters. One
+    // that takes more offers more at once (newcomer's review: the button
+    // came only after a reload); the tap starts afresh, a new upload.
     var last = document.querySelector('[data-last-use]');
     if (last) last.hidden = true;
+    else if (!box.querySelector('[data-mine-back], [data-send-more]')) {
+      moreButton(box, function () {
+        try { sessionStorage.removeItem(storeKey + '.r'); } catch (e) { /* nothing */ }
+        location.reload();
+      });
+    }
     box.focus();
+  }
+  // moreButton adds "send other papers" to the receipt box.
+  function moreButton(box, onTap) {
+    var more = document.createElement('button');
+    more.type = 'button';
+    more.className = 'btn primary';
+    more.setAttribute('data-send-more', '');
+    more.textContent = box.getAttribute('data-more');
+    more.addEventListener('click', function () { onTap(more); });
+    box.appendChild(more);
   }
   form.addEventListener('submit', function (ev) { ev.preventDefault(); send(); });
   // Leaving with pages not yet in the vault asks first.
@@ -468,18 +486,12 @@
     var rbox = document.getElementById('receipt');
     var rt = rbox.querySelector('[data-receipt-text]');
     rt.textContent = window.coffrePlural(rt.getAttribute('data-plural'), lastSent.pages).replace('{1}', lastSent.label);
-    var more = document.createElement('button');
-    more.type = 'button';
-    more.className = 'btn primary';
-    more.setAttribute('data-send-more', '');
-    more.textContent = rbox.getAttribute('data-more');
-    more.addEventListener('click', function () {
+    moreButton(rbox, function (more) {
       try { sessionStorage.removeItem(storeKey + '.r'); } catch (e) { /* nothing */ }
       rbox.hidden = true;
       more.remove();
       form.hidden = false;
     });
-    rbox.appendChild(more);
     form.hidden = true;
     rbox.hidden = false;
   }

@@ -439,6 +439,11 @@ func TestMultiUseLinkReloadAfterSend(t *testing.T) {
 	helper.tap("#send")
 	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
 	sent := helper.text("[data-receipt-text]")
+	// "Send other papers" is offered at once, not only after a reload
+	// (newcomer's review).
+	if got := helper.text("#receipt [data-send-more]"); got != "Envoyer d'autres papiers" {
+		t.Errorf("right after the send, the receipt offers %q", got)
+	}
 	helper.person.do(chromedp.Reload())
 	helper.waitFor(`document.readyState === 'complete' && !document.getElementById('receipt').hidden`, 30*time.Second)
 	if got := helper.text("[data-receipt-text]"); got != sent || !eval[bool](helper.person, `document.getElementById('drop').hidden`) {
@@ -449,6 +454,21 @@ func TestMultiUseLinkReloadAfterSend(t *testing.T) {
 		t.Fatalf("'send more' does not open the form: %s", helper.seen())
 	}
 	helper.axe("helper, more papers")
+	// A second paper, then "send more" tapped right away: a fresh form.
+	helper.pick(`label[for=camera]`, photos[1])
+	helper.poll(`document.querySelector('#pages li[data-state=sent]') !== null`, time.Minute)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden && !!document.querySelector('#receipt [data-send-more]')`, 2*time.Minute)
+	helper.tapTo("#receipt [data-send-more]")
+	helper.waitFor(`document.readyState === 'complete' && !document.getElementById('drop').hidden && document.getElementById('receipt').hidden && document.querySelectorAll('#pages li').length === 0`, 30*time.Second)
+	// The last use: no more to offer.
+	helper.pick(`label[for=camera]`, photos[0])
+	helper.poll(`document.querySelector('#pages li[data-state=sent]') !== null`, time.Minute)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	if n := eval[int](helper.person, `document.querySelectorAll('#receipt [data-send-more]').length`); n != 0 {
+		t.Errorf("the link's last send still offers to send more (%d buttons)", n)
+	}
 }
 
 // ownerWithRIB signs up a French-speaking owner and files one paper, a

@@ -129,6 +129,23 @@ func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
 // above scores v against threshold t: 0.5 at t, 1 at 2t, 0 at 0.
 func above(v, t float64) float64 { return clamp01(0.5 * v / t) }
 
+// shakenWidth: ink edges wider than this many of the photo's own pixels are
+// blurred by the shot (a shake, the focus), not by a small photo or a far
+// page: sharp print measures 1.5–2 of them, an old phone's soft lens and
+// strong JPEG about 3 (newcomer's review: a strongly blurred 2–3 MP photo
+// was told to come closer).
+const shakenWidth = 1.5 * blurWidth
+
+// shaken reports whether edges edgeWidth wide at the scan's resolution
+// are wider than shakenWidth in the photo's pixels (src.dpi per inch of
+// paper; a page scanned above it is magnified by scan/dpi).
+func shaken(edgeWidth float64, src photoSize) bool {
+	if src.dpi <= 0 || src.scan <= 0 {
+		return false
+	}
+	return edgeWidth*min(1, float64(src.dpi)/float64(src.scan)) > shakenWidth
+}
+
 // below scores v against threshold t: 0.5 at t, 1 at 0, 0 at 2t.
 func below(v, t float64) float64 { return clamp01(1 - 0.5*v/t) }
 
@@ -163,6 +180,9 @@ func assess(r scan.Result, rescale float64, src photoSize) []Finding {
 			scores[CheckBlurry] = above(m.EdgeWidth, blurWidth)
 			if b := scores[CheckBlurry]; b >= CheckThresholds[CheckBlurry] {
 				switch {
+				case shaken(m.EdgeWidth, src):
+					// Blurred beyond what the photo's resolution explains:
+					// holding still (or focusing) helps whatever the phone.
 				case src.pixels > 0 && src.pixels < lowResPixels:
 					scores[CheckLowRes] = b
 					delete(scores, CheckBlurry)
@@ -253,7 +273,7 @@ func (c *Converter) Check(ctx context.Context, inputs []Input, opts Options) ([]
 				return err
 			}
 			d := smallPrintDPI(res, prof.DPI, sourceDPI(res, it.plan))
-			found[it.index] = assess(res, float64(d)/float64(prof.DPI), photoSizeOf(res, it.plan, src))
+			found[it.index] = assess(res, float64(d)/float64(prof.DPI), photoSizeOf(res, it.plan, src, prof.DPI))
 			if res.Found {
 				corners[it.index] = fullSize(res.Corners, it.plan, src)
 			}

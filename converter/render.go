@@ -108,7 +108,7 @@ func (c *Converter) renderImage(ctx context.Context, data []byte, plan decodePla
 			// the height of 12 pt print at 150 DPI, from the photo's full
 			// resolution when it was decoded at a reduced scale.
 			d := smallPrintDPI(res, lv.dpi, sourceDPI(res, plan))
-			best.findings = assess(res, float64(d)/float64(lv.dpi), photoSizeOf(res, plan, src))
+			best.findings = assess(res, float64(d)/float64(lv.dpi), photoSizeOf(res, plan, src, lv.dpi))
 			if steps[0] < 0 && d > lv.dpi {
 				small, err := c.rescan(ctx, data, plan, src, idx, res, lv.mode, d)
 				if err != nil {
@@ -305,15 +305,18 @@ func sourceDPI(res scan.Result, plan decodePlan) int {
 type photoSize struct {
 	pixels int64
 	dpi    int
+	// scan is the resolution the page was scanned (and measured) at, 0
+	// when unknown.
+	scan int
 }
 
 // photoSizeOf measures the photo src (decoded by plan) and its page res:
 // its pixels at full size, and sourceDPI, or when the page's outline was
 // not found, the whole photo's resolution taken as the page.
-func photoSizeOf(res scan.Result, plan decodePlan, src image.Image) photoSize {
+func photoSizeOf(res scan.Result, plan decodePlan, src image.Image, scanDPI int) photoSize {
 	b := src.Bounds()
 	k := 1 << plan.shift
-	ps := photoSize{pixels: int64(b.Dx()*k) * int64(b.Dy()*k), dpi: sourceDPI(res, plan)}
+	ps := photoSize{pixels: int64(b.Dx()*k) * int64(b.Dy()*k), dpi: sourceDPI(res, plan), scan: scanDPI}
 	if ps.dpi == 0 {
 		ps.dpi = int(float64(max(b.Dx(), b.Dy())*k) / (297 / 25.4))
 	}

@@ -313,6 +313,14 @@ func TestCaptureCheckAgain(t *testing.T) {
 	if !strings.Contains(string(r.body), `"stored":false`) || got.Check == nil || got.Check.Verdict != "retake" || got.Check.Thumbnail != "" {
 		t.Errorf("page 1 sent again with a clean photo answers %s", truncate(r.body))
 	}
+	// The same photo sent again (a retry, or with corners placed): its
+	// check and cleaned thumbnail, which show nothing the sender lacks.
+	got = captureCheck{}
+	want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/1", body: bytes.NewReader(blurred),
+		contentType: "image/jpeg", header: map[string]string{"X-Upload-Key": k}}), 200, "page 1, same photo again").json(t, &got)
+	if got.Check == nil || got.Check.Verdict != "retake" || got.Check.Thumbnail == "" {
+		t.Errorf("page 1 sent again with the same photo: %+v", got.Check)
+	}
 	// A page the converter cannot read: its error, in the helper's language.
 	want(t, helper.send(t, request{method: "PUT", path: "/d/" + link.Token + "/pages/5", body: bytes.NewReader(bytes.Repeat([]byte("pas une image "), 50)),
 		contentType: "application/octet-stream", header: map[string]string{"X-Upload-Key": k}}), 201, "text page stored")

@@ -326,16 +326,22 @@ func (s *server) webDropPage(c *gin.Context) {
 		status = http.StatusOK
 	}
 	out := gin.H{"page": n, "stored": stored}
+	// The page was stored before (a retried PUT, the same photo sent again
+	// with corners placed, or a number the browser reused after a
+	// reload): what was just sent is dropped, so the check is the stored
+	// page's; its cleaned thumbnail only when the bytes sent are the
+	// stored ones (the link stays write-only). Attacker's review: a good
+	// photo's "ok" and thumbnail stood for the blurred page kept.
+	other := false
 	if !stored {
-		// The page was stored before (a retried PUT, or a number the
-		// browser reused after a reload): what was just sent is dropped,
-		// so the check is the stored page's, without a thumbnail
-		// (attacker's review: a good photo's "ok" and thumbnail stood for
-		// the blurred page kept).
-		done()
-		if data, err = s.storedPage(ctx, c.Param("token"), key, n); err != nil {
+		kept, err := s.storedPage(ctx, c.Param("token"), key, n)
+		if err != nil {
 			s.dropJSONError(c, err)
 			return
+		}
+		if other = !bytes.Equal(kept, data); other {
+			done()
+			data = kept
 		}
 	}
 	// The check only advises: a page it cannot read stays stored, and
@@ -347,7 +353,7 @@ func (s *server) webDropPage(c *gin.Context) {
 		return
 	}
 	if err == nil && chk != nil {
-		if !stored {
+		if other {
 			chk.Thumbnail = ""
 		}
 		out["check"] = chk

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -53,5 +55,36 @@ func TestLoginOnNewPhoneSpeaksHerLanguage(t *testing.T) {
 	r = want(t, chosen.postForm(t, "/login", url.Values{"identifier": {"langue.ar"}, "secret": {secret}}), 200, "sign in")
 	if body := string(r.body); !strings.Contains(body, `<html lang="en" dir="ltr">`) {
 		t.Errorf("the language chosen on this phone was replaced: %q", truncate(r.body))
+	}
+}
+
+// TestLogoutEverywhereStopsLinks (attacker's review): "log out all my
+// phones" can also stop her links that still take papers — one a thief
+// made with the session alone outlives every session — each journaled;
+// left unticked, they keep working.
+func TestLogoutEverywhereStopsLinks(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	for _, stop := range []bool{false, true} {
+		owner := e.client()
+		signUpOwner(t, owner, fmt.Sprintf("partout.%v", stop), "pomme radis ballon hibou")
+		noFollow(owner)
+		var link struct {
+			Token string `json:"token"`
+		}
+		want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Mise à jour de votre RIB", "max_uses": 50}), 201, "link").json(t, &link)
+		form := url.Values{"all": {"1"}}
+		if stop {
+			form.Set("links", "1")
+		}
+		if res := owner.postForm(t, "/logout", form); res.status != http.StatusSeeOther {
+			t.Fatalf("log out everywhere: %d %s", res.status, truncate(res.body))
+		}
+		if res := owner.get(t, "/papers"); res.status == http.StatusOK {
+			t.Errorf("stop=%v: still signed in after logging out everywhere", stop)
+		}
+		got := e.client().get(t, "/api/v1/drop/"+link.Token).status
+		if stop && got == http.StatusOK || !stop && got != http.StatusOK {
+			t.Errorf("stop=%v: the link answers %d afterwards", stop, got)
+		}
 	}
 }

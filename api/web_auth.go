@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"time"
 
 	"bytes"
@@ -318,7 +319,15 @@ func (s *server) webLogout(c *gin.Context) {
 	if pr != nil {
 		var err error
 		if c.PostForm("all") != "" {
-			err = s.v.EndAllSessions(c.Request.Context(), pr)
+			// Her live links too, when she ticks it: one a thief made
+			// with the session alone outlives every session (attacker's
+			// review).
+			if c.PostForm("links") != "" && pr.Kind() == vault.KindOwner {
+				err = s.stopLiveLinks(c.Request.Context(), pr)
+			}
+			if err == nil {
+				err = s.v.EndAllSessions(c.Request.Context(), pr)
+			}
 		} else {
 			err = s.v.EndSession(c.Request.Context(), c.GetString(ctxToken))
 		}
@@ -332,4 +341,23 @@ func (s *server) webLogout(c *gin.Context) {
 	s.clearSealed(c, s.linkCookie())
 	s.setAcctLang(c, "")
 	redirectDone(c, "/", "loggedout")
+}
+
+// stopLiveLinks revokes every drop link of the owner that still takes
+// papers (each journaled, as from « Liens d'envoi »).
+func (s *server) stopLiveLinks(ctx context.Context, owner *vault.Principal) error {
+	ls, err := s.v.DropLinks(ctx, owner, owner.ID())
+	if err != nil {
+		return err
+	}
+	now := s.v.Now()
+	for _, l := range ls {
+		if l.Revoked || !now.Before(l.Expires) || l.MaxUses > 0 && l.Uses >= l.MaxUses {
+			continue
+		}
+		if err := s.v.RevokeDropLink(ctx, owner, l.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -74,6 +74,12 @@ func (h *hand) verdicts() []string {
 	return eval[[]string](h.person, `[...document.querySelectorAll('#pages li')].map(l => l.getAttribute('data-verdict') || '')`)
 }
 
+// focusedPage says which page's button has the focus: "2 btn keep" for
+// page 2's "keep anyway", "" when the focus is on no page.
+func focusedPage(h *hand) string {
+	return eval[string](h.person, `(() => { const a = document.activeElement; return a && a.closest('#pages li') ? [...document.querySelectorAll('#pages li')].indexOf(a.closest('li')) + 1 + ' ' + a.className : ''; })()`)
+}
+
 // TestCaptureVerdict (issue 17): a blurred photo gets "retake" with its
 // sentence and pictogram, on the helper's page and on the owner's form, as
 // soon as it is received, with the cleaned thumbnail; Send/Save waits for a
@@ -183,7 +189,7 @@ func TestCaptureVerdict(t *testing.T) {
 		t.Errorf("Send with two undecided pages says %q", got)
 	}
 	// The first page waiting comes to its "keep anyway" button.
-	if got := eval[string](helper.person, `(() => { const a = document.activeElement; return a && a.closest('#pages li') ? [...document.querySelectorAll('#pages li')].indexOf(a.closest('li')) + 1 + ' ' + a.className : ''; })()`); got != "2 btn keep" {
+	if got := focusedPage(helper); got != "2 btn keep" {
 		t.Errorf("after Send, the focus is on %q, want page 2's keep button", got)
 	}
 	helper.taps = 0
@@ -357,7 +363,7 @@ func TestCaptureVerdict(t *testing.T) {
 	if got := owner.text("#add-status"); got != both {
 		t.Errorf("Save with two undecided pages says %q", got)
 	}
-	if got := eval[string](owner.person, `(() => { const a = document.activeElement; return a && a.closest('#pages li') ? [...document.querySelectorAll('#pages li')].indexOf(a.closest('li')) + 1 + ' ' + a.className : ''; })()`); got != "3 btn keep" {
+	if got := focusedPage(owner); got != "3 btn keep" {
 		t.Errorf("after Save, the focus is on %q, want page 3's keep button", got)
 	}
 	owner.tap("#pages li:nth-child(3) .verdict .keep")

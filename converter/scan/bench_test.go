@@ -3,8 +3,10 @@ package scan
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,4 +110,46 @@ func BenchmarkDecodeJPEG12MP(b *testing.B) {
 	n := float64(b.N)
 	b.ReportMetric(float64(cpuTime()-c0)/1e6/n, "cpu-ms/op")
 	b.ReportMetric(float64(time.Since(t0))/1e6/n, "ms/op")
+}
+
+// BenchmarkWarpTurned warps a 12 MP plane to A4 at 200 DPI (a small-print
+// page's second scan) with the page turned by 0–6°: a turned page's output
+// rows each cross many source rows (warpStripRows).
+func BenchmarkWarpTurned(b *testing.B) {
+	w, h := 3000, 4000
+	src := plane{pix: make([]byte, w*h), w: w, h: h, s: w}
+	for i := range src.pix {
+		src.pix[i] = byte(i*7 + i/w*3)
+	}
+	for _, deg := range []int{0, 1, 3, 6} {
+		sn, cs := math.Sincos(float64(deg) * math.Pi / 180)
+		var q [4]pt
+		for i, c := range [4]pt{{-1100, -1600}, {1100, -1600}, {1100, 1600}, {-1100, 1600}} {
+			q[i] = pt{1500 + cs*c.x - sn*c.y, 2000 + sn*c.x + cs*c.y}
+		}
+		m := rectToQuad(q, 1654, 2339)
+		b.Run(fmt.Sprintf("%ddeg", deg), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := warpPlane(context.Background(), src, m, 1654, 2339, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBlobQuad prices the bright-region outline, taken for every
+// photo, on the 12 MP photo's detection copy.
+func BenchmarkBlobQuad(b *testing.B) {
+	p, err := newPlanes(context.Background(), photo12MP(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	sm, err := newSmall(context.Background(), p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		blobQuad(sm)
+	}
 }

@@ -39,54 +39,71 @@ func blobQuad(sm *small) ([4]pt, bool) {
 	for i, v := range sm.y {
 		bright[i] = v > float32(thr)
 	}
-	// Erode: a pixel stays when its (2r+1)² neighbourhood is all bright.
-	er := make([]bool, n)
+	// Erode: a pixel stays when its (2r+1)² neighbourhood is all bright:
+	// its row's 2r+1 pixels all bright (hor), then its column's 2r+1 rows
+	// all so.
 	r := blobErode
-	for y := r; y < h-r; y++ {
-		for x := r; x < w-r; x++ {
-			ok := true
-			for dy := -r; dy <= r && ok; dy++ {
-				row := bright[(y+dy)*w:]
-				for dx := -r; dx <= r; dx++ {
-					if !row[x+dx] {
-						ok = false
-						break
-					}
-				}
+	hor := make([]bool, n)
+	for y := range h {
+		row, out := bright[y*w:(y+1)*w], hor[y*w:(y+1)*w]
+		run := 0 // bright pixels in a row ending at x
+		for x, b := range row {
+			if b {
+				run++
+			} else {
+				run = 0
 			}
-			er[y*w+x] = ok
+			if x >= 2*r && run > 2*r {
+				out[x-r] = true
+			}
 		}
 	}
-	// Largest 4-connected region.
-	label := make([]int32, n)
-	var best []int
-	var stack, comp []int
-	next := int32(0)
+	er := make([]bool, n)
+	for y := r; y < h-r; y++ {
+		out := er[y*w : (y+1)*w]
+		for x := r; x < w-r; x++ {
+			ok := true
+			for dy := -r; dy <= r; dy++ {
+				ok = ok && hor[(y+dy)*w+x]
+			}
+			out[x] = ok
+		}
+	}
+	// Largest 4-connected region, its pixels in the order a depth-first
+	// fill from its first pixel (in raster order) visits them.
+	seen := make([]bool, n)
+	var best, comp, stack []int32
 	for s := range n {
-		if !er[s] || label[s] != 0 {
+		if !er[s] || seen[s] {
 			continue
 		}
-		next++
 		comp = comp[:0]
-		stack = append(stack[:0], s)
-		label[s] = next
+		stack = append(stack[:0], int32(s))
+		seen[s] = true
 		for len(stack) > 0 {
-			i := stack[len(stack)-1]
+			i := int(stack[len(stack)-1])
 			stack = stack[:len(stack)-1]
-			comp = append(comp, i)
+			comp = append(comp, int32(i))
 			x, y := i%w, i/w
-			for _, j := range [4]int{i - 1, i + 1, i - w, i + w} {
-				if (j == i-1 && x == 0) || (j == i+1 && x == w-1) || (j == i-w && y == 0) || (j == i+w && y == h-1) {
-					continue
-				}
-				if er[j] && label[j] == 0 {
-					label[j] = next
-					stack = append(stack, j)
-				}
+			if x > 0 && er[i-1] && !seen[i-1] {
+				seen[i-1] = true
+				stack = append(stack, int32(i-1))
+			}
+			if x < w-1 && er[i+1] && !seen[i+1] {
+				seen[i+1] = true
+				stack = append(stack, int32(i+1))
+			}
+			if y > 0 && er[i-w] && !seen[i-w] {
+				seen[i-w] = true
+				stack = append(stack, int32(i-w))
+			}
+			if y < h-1 && er[i+w] && !seen[i+w] {
+				seen[i+w] = true
+				stack = append(stack, int32(i+w))
 			}
 		}
 		if len(comp) > len(best) {
-			best = append(best[:0], comp...)
+			best, comp = comp, best
 		}
 	}
 	area := float64(len(best))
@@ -96,7 +113,8 @@ func blobQuad(sm *small) ([4]pt, bool) {
 	// Contrast with the rest of the photo.
 	in := make([]bool, n)
 	var sIn, sOut float64
-	for _, i := range best {
+	for _, bi := range best {
+		i := int(bi)
 		in[i] = true
 		sIn += float64(sm.y[i])
 	}
@@ -112,13 +130,15 @@ func blobQuad(sm *small) ([4]pt, bool) {
 	// the diagonals of the frame turned to those axes, pushed back out by
 	// the erosion.
 	var mx, my float64
-	for _, i := range best {
+	for _, bi := range best {
+		i := int(bi)
 		mx += float64(i%w) + 0.5
 		my += float64(i/w) + 0.5
 	}
 	mx, my = mx/area, my/area
 	var sxx, syy, sxy float64
-	for _, i := range best {
+	for _, bi := range best {
+		i := int(bi)
 		dx, dy := float64(i%w)+0.5-mx, float64(i/w)+0.5-my
 		sxx += dx * dx
 		syy += dy * dy
@@ -130,7 +150,8 @@ func blobQuad(sm *small) ([4]pt, bool) {
 	sn, cs := math.Sincos(theta)
 	var q [4]pt
 	ext := [4]float64{math.Inf(1), math.Inf(-1), math.Inf(-1), math.Inf(1)}
-	for _, i := range best {
+	for _, bi := range best {
+		i := int(bi)
 		x, y := float64(i%w)+0.5, float64(i/w)+0.5
 		u, v := (x-mx)*cs+(y-my)*sn, -(x-mx)*sn+(y-my)*cs
 		if s := u + v; s < ext[0] {

@@ -97,9 +97,10 @@ func measureFrame(m *Measures, sm *small, pg page, w, h int) {
 	}
 }
 
-// measurePage fills the measures taken on the straightened page, luma
-// before flattening and flat after.
-func measurePage(m *Measures, luma, flat plane, o orientation) {
+// measureLuma fills the measures taken on the straightened page before
+// flattening (luma); false when the page has no pixels to measure, and
+// then measurePage is not called.
+func measureLuma(m *Measures, luma plane) bool {
 	var hist [256]int
 	n, blown := 0, 0
 	// Every 4th pixel of every 4th row, away from the outer 3%.
@@ -116,11 +117,17 @@ func measurePage(m *Measures, luma, flat plane, o orientation) {
 		}
 	}
 	if n == 0 {
-		return
+		return false
 	}
 	m.Blown = float64(blown) / float64(n)
 	m.PaperLevel = histPercentile(&hist, n, 0.95)
 	m.InkContrast = m.PaperLevel - histPercentile(&hist, n, 0.02)
+	return true
+}
+
+// measurePage fills the measures taken on the flattened page, after
+// measureLuma.
+func measurePage(m *Measures, flat plane, o orientation) {
 	ink, faint, fn := 0, 0, 0
 	var widths []float64
 	fmx, fmy := flat.w*3/100, flat.h*3/100

@@ -69,7 +69,9 @@ func BenchmarkMeasures(b *testing.B) {
 	var ms Measures
 	for b.Loop() {
 		measureFrame(&ms, sm, pg, p.w, p.h)
-		measurePage(&ms, luma, flat, o)
+		if measureLuma(&ms, luma) {
+			measurePage(&ms, flat, o)
+		}
 	}
 	if !pg.found || ms.EdgeWidth == 0 || ms.Lines == 0 {
 		b.Fatalf("page not measured: %+v", ms)

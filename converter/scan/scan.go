@@ -247,8 +247,16 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 	if err != nil {
 		return Result{}, err
 	}
-	flat := plane{pix: make([]byte, len(luma.pix)), w: luma.w, h: luma.h, s: luma.s}
-	copy(flat.pix, luma.pix)
+	// The readability measures see the page as photographed, before it
+	// is flattened.
+	var ms Measures
+	lumaMeasured := measuring && measureLuma(&ms, luma)
+	// A colour page keeps the page as photographed beside the flattened
+	// one; a grey one is flattened in place.
+	flat := luma
+	if opts.Mode == ModeColor || (opts.Mode == ModeAuto && p.hasChroma()) {
+		flat = plane{pix: append([]byte(nil), luma.pix...), w: luma.w, h: luma.h, s: luma.s}
+	}
 	if err := flattenGray(ctx, flat, bg); err != nil {
 		return Result{}, err
 	}
@@ -259,10 +267,10 @@ func render(ctx context.Context, p *planes, sm *small, pg page, opts Options, al
 	if card && orient.lines >= 3 && float64(orient.lineHeight) < maxPageLineFrac*float64(max(outW, outH)) {
 		return Result{}, errNotCard
 	}
-	// The readability measures see the page as photographed.
-	var ms Measures
 	if measuring {
-		measurePage(&ms, luma, flat, orient)
+		if lumaMeasured {
+			measurePage(&ms, flat, orient)
+		}
 		measureFrame(&ms, sm, pg, p.w, p.h)
 	}
 	// Soft print (an old phone's lens, strong JPEG, a magnified photo):

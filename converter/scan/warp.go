@@ -18,6 +18,10 @@ type plane struct {
 // for any perspective a photo of a page shows).
 const warpSpan = 16
 
+// warpStripRows: a turned page's output is warped in strips whose rows
+// each cross at most this many source rows (see warpPlane).
+const warpStripRows = 16
+
 // warpPlane fills an outW×outH plane where output pixel centre (u+0.5, v+0.5)
 // samples src at m(u+0.5, v+0.5) (continuous coordinates). Each output pixel
 // averages n×n bilinear taps spread evenly over its footprint: a box
@@ -38,6 +42,40 @@ func warpPlane(ctx context.Context, src plane, m homography, outW, outH, n int) 
 		p := m.apply((float64(k)+0.5)*step, vv)
 		return int(math.Floor((p.x - 0.5) * 65536)), int(math.Floor((p.y - 0.5) * 65536))
 	}
+	if n == 1 {
+		// A turned page: each output row crosses many source rows, read
+		// a few pixels each; the output is filled in strips narrow
+		// enough that a strip's row crosses at most warpStripRows source
+		// rows, top to bottom, so that the rows it reads are still in
+		// the caches for the next. An upright page is read row by row.
+		strip := outW
+		_, ya := pos(0, float64(outH)/2)
+		_, yb := pos(outW, float64(outH)/2)
+		if rows := math.Abs(float64(yb-ya)) / 65536; rows > warpStripRows {
+			strip = max(warpSpan, int(float64(outW)*warpStripRows/rows)/warpSpan*warpSpan)
+		}
+		for s0 := 0; s0 < outW; s0 += strip {
+			s1 := min(s0+strip, outW)
+			for v := range outH {
+				if v&31 == 0 {
+					if err := ctx.Err(); err != nil {
+						return plane{}, err
+					}
+				}
+				row := dst.pix[v*outW : (v+1)*outW]
+				vv := float64(v) + 0.5
+				fx0, fy0 := pos(s0, vv)
+				for x0 := s0; x0 < s1; x0 += warpSpan {
+					x1 := min(x0+warpSpan, outW)
+					fx1, fy1 := pos(x1, vv)
+					dfx, dfy := (fx1-fx0)/(x1-x0), (fy1-fy0)/(x1-x0)
+					spanTaps1(row[x0:x1], src, fx0, fy0, dfx, dfy)
+					fx0, fy0 = fx1, fy1
+				}
+			}
+		}
+		return dst, nil
+	}
 	for v := range outH {
 		if v&31 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -45,18 +83,6 @@ func warpPlane(ctx context.Context, src plane, m homography, outW, outH, n int) 
 			}
 		}
 		row := dst.pix[v*outW : (v+1)*outW]
-		if n == 1 {
-			vv := float64(v) + 0.5
-			fx0, fy0 := pos(0, vv)
-			for x0 := 0; x0 < outW; x0 += warpSpan {
-				x1 := min(x0+warpSpan, outW)
-				fx1, fy1 := pos(x1, vv)
-				dfx, dfy := (fx1-fx0)/(x1-x0), (fy1-fy0)/(x1-x0)
-				spanTaps1(row[x0:x1], src, fx0, fy0, dfx, dfy)
-				fx0, fy0 = fx1, fy1
-			}
-			continue
-		}
 		clear(acc)
 		for j := range n {
 			vv := float64(v) + (float64(j)+0.5)*step
@@ -90,8 +116,8 @@ func spanTaps1(out []byte, src plane, fx, fy, dfx, dfy int) {
 			for x := range out {
 				o := (fy>>16)*stride + fx>>16
 				wx, wy := uint32(fx>>8)&255, uint32(fy>>8)&255
-				q := pix[o : o+stride+2]
-				a, b, c, d := uint32(q[0]), uint32(q[1]), uint32(q[stride]), uint32(q[stride+1])
+				r0, r1 := pix[o:o+2], pix[o+stride:o+stride+2]
+				a, b, c, d := uint32(r0[0]), uint32(r0[1]), uint32(r1[0]), uint32(r1[1])
 				top := a<<8 + (b-a)*wx
 				bot := c<<8 + (d-c)*wx
 				out[x] = uint8((top<<8 + (bot-top)*wy) >> 16)

@@ -358,10 +358,14 @@ func (s *server) logoutEverywhere(c *gin.Context) {
 type changeSecretReq struct {
 	CurrentSecret string `json:"current_secret"`
 	NewSecret     string `json:"new_secret"`
+	// StopLinks also stops her drop links that still take papers (each
+	// journaled): one a thief made with a session alone outlives them.
+	StopLinks bool `json:"stop_links"`
 }
 
 // changeSecret replaces the owner's secret; the current one is asked again
-// (through the login throttle). Every other session of the owner ends.
+// (through the login throttle). Every other session of the owner ends,
+// and her live drop links too when stop_links is set.
 func (s *server) changeSecret(c *gin.Context) {
 	var req changeSecretReq
 	if err := decodeJSON(c, &req); err != nil {
@@ -389,6 +393,12 @@ func (s *server) changeSecret(c *gin.Context) {
 	if err := s.confirm(c, vault.SecretProof(cur)); err != nil {
 		writeError(c, s.log, err)
 		return
+	}
+	if req.StopLinks && p.Kind() == vault.KindOwner {
+		if err := s.stopLiveLinks(ctx, p); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
 	}
 	if err := s.v.ChangeSecret(ctx, p, nw); err != nil {
 		writeError(c, s.log, err)

@@ -88,3 +88,54 @@ func TestLogoutEverywhereStopsLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestChangeSecretStopsLinks (attacker's review, second round): a new
+// secret ends every other session, and can also stop her links that still
+// take papers (the page's box, the JSON API's stop_links) — one a thief
+// made with the session alone would outlive them. A wrong current secret
+// stops nothing; left unticked, the links keep working.
+func TestChangeSecretStopsLinks(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret, next = "pomme radis ballon hibou", "citron balcon otarie fanfare"
+	for _, web := range []bool{true, false} {
+		for _, stop := range []bool{false, true} {
+			owner := e.client()
+			signUpOwner(t, owner, fmt.Sprintf("secret.liens.%v.%v", web, stop), secret)
+			noFollow(owner)
+			var link struct {
+				Token string `json:"token"`
+			}
+			want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Mise à jour de votre RIB", "max_uses": 50}), 201, "link").json(t, &link)
+			change := func(cur string) resp {
+				if web {
+					form := url.Values{"current": {cur}, "secret": {next}, "secret2": {next}}
+					if stop {
+						form.Set("links", "1")
+					}
+					return owner.postForm(t, "/account/secret", form)
+				}
+				return owner.do(t, "POST", "/api/v1/secret", map[string]any{"current_secret": cur, "new_secret": next, "stop_links": stop})
+			}
+			if r := change("pas le bon secret du tout"); r.status < 400 {
+				t.Fatalf("web=%v stop=%v: a wrong current secret answers %d", web, stop, r.status)
+			}
+			if got := e.client().get(t, "/api/v1/drop/"+link.Token).status; got != http.StatusOK {
+				t.Errorf("web=%v stop=%v: a wrong current secret stopped the link (%d)", web, stop, got)
+			}
+			if r := change(secret); r.status != http.StatusSeeOther && r.status != http.StatusNoContent {
+				t.Fatalf("web=%v stop=%v: change the secret: %d %s", web, stop, r.status, truncate(r.body))
+			}
+			got := e.client().get(t, "/api/v1/drop/"+link.Token).status
+			if stop && got == http.StatusOK || !stop && got != http.StatusOK {
+				t.Errorf("web=%v stop=%v: the link answers %d after the new secret", web, stop, got)
+			}
+		}
+	}
+	// The box is on the page, in her language.
+	owner := e.client()
+	signUpOwner(t, owner, "secret.liens.page", secret)
+	page := want(t, owner.get(t, "/account/secret"), 200, "secret page")
+	if !strings.Contains(string(page.body), `name="links"`) || !strings.Contains(string(page.body), "Arrêter aussi mes liens d") {
+		t.Errorf("the secret page offers no box to stop her links: %s", truncate(page.body))
+	}
+}

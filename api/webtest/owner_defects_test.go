@@ -469,3 +469,46 @@ func waitCount(c *atomic.Int64, n int64, timeout time.Duration) bool {
 	}
 	return c.Load() >= n
 }
+
+// TestNewSecretStopsLinks (attacker's review, second round): on her phone
+// (360×740, by touch) the owner who fears her phone was stolen chooses a
+// new secret and ticks « Arrêter aussi mes liens d'envoi »: the link a
+// thief could have made no longer takes papers, her journal says it was
+// stopped, and the page keeps to the phone's width.
+func TestNewSecretStopsLinks(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t)
+	w := b.walker("owner")
+	w.signUp(srv.URL, "fr", "awa.vol", "Awa", "girafe velo soleil cartable")
+	w.keepSheet()
+	w.tapGo(`nav a[href="/links"]`)
+	w.typeIn("#label", "Ma fiche de paie")
+	w.tapGo("form.form button[type=submit]")
+	url := eval[string](w.person, `document.getElementById('url').value`)
+	w.open(srv.URL + "/account")
+	w.tapGo("#secret-link")
+	w.typeIn("#current", "girafe velo soleil cartable")
+	w.typeIn("#secret", "zebre piano lune tomate")
+	w.typeIn("#secret2", "zebre piano lune tomate")
+	w.tap(`label:has(#stop-links)`)
+	if !eval[bool](w.person, `document.getElementById('stop-links').checked`) {
+		t.Fatalf("tapping the box's words did not tick it: %s", w.seen())
+	}
+	if wide := eval[bool](w.person, `document.documentElement.scrollWidth > window.innerWidth`); wide {
+		t.Errorf("the secret page is wider than the phone")
+	}
+	w.check("owner-secret-links", false)
+	w.tapGo("#change-secret")
+	if strings.HasPrefix(w.location(), srv.URL+"/account/secret") {
+		t.Fatalf("the new secret was not taken: %s", w.seen())
+	}
+	w.open(srv.URL + "/journal")
+	if got := w.text("main"); !strings.Contains(strings.ReplaceAll(got, "\u00a0", " "), "Vous avez arrêté le lien d'envoi « Ma fiche de paie »") {
+		t.Errorf("her journal does not say the link was stopped: %q", got)
+	}
+	helper := b.walker("helper")
+	helper.open(url)
+	if n := eval[int](helper.person, `document.querySelectorAll('label[for=camera]').length`); n != 0 {
+		t.Errorf("the stopped link still offers the camera: %s", helper.seen())
+	}
+}

@@ -366,11 +366,11 @@ func (c *Converter) rescan(ctx context.Context, data []byte, plan decodePlan, sr
 	return res, nil
 }
 
-// rescanMargin: the region decoded again around the page found extends
-// this fraction of the page's larger side and of the photo's beyond the
-// page's bounding box (the sampling inset, the resampling taps and the
-// refinement of the corners stay well inside it).
-const rescanMargin = 0.02
+// rescanMargin: the region decoded again around the page extends this
+// fraction of the photo's long side, plus 8 pixels, beyond what the scan
+// reads of it (scan.Page.Reach: the page and the bands where its corners
+// are refined again), for the resampling taps and the prefilter.
+const rescanMargin = 0.005
 
 // rescanRegion returns the rectangle of the photo decoded by p2 (upright)
 // that covers the page first found in the photo decoded by plan, and
@@ -386,18 +386,10 @@ func rescanRegion(first scan.Result, plan, p2 decodePlan, lumaOnly bool) (image.
 		return image.Rectangle{}, false
 	}
 	k := float64(int(1) << (plan.shift - p2.shift))
-	x0, y0 := math.Inf(1), math.Inf(1)
-	x1, y1 := math.Inf(-1), math.Inf(-1)
-	for _, q := range first.Page.Corners {
-		x0, y0 = math.Min(x0, q.X*k), math.Min(y0, q.Y*k)
-		x1, y1 = math.Max(x1, q.X*k), math.Max(y1, q.Y*k)
-	}
-	// The margin also covers the search across each edge when the corners
-	// are refined again (3 detection-copy pixels, each 1/512 of the
-	// photo's long side at most, plus 7 pixels).
+	lo, hi := first.Page.Scaled(k, scan.Point{}).Reach()
 	w, h := p2.decodedSize()
-	m := rescanMargin*(math.Max(x1-x0, y1-y0)+float64(max(w, h))) + 8
-	r := image.Rect(int(math.Floor(x0-m)), int(math.Floor(y0-m)), int(math.Ceil(x1+m)), int(math.Ceil(y1+m)))
+	m := rescanMargin*float64(max(w, h)) + 8
+	r := image.Rect(int(math.Floor(lo.X-m)), int(math.Floor(lo.Y-m)), int(math.Ceil(hi.X+m)), int(math.Ceil(hi.Y+m)))
 	return r, !r.Empty()
 }
 

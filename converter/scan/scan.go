@@ -85,6 +85,33 @@ func (p Page) Scaled(k float64, off Point) Page {
 	return p
 }
 
+// Reach returns the bounding box, in src's coordinates, of the pixels a
+// Scan given this page as Options.Page reads to render it: its corners
+// and, for a page it located, the band across each edge of its coarse
+// outline where the corners are refined again (refineCorners). The
+// resampling taps and the prefilter read a few pixels beyond the corners:
+// the caller leaves a margin for them.
+func (p Page) Reach() (lo, hi Point) {
+	lo = Point{math.Inf(1), math.Inf(1)}
+	hi = Point{math.Inf(-1), math.Inf(-1)}
+	grow := func(c pt, r float64) {
+		lo.X, lo.Y = math.Min(lo.X, c.x-r), math.Min(lo.Y, c.y-r)
+		hi.X, hi.Y = math.Max(hi.X, c.x+r), math.Max(hi.Y, c.y+r)
+	}
+	for _, c := range p.Corners {
+		grow(pt{c.X, c.Y}, 0)
+	}
+	if p.located {
+		// Profiles ± radius across each coarse side, averaged over
+		// ± refineAlong along it, read at the floor of each position.
+		r := float64(3*int(math.Round(p.detectK))+4+refineAlong) + 1
+		for _, c := range p.coarse {
+			grow(c, r)
+		}
+	}
+	return lo, hi
+}
+
 // Point is a point in an image's pixel coordinates (x right, y down).
 type Point struct{ X, Y float64 }
 

@@ -345,9 +345,30 @@ func (s *server) logout(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// logoutEverywhere ends every session of the caller, on every device.
+type logoutEverywhereReq struct {
+	// StopLinks also stops her drop links that still take papers (each
+	// journaled), as the page's box does: one a thief made with a session
+	// alone outlives every session. A worker has no links of its own.
+	StopLinks bool `json:"stop_links"`
+}
+
+// logoutEverywhere ends every session of the caller, on every device, and
+// the owner's live drop links too when stop_links is set (the body is
+// optional).
 func (s *server) logoutEverywhere(c *gin.Context) {
-	if err := s.v.EndAllSessions(c.Request.Context(), principal(c)); err != nil {
+	var req logoutEverywhereReq
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	p := principal(c)
+	if req.StopLinks && p.Kind() == vault.KindOwner {
+		if err := s.stopLiveLinks(c.Request.Context(), p); err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+	}
+	if err := s.v.EndAllSessions(c.Request.Context(), p); err != nil {
 		writeError(c, s.log, err)
 		return
 	}

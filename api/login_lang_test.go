@@ -139,3 +139,64 @@ func TestChangeSecretStopsLinks(t *testing.T) {
 		t.Errorf("the secret page offers no box to stop her links: %s", truncate(page.body))
 	}
 }
+
+// TestLogoutEverywhereStopsLinksJSON: the JSON "log out everywhere" can also
+// stop her links that still take papers, as the page's box does; without
+// a body, or with stop_links false, they keep working; a malformed or
+// unknown body is refused and ends nothing.
+func TestLogoutEverywhereStopsLinksJSON(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	for i, body := range []any{nil, map[string]any{"stop_links": false}, map[string]any{"stop_links": true}} {
+		ident := fmt.Sprintf("partout.liens.%d", i)
+		owner := e.client()
+		signUpOwner(t, owner, ident, secret)
+		var link struct {
+			Token string `json:"token"`
+		}
+		want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Ma fiche de paie", "max_uses": 50}), 201, "link").json(t, &link)
+		stop := i == 2
+		if stop {
+			// Refused bodies end nothing and stop nothing.
+			for _, bad := range []request{
+				{method: "POST", path: "/api/v1/logout-everywhere", body: strings.NewReader(`{"stop_links": tru`), contentType: "application/json"},
+				{method: "POST", path: "/api/v1/logout-everywhere", body: strings.NewReader(`{"stop_link": true}`), contentType: "application/json"},
+				{method: "POST", path: "/api/v1/logout-everywhere", body: strings.NewReader(`stop_links=1`), contentType: "application/x-www-form-urlencoded"},
+			} {
+				if r := owner.send(t, bad); r.status != http.StatusBadRequest && r.status != http.StatusUnsupportedMediaType {
+					t.Fatalf("a malformed body answers %d %s", r.status, truncate(r.body))
+				}
+			}
+			want(t, owner.get(t, "/api/v1/session"), 200, "session after refused bodies")
+			if got := e.client().get(t, "/api/v1/drop/"+link.Token).status; got != http.StatusOK {
+				t.Fatalf("a refused body stopped the link (%d)", got)
+			}
+		}
+		want(t, owner.do(t, "POST", "/api/v1/logout-everywhere", body), 204, "logout everywhere")
+		if got := owner.get(t, "/api/v1/session").status; got != http.StatusUnauthorized {
+			t.Errorf("body %v: the session answers %d after logging out everywhere", body, got)
+		}
+		got := e.client().get(t, "/api/v1/drop/"+link.Token).status
+		if stop && got == http.StatusOK || !stop && got != http.StatusOK {
+			t.Errorf("body %v: the link answers %d after logging out everywhere", body, got)
+		}
+		if stop {
+			// Her journal says so, in her language.
+			again := e.client()
+			again.loginOwner(t, ident, secret)
+			var journal struct {
+				Events []struct {
+					Text string `json:"text"`
+				} `json:"events"`
+			}
+			want(t, again.get(t, "/api/v1/journal"), 200, "journal").json(t, &journal)
+			found := false
+			for _, ev := range journal.Events {
+				found = found || strings.Contains(ev.Text, "Ma fiche de paie")
+			}
+			if !found {
+				t.Errorf("no stopped link in her journal: %+v", journal.Events)
+			}
+		}
+	}
+}

@@ -103,10 +103,12 @@ func TestStolenSessionCannotGrant(t *testing.T) {
 	}
 }
 
-// TestShareFormChoosesNoOrganisationForHer: with several organisations and
-// no request, the share form ticks none (a tap past the list used to share
-// with whichever came first); Share without a choice shows the form again
-// saying to choose, and shares nothing. With one organisation, it is ticked.
+// TestShareFormChoosesNoOrganisationForHer: with no request, the share form
+// ticks no organisation, even the only one on the server (newcomer's review:
+// it came ticked, one she had never dealt with), nor one among several (a
+// tap past the list used to share with whichever came first); each is
+// named as its whole team. Share without a choice shows the form again
+// saying to choose, and shares nothing.
 func TestShareFormChoosesNoOrganisationForHer(t *testing.T) {
 	e := newEnv(t, envOptions{rateLimits: highLimits})
 	const secret = "pomme radis ballon hibou"
@@ -119,8 +121,8 @@ func TestShareFormChoosesNoOrganisationForHer(t *testing.T) {
 	form := func() string {
 		return string(want(t, owner.get(t, "/papers/"+up.Document.ID+"/share"), 200, "share form").body)
 	}
-	if body := form(); !strings.Contains(body, `name="grantee" value="organisation:`+e.org.ID+`" checked`) {
-		t.Errorf("the only organisation is not ticked: %s", truncate([]byte(body)))
+	if body := form(); !strings.Contains(body, `name="grantee" value="organisation:`+e.org.ID+`" required><span>Toute l&#39;équipe de `) || strings.Contains(body, " checked required>") {
+		t.Errorf("the only organisation is ticked for her, or not named as its whole team: %s", truncate([]byte(body)))
 	}
 	if _, _, err := e.v.CreateOrganisation(testCtx(t), "Emmaüs Connect"); err != nil {
 		t.Fatal(err)

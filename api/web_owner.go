@@ -443,9 +443,10 @@ func (s *server) webDelete(c *gin.Context) {
 type grantee struct {
 	Kind, ID, Name string
 	// Chosen: ticked when the form opens — the worker whose request is the
-	// newest, or the only one she may share with. An organisation among
-	// several is never ticked for her: she chooses (a tap past it would
-	// share with whichever came first).
+	// newest (they asked her, by name). An organisation is never ticked
+	// for her, even the only one: it may be one she never dealt with, and
+	// sharing with it is sharing with its whole team (newcomer's review:
+	// the only organisation on the server came ticked).
 	Chosen bool
 }
 
@@ -475,7 +476,7 @@ func (s *server) grantees(c *gin.Context) []grantee {
 			out = append(out, grantee{Kind: string(vault.KindOrganisation), ID: o.ID, Name: o.Name})
 		}
 	}
-	if len(out) > 0 && (len(out) == 1 || out[0].Kind == string(vault.KindWorker)) {
+	if len(out) > 0 && out[0].Kind == string(vault.KindWorker) {
 		out[0].Chosen = true
 	}
 	return out

@@ -157,6 +157,7 @@ func TestWebFlows(t *testing.T) {
 	paperURL := owner.location()
 	owner.open(paperURL + "/share")
 	owner.check("owner-share", true)
+	owner.tap(`input[name=grantee][value^="organisation:"]`, false)
 	owner.fill("#purpose", "Dossier RSA")
 	owner.fill("#show_name", "Awa Diallo")
 	// Sharing needs her secret again, typed in the form.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/internal/testenv"
 )
 
@@ -120,6 +121,15 @@ func TestOwnerJourney(t *testing.T) {
 			// Share it with the organisation.
 			w.tapGo(`a[href$="/share"]`)
 			w.axe("journey-share")
+			// No organisation is ticked for her, and it is named as its
+			// whole team: she taps the one she means.
+			if n := eval[int](w.person, `document.querySelectorAll('input[name=grantee]:checked').length`); n != 0 {
+				t.Errorf("%d recipients ticked before she chose", n)
+			}
+			if got, want := w.text(`label.check:has(input[name=grantee])`), i18n.Get(words.lang).T("sharecode.org", srv.org.Name); got != want {
+				t.Errorf("the organisation is named %q, want %q", got, want)
+			}
+			w.tap(`input[name=grantee][value^="organisation:"]`)
 			// Sharing asks her secret again, in the form.
 			w.typeIn("#confirm-share", "girafe velo soleil cartable")
 			w.tapGo("form.form button[type=submit]")

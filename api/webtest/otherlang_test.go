@@ -58,6 +58,7 @@ func TestWebFormPagesInOtherLanguage(t *testing.T) {
 	owner.submit(".cards a.card")
 	paperURL := owner.location()
 	owner.open(paperURL + "/share")
+	owner.tap(`input[name=grantee][value^="organisation:"]`, false)
 	owner.fill("#purpose", "RSA file")
 	owner.fill("#show_name", "Léa M.")
 	owner.typeIn("#confirm-share", "tigre banane nuage piano")

@@ -149,6 +149,7 @@ func TestPasskeyOpensTheVault(t *testing.T) {
 		[...document.querySelectorAll('.preview img')].every(i => i.complete && i.naturalWidth > 0)`, 2*time.Minute)
 	// Sharing it needs confirmation: the phone gives it, no secret typed.
 	h.tapTo(`a[href$="/share"]`)
+	h.tap(`input[name=grantee][value^="organisation:"]`)
 	h.tap("[data-passkey-confirm]")
 	h.poll(`[...document.querySelectorAll('[data-passkey-confirm] + [role=status]')].some(s => s.textContent.startsWith('Confirmé'))`, time.Minute)
 	if eval[bool](h.person, `!document.getElementById('confirm-share').hidden`) {

@@ -289,6 +289,7 @@ func TestBackThenTapAgain(t *testing.T) {
 	o := b.hand("owner")
 	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
 	o.open(srv.URL + "/papers/" + doc.ID + "/share")
+	o.tap(`input[name=grantee][value^="organisation:"]`)
 	o.typeIn("#confirm-share", secret)
 	o.tapTo("form[action='/share'] button[type=submit]")
 	live := func() int {
@@ -375,6 +376,7 @@ func TestShareWrongSecretKeepsChoices(t *testing.T) {
 	o := b.hand("owner")
 	o.signIn(srv.URL, "/lang?to=fr&back=/login", map[string]string{"#identifier": ident, "#secret": secret})
 	o.open(srv.URL + "/papers/" + doc.ID + "/share")
+	o.tap(`input[name=grantee][value^="organisation:"]`)
 	o.tap(`input[name=days][value="1"]`)
 	o.typeIn("#purpose", "Dossier CAF")
 	o.typeIn("#confirm-share", "pas le bon secret")

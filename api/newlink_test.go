@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -240,5 +241,56 @@ func TestNewLinksShownAgain(t *testing.T) {
 	}
 	if res := owner.get(t, "/links/new"); res.status != http.StatusSeeOther {
 		t.Errorf("after the hour, /links/new answers %d", res.status)
+	}
+}
+
+// TestLinkForSeveralPapersTakesEach (newcomer's review): a link asking for
+// a payslip and a tax notice, left at its default of one sending, told the
+// helper she was done after the payslip and refused the tax notice. A link
+// takes at least one sending per paper it asks for (one sending is one
+// paper), made by the page or by the JSON API; a link asking for one paper
+// keeps the one sending chosen.
+func TestLinkForSeveralPapersTakesEach(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	owner := e.client()
+	signUpOwner(t, owner, "deux.papiers", "pomme radis ballon hibou")
+	noFollow(owner)
+	var made struct {
+		Token string `json:"token"`
+		Link  struct {
+			MaxUses int `json:"max_uses"`
+		} `json:"link"`
+	}
+	want(t, owner.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Fiche de paie et avis d'impôt", "requested": []string{"bulletin-paie", "avis-impot"}, "max_uses": 1}), 201, "link").json(t, &made)
+	if made.Link.MaxUses != 2 {
+		t.Errorf("a JSON link asking for two papers takes %d sendings, want 2", made.Link.MaxUses)
+	}
+	if res := owner.postForm(t, "/links", url.Values{"label": {"Pour la CAF"}, "type": {"bulletin-paie", "avis-impot", "quittance-loyer"}, "uses": {"1"}, "hours": {"24"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("new link by the page: %d %s", res.status, truncate(res.body))
+	}
+	if res := owner.postForm(t, "/links", url.Values{"label": {"Mon RIB"}, "type": {"rib"}, "uses": {"1"}, "hours": {"24"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("new link by the page: %d %s", res.status, truncate(res.body))
+	}
+	var links struct {
+		Links []struct {
+			Label   string `json:"label"`
+			MaxUses int    `json:"max_uses"`
+		} `json:"links"`
+	}
+	want(t, owner.get(t, "/api/v1/droplinks"), 200, "links").json(t, &links)
+	uses := map[string]int{}
+	for _, l := range links.Links {
+		uses[l.Label] = l.MaxUses
+	}
+	if uses["Pour la CAF"] != 3 || uses["Mon RIB"] != 1 {
+		t.Errorf("sendings per link: %v, want 3 for three papers asked and 1 for one", uses)
+	}
+	// The helper sends the payslip, then the tax notice; a third is refused.
+	helper := e.client()
+	for i := range 2 {
+		want(t, helper.upload(t, "/api/v1/drop/"+made.Token+"/pages", page(photo(t, 400, 500, uint64(3+i)))), 201, fmt.Sprintf("paper %d", i+1))
+	}
+	if res := helper.upload(t, "/api/v1/drop/"+made.Token+"/pages", page(photo(t, 400, 500, 9))); res.status < 400 {
+		t.Errorf("a third paper on a link for two answers %d", res.status)
 	}
 }

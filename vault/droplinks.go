@@ -51,7 +51,11 @@ type NewDropLink struct {
 	Requested []string
 	// TTL defaults to DefaultLinkTTL, at most MaxLinkTTL.
 	TTL time.Duration
-	// MaxUses defaults to DefaultLinkUses, at most MaxLinkUses.
+	// MaxUses defaults to DefaultLinkUses, at most MaxLinkUses. A link
+	// that asks for several papers takes at least one sending each (one
+	// sending is one paper): fewer is raised to len(Requested) (the
+	// default of one sending on a link asking for a payslip and a tax
+	// notice told the helper she was done after the first).
 	MaxUses int
 	// RequestID, if set, is the request (to this owner) the link answers.
 	// A deposit is readable by the requesting worker only when the owner
@@ -166,6 +170,7 @@ func (nl *NewDropLink) check() error {
 		}
 	}
 	nl.Requested = req
+	nl.MaxUses = max(nl.MaxUses, len(req)) // len(req) ≤ maxRequested < MaxLinkUses
 	if nl.RequestID != "" && !validID(nl.RequestID) {
 		return fmt.Errorf("vault: drop link: request: %w", ErrNotFound)
 	}

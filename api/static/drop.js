@@ -380,6 +380,17 @@
     wantSend = false;
     var ready = pages.filter(function (p) { return p.state === 'sent'; });
     if (!pages.length) { status.textContent = msg('Nopage'); return; }
+    // A link that asks for several papers: she says which one this is
+    // (nothing is ticked for her: a tap past the question filed a tax
+    // notice as the payslip listed first).
+    var choose = form.querySelector('[data-choose]');
+    if (choose && !form.querySelector('input[name=type]:checked')) {
+      status.textContent = msg('Choosetype');
+      choose.scrollIntoView({ block: 'center' });
+      var first = choose.querySelector('input[name=type]');
+      if (first) first.focus();
+      return;
+    }
     var w = waiting();
     if (w.length) {
       decide.ask(function (t) { status.textContent = t; }, w);

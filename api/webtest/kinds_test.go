@@ -2,10 +2,12 @@ package webtest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/coffre/coffre/api/i18n"
 	"github.com/coffre/coffre/vault"
 )
 
@@ -301,4 +303,79 @@ func TestTypeListsNameEachKindOnce(t *testing.T) {
 	}
 	owner.open(srv.URL + "/papers/add")
 	owner.check("kinds-add-list", true)
+}
+
+// TestSeveralPapersOneAtATime (newcomer's review): a link asking for a
+// payslip and a tax notice, left at one sending, refused the tax notice once
+// the payslip was sent, and its question "Which paper?" came with the
+// payslip ticked, so four pages of two papers were filed as one payslip.
+// By touch at 360×740: nothing is ticked, the page says one paper at a
+// time; Send without a choice says to choose, in her language, and sends
+// nothing; she chooses, sends the payslip, taps "send other papers", sends
+// the tax notice. The owner gets two papers, each of its kind.
+func TestSeveralPapersOneAtATime(t *testing.T) {
+	photos := samples(t)
+	srv := newServer(t)
+	b := newBrowser(t)
+	ctx := context.Background()
+	const ident, secret = "0699887700", "piano lune tortue cerise"
+	ownerID, _, err := srv.v.SignUp(ctx, vault.NewOwner{Identifier: ident, Secret: []byte(secret), Lang: "fr", DisplayName: "Amina"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownerP, err := srv.v.Unlock(ctx, ownerID, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The default: one sending, raised to one per paper asked.
+	token, _, err := srv.v.CreateDropLink(ctx, ownerP, ownerID, vault.NewDropLink{Label: "Ma fiche de paie et mon avis d'impôt", From: "Amina", Requested: []string{"bulletin-paie", "avis-impot"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := i18n.Get("fr")
+	helper := b.hand("helper")
+	helper.open(srv.URL + "/d/" + token)
+	if n := eval[int](helper.person, `document.querySelectorAll('input[name=type]:checked').length`); n != 0 {
+		t.Errorf("%d kinds ticked before she chose", n)
+	}
+	if got := helper.text("#onepaper"); got != fr.T("drop.onepaper") {
+		t.Errorf("the question's hint reads %q", got)
+	}
+	helper.pick(`label[for=camera]`, photos[0])
+	helper.poll(`document.querySelectorAll('#pages li[data-state=sent]').length === 1`, time.Minute)
+	helper.tap("#send")
+	if got := helper.text("#status"); got != fr.T("drop.choosetype") {
+		t.Errorf("Send without a choice says %q", got)
+	}
+	if !eval[bool](helper.person, `document.getElementById('receipt').hidden && document.activeElement && document.activeElement.name === 'type'`) {
+		t.Errorf("Send without a choice sent, or left the question out of reach: %s", helper.seen())
+	}
+	helper.tap(`input[name=type][value="bulletin-paie"]`)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	helper.tapTo(`#receipt [data-send-more]`)
+	helper.poll(`document.readyState === 'complete' && !document.getElementById('drop').hidden`, time.Minute)
+	if n := eval[int](helper.person, `document.querySelectorAll('input[name=type]:checked').length`); n != 0 {
+		t.Errorf("%d kinds ticked for the second paper", n)
+	}
+	helper.pick(`label[for=camera]`, photos[1])
+	helper.poll(`document.querySelectorAll('#pages li[data-state=sent]').length === 1`, time.Minute)
+	helper.tap(`input[name=type][value="avis-impot"]`)
+	helper.tap("#send")
+	helper.poll(`!document.getElementById('receipt').hidden`, 2*time.Minute)
+	if eval[bool](helper.person, `!!document.querySelector('#receipt [data-send-more]')`) {
+		t.Error("a link for two papers offers a third")
+	}
+	docs, err := srv.v.List(ctx, ownerP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, d := range docs {
+		kinds = append(kinds, d.Type)
+	}
+	slices.Sort(kinds)
+	if strings.Join(kinds, ",") != "avis-impot,bulletin-paie" {
+		t.Errorf("the owner got papers of kinds %v, want a payslip and a tax notice", kinds)
+	}
 }

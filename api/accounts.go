@@ -362,15 +362,17 @@ func (s *server) logoutEverywhere(c *gin.Context) {
 		return
 	}
 	p := principal(c)
+	if err := s.v.EndAllSessions(c.Request.Context(), p); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	// Once every session is ended, so that none makes another meanwhile
+	// (attacker's review: links made during the stop survived it).
 	if req.StopLinks && p.Kind() == vault.KindOwner {
 		if err := s.stopLiveLinks(c.Request.Context(), p); err != nil {
 			writeError(c, s.log, err)
 			return
 		}
-	}
-	if err := s.v.EndAllSessions(c.Request.Context(), p); err != nil {
-		writeError(c, s.log, err)
-		return
 	}
 	s.clearCookie(c)
 	c.Status(http.StatusNoContent)
@@ -415,15 +417,17 @@ func (s *server) changeSecret(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	if req.StopLinks && p.Kind() == vault.KindOwner {
+	if err := s.v.ChangeSecret(ctx, p, nw); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	// Once the other sessions are ended (ChangeSecret), so that none
+	// makes another meanwhile (attacker's review).
+	if req.StopLinks {
 		if err := s.stopLiveLinks(ctx, p); err != nil {
 			writeError(c, s.log, err)
 			return
 		}
-	}
-	if err := s.v.ChangeSecret(ctx, p, nw); err != nil {
-		writeError(c, s.log, err)
-		return
 	}
 	c.Status(http.StatusNoContent)
 }

@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestLoginOnNewPhoneSpeaksHerLanguage: an owner who chose Arabic signs in
@@ -198,5 +201,84 @@ func TestLogoutEverywhereStopsLinksJSON(t *testing.T) {
 				t.Errorf("no stopped link in her journal: %+v", journal.Events)
 			}
 		}
+	}
+}
+
+// TestStopLinksWhileThiefMakesThem (attacker's review, 12-08): the links
+// were stopped before the sessions ended, so a thief making links from a
+// stolen session while she stopped them kept the ones made in between (30
+// days, 50 uses each). Now the sessions end first: every link the thief's
+// session made is stopped, by "log out everywhere" and by a new secret,
+// JSON and pages.
+func TestStopLinksWhileThiefMakesThem(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret, next = "pomme radis ballon hibou", "citron balcon otarie fanfare"
+	for i, how := range []string{"logout-json", "secret-json", "logout-page", "secret-page"} {
+		t.Run(how, func(t *testing.T) {
+			ident := fmt.Sprintf("voleur.liens.%d", i)
+			victim := e.client()
+			signUpOwner(t, victim, ident, secret)
+			thief := steal(victim)
+			owner := e.client()
+			owner.loginOwner(t, ident, secret)
+			noFollow(owner)
+			var (
+				mu     sync.Mutex
+				tokens []string
+			)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					var link struct {
+						Token string `json:"token"`
+					}
+					r := thief.do(t, "POST", "/api/v1/droplinks", map[string]any{"label": "Papiers", "max_uses": 50, "ttl_hours": 720})
+					if r.status != http.StatusCreated {
+						return // the session ended
+					}
+					if err := json.Unmarshal(r.body, &link); err == nil {
+						mu.Lock()
+						tokens = append(tokens, link.Token)
+						mu.Unlock()
+					}
+				}
+			}()
+			for { // the thief is at work
+				mu.Lock()
+				n := len(tokens)
+				mu.Unlock()
+				if n >= 5 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			var r resp
+			switch how {
+			case "logout-json":
+				r = owner.do(t, "POST", "/api/v1/logout-everywhere", map[string]any{"stop_links": true})
+			case "secret-json":
+				r = owner.do(t, "POST", "/api/v1/secret", map[string]any{"current_secret": secret, "new_secret": next, "stop_links": true})
+			case "logout-page":
+				r = owner.postForm(t, "/logout", url.Values{"all": {"1"}, "links": {"1"}})
+			case "secret-page":
+				r = owner.postForm(t, "/account/secret", url.Values{"current": {secret}, "secret": {next}, "secret2": {next}, "links": {"1"}})
+			}
+			if r.status != http.StatusNoContent && r.status != http.StatusSeeOther {
+				t.Fatalf("stop: %d %s", r.status, truncate(r.body))
+			}
+			<-done
+			mu.Lock()
+			defer mu.Unlock()
+			live := 0
+			for _, tok := range tokens {
+				if e.client().get(t, "/api/v1/drop/"+tok).status == http.StatusOK {
+					live++
+				}
+			}
+			if live > 0 {
+				t.Errorf("%d of the %d links the thief made still take papers", live, len(tokens))
+			}
+		})
 	}
 }

@@ -108,19 +108,21 @@ func (s *server) webChangeSecret(c *gin.Context) {
 		fail(classify(err).status, s.errorText(p.L, err))
 		return
 	}
+	creds, _ := s.v.PasskeyCredentials(c.Request.Context(), pr)
+	if err := s.v.ChangeSecret(c.Request.Context(), pr, nw); err != nil {
+		fail(classify(err).status, s.errorText(p.L, err))
+		return
+	}
 	// Her links that still take papers, when she ticks it: a new secret
 	// ends every other session, but a link a thief made with a session
-	// alone would outlive them (as « log out everywhere » offers).
+	// alone would outlive them (as « log out everywhere » offers). Stopped
+	// once the other sessions are ended, so that none can make another
+	// meanwhile (attacker's review: links made during the stop survived).
 	if c.PostForm("links") != "" {
 		if err := s.stopLiveLinks(c.Request.Context(), pr); err != nil {
 			fail(classify(err).status, s.errorText(p.L, err))
 			return
 		}
-	}
-	creds, _ := s.v.PasskeyCredentials(c.Request.Context(), pr)
-	if err := s.v.ChangeSecret(c.Request.Context(), pr, nw); err != nil {
-		fail(classify(err).status, s.errorText(p.L, err))
-		return
 	}
 	if due, _ := s.v.RecoverySheetDue(c.Request.Context(), pr); due {
 		c.Redirect(http.StatusSeeOther, "/account") // then the recovery sheet

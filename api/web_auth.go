@@ -322,11 +322,11 @@ func (s *server) webLogout(c *gin.Context) {
 			// Her live links too, when she ticks it: one a thief made
 			// with the session alone outlives every session (attacker's
 			// review).
-			if c.PostForm("links") != "" && pr.Kind() == vault.KindOwner {
+			// Stopped once every session is ended, so that none makes
+			// another meanwhile (attacker's review).
+			err = s.v.EndAllSessions(c.Request.Context(), pr)
+			if err == nil && c.PostForm("links") != "" && pr.Kind() == vault.KindOwner {
 				err = s.stopLiveLinks(c.Request.Context(), pr)
-			}
-			if err == nil {
-				err = s.v.EndAllSessions(c.Request.Context(), pr)
 			}
 		} else {
 			err = s.v.EndSession(c.Request.Context(), c.GetString(ctxToken))
@@ -344,19 +344,28 @@ func (s *server) webLogout(c *gin.Context) {
 }
 
 // stopLiveLinks revokes every drop link of the owner that still takes
-// papers (each journaled, as from « Liens d'envoi »).
+// papers (each journaled, as from « Liens d'envoi »). Callers end the
+// sessions first; the list is read again until a pass finds none live, so
+// that a link a request already under way made meanwhile is stopped too.
 func (s *server) stopLiveLinks(ctx context.Context, owner *vault.Principal) error {
-	ls, err := s.v.DropLinks(ctx, owner, owner.ID())
-	if err != nil {
-		return err
-	}
-	now := s.v.Now()
-	for _, l := range ls {
-		if l.Revoked || !now.Before(l.Expires) || l.MaxUses > 0 && l.Uses >= l.MaxUses {
-			continue
-		}
-		if err := s.v.RevokeDropLink(ctx, owner, l.ID); err != nil {
+	for range 3 {
+		ls, err := s.v.DropLinks(ctx, owner, owner.ID())
+		if err != nil {
 			return err
+		}
+		now := s.v.Now()
+		stopped := 0
+		for _, l := range ls {
+			if l.Revoked || !now.Before(l.Expires) || l.MaxUses > 0 && l.Uses >= l.MaxUses {
+				continue
+			}
+			if err := s.v.RevokeDropLink(ctx, owner, l.ID); err != nil {
+				return err
+			}
+			stopped++
+		}
+		if stopped == 0 {
+			return nil
 		}
 	}
 	return nil

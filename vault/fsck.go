@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/coffre/coffre/vault/blob"
@@ -70,7 +71,7 @@ func (s *Service) FindOrphans(ctx context.Context, grace time.Duration) (Orphans
 		if !info.ModTime.Before(cutoff) {
 			return nil
 		}
-		d, err := s.meta.DocumentByBlobKey(ctx, info.Key)
+		d, err := s.rowOfPayload(ctx, info.Key)
 		switch {
 		case errors.Is(err, meta.ErrNotFound), err == nil && !usesStore(d, ""):
 			o.Blobs = append(o.Blobs, info)
@@ -87,7 +88,7 @@ func (s *Service) FindOrphans(ctx context.Context, grace time.Duration) (Orphans
 		return Orphans{}, mapMeta("fsck", err)
 	}
 	for _, d := range stale {
-		o.Stale = append(o.Stale, StaleDocument{ID: d.ID, OwnerID: d.OwnerID, State: string(d.State), Since: d.StateSince, BlobKey: d.BlobKey})
+		o.Stale = append(o.Stale, StaleDocument{ID: d.ID, OwnerID: d.OwnerID, State: string(d.State), Since: d.StateSince, BlobKey: blobKey(d.ID)})
 	}
 	return o, nil
 }
@@ -97,7 +98,7 @@ func (s *Service) FindOrphans(ctx context.Context, grace time.Duration) (Orphans
 // touched. It returns how many payloads and rows it removed.
 func (s *Service) RemoveOrphans(ctx context.Context, o Orphans) (blobs, rows int, err error) {
 	for _, b := range o.Blobs {
-		if d, err := s.meta.DocumentByBlobKey(ctx, b.Key); !errors.Is(err, meta.ErrNotFound) {
+		if d, err := s.rowOfPayload(ctx, b.Key); !errors.Is(err, meta.ErrNotFound) {
 			if err != nil {
 				return blobs, rows, mapMeta("fsck", err)
 			}
@@ -131,4 +132,16 @@ func (s *Service) RemoveOrphans(ctx context.Context, o Orphans) (blobs, rows int
 		}
 	}
 	return blobs, rows, nil
+}
+
+// rowOfPayload is the document row a payload key belongs to: the row whose
+// id the key names ("doc/<id>"), never the row that claims the key in its
+// blob_key column, which a database writer without the pepper could move
+// to make a paper's payload look orphaned (attacker's review, 12-08).
+func (s *Service) rowOfPayload(ctx context.Context, key string) (meta.Document, error) {
+	id, ok := strings.CutPrefix(key, blobPrefix)
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return meta.Document{}, meta.ErrNotFound
+	}
+	return s.meta.Document(ctx, id)
 }

@@ -137,6 +137,33 @@ func pendingBlobKey(uploadID string, page int) string {
 	return fmt.Sprintf("%s%s/%04d", pendingPrefix, uploadID, page)
 }
 
+// pageKey is the blob key of a pending page's row: derived from its upload
+// id and page number, never the key the row holds. A database writer
+// without the pepper could point a row's key at any paper's payload, which
+// the sweeper or a helper's delete would then erase (attacker's review,
+// 12-08). ok is false for a row whose upload id or page number has a shape
+// no upload makes (nothing is read or removed for it).
+func pageKey(p meta.PendingPage) (key string, ok bool) {
+	if !validUploadID(p.UploadID) || p.Page <= 0 || p.Page > 9999 {
+		return "", false
+	}
+	return pendingBlobKey(p.UploadID, p.Page), true
+}
+
+// validUploadID reports whether id has the shape pendingKeys gives: 64
+// lower-case hexadecimal digits.
+func validUploadID(id string) bool {
+	if len(id) != 64 {
+		return false
+	}
+	for _, c := range id {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // pendingLink checks the token and returns its live link.
 func (s *Service) pendingLink(ctx context.Context, token string) (meta.DropLink, []byte, error) {
 	raw, hash, err := parseLinkToken(token)
@@ -344,11 +371,11 @@ func (s *Service) OpenPendingPage(ctx context.Context, token string, key []byte,
 	if !u.Expires.After(s.now()) {
 		return nil, fmt.Errorf("vault: pending upload expired: %w", ErrNotFound)
 	}
-	p, err := s.meta.PendingPageByBlobKey(ctx, pendingBlobKey(uploadID, page))
-	if err != nil {
+	bkey := pendingBlobKey(uploadID, page)
+	if _, err := s.meta.PendingPageByBlobKey(ctx, bkey); err != nil {
 		return nil, mapMeta(fmt.Sprintf("pending page %d", page), err)
 	}
-	rc, err := s.blobs.Get(ctx, p.BlobKey)
+	rc, err := s.blobs.Get(ctx, bkey)
 	if err != nil {
 		if errors.Is(err, blob.ErrNotExist) {
 			return nil, fmt.Errorf("vault: pending page %d missing: %w", page, ErrCorrupt)
@@ -382,13 +409,13 @@ func (s *Service) DeletePendingPage(ctx context.Context, token string, key []byt
 	if u.LinkID != l.ID {
 		return fmt.Errorf("vault: pending upload of another link: %w", ErrNoLink)
 	}
-	p, deleted, err := s.meta.DeletePendingPage(ctx, uploadID, page)
+	_, deleted, err := s.meta.DeletePendingPage(ctx, uploadID, page)
 	if err != nil {
 		return mapMeta(fmt.Sprintf("delete pending page %d", page), err)
 	}
 	if deleted {
 		// A blob a failed delete leaves has no row: ExpirePending removes it.
-		s.dropBlob(ctx, p.BlobKey)
+		s.dropBlob(ctx, pendingBlobKey(uploadID, page))
 	}
 	return nil
 }
@@ -503,7 +530,9 @@ func (s *Service) SendPending(ctx context.Context, token string, key []byte, ord
 	}
 	if serr == nil {
 		for _, p := range pages {
-			_ = s.blobs.Delete(fctx, p.BlobKey)
+			if k, ok := pageKey(p); ok {
+				_ = s.blobs.Delete(fctx, k)
+			}
 		}
 	}
 	return rc, errors.Join(err, serr)
@@ -513,7 +542,11 @@ func (s *Service) SendPending(ctx context.Context, token string, key []byte, ord
 // blob left behind by a failed delete has no row: ExpirePending removes it.
 func (s *Service) discardPending(ctx context.Context, uploadID string, pages []meta.PendingPage) error {
 	for _, p := range pages {
-		if err := s.blobs.Delete(ctx, p.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+		k, ok := pageKey(p)
+		if !ok {
+			continue
+		}
+		if err := s.blobs.Delete(ctx, k); err != nil && !errors.Is(err, blob.ErrNotExist) {
 			return fmt.Errorf("vault: discard pending page: %w", err)
 		}
 	}
@@ -530,7 +563,11 @@ func (s *Service) depositPending(ctx context.Context, id *age.X25519Identity, or
 		}
 	}()
 	for _, n := range order {
-		rc, err := s.blobs.Get(ctx, byNum[n].BlobKey)
+		k, ok := pageKey(byNum[n])
+		if !ok {
+			return Receipt{}, fmt.Errorf("vault: pending page %d: %w", n, ErrCorrupt)
+		}
+		rc, err := s.blobs.Get(ctx, k)
 		if err != nil {
 			if errors.Is(err, blob.ErrNotExist) {
 				return Receipt{}, fmt.Errorf("vault: pending page %d missing: %w", n, ErrCorrupt)
@@ -596,7 +633,11 @@ func (s *Service) ExpirePending(ctx context.Context) (uploads, strays int, err e
 				return uploads, strays, mapMeta("expire pending", err)
 			}
 			for _, p := range pages {
-				if err := s.blobs.Delete(ctx, p.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+				k, ok := pageKey(p)
+				if !ok {
+					continue
+				}
+				if err := s.blobs.Delete(ctx, k); err != nil && !errors.Is(err, blob.ErrNotExist) {
 					return uploads, strays, fmt.Errorf("vault: expire pending: %w", err)
 				}
 			}

@@ -95,7 +95,7 @@ func (s *Service) getPayload(ctx context.Context, d meta.Document) (io.ReadClose
 	if err != nil {
 		return nil, err
 	}
-	return st.Get(ctx, d.BlobKey)
+	return st.Get(ctx, blobKey(d.ID))
 }
 
 // deletePayloads removes a document's payload from its store and, during a
@@ -112,7 +112,7 @@ func (s *Service) deletePayloads(ctx context.Context, d meta.Document) (int, err
 		if err != nil {
 			return n, err
 		}
-		switch err := st.Delete(ctx, d.BlobKey); {
+		switch err := st.Delete(ctx, blobKey(d.ID)); {
 		case err == nil:
 			n++
 		case !errors.Is(err, blob.ErrNotExist):
@@ -238,7 +238,7 @@ func (s *Service) abandonCopy(ctx context.Context, d meta.Document, to string, s
 	if err != nil {
 		return err
 	}
-	if err := dst.Delete(cctx, d.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+	if err := dst.Delete(cctx, blobKey(d.ID)); err != nil && !errors.Is(err, blob.ErrNotExist) {
 		return fmt.Errorf("vault: move %s: remove partial copy: %w", d.ID, err)
 	}
 	if err := s.meta.ReleaseMove(cctx, d.ID, to, since); err != nil && !errors.Is(err, meta.ErrConflict) {
@@ -289,23 +289,23 @@ func (s *Service) copyPayload(ctx context.Context, d meta.Document, from, to str
 	if err != nil {
 		return err
 	}
-	info, err := src.Stat(ctx, d.BlobKey)
+	info, err := src.Stat(ctx, blobKey(d.ID))
 	if errors.Is(err, blob.ErrNotExist) {
 		return fmt.Errorf("vault: move %s: payload missing: %w: %w", d.ID, ErrCorrupt, err)
 	}
 	if err != nil {
 		return fmt.Errorf("vault: move %s: %w", d.ID, err)
 	}
-	rc, err := src.Get(ctx, d.BlobKey)
+	rc, err := src.Get(ctx, blobKey(d.ID))
 	if err != nil {
 		return fmt.Errorf("vault: move %s: read: %w", d.ID, err)
 	}
-	err = dst.Put(ctx, d.BlobKey, newAheadReader(rc), info.Size)
+	err = dst.Put(ctx, blobKey(d.ID), newAheadReader(rc), info.Size)
 	_ = rc.Close()
 	if err != nil {
 		return fmt.Errorf("vault: move %s: write: %w", d.ID, err)
 	}
-	got, err := dst.Stat(ctx, d.BlobKey)
+	got, err := dst.Stat(ctx, blobKey(d.ID))
 	if err != nil {
 		return fmt.Errorf("vault: move %s: check copy: %w", d.ID, err)
 	}
@@ -326,7 +326,7 @@ func (s *Service) cleanMove(ctx context.Context, d meta.Document) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dst.Stat(mctx, d.BlobKey); errors.Is(err, blob.ErrNotExist) {
+	if _, err := dst.Stat(mctx, blobKey(d.ID)); errors.Is(err, blob.ErrNotExist) {
 		if err := s.copyPayload(mctx, d, old, d.StoreID); err != nil {
 			return err
 		}
@@ -337,7 +337,7 @@ func (s *Service) cleanMove(ctx context.Context, d meta.Document) error {
 	if err != nil {
 		return err
 	}
-	if err := src.Delete(mctx, d.BlobKey); err != nil && !errors.Is(err, blob.ErrNotExist) {
+	if err := src.Delete(mctx, blobKey(d.ID)); err != nil && !errors.Is(err, blob.ErrNotExist) {
 		return fmt.Errorf("vault: move %s: delete old copy: %w", d.ID, err)
 	}
 	if err := s.meta.FinishMove(mctx, d.ID, old); err != nil && !errors.Is(err, meta.ErrConflict) {

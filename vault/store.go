@@ -35,7 +35,6 @@ type DocumentStore interface {
 	InsertDocument(ctx context.Context, d meta.Document) error
 	CommitDocument(ctx context.Context, id string, size int64, wraps []meta.Wrap) error
 	Document(ctx context.Context, id string) (meta.Document, error)
-	DocumentByBlobKey(ctx context.Context, key string) (meta.Document, error)
 	DocumentAccess(ctx context.Context, docID string, kind meta.RecipientKind, recipientID string) (meta.Access, error)
 	ListAccess(ctx context.Context, kind meta.RecipientKind, recipientID string) ([]meta.Access, error)
 	StaleDocuments(ctx context.Context, before time.Time) ([]meta.Document, error)

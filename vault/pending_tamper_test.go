@@ -70,7 +70,7 @@ func TestPendingRowsCannotPointAtPapers(t *testing.T) {
 	intact("the helper's delete of a page pointed at it")
 	// A planted, abandoned upload whose page points at the paper, and one
 	// whose upload id climbs out of the pending prefix.
-	past := time.Now().Add(-48*time.Hour).UnixMicro()
+	past := time.Now().Add(-48 * time.Hour).UnixMicro()
 	for i, up := range []string{strings.Repeat("ab", 32), "../doc/" + docID} {
 		exec(`INSERT INTO pending_uploads (id, link_id, created_at, expires_at) VALUES (?, ?, ?, ?)`, up, link.ID, past, past+1)
 		exec(`INSERT INTO pending_pages (upload_id, page, blob_key, size, created_at) VALUES (?, 1, ?, 1, ?)`, up, []string{docKey, docKey + "x"}[i], past)

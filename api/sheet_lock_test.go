@@ -67,3 +67,38 @@ func TestSheetHiddenAfterAWhile(t *testing.T) {
 		})
 	}
 }
+
+// TestSignupFormWhenSignedIn (newcomer's review): Back from her recovery
+// sheet showed the sign-up form again, filled in; sent again, it ended on
+// "this request does not come from Coffre's page". Signed in, the sign-up
+// form sends her to her sheet while she has not kept it (the same code),
+// then to her papers; it is never kept by the browser.
+func TestSignupFormWhenSignedIn(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	b := e.client()
+	r := want(t, b.postForm(t, "/signup", url.Values{"identifier": {"retour.feuille"}, "secret": {secret}, "secret2": {secret}}), 200, "sign up")
+	code := sheetCode(string(r.body))
+	if code == "" {
+		t.Fatalf("the sign-up shows no code: %s", truncate(r.body))
+	}
+	b.csrf = csrfOf(t, string(r.body))
+	noFollow(b)
+	res := b.get(t, "/signup")
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/sheet" || !strings.Contains(res.header.Get("Cache-Control"), "no-store") {
+		t.Fatalf("the sign-up form, signed in, sheet not kept: %d %q %q", res.status, res.header.Get("Location"), res.header.Get("Cache-Control"))
+	}
+	if got := sheetCode(string(want(t, b.get(t, "/sheet"), 200, "the sheet").body)); got != code {
+		t.Fatalf("the sheet shows %q, want the code made at sign-up", got)
+	}
+	last4 := strings.ReplaceAll(code, "-", "")
+	if res := b.postForm(t, "/sheet/kept", url.Values{"last4": {last4[len(last4)-4:]}}); res.status != http.StatusSeeOther {
+		t.Fatalf("keeping the sheet: %d %s", res.status, truncate(res.body))
+	}
+	if res := b.get(t, "/signup"); res.status != http.StatusSeeOther || res.header.Get("Location") != "/papers" {
+		t.Fatalf("the sign-up form, signed in, sheet kept: %d %q", res.status, res.header.Get("Location"))
+	}
+	if res := e.client().get(t, "/signup"); res.status != http.StatusOK || !strings.Contains(res.header.Get("Cache-Control"), "no-store") {
+		t.Fatalf("the sign-up form, signed out: %d %q", res.status, res.header.Get("Cache-Control"))
+	}
+}

@@ -130,6 +130,23 @@ func (s *server) signupForm(c *gin.Context, f authForm) authForm {
 }
 
 func (s *server) webSignupForm(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	if pr := principal(c); pr != nil {
+		// Signed in already: Back from her recovery sheet came here, and
+		// the form sent again (the browser kept what she typed, and an old
+		// form token) ended on "this request does not come from Coffre's
+		// page" (newcomer's review). Her sheet, while she has not kept it;
+		// otherwise her papers.
+		switch _, unkept := s.keptSheet(c); {
+		case unkept:
+			c.Redirect(http.StatusSeeOther, "/sheet")
+		case pr.Kind() == vault.KindWorker:
+			c.Redirect(http.StatusSeeOther, "/pro")
+		default:
+			c.Redirect(http.StatusSeeOther, "/papers")
+		}
+		return
+	}
 	p := s.newPage(c, "signup.title")
 	p.Data = s.signupForm(c, authForm{})
 	s.render(c, http.StatusOK, "signup", p)

@@ -130,7 +130,14 @@ func (s *server) dropError(c *gin.Context, err error) {
 		c.Abort()
 		return
 	}
-	p := s.dropPage(c, "error.title")
+	title := "error.title"
+	if e.status == http.StatusNotFound {
+		// Stopped, expired or unknown: said as such, not "a problem"
+		// (newcomer's review: a helper whose link was stopped while she
+		// sent reloaded onto a bare "A problem").
+		title = "drop.gonetitle"
+	}
+	p := s.dropPage(c, title)
 	p.Error = s.errorText(p.L, err)
 	s.render(c, e.status, "error", p)
 	c.Abort()

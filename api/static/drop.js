@@ -319,6 +319,8 @@
         pump();
       } else if (xhr.status === 429 || xhr.status >= 500) {
         retry(p);
+      } else if (xhr.status === 404) {
+        linkGone();
       } else {
         p.state = 'failed';
         show(p);
@@ -424,6 +426,7 @@
     }).then(function (res) {
       if (offline) { offline = false; pages.forEach(show); }
       if (res.status === 201) { done(res.body); return; }
+      if (res.status === 404) { linkGone(); return; }
       if (res.status === 409 || res.status === 429 || res.status >= 500) { setTimeout(send, 2000); return; }
       sendBtn.disabled = false;
       sending = false;
@@ -467,6 +470,40 @@
       moreButton(box, function () {
         try { sessionStorage.removeItem(storeKey + '.r'); } catch (e) { /* nothing */ }
         location.reload();
+      });
+    }
+    box.focus();
+  }
+  // linkGone: the link no longer takes papers (stopped by the person who
+  // sent it, expired). Said in place of the form, not in the Send bar
+  // (newcomer's review: the message sat under the bar, the pages still
+  // said "ready" and a reload lost them); her photos can be kept on the
+  // phone, to send through a new link from the gallery.
+  var gone = false;
+  function linkGone() {
+    if (gone) return;
+    gone = true;
+    wantSend = false;
+    sending = false;
+    clearTimeout(sendTimer);
+    var box = document.getElementById('gone');
+    if (!box) return;
+    form.hidden = true;
+    box.hidden = false;
+    var keep = box.querySelector('[data-keep-photos]');
+    if (keep) {
+      keep.hidden = !pages.length;
+      keep.addEventListener('click', function () {
+        pages.forEach(function (p, i) {
+          if (!p.blob || !p.url) return;
+          var a = document.createElement('a');
+          var ext = (p.blob.type || '').indexOf('pdf') >= 0 ? '.pdf' : (p.blob.type || '').indexOf('png') >= 0 ? '.png' : '.jpg';
+          a.href = p.url;
+          a.download = 'page-' + (i + 1) + ext;
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+        });
       });
     }
     box.focus();

@@ -346,10 +346,11 @@ func TestHelperJourney(t *testing.T) {
 	}
 	helper.check("journey-helper-receipt", false)
 	// Reloaded, the thank-you page says the papers arrived (before: "this
-	// link does not work, ask for a new one").
+	// link does not work, ask for a new one"), and not as if to anyone
+	// who opens it that they sent them (newcomer's review).
 	helper.do(chromedp.Reload())
 	helper.waitFor(`document.readyState === 'complete' && !!document.querySelector('main h1')`, time.Minute)
-	if h1, got := helper.text("main h1"), helper.seen(); h1 != "Papiers bien reçus" || !strings.Contains(got, "bien arrivé dans le coffre") || strings.Contains(got, "ne marche pas") {
+	if h1, got := helper.text("main h1"), helper.seen(); h1 != "Ce lien a déjà servi" || !strings.Contains(got, "bien arrivé dans le coffre") || !strings.Contains(got, "Si vous n'avez rien envoyé") || strings.Contains(got, "ne marche pas") {
 		t.Errorf("the receipt reloaded reads %q: %q", h1, got)
 	}
 	created, _, cuts := srv.cut.counts()

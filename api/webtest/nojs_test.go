@@ -109,7 +109,7 @@ func TestWebWithoutJavaScript(t *testing.T) {
 		t.Fatalf("helper form post: %d %.300s", resp.StatusCode, page)
 	}
 	// Opened again, the used-up link says the papers arrived.
-	if resp, page := helper.get("/d/" + token); resp.StatusCode != http.StatusGone || !strings.Contains(page, "Papiers bien reçus") {
+	if resp, page := helper.get("/d/" + token); resp.StatusCode != http.StatusGone || !strings.Contains(page, "Ce lien a déjà servi") {
 		t.Fatalf("used-up link answers %d %.300s", resp.StatusCode, page)
 	}
 

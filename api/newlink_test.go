@@ -294,3 +294,36 @@ func TestLinkForSeveralPapersTakesEach(t *testing.T) {
 		t.Errorf("a third paper on a link for two answers %d", res.status)
 	}
 }
+
+// TestWorkerPageAfterSharingStops (newcomer's review): once the one person
+// sharing with a worker stopped, the worker's page said "nobody has given
+// you access yet" under "people who gave you access". It speaks of now.
+func TestWorkerPageAfterSharingStops(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits})
+	const secret = "pomme radis ballon hibou"
+	owner := e.client()
+	signUpOwner(t, owner, "partage.arrete", secret)
+	var up struct {
+		Document docJSON `json:"document"`
+	}
+	want(t, owner.upload(t, "/api/v1/documents", field("type", "rib"), field("title", "RIB"), page(photo(t, 500, 700, 7))), 201, "upload").json(t, &up)
+	e.worker("morel@ccas.example", "Mme Morel", "secret de Mme Morel assez long")
+	worker := e.client()
+	wk := worker.loginWorker(t, "morel@ccas.example", "secret de Mme Morel assez long")
+	var k struct {
+		ID string `json:"id"`
+	}
+	owner.reauth(t, secret)
+	want(t, owner.do(t, "POST", "/api/v1/consents", map[string]any{
+		"grantee": map[string]string{"kind": "worker", "id": wk.ID},
+		"scope":   map[string]any{"documents": []string{up.Document.ID}}, "purpose": "Dossier", "days": 1,
+	}), 201, "grant").json(t, &k)
+	if page := string(want(t, worker.get(t, "/pro"), 200, "the worker's page").body); !strings.Contains(page, "Personnes qui partagent avec vous") || strings.Contains(page, "Personne ne partage de papiers avec vous en ce moment.") {
+		t.Errorf("while she shares: %s", truncate([]byte(page)))
+	}
+	want(t, owner.do(t, "DELETE", "/api/v1/consents/"+k.ID, nil), 204, "stop sharing")
+	page := string(want(t, worker.get(t, "/pro"), 200, "the worker's page").body)
+	if !strings.Contains(page, "Personne ne partage de papiers avec vous en ce moment.") || strings.Contains(page, "encore donné accès") {
+		t.Errorf("after she stopped: %s", truncate([]byte(page)))
+	}
+}

@@ -465,6 +465,10 @@ func TestWorkerJourney(t *testing.T) {
 	if got := owner.seen(); !strings.Contains(got, "On vous demande des papiers") || !strings.Contains(got, "Mme Morel") {
 		t.Errorf("no message about the request: %q", got)
 	}
+	// Each message's « Ouvrir » is a finger's height (it was 29 px).
+	if small := eval[[]float64](owner.person, `[...document.querySelectorAll('.cards a[href]')].map(a => a.getBoundingClientRect().height).filter(h => h < 44)`); len(small) != 0 {
+		t.Errorf("links under 44 px in her messages: %v", small)
+	}
 	owner.open(srv.URL + "/papers")
 	owner.tapTo(`[data-ask] a.btn`)
 	if !strings.Contains(owner.location(), "/requests") {

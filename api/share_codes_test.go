@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -309,4 +311,53 @@ func TestShareCodeHostile(t *testing.T) {
 		}
 	}
 	want(t, owner.get(t, "/api/v1/share-codes/"+live), 200, "the code after the refused forms")
+}
+
+// TestShareCodeOpenedFromAnotherSite (attacker's review, 12-08): a page of
+// another site could send her browser to /s/<wrong code> again and again
+// (her session cookie goes along on a top-level navigation) and burn her
+// attempts, locking her code sharing for an hour. Opened from another
+// site, the address shows the page to type a code, filled in, and looks
+// nothing up; her tap on Continue does. Opened from a QR code, it looks
+// the code up at once.
+func TestShareCodeOpenedFromAnotherSite(t *testing.T) {
+	e := newEnv(t, envOptions{rateLimits: highLimits, trustProxy: true})
+	const secret = "lune carton pivert salade"
+	owner := e.client()
+	owner.ip = "192.0.2.31"
+	signUpOwner(t, owner, "amina.ailleurs", secret)
+	e.worker("morel@ccas.example", "Mme Morel", "secret de Mme Morel assez long")
+	worker := e.client()
+	worker.loginWorker(t, "morel@ccas.example", "secret de Mme Morel assez long")
+	var code struct {
+		Code string `json:"code"`
+	}
+	want(t, worker.do(t, "POST", "/api/v1/share-codes", nil), 201, "share code").json(t, &code)
+	live := strings.ReplaceAll(code.Code, "-", "")
+	from := func(site, path string) resp {
+		return owner.send(t, request{method: "GET", path: path, header: map[string]string{"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"}})
+	}
+	for i := range 25 {
+		bad := fmt.Sprintf("%04d%04d", 2000+i, 7000+i)
+		r := from("cross-site", "/s/"+bad)
+		if body := string(r.body); r.status != http.StatusOK || !strings.Contains(body, `id="code"`) || !strings.Contains(body, `value="`+bad+`"`) {
+			t.Fatalf("wrong code %d opened from another site: %d %s", i+1, r.status, truncate(r.body))
+		}
+	}
+	r := from("cross-site", "/s/"+live)
+	if body := string(r.body); r.status != http.StatusOK || !strings.Contains(body, `value="`+live+`"`) || strings.Contains(body, "Mme Morel") {
+		t.Fatalf("the right code opened from another site: %d %s", r.status, truncate(r.body))
+	}
+	// Her tap on Continue (same origin), then a QR code: looked up, not
+	// throttled by what the other site did.
+	noFollow(owner)
+	r = from("same-origin", "/share/code?code="+live)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/s/"+live {
+		t.Fatalf("Continue: %d %q", r.status, r.header.Get("Location"))
+	}
+	for _, site := range []string{"same-origin", "none"} {
+		if body := string(want(t, from(site, "/s/"+live), 200, "the code from "+site).body); !strings.Contains(body, "Mme Morel") {
+			t.Errorf("the code opened from %s does not show the worker: %s", site, truncate([]byte(body)))
+		}
+	}
 }

@@ -91,6 +91,15 @@ func (s *server) renderCodeEntry(c *gin.Context, status int, typed string, fail 
 // webCodeShareForm is the page a code's QR code opens: who the code
 // designates, the owner's papers to tick.
 func (s *server) webCodeShareForm(c *gin.Context) {
+	if c.GetHeader("Sec-Fetch-Site") == "cross-site" {
+		// Opened from another site (a link in a web mail, or a page that
+		// sends her browser here to burn her attempts: her session cookie
+		// goes along; attacker's review): the code is not looked up until
+		// she taps Continue on the page to type a code, filled in with it.
+		// A scanned QR code or a typed address arrives as "none".
+		s.renderCodeEntry(c, http.StatusOK, c.Param("code"), nil)
+		return
+	}
 	s.renderCodeShare(c, http.StatusOK, codeForm{Days: 31}, nil)
 }
 

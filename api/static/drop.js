@@ -479,10 +479,10 @@
   // (newcomer's review: the message sat under the bar, the pages still
   // said "ready" and a reload lost them); her photos can be kept on the
   // phone, to send through a new link from the gallery.
-  var gone = false;
+  var linkStopped = false;
   function linkGone() {
-    if (gone) return;
-    gone = true;
+    if (linkStopped) return;
+    linkStopped = true;
     wantSend = false;
     sending = false;
     clearTimeout(sendTimer);
